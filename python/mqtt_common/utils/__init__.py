@@ -1,0 +1,1 @@
+"""Utilities: topic validation and matching."""

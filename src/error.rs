@@ -1,0 +1,453 @@
+//! The crate's error type.
+//!
+//! [`Error`] has one variant per Python exception class (see the table on [`Error`]).
+//! The specific rule that was broken is a [`Violation`]: one check, one violation. The
+//! entry point decides how to classify it: a model constructor reports a
+//! [`Error::Validation`], while the decoder reports the same violation as
+//! [`Error::MalformedPacket`] or [`Error::Protocol`]. Incomplete input is never an error.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::constants::{ConnectReturnCode, ReasonCode};
+
+/// A `Result` whose error defaults to [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which kind of error this is: one kind per Python exception class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// `ValidationError`: a value broke a rule of the model.
+    Validation,
+    /// `MalformedPacketError`: bytes that cannot be decoded.
+    MalformedPacket,
+    /// `ProtocolError`: a well-formed packet that breaks the protocol.
+    Protocol,
+    /// `ConnectError`: a connection attempt refused.
+    Connect,
+    /// `AuthenticationError`: credentials not accepted.
+    Authentication,
+    /// `AuthorizationError`: an action not permitted.
+    Authorization,
+    /// `StorageError`: a storage backend failed.
+    Storage,
+}
+
+/// Every error this crate reports.
+///
+/// | variant | Python class | `reason_code()` |
+/// | --- | --- | --- |
+/// | [`Validation`](Error::Validation) | `ValidationError` | the violation's |
+/// | [`MalformedPacket`](Error::MalformedPacket) | `MalformedPacketError` | 0x81 |
+/// | [`Protocol`](Error::Protocol) | `ProtocolError` | 0x82 |
+/// | [`Connect`](Error::Connect) | `ConnectError` | the one given |
+/// | [`Authentication`](Error::Authentication) | `AuthenticationError` | 0x86 |
+/// | [`Authorization`](Error::Authorization) | `AuthorizationError` | 0x87 |
+/// | [`Storage`](Error::Storage) | `StorageError` | 0x83 |
+///
+/// The `Display` text is lowercase and ends with the rule it enforces, e.g.
+/// `topic: topic name contains a wildcard [MQTT-3.3.2-2]`.
+///
+/// # Examples
+/// ```
+/// use mqtt_common::{ErrorKind, ReasonCode, TopicName};
+/// let err = TopicName::new("a/+").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Validation);
+/// assert_eq!(err.reason_code(), ReasonCode::TopicNameInvalid);
+/// assert_eq!(err.spec_ref(), Some("MQTT-3.3.2-2"));
+/// assert_eq!(err.to_string(), "topic name contains a wildcard [MQTT-3.3.2-2]");
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A value broke a rule of the model; `field` names the value when known.
+    #[error("{}", violation.described(*field))]
+    Validation {
+        /// The field that holds the bad value (`"topic"`, `"properties.topic_alias"`).
+        field: Option<&'static str>,
+        /// The rule that was broken.
+        violation: Violation,
+    },
+    /// Bytes that cannot be decoded as the packet they claim to be.
+    #[error("malformed packet: {}", .0.described(None))]
+    MalformedPacket(Violation),
+    /// A packet that decodes but breaks the protocol.
+    #[error("protocol error: {}", .0.described(None))]
+    Protocol(Violation),
+    /// The server refused the connection.
+    #[error("connection refused: {message}")]
+    Connect {
+        /// The 3.1.1 CONNACK return code.
+        return_code: ConnectReturnCode,
+        /// The 5.0 CONNACK reason code.
+        reason_code: ReasonCode,
+        /// What happened, for people.
+        message: String,
+    },
+    /// Credentials were not accepted.
+    #[error("authentication failed: {message}")]
+    Authentication {
+        /// What happened, for people (never the secret itself).
+        message: String,
+    },
+    /// The client may not perform an action.
+    #[error("not authorized: {message}")]
+    Authorization {
+        /// What happened, for people.
+        message: String,
+    },
+    /// A storage backend failed.
+    #[error("storage error: {message}")]
+    Storage {
+        /// What happened, for people.
+        message: String,
+        /// The backend's own error, if any.
+        #[source]
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+impl Error {
+    /// A validation error for a named field.
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::{Error, Violation};
+    /// let err = Error::invalid("message_id", Violation::PacketIdZero);
+    /// assert_eq!(err.to_string(), "message_id: packet identifier is 0 [MQTT-2.2.1-3]");
+    /// ```
+    pub fn invalid(field: &'static str, violation: Violation) -> Self {
+        Self::Validation {
+            field: Some(field),
+            violation,
+        }
+    }
+
+    /// Names the field of a validation error that has none yet; other errors are
+    /// returned unchanged.
+    pub fn in_field(self, field: &'static str) -> Self {
+        match self {
+            Self::Validation {
+                field: None,
+                violation,
+            } => Self::invalid(field, violation),
+            other => other,
+        }
+    }
+
+    /// Which Python exception class this error becomes.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Validation { .. } => ErrorKind::Validation,
+            Self::MalformedPacket(_) => ErrorKind::MalformedPacket,
+            Self::Protocol(_) => ErrorKind::Protocol,
+            Self::Connect { .. } => ErrorKind::Connect,
+            Self::Authentication { .. } => ErrorKind::Authentication,
+            Self::Authorization { .. } => ErrorKind::Authorization,
+            Self::Storage { .. } => ErrorKind::Storage,
+        }
+    }
+
+    /// The MQTT 5.0 reason code a broker would report for this error.
+    pub fn reason_code(&self) -> ReasonCode {
+        match self {
+            Self::Validation { violation, .. } => violation.reason_code(),
+            Self::MalformedPacket(_) => ReasonCode::MalformedPacket,
+            Self::Protocol(_) => ReasonCode::ProtocolError,
+            Self::Connect { reason_code, .. } => *reason_code,
+            Self::Authentication { .. } => ReasonCode::BadUserNameOrPassword,
+            Self::Authorization { .. } => ReasonCode::NotAuthorized,
+            Self::Storage { .. } => ReasonCode::ImplementationSpecificError,
+        }
+    }
+
+    /// The normative statement or section this error enforces, e.g. `"MQTT-3.3.2-2"`.
+    pub fn spec_ref(&self) -> Option<&'static str> {
+        self.violation().and_then(Violation::spec_ref)
+    }
+
+    /// The broken rule, for the variants that carry one.
+    pub fn violation(&self) -> Option<&Violation> {
+        match self {
+            Self::Validation { violation, .. }
+            | Self::MalformedPacket(violation)
+            | Self::Protocol(violation) => Some(violation),
+            _ => None,
+        }
+    }
+
+    /// The 3.1.1 CONNACK return code of a [`Error::Connect`].
+    pub fn return_code(&self) -> Option<ConnectReturnCode> {
+        match self {
+            Self::Connect { return_code, .. } => Some(*return_code),
+            _ => None,
+        }
+    }
+}
+
+impl From<Violation> for Error {
+    fn from(violation: Violation) -> Self {
+        Self::Validation {
+            field: None,
+            violation,
+        }
+    }
+}
+
+/// Writes `field: violation [spec ref]`.
+struct Described<'a> {
+    field: Option<&'static str>,
+    violation: &'a Violation,
+}
+
+impl fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(field) = self.field {
+            write!(f, "{field}: ")?;
+        }
+        write!(f, "{}", self.violation)?;
+        if let Some(spec_ref) = self.violation.spec_ref() {
+            write!(f, " [{spec_ref}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a topic rule concerns a topic name (PUBLISH) or a topic filter (SUBSCRIBE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TopicKind {
+    /// A topic name, as in PUBLISH.
+    Name,
+    /// A topic filter, as in SUBSCRIBE and UNSUBSCRIBE.
+    Filter,
+}
+
+impl fmt::Display for TopicKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Name => "topic name",
+            Self::Filter => "topic filter",
+        })
+    }
+}
+
+/// One rule of MQTT, broken. `spec_ref()` names it; `Display` describes it.
+///
+/// Spec references use MQTT 5.0 numbering; where a rule has no numbered statement the
+/// section is given (`§1.5.4`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Violation {
+    /// A value outside a code table (QoS 3, packet type 0, reason code 0x03).
+    #[error("{value:#04x} is not a valid {what}")]
+    UnknownCode {
+        /// Which table.
+        what: &'static str,
+        /// The value seen.
+        value: u8,
+        /// The rule that lists the valid values.
+        spec_ref: &'static str,
+    },
+    /// A UTF-8 Encoded String that is not well-formed UTF-8 (or a surrogate from Python).
+    #[error("string is not well-formed UTF-8")]
+    InvalidUtf8,
+    /// A UTF-8 Encoded String containing U+0000.
+    #[error("string contains the null character U+0000")]
+    StringContainsNull,
+    /// A UTF-8 Encoded String longer than 65,535 bytes.
+    #[error("string is {len} bytes long, more than 65535")]
+    StringTooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// Binary Data longer than 65,535 bytes.
+    #[error("binary data is {len} bytes long, more than 65535")]
+    BinaryTooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// An empty topic name or filter.
+    #[error("{kind} is empty")]
+    TopicEmpty {
+        /// Name or filter.
+        kind: TopicKind,
+    },
+    /// A topic name or filter longer than 65,535 bytes.
+    #[error("{kind} is {len} bytes long, more than 65535")]
+    TopicTooLong {
+        /// Name or filter.
+        kind: TopicKind,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// A topic name or filter containing U+0000.
+    #[error("{kind} contains the null character U+0000")]
+    TopicContainsNull {
+        /// Name or filter.
+        kind: TopicKind,
+    },
+    /// A topic name or filter that is not well-formed UTF-8.
+    #[error("{kind} is not well-formed UTF-8")]
+    TopicInvalidUtf8 {
+        /// Name or filter.
+        kind: TopicKind,
+    },
+    /// A topic name containing `+` or `#`.
+    #[error("topic name contains a wildcard")]
+    TopicNameHasWildcard,
+    /// `#` not alone in its level, or not in the last level.
+    #[error("'#' must be the last level of a topic filter and stand alone in it")]
+    MisplacedMultiLevelWildcard,
+    /// `+` sharing a level with other characters.
+    #[error("'+' must occupy a whole level of a topic filter")]
+    MisplacedSingleLevelWildcard,
+    /// `$share//filter`.
+    #[error("shared subscription has an empty share name")]
+    ShareNameEmpty,
+    /// A share name containing `+` or `#`.
+    #[error("share name contains a wildcard")]
+    ShareNameHasWildcard,
+    /// `$share/name` with no `/` and topic filter after the share name.
+    #[error("shared subscription has no topic filter after the share name")]
+    SharedFilterMissing,
+    /// A payload longer than the largest Remaining Length.
+    #[error("payload is {len} bytes long, more than 268435455")]
+    PayloadTooLarge {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// Packet identifier 0.
+    #[error("packet identifier is 0")]
+    PacketIdZero,
+    /// A packet identifier on a QoS 0 message.
+    #[error("a QoS 0 message has no packet identifier")]
+    PacketIdWithQoS0,
+    /// The DUP flag on a QoS 0 message.
+    #[error("the DUP flag must be 0 on a QoS 0 message")]
+    DupWithQoS0,
+    /// Topic Alias 0.
+    #[error("topic alias is 0")]
+    TopicAliasZero,
+    /// A Subscription Identifier of 0 or above 268,435,455.
+    #[error("subscription identifier {value} is outside 1..=268435455")]
+    SubscriptionIdOutOfRange {
+        /// The value seen.
+        value: u64,
+    },
+    /// A Payload Format Indicator other than 0 or 1.
+    #[error("payload format indicator {value} is neither 0 nor 1")]
+    PayloadFormatIndicatorInvalid {
+        /// The value seen.
+        value: u64,
+    },
+    /// An integer outside the range of its field.
+    #[error("{value} is outside {min}..={max}")]
+    OutOfRange {
+        /// The value seen, as text (it may not fit any Rust integer).
+        value: String,
+        /// Smallest valid value.
+        min: u64,
+        /// Largest valid value.
+        max: u64,
+        /// The rule that sets the range.
+        spec_ref: &'static str,
+    },
+    /// A dynamically typed value (from Python) of the wrong type.
+    #[error("expected {expected}, got {found}")]
+    WrongType {
+        /// What the field takes.
+        expected: &'static str,
+        /// The type seen.
+        found: String,
+    },
+    /// A mapping key that names no known field.
+    #[error("unknown field {name:?}")]
+    UnknownField {
+        /// The key seen.
+        name: String,
+    },
+}
+
+impl Violation {
+    /// Displays `field: description [spec ref]`.
+    fn described(&self, field: Option<&'static str>) -> Described<'_> {
+        Described {
+            field,
+            violation: self,
+        }
+    }
+
+    /// The normative statement or section of MQTT 5.0 this violation breaks.
+    pub fn spec_ref(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::UnknownCode { spec_ref, .. } | Self::OutOfRange { spec_ref, .. } => spec_ref,
+            Self::InvalidUtf8 => "MQTT-1.5.4-1",
+            Self::StringContainsNull => "MQTT-1.5.4-2",
+            Self::StringTooLong { .. } => "§1.5.4",
+            Self::BinaryTooLong { .. } => "§1.5.6",
+            Self::TopicEmpty { .. } => "MQTT-4.7.3-1",
+            Self::TopicContainsNull { .. } => "MQTT-4.7.3-2",
+            Self::TopicTooLong { .. } => "MQTT-4.7.3-3",
+            Self::TopicInvalidUtf8 { .. } => "MQTT-1.5.4-1",
+            Self::TopicNameHasWildcard => "MQTT-3.3.2-2",
+            Self::MisplacedMultiLevelWildcard => "MQTT-4.7.1-1",
+            Self::MisplacedSingleLevelWildcard => "MQTT-4.7.1-2",
+            Self::ShareNameEmpty => "MQTT-4.8.2-1",
+            Self::ShareNameHasWildcard | Self::SharedFilterMissing => "MQTT-4.8.2-2",
+            Self::PayloadTooLarge { .. } => "§2.1.4",
+            Self::PacketIdZero => "MQTT-2.2.1-3",
+            Self::PacketIdWithQoS0 => "MQTT-2.2.1-2",
+            Self::DupWithQoS0 => "MQTT-3.3.1-2",
+            Self::TopicAliasZero => "MQTT-3.3.2-8",
+            Self::SubscriptionIdOutOfRange { .. } => "§3.3.2.3.8",
+            Self::PayloadFormatIndicatorInvalid { .. } => "§3.3.2.3.2",
+            Self::WrongType { .. } | Self::UnknownField { .. } => return None,
+        })
+    }
+
+    /// The MQTT 5.0 reason code that fits this violation when it is reported as a
+    /// validation error.
+    pub fn reason_code(&self) -> ReasonCode {
+        match self {
+            Self::TopicEmpty {
+                kind: TopicKind::Name,
+            }
+            | Self::TopicTooLong {
+                kind: TopicKind::Name,
+                ..
+            }
+            | Self::TopicContainsNull {
+                kind: TopicKind::Name,
+            }
+            | Self::TopicInvalidUtf8 {
+                kind: TopicKind::Name,
+            }
+            | Self::TopicNameHasWildcard => ReasonCode::TopicNameInvalid,
+            Self::TopicEmpty { .. }
+            | Self::TopicTooLong { .. }
+            | Self::TopicContainsNull { .. }
+            | Self::TopicInvalidUtf8 { .. }
+            | Self::MisplacedMultiLevelWildcard
+            | Self::MisplacedSingleLevelWildcard
+            | Self::ShareNameEmpty
+            | Self::ShareNameHasWildcard
+            | Self::SharedFilterMissing => ReasonCode::TopicFilterInvalid,
+            Self::PayloadTooLarge { .. } => ReasonCode::PacketTooLarge,
+            Self::TopicAliasZero => ReasonCode::TopicAliasInvalid,
+            Self::UnknownCode { .. }
+            | Self::InvalidUtf8
+            | Self::StringContainsNull
+            | Self::StringTooLong { .. }
+            | Self::BinaryTooLong { .. } => ReasonCode::MalformedPacket,
+            Self::PacketIdZero
+            | Self::PacketIdWithQoS0
+            | Self::DupWithQoS0
+            | Self::SubscriptionIdOutOfRange { .. }
+            | Self::PayloadFormatIndicatorInvalid { .. } => ReasonCode::ProtocolError,
+            Self::OutOfRange { .. } | Self::WrongType { .. } | Self::UnknownField { .. } => {
+                ReasonCode::UnspecifiedError
+            }
+        }
+    }
+}

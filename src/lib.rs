@@ -1,0 +1,72 @@
+//! # mqtt-common
+//!
+//! The foundation of an MQTT broker, shared by every other module: protocol constants,
+//! the error type, validated topic names and filters with matching, and the application
+//! [`Message`]. It speaks MQTT 3.1, 3.1.1 and 5.0 (OASIS), and is strict on input: every
+//! rejection names the normative statement it enforces.
+//!
+//! It is sans-I/O: it never opens a socket, spawns a thread or needs an async runtime.
+//! Brokers bring their own I/O. The same types are exposed to Python (the
+//! `mqtt_common` package, built with the `python` feature); Rust users need no Python.
+//!
+//! ## A tour
+//!
+//! ```
+//! use mqtt_common::{topic_matches, Message, PacketId, QoS, ReasonCode, TopicFilter, TopicName};
+//!
+//! // Validated newtypes: an invalid topic cannot exist.
+//! let topic = TopicName::new("sensors/kitchen/temperature")?;
+//! let filter = TopicFilter::new("sensors/+/temperature")?;
+//! assert!(filter.matches(&topic));
+//! assert!(topic_matches("sensors/#", "sensors")?); // `#` matches the parent level
+//!
+//! // Messages are immutable and checked as a whole.
+//! let message = Message::builder(topic)
+//!     .payload("21.5")
+//!     .qos(QoS::AtLeastOnce)
+//!     .message_id(Some(PacketId::new(1)?))
+//!     .build()?;
+//! assert_eq!(message.qos(), QoS::AtLeastOnce);
+//!
+//! // Every error carries the reason code a broker would send and the rule it enforces.
+//! let err = TopicName::new("sensors/#").unwrap_err();
+//! assert_eq!(err.reason_code(), ReasonCode::TopicNameInvalid);
+//! assert_eq!(err.spec_ref(), Some("MQTT-3.3.2-2"));
+//! # Ok::<(), mqtt_common::Error>(())
+//! ```
+//!
+//! ## What it does not do
+//!
+//! No networking, no persistence, no threads. Storage, session and authentication
+//! backends implement this crate's interfaces; they are not part of it.
+
+#![deny(missing_docs, missing_debug_implementations, unsafe_code)]
+#![warn(rust_2018_idioms, unreachable_pub)]
+
+pub mod constants;
+pub mod error;
+pub mod message;
+pub mod packet_id;
+pub mod properties;
+pub mod string;
+pub mod topic;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use constants::{
+    ConnectReturnCode, PacketType, PropertyId, PropertyType, ProtocolVersion, QoS, ReasonCode,
+    protocol,
+};
+pub use error::{Error, ErrorKind, Result, TopicKind, Violation};
+pub use message::{Message, MessageBuilder};
+pub use packet_id::PacketId;
+pub use properties::{PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
+pub use string::{BinaryData, MqttString};
+pub use topic::{
+    TopicFilter, TopicName, topic_matches, validate_topic_filter, validate_topic_name,
+};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,154 @@
+//! MQTT 5.0 PUBLISH properties (§3.3.2.3) and their value types.
+//!
+//! Every field has a type that cannot hold an invalid value, so a
+//! [`PublishProperties`] is valid by construction and its fields can be public.
+
+use std::num::{NonZeroU16, NonZeroU32};
+
+use crate::constants::protocol::MAX_SUBSCRIPTION_ID;
+use crate::error::Violation;
+use crate::string::{BinaryData, MqttString};
+use crate::topic::TopicName;
+
+/// Payload Format Indicator (§3.3.2.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[repr(u8)]
+pub enum PayloadFormat {
+    /// 0: unspecified bytes.
+    #[default]
+    Unspecified = 0,
+    /// 1: UTF-8 encoded character data.
+    Utf8 = 1,
+}
+
+impl PayloadFormat {
+    /// The wire value.
+    #[inline]
+    pub const fn as_u8(self) -> u8 {
+        self as u8
+    }
+}
+
+impl TryFrom<u64> for PayloadFormat {
+    type Error = Violation;
+
+    fn try_from(value: u64) -> Result<Self, Violation> {
+        match value {
+            0 => Ok(Self::Unspecified),
+            1 => Ok(Self::Utf8),
+            _ => Err(Violation::PayloadFormatIndicatorInvalid { value }),
+        }
+    }
+}
+
+/// A Topic Alias: 1..=65,535 ([MQTT-3.3.2-8]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicAlias(NonZeroU16);
+
+impl TopicAlias {
+    /// Checks that the alias is not 0.
+    ///
+    /// # Errors
+    /// [`Violation::TopicAliasZero`].
+    pub const fn new(value: u16) -> Result<Self, Violation> {
+        match NonZeroU16::new(value) {
+            Some(value) => Ok(Self(value)),
+            None => Err(Violation::TopicAliasZero),
+        }
+    }
+
+    /// The alias.
+    #[inline]
+    pub const fn get(self) -> u16 {
+        self.0.get()
+    }
+}
+
+/// A Subscription Identifier: 1..=268,435,455 (§3.8.2.1.2).
+///
+/// # Examples
+/// ```
+/// use mqtt_common::SubscriptionId;
+/// assert_eq!(SubscriptionId::new(7)?.get(), 7);
+/// assert!(SubscriptionId::new(0).is_err());
+/// assert!(SubscriptionId::new(268_435_456).is_err());
+/// # Ok::<(), mqtt_common::Violation>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubscriptionId(NonZeroU32);
+// Invariant: at most MAX_SUBSCRIPTION_ID, checked by `new`.
+
+impl SubscriptionId {
+    /// Checks the range.
+    ///
+    /// # Errors
+    /// [`Violation::SubscriptionIdOutOfRange`].
+    pub const fn new(value: u32) -> Result<Self, Violation> {
+        match NonZeroU32::new(value) {
+            Some(nonzero) if value <= MAX_SUBSCRIPTION_ID => Ok(Self(nonzero)),
+            _ => Err(Violation::SubscriptionIdOutOfRange {
+                value: value as u64,
+            }),
+        }
+    }
+
+    /// The identifier.
+    #[inline]
+    pub const fn get(self) -> u32 {
+        self.0.get()
+    }
+}
+
+/// The properties of an MQTT 5.0 PUBLISH (§3.3.2.3), which a broker forwards unaltered
+/// ([MQTT-3.3.2-4], [MQTT-3.3.2-15], [MQTT-3.3.2-16], [MQTT-3.3.2-17], [MQTT-3.3.2-20]).
+///
+/// # Examples
+/// ```
+/// use mqtt_common::{MqttString, PublishProperties, TopicName};
+/// let properties = PublishProperties {
+///     content_type: Some(MqttString::new("application/json")?),
+///     response_topic: Some(TopicName::new("replies/42")?),
+///     user_properties: vec![(MqttString::new("k")?, MqttString::new("v")?)],
+///     ..PublishProperties::default()
+/// };
+/// assert!(!properties.is_empty());
+/// # Ok::<(), mqtt_common::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct PublishProperties {
+    /// Payload Format Indicator (0x01).
+    pub payload_format_indicator: Option<PayloadFormat>,
+    /// Message Expiry Interval in seconds (0x02).
+    pub message_expiry_interval: Option<u32>,
+    /// Content Type (0x03).
+    pub content_type: Option<MqttString>,
+    /// Response Topic (0x08); a topic name, so no wildcards ([MQTT-3.3.2-14]).
+    pub response_topic: Option<TopicName>,
+    /// Correlation Data (0x09).
+    pub correlation_data: Option<BinaryData>,
+    /// User Properties (0x26), in order, repeats allowed.
+    pub user_properties: Vec<(MqttString, MqttString)>,
+    /// Subscription Identifiers (0x0B), only in server-to-client PUBLISH.
+    pub subscription_identifiers: Vec<SubscriptionId>,
+    /// Topic Alias (0x23).
+    pub topic_alias: Option<TopicAlias>,
+}
+
+impl PublishProperties {
+    /// No properties; usable in `const` and `static` items.
+    pub const EMPTY: Self = Self {
+        payload_format_indicator: None,
+        message_expiry_interval: None,
+        content_type: None,
+        response_topic: None,
+        correlation_data: None,
+        user_properties: Vec::new(),
+        subscription_identifiers: Vec::new(),
+        topic_alias: None,
+    };
+
+    /// Whether no property is set.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::EMPTY
+    }
+}

@@ -1,0 +1,109 @@
+//! Argument extraction: Python's lenient inputs become Rust values, and a value of the
+//! wrong type becomes a `ValidationError` that names the field (never a bare
+//! `TypeError` from PyO3's machinery).
+
+use bytes::Bytes;
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyInt, PyMemoryView, PyString};
+
+use crate::error::{Error, Violation};
+
+/// A `ValidationError` for a value of the wrong type.
+pub(super) fn wrong_type(
+    field: &'static str,
+    expected: &'static str,
+    obj: &Bound<'_, PyAny>,
+) -> Error {
+    let found = obj
+        .get_type()
+        .name()
+        .map_or_else(|_| "an unknown type".to_owned(), |name| name.to_string());
+    Error::invalid(field, Violation::WrongType { expected, found })
+}
+
+/// A `str` as `&str`; a lone surrogate is `bad_utf8`.
+pub(super) fn extract_str<'a>(
+    field: &'static str,
+    obj: &'a Bound<'_, PyAny>,
+    bad_utf8: Violation,
+) -> Result<&'a str, Error> {
+    let string = obj
+        .cast::<PyString>()
+        .map_err(|_| wrong_type(field, "str", obj))?;
+    string.to_str().map_err(|_| Error::invalid(field, bad_utf8))
+}
+
+/// A `bool` (and only a `bool`: `retain=1` is a mistake worth reporting).
+pub(super) fn extract_bool(field: &'static str, obj: &Bound<'_, PyAny>) -> Result<bool, Error> {
+    obj.cast::<PyBool>()
+        .map(|b| b.is_true())
+        .map_err(|_| wrong_type(field, "bool", obj))
+}
+
+/// An `int` (not a `bool`) in `min..=max`.
+pub(super) fn extract_uint(
+    field: &'static str,
+    obj: &Bound<'_, PyAny>,
+    min: u64,
+    max: u64,
+    spec_ref: &'static str,
+) -> Result<u64, Error> {
+    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+        return Err(wrong_type(field, "int", obj));
+    }
+    match obj.extract::<u64>() {
+        Ok(value) if (min..=max).contains(&value) => Ok(value),
+        _ => {
+            let value = obj.str().map_or_else(|_| "?".to_owned(), |s| s.to_string());
+            Err(Error::invalid(
+                field,
+                Violation::OutOfRange {
+                    value,
+                    min,
+                    max,
+                    spec_ref,
+                },
+            ))
+        }
+    }
+}
+
+/// A bytes-like value or a `str` (encoded as UTF-8) as a `bytes` object: `bytes` is
+/// kept as it is (no copy), `bytearray` and `memoryview` are copied once.
+pub(super) fn extract_bytes<'py>(
+    field: &'static str,
+    obj: &Bound<'py, PyAny>,
+) -> Result<Bound<'py, PyBytes>, Error> {
+    let py = obj.py();
+    if let Ok(bytes) = obj.cast::<PyBytes>() {
+        return Ok(bytes.clone());
+    }
+    if let Ok(string) = obj.cast::<PyString>() {
+        return string
+            .to_str()
+            .map(|text| PyBytes::new(py, text.as_bytes()))
+            .map_err(|_| Error::invalid(field, Violation::InvalidUtf8));
+    }
+    if let Ok(array) = obj.cast::<PyByteArray>() {
+        return Ok(PyBytes::new(py, &array.to_vec()));
+    }
+    if obj.is_instance_of::<PyMemoryView>() {
+        // bytes(view) copies any buffer layout into one contiguous block.
+        return py
+            .get_type::<PyBytes>()
+            .call1((obj,))
+            .and_then(|b| Ok(b.cast_into::<PyBytes>()?))
+            .map_err(|_| wrong_type(field, "a contiguous bytes-like object", obj));
+    }
+    Err(wrong_type(
+        field,
+        "bytes, bytearray, memoryview or str",
+        obj,
+    ))
+}
+
+/// The `Bytes` view of a Python `bytes` object, sharing its memory.
+pub(super) fn shared_bytes(bytes: &Bound<'_, PyBytes>) -> Bytes {
+    Bytes::from_owner(PyBackedBytes::from(bytes.clone()))
+}

@@ -1,0 +1,636 @@
+//! `Message` and `PublishProperties` for Python.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+use super::constants::qos_member;
+use super::convert::{
+    extract_bool, extract_bytes, extract_str, extract_uint, shared_bytes, wrong_type,
+};
+use crate::constants::QoS;
+use crate::constants::protocol::{MAX_PACKET_ID, MAX_SUBSCRIPTION_ID, MAX_TOPIC_ALIAS};
+use crate::error::{Error, TopicKind, Violation};
+use crate::message::{DEBUG_PAYLOAD_PREFIX, Message};
+use crate::packet_id::PacketId;
+use crate::properties::{PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
+use crate::string::{BinaryData, MqttString};
+use crate::topic::TopicName;
+
+/// An MQTT application message: immutable and validated at construction.
+#[pyclass(frozen, name = "Message", module = "mqtt_common.models.message")]
+pub(crate) struct PyMessage {
+    inner: Message,
+    // The caller's objects, handed back by the getters without a copy.
+    topic: Py<PyString>,
+    payload: Py<PyBytes>,
+    properties: Option<Py<PyPublishProperties>>,
+}
+
+impl PyMessage {
+    fn build(
+        py: Python<'_>,
+        topic: &Bound<'_, PyAny>,
+        payload: Option<&Bound<'_, PyAny>>,
+        qos: Option<&Bound<'_, PyAny>>,
+        retain: Option<&Bound<'_, PyAny>>,
+        message_id: Option<&Bound<'_, PyAny>>,
+        dup: Option<&Bound<'_, PyAny>>,
+        properties: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Self, Error> {
+        let topic_text = extract_str(
+            "topic",
+            topic,
+            Violation::TopicInvalidUtf8 {
+                kind: TopicKind::Name,
+            },
+        )?;
+        let topic_name = TopicName::new(topic_text).map_err(|e| e.in_field("topic"))?;
+        let payload = match payload {
+            Some(obj) if !obj.is_none() => extract_bytes("payload", obj)?,
+            _ => PyBytes::new(py, b""),
+        };
+        let mut builder = Message::builder(topic_name).payload(shared_bytes(&payload));
+        if let Some(qos) = present(qos) {
+            let value = extract_uint("qos", qos, 0, 255, "MQTT-3.3.1-4")?;
+            let qos = QoS::try_from(value as u8).map_err(|v| Error::invalid("qos", v))?;
+            builder = builder.qos(qos);
+        }
+        if let Some(retain) = present(retain) {
+            builder = builder.retain(extract_bool("retain", retain)?);
+        }
+        if let Some(dup) = present(dup) {
+            builder = builder.dup(extract_bool("dup", dup)?);
+        }
+        if let Some(message_id) = present(message_id) {
+            let value = extract_uint("message_id", message_id, 0, MAX_PACKET_ID.into(), "§2.2.1")?;
+            let id = PacketId::new(value as u16).map_err(|v| Error::invalid("message_id", v))?;
+            builder = builder.message_id(Some(id));
+        }
+        let properties = match present(properties) {
+            None => None,
+            Some(obj) => {
+                let properties = PyPublishProperties::coerce(obj)?;
+                builder = builder.properties(properties.get().inner.clone());
+                Some(properties.unbind())
+            }
+        };
+        let inner = builder.build()?;
+        let topic = topic
+            .cast::<PyString>()
+            .map_err(|_| wrong_type("topic", "str", topic))?;
+        Ok(Self {
+            inner,
+            topic: topic.clone().unbind(),
+            payload: payload.unbind(),
+            properties: properties.filter(|p| !p.get().inner.is_empty()),
+        })
+    }
+
+    /// The constructor's positional arguments and keyword arguments (pickle, replace).
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let fields = PyDict::new(py);
+        fields.set_item("topic", self.topic.bind(py))?;
+        fields.set_item("payload", self.payload.bind(py))?;
+        fields.set_item("qos", self.inner.qos().as_u8())?;
+        fields.set_item("retain", self.inner.retain())?;
+        fields.set_item("message_id", self.inner.message_id().map(PacketId::get))?;
+        fields.set_item("dup", self.inner.dup())?;
+        fields.set_item("properties", self.properties.as_ref().map(|p| p.bind(py)))?;
+        Ok(fields)
+    }
+
+    fn from_fields(py: Python<'_>, fields: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let get = |name: &str| fields.get_item(name);
+        let topic = get("topic")?.ok_or_else(|| {
+            Error::invalid(
+                "topic",
+                Violation::UnknownField {
+                    name: "topic".into(),
+                },
+            )
+        })?;
+        Ok(Self::build(
+            py,
+            &topic,
+            get("payload")?.as_ref(),
+            get("qos")?.as_ref(),
+            get("retain")?.as_ref(),
+            get("message_id")?.as_ref(),
+            get("dup")?.as_ref(),
+            get("properties")?.as_ref(),
+        )?)
+    }
+}
+
+/// `None` and a missing argument both mean "the default".
+fn present<'a, 'py>(obj: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
+    obj.filter(|obj| !obj.is_none())
+}
+
+#[pymethods]
+impl PyMessage {
+    #[new]
+    #[pyo3(signature = (topic, payload=None, qos=None, retain=None, message_id=None, *, dup=None, properties=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        topic: &Bound<'_, PyAny>,
+        payload: Option<&Bound<'_, PyAny>>,
+        qos: Option<&Bound<'_, PyAny>>,
+        retain: Option<&Bound<'_, PyAny>>,
+        message_id: Option<&Bound<'_, PyAny>>,
+        dup: Option<&Bound<'_, PyAny>>,
+        properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        Ok(Self::build(
+            py, topic, payload, qos, retain, message_id, dup, properties,
+        )?)
+    }
+
+    /// The topic name.
+    #[getter]
+    fn topic(&self, py: Python<'_>) -> Py<PyString> {
+        self.topic.clone_ref(py)
+    }
+
+    /// The payload (the very `bytes` object given, when one was).
+    #[getter]
+    fn payload(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.payload.clone_ref(py)
+    }
+
+    /// The QoS level.
+    #[getter]
+    fn qos<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        qos_member(py, self.inner.qos())
+    }
+
+    /// The RETAIN flag.
+    #[getter]
+    fn retain(&self) -> bool {
+        self.inner.retain()
+    }
+
+    /// The DUP flag.
+    #[getter]
+    fn dup(&self) -> bool {
+        self.inner.dup()
+    }
+
+    /// The packet identifier, or None.
+    #[getter]
+    fn message_id(&self) -> Option<u16> {
+        self.inner.message_id().map(PacketId::get)
+    }
+
+    /// The MQTT 5.0 PUBLISH properties (empty when there are none).
+    #[getter]
+    fn properties(&self, py: Python<'_>) -> PyResult<Py<PyPublishProperties>> {
+        match &self.properties {
+            Some(properties) => Ok(properties.clone_ref(py)),
+            None => Py::new(py, PyPublishProperties::from(PublishProperties::EMPTY)),
+        }
+    }
+
+    /// A copy with some fields changed, validated like the constructor.
+    #[pyo3(signature = (**changes))]
+    fn replace(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let fields = self.fields(py)?;
+        if let Some(changes) = changes {
+            for (key, value) in changes.iter() {
+                if !fields.contains(&key)? {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                        "replace() got an unexpected keyword argument {}",
+                        key.repr()?
+                    )));
+                }
+                fields.set_item(key, value)?;
+            }
+        }
+        Self::from_fields(py, &fields)
+    }
+
+    #[pyo3(signature = (**changes))]
+    fn __replace__(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        self.replace(py, changes)
+    }
+
+    fn __getnewargs_ex__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyTuple>, Bound<'py, PyDict>)> {
+        let args = PyTuple::new(
+            py,
+            [
+                self.topic.bind(py).clone().into_any(),
+                self.payload.bind(py).clone().into_any(),
+                self.inner.qos().as_u8().into_pyobject(py)?.into_any(),
+                pyo3::types::PyBool::new(py, self.inner.retain())
+                    .to_owned()
+                    .into_any(),
+                self.inner
+                    .message_id()
+                    .map(PacketId::get)
+                    .into_pyobject(py)?
+                    .into_any(),
+            ],
+        )?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("dup", self.inner.dup())?;
+        kwargs.set_item("properties", self.properties.as_ref().map(|p| p.bind(py)))?;
+        Ok((args, kwargs))
+    }
+
+    fn __copy__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
+        slf
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<Self>()
+            .is_ok_and(|other| self.inner == other.get().inner)
+    }
+
+    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+        // Python caches the hash of str and bytes, so a large payload is hashed once
+        // in its life, not on every call.
+        let mut hasher = DefaultHasher::new();
+        self.topic.bind(py).hash()?.hash(&mut hasher);
+        self.payload.bind(py).hash()?.hash(&mut hasher);
+        (
+            self.inner.qos(),
+            self.inner.retain(),
+            self.inner.dup(),
+            self.inner.message_id(),
+        )
+            .hash(&mut hasher);
+        self.inner.properties().hash(&mut hasher);
+        Ok(hasher.finish() as isize)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let payload = self.payload.bind(py);
+        let bytes = payload.as_bytes();
+        let shown = if bytes.len() > DEBUG_PAYLOAD_PREFIX {
+            format!(
+                "{}...({} bytes)",
+                PyBytes::new(py, &bytes[..DEBUG_PAYLOAD_PREFIX]).repr()?,
+                bytes.len()
+            )
+        } else {
+            payload.repr()?.to_string()
+        };
+        let mut repr = format!(
+            "Message(topic={}, payload={}, qos={}, retain={}",
+            self.topic.bind(py).repr()?,
+            shown,
+            self.inner.qos().as_u8(),
+            if self.inner.retain() { "True" } else { "False" },
+        );
+        if let Some(id) = self.inner.message_id() {
+            repr.push_str(&format!(", message_id={id}"));
+        }
+        if self.inner.dup() {
+            repr.push_str(", dup=True");
+        }
+        if let Some(properties) = &self.properties {
+            repr.push_str(&format!(", properties={}", properties.bind(py).repr()?));
+        }
+        repr.push(')');
+        Ok(repr)
+    }
+}
+
+/// The MQTT 5.0 properties of a PUBLISH.
+#[pyclass(
+    frozen,
+    name = "PublishProperties",
+    module = "mqtt_common.models.message"
+)]
+pub(crate) struct PyPublishProperties {
+    inner: PublishProperties,
+}
+
+impl From<PublishProperties> for PyPublishProperties {
+    fn from(inner: PublishProperties) -> Self {
+        Self { inner }
+    }
+}
+
+/// The Python names of the fields, in constructor order.
+const PROPERTY_FIELDS: [&str; 8] = [
+    "payload_format_indicator",
+    "message_expiry_interval",
+    "content_type",
+    "response_topic",
+    "correlation_data",
+    "user_properties",
+    "subscription_identifiers",
+    "topic_alias",
+];
+
+impl PyPublishProperties {
+    /// A `PublishProperties` object as it is, or one built from a dict of the same keys.
+    fn coerce<'py>(obj: &Bound<'py, PyAny>) -> Result<Bound<'py, Self>, Error> {
+        if let Ok(properties) = obj.cast::<Self>() {
+            return Ok(properties.clone());
+        }
+        let Ok(dict) = obj.cast::<PyDict>() else {
+            return Err(wrong_type(
+                "properties",
+                "PublishProperties, dict or None",
+                obj,
+            ));
+        };
+        let mut values: [Option<Bound<'py, PyAny>>; 8] = Default::default();
+        for (key, value) in dict.iter() {
+            let name = key
+                .cast::<PyString>()
+                .ok()
+                .and_then(|k| k.to_str().ok().map(str::to_owned));
+            let slot = name
+                .as_deref()
+                .and_then(|name| PROPERTY_FIELDS.iter().position(|field| *field == name));
+            match slot {
+                Some(slot) => values[slot] = Some(value),
+                None => {
+                    let name = name.unwrap_or_else(|| key.to_string());
+                    return Err(Error::invalid(
+                        "properties",
+                        Violation::UnknownField { name },
+                    ));
+                }
+            }
+        }
+        let [a, b, c, d, e, f, g, h] = values;
+        let inner = Self::build(
+            a.as_ref(),
+            b.as_ref(),
+            c.as_ref(),
+            d.as_ref(),
+            e.as_ref(),
+            f.as_ref(),
+            g.as_ref(),
+            h.as_ref(),
+        )?;
+        Bound::new(obj.py(), Self { inner })
+            .map_err(|_| wrong_type("properties", "PublishProperties", obj))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        payload_format_indicator: Option<&Bound<'_, PyAny>>,
+        message_expiry_interval: Option<&Bound<'_, PyAny>>,
+        content_type: Option<&Bound<'_, PyAny>>,
+        response_topic: Option<&Bound<'_, PyAny>>,
+        correlation_data: Option<&Bound<'_, PyAny>>,
+        user_properties: Option<&Bound<'_, PyAny>>,
+        subscription_identifiers: Option<&Bound<'_, PyAny>>,
+        topic_alias: Option<&Bound<'_, PyAny>>,
+    ) -> Result<PublishProperties, Error> {
+        let mut p = PublishProperties::default();
+        if let Some(obj) = present(payload_format_indicator) {
+            const FIELD: &str = "properties.payload_format_indicator";
+            let value = extract_uint(FIELD, obj, 0, u64::MAX, "§3.3.2.3.2")?;
+            p.payload_format_indicator =
+                Some(PayloadFormat::try_from(value).map_err(|v| Error::invalid(FIELD, v))?);
+        }
+        if let Some(obj) = present(message_expiry_interval) {
+            let value = extract_uint(
+                "properties.message_expiry_interval",
+                obj,
+                0,
+                u32::MAX.into(),
+                "§3.3.2.3.3",
+            )?;
+            p.message_expiry_interval = Some(value as u32);
+        }
+        if let Some(obj) = present(content_type) {
+            p.content_type = Some(mqtt_string("properties.content_type", obj)?);
+        }
+        if let Some(obj) = present(response_topic) {
+            const FIELD: &str = "properties.response_topic";
+            let text = extract_str(
+                FIELD,
+                obj,
+                Violation::TopicInvalidUtf8 {
+                    kind: TopicKind::Name,
+                },
+            )?;
+            p.response_topic = Some(TopicName::new(text).map_err(|e| e.in_field(FIELD))?);
+        }
+        if let Some(obj) = present(correlation_data) {
+            const FIELD: &str = "properties.correlation_data";
+            let bytes = extract_bytes(FIELD, obj)?;
+            p.correlation_data =
+                Some(BinaryData::new(shared_bytes(&bytes)).map_err(|v| Error::invalid(FIELD, v))?);
+        }
+        if let Some(obj) = present(user_properties) {
+            const FIELD: &str = "properties.user_properties";
+            for pair in iterate(FIELD, "a list of (str, str) pairs", obj)? {
+                let pair =
+                    pair.map_err(|_| wrong_type(FIELD, "a list of (str, str) pairs", obj))?;
+                let Ok(tuple) = pair.cast::<PyTuple>() else {
+                    return Err(wrong_type(FIELD, "a (str, str) pair", &pair));
+                };
+                if tuple.len() != 2 {
+                    return Err(wrong_type(FIELD, "a (str, str) pair", &pair));
+                }
+                let key = mqtt_string(
+                    FIELD,
+                    &tuple
+                        .get_item(0)
+                        .map_err(|_| wrong_type(FIELD, "a (str, str) pair", &pair))?,
+                )?;
+                let value = mqtt_string(
+                    FIELD,
+                    &tuple
+                        .get_item(1)
+                        .map_err(|_| wrong_type(FIELD, "a (str, str) pair", &pair))?,
+                )?;
+                p.user_properties.push((key, value));
+            }
+        }
+        if let Some(obj) = present(subscription_identifiers) {
+            const FIELD: &str = "properties.subscription_identifiers";
+            for item in iterate(FIELD, "a list of int", obj)? {
+                let item = item.map_err(|_| wrong_type(FIELD, "a list of int", obj))?;
+                let value =
+                    extract_uint(FIELD, &item, 1, MAX_SUBSCRIPTION_ID.into(), "§3.3.2.3.8")?;
+                p.subscription_identifiers
+                    .push(SubscriptionId::new(value as u32).map_err(|v| Error::invalid(FIELD, v))?);
+            }
+        }
+        if let Some(obj) = present(topic_alias) {
+            const FIELD: &str = "properties.topic_alias";
+            let value = extract_uint(FIELD, obj, 0, MAX_TOPIC_ALIAS.into(), "MQTT-3.3.2-8")?;
+            p.topic_alias =
+                Some(TopicAlias::new(value as u16).map_err(|v| Error::invalid(FIELD, v))?);
+        }
+        Ok(p)
+    }
+}
+
+fn mqtt_string(field: &'static str, obj: &Bound<'_, PyAny>) -> Result<MqttString, Error> {
+    let text = extract_str(field, obj, Violation::InvalidUtf8)?;
+    MqttString::new(text).map_err(|v| Error::invalid(field, v))
+}
+
+/// Iterates a list or tuple (a `str` or `bytes` is refused, though it is iterable).
+fn iterate<'py>(
+    field: &'static str,
+    expected: &'static str,
+    obj: &Bound<'py, PyAny>,
+) -> Result<Bound<'py, pyo3::types::PyIterator>, Error> {
+    if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>()) {
+        return Err(wrong_type(field, expected, obj));
+    }
+    obj.try_iter().map_err(|_| wrong_type(field, expected, obj))
+}
+
+#[pymethods]
+impl PyPublishProperties {
+    #[new]
+    #[pyo3(signature = (*, payload_format_indicator=None, message_expiry_interval=None, content_type=None, response_topic=None, correlation_data=None, user_properties=None, subscription_identifiers=None, topic_alias=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        payload_format_indicator: Option<&Bound<'_, PyAny>>,
+        message_expiry_interval: Option<&Bound<'_, PyAny>>,
+        content_type: Option<&Bound<'_, PyAny>>,
+        response_topic: Option<&Bound<'_, PyAny>>,
+        correlation_data: Option<&Bound<'_, PyAny>>,
+        user_properties: Option<&Bound<'_, PyAny>>,
+        subscription_identifiers: Option<&Bound<'_, PyAny>>,
+        topic_alias: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let inner = Self::build(
+            payload_format_indicator,
+            message_expiry_interval,
+            content_type,
+            response_topic,
+            correlation_data,
+            user_properties,
+            subscription_identifiers,
+            topic_alias,
+        )?;
+        Ok(Self { inner })
+    }
+
+    /// Payload Format Indicator: 0 (bytes) or 1 (UTF-8), or None.
+    #[getter]
+    fn payload_format_indicator(&self) -> Option<u8> {
+        self.inner
+            .payload_format_indicator
+            .map(PayloadFormat::as_u8)
+    }
+
+    /// Message Expiry Interval in seconds, or None.
+    #[getter]
+    fn message_expiry_interval(&self) -> Option<u32> {
+        self.inner.message_expiry_interval
+    }
+
+    /// Content Type, or None.
+    #[getter]
+    fn content_type(&self) -> Option<&str> {
+        self.inner.content_type.as_deref()
+    }
+
+    /// Response Topic, or None.
+    #[getter]
+    fn response_topic(&self) -> Option<&str> {
+        self.inner.response_topic.as_deref()
+    }
+
+    /// Correlation Data, or None.
+    #[getter]
+    fn correlation_data<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.inner
+            .correlation_data
+            .as_ref()
+            .map(|data| PyBytes::new(py, data))
+    }
+
+    /// User Properties, in order, as (name, value) pairs.
+    #[getter]
+    fn user_properties(&self) -> Vec<(&str, &str)> {
+        self.inner
+            .user_properties
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect()
+    }
+
+    /// Subscription Identifiers.
+    #[getter]
+    fn subscription_identifiers(&self) -> Vec<u32> {
+        self.inner
+            .subscription_identifiers
+            .iter()
+            .map(|id| id.get())
+            .collect()
+    }
+
+    /// Topic Alias, or None.
+    #[getter]
+    fn topic_alias(&self) -> Option<u16> {
+        self.inner.topic_alias.map(TopicAlias::get)
+    }
+
+    /// The properties that are set, as a dict of the constructor's keywords.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(slf.py());
+        for name in PROPERTY_FIELDS {
+            let value = slf.getattr(name)?;
+            let unset = value.is_none() || (value.is_instance_of::<PyList>() && value.len()? == 0);
+            if !unset {
+                dict.set_item(name, value)?;
+            }
+        }
+        Ok(dict)
+    }
+
+    fn __bool__(&self) -> bool {
+        !self.inner.is_empty()
+    }
+
+    fn __getnewargs_ex__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyTuple>, Bound<'py, PyDict>)> {
+        Ok((PyTuple::empty(slf.py()), Self::to_dict(slf)?))
+    }
+
+    fn __copy__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
+        slf
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<Self>()
+            .is_ok_and(|other| self.inner == other.get().inner)
+    }
+
+    fn __hash__(&self) -> isize {
+        let mut hasher = DefaultHasher::new();
+        self.inner.hash(&mut hasher);
+        hasher.finish() as isize
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let fields = Self::to_dict(slf)?
+            .iter()
+            .map(|(key, value)| Ok(format!("{}={}", key, value.repr()?)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(format!("PublishProperties({})", fields.join(", ")))
+    }
+}

@@ -1,0 +1,32 @@
+//! The PyO3 bindings: the `mqtt_common._core` extension module.
+//!
+//! Thin by design: each function extracts its arguments (the one place where Python's
+//! lenient inputs become Rust types), calls the core and converts the result. Protocol
+//! rules live in the core modules.
+
+mod constants;
+mod convert;
+mod errors;
+mod message;
+mod topic;
+
+use pyo3::prelude::*;
+
+/// The extension module, re-exported by the `mqtt_common` package.
+#[pymodule]
+mod _core {
+    #[pymodule_export]
+    use super::constants::reason_code_is_error;
+    #[pymodule_export]
+    use super::message::{PyMessage, PyPublishProperties};
+    #[pymodule_export]
+    use super::topic::{topic_matches, validate_topic_filter, validate_topic_name};
+
+    use pyo3::prelude::*;
+
+    #[pymodule_init]
+    fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
+        module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        super::constants::add_tables(module)
+    }
+}
