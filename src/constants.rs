@@ -1,7 +1,7 @@
 //! Protocol constants: QoS levels, packet types, return and reason codes, protocol
 //! versions and property identifiers.
 //!
-//! Each code type comes from one table (the [`code_enum!`] macro) that yields the enum,
+//! Each code type comes from one table (the private `code_enum!` macro) that yields the enum,
 //! `from_u8`/`TryFrom<u8>`, `as_u8`, the spec name and the member list that the Python
 //! `IntEnum`s are checked against at import time, so the two languages cannot drift.
 
@@ -110,12 +110,6 @@ code_enum! {
         AtLeastOnce = 1 => "AT_LEAST_ONCE",
         /// Exactly once delivery: PUBLISH, PUBREC, PUBREL, PUBCOMP.
         ExactlyOnce = 2 => "EXACTLY_ONCE",
-    }
-}
-
-impl Default for QoS {
-    fn default() -> Self {
-        Self::AtMostOnce
     }
 }
 

@@ -9,6 +9,24 @@ from typing import Any, Final, Self, TypeAlias, final
 
 from mqtt_common.models.constants import QualityOfService
 
+__all__ = [
+    "CONNECT_RETURN_CODE_MEMBERS",
+    "PACKET_TYPE_MEMBERS",
+    "PROPERTY_ID_MEMBERS",
+    "PROTOCOL_INT_CONSTANTS",
+    "PROTOCOL_STR_CONSTANTS",
+    "PROTOCOL_VERSION_MEMBERS",
+    "QOS_MEMBERS",
+    "REASON_CODE_MEMBERS",
+    "Message",
+    "PublishProperties",
+    "__version__",
+    "reason_code_is_error",
+    "topic_matches",
+    "validate_topic_filter",
+    "validate_topic_name",
+]
+
 __version__: Final[str]
 
 QOS_MEMBERS: Final[list[tuple[str, int]]]
@@ -21,7 +39,7 @@ PROTOCOL_INT_CONSTANTS: Final[list[tuple[str, int]]]
 PROTOCOL_STR_CONSTANTS: Final[list[tuple[str, str]]]
 
 #: What a payload or binary field accepts; a str is encoded as UTF-8.
-BytesLike: TypeAlias = bytes | bytearray | memoryview | str
+_BytesLike: TypeAlias = bytes | bytearray | memoryview | str
 
 def reason_code_is_error(value: int) -> bool:
     """Whether a reason code value reports a failure (0x80 and above)."""
@@ -58,7 +76,7 @@ class PublishProperties:
         message_expiry_interval: int | None = None,
         content_type: str | None = None,
         response_topic: str | None = None,
-        correlation_data: BytesLike | None = None,
+        correlation_data: _BytesLike | None = None,
         user_properties: Sequence[tuple[str, str]] | None = None,
         subscription_identifiers: Sequence[int] | None = None,
         topic_alias: int | None = None,
@@ -88,7 +106,7 @@ class PublishProperties:
     def topic_alias(self) -> int | None:
         """Topic Alias, or None."""
     def to_dict(self) -> dict[str, Any]:
-        """The properties that are set, as a dict of the constructor's keywords."""
+        """Return the properties that are set, as a dict of the constructor's keywords."""
     def __bool__(self) -> bool: ...
     def __getnewargs_ex__(self) -> tuple[tuple[()], dict[str, Any]]: ...
     def __copy__(self) -> Self: ...
@@ -97,7 +115,7 @@ class PublishProperties:
     def __hash__(self) -> int: ...
 
 #: What ``Message(properties=...)`` accepts.
-PropertiesLike: TypeAlias = PublishProperties | Mapping[str, Any]
+_PropertiesLike: TypeAlias = PublishProperties | Mapping[str, Any]
 
 @final
 class Message:
@@ -114,13 +132,13 @@ class Message:
     def __new__(
         cls,
         topic: str,
-        payload: BytesLike | None = b"",
+        payload: _BytesLike | None = b"",
         qos: int | None = 0,
         retain: bool | None = False,
         message_id: int | None = None,
         *,
         dup: bool | None = False,
-        properties: PropertiesLike | None = None,
+        properties: _PropertiesLike | None = None,
     ) -> Self: ...
     @property
     def topic(self) -> str:
@@ -147,24 +165,24 @@ class Message:
         self,
         *,
         topic: str = ...,
-        payload: BytesLike | None = ...,
+        payload: _BytesLike | None = ...,
         qos: int | None = ...,
         retain: bool | None = ...,
         message_id: int | None = ...,
         dup: bool | None = ...,
-        properties: PropertiesLike | None = ...,
+        properties: _PropertiesLike | None = ...,
     ) -> Message:
-        """A copy with some fields changed, validated like the constructor."""
+        """Return a copy with some fields changed, validated like the constructor."""
     def __replace__(
         self,
         *,
         topic: str = ...,
-        payload: BytesLike | None = ...,
+        payload: _BytesLike | None = ...,
         qos: int | None = ...,
         retain: bool | None = ...,
         message_id: int | None = ...,
         dup: bool | None = ...,
-        properties: PropertiesLike | None = ...,
+        properties: _PropertiesLike | None = ...,
     ) -> Message: ...
     def __getnewargs_ex__(
         self,

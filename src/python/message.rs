@@ -28,17 +28,28 @@ pub(crate) struct PyMessage {
     properties: Option<Py<PyPublishProperties>>,
 }
 
+/// The constructor's optional arguments; `None` means "not given".
+#[derive(Default)]
+struct MessageArgs<'a, 'py> {
+    payload: Option<&'a Bound<'py, PyAny>>,
+    qos: Option<&'a Bound<'py, PyAny>>,
+    retain: Option<&'a Bound<'py, PyAny>>,
+    message_id: Option<&'a Bound<'py, PyAny>>,
+    dup: Option<&'a Bound<'py, PyAny>>,
+    properties: Option<&'a Bound<'py, PyAny>>,
+}
+
 impl PyMessage {
-    fn build(
-        py: Python<'_>,
-        topic: &Bound<'_, PyAny>,
-        payload: Option<&Bound<'_, PyAny>>,
-        qos: Option<&Bound<'_, PyAny>>,
-        retain: Option<&Bound<'_, PyAny>>,
-        message_id: Option<&Bound<'_, PyAny>>,
-        dup: Option<&Bound<'_, PyAny>>,
-        properties: Option<&Bound<'_, PyAny>>,
-    ) -> Result<Self, Error> {
+    fn build(topic: &Bound<'_, PyAny>, args: MessageArgs<'_, '_>) -> Result<Self, Error> {
+        let py = topic.py();
+        let MessageArgs {
+            payload,
+            qos,
+            retain,
+            message_id,
+            dup,
+            properties,
+        } = args;
         let topic_text = extract_str(
             "topic",
             topic,
@@ -101,26 +112,22 @@ impl PyMessage {
         Ok(fields)
     }
 
-    fn from_fields(py: Python<'_>, fields: &Bound<'_, PyDict>) -> PyResult<Self> {
+    /// A new message from `fields` (as made by [`Self::fields`], then changed).
+    fn with_fields(&self, fields: &Bound<'_, PyDict>) -> PyResult<Self> {
         let get = |name: &str| fields.get_item(name);
-        let topic = get("topic")?.ok_or_else(|| {
-            Error::invalid(
-                "topic",
-                Violation::UnknownField {
-                    name: "topic".into(),
-                },
-            )
-        })?;
-        Ok(Self::build(
-            py,
-            &topic,
-            get("payload")?.as_ref(),
-            get("qos")?.as_ref(),
-            get("retain")?.as_ref(),
-            get("message_id")?.as_ref(),
-            get("dup")?.as_ref(),
-            get("properties")?.as_ref(),
-        )?)
+        let topic =
+            get("topic")?.unwrap_or_else(|| self.topic.bind(fields.py()).clone().into_any());
+        let (payload, qos, retain) = (get("payload")?, get("qos")?, get("retain")?);
+        let (message_id, dup, properties) = (get("message_id")?, get("dup")?, get("properties")?);
+        let args = MessageArgs {
+            payload: payload.as_ref(),
+            qos: qos.as_ref(),
+            retain: retain.as_ref(),
+            message_id: message_id.as_ref(),
+            dup: dup.as_ref(),
+            properties: properties.as_ref(),
+        };
+        Ok(Self::build(&topic, args)?)
     }
 }
 
@@ -133,9 +140,12 @@ fn present<'a, 'py>(obj: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py,
 impl PyMessage {
     #[new]
     #[pyo3(signature = (topic, payload=None, qos=None, retain=None, message_id=None, *, dup=None, properties=None))]
+    // The documented defaults; `None` is accepted too and means the same.
+    #[pyo3(
+        text_signature = "(topic, payload=b'', qos=0, retain=False, message_id=None, *, dup=False, properties=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        py: Python<'_>,
         topic: &Bound<'_, PyAny>,
         payload: Option<&Bound<'_, PyAny>>,
         qos: Option<&Bound<'_, PyAny>>,
@@ -144,9 +154,15 @@ impl PyMessage {
         dup: Option<&Bound<'_, PyAny>>,
         properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        Ok(Self::build(
-            py, topic, payload, qos, retain, message_id, dup, properties,
-        )?)
+        let args = MessageArgs {
+            payload,
+            qos,
+            retain,
+            message_id,
+            dup,
+            properties,
+        };
+        Ok(Self::build(topic, args)?)
     }
 
     /// The topic name.
@@ -209,7 +225,7 @@ impl PyMessage {
                 fields.set_item(key, value)?;
             }
         }
-        Self::from_fields(py, &fields)
+        self.with_fields(&fields)
     }
 
     #[pyo3(signature = (**changes))]
@@ -469,7 +485,7 @@ impl PyPublishProperties {
         }
         if let Some(obj) = present(topic_alias) {
             const FIELD: &str = "properties.topic_alias";
-            let value = extract_uint(FIELD, obj, 0, MAX_TOPIC_ALIAS.into(), "MQTT-3.3.2-8")?;
+            let value = extract_uint(FIELD, obj, 0, MAX_TOPIC_ALIAS.into(), "§3.3.2.3.4")?;
             p.topic_alias =
                 Some(TopicAlias::new(value as u16).map_err(|v| Error::invalid(FIELD, v))?);
         }

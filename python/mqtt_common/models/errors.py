@@ -50,6 +50,7 @@ class MQTTError(Exception):
         message: What went wrong, for people.
         reason_code: Overrides the class's default reason code.
         spec_ref: The normative statement or section that was broken.
+
     """
 
     #: The MQTT 5.0 reason code that fits this error.
@@ -91,6 +92,7 @@ class ConnectError(MQTTError):
         return_code: The MQTT 3.1.1 CONNACK return code.
         reason_code: The MQTT 5.0 CONNACK reason code.
         spec_ref: The rule that was broken, if any.
+
     """
 
     #: The MQTT 3.1.1 CONNACK return code.

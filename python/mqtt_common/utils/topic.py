@@ -10,10 +10,10 @@ matches.
 True
 >>> topic_matches("+/monitor/Clients", "$SYS/monitor/Clients")
 False
->>> validate_topic_filter("sport/tennis#")
+>>> validate_topic_filter("sport/tennis#")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...
-mqtt_common.models.errors.ValidationError: topic_filter: '#' must be the last level of a topic filter and stand alone in it [MQTT-4.7.1-1]
+mqtt_common.models.errors.ValidationError: topic_filter: '#' must be the last level ...
 """
 
 from mqtt_common._core import topic_matches, validate_topic_filter, validate_topic_name

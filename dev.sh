@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The project's one entry point: sets up what it needs (a .venv with pinned tools, the
+# wheel built from this tree) and runs a job.
+#
+#   ./dev.sh example   run the tour of the public API (Rust, then Python over the wheel)
+#   ./dev.sh test      every check: fmt, clippy, cargo test, docs, wheel, pytest, ruff,
+#                      mypy --strict, stubtest; fails on the first failure
+#   ./dev.sh bench     the benchmarks (they report, they never fail on timings)
+#
+# Needs only Rust (cargo) and Python 3.11+ with pip. PYTHON picks the interpreter.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+VPY=$VENV/bin/python
+
+step() { printf '\n==> %s\n' "$*"; }
+
+setup_venv() {
+    if [ ! -x "$VPY" ]; then
+        step "create $VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    local stamp=$VENV/.requirements-dev.sha
+    local want
+    want=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        step "install dev requirements into $VENV"
+        "$VPY" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+        echo "$want" >"$stamp"
+    fi
+}
+
+# Builds the release wheel (maturin gets its own target dir, so it does not fight cargo
+# over pyo3's build flags) and installs it into the venv.
+install_wheel() {
+    setup_venv
+    step "build and install the wheel"
+    rm -rf target/wheels
+    "$VENV/bin/maturin" build --release --target-dir target/maturin -o target/wheels \
+        --interpreter "$VPY"
+    "$VPY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+        target/wheels/mqtt_common-*.whl
+}
+
+run_example() {
+    step "Rust tour: cargo run --example tour"
+    cargo run --quiet --example tour
+    install_wheel
+    step "Python tour: examples/tour.py"
+    "$VPY" examples/tour.py
+}
+
+run_tests() {
+    step "cargo fmt --check"
+    cargo fmt --all -- --check
+    step "cargo clippy (no features)"
+    cargo clippy --all-targets -- -D warnings
+    step "cargo clippy --features python"
+    cargo clippy --all-targets --features python -- -D warnings
+    step "cargo test (no features)"
+    cargo test
+    step "cargo test --features python"
+    cargo test --features python
+    step "cargo doc (warnings are errors)"
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+    step "no pyo3 in the dependency tree without the python feature"
+    if cargo tree --edges normal | grep -q pyo3; then
+        echo "pyo3 leaked into the default dependency tree" >&2
+        exit 1
+    fi
+    install_wheel
+    # Run from outside the source tree so that only the installed wheel is importable.
+    step "pytest (tests and doctests, over the installed wheel)"
+    "$VPY" -m pytest -q tests
+    "$VPY" -m pytest -q -p no:cacheprovider --doctest-modules --pyargs mqtt_common \
+        --rootdir "$PWD/target"
+    step "ruff check and ruff format --check"
+    "$VENV/bin/ruff" check python tests examples benches
+    "$VENV/bin/ruff" format --check python tests examples benches
+    step "mypy --strict"
+    "$VENV/bin/mypy"
+    step "stubtest mqtt_common._core"
+    "$VPY" -m mypy.stubtest mqtt_common._core --allowlist .mypy-stubtest-allowlist
+    step "all checks passed"
+}
+
+run_bench() {
+    install_wheel
+    step "Python benchmarks (medians, ratios against the anchors, one run)"
+    "$VPY" benches/python/bench_foundation.py
+}
+
+case "${1:-}" in
+    example) run_example ;;
+    test) run_tests ;;
+    bench) run_bench ;;
+    *)
+        echo "usage: ./dev.sh example|test|bench" >&2
+        exit 2
+        ;;
+esac

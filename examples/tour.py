@@ -1,0 +1,80 @@
+"""A tour of the Python API: run with ``./dev.sh example``."""
+
+import copy
+import pickle
+
+from mqtt_common import (
+    Message,
+    MQTTError,
+    QualityOfService,
+    ReasonCode,
+    ValidationError,
+    topic_matches,
+    validate_topic_filter,
+)
+
+
+def main() -> None:
+    """Walk through messages, errors and topic matching."""
+    # The seed's example, verbatim.
+    message = Message(
+        topic="sensors/temperature", payload=b"23.5", qos=1, retain=False, message_id=12345
+    )
+    print(message)
+    print("qos is a real IntEnum:", repr(message.qos), message.qos == 1)
+
+    # Immutable values: equality, hashing, pickling, copying, replace().
+    again = pickle.loads(pickle.dumps(message))
+    print("pickle round trip equal:", again == message, "same hash:", hash(again) == hash(message))
+    print("copy.copy returns the same immutable object:", copy.copy(message) is message)
+    lowered = message.replace(qos=QualityOfService.AT_MOST_ONCE, message_id=None)
+    print("replaced:", lowered)
+
+    # MQTT 5.0 properties, given as a dict or a PublishProperties.
+    request = Message(
+        "rpc/calc",
+        '{"op": "add", "args": [1, 2]}',
+        properties={
+            "content_type": "application/json",
+            "response_topic": "rpc/replies/42",
+            "correlation_data": b"\x00\x01",
+            "user_properties": [("trace", "abc"), ("trace", "def")],
+        },
+    )
+    print("properties:", request.properties)
+
+    # Long payloads are truncated in the repr.
+    print(Message("bulk/upload", bytes(range(256)) * 40))
+
+    # Bad input raises ValidationError naming the field and the rule.
+    bad_inputs: list[dict[str, object]] = [
+        {"topic": "sensors/#"},
+        {"topic": "a", "qos": 3},
+        {"topic": "a", "qos": 0, "message_id": 7},
+        {"topic": "a", "payload": 3.14},
+        {"topic": "a", "properties": {"topic_alias": 0}},
+    ]
+    for kwargs in bad_inputs:
+        try:
+            Message(**kwargs)  # type: ignore[arg-type]
+        except ValidationError as err:
+            print(f"{kwargs} -> {err.reason_code.name}: {err}")
+
+    # Every error is an MQTTError with a reason code and a spec reference.
+    try:
+        validate_topic_filter("$share//sensors")
+    except MQTTError as err:
+        print("shared filter:", err.spec_ref, err.reason_code is ReasonCode.TOPIC_FILTER_INVALID)
+
+    # Topic matching, with the spec's corner cases.
+    for topic_filter, topic in [
+        ("sport/tennis/#", "sport/tennis"),
+        ("sport/+", "sport/"),
+        ("+/monitor/Clients", "$SYS/monitor/Clients"),
+        ("$share/workers/jobs/+", "jobs/17"),
+    ]:
+        print(f"topic_matches({topic_filter!r}, {topic!r}) = {topic_matches(topic_filter, topic)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+//! A tour of the Rust API: run with `cargo run --example tour`.
+
+use mqtt_common::{
+    Error, Message, PacketId, PublishProperties, QoS, ReasonCode, TopicFilter, TopicName,
+    topic_matches,
+};
+
+fn main() -> Result<(), Error> {
+    // Topics are validated newtypes: an invalid one cannot exist.
+    let topic = TopicName::new("sensors/kitchen/temperature")?;
+    let filter = TopicFilter::new("sensors/+/temperature")?;
+    println!("{filter} matches {topic}: {}", filter.matches(&topic));
+
+    // Shared subscriptions expose their group; matching ignores the prefix.
+    let shared = TopicFilter::new("$share/thermostats/sensors/#")?;
+    println!(
+        "{shared}: group {:?}, filter {:?}, matches: {}",
+        shared.share_group(),
+        shared.filter(),
+        shared.matches(&topic)
+    );
+
+    // The spec's corner cases.
+    for (filter, topic) in [
+        ("sport/#", "sport"),
+        ("+/+", "/finance"),
+        ("#", "$SYS/uptime"),
+        ("$SYS/#", "$SYS/uptime"),
+    ] {
+        println!(
+            "topic_matches({filter:?}, {topic:?}) = {}",
+            topic_matches(filter, topic)?
+        );
+    }
+
+    // Messages are immutable and checked as a whole.
+    let message = Message::builder(topic)
+        .payload("21.5")
+        .qos(QoS::AtLeastOnce)
+        .message_id(Some(PacketId::new(42)?))
+        .properties(PublishProperties {
+            message_expiry_interval: Some(60),
+            ..PublishProperties::default()
+        })
+        .build()?;
+    println!("{message:?}");
+
+    // Every error names the rule it enforces and the reason code a broker would send.
+    let err = Message::builder(TopicName::new("a")?)
+        .message_id(Some(PacketId::new(1)?))
+        .build()
+        .unwrap_err();
+    println!("{err}");
+    assert_eq!(err.spec_ref(), Some("MQTT-2.2.1-2"));
+    let err = TopicName::new("sensors/#").unwrap_err();
+    assert_eq!(err.reason_code(), ReasonCode::TopicNameInvalid);
+    println!("{err} -> reason code {:#04x}", err.reason_code().as_u8());
+    Ok(())
+}
