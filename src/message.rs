@@ -221,22 +221,7 @@ impl MessageBuilder {
     /// [`Violation::PacketIdWithQoS0`] (field `message_id`) or
     /// [`Violation::DupWithQoS0`] (field `dup`).
     pub fn build(self) -> Result<Message, Error> {
-        if self.payload.len() > MAX_PAYLOAD_SIZE as usize {
-            return Err(Error::invalid(
-                "payload",
-                Violation::PayloadTooLarge {
-                    len: self.payload.len(),
-                },
-            ));
-        }
-        if self.qos == QoS::AtMostOnce {
-            if self.message_id.is_some() {
-                return Err(Error::invalid("message_id", Violation::PacketIdWithQoS0));
-            }
-            if self.dup {
-                return Err(Error::invalid("dup", Violation::DupWithQoS0));
-            }
-        }
+        check_fields(self.payload.len(), self.qos, self.dup, self.message_id)?;
         Ok(Message {
             topic: self.topic,
             payload: self.payload,
@@ -247,4 +232,28 @@ impl MessageBuilder {
             properties: (!self.properties.is_empty()).then(|| Box::new(self.properties)),
         })
     }
+}
+
+/// The rules that tie a message's fields together (each field is valid by its type).
+pub(crate) fn check_fields(
+    payload_len: usize,
+    qos: QoS,
+    dup: bool,
+    message_id: Option<PacketId>,
+) -> Result<(), Error> {
+    if payload_len > MAX_PAYLOAD_SIZE as usize {
+        return Err(Error::invalid(
+            "payload",
+            Violation::PayloadTooLarge { len: payload_len },
+        ));
+    }
+    if qos == QoS::AtMostOnce {
+        if message_id.is_some() {
+            return Err(Error::invalid("message_id", Violation::PacketIdWithQoS0));
+        }
+        if dup {
+            return Err(Error::invalid("dup", Violation::DupWithQoS0));
+        }
+    }
+    Ok(())
 }

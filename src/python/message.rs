@@ -3,6 +3,7 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use super::constants::qos_member;
@@ -12,20 +13,31 @@ use super::convert::{
 use crate::constants::QoS;
 use crate::constants::protocol::{MAX_PACKET_ID, MAX_SUBSCRIPTION_ID, MAX_TOPIC_ALIAS};
 use crate::error::{Error, TopicKind, Violation};
-use crate::message::{DEBUG_PAYLOAD_PREFIX, Message};
+use crate::message::{DEBUG_PAYLOAD_PREFIX, Message, check_fields};
 use crate::packet_id::PacketId;
 use crate::properties::{PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
 use crate::string::{BinaryData, MqttString};
-use crate::topic::TopicName;
+use crate::topic::{TopicName, validate_topic_name};
 
 /// An MQTT application message: immutable and validated at construction.
-#[pyclass(frozen, name = "Message", module = "mqtt_common.models.message")]
+#[pyclass(
+    frozen,
+    freelist = 64,
+    name = "Message",
+    module = "mqtt_common.models.message"
+)]
 pub(crate) struct PyMessage {
-    inner: Message,
-    // The caller's objects, handed back by the getters without a copy.
+    // The caller's objects, already validated, handed back by the getters without a copy.
     topic: Py<PyString>,
     payload: Py<PyBytes>,
+    qos: QoS,
+    retain: bool,
+    dup: bool,
+    message_id: Option<PacketId>,
     properties: Option<Py<PyPublishProperties>>,
+    // The core message, built on first use: constructing one from Python then costs no
+    // allocation beyond the Python object itself.
+    core: PyOnceLock<Message>,
 }
 
 /// The constructor's optional arguments; `None` means "not given".
@@ -42,72 +54,92 @@ struct MessageArgs<'a, 'py> {
 impl PyMessage {
     fn build(topic: &Bound<'_, PyAny>, args: MessageArgs<'_, '_>) -> Result<Self, Error> {
         let py = topic.py();
-        let MessageArgs {
-            payload,
-            qos,
-            retain,
-            message_id,
-            dup,
-            properties,
-        } = args;
-        let topic_text = extract_str(
-            "topic",
-            topic,
-            Violation::TopicInvalidUtf8 {
-                kind: TopicKind::Name,
-            },
-        )?;
-        let topic_name = TopicName::new(topic_text).map_err(|e| e.in_field("topic"))?;
-        let payload = match payload {
-            Some(obj) if !obj.is_none() => extract_bytes("payload", obj)?,
-            _ => PyBytes::new(py, b""),
-        };
-        let mut builder = Message::builder(topic_name).payload(shared_bytes(&payload));
-        if let Some(qos) = present(qos) {
-            let value = extract_uint("qos", qos, 0, 255, "MQTT-3.3.1-4")?;
-            let qos = QoS::try_from(value as u8).map_err(|v| Error::invalid("qos", v))?;
-            builder = builder.qos(qos);
-        }
-        if let Some(retain) = present(retain) {
-            builder = builder.retain(extract_bool("retain", retain)?);
-        }
-        if let Some(dup) = present(dup) {
-            builder = builder.dup(extract_bool("dup", dup)?);
-        }
-        if let Some(message_id) = present(message_id) {
-            let value = extract_uint("message_id", message_id, 0, MAX_PACKET_ID.into(), "§2.2.1")?;
-            let id = PacketId::new(value as u16).map_err(|v| Error::invalid("message_id", v))?;
-            builder = builder.message_id(Some(id));
-        }
-        let properties = match present(properties) {
-            None => None,
-            Some(obj) => {
-                let properties = PyPublishProperties::coerce(obj)?;
-                builder = builder.properties(properties.get().inner.clone());
-                Some(properties.unbind())
-            }
-        };
-        let inner = builder.build()?;
         let topic = topic
             .cast::<PyString>()
             .map_err(|_| wrong_type("topic", "str", topic))?;
+        let topic_text = topic.to_str().map_err(|_| {
+            Error::invalid(
+                "topic",
+                Violation::TopicInvalidUtf8 {
+                    kind: TopicKind::Name,
+                },
+            )
+        })?;
+        validate_topic_name(topic_text).map_err(|e| e.in_field("topic"))?;
+        let payload = match present(args.payload) {
+            Some(obj) => extract_bytes("payload", obj)?,
+            None => PyBytes::new(py, b""),
+        };
+        let qos = match present(args.qos) {
+            None => QoS::AtMostOnce,
+            Some(obj) => {
+                let value = extract_uint("qos", obj, 0, 255, "MQTT-3.3.1-4")?;
+                QoS::try_from(value as u8).map_err(|v| Error::invalid("qos", v))?
+            }
+        };
+        let retain = match present(args.retain) {
+            Some(obj) => extract_bool("retain", obj)?,
+            None => false,
+        };
+        let dup = match present(args.dup) {
+            Some(obj) => extract_bool("dup", obj)?,
+            None => false,
+        };
+        let message_id = match present(args.message_id) {
+            None => None,
+            Some(obj) => {
+                let value = extract_uint("message_id", obj, 0, MAX_PACKET_ID.into(), "§2.2.1")?;
+                Some(PacketId::new(value as u16).map_err(|v| Error::invalid("message_id", v))?)
+            }
+        };
+        check_fields(payload.as_bytes().len(), qos, dup, message_id)?;
+        let properties = match present(args.properties) {
+            None => None,
+            Some(obj) => Some(PyPublishProperties::coerce(obj)?)
+                .filter(|p| !p.get().inner.is_empty())
+                .map(Bound::unbind),
+        };
         Ok(Self {
-            inner,
             topic: topic.clone().unbind(),
             payload: payload.unbind(),
-            properties: properties.filter(|p| !p.get().inner.is_empty()),
+            qos,
+            retain,
+            dup,
+            message_id,
+            properties,
+            core: PyOnceLock::new(),
         })
     }
 
-    /// The constructor's positional arguments and keyword arguments (pickle, replace).
+    /// The core message, built from the validated fields on first use.
+    pub(crate) fn core(&self, py: Python<'_>) -> PyResult<&Message> {
+        self.core.get_or_try_init(py, || {
+            let topic = TopicName::new(self.topic.bind(py).to_str()?)?;
+            let properties = self
+                .properties
+                .as_ref()
+                .map(|p| p.get().inner.clone())
+                .unwrap_or_default();
+            Ok(Message::builder(topic)
+                .payload(shared_bytes(self.payload.bind(py)))
+                .qos(self.qos)
+                .retain(self.retain)
+                .dup(self.dup)
+                .message_id(self.message_id)
+                .properties(properties)
+                .build()?)
+        })
+    }
+
+    /// The constructor's arguments by name (pickle, replace).
     fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let fields = PyDict::new(py);
         fields.set_item("topic", self.topic.bind(py))?;
         fields.set_item("payload", self.payload.bind(py))?;
-        fields.set_item("qos", self.inner.qos().as_u8())?;
-        fields.set_item("retain", self.inner.retain())?;
-        fields.set_item("message_id", self.inner.message_id().map(PacketId::get))?;
-        fields.set_item("dup", self.inner.dup())?;
+        fields.set_item("qos", self.qos.as_u8())?;
+        fields.set_item("retain", self.retain)?;
+        fields.set_item("message_id", self.message_id.map(PacketId::get))?;
+        fields.set_item("dup", self.dup)?;
         fields.set_item("properties", self.properties.as_ref().map(|p| p.bind(py)))?;
         Ok(fields)
     }
@@ -180,25 +212,25 @@ impl PyMessage {
     /// The QoS level.
     #[getter]
     fn qos<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        qos_member(py, self.inner.qos())
+        qos_member(py, self.qos)
     }
 
     /// The RETAIN flag.
     #[getter]
     fn retain(&self) -> bool {
-        self.inner.retain()
+        self.retain
     }
 
     /// The DUP flag.
     #[getter]
     fn dup(&self) -> bool {
-        self.inner.dup()
+        self.dup
     }
 
     /// The packet identifier, or None.
     #[getter]
     fn message_id(&self) -> Option<u16> {
-        self.inner.message_id().map(PacketId::get)
+        self.message_id.map(PacketId::get)
     }
 
     /// The MQTT 5.0 PUBLISH properties (empty when there are none).
@@ -237,26 +269,16 @@ impl PyMessage {
         &self,
         py: Python<'py>,
     ) -> PyResult<(Bound<'py, PyTuple>, Bound<'py, PyDict>)> {
-        let args = PyTuple::new(
-            py,
-            [
-                self.topic.bind(py).clone().into_any(),
-                self.payload.bind(py).clone().into_any(),
-                self.inner.qos().as_u8().into_pyobject(py)?.into_any(),
-                pyo3::types::PyBool::new(py, self.inner.retain())
-                    .to_owned()
-                    .into_any(),
-                self.inner
-                    .message_id()
-                    .map(PacketId::get)
-                    .into_pyobject(py)?
-                    .into_any(),
-            ],
-        )?;
-        let kwargs = PyDict::new(py);
-        kwargs.set_item("dup", self.inner.dup())?;
-        kwargs.set_item("properties", self.properties.as_ref().map(|p| p.bind(py)))?;
-        Ok((args, kwargs))
+        let fields = self.fields(py)?;
+        let positional = ["topic", "payload", "qos", "retain", "message_id"];
+        let args = positional
+            .iter()
+            .map(|name| fields.get_item(name))
+            .collect::<PyResult<Vec<_>>>()?;
+        for name in positional {
+            fields.del_item(name)?;
+        }
+        Ok((PyTuple::new(py, args)?, fields))
     }
 
     fn __copy__(slf: Py<Self>) -> Py<Self> {
@@ -267,10 +289,11 @@ impl PyMessage {
         slf
     }
 
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Self>()
-            .is_ok_and(|other| self.inner == other.get().inner)
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        match other.cast::<Self>() {
+            Ok(other) => Ok(self.core(py)? == other.get().core(py)?),
+            Err(_) => Ok(false),
+        }
     }
 
     fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
@@ -279,14 +302,10 @@ impl PyMessage {
         let mut hasher = DefaultHasher::new();
         self.topic.bind(py).hash()?.hash(&mut hasher);
         self.payload.bind(py).hash()?.hash(&mut hasher);
-        (
-            self.inner.qos(),
-            self.inner.retain(),
-            self.inner.dup(),
-            self.inner.message_id(),
-        )
-            .hash(&mut hasher);
-        self.inner.properties().hash(&mut hasher);
+        (self.qos, self.retain, self.dup, self.message_id).hash(&mut hasher);
+        if let Some(properties) = &self.properties {
+            properties.get().inner.hash(&mut hasher);
+        }
         Ok(hasher.finish() as isize)
     }
 
@@ -306,13 +325,13 @@ impl PyMessage {
             "Message(topic={}, payload={}, qos={}, retain={}",
             self.topic.bind(py).repr()?,
             shown,
-            self.inner.qos().as_u8(),
-            if self.inner.retain() { "True" } else { "False" },
+            self.qos.as_u8(),
+            if self.retain { "True" } else { "False" },
         );
-        if let Some(id) = self.inner.message_id() {
+        if let Some(id) = self.message_id {
             repr.push_str(&format!(", message_id={id}"));
         }
-        if self.inner.dup() {
+        if self.dup {
             repr.push_str(", dup=True");
         }
         if let Some(properties) = &self.properties {
