@@ -296,6 +296,9 @@ pub enum Violation {
     /// A topic name containing `+` or `#`.
     #[error("topic name contains a wildcard")]
     TopicNameHasWildcard,
+    /// A Response Topic containing `+` or `#`.
+    #[error("response topic contains a wildcard")]
+    ResponseTopicHasWildcard,
     /// `#` not alone in its level, or not in the last level.
     #[error("'#' must be the last level of a topic filter and stand alone in it")]
     MisplacedMultiLevelWildcard,
@@ -391,6 +394,7 @@ impl Violation {
             Self::TopicTooLong { .. } => "MQTT-4.7.3-3",
             Self::TopicInvalidUtf8 { .. } => "MQTT-1.5.4-1",
             Self::TopicNameHasWildcard => "MQTT-3.3.2-2",
+            Self::ResponseTopicHasWildcard => "MQTT-3.3.2-14",
             Self::MisplacedMultiLevelWildcard => "MQTT-4.7.1-1",
             Self::MisplacedSingleLevelWildcard => "MQTT-4.7.1-2",
             Self::ShareNameEmpty => "MQTT-4.8.2-1",
@@ -423,7 +427,8 @@ impl Violation {
             | Self::TopicInvalidUtf8 {
                 kind: TopicKind::Name,
             }
-            | Self::TopicNameHasWildcard => ReasonCode::TopicNameInvalid,
+            | Self::TopicNameHasWildcard
+            | Self::ResponseTopicHasWildcard => ReasonCode::TopicNameInvalid,
             Self::TopicEmpty { .. }
             | Self::TopicTooLong { .. }
             | Self::TopicContainsNull { .. }

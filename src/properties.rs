@@ -6,7 +6,7 @@
 use std::num::{NonZeroU16, NonZeroU32};
 
 use crate::constants::protocol::MAX_SUBSCRIPTION_ID;
-use crate::error::Violation;
+use crate::error::{Error, Violation};
 use crate::string::{BinaryData, MqttString};
 use crate::topic::TopicName;
 
@@ -132,6 +132,25 @@ pub struct PublishProperties {
     pub subscription_identifiers: Vec<SubscriptionId>,
     /// Topic Alias (0x23).
     pub topic_alias: Option<TopicAlias>,
+}
+
+/// Checks a Response Topic: a topic name, so no wildcards ([MQTT-3.3.2-14]).
+///
+/// # Examples
+/// ```
+/// use mqtt_common::properties::response_topic;
+/// assert_eq!(response_topic("replies/42")?.as_str(), "replies/42");
+/// assert_eq!(response_topic("replies/+").unwrap_err().spec_ref(), Some("MQTT-3.3.2-14"));
+/// # Ok::<(), mqtt_common::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`TopicName::new`], with [`Violation::ResponseTopicHasWildcard`] for a wildcard.
+pub fn response_topic(text: &str) -> Result<TopicName, Error> {
+    TopicName::new(text).map_err(|err| match err.violation() {
+        Some(Violation::TopicNameHasWildcard) => Violation::ResponseTopicHasWildcard.into(),
+        _ => err,
+    })
 }
 
 impl PublishProperties {

@@ -122,6 +122,7 @@ fn every_violation_has_a_rule_or_is_a_type_error() {
         Violation::StringTooLong { len: 70_000 },
         Violation::BinaryTooLong { len: 70_000 },
         Violation::TopicNameHasWildcard,
+        Violation::ResponseTopicHasWildcard,
         Violation::MisplacedMultiLevelWildcard,
         Violation::MisplacedSingleLevelWildcard,
         Violation::ShareNameEmpty,

@@ -15,7 +15,7 @@ use crate::constants::protocol::{MAX_PACKET_ID, MAX_SUBSCRIPTION_ID, MAX_TOPIC_A
 use crate::error::{Error, TopicKind, Violation};
 use crate::message::{DEBUG_PAYLOAD_PREFIX, Message, check_fields};
 use crate::packet_id::PacketId;
-use crate::properties::{PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
+use crate::properties::{self, PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
 use crate::string::{BinaryData, MqttString};
 use crate::topic::{TopicName, validate_topic_name};
 
@@ -458,7 +458,8 @@ impl PyPublishProperties {
                     kind: TopicKind::Name,
                 },
             )?;
-            p.response_topic = Some(TopicName::new(text).map_err(|e| e.in_field(FIELD))?);
+            p.response_topic =
+                Some(properties::response_topic(text).map_err(|e| e.in_field(FIELD))?);
         }
         if let Some(obj) = present(correlation_data) {
             const FIELD: &str = "properties.correlation_data";

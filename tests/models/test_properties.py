@@ -88,7 +88,7 @@ REJECTED: list[tuple[str, dict[str, Any], str, ReasonCode, str | None]] = [
         {"response_topic": "a/+"},
         "response_topic",
         ReasonCode.TOPIC_NAME_INVALID,
-        "MQTT-3.3.2-2",
+        "MQTT-3.3.2-14",
     ),
     (
         "response-empty",
