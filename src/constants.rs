@@ -292,6 +292,18 @@ impl ReasonCode {
 }
 
 code_enum! {
+    /// Retain Handling subscription option of MQTT 5.0 (§3.8.3.1); 3 is a Protocol Error.
+    pub enum RetainHandling ("retain handling", "§3.8.3.1") {
+        /// 0: send retained messages at the time of the subscribe.
+        SendAtSubscribe = 0 => "SEND_AT_SUBSCRIBE",
+        /// 1: send retained messages only if the subscription did not already exist.
+        SendIfNewSubscription = 1 => "SEND_IF_NEW_SUBSCRIPTION",
+        /// 2: do not send retained messages at the time of the subscribe.
+        DoNotSend = 2 => "DO_NOT_SEND",
+    }
+}
+
+code_enum! {
     /// Protocol level byte of CONNECT (MQTT 5.0 §3.1.2.2).
     pub enum ProtocolVersion ("protocol version", "MQTT-3.1.2-2") {
         /// MQTT 3.1, protocol name "MQIsdp".

@@ -314,6 +314,25 @@ pub enum Violation {
     /// `$share/name` with no `/` and topic filter after the share name.
     #[error("shared subscription has no topic filter after the share name")]
     SharedFilterMissing,
+    /// No Local set on a shared subscription.
+    #[error("no_local is set on a shared subscription")]
+    NoLocalOnSharedSubscription,
+    /// A client holding as many subscriptions as the configured maximum.
+    #[error("client already has {limit} subscriptions, the configured maximum")]
+    TooManySubscriptions {
+        /// The configured maximum.
+        limit: usize,
+    },
+    /// A topic name or filter with more levels than the configured maximum.
+    #[error("{kind} has {levels} levels, more than the configured maximum of {limit}")]
+    TooManyLevels {
+        /// Name or filter.
+        kind: TopicKind,
+        /// Its number of levels.
+        levels: usize,
+        /// The configured maximum.
+        limit: usize,
+    },
     /// A payload longer than the largest Remaining Length.
     #[error("payload is {len} bytes long, more than 268435455")]
     PayloadTooLarge {
@@ -400,6 +419,10 @@ impl Violation {
             Self::ShareNameEmpty => "MQTT-4.8.2-1",
             Self::ShareNameHasWildcard | Self::SharedFilterMissing => "MQTT-4.8.2-2",
             Self::PayloadTooLarge { .. } => "§2.1.4",
+            Self::NoLocalOnSharedSubscription => "MQTT-3.8.3-4",
+            // A server may refuse a subscription it will not serve (SUBACK 0x97, 0x8F).
+            Self::TooManySubscriptions { .. } => "§3.9.3",
+            Self::TooManyLevels { .. } => "§3.9.3",
             Self::PacketIdZero => "MQTT-2.2.1-3",
             Self::PacketIdWithQoS0 => "MQTT-2.2.1-2",
             Self::DupWithQoS0 => "MQTT-3.3.1-2",
@@ -427,6 +450,10 @@ impl Violation {
             | Self::TopicInvalidUtf8 {
                 kind: TopicKind::Name,
             }
+            | Self::TooManyLevels {
+                kind: TopicKind::Name,
+                ..
+            }
             | Self::TopicNameHasWildcard
             | Self::ResponseTopicHasWildcard => ReasonCode::TopicNameInvalid,
             Self::TopicEmpty { .. }
@@ -437,7 +464,9 @@ impl Violation {
             | Self::MisplacedSingleLevelWildcard
             | Self::ShareNameEmpty
             | Self::ShareNameHasWildcard
-            | Self::SharedFilterMissing => ReasonCode::TopicFilterInvalid,
+            | Self::SharedFilterMissing
+            | Self::TooManyLevels { .. } => ReasonCode::TopicFilterInvalid,
+            Self::TooManySubscriptions { .. } => ReasonCode::QuotaExceeded,
             Self::PayloadTooLarge { .. } => ReasonCode::PacketTooLarge,
             Self::TopicAliasZero => ReasonCode::TopicAliasInvalid,
             Self::UnknownCode { .. }
@@ -448,6 +477,7 @@ impl Violation {
             Self::PacketIdZero
             | Self::PacketIdWithQoS0
             | Self::DupWithQoS0
+            | Self::NoLocalOnSharedSubscription
             | Self::SubscriptionIdOutOfRange { .. }
             | Self::PayloadFormatIndicatorInvalid { .. } => ReasonCode::ProtocolError,
             Self::OutOfRange { .. } | Self::WrongType { .. } | Self::UnknownField { .. } => {

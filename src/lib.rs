@@ -45,24 +45,31 @@
 
 pub mod constants;
 pub mod error;
+pub mod index;
 pub mod message;
 pub mod packet_id;
 pub mod properties;
+pub mod retained;
 pub mod string;
+pub mod subscription;
 pub mod topic;
+mod tree;
 
 #[cfg(feature = "python")]
 mod python;
 
 pub use constants::{
     ConnectReturnCode, PacketType, PropertyId, PropertyType, ProtocolVersion, QoS, ReasonCode,
-    protocol,
+    RetainHandling, protocol,
 };
 pub use error::{Error, ErrorKind, Result, TopicKind, Violation};
+pub use index::{IndexLimits, SubscriptionIndex};
 pub use message::{Message, MessageBuilder};
 pub use packet_id::PacketId;
 pub use properties::{PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
+pub use retained::TopicTree;
 pub use string::{BinaryData, MqttString};
+pub use subscription::{Delivery, Subscription, SubscriptionBuilder, merge_overlapping};
 pub use topic::{
     TopicFilter, TopicName, topic_matches, validate_topic_filter, validate_topic_name,
 };

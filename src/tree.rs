@@ -1,0 +1,392 @@
+//! The level trie under [`crate::SubscriptionIndex`] and [`crate::TopicTree`].
+//!
+//! Theory of operation: a topic or filter is a path of levels from the root. Nodes live
+//! in an arena (`Vec`) and are addressed by `u32` ids; each distinct level string is
+//! interned once and edges are keyed by its id, so a level shared by a million filters
+//! (`device`, `temp`) is stored once. `+` and `#` are ordinary levels with reserved ids.
+//! Nothing here recurses: paths are walked with loops and subtrees with explicit stacks.
+//! Removing a value prunes the nodes it leaves empty, and the arena is compacted when
+//! more than half of it is free, so memory follows the live content.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Index of a node in the arena.
+pub(crate) type NodeId = u32;
+/// Interned id of a level string.
+pub(crate) type LevelId = u32;
+
+/// The root node: the empty path.
+pub(crate) const ROOT: NodeId = 0;
+/// The reserved level id of `+`.
+pub(crate) const PLUS: LevelId = 0;
+/// The reserved level id of `#`.
+pub(crate) const HASH: LevelId = 1;
+
+/// A multiplicative hasher for the trie's own integer ids.
+///
+/// Only for keys this module assigns (node and level ids), never for strings from the
+/// network: those go through the standard, seeded SipHash, which resists flooding.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        // Fibonacci hashing: spreads sequential ids over the high bits hashbrown uses.
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` keyed by the trie's own ids.
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// A node's children: most nodes have none or one, so those cost no allocation.
+#[derive(Debug, Default)]
+enum Children {
+    #[default]
+    None,
+    One(LevelId, NodeId),
+    Many(Box<IdMap<LevelId, NodeId>>),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Node<V> {
+    children: Children,
+    pub(crate) value: V,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LevelInfo {
+    /// Edges that use this level.
+    refs: u32,
+    /// Whether the level starts with `$` (the `$`-topic rule needs it at the first level).
+    dollar: bool,
+}
+
+/// Level strings and their ids; `+` and `#` are never stored.
+#[derive(Debug, Default)]
+struct Interner {
+    ids: HashMap<Box<str>, LevelId>,
+    info: Vec<LevelInfo>,
+    free: Vec<LevelId>,
+}
+
+impl Interner {
+    fn lookup(&self, name: &str) -> Option<LevelId> {
+        match name {
+            "+" => Some(PLUS),
+            "#" => Some(HASH),
+            _ => self.ids.get(name).copied(),
+        }
+    }
+
+    /// The id of `name`, counting one more edge that uses it.
+    fn acquire(&mut self, name: &str) -> LevelId {
+        if let Some(id) = self.lookup(name) {
+            if id > HASH {
+                self.info[(id - 2) as usize].refs += 1;
+            }
+            return id;
+        }
+        let info = LevelInfo {
+            refs: 1,
+            dollar: name.starts_with('$'),
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.info[(id - 2) as usize] = info;
+                id
+            }
+            None => {
+                self.info.push(info);
+                self.info.len() as LevelId + 1
+            }
+        };
+        self.ids.insert(name.into(), id);
+        id
+    }
+
+    /// Counts one edge fewer that uses `name`, forgetting it at zero.
+    fn release(&mut self, name: &str) {
+        let Some(id) = self.lookup(name) else { return };
+        if id <= HASH {
+            return;
+        }
+        let info = &mut self.info[(id - 2) as usize];
+        info.refs -= 1;
+        if info.refs == 0 {
+            self.ids.remove(name);
+            self.free.push(id);
+        }
+    }
+
+    fn is_dollar(&self, id: LevelId) -> bool {
+        id > HASH && self.info[(id - 2) as usize].dollar
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// The arena trie.
+#[derive(Debug)]
+pub(crate) struct LevelTree<V> {
+    nodes: Vec<Node<V>>,
+    free: Vec<NodeId>,
+    interner: Interner,
+}
+
+impl<V: Default> Default for LevelTree<V> {
+    fn default() -> Self {
+        Self {
+            nodes: vec![Node::default()],
+            free: Vec::new(),
+            interner: Interner::default(),
+        }
+    }
+}
+
+impl<V: Default> LevelTree<V> {
+    #[inline]
+    pub(crate) fn node(&self, id: NodeId) -> &Node<V> {
+        &self.nodes[id as usize]
+    }
+
+    #[inline]
+    pub(crate) fn value_mut(&mut self, id: NodeId) -> &mut V {
+        &mut self.nodes[id as usize].value
+    }
+
+    /// The id of a level string, if any path uses it.
+    #[inline]
+    pub(crate) fn level(&self, name: &str) -> Option<LevelId> {
+        self.interner.lookup(name)
+    }
+
+    /// Whether a level id names a level starting with `$`.
+    #[inline]
+    pub(crate) fn is_dollar(&self, level: LevelId) -> bool {
+        self.interner.is_dollar(level)
+    }
+
+    /// The child of `node` along `level`.
+    #[inline]
+    pub(crate) fn child(&self, node: NodeId, level: LevelId) -> Option<NodeId> {
+        match &self.node(node).children {
+            Children::None => None,
+            Children::One(l, child) => (*l == level).then_some(*child),
+            Children::Many(map) => map.get(&level).copied(),
+        }
+    }
+
+    /// Calls `f(level, child)` for every child of `node`.
+    pub(crate) fn for_each_child(&self, node: NodeId, mut f: impl FnMut(LevelId, NodeId)) {
+        match &self.node(node).children {
+            Children::None => {}
+            Children::One(level, child) => f(*level, *child),
+            Children::Many(map) => map.iter().for_each(|(level, child)| f(*level, *child)),
+        }
+    }
+
+    fn has_children(&self, node: NodeId) -> bool {
+        !matches!(self.node(node).children, Children::None)
+    }
+
+    /// The node at the end of `levels`, creating what is missing.
+    pub(crate) fn insert_path<'a>(&mut self, levels: impl Iterator<Item = &'a str>) -> NodeId {
+        let mut node = ROOT;
+        for name in levels {
+            let existing = self.level(name).and_then(|level| self.child(node, level));
+            node = match existing {
+                Some(child) => child,
+                None => {
+                    let level = self.interner.acquire(name);
+                    let child = self.allocate();
+                    self.add_child(node, level, child);
+                    child
+                }
+            };
+        }
+        node
+    }
+
+    /// Fills `path` with the nodes from the root to the end of `levels`; false if the
+    /// path does not exist.
+    pub(crate) fn find_path<'a>(
+        &self,
+        levels: impl Iterator<Item = &'a str>,
+        path: &mut Vec<NodeId>,
+    ) -> bool {
+        path.clear();
+        path.push(ROOT);
+        let mut node = ROOT;
+        for name in levels {
+            match self.level(name).and_then(|level| self.child(node, level)) {
+                Some(child) => node = child,
+                None => return false,
+            }
+            path.push(node);
+        }
+        true
+    }
+
+    /// Removes the nodes at the end of `path` (root first, as `find_path` gives it, with
+    /// `levels` naming its edges) that hold an empty value and no children.
+    pub(crate) fn prune<'a>(
+        &mut self,
+        path: &[NodeId],
+        levels: impl DoubleEndedIterator<Item = &'a str>,
+        is_empty: impl Fn(&V) -> bool,
+    ) {
+        for (depth, name) in (1..path.len()).rev().zip(levels.rev()) {
+            let node = path[depth];
+            if !is_empty(&self.node(node).value) || self.has_children(node) {
+                return;
+            }
+            let Some(level) = self.level(name) else {
+                return;
+            };
+            self.remove_child(path[depth - 1], level);
+            self.interner.release(name);
+            self.nodes[node as usize] = Node::default();
+            self.free.push(node);
+        }
+    }
+
+    /// Every node's value, free nodes included (they hold the default value).
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.nodes.iter().map(|node| &node.value)
+    }
+
+    /// The arena's length: one more than the largest node id.
+    pub(crate) fn arena_len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Nodes in use, the root included.
+    pub(crate) fn node_count(&self) -> usize {
+        self.nodes.len() - self.free.len()
+    }
+
+    /// Distinct level strings in use (`+` and `#` aside).
+    pub(crate) fn level_count(&self) -> usize {
+        self.interner.len()
+    }
+
+    /// Whether enough of the arena is free that compacting it pays.
+    pub(crate) fn wants_compaction(&self) -> bool {
+        self.nodes.len() > 1024 && self.free.len() * 2 > self.nodes.len()
+    }
+
+    /// Moves the live nodes into a fresh, dense arena; calls `remap(old, new)` for each.
+    pub(crate) fn compact(&mut self, mut remap: impl FnMut(NodeId, NodeId)) {
+        let live = self.node_count();
+        let mut old = std::mem::take(&mut self.nodes);
+        self.free = Vec::new();
+        self.nodes = Vec::with_capacity(live);
+        self.nodes.push(Node {
+            children: Children::None,
+            value: std::mem::take(&mut old[ROOT as usize].value),
+        });
+        remap(ROOT, ROOT);
+        // (old parent, new parent) pairs still to copy the children of.
+        let mut stack = vec![(ROOT, ROOT)];
+        while let Some((old_parent, new_parent)) = stack.pop() {
+            let children = std::mem::take(&mut old[old_parent as usize].children);
+            let mut copy = |level: LevelId, old_child: NodeId, nodes: &mut Vec<Node<V>>| {
+                let new_child = nodes.len() as NodeId;
+                nodes.push(Node {
+                    children: Children::None,
+                    value: std::mem::take(&mut old[old_child as usize].value),
+                });
+                remap(old_child, new_child);
+                stack.push((old_child, new_child));
+                (level, new_child)
+            };
+            self.nodes[new_parent as usize].children = match children {
+                Children::None => Children::None,
+                Children::One(level, child) => {
+                    let (level, child) = copy(level, child, &mut self.nodes);
+                    Children::One(level, child)
+                }
+                Children::Many(map) => {
+                    let mut copied = IdMap::default();
+                    copied.reserve(map.len());
+                    for (level, child) in *map {
+                        let (level, child) = copy(level, child, &mut self.nodes);
+                        copied.insert(level, child);
+                    }
+                    Children::Many(Box::new(copied))
+                }
+            };
+        }
+        self.nodes.shrink_to_fit();
+        self.interner.ids.shrink_to_fit();
+    }
+
+    fn allocate(&mut self) -> NodeId {
+        match self.free.pop() {
+            Some(id) => id,
+            None => {
+                self.nodes.push(Node::default());
+                (self.nodes.len() - 1) as NodeId
+            }
+        }
+    }
+
+    fn add_child(&mut self, node: NodeId, level: LevelId, child: NodeId) {
+        let children = &mut self.nodes[node as usize].children;
+        *children = match std::mem::take(children) {
+            Children::None => Children::One(level, child),
+            Children::One(other_level, other_child) => {
+                let mut map = IdMap::default();
+                map.insert(other_level, other_child);
+                map.insert(level, child);
+                Children::Many(Box::new(map))
+            }
+            Children::Many(mut map) => {
+                map.insert(level, child);
+                Children::Many(map)
+            }
+        };
+    }
+
+    fn remove_child(&mut self, node: NodeId, level: LevelId) {
+        let children = &mut self.nodes[node as usize].children;
+        *children = match std::mem::take(children) {
+            Children::One(l, _) if l == level => Children::None,
+            Children::Many(mut map) => {
+                map.remove(&level);
+                match map.len() {
+                    0 => Children::None,
+                    1 => match map.iter().next() {
+                        Some((&l, &c)) => Children::One(l, c),
+                        None => Children::None,
+                    },
+                    _ => {
+                        if map.capacity() > 4 * map.len() {
+                            map.shrink_to_fit();
+                        }
+                        Children::Many(map)
+                    }
+                }
+            }
+            other => other,
+        };
+    }
+}
