@@ -27,10 +27,17 @@ from mqtt_common.models import (
     PublishProperties,
     QualityOfService,
     ReasonCode,
+    RetainHandling,
     StorageError,
+    Subscription,
     ValidationError,
 )
-from mqtt_common.utils.topic import topic_matches, validate_topic_filter, validate_topic_name
+from mqtt_common.utils.topic import (
+    SubscriptionIndex,
+    topic_matches,
+    validate_topic_filter,
+    validate_topic_name,
+)
 
 __all__ = [
     "AuthenticationError",
@@ -48,7 +55,10 @@ __all__ = [
     "PublishProperties",
     "QualityOfService",
     "ReasonCode",
+    "RetainHandling",
     "StorageError",
+    "Subscription",
+    "SubscriptionIndex",
     "ValidationError",
     "__version__",
     "topic_matches",

@@ -4,10 +4,10 @@ Import from the public modules (``mqtt_common.models``, ``mqtt_common.utils.topi
 rather than from here.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Self, TypeAlias, final
 
-from mqtt_common.models.constants import QualityOfService
+from mqtt_common.models.constants import QualityOfService, RetainHandling
 
 __all__ = [
     "CONNECT_RETURN_CODE_MEMBERS",
@@ -18,9 +18,14 @@ __all__ = [
     "PROTOCOL_VERSION_MEMBERS",
     "QOS_MEMBERS",
     "REASON_CODE_MEMBERS",
+    "RETAIN_HANDLING_MEMBERS",
+    "Delivery",
     "Message",
     "PublishProperties",
+    "Subscription",
+    "SubscriptionIndex",
     "__version__",
+    "merge_overlapping",
     "reason_code_is_error",
     "topic_matches",
     "validate_topic_filter",
@@ -33,6 +38,7 @@ QOS_MEMBERS: Final[list[tuple[str, int]]]
 PACKET_TYPE_MEMBERS: Final[list[tuple[str, int]]]
 CONNECT_RETURN_CODE_MEMBERS: Final[list[tuple[str, int]]]
 REASON_CODE_MEMBERS: Final[list[tuple[str, int]]]
+RETAIN_HANDLING_MEMBERS: Final[list[tuple[str, int]]]
 PROTOCOL_VERSION_MEMBERS: Final[list[tuple[str, int]]]
 PROPERTY_ID_MEMBERS: Final[list[tuple[str, int]]]
 PROTOCOL_INT_CONSTANTS: Final[list[tuple[str, int]]]
@@ -191,3 +197,136 @@ class Message:
     def __deepcopy__(self, memo: Any, /) -> Self: ...
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+@final
+class Subscription:
+    """A subscription: a topic filter with its QoS and MQTT 5.0 options.
+
+    Immutable and validated at construction (ValidationError names the field and the
+    rule); No Local on a shared subscription is refused [MQTT-3.8.3-4].
+    """
+
+    def __new__(
+        cls,
+        topic_filter: str,
+        qos: int | None = 0,
+        *,
+        no_local: bool | None = False,
+        retain_as_published: bool | None = False,
+        retain_handling: int | None = 0,
+        subscription_id: int | None = None,
+    ) -> Self: ...
+    @property
+    def topic_filter(self) -> str:
+        """The topic filter, ``$share/<group>/`` prefix included."""
+    @property
+    def qos(self) -> QualityOfService:
+        """The maximum QoS granted."""
+    @property
+    def no_local(self) -> bool:
+        """No Local: do not forward the client's own messages back to it."""
+    @property
+    def retain_as_published(self) -> bool:
+        """Retain As Published: keep the RETAIN flag when forwarding."""
+    @property
+    def retain_handling(self) -> RetainHandling:
+        """When to send retained messages."""
+    @property
+    def subscription_id(self) -> int | None:
+        """The Subscription Identifier, or None."""
+    @property
+    def share_group(self) -> str | None:
+        """The share name of a shared subscription, or None."""
+    def replace(
+        self,
+        *,
+        topic_filter: str = ...,
+        qos: int | None = ...,
+        no_local: bool | None = ...,
+        retain_as_published: bool | None = ...,
+        retain_handling: int | None = ...,
+        subscription_id: int | None = ...,
+    ) -> Subscription:
+        """Return a copy with some fields changed, validated like the constructor."""
+    def __replace__(
+        self,
+        *,
+        topic_filter: str = ...,
+        qos: int | None = ...,
+        no_local: bool | None = ...,
+        retain_as_published: bool | None = ...,
+        retain_handling: int | None = ...,
+        subscription_id: int | None = ...,
+    ) -> Subscription: ...
+    def __getnewargs_ex__(self) -> tuple[tuple[str, int], dict[str, Any]]: ...
+    def __copy__(self) -> Self: ...
+    def __deepcopy__(self, memo: Any, /) -> Self: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class SubscriptionIndex:
+    """Every client's subscriptions, indexed by topic filter.
+
+    ``match`` costs time that depends on the topic and the number of matches, not on how
+    many subscriptions there are. A client holds one subscription per filter (compared
+    character by character); subscribing again replaces it.
+    """
+
+    def __new__(
+        cls, *, max_topic_levels: int | None = 128, max_subscriptions_per_client: int | None = None
+    ) -> Self: ...
+    @property
+    def max_topic_levels(self) -> int | None:
+        """The most levels a topic filter may have, or None for no limit."""
+    @property
+    def max_subscriptions_per_client(self) -> int | None:
+        """The most subscriptions one client may hold, or None for no limit."""
+    def subscribe(self, client_id: str, subscription: Subscription) -> bool:
+        """Add a subscription; True when it replaced the client's one with that filter."""
+    def unsubscribe(self, client_id: str, topic_filter: str) -> bool:
+        """Remove the client's subscription with exactly this filter; True if it existed."""
+    def unsubscribe_all(self, client_id: str) -> int:
+        """Remove every subscription of the client; return how many there were."""
+    def subscriptions(self, client_id: str) -> list[Subscription]:
+        """Return the client's subscriptions, in no particular order."""
+    def match(self, topic: str) -> list[tuple[str, Subscription]]:
+        """Return every (client id, subscription) whose filter matches ``topic``.
+
+        Shared subscriptions are included (see ``share_group``); No Local is left to the
+        caller, as is merging one client's overlapping matches (``merge_overlapping``).
+        """
+    @property
+    def node_count(self) -> int:
+        """Trie nodes in use, the root included: 1 when the index is empty."""
+    @property
+    def client_count(self) -> int:
+        """How many clients hold at least one subscription."""
+    def __len__(self) -> int: ...
+
+@final
+class Delivery:
+    """What to send one client for one PUBLISH when several subscriptions match."""
+
+    @property
+    def client_id(self) -> str:
+        """The client to send to."""
+    @property
+    def qos(self) -> QualityOfService:
+        """The highest QoS of the matching subscriptions [MQTT-3.3.4-2]."""
+    @property
+    def subscription_identifiers(self) -> list[int]:
+        """Every Subscription Identifier of the matching subscriptions, ascending."""
+    @property
+    def retain_as_published(self) -> bool:
+        """Whether any matching subscription asked for Retain As Published."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+def merge_overlapping(
+    matches: Iterable[tuple[str, Subscription]], publisher: str | None = None
+) -> list[Delivery]:
+    """Merge one topic's matches into one Delivery per client, in first-seen order.
+
+    Shared subscriptions are left out (pick one member per group from the matches), and
+    so are the publisher's own No Local subscriptions when ``publisher`` is given.
+    """

@@ -6,7 +6,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyModule;
 
 use crate::constants::{
-    ConnectReturnCode, PacketType, PropertyId, ProtocolVersion, QoS, ReasonCode, protocol,
+    ConnectReturnCode, PacketType, PropertyId, ProtocolVersion, QoS, ReasonCode, RetainHandling,
+    protocol,
 };
 
 /// Adds the `*_MEMBERS` and `PROTOCOL_*` tables to the module.
@@ -24,6 +25,7 @@ pub(super) fn add_tables(module: &Bound<'_, PyModule>) -> PyResult<()> {
         "PROTOCOL_VERSION_MEMBERS",
         ProtocolVersion::MEMBERS.to_vec(),
     )?;
+    module.add("RETAIN_HANDLING_MEMBERS", RetainHandling::MEMBERS.to_vec())?;
     module.add("PROPERTY_ID_MEMBERS", PropertyId::MEMBERS.to_vec())?;
     module.add(
         "PROTOCOL_INT_CONSTANTS",
@@ -42,17 +44,51 @@ pub(super) fn reason_code_is_error(value: u8) -> bool {
     ReasonCode::from_u8(value).is_some_and(ReasonCode::is_error)
 }
 
-/// The `QualityOfService` member for a QoS, without calling the enum class.
-pub(super) fn qos_member(py: Python<'_>, qos: QoS) -> PyResult<Bound<'_, PyAny>> {
-    static MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
-    let members = MEMBERS.get_or_try_init(py, || {
+/// The Python `IntEnum` member for a Rust code, from a per-enum cache filled on first
+/// use (calling the enum class costs ~15x more than a cached lookup).
+fn member<'py>(
+    py: Python<'py>,
+    cache: &PyOnceLock<Vec<(u8, Py<PyAny>)>>,
+    class_name: &str,
+    values: impl Iterator<Item = u8>,
+    value: u8,
+) -> PyResult<Bound<'py, PyAny>> {
+    let members = cache.get_or_try_init(py, || {
         let class = py
             .import("mqtt_common.models.constants")?
-            .getattr("QualityOfService")?;
-        QoS::ALL
-            .iter()
-            .map(|qos| Ok(class.call1((qos.as_u8(),))?.unbind()))
+            .getattr(class_name)?;
+        values
+            .map(|value| Ok((value, class.call1((value,))?.unbind())))
             .collect::<PyResult<Vec<_>>>()
     })?;
-    Ok(members[qos.as_u8() as usize].bind(py).clone())
+    members
+        .iter()
+        .find(|(v, _)| *v == value)
+        .map(|(_, member)| member.bind(py).clone())
+        .ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!("{value} is not a {class_name}"))
+        })
+}
+
+/// The `QualityOfService` member for a QoS.
+pub(super) fn qos_member(py: Python<'_>, qos: QoS) -> PyResult<Bound<'_, PyAny>> {
+    static CACHE: PyOnceLock<Vec<(u8, Py<PyAny>)>> = PyOnceLock::new();
+    let values = QoS::ALL.iter().map(|q| q.as_u8());
+    member(py, &CACHE, "QualityOfService", values, qos.as_u8())
+}
+
+/// The `RetainHandling` member for a Retain Handling option.
+pub(super) fn retain_handling_member(
+    py: Python<'_>,
+    retain_handling: RetainHandling,
+) -> PyResult<Bound<'_, PyAny>> {
+    static CACHE: PyOnceLock<Vec<(u8, Py<PyAny>)>> = PyOnceLock::new();
+    let values = RetainHandling::ALL.iter().map(|r| r.as_u8());
+    member(
+        py,
+        &CACHE,
+        "RetainHandling",
+        values,
+        retain_handling.as_u8(),
+    )
 }

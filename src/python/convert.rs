@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyInt, PyMemoryView, PyString};
 
+use crate::constants::QoS;
 use crate::error::{Error, Violation};
 
 /// A `ValidationError` for a value of the wrong type.
@@ -69,6 +70,12 @@ pub(super) fn extract_uint(
     }
 }
 
+/// A QoS level: an `int` (or `QualityOfService`) of 0, 1 or 2.
+pub(super) fn extract_qos(field: &'static str, obj: &Bound<'_, PyAny>) -> Result<QoS, Error> {
+    let value = extract_uint(field, obj, 0, u8::MAX.into(), "MQTT-3.3.1-4")?;
+    QoS::try_from(value as u8).map_err(|v| Error::invalid(field, v))
+}
+
 /// A bytes-like value or a `str` (encoded as UTF-8) as a `bytes` object: `bytes` is
 /// kept as it is (no copy), `bytearray` and `memoryview` are copied once.
 pub(super) fn extract_bytes<'py>(
@@ -106,4 +113,11 @@ pub(super) fn extract_bytes<'py>(
 /// The `Bytes` view of a Python `bytes` object, sharing its memory.
 pub(super) fn shared_bytes(bytes: &Bound<'_, PyBytes>) -> Bytes {
     Bytes::from_owner(PyBackedBytes::from(bytes.clone()))
+}
+
+/// `None` and a missing argument both mean "the default".
+pub(super) fn present<'a, 'py>(
+    obj: Option<&'a Bound<'py, PyAny>>,
+) -> Option<&'a Bound<'py, PyAny>> {
+    obj.filter(|obj| !obj.is_none())
 }

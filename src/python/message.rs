@@ -8,7 +8,8 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use super::constants::qos_member;
 use super::convert::{
-    extract_bool, extract_bytes, extract_str, extract_uint, shared_bytes, wrong_type,
+    extract_bool, extract_bytes, extract_qos, extract_str, extract_uint, present, shared_bytes,
+    wrong_type,
 };
 use crate::constants::QoS;
 use crate::constants::protocol::{MAX_PACKET_ID, MAX_SUBSCRIPTION_ID, MAX_TOPIC_ALIAS};
@@ -72,10 +73,7 @@ impl PyMessage {
         };
         let qos = match present(args.qos) {
             None => QoS::AtMostOnce,
-            Some(obj) => {
-                let value = extract_uint("qos", obj, 0, 255, "MQTT-3.3.1-4")?;
-                QoS::try_from(value as u8).map_err(|v| Error::invalid("qos", v))?
-            }
+            Some(obj) => extract_qos("qos", obj)?,
         };
         let retain = match present(args.retain) {
             Some(obj) => extract_bool("retain", obj)?,
@@ -161,11 +159,6 @@ impl PyMessage {
         };
         Ok(Self::build(&topic, args)?)
     }
-}
-
-/// `None` and a missing argument both mean "the default".
-fn present<'a, 'py>(obj: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
-    obj.filter(|obj| !obj.is_none())
 }
 
 #[pymethods]

@@ -8,6 +8,7 @@ mod constants;
 mod convert;
 mod errors;
 mod message;
+mod subscription;
 mod topic;
 
 use pyo3::prelude::*;
@@ -19,6 +20,8 @@ mod _core {
     use super::constants::reason_code_is_error;
     #[pymodule_export]
     use super::message::{PyMessage, PyPublishProperties};
+    #[pymodule_export]
+    use super::subscription::{PyDelivery, PySubscription, PySubscriptionIndex, merge_overlapping};
     #[pymodule_export]
     use super::topic::{topic_matches, validate_topic_filter, validate_topic_name};
 

@@ -1,4 +1,4 @@
-"""The models: the application message, protocol constants and the error hierarchy."""
+"""The models: messages, subscriptions, protocol constants and the error hierarchy."""
 
 from mqtt_common.models.constants import (
     ConnectReturnCode,
@@ -8,6 +8,7 @@ from mqtt_common.models.constants import (
     ProtocolVersion,
     QualityOfService,
     ReasonCode,
+    RetainHandling,
 )
 from mqtt_common.models.errors import (
     AuthenticationError,
@@ -20,6 +21,7 @@ from mqtt_common.models.errors import (
     ValidationError,
 )
 from mqtt_common.models.message import Message, PublishProperties
+from mqtt_common.models.subscription import Subscription
 
 __all__ = [
     "AuthenticationError",
@@ -37,6 +39,8 @@ __all__ = [
     "PublishProperties",
     "QualityOfService",
     "ReasonCode",
+    "RetainHandling",
     "StorageError",
+    "Subscription",
     "ValidationError",
 ]

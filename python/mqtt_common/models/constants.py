@@ -26,6 +26,7 @@ __all__ = [
     "ProtocolVersion",
     "QualityOfService",
     "ReasonCode",
+    "RetainHandling",
 ]
 
 
@@ -200,6 +201,17 @@ class ReasonCode(enum.IntEnum):
         return _core.reason_code_is_error(self.value)
 
 
+class RetainHandling(enum.IntEnum):
+    """Retain Handling subscription option of MQTT 5.0 (3 is a Protocol Error)."""
+
+    #: Send retained messages at the time of the subscribe.
+    SEND_AT_SUBSCRIBE = 0
+    #: Send retained messages only if the subscription did not already exist.
+    SEND_IF_NEW_SUBSCRIPTION = 1
+    #: Do not send retained messages at the time of the subscribe.
+    DO_NOT_SEND = 2
+
+
 class ProtocolVersion(enum.IntEnum):
     """Protocol level byte of CONNECT."""
 
@@ -327,6 +339,7 @@ def _check_against_rust() -> None:
         (PacketType, _core.PACKET_TYPE_MEMBERS),
         (ConnectReturnCode, _core.CONNECT_RETURN_CODE_MEMBERS),
         (ReasonCode, _core.REASON_CODE_MEMBERS),
+        (RetainHandling, _core.RETAIN_HANDLING_MEMBERS),
         (ProtocolVersion, _core.PROTOCOL_VERSION_MEMBERS),
         (PropertyId, _core.PROPERTY_ID_MEMBERS),
     ]

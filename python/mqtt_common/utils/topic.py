@@ -10,12 +10,45 @@ matches.
 True
 >>> topic_matches("+/monitor/Clients", "$SYS/monitor/Clients")
 False
+
+A ``SubscriptionIndex`` finds every subscription whose filter matches a topic without
+scanning them all; ``merge_overlapping`` folds one client's overlapping matches into one
+delivery (highest QoS, every subscription identifier), as MQTT 5.0 section 3.3.4 asks.
+
+>>> index = SubscriptionIndex()
+>>> index.subscribe("c1", Subscription("site/+/temp", qos=1, subscription_id=4))
+False
+>>> index.subscribe("c1", Subscription("site/#", qos=2, subscription_id=9))
+False
+>>> [(client, s.topic_filter) for client, s in sorted(index.match("site/7/temp"), key=repr)]
+[('c1', 'site/#'), ('c1', 'site/+/temp')]
+>>> merge_overlapping(index.match("site/7/temp"))
+[Delivery(client_id='c1', qos=2, subscription_identifiers=[4, 9], retain_as_published=False)]
+
+Invalid filters raise ``ValidationError``, naming the rule:
+
 >>> validate_topic_filter("sport/tennis#")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...
 mqtt_common.models.errors.ValidationError: topic_filter: '#' must be the last level ...
 """
 
-from mqtt_common._core import topic_matches, validate_topic_filter, validate_topic_name
+from mqtt_common._core import (
+    Delivery,
+    Subscription,
+    SubscriptionIndex,
+    merge_overlapping,
+    topic_matches,
+    validate_topic_filter,
+    validate_topic_name,
+)
 
-__all__ = ["topic_matches", "validate_topic_filter", "validate_topic_name"]
+__all__ = [
+    "Delivery",
+    "Subscription",
+    "SubscriptionIndex",
+    "merge_overlapping",
+    "topic_matches",
+    "validate_topic_filter",
+    "validate_topic_name",
+]
