@@ -7,7 +7,8 @@ import pytest
 import mqtt_common
 
 IMPORT_PATHS = {
-    "mqtt_common.models": ["Message", "PublishProperties"],
+    "mqtt_common.models": ["Message", "PublishProperties", "Subscription"],
+    "mqtt_common.models.subscription": ["Subscription"],
     "mqtt_common.models.message": ["Message", "PublishProperties"],
     "mqtt_common.models.constants": [
         "MQTTProtocol",
@@ -17,6 +18,7 @@ IMPORT_PATHS = {
         "ConnectReturnCode",
         "ReasonCode",
         "PropertyId",
+        "RetainHandling",
     ],
     "mqtt_common.models.errors": [
         "MQTTError",
@@ -28,7 +30,15 @@ IMPORT_PATHS = {
         "StorageError",
         "ValidationError",
     ],
-    "mqtt_common.utils.topic": ["validate_topic_name", "validate_topic_filter", "topic_matches"],
+    "mqtt_common.utils.topic": [
+        "validate_topic_name",
+        "validate_topic_filter",
+        "topic_matches",
+        "SubscriptionIndex",
+        "Subscription",
+        "merge_overlapping",
+        "Delivery",
+    ],
 }
 
 
@@ -40,9 +50,13 @@ def test_import_paths(module_name: str) -> None:
         assert name in module.__all__
 
 
+# Helpers that stay in their module rather than at the top level.
+NOT_AT_TOP_LEVEL = {"merge_overlapping", "Delivery"}
+
+
 def test_top_level_reexports_the_main_names() -> None:
     for names in IMPORT_PATHS.values():
-        for name in names:
+        for name in set(names) - NOT_AT_TOP_LEVEL:
             assert getattr(mqtt_common, name) is not None
             assert name in mqtt_common.__all__
     for name in mqtt_common.__all__:
