@@ -54,10 +54,94 @@ struct Entry<V> {
 #[derive(Debug)]
 struct ClientState {
     id: Arc<str>,
-    /// The nodes holding this client's subscriptions, with how many at each (one per
-    /// share group, plus one unshared).
-    nodes: IdMap<NodeId, u32>,
-    count: usize,
+    /// The nodes holding this client's subscriptions.
+    nodes: ClientNodes,
+}
+
+/// Past this many subscriptions, a client's nodes move from a list to a map, so that a
+/// client with a million subscriptions cannot make each unsubscribe scan them all.
+const CLIENT_LIST_MAX: usize = 64;
+
+/// The nodes holding one client's subscriptions, a node once per subscription there
+/// (a client may hold one unshared and several shared subscriptions at one node).
+#[derive(Debug)]
+enum ClientNodes {
+    /// Most clients: a few subscriptions, 4 bytes each.
+    List(Vec<NodeId>),
+    /// Node to the number of the client's subscriptions at it.
+    Map(IdMap<NodeId, u32>, usize),
+}
+
+impl ClientNodes {
+    fn len(&self) -> usize {
+        match self {
+            Self::List(nodes) => nodes.len(),
+            Self::Map(_, len) => *len,
+        }
+    }
+
+    fn add(&mut self, node: NodeId) {
+        match self {
+            Self::List(nodes) if nodes.len() < CLIENT_LIST_MAX => nodes.push(node),
+            Self::List(nodes) => {
+                let mut map = IdMap::default();
+                for &n in nodes.iter() {
+                    *map.entry(n).or_default() += 1;
+                }
+                *map.entry(node).or_default() += 1;
+                *self = Self::Map(map, nodes.len() + 1);
+            }
+            Self::Map(map, len) => {
+                *map.entry(node).or_default() += 1;
+                *len += 1;
+            }
+        }
+    }
+
+    /// Forgets `count` subscriptions at `node`.
+    fn remove(&mut self, node: NodeId, count: usize) {
+        match self {
+            Self::List(nodes) => {
+                for _ in 0..count {
+                    if let Some(i) = nodes.iter().position(|&n| n == node) {
+                        nodes.swap_remove(i);
+                    }
+                }
+            }
+            Self::Map(map, len) => {
+                if let Some(at_node) = map.get_mut(&node) {
+                    let removed = (*at_node as usize).min(count);
+                    *at_node -= removed as u32;
+                    *len -= removed;
+                    if *at_node == 0 {
+                        map.remove(&node);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Each node once.
+    fn distinct(&self) -> Vec<NodeId> {
+        match self {
+            Self::List(nodes) => {
+                let mut distinct = nodes.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                distinct
+            }
+            Self::Map(map, _) => map.keys().copied().collect(),
+        }
+    }
+
+    fn remap(&mut self, remap: &[NodeId]) {
+        match self {
+            Self::List(nodes) => nodes.iter_mut().for_each(|n| *n = remap[*n as usize]),
+            Self::Map(map, _) => {
+                *map = map.drain().map(|(n, c)| (remap[n as usize], c)).collect();
+            }
+        }
+    }
 }
 
 /// Every client's subscriptions, indexed by topic filter: [`matches`](Self::matches) finds
@@ -174,7 +258,7 @@ impl<V: AsRef<Subscription>> SubscriptionIndex<V> {
             }
         }
         if let Some(limit) = self.limits.max_subscriptions_per_client {
-            let count = slot.map_or(0, |slot| self.state(slot).map_or(0, |s| s.count));
+            let count = slot.map_or(0, |slot| self.state(slot).map_or(0, |s| s.nodes.len()));
             if count >= limit {
                 return Err(Error::invalid(
                     "subscription",
@@ -197,8 +281,7 @@ impl<V: AsRef<Subscription>> SubscriptionIndex<V> {
             value,
         });
         if let Some(state) = self.slots[slot as usize].as_mut() {
-            *state.nodes.entry(node).or_default() += 1;
-            state.count += 1;
+            state.nodes.add(node);
         }
         self.len += 1;
         Ok(None)
@@ -229,9 +312,9 @@ impl<V: AsRef<Subscription>> SubscriptionIndex<V> {
         let Some(slot) = self.clients.get(client_id).copied() else {
             return Vec::new();
         };
-        let nodes: Vec<NodeId> = self
+        let nodes = self
             .state(slot)
-            .map(|state| state.nodes.keys().copied().collect())
+            .map(|state| state.nodes.distinct())
             .unwrap_or_default();
         let mut removed = Vec::new();
         let mut path = Vec::new();
@@ -264,8 +347,9 @@ impl<V: AsRef<Subscription>> SubscriptionIndex<V> {
         let slot = self.clients[client_id];
         state
             .nodes
-            .keys()
-            .flat_map(|&node| self.tree.node(node).value.iter())
+            .distinct()
+            .into_iter()
+            .flat_map(|node| self.tree.node(node).value.iter())
             .filter(|e| e.client == slot)
             .map(|e| &e.value)
             .collect()
@@ -373,8 +457,7 @@ impl<V: AsRef<Subscription>> SubscriptionIndex<V> {
         let id: Arc<str> = client_id.into();
         let state = Some(ClientState {
             id: Arc::clone(&id),
-            nodes: IdMap::default(),
-            count: 0,
+            nodes: ClientNodes::List(Vec::new()),
         });
         let slot = match self.free_slots.pop() {
             Some(slot) => {
@@ -396,14 +479,8 @@ impl<V: AsRef<Subscription>> SubscriptionIndex<V> {
         let Some(state) = self.slots[slot as usize].as_mut() else {
             return;
         };
-        state.count -= removed;
-        if let Some(at_node) = state.nodes.get_mut(&node) {
-            *at_node -= removed as u32;
-            if *at_node == 0 {
-                state.nodes.remove(&node);
-            }
-        }
-        if state.count == 0 {
+        state.nodes.remove(node, removed);
+        if state.nodes.len() == 0 {
             self.clients.remove(&state.id);
             self.slots[slot as usize] = None;
             self.free_slots.push(slot);
@@ -419,11 +496,7 @@ impl<V: AsRef<Subscription>> SubscriptionIndex<V> {
             let mut remap = vec![NodeId::MAX; self.tree.arena_len()];
             self.tree.compact(|old, new| remap[old as usize] = new);
             for state in self.slots.iter_mut().flatten() {
-                state.nodes = state
-                    .nodes
-                    .drain()
-                    .map(|(node, count)| (remap[node as usize], count))
-                    .collect();
+                state.nodes.remap(&remap);
             }
         }
     }

@@ -54,13 +54,28 @@ impl Hasher for IdHasher {
 /// A `HashMap` keyed by the trie's own ids.
 pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
-/// A node's children: most nodes have none or one, so those cost no allocation.
-#[derive(Debug, Default)]
-enum Children {
-    #[default]
-    None,
-    One(LevelId, NodeId),
-    Many(Box<IdMap<LevelId, NodeId>>),
+/// Marks a node without children in [`Children::level`].
+const NO_CHILD: LevelId = LevelId::MAX;
+/// Marks a node whose children are in a map in [`Children::level`].
+const MANY_CHILDREN: LevelId = LevelId::MAX - 1;
+
+/// A node's children in 8 bytes: most nodes have none or one, and those cost no
+/// allocation; a node with more points into the tree's side table of maps.
+#[derive(Debug, Clone, Copy)]
+struct Children {
+    /// `NO_CHILD`, `MANY_CHILDREN`, or the level of the only child.
+    level: LevelId,
+    /// The only child, or the index of the map in `LevelTree::maps`.
+    target: u32,
+}
+
+impl Default for Children {
+    fn default() -> Self {
+        Self {
+            level: NO_CHILD,
+            target: 0,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -113,7 +128,9 @@ impl Interner {
             }
             None => {
                 self.info.push(info);
-                self.info.len() as LevelId + 1
+                // Ids stay below the markers: 4 billion distinct levels would need far
+                // more memory than any machine has before this could saturate.
+                (self.info.len() as LevelId + 1).min(MANY_CHILDREN - 1)
             }
         };
         self.ids.insert(name.into(), id);
@@ -148,6 +165,9 @@ impl Interner {
 pub(crate) struct LevelTree<V> {
     nodes: Vec<Node<V>>,
     free: Vec<NodeId>,
+    /// The children of nodes that have more than one.
+    maps: Vec<IdMap<LevelId, NodeId>>,
+    free_maps: Vec<u32>,
     interner: Interner,
 }
 
@@ -156,6 +176,8 @@ impl<V: Default> Default for LevelTree<V> {
         Self {
             nodes: vec![Node::default()],
             free: Vec::new(),
+            maps: Vec::new(),
+            free_maps: Vec::new(),
             interner: Interner::default(),
         }
     }
@@ -187,24 +209,28 @@ impl<V: Default> LevelTree<V> {
     /// The child of `node` along `level`.
     #[inline]
     pub(crate) fn child(&self, node: NodeId, level: LevelId) -> Option<NodeId> {
-        match &self.node(node).children {
-            Children::None => None,
-            Children::One(l, child) => (*l == level).then_some(*child),
-            Children::Many(map) => map.get(&level).copied(),
+        let children = self.node(node).children;
+        match children.level {
+            NO_CHILD => None,
+            MANY_CHILDREN => self.maps[children.target as usize].get(&level).copied(),
+            only => (only == level).then_some(children.target),
         }
     }
 
     /// Calls `f(level, child)` for every child of `node`.
     pub(crate) fn for_each_child(&self, node: NodeId, mut f: impl FnMut(LevelId, NodeId)) {
-        match &self.node(node).children {
-            Children::None => {}
-            Children::One(level, child) => f(*level, *child),
-            Children::Many(map) => map.iter().for_each(|(level, child)| f(*level, *child)),
+        let children = self.node(node).children;
+        match children.level {
+            NO_CHILD => {}
+            MANY_CHILDREN => self.maps[children.target as usize]
+                .iter()
+                .for_each(|(level, child)| f(*level, *child)),
+            only => f(only, children.target),
         }
     }
 
     fn has_children(&self, node: NodeId) -> bool {
-        !matches!(self.node(node).children, Children::None)
+        self.node(node).children.level != NO_CHILD
     }
 
     /// The node at the end of `levels`, creating what is missing.
@@ -297,45 +323,39 @@ impl<V: Default> LevelTree<V> {
     pub(crate) fn compact(&mut self, mut remap: impl FnMut(NodeId, NodeId)) {
         let live = self.node_count();
         let mut old = std::mem::take(&mut self.nodes);
+        let mut old_maps = std::mem::take(&mut self.maps);
         self.free = Vec::new();
+        self.free_maps = Vec::new();
         self.nodes = Vec::with_capacity(live);
         self.nodes.push(Node {
-            children: Children::None,
+            children: Children::default(),
             value: std::mem::take(&mut old[ROOT as usize].value),
         });
         remap(ROOT, ROOT);
-        // (old parent, new parent) pairs still to copy the children of.
+        // (old parent, new parent) pairs whose children are still to be copied.
         let mut stack = vec![(ROOT, ROOT)];
+        let mut children = Vec::new();
         while let Some((old_parent, new_parent)) = stack.pop() {
-            let children = std::mem::take(&mut old[old_parent as usize].children);
-            let mut copy = |level: LevelId, old_child: NodeId, nodes: &mut Vec<Node<V>>| {
-                let new_child = nodes.len() as NodeId;
-                nodes.push(Node {
-                    children: Children::None,
+            let old_children = old[old_parent as usize].children;
+            children.clear();
+            match old_children.level {
+                NO_CHILD => {}
+                MANY_CHILDREN => {
+                    children.extend(std::mem::take(&mut old_maps[old_children.target as usize]))
+                }
+                only => children.push((only, old_children.target)),
+            }
+            for &(level, old_child) in &children {
+                let new_child = self.nodes.len() as NodeId;
+                self.nodes.push(Node {
+                    children: Children::default(),
                     value: std::mem::take(&mut old[old_child as usize].value),
                 });
                 remap(old_child, new_child);
+                self.add_child(new_parent, level, new_child);
                 stack.push((old_child, new_child));
-                (level, new_child)
-            };
-            self.nodes[new_parent as usize].children = match children {
-                Children::None => Children::None,
-                Children::One(level, child) => {
-                    let (level, child) = copy(level, child, &mut self.nodes);
-                    Children::One(level, child)
-                }
-                Children::Many(map) => {
-                    let mut copied = IdMap::default();
-                    copied.reserve(map.len());
-                    for (level, child) in *map {
-                        let (level, child) = copy(level, child, &mut self.nodes);
-                        copied.insert(level, child);
-                    }
-                    Children::Many(Box::new(copied))
-                }
-            };
+            }
         }
-        self.nodes.shrink_to_fit();
         self.interner.ids.shrink_to_fit();
     }
 
@@ -343,6 +363,11 @@ impl<V: Default> LevelTree<V> {
         match self.free.pop() {
             Some(id) => id,
             None => {
+                if self.nodes.len() == self.nodes.capacity() {
+                    // Grow by a quarter rather than double: at a million filters the
+                    // doubling slack alone would cost tens of bytes per filter.
+                    self.nodes.reserve_exact(self.nodes.len() / 4 + 16);
+                }
                 self.nodes.push(Node::default());
                 (self.nodes.len() - 1) as NodeId
             }
@@ -350,43 +375,65 @@ impl<V: Default> LevelTree<V> {
     }
 
     fn add_child(&mut self, node: NodeId, level: LevelId, child: NodeId) {
-        let children = &mut self.nodes[node as usize].children;
-        *children = match std::mem::take(children) {
-            Children::None => Children::One(level, child),
-            Children::One(other_level, other_child) => {
-                let mut map = IdMap::default();
-                map.insert(other_level, other_child);
-                map.insert(level, child);
-                Children::Many(Box::new(map))
+        let children = self.nodes[node as usize].children;
+        let updated = match children.level {
+            NO_CHILD => Children {
+                level,
+                target: child,
+            },
+            MANY_CHILDREN => {
+                self.maps[children.target as usize].insert(level, child);
+                children
             }
-            Children::Many(mut map) => {
+            only => {
+                let mut map = IdMap::default();
+                map.insert(only, children.target);
                 map.insert(level, child);
-                Children::Many(map)
+                let index = match self.free_maps.pop() {
+                    Some(index) => {
+                        self.maps[index as usize] = map;
+                        index
+                    }
+                    None => {
+                        self.maps.push(map);
+                        (self.maps.len() - 1) as u32
+                    }
+                };
+                Children {
+                    level: MANY_CHILDREN,
+                    target: index,
+                }
             }
         };
+        self.nodes[node as usize].children = updated;
     }
 
     fn remove_child(&mut self, node: NodeId, level: LevelId) {
-        let children = &mut self.nodes[node as usize].children;
-        *children = match std::mem::take(children) {
-            Children::One(l, _) if l == level => Children::None,
-            Children::Many(mut map) => {
+        let children = self.nodes[node as usize].children;
+        let updated = match children.level {
+            MANY_CHILDREN => {
+                let map = &mut self.maps[children.target as usize];
                 map.remove(&level);
-                match map.len() {
-                    0 => Children::None,
-                    1 => match map.iter().next() {
-                        Some((&l, &c)) => Children::One(l, c),
-                        None => Children::None,
-                    },
-                    _ => {
-                        if map.capacity() > 4 * map.len() {
-                            map.shrink_to_fit();
-                        }
-                        Children::Many(map)
+                if map.len() > 1 {
+                    if map.capacity() > 4 * map.len() {
+                        map.shrink_to_fit();
                     }
+                    return;
+                }
+                let remaining = map.iter().next().map(|(&l, &c)| (l, c));
+                self.maps[children.target as usize] = IdMap::default();
+                self.free_maps.push(children.target);
+                match remaining {
+                    Some((level, child)) => Children {
+                        level,
+                        target: child,
+                    },
+                    None => Children::default(),
                 }
             }
-            other => other,
+            only if only == level => Children::default(),
+            _ => return,
         };
+        self.nodes[node as usize].children = updated;
     }
 }
