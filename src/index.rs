@@ -371,14 +371,14 @@ impl<V: AsRef<Subscription>> SubscriptionIndex<V> {
     /// the work is bounded by the levels times the nodes that can still match.
     pub(crate) fn visit_matches<'a>(&'a self, topic: &str, f: &mut impl FnMut(&'a str, &'a V)) {
         let system = topic.starts_with('$');
-        let mut current: Vec<NodeId> = Vec::with_capacity(8);
-        let mut next: Vec<NodeId> = Vec::with_capacity(8);
+        let mut current = Frontier::default();
+        let mut next = Frontier::default();
         current.push(ROOT);
         for (depth, name) in topic.split('/').enumerate() {
             let level = self.tree.level(name);
             // [MQTT-4.7.2-1]: no wildcard at the first level matches a `$` topic.
             let wildcards = depth > 0 || !system;
-            for &node in &current {
+            for node in current.iter() {
                 if wildcards {
                     if let Some(hash) = self.tree.child(node, HASH) {
                         self.emit(hash, f);
@@ -397,7 +397,7 @@ impl<V: AsRef<Subscription>> SubscriptionIndex<V> {
                 return;
             }
         }
-        for &node in &current {
+        for node in current.iter() {
             self.emit(node, f);
             // `a/#` also matches `a`.
             if let Some(hash) = self.tree.child(node, HASH) {
@@ -499,5 +499,41 @@ impl<V: AsRef<Subscription>> SubscriptionIndex<V> {
                 state.nodes.remap(&remap);
             }
         }
+    }
+}
+
+/// The nodes that can still match after some levels: on the stack while few (nearly
+/// always), on the heap past that, so matching usually allocates nothing.
+#[derive(Default)]
+struct Frontier {
+    inline: [NodeId; FRONTIER_INLINE],
+    len: usize,
+    spill: Vec<NodeId>,
+}
+
+const FRONTIER_INLINE: usize = 16;
+
+impl Frontier {
+    #[inline]
+    fn push(&mut self, node: NodeId) {
+        if self.len < FRONTIER_INLINE {
+            self.inline[self.len] = node;
+            self.len += 1;
+        } else {
+            self.spill.push(node);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.inline[..self.len].iter().chain(&self.spill).copied()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+        self.spill.clear();
     }
 }

@@ -2,7 +2,7 @@
 //! the index's memory back. (Its own test binary, so the allocator sees only this.)
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::cell::Cell;
 
 use mqtt_common::{
     IndexLimits, QoS, Subscription, SubscriptionIndex, TopicFilter, TopicName, TopicTree,
@@ -10,25 +10,30 @@ use mqtt_common::{
 
 struct Counting;
 
-static LIVE: AtomicIsize = AtomicIsize::new(0);
+thread_local! {
+    // Per thread, so the test harness's own threads cannot disturb the count.
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(delta: isize) {
+    // `try_with`: the slot may be gone while the thread shuts down.
+    let _ = LIVE.try_with(|live| live.set(live.get() + delta));
+}
 
 // SAFETY: forwards to the system allocator unchanged; only counts bytes.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        count(layout.size() as isize);
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        count(-(layout.size() as isize));
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
+        count(new_size as isize - layout.size() as isize);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -37,7 +42,7 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 fn live() -> isize {
-    LIVE.load(Ordering::Relaxed)
+    LIVE.with(Cell::get)
 }
 
 /// The i-th filter of a realistic mix: 80% exact, 15% with `+`, 5% with `#`.
@@ -52,7 +57,6 @@ fn filter(i: usize) -> TopicFilter {
 
 #[test]
 fn unsubscribing_everything_gives_the_memory_back() {
-    // Only one test in this binary: the counter is process-wide.
     const N: usize = 100_000;
     let mut index = SubscriptionIndex::with_limits(IndexLimits::default());
     let before = live();

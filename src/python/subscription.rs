@@ -253,11 +253,11 @@ impl PySubscription {
     }
 }
 
-/// What the Python index stores per subscription: the caller's objects, handed back by
-/// `match` without building new ones.
+/// What the Python index stores per subscription: the caller's objects, and the
+/// `(client_id, subscription)` tuple that `match` hands back without building a new one.
 struct IndexEntry {
-    client_id: Py<PyString>,
     subscription: Py<PySubscription>,
+    pair: Py<PyTuple>,
 }
 
 impl AsRef<Subscription> for IndexEntry {
@@ -339,6 +339,7 @@ impl PySubscriptionIndex {
     /// Adds a subscription; True when it replaced the client's one with the same filter.
     fn subscribe(
         &mut self,
+        py: Python<'_>,
         client_id: &Bound<'_, PyAny>,
         subscription: &Bound<'_, PyAny>,
     ) -> PyResult<bool> {
@@ -346,9 +347,10 @@ impl PySubscriptionIndex {
         let subscription = subscription
             .cast::<PySubscription>()
             .map_err(|_| wrong_type("subscription", "Subscription", subscription))?;
+        let pair = PyTuple::new(py, [client.as_any(), subscription.as_any()])?;
         let entry = IndexEntry {
-            client_id: client.clone().unbind(),
             subscription: subscription.clone().unbind(),
+            pair: pair.unbind(),
         };
         Ok(self.inner.subscribe(client.to_str()?, entry)?.is_some())
     }
@@ -396,21 +398,10 @@ impl PySubscriptionIndex {
             },
         )?;
         validate_topic_name(text).map_err(|e| e.in_field("topic"))?;
-        let found = PyList::empty(py);
-        let mut failure = None;
-        self.inner.visit_matches(text, &mut |_, entry| {
-            let pair = (
-                entry.client_id.clone_ref(py),
-                entry.subscription.clone_ref(py),
-            );
-            if let Err(err) = found.append(pair) {
-                failure.get_or_insert(err);
-            }
-        });
-        match failure {
-            Some(err) => Err(err),
-            None => Ok(found),
-        }
+        let mut found: Vec<&Py<PyTuple>> = Vec::new();
+        self.inner
+            .visit_matches(text, &mut |_, entry| found.push(&entry.pair));
+        PyList::new(py, found.into_iter().map(|pair| pair.bind(py)))
     }
 
     /// Trie nodes in use, the root included: 1 when the index is empty.
