@@ -5,7 +5,8 @@
 #   ./dev.sh example   run the tour of the public API (Rust, then Python over the wheel)
 #   ./dev.sh test      every check: fmt, clippy, cargo test, docs, wheel, pytest, ruff,
 #                      mypy --strict, stubtest; fails on the first failure
-#   ./dev.sh bench     the benchmarks (they report, they never fail on timings)
+#   ./dev.sh bench     the benchmarks, Rust (criterion) and Python, each against its
+#                      anchors or targets (they report, they never fail on timings)
 #
 # Needs only Rust (cargo) and Python 3.11+ with pip. PYTHON picks the interpreter.
 set -euo pipefail
@@ -59,6 +60,8 @@ run_tests() {
     cargo clippy --all-targets -- -D warnings
     step "cargo clippy --features python"
     cargo clippy --all-targets --features python -- -D warnings
+    step "cargo clippy, the benchmark crate"
+    cargo clippy -p mqtt-common-benches --all-targets -- -D warnings
     step "cargo test (no features)"
     cargo test
     step "cargo test --features python"
@@ -87,9 +90,15 @@ run_tests() {
 }
 
 run_bench() {
+    step "Rust benchmarks (criterion): SubscriptionIndex match, insert, remove, memory"
+    cargo bench -p mqtt-common-benches --bench topic_index
     install_wheel
-    step "Python benchmarks (medians, ratios against the anchors, one run)"
+    step "Rust benchmark summary (medians against the targets)"
+    "$VPY" benches/python/summarize_criterion.py
+    step "Python: Message construction and topic_matches against the anchors"
     "$VPY" benches/python/bench_foundation.py
+    step "Python: SubscriptionIndex.match against paho's MQTTMatcher and a linear scan"
+    "$VPY" benches/python/bench_topic_index.py
 }
 
 case "${1:-}" in
