@@ -8,10 +8,13 @@ from mqtt_common import (
     MQTTError,
     QualityOfService,
     ReasonCode,
+    Subscription,
+    SubscriptionIndex,
     ValidationError,
     topic_matches,
     validate_topic_filter,
 )
+from mqtt_common.utils.topic import merge_overlapping
 
 
 def main() -> None:
@@ -74,6 +77,19 @@ def main() -> None:
         ("$share/workers/jobs/+", "jobs/17"),
     ]:
         print(f"topic_matches({topic_filter!r}, {topic!r}) = {topic_matches(topic_filter, topic)}")
+
+    # Routing: which subscriptions match a topic, without scanning them all.
+    index = SubscriptionIndex(max_subscriptions_per_client=100)
+    index.subscribe("thermostat", Subscription("site/+/temp", qos=1, subscription_id=4))
+    index.subscribe("thermostat", Subscription("site/#", qos=2, subscription_id=9))
+    index.subscribe("dashboard", Subscription("site/7/temp", no_local=True))
+    index.subscribe("worker-a", Subscription("$share/workers/site/+/temp"))
+    matches = index.match("site/7/temp")
+    print(f"{len(matches)} subscriptions match site/7/temp:")
+    for client_id, subscription in sorted(matches, key=repr):
+        print(f"  {client_id}: {subscription}")
+    for delivery in merge_overlapping(matches, publisher="dashboard"):
+        print("  deliver:", delivery)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 //! A tour of the Rust API: run with `cargo run --example tour`.
 
 use mqtt_common::{
-    Error, Message, PacketId, PublishProperties, QoS, ReasonCode, TopicFilter, TopicName,
-    topic_matches,
+    Error, Message, PacketId, PublishProperties, QoS, ReasonCode, Subscription, SubscriptionIndex,
+    TopicFilter, TopicName, TopicTree, merge_overlapping, topic_matches,
 };
 
 fn main() -> Result<(), Error> {
@@ -55,5 +55,30 @@ fn main() -> Result<(), Error> {
     let err = TopicName::new("sensors/#").unwrap_err();
     assert_eq!(err.reason_code(), ReasonCode::TopicNameInvalid);
     println!("{err} -> reason code {:#04x}", err.reason_code().as_u8());
+
+    // Routing: the subscription index, and retained messages by filter.
+    let mut index = SubscriptionIndex::new();
+    index.subscribe(
+        "thermostat",
+        Subscription::new(TopicFilter::new("site/+/temp")?, QoS::AtLeastOnce),
+    )?;
+    index.subscribe(
+        "thermostat",
+        Subscription::new(TopicFilter::new("site/#")?, QoS::ExactlyOnce),
+    )?;
+    index.subscribe(
+        "dashboard",
+        Subscription::new(TopicFilter::new("site/7/temp")?, QoS::AtMostOnce),
+    )?;
+    let topic = TopicName::new("site/7/temp")?;
+    let matches = index.matches(&topic);
+    println!("{} subscriptions match {topic}", matches.len());
+    for delivery in merge_overlapping(matches.iter().map(|(c, s)| (*c, *s)), None) {
+        println!("  deliver to {} at {:?}", delivery.client_id, delivery.qos);
+    }
+    let mut retained = TopicTree::new();
+    retained.insert(TopicName::new("site/7/temp")?, message)?;
+    let found = retained.matches(&TopicFilter::new("site/+/temp")?);
+    println!("retained messages for site/+/temp: {}", found.len());
     Ok(())
 }

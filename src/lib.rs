@@ -1,8 +1,9 @@
 //! # mqtt-common
 //!
 //! The foundation of an MQTT broker, shared by every other module: protocol constants,
-//! the error type, validated topic names and filters with matching, and the application
-//! [`Message`]. It speaks MQTT 3.1, 3.1.1 and 5.0 (OASIS), and is strict on input: every
+//! the error type, validated topic names and filters with matching, the application
+//! [`Message`], and the topic engine ([`SubscriptionIndex`] for routing, [`TopicTree`] for
+//! retained messages). It speaks MQTT 3.1, 3.1.1 and 5.0 (OASIS), and is strict on input: every
 //! rejection names the normative statement it enforces.
 //!
 //! It is sans-I/O: it never opens a socket, spawns a thread or needs an async runtime.
@@ -12,7 +13,10 @@
 //! ## A tour
 //!
 //! ```
-//! use mqtt_common::{topic_matches, Message, PacketId, QoS, ReasonCode, TopicFilter, TopicName};
+//! use mqtt_common::{
+//!     topic_matches, Message, PacketId, QoS, ReasonCode, Subscription, SubscriptionIndex,
+//!     TopicFilter, TopicName,
+//! };
 //!
 //! // Validated newtypes: an invalid topic cannot exist.
 //! let topic = TopicName::new("sensors/kitchen/temperature")?;
@@ -32,6 +36,11 @@
 //! let err = TopicName::new("sensors/#").unwrap_err();
 //! assert_eq!(err.reason_code(), ReasonCode::TopicNameInvalid);
 //! assert_eq!(err.spec_ref(), Some("MQTT-3.3.2-2"));
+//!
+//! // Routing: which subscriptions match a topic, without scanning them all.
+//! let mut index = SubscriptionIndex::new();
+//! index.subscribe("c1", Subscription::new(TopicFilter::new("sensors/+/temperature")?, QoS::AtLeastOnce))?;
+//! assert_eq!(index.matches(message.topic()).len(), 1);
 //! # Ok::<(), mqtt_common::Error>(())
 //! ```
 //!
