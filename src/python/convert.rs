@@ -3,12 +3,13 @@
 //! `TypeError` from PyO3's machinery).
 
 use bytes::Bytes;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyInt, PyMemoryView, PyString};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyMemoryView, PyString};
 
 use crate::constants::QoS;
-use crate::error::{Error, Violation};
+use crate::error::{Error, TopicKind, Violation};
 
 /// A `ValidationError` for a value of the wrong type.
 pub(super) fn wrong_type(
@@ -120,4 +121,34 @@ pub(super) fn present<'a, 'py>(
     obj: Option<&'a Bound<'py, PyAny>>,
 ) -> Option<&'a Bound<'py, PyAny>> {
     obj.filter(|obj| !obj.is_none())
+}
+
+/// Applies `replace(**changes)` to the constructor's `fields`; a key that names no field
+/// is a `TypeError`, as for any call with an unexpected keyword.
+pub(super) fn apply_changes(
+    fields: &Bound<'_, PyDict>,
+    changes: Option<&Bound<'_, PyDict>>,
+) -> PyResult<()> {
+    let Some(changes) = changes else {
+        return Ok(());
+    };
+    for (key, value) in changes.iter() {
+        if !fields.contains(&key)? {
+            return Err(PyTypeError::new_err(format!(
+                "replace() got an unexpected keyword argument {}",
+                key.repr()?
+            )));
+        }
+        fields.set_item(key, value)?;
+    }
+    Ok(())
+}
+
+/// A topic name or filter given as `str`; a lone surrogate is a topic UTF-8 violation.
+pub(super) fn extract_topic<'a>(
+    field: &'static str,
+    kind: TopicKind,
+    obj: &'a Bound<'_, PyAny>,
+) -> Result<&'a str, Error> {
+    extract_str(field, obj, Violation::TopicInvalidUtf8 { kind })
 }

@@ -8,8 +8,8 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use super::constants::qos_member;
 use super::convert::{
-    extract_bool, extract_bytes, extract_qos, extract_str, extract_uint, present, shared_bytes,
-    wrong_type,
+    apply_changes, extract_bool, extract_bytes, extract_qos, extract_str, extract_topic,
+    extract_uint, present, shared_bytes, wrong_type,
 };
 use crate::constants::QoS;
 use crate::constants::protocol::{MAX_PACKET_ID, MAX_SUBSCRIPTION_ID, MAX_TOPIC_ALIAS};
@@ -58,14 +58,7 @@ impl PyMessage {
         let topic = topic
             .cast::<PyString>()
             .map_err(|_| wrong_type("topic", "str", topic))?;
-        let topic_text = topic.to_str().map_err(|_| {
-            Error::invalid(
-                "topic",
-                Violation::TopicInvalidUtf8 {
-                    kind: TopicKind::Name,
-                },
-            )
-        })?;
+        let topic_text = extract_topic("topic", TopicKind::Name, topic)?;
         validate_topic_name(topic_text).map_err(|e| e.in_field("topic"))?;
         let payload = match present(args.payload) {
             Some(obj) => extract_bytes("payload", obj)?,
@@ -239,17 +232,7 @@ impl PyMessage {
     #[pyo3(signature = (**changes))]
     fn replace(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let fields = self.fields(py)?;
-        if let Some(changes) = changes {
-            for (key, value) in changes.iter() {
-                if !fields.contains(&key)? {
-                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                        "replace() got an unexpected keyword argument {}",
-                        key.repr()?
-                    )));
-                }
-                fields.set_item(key, value)?;
-            }
-        }
+        apply_changes(&fields, changes)?;
         self.with_fields(&fields)
     }
 
@@ -444,13 +427,7 @@ impl PyPublishProperties {
         }
         if let Some(obj) = present(response_topic) {
             const FIELD: &str = "properties.response_topic";
-            let text = extract_str(
-                FIELD,
-                obj,
-                Violation::TopicInvalidUtf8 {
-                    kind: TopicKind::Name,
-                },
-            )?;
+            let text = extract_topic(FIELD, TopicKind::Name, obj)?;
             p.response_topic =
                 Some(properties::response_topic(text).map_err(|e| e.in_field(FIELD))?);
         }

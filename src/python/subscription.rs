@@ -6,7 +6,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use super::constants::{qos_member, retain_handling_member};
-use super::convert::{extract_bool, extract_qos, extract_str, extract_uint, present, wrong_type};
+use super::convert::{
+    apply_changes, extract_bool, extract_qos, extract_str, extract_topic, extract_uint, present,
+    wrong_type,
+};
 use crate::constants::RetainHandling;
 use crate::constants::protocol::MAX_SUBSCRIPTION_ID;
 use crate::error::{Error, TopicKind, Violation};
@@ -26,13 +29,7 @@ pub(crate) struct PySubscription {
 }
 
 fn topic_filter(obj: &Bound<'_, PyAny>) -> Result<TopicFilter, Error> {
-    let text = extract_str(
-        "topic_filter",
-        obj,
-        Violation::TopicInvalidUtf8 {
-            kind: TopicKind::Filter,
-        },
-    )?;
+    let text = extract_topic("topic_filter", TopicKind::Filter, obj)?;
     TopicFilter::new(text).map_err(|e| e.in_field("topic_filter"))
 }
 
@@ -162,17 +159,7 @@ impl PySubscription {
     #[pyo3(signature = (**changes))]
     fn replace(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let fields = self.fields(py)?;
-        if let Some(changes) = changes {
-            for (key, value) in changes.iter() {
-                if !fields.contains(&key)? {
-                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                        "replace() got an unexpected keyword argument {}",
-                        key.repr()?
-                    )));
-                }
-                fields.set_item(key, value)?;
-            }
-        }
+        apply_changes(&fields, changes)?;
         let get = |name: &str| fields.get_item(name);
         let topic = get("topic_filter")?.unwrap_or_else(|| py.None().into_bound(py));
         let (qos, no_local, rap) = (get("qos")?, get("no_local")?, get("retain_as_published")?);
@@ -390,13 +377,7 @@ impl PySubscriptionIndex {
         py: Python<'py>,
         topic: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let text = extract_str(
-            "topic",
-            topic,
-            Violation::TopicInvalidUtf8 {
-                kind: TopicKind::Name,
-            },
-        )?;
+        let text = extract_topic("topic", TopicKind::Name, topic)?;
         validate_topic_name(text).map_err(|e| e.in_field("topic"))?;
         let mut found: Vec<&Py<PyTuple>> = Vec::new();
         self.inner

@@ -2,32 +2,20 @@
 
 use pyo3::prelude::*;
 
-use super::convert::extract_str;
-use crate::error::{TopicKind, Violation};
-
-fn topic_str<'a>(
-    field: &'static str,
-    kind: TopicKind,
-    obj: &'a Bound<'_, PyAny>,
-) -> PyResult<&'a str> {
-    Ok(extract_str(
-        field,
-        obj,
-        Violation::TopicInvalidUtf8 { kind },
-    )?)
-}
+use super::convert::extract_topic;
+use crate::error::TopicKind;
 
 /// Raises ValidationError unless `topic` is a valid topic name.
 #[pyfunction]
 pub(super) fn validate_topic_name(topic: &Bound<'_, PyAny>) -> PyResult<()> {
-    let topic = topic_str("topic", TopicKind::Name, topic)?;
+    let topic = extract_topic("topic", TopicKind::Name, topic)?;
     Ok(crate::topic::validate_topic_name(topic).map_err(|e| e.in_field("topic"))?)
 }
 
 /// Raises ValidationError unless `topic_filter` is a valid topic filter.
 #[pyfunction]
 pub(super) fn validate_topic_filter(topic_filter: &Bound<'_, PyAny>) -> PyResult<()> {
-    let filter = topic_str("topic_filter", TopicKind::Filter, topic_filter)?;
+    let filter = extract_topic("topic_filter", TopicKind::Filter, topic_filter)?;
     Ok(crate::topic::validate_topic_filter(filter).map_err(|e| e.in_field("topic_filter"))?)
 }
 
@@ -37,7 +25,7 @@ pub(super) fn topic_matches(
     topic_filter: &Bound<'_, PyAny>,
     topic: &Bound<'_, PyAny>,
 ) -> PyResult<bool> {
-    let filter = topic_str("topic_filter", TopicKind::Filter, topic_filter)?;
-    let topic = topic_str("topic", TopicKind::Name, topic)?;
+    let filter = extract_topic("topic_filter", TopicKind::Filter, topic_filter)?;
+    let topic = extract_topic("topic", TopicKind::Name, topic)?;
     Ok(crate::topic::topic_matches(filter, topic)?)
 }
