@@ -40,7 +40,7 @@ pub enum ErrorKind {
 /// | --- | --- | --- |
 /// | [`Validation`](Error::Validation) | `ValidationError` | the violation's |
 /// | [`MalformedPacket`](Error::MalformedPacket) | `MalformedPacketError` | 0x81 |
-/// | [`Protocol`](Error::Protocol) | `ProtocolError` | 0x82 |
+/// | [`Protocol`](Error::Protocol) | `ProtocolError` | the violation's own (0x91, 0x94, ...) or 0x82 |
 /// | [`Connect`](Error::Connect) | `ConnectError` | the one given |
 /// | [`Authentication`](Error::Authentication) | `AuthenticationError` | 0x86 |
 /// | [`Authorization`](Error::Authorization) | `AuthorizationError` | 0x87 |
@@ -154,7 +154,7 @@ impl Error {
         match self {
             Self::Validation { violation, .. } => violation.reason_code(),
             Self::MalformedPacket(_) => ReasonCode::MalformedPacket,
-            Self::Protocol(_) => ReasonCode::ProtocolError,
+            Self::Protocol(violation) => violation.protocol_reason_code(),
             Self::Connect { reason_code, .. } => *reason_code,
             Self::Authentication { .. } => ReasonCode::BadUserNameOrPassword,
             Self::Authorization { .. } => ReasonCode::NotAuthorized,
@@ -333,6 +333,40 @@ pub enum Violation {
         /// The configured maximum.
         limit: usize,
     },
+    /// A packet identifier that is already in flight ([MQTT-2.2.1-3]); a QoS 2 PUBLISH
+    /// reusing one without DUP is refused rather than overwriting state (CVE-2023-28366).
+    #[error("packet identifier {id} is already in use")]
+    PacketIdInUse {
+        /// The identifier.
+        id: u16,
+    },
+    /// An acknowledgement for a packet identifier with nothing in flight.
+    #[error("received {packet} for packet identifier {id}, which is not in flight")]
+    PacketIdNotFound {
+        /// The acknowledgement received.
+        packet: crate::constants::PacketType,
+        /// The identifier.
+        id: u16,
+    },
+    /// An acknowledgement that does not fit the state of its packet identifier.
+    #[error("received {packet} for packet identifier {id}, which is waiting for {expected}")]
+    UnexpectedAck {
+        /// The acknowledgement received.
+        packet: crate::constants::PacketType,
+        /// The identifier.
+        id: u16,
+        /// What the flow was waiting for.
+        expected: crate::constants::PacketType,
+    },
+    /// More QoS 1 and 2 PUBLISH packets in flight than the Receive Maximum allows.
+    #[error("the receive maximum of {limit} QoS 1 and 2 messages in flight is reached")]
+    ReceiveMaximumExceeded {
+        /// The Receive Maximum.
+        limit: u16,
+    },
+    /// Every packet identifier is in flight.
+    #[error("all 65535 packet identifiers are in flight")]
+    PacketIdsExhausted,
     /// A payload longer than the largest Remaining Length.
     #[error("payload is {len} bytes long, more than 268435455")]
     PayloadTooLarge {
@@ -420,6 +454,9 @@ impl Violation {
             Self::ShareNameHasWildcard | Self::SharedFilterMissing => "MQTT-4.8.2-2",
             Self::PayloadTooLarge { .. } => "§2.1.4",
             Self::NoLocalOnSharedSubscription => "MQTT-3.8.3-4",
+            Self::PacketIdInUse { .. } | Self::PacketIdsExhausted => "MQTT-2.2.1-3",
+            Self::PacketIdNotFound { .. } | Self::UnexpectedAck { .. } => "§4.3",
+            Self::ReceiveMaximumExceeded { .. } => "§4.9",
             // A server may refuse a subscription it will not serve (SUBACK 0x97, 0x8F).
             Self::TooManySubscriptions { .. } => "§3.9.3",
             Self::TooManyLevels { .. } => "§3.9.3",
@@ -431,6 +468,23 @@ impl Violation {
             Self::PayloadFormatIndicatorInvalid { .. } => "§3.3.2.3.2",
             Self::WrongType { .. } | Self::UnknownField { .. } => return None,
         })
+    }
+
+    /// The reason code when this violation is reported as a protocol error: its own
+    /// where the spec has one (0x91 Packet Identifier in use, 0x94 Topic Alias invalid,
+    /// ...), 0x82 Protocol Error otherwise.
+    pub fn protocol_reason_code(&self) -> ReasonCode {
+        match self.reason_code() {
+            code @ (ReasonCode::PacketIdentifierInUse
+            | ReasonCode::PacketIdentifierNotFound
+            | ReasonCode::ReceiveMaximumExceeded
+            | ReasonCode::TopicAliasInvalid
+            | ReasonCode::PacketTooLarge
+            | ReasonCode::QuotaExceeded
+            | ReasonCode::TopicNameInvalid
+            | ReasonCode::TopicFilterInvalid) => code,
+            _ => ReasonCode::ProtocolError,
+        }
     }
 
     /// The MQTT 5.0 reason code that fits this violation when it is reported as a
@@ -466,7 +520,13 @@ impl Violation {
             | Self::ShareNameHasWildcard
             | Self::SharedFilterMissing
             | Self::TooManyLevels { .. } => ReasonCode::TopicFilterInvalid,
-            Self::TooManySubscriptions { .. } => ReasonCode::QuotaExceeded,
+            Self::TooManySubscriptions { .. } | Self::PacketIdsExhausted => {
+                ReasonCode::QuotaExceeded
+            }
+            Self::PacketIdInUse { .. } => ReasonCode::PacketIdentifierInUse,
+            Self::PacketIdNotFound { .. } => ReasonCode::PacketIdentifierNotFound,
+            Self::ReceiveMaximumExceeded { .. } => ReasonCode::ReceiveMaximumExceeded,
+            Self::UnexpectedAck { .. } => ReasonCode::ProtocolError,
             Self::PayloadTooLarge { .. } => ReasonCode::PacketTooLarge,
             Self::TopicAliasZero => ReasonCode::TopicAliasInvalid,
             Self::UnknownCode { .. }

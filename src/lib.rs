@@ -59,6 +59,7 @@ pub mod message;
 pub mod packet_id;
 pub mod properties;
 pub mod retained;
+pub mod session;
 pub mod string;
 pub mod subscription;
 pub mod topic;
@@ -77,6 +78,7 @@ pub use message::{Message, MessageBuilder};
 pub use packet_id::PacketId;
 pub use properties::{PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
 pub use retained::TopicTree;
+pub use session::{InFlight, OutgoingState, Session, SessionInterface, Will};
 pub use string::{BinaryData, MqttString};
 pub use subscription::{Delivery, Subscription, SubscriptionBuilder, merge_overlapping};
 pub use topic::{

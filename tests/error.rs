@@ -20,7 +20,17 @@ fn every_kind_has_its_reason_code() {
         (
             Error::Protocol(Violation::TopicAliasZero),
             ErrorKind::Protocol,
+            ReasonCode::TopicAliasInvalid,
+        ),
+        (
+            Error::Protocol(Violation::PacketIdWithQoS0),
+            ErrorKind::Protocol,
             ReasonCode::ProtocolError,
+        ),
+        (
+            Error::Protocol(Violation::PacketIdInUse { id: 7 }),
+            ErrorKind::Protocol,
+            ReasonCode::PacketIdentifierInUse,
         ),
         (
             Error::Connect {
@@ -135,6 +145,13 @@ fn every_violation_has_a_rule_or_is_a_type_error() {
         Violation::TopicAliasZero,
         Violation::SubscriptionIdOutOfRange { value: 0 },
         Violation::PayloadFormatIndicatorInvalid { value: 2 },
+        Violation::PacketIdInUse { id: 1 },
+        Violation::PacketIdNotFound {
+            packet: mqtt_common::PacketType::Pubrel,
+            id: 1,
+        },
+        Violation::ReceiveMaximumExceeded { limit: 10 },
+        Violation::PacketIdsExhausted,
     ];
     for violation in violations {
         let spec_ref = violation.spec_ref().expect("a rule");
