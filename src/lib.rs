@@ -52,14 +52,18 @@
 #![deny(missing_docs, missing_debug_implementations, unsafe_code)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+pub mod auth;
 pub mod constants;
 pub mod error;
 pub mod index;
+pub mod memory_session;
+pub mod memory_storage;
 pub mod message;
 pub mod packet_id;
 pub mod properties;
 pub mod retained;
 pub mod session;
+pub mod storage;
 pub mod string;
 pub mod subscription;
 pub mod topic;
@@ -68,17 +72,21 @@ mod tree;
 #[cfg(feature = "python")]
 mod python;
 
+pub use auth::{Action, AuthCredentials, AuthInterface};
 pub use constants::{
     ConnectReturnCode, PacketType, PropertyId, PropertyType, ProtocolVersion, QoS, ReasonCode,
     RetainHandling, protocol,
 };
 pub use error::{Error, ErrorKind, Result, TopicKind, Violation};
 pub use index::{IndexLimits, SubscriptionIndex};
+pub use memory_session::MemorySessionStore;
+pub use memory_storage::{MemoryStorage, MemoryStorageConfig, QueueFullPolicy};
 pub use message::{Message, MessageBuilder};
 pub use packet_id::PacketId;
 pub use properties::{PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
 pub use retained::TopicTree;
 pub use session::{InFlight, OutgoingState, Session, SessionInterface, Will};
+pub use storage::StorageInterface;
 pub use string::{BinaryData, MqttString};
 pub use subscription::{Delivery, Subscription, SubscriptionBuilder, merge_overlapping};
 pub use topic::{
