@@ -120,6 +120,32 @@ pub enum Action {
     Receive,
 }
 
+impl Action {
+    /// Every action as `(Python name, value)`: the table the Python `IntEnum` is checked
+    /// against.
+    pub const MEMBERS: &'static [(&'static str, u8)] =
+        &[("PUBLISH", 1), ("SUBSCRIBE", 2), ("RECEIVE", 3)];
+
+    /// The action's value in [`Action::MEMBERS`].
+    pub const fn as_u8(self) -> u8 {
+        match self {
+            Self::Publish => 1,
+            Self::Subscribe => 2,
+            Self::Receive => 3,
+        }
+    }
+
+    /// The action with this value, if any.
+    pub const fn from_u8(value: u8) -> Option<Self> {
+        match value {
+            1 => Some(Self::Publish),
+            2 => Some(Self::Subscribe),
+            3 => Some(Self::Receive),
+            _ => None,
+        }
+    }
+}
+
 /// An authentication and authorization provider.
 ///
 /// Implementations are shared between connections (`Send + Sync`, `&self`) and must

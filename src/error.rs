@@ -32,6 +32,9 @@ pub enum ErrorKind {
     Authorization,
     /// `StorageError`: a storage backend failed.
     Storage,
+    /// An error raised by an implementation written in another language (a Python
+    /// exception), which reaches its caller unchanged.
+    Callback,
 }
 
 /// Every error this crate reports.
@@ -45,6 +48,7 @@ pub enum ErrorKind {
 /// | [`Authentication`](Error::Authentication) | `AuthenticationError` | 0x86 |
 /// | [`Authorization`](Error::Authorization) | `AuthorizationError` | 0x87 |
 /// | [`Storage`](Error::Storage) | `StorageError` | 0x83 |
+/// | [`Callback`](Error::Callback) | the original exception | 0x83 |
 ///
 /// The `Display` text is lowercase and ends with the rule it enforces, e.g.
 /// `topic: topic name contains a wildcard [MQTT-3.3.2-2]`.
@@ -97,6 +101,10 @@ pub enum Error {
         /// What happened, for people.
         message: String,
     },
+    /// An implementation written in another language failed (a Python exception
+    /// raised by a Python `AuthInterface`, say); the bindings hand it back unchanged.
+    #[error("{0}")]
+    Callback(Arc<dyn std::error::Error + Send + Sync>),
     /// A storage backend failed.
     #[error("storage error: {message}")]
     Storage {
@@ -146,6 +154,7 @@ impl Error {
             Self::Authentication { .. } => ErrorKind::Authentication,
             Self::Authorization { .. } => ErrorKind::Authorization,
             Self::Storage { .. } => ErrorKind::Storage,
+            Self::Callback(_) => ErrorKind::Callback,
         }
     }
 
@@ -158,7 +167,7 @@ impl Error {
             Self::Connect { reason_code, .. } => *reason_code,
             Self::Authentication { .. } => ReasonCode::BadUserNameOrPassword,
             Self::Authorization { .. } => ReasonCode::NotAuthorized,
-            Self::Storage { .. } => ReasonCode::ImplementationSpecificError,
+            Self::Storage { .. } | Self::Callback(_) => ReasonCode::ImplementationSpecificError,
         }
     }
 

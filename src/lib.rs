@@ -69,8 +69,10 @@ pub mod subscription;
 pub mod topic;
 mod tree;
 
+/// The Python bindings (feature `python`): the `mqtt_common._core` extension module, and
+/// adapters through which Rust code calls Python implementations of the interfaces.
 #[cfg(feature = "python")]
-mod python;
+pub mod python;
 
 pub use auth::{Action, AuthCredentials, AuthInterface};
 pub use constants::{

@@ -7,9 +7,12 @@ rather than from here.
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Self, TypeAlias, final
 
+from typing_extensions import disjoint_base
+
 from mqtt_common.models.constants import QualityOfService, RetainHandling
 
 __all__ = [
+    "ACTION_MEMBERS",
     "CONNECT_RETURN_CODE_MEMBERS",
     "PACKET_TYPE_MEMBERS",
     "PROPERTY_ID_MEMBERS",
@@ -19,9 +22,13 @@ __all__ = [
     "QOS_MEMBERS",
     "REASON_CODE_MEMBERS",
     "RETAIN_HANDLING_MEMBERS",
+    "AuthCredentials",
+    "AuthInterface",
     "Delivery",
+    "MemoryStorage",
     "Message",
     "PublishProperties",
+    "StorageInterface",
     "Subscription",
     "SubscriptionIndex",
     "__version__",
@@ -35,6 +42,7 @@ __all__ = [
 __version__: Final[str]
 
 QOS_MEMBERS: Final[list[tuple[str, int]]]
+ACTION_MEMBERS: Final[list[tuple[str, int]]]
 PACKET_TYPE_MEMBERS: Final[list[tuple[str, int]]]
 CONNECT_RETURN_CODE_MEMBERS: Final[list[tuple[str, int]]]
 REASON_CODE_MEMBERS: Final[list[tuple[str, int]]]
@@ -330,3 +338,80 @@ def merge_overlapping(
     Shared subscriptions are left out (pick one member per group from the matches), and
     so are the publisher's own No Local subscriptions when ``publisher`` is given.
     """
+
+@final
+class AuthCredentials:
+    """What a client presents when it connects; ``repr`` never shows the password."""
+
+    def __new__(
+        cls,
+        client_id: str,
+        username: str | None = None,
+        password: _BytesLike | None = None,
+        certificate: _BytesLike | None = None,
+        peer: str | None = None,
+    ) -> Self: ...
+    @property
+    def client_id(self) -> str:
+        """The client identifier."""
+    @property
+    def username(self) -> str | None:
+        """The user name, or None."""
+    @property
+    def password(self) -> bytes | None:
+        """The password (binary data), or None."""
+    @property
+    def certificate(self) -> bytes | None:
+        """The client certificate (DER or PEM), or None."""
+    @property
+    def peer(self) -> str | None:
+        """The peer's address, or None."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@disjoint_base
+class AuthInterface:
+    """The Rust base of ``mqtt_common.src.auth.AuthInterface``."""
+
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
+
+@disjoint_base
+class StorageInterface:
+    """The Rust base of ``mqtt_common.src.storage.StorageInterface``."""
+
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
+
+@disjoint_base
+class MemoryStorage(StorageInterface):
+    """Retained messages, queues for offline clients and subscriptions, in memory."""
+
+    def __new__(
+        cls,
+        *,
+        max_queue_length: int | None = 10000,
+        queue_full: str = "reject",
+        max_topic_levels: int | None = 128,
+        max_subscriptions_per_client: int | None = None,
+    ) -> Self: ...
+    def store_retained(self, message: Message) -> None:
+        """Store a retained message; an empty payload deletes the topic's instead."""
+    def get_retained(self, topic_filter: str) -> list[Message]:
+        """Return every retained message whose topic matches the filter."""
+    def delete_retained(self, topic: str) -> bool:
+        """Delete the retained message of a topic; return whether there was one."""
+    def enqueue(self, client_id: str, message: Message) -> None:
+        """Append a message to a client's queue."""
+    def dequeue(self, client_id: str, limit: int | None = None) -> list[Message]:
+        """Remove and return up to ``limit`` messages from the front of a client's queue."""
+    def queue_length(self, client_id: str) -> int:
+        """Return how many messages a client's queue holds."""
+    def add_subscription(self, client_id: str, subscription: Subscription) -> bool:
+        """Add a subscription; True when it replaced the client's one with that filter."""
+    def remove_subscription(self, client_id: str, topic_filter: str) -> bool:
+        """Remove the client's subscription with exactly this filter; whether it existed."""
+    def get_subscriptions(self, client_id: str) -> list[Subscription]:
+        """Return a client's subscriptions."""
+    def get_subscribers(self, topic: str) -> list[tuple[str, Subscription]]:
+        """Return every (client id, subscription) whose filter matches the topic."""
+    def close(self) -> None:
+        """Release the storage; later calls raise StorageError."""

@@ -102,6 +102,30 @@ impl PyMessage {
         })
     }
 
+    /// A Python message for a core one (the payload is copied into a `bytes` once).
+    pub(crate) fn from_core(py: Python<'_>, message: Message) -> PyResult<Self> {
+        let properties = match message.properties().is_empty() {
+            true => None,
+            false => Some(Py::new(
+                py,
+                PyPublishProperties::from(message.properties().clone()),
+            )?),
+        };
+        let this = Self {
+            topic: PyString::new(py, message.topic().as_str()).unbind(),
+            payload: PyBytes::new(py, message.payload()).unbind(),
+            qos: message.qos(),
+            retain: message.retain(),
+            dup: message.dup(),
+            message_id: message.message_id(),
+            properties,
+            core: PyOnceLock::new(),
+        };
+        // A fresh cell cannot be full: nothing else has seen it.
+        let _ = this.core.set(py, message);
+        Ok(this)
+    }
+
     /// The core message, built from the validated fields on first use.
     pub(crate) fn core(&self, py: Python<'_>) -> PyResult<&Message> {
         self.core.get_or_try_init(py, || {

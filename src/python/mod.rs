@@ -4,12 +4,19 @@
 //! lenient inputs become Rust types), calls the core and converts the result. Protocol
 //! rules live in the core modules.
 
+mod auth;
 mod constants;
 mod convert;
 mod errors;
+mod implementation;
 mod message;
+mod storage;
 mod subscription;
 mod topic;
+
+pub use auth::PythonAuth;
+pub use errors::PythonException;
+pub use storage::{PythonStorage, storage_from_python};
 
 use pyo3::prelude::*;
 
@@ -17,9 +24,13 @@ use pyo3::prelude::*;
 #[pymodule]
 mod _core {
     #[pymodule_export]
+    use super::auth::{PyAuthCredentials, PyAuthInterface};
+    #[pymodule_export]
     use super::constants::reason_code_is_error;
     #[pymodule_export]
     use super::message::{PyMessage, PyPublishProperties};
+    #[pymodule_export]
+    use super::storage::{PyMemoryStorage, PyStorageInterface};
     #[pymodule_export]
     use super::subscription::{PyDelivery, PySubscription, PySubscriptionIndex, merge_overlapping};
     #[pymodule_export]
@@ -30,6 +41,7 @@ mod _core {
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         module.add("__version__", env!("CARGO_PKG_VERSION"))?;
-        super::constants::add_tables(module)
+        super::constants::add_tables(module)?;
+        module.add("ACTION_MEMBERS", crate::auth::Action::MEMBERS.to_vec())
     }
 }

@@ -1,0 +1,60 @@
+"""Authentication and authorization providers.
+
+>>> from mqtt_common.src.auth import Action, AuthCredentials, AuthInterface
+>>> class AllowAlice(AuthInterface):
+...     def authenticate(self, credentials: AuthCredentials) -> bool:
+...         return credentials.username == "alice" and credentials.password == b"s3cret"
+...     def authorize(self, credentials: AuthCredentials, topic: str, action: Action) -> bool:
+...         return action is not Action.PUBLISH or topic.startswith("alice/")
+>>> auth = AllowAlice()
+>>> auth.authenticate(AuthCredentials("c1", username="alice", password=b"s3cret"))
+True
+>>> AuthCredentials("c1", username="alice", password=b"s3cret")  # doctest: +ELLIPSIS
+AuthCredentials(client_id='c1', username='alice', password='<redacted>', ...)
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+
+from mqtt_common import _core
+from mqtt_common._core import AuthCredentials
+
+__all__ = ["Action", "AuthCredentials", "AuthInterface"]
+
+
+class Action(enum.IntEnum):
+    """What a client asks to do with a topic."""
+
+    #: Publish to a topic name.
+    PUBLISH = 1
+    #: Subscribe to a topic filter.
+    SUBSCRIBE = 2
+    #: Receive a message published to a topic name.
+    RECEIVE = 3
+
+
+if {m.name: m.value for m in Action} != dict(_core.ACTION_MEMBERS):
+    msg = f"Action differs from the Rust table: {_core.ACTION_MEMBERS}"
+    raise ImportError(msg)
+
+
+class AuthInterface(_core.AuthInterface, abc.ABC):
+    """An authentication and authorization provider.
+
+    Subclass it and implement both methods; they must be synchronous and return
+    promptly. Rust code calls them through the ``AuthInterface`` trait; an exception
+    you raise reaches its caller unchanged.
+    """
+
+    @abc.abstractmethod
+    def authenticate(self, credentials: AuthCredentials) -> bool:
+        """Return whether the credentials are accepted."""
+
+    @abc.abstractmethod
+    def authorize(self, credentials: AuthCredentials, topic: str, action: Action) -> bool:
+        """Return whether the client may perform ``action`` on ``topic``.
+
+        ``topic`` is a topic filter for ``Action.SUBSCRIBE`` and a topic name otherwise.
+        """

@@ -1,0 +1,86 @@
+"""Storage backends: retained messages, queues for offline clients, subscriptions.
+
+>>> from mqtt_common.models import Message, Subscription
+>>> from mqtt_common.src.storage import MemoryStorage, StorageInterface
+>>> storage = MemoryStorage(max_queue_length=100)
+>>> isinstance(storage, StorageInterface)
+True
+>>> storage.store_retained(Message("site/1/temp", b"21.5", retain=True))
+>>> [m.topic for m in storage.get_retained("site/+/temp")]
+['site/1/temp']
+>>> storage.add_subscription("c1", Subscription("site/#", qos=1))
+False
+>>> [(c, s.topic_filter) for c, s in storage.get_subscribers("site/1/temp")]
+[('c1', 'site/#')]
+"""
+
+from __future__ import annotations
+
+import abc
+
+from mqtt_common import _core
+from mqtt_common._core import Message, Subscription
+
+__all__ = ["MemoryStorage", "StorageInterface", "Subscription"]
+
+
+class StorageInterface(_core.StorageInterface, abc.ABC):
+    """A storage backend. Every method is synchronous and returns promptly.
+
+    Failures raise ``StorageError``. Rust code calls a subclass through the
+    ``StorageInterface`` trait; an exception you raise reaches its caller unchanged.
+    """
+
+    @abc.abstractmethod
+    def store_retained(self, message: Message) -> None:
+        """Store a retained message; one with an empty payload deletes the topic's instead."""
+
+    @abc.abstractmethod
+    def get_retained(self, topic_filter: str) -> list[Message]:
+        """Return every retained message whose topic matches the filter."""
+
+    @abc.abstractmethod
+    def delete_retained(self, topic: str) -> bool:
+        """Delete the retained message of a topic; return whether there was one."""
+
+    @abc.abstractmethod
+    def enqueue(self, client_id: str, message: Message) -> None:
+        """Append a message to a client's queue."""
+
+    @abc.abstractmethod
+    def dequeue(self, client_id: str, limit: int | None = None) -> list[Message]:
+        """Remove and return up to ``limit`` messages (all if None), oldest first."""
+
+    @abc.abstractmethod
+    def queue_length(self, client_id: str) -> int:
+        """Return how many messages a client's queue holds."""
+
+    @abc.abstractmethod
+    def add_subscription(self, client_id: str, subscription: Subscription) -> bool:
+        """Add a subscription; return True when it replaced the client's one with that filter."""
+
+    @abc.abstractmethod
+    def remove_subscription(self, client_id: str, topic_filter: str) -> bool:
+        """Remove the client's subscription with exactly this filter; return whether it existed."""
+
+    @abc.abstractmethod
+    def get_subscriptions(self, client_id: str) -> list[Subscription]:
+        """Return a client's subscriptions."""
+
+    @abc.abstractmethod
+    def get_subscribers(self, topic: str) -> list[tuple[str, Subscription]]:
+        """Return every (client id, subscription) whose filter matches the topic."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the backend; later calls raise StorageError."""
+
+
+class MemoryStorage(_core.MemoryStorage, StorageInterface):
+    """The reference storage, in Rust: thread-safe, in memory, nothing survives the process.
+
+    Retained messages live in a topic tree and subscriptions in a ``SubscriptionIndex``,
+    so lookups do not scan. Options (keyword-only): ``max_queue_length`` (default
+    10,000; None for no limit), ``queue_full`` ("reject", "drop_oldest" or
+    "drop_newest"), ``max_topic_levels`` (128) and ``max_subscriptions_per_client``.
+    """

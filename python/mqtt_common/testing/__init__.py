@@ -1,0 +1,20 @@
+"""Contract test suites for implementations of the interfaces.
+
+Each suite is a plain class of ``test_*`` methods: subclass it in your pytest suite as a
+``Test*`` class and give it a factory, and pytest runs every behaviour the interface
+promises against your implementation::
+
+    from mqtt_common.testing import StorageContract
+
+    class TestMyStorage(StorageContract):
+        def make_storage(self) -> MyStorage:
+            return MyStorage()
+
+The suites check the contract, not an implementation: they pass for ours and must pass
+for yours.
+"""
+
+from mqtt_common.testing.auth import AuthContract
+from mqtt_common.testing.storage import StorageContract
+
+__all__ = ["AuthContract", "StorageContract"]
