@@ -20,6 +20,19 @@ pub use storage::{PythonStorage, storage_from_python};
 
 use pyo3::prelude::*;
 
+/// Makes this build's extension module importable as `mqtt_common._core` in an embedded
+/// interpreter: for Rust programs (and tests) that run Python inside rather than being
+/// imported by it. The `mqtt_common` Python package must be on `sys.path` too.
+///
+/// # Errors
+/// Any error from building the module or from `sys.modules`.
+pub fn register_embedded(py: Python<'_>) -> PyResult<()> {
+    let module = pyo3::wrap_pymodule!(_core)(py);
+    py.import("sys")?
+        .getattr("modules")?
+        .set_item("mqtt_common._core", module)
+}
+
 /// The extension module, re-exported by the `mqtt_common` package.
 #[pymodule]
 mod _core {

@@ -1,0 +1,256 @@
+//! Rust code driving Python implementations of the interfaces through the Rust traits,
+//! in an embedded interpreter: calls, return values, a Python exception coming back
+//! unchanged, `async def` and wrong return types refused with a `TypeError`.
+
+use std::sync::Arc;
+
+use mqtt_common::python::{PythonAuth, register_embedded, storage_from_python};
+use mqtt_common::{
+    Action, AuthCredentials, AuthInterface, Error, Message, QoS, Subscription, TopicFilter,
+    TopicName,
+};
+use pyo3::exceptions::{PyKeyError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::PyModule;
+
+const IMPLEMENTATIONS: &str = r#"
+from mqtt_common.src.auth import Action, AuthCredentials, AuthInterface
+from mqtt_common.src.storage import MemoryStorage, StorageInterface
+from mqtt_common.utils.topic import topic_matches
+
+
+class Auth(AuthInterface):
+    def __init__(self):
+        self.calls = []
+
+    def authenticate(self, credentials):
+        self.calls.append(("authenticate", credentials.client_id))
+        if credentials.username == "explode":
+            raise KeyError("no such user")
+        return credentials.password == b"pw"
+
+    def authorize(self, credentials, topic, action):
+        self.calls.append(("authorize", topic, action))
+        return action is Action.SUBSCRIBE and topic == "a/#"
+
+
+class AsyncAuth(AuthInterface):
+    async def authenticate(self, credentials):
+        return True
+
+    def authorize(self, credentials, topic, action):
+        return "yes"
+
+
+class Storage(StorageInterface):
+    def __init__(self):
+        self.retained = {}
+        self.subs = {}
+
+    def store_retained(self, message):
+        self.retained[message.topic] = message
+
+    def get_retained(self, topic_filter):
+        return [m for t, m in self.retained.items() if topic_matches(topic_filter, t)]
+
+    def delete_retained(self, topic):
+        return self.retained.pop(topic, None) is not None
+
+    def enqueue(self, client_id, message):
+        raise RuntimeError("queue backend down")
+
+    def dequeue(self, client_id, limit=None):
+        return ["not a message"]
+
+    def queue_length(self, client_id):
+        return 0
+
+    def add_subscription(self, client_id, subscription):
+        self.subs[(client_id, subscription.topic_filter)] = subscription
+        return False
+
+    def remove_subscription(self, client_id, topic_filter):
+        return self.subs.pop((client_id, topic_filter), None) is not None
+
+    def get_subscriptions(self, client_id):
+        return [s for (c, _), s in self.subs.items() if c == client_id]
+
+    def get_subscribers(self, topic):
+        return [(c, s) for (c, f), s in self.subs.items() if topic_matches(f, topic)]
+
+    def close(self):
+        pass
+
+
+class NotAnInterface:
+    def authenticate(self, credentials):
+        return True
+"#;
+
+fn with_implementations<T>(f: impl FnOnce(Python<'_>, &Bound<'_, PyModule>) -> T) -> T {
+    Python::initialize();
+    Python::attach(|py| {
+        register_embedded(py).unwrap();
+        let package = concat!(env!("CARGO_MANIFEST_DIR"), "/python");
+        let path = py.import("sys").unwrap().getattr("path").unwrap();
+        if !path.contains(package).unwrap() {
+            path.call_method1("insert", (0, package)).unwrap();
+        }
+        let module = PyModule::from_code(
+            py,
+            &std::ffi::CString::new(IMPLEMENTATIONS).unwrap(),
+            c"implementations.py",
+            c"implementations",
+        )
+        .unwrap();
+        f(py, &module)
+    })
+}
+
+fn python_error(err: Error) -> PyErr {
+    assert!(matches!(err, Error::Callback(_)), "{err:?}");
+    PyErr::from(err)
+}
+
+#[test]
+fn python_auth_through_the_rust_trait() {
+    with_implementations(|py, module| {
+        let object = module.getattr("Auth").unwrap().call0().unwrap();
+        let auth: Arc<dyn AuthInterface> = Arc::new(PythonAuth::new(&object).unwrap());
+        let good = AuthCredentials::new("c1")
+            .unwrap()
+            .with_password(&b"pw"[..]);
+        let bad = AuthCredentials::new("c2")
+            .unwrap()
+            .with_password(&b"nope"[..]);
+        // The calls below may come from any thread: release the interpreter meanwhile.
+        let (accepted, rejected, allowed, denied) = py.detach(|| {
+            let worker = std::thread::spawn({
+                let auth = Arc::clone(&auth);
+                let good = good.clone();
+                move || auth.authenticate(&good).unwrap()
+            });
+            (
+                worker.join().unwrap(),
+                auth.authenticate(&bad).unwrap(),
+                auth.authorize(&good, "a/#", Action::Subscribe).unwrap(),
+                auth.authorize(&good, "a/#", Action::Publish).unwrap(),
+            )
+        });
+        assert!(accepted && !rejected && allowed && !denied);
+        let calls = object.getattr("calls").unwrap();
+        assert_eq!(calls.len().unwrap(), 4, "the Python methods ran");
+
+        // A Python exception comes back unchanged.
+        let explode = AuthCredentials::new("c3")
+            .unwrap()
+            .with_username("explode")
+            .unwrap();
+        let err = python_error(auth.authenticate(&explode).unwrap_err());
+        assert!(err.is_instance_of::<PyKeyError>(py));
+        assert!(err.to_string().contains("no such user"));
+    });
+}
+
+#[test]
+fn async_def_and_wrong_return_types_are_type_errors() {
+    with_implementations(|py, module| {
+        let object = module.getattr("AsyncAuth").unwrap().call0().unwrap();
+        let auth = PythonAuth::new(&object).unwrap();
+        let credentials = AuthCredentials::new("c1").unwrap();
+        let err = python_error(auth.authenticate(&credentials).unwrap_err());
+        assert!(err.is_instance_of::<PyTypeError>(py));
+        let text = err.to_string();
+        assert!(
+            text.contains("AsyncAuth.authenticate") && text.contains("async def"),
+            "{text}"
+        );
+        let err = python_error(
+            auth.authorize(&credentials, "t", Action::Receive)
+                .unwrap_err(),
+        );
+        assert!(err.is_instance_of::<PyTypeError>(py));
+        assert!(
+            err.to_string()
+                .contains("authorize() must return bool, not str"),
+            "{err}"
+        );
+    });
+}
+
+#[test]
+fn duck_types_are_refused() {
+    with_implementations(|py, module| {
+        let object = module.getattr("NotAnInterface").unwrap().call0().unwrap();
+        let err = PythonAuth::new(&object).unwrap_err();
+        assert!(err.is_instance_of::<PyTypeError>(py));
+        assert!(storage_from_python(&object).is_err());
+    });
+}
+
+#[test]
+fn python_storage_through_the_rust_trait() {
+    with_implementations(|py, module| {
+        let object = module.getattr("Storage").unwrap().call0().unwrap();
+        let storage = storage_from_python(&object).unwrap();
+        let topic = TopicName::new("site/1/temp").unwrap();
+        let message = Message::builder(topic.clone())
+            .payload("21.5")
+            .retain(true)
+            .build()
+            .unwrap();
+        storage.store_retained(message.clone()).unwrap();
+        let found = storage
+            .get_retained(&TopicFilter::new("site/+/temp").unwrap())
+            .unwrap();
+        assert_eq!(found, [message]);
+        assert!(storage.delete_retained(&topic).unwrap());
+        let subscription = Subscription::new(TopicFilter::new("site/#").unwrap(), QoS::AtLeastOnce);
+        assert!(
+            !storage
+                .add_subscription("c1", subscription.clone())
+                .unwrap()
+        );
+        assert_eq!(
+            storage.get_subscribers(&topic).unwrap(),
+            [("c1".to_owned(), subscription)]
+        );
+        assert_eq!(storage.queue_length("c1").unwrap(), 0);
+        // A Python exception comes back unchanged; a wrong element type is a TypeError.
+        let err = python_error(
+            storage
+                .enqueue("c1", Message::new(topic.clone(), "x").unwrap())
+                .unwrap_err(),
+        );
+        assert!(err.to_string().contains("queue backend down"));
+        let err = python_error(storage.dequeue("c1", None).unwrap_err());
+        assert!(err.is_instance_of::<PyTypeError>(py));
+        assert!(
+            err.to_string()
+                .contains("dequeue() must return list[Message]"),
+            "{err}"
+        );
+        storage.close().unwrap();
+    });
+}
+
+#[test]
+fn memory_storage_is_used_without_python() {
+    with_implementations(|py, module| {
+        let object = module.getattr("MemoryStorage").unwrap().call0().unwrap();
+        let storage = storage_from_python(&object).unwrap();
+        // Stored from Rust with the interpreter released: no Python involved.
+        py.detach(|| {
+            let message = Message::new(TopicName::new("a").unwrap(), "x").unwrap();
+            storage.enqueue("c1", message).unwrap();
+        });
+        assert_eq!(
+            object
+                .call_method1("queue_length", ("c1",))
+                .unwrap()
+                .extract::<usize>()
+                .unwrap(),
+            1
+        );
+    });
+}
