@@ -9,7 +9,12 @@ from typing import Any, Final, Self, TypeAlias, final
 
 from typing_extensions import disjoint_base
 
-from mqtt_common.models.constants import QualityOfService, RetainHandling
+from mqtt_common.models.constants import (
+    PacketType,
+    ProtocolVersion,
+    QualityOfService,
+    RetainHandling,
+)
 
 __all__ = [
     "ACTION_MEMBERS",
@@ -25,12 +30,16 @@ __all__ = [
     "AuthCredentials",
     "AuthInterface",
     "Delivery",
+    "MemorySessionStore",
     "MemoryStorage",
     "Message",
     "PublishProperties",
+    "Session",
+    "SessionInterface",
     "StorageInterface",
     "Subscription",
     "SubscriptionIndex",
+    "Will",
     "__version__",
     "merge_overlapping",
     "reason_code_is_error",
@@ -415,3 +424,134 @@ class MemoryStorage(StorageInterface):
         """Return every (client id, subscription) whose filter matches the topic."""
     def close(self) -> None:
         """Release the storage; later calls raise StorageError."""
+
+@final
+class Will:
+    """A Will Message and its delay (seconds, MQTT 5.0)."""
+
+    def __new__(cls, message: Message, delay_interval: int | None = 0) -> Self: ...
+    @property
+    def message(self) -> Message:
+        """The message to publish."""
+    @property
+    def delay_interval(self) -> int:
+        """Seconds to wait after the connection ends."""
+    def __getnewargs__(self) -> tuple[Message, int]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Session:
+    """A client's session: settings, expiry, and the QoS 1 and 2 flows in flight.
+
+    Illegal transitions (an acknowledgement with nothing in flight, a QoS 2 identifier
+    reused without DUP) raise ProtocolError and change nothing.
+    """
+
+    def __new__(
+        cls,
+        client_id: str,
+        protocol_version: int | None = ProtocolVersion.V3_1_1,
+        clean_start: bool | None = True,
+        expiry_interval: int | None = 0,
+    ) -> Self: ...
+    @property
+    def client_id(self) -> str:
+        """The client identifier."""
+    @property
+    def protocol_version(self) -> ProtocolVersion:
+        """The protocol version of the connection that last used the session."""
+    @property
+    def clean_start(self) -> bool:
+        """Clean Start (3.1.1: Clean Session) of that connection."""
+    @property
+    def expiry_interval(self) -> int:
+        """Session Expiry Interval in seconds (0: with the connection; 2**32-1: never)."""
+    @expiry_interval.setter
+    def expiry_interval(self, value: int) -> None: ...
+    @property
+    def receive_maximum(self) -> int:
+        """The peer's Receive Maximum."""
+    @property
+    def local_receive_maximum(self) -> int:
+        """The Receive Maximum of this side (how many QoS 2 flows the peer may open)."""
+    def set_receive_maximums(self, peer: int, local: int) -> None:
+        """Set both Receive Maximums (1..65535)."""
+    @property
+    def created_at(self) -> float:
+        """When the session was created (POSIX seconds)."""
+    @property
+    def updated_at(self) -> float:
+        """When the session last changed (POSIX seconds)."""
+    @property
+    def disconnected_at(self) -> float | None:
+        """When its connection ended (POSIX seconds), or None while connected."""
+    @property
+    def expires_at(self) -> float | None:
+        """When the session expires (POSIX seconds), or None."""
+    def mark_disconnected(self, at: float | None = None) -> None:
+        """Record that the connection ended at ``at`` (default: now)."""
+    def is_expired(self, now: float | None = None) -> bool:
+        """Return whether the session has expired by ``now`` (default: now)."""
+    def resume(self, protocol_version: int, expiry_interval: int) -> None:
+        """Take the settings of a new connection that resumes this session."""
+    def next_packet_id(self) -> int:
+        """Return a packet identifier for a new outgoing packet: non-zero, not in flight."""
+    def send_publish(self, message: Message) -> Message:
+        """Start the flow of an outgoing PUBLISH; return the message to send, with its id."""
+    def puback_received(self, packet_id: int) -> Message:
+        """End a QoS 1 flow; return the acknowledged message."""
+    def pubrec_received(self, packet_id: int) -> None:
+        """Record that the peer has the QoS 2 message; PUBREL comes next."""
+    def pubcomp_received(self, packet_id: int) -> None:
+        """End a QoS 2 flow."""
+    def publish_received(self, message: Message) -> bool:
+        """Record a PUBLISH from the peer; return True if it is new and must be delivered."""
+    def pubrel_received(self, packet_id: int) -> None:
+        """End an incoming QoS 2 flow."""
+    def outgoing(self) -> list[tuple[int, PacketType, Message | None]]:
+        """Return the outgoing flows: (packet id, packet awaited, message or None)."""
+    def incoming(self) -> list[int]:
+        """Return the incoming QoS 2 packet identifiers waiting for PUBREL."""
+    def clear_in_flight(self) -> None:
+        """Forget every flow in both directions."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __copy__(self) -> Session: ...
+    def __deepcopy__(self, memo: Any, /) -> Session: ...
+
+@disjoint_base
+class SessionInterface:
+    """The Rust base of ``mqtt_common.src.session.SessionInterface``."""
+
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
+
+@disjoint_base
+class MemorySessionStore(SessionInterface):
+    """Sessions and Wills by client identifier, in memory, with an expiry sweep."""
+
+    def __new__(cls) -> Self: ...
+    def create_session(
+        self,
+        client_id: str,
+        clean_start: bool,
+        expiry_interval: int | None = 0,
+        protocol_version: int | None = ProtocolVersion.V3_1_1,
+    ) -> tuple[Session, bool]:
+        """Return the session for a CONNECT and whether one was present (resumed)."""
+    def get_session(self, client_id: str) -> Session | None:
+        """Return the stored session of a client, or None."""
+    def save_session(self, session: Session) -> None:
+        """Store a session, replacing the client's previous one."""
+    def delete_session(self, client_id: str) -> bool:
+        """Delete a client's session and Will; return whether there was a session."""
+    def set_will(self, client_id: str, will: Will) -> None:
+        """Set the client's Will."""
+    def get_will(self, client_id: str) -> Will | None:
+        """Return the client's Will, or None."""
+    def clear_will(self, client_id: str) -> Will | None:
+        """Remove the client's Will; return it, or None."""
+    def expire_sessions(self, now: float | None = None) -> list[str]:
+        """Remove the sessions expired by ``now``; return their client ids."""
+    def take_due_wills(self, now: float | None = None) -> list[tuple[str, Will]]:
+        """Remove and return the Wills due by ``now``, as (client id, Will)."""
+    def __len__(self) -> int: ...

@@ -92,3 +92,20 @@ pub(super) fn retain_handling_member(
         retain_handling.as_u8(),
     )
 }
+
+/// The `ProtocolVersion` member for a protocol version.
+pub(super) fn protocol_version_member(
+    py: Python<'_>,
+    version: ProtocolVersion,
+) -> PyResult<Bound<'_, PyAny>> {
+    static CACHE: PyOnceLock<Vec<(u8, Py<PyAny>)>> = PyOnceLock::new();
+    let values = ProtocolVersion::ALL.iter().map(|v| v.as_u8());
+    member(py, &CACHE, "ProtocolVersion", values, version.as_u8())
+}
+
+/// The `PacketType` member for a packet type.
+pub(super) fn packet_type_member(py: Python<'_>, packet: PacketType) -> PyResult<Bound<'_, PyAny>> {
+    static CACHE: PyOnceLock<Vec<(u8, Py<PyAny>)>> = PyOnceLock::new();
+    let values = PacketType::ALL.iter().map(|p| p.as_u8());
+    member(py, &CACHE, "PacketType", values, packet.as_u8())
+}

@@ -10,6 +10,7 @@ mod convert;
 mod errors;
 mod implementation;
 mod message;
+mod session;
 mod storage;
 mod subscription;
 mod topic;
@@ -42,6 +43,8 @@ mod _core {
     use super::constants::reason_code_is_error;
     #[pymodule_export]
     use super::message::{PyMessage, PyPublishProperties};
+    #[pymodule_export]
+    use super::session::{PyMemorySessionStore, PySession, PySessionInterface, PyWill};
     #[pymodule_export]
     use super::storage::{PyMemoryStorage, PyStorageInterface};
     #[pymodule_export]

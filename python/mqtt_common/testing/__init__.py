@@ -15,6 +15,7 @@ for yours.
 """
 
 from mqtt_common.testing.auth import AuthContract
+from mqtt_common.testing.session import SessionContract
 from mqtt_common.testing.storage import StorageContract
 
-__all__ = ["AuthContract", "StorageContract"]
+__all__ = ["AuthContract", "SessionContract", "StorageContract"]

@@ -1,0 +1,79 @@
+"""Session stores: client sessions (with their QoS 1 and 2 flows) and Will Messages.
+
+>>> from mqtt_common.models import Message
+>>> from mqtt_common.src.session import MemorySessionStore, Will
+>>> store = MemorySessionStore()
+>>> session, present = store.create_session("sensor-1", clean_start=False, expiry_interval=60)
+>>> present
+False
+>>> sent = session.send_publish(Message("cmd/reboot", b"now", qos=1))
+>>> sent.message_id
+1
+>>> store.save_session(session)
+>>> resumed, present = store.create_session("sensor-1", clean_start=False, expiry_interval=60)
+>>> present, [packet_id for packet_id, _, _ in resumed.outgoing()]
+(True, [1])
+>>> store.set_will("sensor-1", Will(Message("status/sensor-1", b"offline"), delay_interval=30))
+"""
+
+from __future__ import annotations
+
+import abc
+
+from mqtt_common import _core
+from mqtt_common._core import Session, Will
+from mqtt_common.models.constants import ProtocolVersion
+
+__all__ = ["MemorySessionStore", "Session", "SessionInterface", "Will"]
+
+
+class SessionInterface(_core.SessionInterface, abc.ABC):
+    """A session store. Every method is synchronous and returns promptly."""
+
+    @abc.abstractmethod
+    def create_session(
+        self,
+        client_id: str,
+        clean_start: bool,
+        expiry_interval: int = 0,
+        protocol_version: ProtocolVersion = ProtocolVersion.V3_1_1,
+    ) -> tuple[Session, bool]:
+        """Return the session for a CONNECT and whether one was present.
+
+        With ``clean_start`` any stored session is discarded and a new one begins; without,
+        a stored, unexpired session is resumed with the new expiry interval
+        ([MQTT-3.1.2-4..6]). A Will waiting from the last connection is cancelled.
+        """
+
+    @abc.abstractmethod
+    def get_session(self, client_id: str) -> Session | None:
+        """Return the stored session of a client, or None."""
+
+    @abc.abstractmethod
+    def save_session(self, session: Session) -> None:
+        """Store a session, replacing the client's previous one."""
+
+    @abc.abstractmethod
+    def delete_session(self, client_id: str) -> bool:
+        """Delete a client's session and Will; return whether there was a session."""
+
+    @abc.abstractmethod
+    def set_will(self, client_id: str, will: Will) -> None:
+        """Set the client's Will, replacing any other."""
+
+    @abc.abstractmethod
+    def get_will(self, client_id: str) -> Will | None:
+        """Return the client's Will, or None."""
+
+    @abc.abstractmethod
+    def clear_will(self, client_id: str) -> Will | None:
+        """Remove the client's Will (a normal DISCONNECT); return it, or None."""
+
+
+class MemorySessionStore(_core.MemorySessionStore, SessionInterface):
+    """The reference session store, in Rust: thread-safe, in memory.
+
+    ``expire_sessions(now=None)`` removes expired sessions and ``take_due_wills(now=None)``
+    hands out the Wills that are due (at the earlier of their delay and the session's
+    expiry).
+    """

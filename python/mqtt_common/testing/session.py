@@ -1,0 +1,102 @@
+"""The contract of ``SessionInterface``."""
+
+from __future__ import annotations
+
+import abc
+
+from mqtt_common.models import Message, ProtocolError
+from mqtt_common.models.constants import ProtocolVersion
+from mqtt_common.src.session import Session, SessionInterface, Will
+
+
+class SessionContract(abc.ABC):
+    """Every behaviour a ``SessionInterface`` promises.
+
+    Subclass as ``Test*`` and implement ``make_store``; each test gets a fresh, empty
+    store.
+    """
+
+    @abc.abstractmethod
+    def make_store(self) -> SessionInterface:
+        """Return a new, empty session store to test."""
+
+    def test_is_a_session_interface(self) -> None:
+        """The implementation derives from the ABC."""
+        assert isinstance(self.make_store(), SessionInterface)
+
+    def test_new_session_is_not_present(self) -> None:
+        """A first CONNECT gets a new session; session present is False."""
+        store = self.make_store()
+        session, present = store.create_session("c1", False, 60, ProtocolVersion.V5)
+        assert present is False
+        assert isinstance(session, Session)
+        assert (session.client_id, session.expiry_interval) == ("c1", 60)
+        assert session.protocol_version is ProtocolVersion.V5
+
+    def test_saved_session_is_resumed_with_its_state(self) -> None:
+        """Without clean start a stored session is resumed, flows included [MQTT-3.1.2-5]."""
+        store = self.make_store()
+        session, _ = store.create_session("c1", False, 60)
+        session.send_publish(Message("a", b"x", qos=1))
+        store.save_session(session)
+        resumed, present = store.create_session("c1", False, 120, ProtocolVersion.V5)
+        assert present is True
+        assert [packet_id for packet_id, _, _ in resumed.outgoing()] == [1]
+        assert resumed.expiry_interval == 120
+        # Packet ids still in flight are not handed out again [MQTT-2.2.1-3].
+        assert resumed.next_packet_id() != 1
+
+    def test_clean_start_discards_the_session(self) -> None:
+        """Clean start discards any stored session; present is False [MQTT-3.1.2-4]."""
+        store = self.make_store()
+        session, _ = store.create_session("c1", False, 60)
+        session.send_publish(Message("a", b"x", qos=1))
+        store.save_session(session)
+        fresh, present = store.create_session("c1", True, 0)
+        assert present is False
+        assert fresh.outgoing() == []
+
+    def test_get_save_delete(self) -> None:
+        """Sessions are stored per client; delete reports whether there was one."""
+        store = self.make_store()
+        assert store.get_session("nobody") is None
+        session, _ = store.create_session("c1", False, 60)
+        store.save_session(session)
+        stored = store.get_session("c1")
+        assert stored is not None
+        assert stored.client_id == "c1"
+        assert store.delete_session("c1") is True
+        assert store.delete_session("c1") is False
+        assert store.get_session("c1") is None
+
+    def test_wills(self) -> None:
+        """Wills are set, read and cleared per client."""
+        store = self.make_store()
+        will = Will(Message("status/c1", b"offline"), delay_interval=30)
+        assert store.get_will("c1") is None
+        store.set_will("c1", will)
+        assert store.get_will("c1") == will
+        assert store.clear_will("c1") == will
+        assert store.get_will("c1") is None
+        assert store.clear_will("c1") is None
+
+    def test_a_new_connection_cancels_the_pending_will(self) -> None:
+        """A Will waiting from the last connection is not sent [MQTT-3.1.3-9]."""
+        store = self.make_store()
+        store.create_session("c1", False, 60)
+        store.set_will("c1", Will(Message("status/c1", b"offline"), delay_interval=30))
+        store.create_session("c1", False, 60)
+        assert store.get_will("c1") is None
+
+    def test_session_flows_refuse_illegal_transitions(self) -> None:
+        """A stored session keeps refusing acknowledgements for nothing in flight."""
+        store = self.make_store()
+        session, _ = store.create_session("c1", False, 60)
+        store.save_session(session)
+        stored = store.get_session("c1")
+        assert stored is not None
+        try:
+            stored.pubrel_received(9)
+        except ProtocolError:
+            return
+        raise AssertionError("PUBREL for an unknown packet id must raise ProtocolError")
