@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
-use mqtt_common::python::{PythonAuth, register_embedded, storage_from_python};
+use mqtt_common::python::{
+    PythonAuth, register_embedded, session_store_from_python, storage_from_python,
+};
 use mqtt_common::{
-    Action, AuthCredentials, AuthInterface, Error, Message, QoS, Subscription, TopicFilter,
-    TopicName,
+    Action, AuthCredentials, AuthInterface, Error, Message, ProtocolVersion, QoS, Subscription,
+    TopicFilter, TopicName, Will,
 };
 use pyo3::exceptions::{PyKeyError, PyTypeError};
 use pyo3::prelude::*;
@@ -80,6 +82,39 @@ class Storage(StorageInterface):
 
     def close(self):
         pass
+
+
+from mqtt_common.src.session import Session, SessionInterface
+
+
+class Sessions(SessionInterface):
+    def __init__(self):
+        self.sessions = {}
+        self.wills = {}
+
+    def create_session(self, client_id, clean_start, expiry_interval=0, protocol_version=4):
+        present = client_id in self.sessions and not clean_start
+        if not present:
+            self.sessions[client_id] = Session(client_id, protocol_version, clean_start, expiry_interval)
+        return self.sessions[client_id], present
+
+    def get_session(self, client_id):
+        return self.sessions.get(client_id)
+
+    def save_session(self, session):
+        self.sessions[session.client_id] = session
+
+    def delete_session(self, client_id):
+        return self.sessions.pop(client_id, None) is not None
+
+    def set_will(self, client_id, will):
+        self.wills[client_id] = will
+
+    def get_will(self, client_id):
+        return self.wills.get(client_id)
+
+    def clear_will(self, client_id):
+        return self.wills.pop(client_id, None)
 
 
 class NotAnInterface:
@@ -251,6 +286,42 @@ fn memory_storage_is_used_without_python() {
                 .extract::<usize>()
                 .unwrap(),
             1
+        );
+    });
+}
+
+#[test]
+fn python_session_store_through_the_rust_trait() {
+    with_implementations(|_py, module| {
+        let object = module.getattr("Sessions").unwrap().call0().unwrap();
+        let store = session_store_from_python(&object).unwrap();
+        let (mut session, present) = store
+            .create_session("c1", false, 60, ProtocolVersion::V5)
+            .unwrap();
+        assert!(!present);
+        assert_eq!(session.protocol_version(), ProtocolVersion::V5);
+        let message = Message::builder(TopicName::new("a").unwrap())
+            .qos(QoS::AtLeastOnce)
+            .build()
+            .unwrap();
+        session.send_publish(message).unwrap();
+        store.save_session(&session).unwrap();
+        let (resumed, present) = store
+            .create_session("c1", false, 60, ProtocolVersion::V5)
+            .unwrap();
+        assert!(present);
+        assert_eq!(resumed.outgoing_count(), 1);
+        let will = Will::new(Message::new(TopicName::new("lwt").unwrap(), "gone").unwrap());
+        store.set_will("c1", will.clone()).unwrap();
+        assert_eq!(store.get_will("c1").unwrap(), Some(will.clone()));
+        assert_eq!(store.clear_will("c1").unwrap(), Some(will));
+        assert!(store.delete_session("c1").unwrap());
+        assert!(store.get_session("c1").unwrap().is_none());
+
+        let memory = module.getattr("MemoryStorage").unwrap();
+        assert!(
+            session_store_from_python(&memory.call0().unwrap()).is_err(),
+            "wrong interface"
         );
     });
 }

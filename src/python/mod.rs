@@ -17,6 +17,7 @@ mod topic;
 
 pub use auth::PythonAuth;
 pub use errors::PythonException;
+pub use session::{PythonSessionStore, session_store_from_python};
 pub use storage::{PythonStorage, storage_from_python};
 
 use pyo3::prelude::*;

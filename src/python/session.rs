@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyList, PyString, PyTuple};
 
 use super::constants::{packet_type_member, protocol_version_member};
 use super::convert::{extract_bool, extract_str, extract_uint, present, wrong_type};
+use super::implementation::{call, expect_bool, require_instance, wrong_return};
 use super::message::PyMessage;
 use crate::constants::ProtocolVersion;
 use crate::error::{Error, Violation};
@@ -538,5 +539,134 @@ impl PyMemorySessionStore {
 
     fn __len__(&self) -> PyResult<usize> {
         Ok(self.inner.len()?)
+    }
+}
+
+/// A Python `SessionInterface` seen from Rust: each trait method calls the Python method.
+///
+/// Python exceptions come back unchanged (as [`Error::Callback`]); an `async def` method
+/// or a wrong return type is a `TypeError` that names the method.
+#[derive(Debug)]
+pub struct PythonSessionStore {
+    implementation: Py<PyAny>,
+}
+
+/// The Rust session store behind a Python object: a `MemorySessionStore` is used
+/// directly, any other `SessionInterface` subclass through [`PythonSessionStore`].
+///
+/// # Errors
+/// `TypeError` for an object whose class does not derive from `SessionInterface`.
+pub fn session_store_from_python(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn SessionInterface>> {
+    if let Ok(memory) = obj.cast::<PyMemorySessionStore>() {
+        return Ok(Arc::clone(&memory.borrow().inner) as Arc<dyn SessionInterface>);
+    }
+    require_instance::<PySessionInterface>(obj, "SessionInterface")?;
+    Ok(Arc::new(PythonSessionStore {
+        implementation: obj.clone().unbind(),
+    }))
+}
+
+impl PythonSessionStore {
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        args: impl pyo3::call::PyCallArgs<'py>,
+    ) -> Result<Bound<'py, PyAny>, Error> {
+        call(
+            self.implementation.bind(py),
+            &PyString::new(py, method),
+            args,
+        )
+    }
+}
+
+fn expect_session(result: &Bound<'_, PyAny>, method: &str) -> Result<Session, Error> {
+    result
+        .cast::<PySession>()
+        .map(|s| s.borrow().inner.clone())
+        .map_err(|_| wrong_return(result, method, "Session"))
+}
+
+fn expect_optional_will(result: &Bound<'_, PyAny>, method: &str) -> Result<Option<Will>, Error> {
+    if result.is_none() {
+        return Ok(None);
+    }
+    let will = result
+        .cast::<PyWill>()
+        .map_err(|_| wrong_return(result, method, "Will | None"))?;
+    Ok(Some(will.get().core(result.py())?))
+}
+
+impl SessionInterface for PythonSessionStore {
+    fn create_session(
+        &self,
+        client_id: &str,
+        clean_start: bool,
+        expiry_interval: u32,
+        protocol_version: ProtocolVersion,
+    ) -> Result<(Session, bool), Error> {
+        Python::attach(|py| {
+            let version = protocol_version_member(py, protocol_version)?;
+            let args = (client_id, clean_start, expiry_interval, version);
+            let result = self.call(py, "create_session", args)?;
+            let (session, present) = result
+                .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
+                .map_err(|_| wrong_return(&result, "create_session", "tuple[Session, bool]"))?;
+            let present = expect_bool(&present, "create_session")?;
+            Ok((expect_session(&session, "create_session")?, present))
+        })
+    }
+
+    fn get_session(&self, client_id: &str) -> Result<Option<Session>, Error> {
+        Python::attach(|py| {
+            let result = self.call(py, "get_session", (client_id,))?;
+            if result.is_none() {
+                return Ok(None);
+            }
+            expect_session(&result, "get_session").map(Some)
+        })
+    }
+
+    fn save_session(&self, session: &Session) -> Result<(), Error> {
+        Python::attach(|py| {
+            let session = Py::new(
+                py,
+                PySession {
+                    inner: session.clone(),
+                },
+            )?;
+            self.call(py, "save_session", (session,))?;
+            Ok(())
+        })
+    }
+
+    fn delete_session(&self, client_id: &str) -> Result<bool, Error> {
+        Python::attach(|py| {
+            expect_bool(
+                &self.call(py, "delete_session", (client_id,))?,
+                "delete_session",
+            )
+        })
+    }
+
+    fn set_will(&self, client_id: &str, will: Will) -> Result<(), Error> {
+        Python::attach(|py| {
+            let will = Py::new(py, PyWill::from_core(py, will)?)?;
+            self.call(py, "set_will", (client_id, will))?;
+            Ok(())
+        })
+    }
+
+    fn get_will(&self, client_id: &str) -> Result<Option<Will>, Error> {
+        Python::attach(|py| {
+            expect_optional_will(&self.call(py, "get_will", (client_id,))?, "get_will")
+        })
+    }
+
+    fn clear_will(&self, client_id: &str) -> Result<Option<Will>, Error> {
+        Python::attach(|py| {
+            expect_optional_will(&self.call(py, "clear_will", (client_id,))?, "clear_will")
+        })
     }
 }
