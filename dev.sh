@@ -99,6 +99,8 @@ run_bench() {
     "$VPY" benches/python/bench_foundation.py
     step "Python: SubscriptionIndex.match against paho's MQTTMatcher and a linear scan"
     "$VPY" benches/python/bench_topic_index.py
+    step "Python: MemoryStorage against a pure-Python storage on dicts and MQTTMatcher"
+    "$VPY" benches/python/bench_storage.py
 }
 
 case "${1:-}" in
