@@ -376,6 +376,55 @@ pub enum Violation {
     /// Every packet identifier is in flight.
     #[error("all 65535 packet identifiers are in flight")]
     PacketIdsExhausted,
+    /// A field that runs past the end of its packet.
+    #[error("{what} runs past the end of the packet")]
+    Truncated {
+        /// The field.
+        what: &'static str,
+    },
+    /// Bytes left over after the last field of a packet.
+    #[error("{len} bytes left over after the {what}")]
+    TrailingBytes {
+        /// The last field read.
+        what: &'static str,
+        /// How many bytes are left.
+        len: usize,
+    },
+    /// A Variable Byte Integer of more than four bytes (CVE-2026-21888).
+    #[error("variable byte integer is longer than 4 bytes")]
+    VariableIntegerTooLong,
+    /// A Variable Byte Integer not encoded in the fewest bytes.
+    #[error("variable byte integer is not encoded in the fewest bytes")]
+    VariableIntegerNotMinimal,
+    /// A UTF-8 string with a control character or a non-character, which the receiver
+    /// may refuse (§1.5.4); refused unless the decoder is told to allow them.
+    #[error("string contains the control character or non-character U+{code_point:04X}")]
+    StringHasControlCharacter {
+        /// The code point.
+        code_point: u32,
+    },
+    /// A packet type that does not exist in this protocol version (0, or 15 before 5.0).
+    #[error("packet type {value} is reserved")]
+    ReservedPacketType {
+        /// The type bits.
+        value: u8,
+    },
+    /// Fixed header flags that break the rule of their packet type.
+    #[error("{packet} has fixed header flags {flags:#06b}")]
+    InvalidFlags {
+        /// The packet type.
+        packet: crate::constants::PacketType,
+        /// The flags seen.
+        flags: u8,
+    },
+    /// A packet larger than the receiver's Maximum Packet Size.
+    #[error("packet of {size} bytes is larger than the maximum of {max}")]
+    PacketTooLarge {
+        /// Its size, fixed header included.
+        size: u64,
+        /// The maximum.
+        max: u32,
+    },
     /// A payload longer than the largest Remaining Length.
     #[error("payload is {len} bytes long, more than 268435455")]
     PayloadTooLarge {
@@ -462,6 +511,20 @@ impl Violation {
             Self::ShareNameEmpty => "MQTT-4.8.2-1",
             Self::ShareNameHasWildcard | Self::SharedFilterMissing => "MQTT-4.8.2-2",
             Self::PayloadTooLarge { .. } => "§2.1.4",
+            Self::Truncated { .. } | Self::TrailingBytes { .. } => "§2.1.4",
+            Self::VariableIntegerTooLong => "§1.5.5",
+            Self::VariableIntegerNotMinimal => "MQTT-1.5.5-1",
+            Self::StringHasControlCharacter { .. } => "§1.5.4",
+            Self::ReservedPacketType { .. } => "§2.1.2",
+            Self::InvalidFlags { packet, flags } => match packet {
+                // QoS bits 11 [MQTT-3.3.1-4]; otherwise DUP on QoS 0 [MQTT-3.3.1-2].
+                crate::constants::PacketType::Publish if (flags >> 1) & 0b11 == 0b11 => {
+                    "MQTT-3.3.1-4"
+                }
+                crate::constants::PacketType::Publish => "MQTT-3.3.1-2",
+                _ => "MQTT-2.1.3-1",
+            },
+            Self::PacketTooLarge { .. } => "MQTT-3.2.2-15",
             Self::NoLocalOnSharedSubscription => "MQTT-3.8.3-4",
             Self::PacketIdInUse { .. } | Self::PacketIdsExhausted => "MQTT-2.2.1-3",
             Self::PacketIdNotFound { .. } | Self::UnexpectedAck { .. } => "§4.3",
@@ -536,7 +599,16 @@ impl Violation {
             Self::PacketIdNotFound { .. } => ReasonCode::PacketIdentifierNotFound,
             Self::ReceiveMaximumExceeded { .. } => ReasonCode::ReceiveMaximumExceeded,
             Self::UnexpectedAck { .. } => ReasonCode::ProtocolError,
-            Self::PayloadTooLarge { .. } => ReasonCode::PacketTooLarge,
+            Self::PayloadTooLarge { .. } | Self::PacketTooLarge { .. } => {
+                ReasonCode::PacketTooLarge
+            }
+            Self::Truncated { .. }
+            | Self::TrailingBytes { .. }
+            | Self::VariableIntegerTooLong
+            | Self::VariableIntegerNotMinimal
+            | Self::StringHasControlCharacter { .. }
+            | Self::ReservedPacketType { .. }
+            | Self::InvalidFlags { .. } => ReasonCode::MalformedPacket,
             Self::TopicAliasZero => ReasonCode::TopicAliasInvalid,
             Self::UnknownCode { .. }
             | Self::InvalidUtf8

@@ -59,6 +59,7 @@ pub mod index;
 pub mod memory_session;
 pub mod memory_storage;
 pub mod message;
+pub mod packet;
 pub mod packet_id;
 pub mod properties;
 pub mod retained;
