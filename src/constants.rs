@@ -453,6 +453,87 @@ impl PropertyId {
     }
 }
 
+/// Where a set of MQTT 5.0 properties appears: a packet, or a Will in CONNECT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PropertyContext {
+    /// The properties of a packet of this type.
+    Packet(PacketType),
+    /// The Will Properties of CONNECT (§3.1.3.2).
+    Will,
+}
+
+impl PropertyId {
+    /// Whether this property may appear in `context` (MQTT 5.0 Table 2-4; Mosquitto's
+    /// `mosquitto_property_check_command()`).
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::{PacketType, PropertyContext, PropertyId};
+    /// assert!(PropertyId::TopicAlias.allowed_in(PropertyContext::Packet(PacketType::Publish)));
+    /// assert!(!PropertyId::TopicAlias.allowed_in(PropertyContext::Will));
+    /// assert!(PropertyId::UserProperty.allowed_in(PropertyContext::Packet(PacketType::Pubrel)));
+    /// ```
+    pub const fn allowed_in(self, context: PropertyContext) -> bool {
+        use PacketType as P;
+        let PropertyContext::Packet(packet) = context else {
+            return matches!(
+                self,
+                Self::PayloadFormatIndicator
+                    | Self::MessageExpiryInterval
+                    | Self::ContentType
+                    | Self::ResponseTopic
+                    | Self::CorrelationData
+                    | Self::WillDelayInterval
+                    | Self::UserProperty
+            );
+        };
+        match self {
+            Self::PayloadFormatIndicator
+            | Self::MessageExpiryInterval
+            | Self::ContentType
+            | Self::ResponseTopic
+            | Self::CorrelationData
+            | Self::TopicAlias => matches!(packet, P::Publish),
+            Self::SubscriptionIdentifier => matches!(packet, P::Publish | P::Subscribe),
+            Self::SessionExpiryInterval => {
+                matches!(packet, P::Connect | P::Connack | P::Disconnect)
+            }
+            Self::AssignedClientIdentifier
+            | Self::ServerKeepAlive
+            | Self::ResponseInformation
+            | Self::MaximumQoS
+            | Self::RetainAvailable
+            | Self::WildcardSubscriptionAvailable
+            | Self::SubscriptionIdentifierAvailable
+            | Self::SharedSubscriptionAvailable => matches!(packet, P::Connack),
+            Self::AuthenticationMethod | Self::AuthenticationData => {
+                matches!(packet, P::Connect | P::Connack | P::Auth)
+            }
+            Self::RequestProblemInformation | Self::RequestResponseInformation => {
+                matches!(packet, P::Connect)
+            }
+            Self::WillDelayInterval => false,
+            Self::ServerReference => matches!(packet, P::Connack | P::Disconnect),
+            Self::ReasonString => matches!(
+                packet,
+                P::Connack
+                    | P::Puback
+                    | P::Pubrec
+                    | P::Pubrel
+                    | P::Pubcomp
+                    | P::Suback
+                    | P::Unsuback
+                    | P::Disconnect
+                    | P::Auth
+            ),
+            Self::ReceiveMaximum | Self::TopicAliasMaximum | Self::MaximumPacketSize => {
+                matches!(packet, P::Connect | P::Connack)
+            }
+            Self::UserProperty => !matches!(packet, P::Pingreq | P::Pingresp),
+        }
+    }
+}
+
 /// Protocol-wide numeric and string constants (the Python `MQTTProtocol` namespace).
 pub mod protocol {
     /// Protocol name of MQTT 3.1.1 and 5.0 CONNECT.

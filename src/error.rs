@@ -425,6 +425,38 @@ pub enum Violation {
         /// The maximum.
         max: u32,
     },
+    /// A property identifier that does not exist.
+    #[error("property identifier {id:#04x} does not exist")]
+    UnknownProperty {
+        /// The identifier seen.
+        id: u32,
+    },
+    /// A property the packet (or Will) may not carry.
+    #[error("{property} is not allowed in {context}")]
+    PropertyNotAllowed {
+        /// The property.
+        property: crate::constants::PropertyId,
+        /// Where it appeared: a packet name, or "the Will Properties".
+        context: &'static str,
+    },
+    /// A property that may appear once, given twice.
+    #[error("{property} appears more than once")]
+    DuplicateProperty {
+        /// The property.
+        property: crate::constants::PropertyId,
+    },
+    /// A property value outside its allowed range (a byte flag other than 0 or 1, a
+    /// maximum of 0, ...).
+    #[error("{property} has the value {value}, which is not allowed")]
+    PropertyOutOfRange {
+        /// The property.
+        property: crate::constants::PropertyId,
+        /// The value seen.
+        value: u32,
+    },
+    /// Authentication Data without an Authentication Method.
+    #[error("authentication data without an authentication method")]
+    AuthenticationDataWithoutMethod,
     /// A payload longer than the largest Remaining Length.
     #[error("payload is {len} bytes long, more than 268435455")]
     PayloadTooLarge {
@@ -525,6 +557,11 @@ impl Violation {
                 _ => "MQTT-2.1.3-1",
             },
             Self::PacketTooLarge { .. } => "MQTT-3.2.2-15",
+            Self::UnknownProperty { .. }
+            | Self::PropertyNotAllowed { .. }
+            | Self::DuplicateProperty { .. }
+            | Self::PropertyOutOfRange { .. } => "§2.2.2.2",
+            Self::AuthenticationDataWithoutMethod => "§3.1.2.11.10",
             Self::NoLocalOnSharedSubscription => "MQTT-3.8.3-4",
             Self::PacketIdInUse { .. } | Self::PacketIdsExhausted => "MQTT-2.2.1-3",
             Self::PacketIdNotFound { .. } | Self::UnexpectedAck { .. } => "§4.3",
@@ -608,7 +645,12 @@ impl Violation {
             | Self::VariableIntegerNotMinimal
             | Self::StringHasControlCharacter { .. }
             | Self::ReservedPacketType { .. }
-            | Self::InvalidFlags { .. } => ReasonCode::MalformedPacket,
+            | Self::InvalidFlags { .. }
+            | Self::UnknownProperty { .. }
+            | Self::PropertyNotAllowed { .. } => ReasonCode::MalformedPacket,
+            Self::DuplicateProperty { .. }
+            | Self::PropertyOutOfRange { .. }
+            | Self::AuthenticationDataWithoutMethod => ReasonCode::ProtocolError,
             Self::TopicAliasZero => ReasonCode::TopicAliasInvalid,
             Self::UnknownCode { .. }
             | Self::InvalidUtf8

@@ -77,8 +77,8 @@ pub mod python;
 
 pub use auth::{Action, AuthCredentials, AuthInterface};
 pub use constants::{
-    ConnectReturnCode, PacketType, PropertyId, PropertyType, ProtocolVersion, QoS, ReasonCode,
-    RetainHandling, protocol,
+    ConnectReturnCode, PacketType, PropertyContext, PropertyId, PropertyType, ProtocolVersion, QoS,
+    ReasonCode, RetainHandling, protocol,
 };
 pub use error::{Error, ErrorKind, Result, TopicKind, Violation};
 pub use index::{IndexLimits, SubscriptionIndex};

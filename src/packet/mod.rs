@@ -1,7 +1,9 @@
-//! The wire format: primitive types ([`wire`]) and the fixed header and framing
-//! ([`frame`]). Packet types build on these.
+//! The wire format: primitive types ([`wire`]), the fixed header and framing
+//! ([`frame`]), and MQTT 5.0 properties ([`properties`]). Packet types build on these.
 
 mod header;
+pub mod properties;
 pub mod wire;
 
 pub use header::{FixedHeader, frame};
+pub use properties::{Properties, PropertyValue};

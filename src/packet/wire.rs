@@ -149,6 +149,14 @@ impl Reader {
         Ok((self.string(what)?, self.string(what)?))
     }
 
+    /// A reader over the next `len` bytes (a property block), with the same policy.
+    ///
+    /// # Errors
+    /// [`Violation::Truncated`].
+    pub fn take(&mut self, len: usize, what: &'static str) -> Result<Reader, Violation> {
+        Ok(Reader::new(self.bytes(len, what)?, self.policy))
+    }
+
     /// Everything not yet read (a PUBLISH payload), as a slice of the frame.
     pub fn rest(&mut self) -> Bytes {
         self.buf.split_off(0)

@@ -1,0 +1,312 @@
+//! MQTT 5.0 properties on the wire (§2.2.2): reading any packet's properties under the
+//! rules of Table 2-4, and PUBLISH and Will properties to and from
+//! [`PublishProperties`].
+//!
+//! Which check fails decides the class: an unknown identifier, one the packet may not
+//! carry, or a value of the wrong shape is a Malformed Packet; a second copy of a
+//! property that may appear once, or a value out of range, is a Protocol Error.
+
+use bytes::{BufMut, Bytes};
+
+use crate::constants::{PacketType, PropertyContext, PropertyId, PropertyType};
+use crate::error::{Error, Violation};
+use crate::packet::wire::{
+    Reader, put_binary, put_string, put_variable_integer, variable_integer_len,
+};
+use crate::properties::{PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
+use crate::string::{BinaryData, MqttString};
+use crate::topic::TopicName;
+
+/// One property value, shaped by its identifier's type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PropertyValue {
+    /// Byte.
+    Byte(u8),
+    /// Two Byte Integer.
+    TwoByteInteger(u16),
+    /// Four Byte Integer.
+    FourByteInteger(u32),
+    /// Variable Byte Integer.
+    VariableByteInteger(u32),
+    /// UTF-8 Encoded String.
+    String(MqttString),
+    /// Binary Data.
+    Binary(Bytes),
+    /// UTF-8 String Pair.
+    StringPair(MqttString, MqttString),
+}
+
+impl PropertyValue {
+    /// The value as an integer, for the integer types.
+    pub fn as_u32(&self) -> Option<u32> {
+        match *self {
+            Self::Byte(v) => Some(v.into()),
+            Self::TwoByteInteger(v) => Some(v.into()),
+            Self::FourByteInteger(v) | Self::VariableByteInteger(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// The properties of one packet (or Will), checked, in wire order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Properties {
+    items: Vec<(PropertyId, PropertyValue)>,
+}
+
+fn context_name(context: PropertyContext) -> &'static str {
+    match context {
+        PropertyContext::Packet(packet) => packet.name(),
+        PropertyContext::Will => "the Will Properties",
+    }
+}
+
+/// Whether a property may be given more than once: User Property always; Subscription
+/// Identifier only where the caller says (a PUBLISH from server to client).
+fn repeatable(property: PropertyId, subscription_ids_repeat: bool) -> bool {
+    property == PropertyId::UserProperty
+        || (property == PropertyId::SubscriptionIdentifier && subscription_ids_repeat)
+}
+
+/// The range rules of §2.3 of the checklist: flags are 0 or 1, maxima and aliases are
+/// not 0.
+fn check_range(property: PropertyId, value: &PropertyValue) -> Result<(), Violation> {
+    use PropertyId as P;
+    let Some(number) = value.as_u32() else {
+        return Ok(());
+    };
+    let valid = match property {
+        P::PayloadFormatIndicator => {
+            return PayloadFormat::try_from(u64::from(number)).map(drop);
+        }
+        P::TopicAlias if number == 0 => return Err(Violation::TopicAliasZero),
+        P::SubscriptionIdentifier if number == 0 => {
+            return Err(Violation::SubscriptionIdOutOfRange { value: 0 });
+        }
+        P::RequestProblemInformation
+        | P::RequestResponseInformation
+        | P::MaximumQoS
+        | P::RetainAvailable
+        | P::WildcardSubscriptionAvailable
+        | P::SubscriptionIdentifierAvailable
+        | P::SharedSubscriptionAvailable => number <= 1,
+        P::ReceiveMaximum | P::MaximumPacketSize => number != 0,
+        _ => true,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(Violation::PropertyOutOfRange {
+            property,
+            value: number,
+        })
+    }
+}
+
+impl Properties {
+    /// Reads a Property Length and that many bytes of properties.
+    ///
+    /// # Errors
+    /// [`Error::MalformedPacket`] for a truncated block, an unknown identifier, one not
+    /// allowed in `context`, or a badly shaped value; [`Error::Protocol`] for a duplicate
+    /// or an out-of-range value.
+    pub fn read(
+        reader: &mut Reader,
+        context: PropertyContext,
+        subscription_ids_repeat: bool,
+    ) -> Result<Self, Error> {
+        let len = reader
+            .variable_integer("property length")
+            .map_err(Error::MalformedPacket)?;
+        let mut block = reader
+            .take(len as usize, "properties")
+            .map_err(Error::MalformedPacket)?;
+        let mut items = Vec::new();
+        let mut seen: u64 = 0;
+        while !block.is_empty() {
+            let raw = block
+                .variable_integer("property identifier")
+                .map_err(Error::MalformedPacket)?;
+            let property = u8::try_from(raw).ok().and_then(PropertyId::from_u8).ok_or(
+                Error::MalformedPacket(Violation::UnknownProperty { id: raw }),
+            )?;
+            if !property.allowed_in(context) {
+                return Err(Error::MalformedPacket(Violation::PropertyNotAllowed {
+                    property,
+                    context: context_name(context),
+                }));
+            }
+            let bit = 1u64 << property.as_u8();
+            if seen & bit != 0 && !repeatable(property, subscription_ids_repeat) {
+                return Err(Error::Protocol(Violation::DuplicateProperty { property }));
+            }
+            seen |= bit;
+            let what = property.name();
+            let value = match property.value_type() {
+                PropertyType::Byte => block.u8(what).map(PropertyValue::Byte),
+                PropertyType::TwoByteInteger => block.u16(what).map(PropertyValue::TwoByteInteger),
+                PropertyType::FourByteInteger => {
+                    block.u32(what).map(PropertyValue::FourByteInteger)
+                }
+                PropertyType::VariableByteInteger => block
+                    .variable_integer(what)
+                    .map(PropertyValue::VariableByteInteger),
+                PropertyType::Utf8String => block.string(what).map(PropertyValue::String),
+                PropertyType::BinaryData => block.binary(what).map(PropertyValue::Binary),
+                PropertyType::Utf8StringPair => block
+                    .string_pair(what)
+                    .map(|(k, v)| PropertyValue::StringPair(k, v)),
+            }
+            .map_err(Error::MalformedPacket)?;
+            check_range(property, &value).map_err(Error::Protocol)?;
+            items.push((property, value));
+        }
+        let has = |p: PropertyId| seen & (1u64 << p.as_u8()) != 0;
+        if has(PropertyId::AuthenticationData) && !has(PropertyId::AuthenticationMethod) {
+            return Err(Error::Protocol(Violation::AuthenticationDataWithoutMethod));
+        }
+        Ok(Self { items })
+    }
+
+    /// The properties, in wire order.
+    pub fn iter(&self) -> impl Iterator<Item = &(PropertyId, PropertyValue)> {
+        self.items.iter()
+    }
+
+    /// How many properties there are.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Converts PUBLISH or Will properties; also returns the Will Delay Interval.
+    ///
+    /// # Errors
+    /// [`Error::Protocol`] for a Response Topic that is not a topic name
+    /// ([MQTT-3.3.2-14]).
+    pub fn into_publish(self) -> Result<(PublishProperties, Option<u32>), Error> {
+        let mut p = PublishProperties::default();
+        let mut will_delay = None;
+        for (property, value) in self.items {
+            match (property, value) {
+                (PropertyId::PayloadFormatIndicator, PropertyValue::Byte(v)) => {
+                    p.payload_format_indicator =
+                        Some(PayloadFormat::try_from(u64::from(v)).map_err(Error::Protocol)?);
+                }
+                (PropertyId::MessageExpiryInterval, PropertyValue::FourByteInteger(v)) => {
+                    p.message_expiry_interval = Some(v);
+                }
+                (PropertyId::ContentType, PropertyValue::String(v)) => p.content_type = Some(v),
+                (PropertyId::ResponseTopic, PropertyValue::String(v)) => {
+                    let topic = TopicName::from_bytes(v.into_bytes()).map_err(|err| {
+                        Error::Protocol(match err.violation() {
+                            Some(Violation::TopicNameHasWildcard) | None => {
+                                Violation::ResponseTopicHasWildcard
+                            }
+                            Some(other) => other.clone(),
+                        })
+                    })?;
+                    p.response_topic = Some(topic);
+                }
+                (PropertyId::CorrelationData, PropertyValue::Binary(v)) => {
+                    p.correlation_data = Some(BinaryData::new(v).map_err(Error::MalformedPacket)?);
+                }
+                (PropertyId::SubscriptionIdentifier, PropertyValue::VariableByteInteger(v)) => {
+                    p.subscription_identifiers
+                        .push(SubscriptionId::new(v).map_err(Error::Protocol)?);
+                }
+                (PropertyId::TopicAlias, PropertyValue::TwoByteInteger(v)) => {
+                    p.topic_alias = Some(TopicAlias::new(v).map_err(Error::Protocol)?);
+                }
+                (PropertyId::UserProperty, PropertyValue::StringPair(k, v)) => {
+                    p.user_properties.push((k, v));
+                }
+                (PropertyId::WillDelayInterval, PropertyValue::FourByteInteger(v)) => {
+                    will_delay = Some(v);
+                }
+                // `read` only lets PUBLISH and Will properties through for those contexts.
+                (property, _) => {
+                    return Err(Error::MalformedPacket(Violation::PropertyNotAllowed {
+                        property,
+                        context: PacketType::Publish.name(),
+                    }));
+                }
+            }
+        }
+        Ok((p, will_delay))
+    }
+}
+
+/// The bytes of PUBLISH (or Will) properties, without their length prefix.
+pub fn publish_properties_len(p: &PublishProperties, will_delay: Option<u32>) -> usize {
+    let string = |s: &MqttString| 1 + 2 + s.len();
+    p.payload_format_indicator.map_or(0, |_| 2)
+        + p.message_expiry_interval.map_or(0, |_| 5)
+        + p.content_type.as_ref().map_or(0, string)
+        + p.response_topic
+            .as_ref()
+            .map_or(0, |t| string(t.as_mqtt_str()))
+        + p.correlation_data.as_ref().map_or(0, |d| 1 + 2 + d.len())
+        + will_delay.map_or(0, |_| 5)
+        + p.subscription_identifiers
+            .iter()
+            .map(|id| 1 + variable_integer_len(id.get()))
+            .sum::<usize>()
+        + p.topic_alias.map_or(0, |_| 3)
+        + p.user_properties
+            .iter()
+            .map(|(k, v)| 1 + 2 + k.len() + 2 + v.len())
+            .sum::<usize>()
+}
+
+/// Writes the Property Length, then PUBLISH (or Will) properties in ascending
+/// identifier order, User Properties in their own order.
+pub fn put_publish_properties(
+    buf: &mut impl BufMut,
+    p: &PublishProperties,
+    will_delay: Option<u32>,
+) {
+    put_variable_integer(buf, publish_properties_len(p, will_delay) as u32);
+    if let Some(v) = p.payload_format_indicator {
+        buf.put_u8(PropertyId::PayloadFormatIndicator.as_u8());
+        buf.put_u8(v.as_u8());
+    }
+    if let Some(v) = p.message_expiry_interval {
+        buf.put_u8(PropertyId::MessageExpiryInterval.as_u8());
+        buf.put_u32(v);
+    }
+    if let Some(v) = &p.content_type {
+        buf.put_u8(PropertyId::ContentType.as_u8());
+        put_string(buf, v);
+    }
+    if let Some(v) = &p.response_topic {
+        buf.put_u8(PropertyId::ResponseTopic.as_u8());
+        put_string(buf, v.as_mqtt_str());
+    }
+    if let Some(v) = &p.correlation_data {
+        buf.put_u8(PropertyId::CorrelationData.as_u8());
+        put_binary(buf, v);
+    }
+    for id in &p.subscription_identifiers {
+        buf.put_u8(PropertyId::SubscriptionIdentifier.as_u8());
+        put_variable_integer(buf, id.get());
+    }
+    if let Some(v) = will_delay {
+        buf.put_u8(PropertyId::WillDelayInterval.as_u8());
+        buf.put_u32(v);
+    }
+    if let Some(v) = p.topic_alias {
+        buf.put_u8(PropertyId::TopicAlias.as_u8());
+        buf.put_u16(v.get());
+    }
+    for (k, v) in &p.user_properties {
+        buf.put_u8(PropertyId::UserProperty.as_u8());
+        put_string(buf, k);
+        put_string(buf, v);
+    }
+}
