@@ -1,12 +1,12 @@
 //! `AuthCredentials`, the `AuthInterface` base class, and the adapter that lets Rust call
 //! a Python implementation.
 
+use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
-use pyo3::{IntoPyObjectExt, intern};
 
 use super::convert::{extract_bytes, extract_str, present, shared_bytes};
-use super::implementation::{call, expect_bool, require_instance};
+use super::implementation::{PythonObject, expect_bool};
 use crate::auth::{Action, AuthCredentials, AuthInterface};
 use crate::error::{Error, Violation};
 
@@ -127,7 +127,7 @@ impl PyAuthInterface {
 /// `TypeError` that names the method.
 #[derive(Debug)]
 pub struct PythonAuth {
-    implementation: Py<PyAny>,
+    implementation: PythonObject,
 }
 
 impl PythonAuth {
@@ -136,9 +136,8 @@ impl PythonAuth {
     /// # Errors
     /// `TypeError` for any other object (duck types are refused).
     pub fn new(implementation: &Bound<'_, PyAny>) -> PyResult<Self> {
-        require_instance::<PyAuthInterface>(implementation, "AuthInterface")?;
         Ok(Self {
-            implementation: implementation.clone().unbind(),
+            implementation: PythonObject::new::<PyAuthInterface>(implementation, "AuthInterface")?,
         })
     }
 
@@ -159,9 +158,8 @@ impl PythonAuth {
 impl AuthInterface for PythonAuth {
     fn authenticate(&self, credentials: &AuthCredentials) -> Result<bool, Error> {
         Python::attach(|py| {
-            let method = intern!(py, "authenticate");
             let args = (Self::credentials(py, credentials)?,);
-            let result = call(self.implementation.bind(py), method, args)?;
+            let result = self.implementation.call(py, "authenticate", args)?;
             expect_bool(&result, "authenticate")
         })
     }
@@ -175,7 +173,7 @@ impl AuthInterface for PythonAuth {
         Python::attach(|py| {
             let action = action_member(py, action)?;
             let args = (Self::credentials(py, credentials)?, topic, action);
-            let result = call(self.implementation.bind(py), intern!(py, "authorize"), args)?;
+            let result = self.implementation.call(py, "authorize", args)?;
             expect_bool(&result, "authorize")
         })
     }

@@ -9,12 +9,31 @@ use pyo3::{PyTypeInfo, call::PyCallArgs};
 
 use crate::error::Error;
 
+/// A Python implementation of an interface, held for calls from Rust.
+#[derive(Debug)]
+pub(super) struct PythonObject(Py<PyAny>);
+
+impl PythonObject {
+    /// Holds `obj` if its class derives from the interface's base class `T`.
+    pub(super) fn new<T: PyTypeInfo>(obj: &Bound<'_, PyAny>, interface: &str) -> PyResult<Self> {
+        require_instance::<T>(obj, interface)?;
+        Ok(Self(obj.clone().unbind()))
+    }
+
+    /// Calls one of its methods; see [`call`].
+    pub(super) fn call<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        args: impl PyCallArgs<'py>,
+    ) -> Result<Bound<'py, PyAny>, Error> {
+        call(self.0.bind(py), &PyString::intern(py, method), args)
+    }
+}
+
 /// Refuses objects that do not derive from the interface's base class: a duck type or an
 /// `ABC.register`ed class has not promised the contract.
-pub(super) fn require_instance<T: PyTypeInfo>(
-    obj: &Bound<'_, PyAny>,
-    interface: &str,
-) -> PyResult<()> {
+fn require_instance<T: PyTypeInfo>(obj: &Bound<'_, PyAny>, interface: &str) -> PyResult<()> {
     if obj.is_instance_of::<T>() {
         return Ok(());
     }
@@ -26,7 +45,7 @@ pub(super) fn require_instance<T: PyTypeInfo>(
 
 /// Calls `obj.method(*args)`. A Python exception is returned as it is; a coroutine (the
 /// method was written `async def`) is closed and refused with a `TypeError`.
-pub(super) fn call<'py>(
+fn call<'py>(
     obj: &Bound<'py, PyAny>,
     method: &Bound<'py, PyString>,
     args: impl PyCallArgs<'py>,

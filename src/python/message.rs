@@ -345,9 +345,12 @@ impl PyMessage {
 /// The MQTT 5.0 properties of a PUBLISH.
 #[pyclass(
     frozen,
+    eq,
+    hash,
     name = "PublishProperties",
     module = "mqtt_common.models.message"
 )]
+#[derive(PartialEq, Eq, Hash)]
 pub(crate) struct PyPublishProperties {
     inner: PublishProperties,
 }
@@ -642,18 +645,6 @@ impl PyPublishProperties {
 
     fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
         slf
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Self>()
-            .is_ok_and(|other| self.inner == other.get().inner)
-    }
-
-    fn __hash__(&self) -> isize {
-        let mut hasher = DefaultHasher::new();
-        self.inner.hash(&mut hasher);
-        hasher.finish() as isize
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {

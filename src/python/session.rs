@@ -4,11 +4,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyList, PyTuple};
 
 use super::constants::{packet_type_member, protocol_version_member};
 use super::convert::{extract_bool, extract_str, extract_uint, present, wrong_type};
-use super::implementation::{call, expect_bool, require_instance, wrong_return};
+use super::implementation::{PythonObject, expect_bool, wrong_return};
 use super::message::PyMessage;
 use crate::constants::ProtocolVersion;
 use crate::error::{Error, Violation};
@@ -548,7 +548,7 @@ impl PyMemorySessionStore {
 /// or a wrong return type is a `TypeError` that names the method.
 #[derive(Debug)]
 pub struct PythonSessionStore {
-    implementation: Py<PyAny>,
+    implementation: PythonObject,
 }
 
 /// The Rust session store behind a Python object: a `MemorySessionStore` is used
@@ -560,9 +560,8 @@ pub fn session_store_from_python(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Ses
     if let Ok(memory) = obj.cast::<PyMemorySessionStore>() {
         return Ok(Arc::clone(&memory.borrow().inner) as Arc<dyn SessionInterface>);
     }
-    require_instance::<PySessionInterface>(obj, "SessionInterface")?;
     Ok(Arc::new(PythonSessionStore {
-        implementation: obj.clone().unbind(),
+        implementation: PythonObject::new::<PySessionInterface>(obj, "SessionInterface")?,
     }))
 }
 
@@ -573,11 +572,7 @@ impl PythonSessionStore {
         method: &str,
         args: impl pyo3::call::PyCallArgs<'py>,
     ) -> Result<Bound<'py, PyAny>, Error> {
-        call(
-            self.implementation.bind(py),
-            &PyString::new(py, method),
-            args,
-        )
+        self.implementation.call(py, method, args)
     }
 }
 

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::convert::{extract_str, extract_topic, extract_uint, wrong_type};
-use super::implementation::{call, expect_bool, require_instance, wrong_return};
+use super::implementation::{PythonObject, expect_bool, wrong_return};
 use super::message::PyMessage;
 use super::subscription::PySubscription;
 use crate::error::{Error, TopicKind, Violation};
@@ -275,7 +275,7 @@ impl PyMemoryStorage {
 /// or a wrong return type is a `TypeError` that names the method.
 #[derive(Debug)]
 pub struct PythonStorage {
-    implementation: Py<PyAny>,
+    implementation: PythonObject,
 }
 
 /// The Rust storage behind a Python object: a `MemoryStorage` is used directly, without
@@ -287,9 +287,8 @@ pub fn storage_from_python(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn StorageIn
     if let Ok(memory) = obj.cast::<PyMemoryStorage>() {
         return Ok(Arc::clone(&memory.borrow().inner) as Arc<dyn StorageInterface>);
     }
-    require_instance::<PyStorageInterface>(obj, "StorageInterface")?;
     Ok(Arc::new(PythonStorage {
-        implementation: obj.clone().unbind(),
+        implementation: PythonObject::new::<PyStorageInterface>(obj, "StorageInterface")?,
     }))
 }
 
@@ -300,11 +299,7 @@ impl PythonStorage {
         method: &str,
         args: impl pyo3::call::PyCallArgs<'py>,
     ) -> Result<Bound<'py, PyAny>, Error> {
-        call(
-            self.implementation.bind(py),
-            &PyString::new(py, method),
-            args,
-        )
+        self.implementation.call(py, method, args)
     }
 }
 

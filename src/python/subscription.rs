@@ -1,7 +1,5 @@
 //! `Subscription`, `SubscriptionIndex`, `Delivery` and `merge_overlapping` for Python.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
@@ -21,9 +19,12 @@ use crate::topic::{TopicFilter, validate_topic_name};
 /// A subscription: a topic filter with its QoS and MQTT 5.0 options.
 #[pyclass(
     frozen,
+    eq,
+    hash,
     name = "Subscription",
     module = "mqtt_common.models.subscription"
 )]
+#[derive(PartialEq, Eq, Hash)]
 pub(crate) struct PySubscription {
     pub(crate) inner: Subscription,
 }
@@ -199,18 +200,6 @@ impl PySubscription {
 
     fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
         slf
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Self>()
-            .is_ok_and(|other| self.inner == other.get().inner)
-    }
-
-    fn __hash__(&self) -> isize {
-        let mut hasher = DefaultHasher::new();
-        self.inner.hash(&mut hasher);
-        hasher.finish() as isize
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
