@@ -565,17 +565,6 @@ pub fn session_store_from_python(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Ses
     }))
 }
 
-impl PythonSessionStore {
-    fn call<'py>(
-        &self,
-        py: Python<'py>,
-        method: &str,
-        args: impl pyo3::call::PyCallArgs<'py>,
-    ) -> Result<Bound<'py, PyAny>, Error> {
-        self.implementation.call(py, method, args)
-    }
-}
-
 fn expect_session(result: &Bound<'_, PyAny>, method: &str) -> Result<Session, Error> {
     result
         .cast::<PySession>()
@@ -604,7 +593,7 @@ impl SessionInterface for PythonSessionStore {
         Python::attach(|py| {
             let version = protocol_version_member(py, protocol_version)?;
             let args = (client_id, clean_start, expiry_interval, version);
-            let result = self.call(py, "create_session", args)?;
+            let result = self.implementation.call(py, "create_session", args)?;
             let (session, present) = result
                 .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
                 .map_err(|_| wrong_return(&result, "create_session", "tuple[Session, bool]"))?;
@@ -615,7 +604,7 @@ impl SessionInterface for PythonSessionStore {
 
     fn get_session(&self, client_id: &str) -> Result<Option<Session>, Error> {
         Python::attach(|py| {
-            let result = self.call(py, "get_session", (client_id,))?;
+            let result = self.implementation.call(py, "get_session", (client_id,))?;
             if result.is_none() {
                 return Ok(None);
             }
@@ -631,7 +620,7 @@ impl SessionInterface for PythonSessionStore {
                     inner: session.clone(),
                 },
             )?;
-            self.call(py, "save_session", (session,))?;
+            self.implementation.call(py, "save_session", (session,))?;
             Ok(())
         })
     }
@@ -639,7 +628,9 @@ impl SessionInterface for PythonSessionStore {
     fn delete_session(&self, client_id: &str) -> Result<bool, Error> {
         Python::attach(|py| {
             expect_bool(
-                &self.call(py, "delete_session", (client_id,))?,
+                &self
+                    .implementation
+                    .call(py, "delete_session", (client_id,))?,
                 "delete_session",
             )
         })
@@ -648,20 +639,27 @@ impl SessionInterface for PythonSessionStore {
     fn set_will(&self, client_id: &str, will: Will) -> Result<(), Error> {
         Python::attach(|py| {
             let will = Py::new(py, PyWill::from_core(py, will)?)?;
-            self.call(py, "set_will", (client_id, will))?;
+            self.implementation
+                .call(py, "set_will", (client_id, will))?;
             Ok(())
         })
     }
 
     fn get_will(&self, client_id: &str) -> Result<Option<Will>, Error> {
         Python::attach(|py| {
-            expect_optional_will(&self.call(py, "get_will", (client_id,))?, "get_will")
+            expect_optional_will(
+                &self.implementation.call(py, "get_will", (client_id,))?,
+                "get_will",
+            )
         })
     }
 
     fn clear_will(&self, client_id: &str) -> Result<Option<Will>, Error> {
         Python::attach(|py| {
-            expect_optional_will(&self.call(py, "clear_will", (client_id,))?, "clear_will")
+            expect_optional_will(
+                &self.implementation.call(py, "clear_will", (client_id,))?,
+                "clear_will",
+            )
         })
     }
 }

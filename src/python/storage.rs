@@ -292,17 +292,6 @@ pub fn storage_from_python(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn StorageIn
     }))
 }
 
-impl PythonStorage {
-    fn call<'py>(
-        &self,
-        py: Python<'py>,
-        method: &str,
-        args: impl pyo3::call::PyCallArgs<'py>,
-    ) -> Result<Bound<'py, PyAny>, Error> {
-        self.implementation.call(py, method, args)
-    }
-}
-
 fn message_object<'py>(py: Python<'py>, message: Message) -> PyResult<Bound<'py, PyAny>> {
     Bound::new(py, PyMessage::from_core(py, message)?)?.into_bound_py_any(py)
 }
@@ -331,14 +320,17 @@ fn expect_messages(result: &Bound<'_, PyAny>, method: &str) -> Result<Vec<Messag
 impl StorageInterface for PythonStorage {
     fn store_retained(&self, message: Message) -> Result<(), Error> {
         Python::attach(|py| {
-            self.call(py, "store_retained", (message_object(py, message)?,))?;
+            self.implementation
+                .call(py, "store_retained", (message_object(py, message)?,))?;
             Ok(())
         })
     }
 
     fn get_retained(&self, topic_filter: &TopicFilter) -> Result<Vec<Message>, Error> {
         Python::attach(|py| {
-            let result = self.call(py, "get_retained", (topic_filter.as_str(),))?;
+            let result = self
+                .implementation
+                .call(py, "get_retained", (topic_filter.as_str(),))?;
             expect_messages(&result, "get_retained")
         })
     }
@@ -346,7 +338,9 @@ impl StorageInterface for PythonStorage {
     fn delete_retained(&self, topic: &TopicName) -> Result<bool, Error> {
         Python::attach(|py| {
             expect_bool(
-                &self.call(py, "delete_retained", (topic.as_str(),))?,
+                &self
+                    .implementation
+                    .call(py, "delete_retained", (topic.as_str(),))?,
                 "delete_retained",
             )
         })
@@ -354,21 +348,24 @@ impl StorageInterface for PythonStorage {
 
     fn enqueue(&self, client_id: &str, message: Message) -> Result<(), Error> {
         Python::attach(|py| {
-            self.call(py, "enqueue", (client_id, message_object(py, message)?))?;
+            self.implementation
+                .call(py, "enqueue", (client_id, message_object(py, message)?))?;
             Ok(())
         })
     }
 
     fn dequeue(&self, client_id: &str, limit: Option<usize>) -> Result<Vec<Message>, Error> {
         Python::attach(|py| {
-            let result = self.call(py, "dequeue", (client_id, limit))?;
+            let result = self
+                .implementation
+                .call(py, "dequeue", (client_id, limit))?;
             expect_messages(&result, "dequeue")
         })
     }
 
     fn queue_length(&self, client_id: &str) -> Result<usize, Error> {
         Python::attach(|py| {
-            let result = self.call(py, "queue_length", (client_id,))?;
+            let result = self.implementation.call(py, "queue_length", (client_id,))?;
             result
                 .extract::<usize>()
                 .map_err(|_| wrong_return(&result, "queue_length", "int"))
@@ -379,7 +376,9 @@ impl StorageInterface for PythonStorage {
         Python::attach(|py| {
             let subscription = subscription_object(py, subscription)?;
             expect_bool(
-                &self.call(py, "add_subscription", (client_id, subscription))?,
+                &self
+                    .implementation
+                    .call(py, "add_subscription", (client_id, subscription))?,
                 "add_subscription",
             )
         })
@@ -391,7 +390,7 @@ impl StorageInterface for PythonStorage {
         topic_filter: &TopicFilter,
     ) -> Result<bool, Error> {
         Python::attach(|py| {
-            let result = self.call(
+            let result = self.implementation.call(
                 py,
                 "remove_subscription",
                 (client_id, topic_filter.as_str()),
@@ -402,7 +401,9 @@ impl StorageInterface for PythonStorage {
 
     fn get_subscriptions(&self, client_id: &str) -> Result<Vec<Subscription>, Error> {
         Python::attach(|py| {
-            let result = self.call(py, "get_subscriptions", (client_id,))?;
+            let result = self
+                .implementation
+                .call(py, "get_subscriptions", (client_id,))?;
             expect_list(&result, "get_subscriptions", "list[Subscription]")?
                 .iter()
                 .map(|item| match item.cast::<PySubscription>() {
@@ -420,7 +421,9 @@ impl StorageInterface for PythonStorage {
     fn get_subscribers(&self, topic: &TopicName) -> Result<Vec<(String, Subscription)>, Error> {
         const EXPECTED: &str = "list[tuple[str, Subscription]]";
         Python::attach(|py| {
-            let result = self.call(py, "get_subscribers", (topic.as_str(),))?;
+            let result = self
+                .implementation
+                .call(py, "get_subscribers", (topic.as_str(),))?;
             expect_list(&result, "get_subscribers", EXPECTED)?
                 .iter()
                 .map(|item| {
@@ -435,7 +438,7 @@ impl StorageInterface for PythonStorage {
 
     fn close(&self) -> Result<(), Error> {
         Python::attach(|py| {
-            self.call(py, "close", PyTuple::empty(py))?;
+            self.implementation.call(py, "close", PyTuple::empty(py))?;
             Ok(())
         })
     }
