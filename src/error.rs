@@ -457,6 +457,12 @@ pub enum Violation {
     /// Authentication Data without an Authentication Method.
     #[error("authentication data without an authentication method")]
     AuthenticationDataWithoutMethod,
+    /// An empty topic name without a Topic Alias to stand for it.
+    #[error("the topic name is empty and there is no topic alias")]
+    EmptyTopicWithoutAlias,
+    /// A Subscription Identifier in a PUBLISH sent by a client.
+    #[error("a client's PUBLISH carries a subscription identifier")]
+    SubscriptionIdFromClient,
     /// A payload longer than the largest Remaining Length.
     #[error("payload is {len} bytes long, more than 268435455")]
     PayloadTooLarge {
@@ -562,6 +568,8 @@ impl Violation {
             | Self::DuplicateProperty { .. }
             | Self::PropertyOutOfRange { .. } => "§2.2.2.2",
             Self::AuthenticationDataWithoutMethod => "§3.1.2.11.10",
+            Self::EmptyTopicWithoutAlias => "MQTT-4.7.3-1",
+            Self::SubscriptionIdFromClient => "MQTT-3.3.4-6",
             Self::NoLocalOnSharedSubscription => "MQTT-3.8.3-4",
             Self::PacketIdInUse { .. } | Self::PacketIdsExhausted => "MQTT-2.2.1-3",
             Self::PacketIdNotFound { .. } | Self::UnexpectedAck { .. } => "§4.3",
@@ -650,7 +658,9 @@ impl Violation {
             | Self::PropertyNotAllowed { .. } => ReasonCode::MalformedPacket,
             Self::DuplicateProperty { .. }
             | Self::PropertyOutOfRange { .. }
-            | Self::AuthenticationDataWithoutMethod => ReasonCode::ProtocolError,
+            | Self::AuthenticationDataWithoutMethod
+            | Self::SubscriptionIdFromClient => ReasonCode::ProtocolError,
+            Self::EmptyTopicWithoutAlias => ReasonCode::TopicNameInvalid,
             Self::TopicAliasZero => ReasonCode::TopicAliasInvalid,
             Self::UnknownCode { .. }
             | Self::InvalidUtf8

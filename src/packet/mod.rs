@@ -3,7 +3,9 @@
 
 mod header;
 pub mod properties;
+mod publish;
 pub mod wire;
 
 pub use header::{FixedHeader, frame};
 pub use properties::{Properties, PropertyValue};
+pub use publish::{Direction, Publish};

@@ -1,0 +1,235 @@
+//! PUBLISH (MQTT 5.0 §3.3, 3.1.1 §3.3): an application message on the wire.
+
+use bytes::{BufMut, Bytes};
+
+use crate::constants::{PacketType, PropertyContext, ProtocolVersion, QoS};
+use crate::error::{Error, Violation};
+use crate::message::Message;
+use crate::packet::header::FixedHeader;
+use crate::packet::properties::{Properties, publish_properties_len, put_publish_properties};
+use crate::packet::wire::{
+    Reader, Utf8Policy, put_binary, put_variable_integer, variable_integer_len,
+};
+use crate::packet_id::PacketId;
+use crate::properties::PublishProperties;
+use crate::topic::TopicName;
+
+/// Who sent a packet: what a broker reads comes from clients, what a client reads comes
+/// from a server. Some packets and properties may only travel one way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Direction {
+    /// Sent by a client, read by a server.
+    #[default]
+    FromClient,
+    /// Sent by a server, read by a client.
+    FromServer,
+}
+
+/// A PUBLISH packet. Valid by construction: a packet identifier exactly when QoS > 0,
+/// DUP only then, and an empty topic only with a Topic Alias (MQTT 5.0).
+///
+/// # Examples
+/// ```
+/// use bytes::BytesMut;
+/// use mqtt_common::packet::{Direction, Publish};
+/// use mqtt_common::{Message, PacketId, ProtocolVersion, QoS, TopicName};
+/// let message = Message::builder(TopicName::new("a/b")?)
+///     .payload("hi")
+///     .qos(QoS::AtLeastOnce)
+///     .message_id(Some(PacketId::new(10)?))
+///     .build()?;
+/// let publish = Publish::from_message(&message)?;
+/// let mut buf = BytesMut::new();
+/// publish.encode(ProtocolVersion::V311, &mut buf);
+/// assert_eq!(&buf[..], b"\x32\x09\x00\x03a/b\x00\x0ahi");
+/// # Ok::<(), mqtt_common::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publish {
+    dup: bool,
+    qos: QoS,
+    retain: bool,
+    topic: Option<TopicName>,
+    packet_id: Option<PacketId>,
+    properties: PublishProperties,
+    payload: Bytes,
+}
+
+impl Publish {
+    /// The PUBLISH that carries a message. A QoS 1 or 2 message must have its packet
+    /// identifier by now (see [`crate::Session::send_publish`]).
+    ///
+    /// # Errors
+    /// [`Violation::PacketIdZero`] (field `message_id`) for a QoS 1 or 2 message without
+    /// a packet identifier.
+    pub fn from_message(message: &Message) -> Result<Self, Error> {
+        if message.qos() != QoS::AtMostOnce && message.message_id().is_none() {
+            return Err(Error::invalid("message_id", Violation::PacketIdZero));
+        }
+        Ok(Self {
+            dup: message.dup(),
+            qos: message.qos(),
+            retain: message.retain(),
+            topic: Some(message.topic().clone()),
+            packet_id: message.message_id(),
+            properties: message.properties().clone(),
+            payload: message.payload().clone(),
+        })
+    }
+
+    /// The message this PUBLISH carries; `None` when its topic is given only by a Topic
+    /// Alias, which the receiver resolves first.
+    ///
+    /// # Errors
+    /// None in practice: the packet's own checks are the message's.
+    pub fn to_message(&self) -> Result<Option<Message>, Error> {
+        let Some(topic) = &self.topic else {
+            return Ok(None);
+        };
+        Message::builder(topic.clone())
+            .payload(self.payload.clone())
+            .qos(self.qos)
+            .retain(self.retain)
+            .dup(self.dup)
+            .message_id(self.packet_id)
+            .properties(self.properties.clone())
+            .build()
+            .map(Some)
+    }
+
+    /// The topic name; `None` when a Topic Alias stands for it.
+    pub fn topic(&self) -> Option<&TopicName> {
+        self.topic.as_ref()
+    }
+
+    /// The QoS level.
+    pub fn qos(&self) -> QoS {
+        self.qos
+    }
+
+    /// The DUP flag.
+    pub fn dup(&self) -> bool {
+        self.dup
+    }
+
+    /// The RETAIN flag.
+    pub fn retain(&self) -> bool {
+        self.retain
+    }
+
+    /// The packet identifier (QoS 1 and 2).
+    pub fn packet_id(&self) -> Option<PacketId> {
+        self.packet_id
+    }
+
+    /// The MQTT 5.0 properties.
+    pub fn properties(&self) -> &PublishProperties {
+        &self.properties
+    }
+
+    /// The payload: a slice of the decoded frame, never a copy.
+    pub fn payload(&self) -> &Bytes {
+        &self.payload
+    }
+
+    /// Decodes the body of a PUBLISH whose fixed header [`crate::packet::frame`] checked.
+    ///
+    /// # Errors
+    /// [`Error::MalformedPacket`] for a truncated field or an invalid topic name
+    /// (invalid UTF-8, U+0000, wildcards); [`Error::Protocol`] for packet identifier 0
+    /// ([MQTT-2.2.1-3]), an empty topic without a Topic Alias ([MQTT-4.7.3-1]), a
+    /// client's Subscription Identifier ([MQTT-3.3.4-6]) and the property rules.
+    pub fn decode(
+        header: &FixedHeader,
+        body: Bytes,
+        version: ProtocolVersion,
+        direction: Direction,
+        policy: Utf8Policy,
+    ) -> Result<Self, Error> {
+        let mut reader = Reader::new(body, policy);
+        let topic_bytes = reader
+            .binary("topic name")
+            .map_err(Error::MalformedPacket)?;
+        let topic = if topic_bytes.is_empty() {
+            None
+        } else {
+            let topic = TopicName::from_bytes(topic_bytes).map_err(|err| match err {
+                Error::Validation { violation, .. } => Error::MalformedPacket(violation),
+                other => other,
+            })?;
+            Some(topic)
+        };
+        let qos = header.qos();
+        let packet_id = if qos == QoS::AtMostOnce {
+            None
+        } else {
+            let id = reader
+                .u16("packet identifier")
+                .map_err(Error::MalformedPacket)?;
+            Some(PacketId::new(id).map_err(Error::Protocol)?)
+        };
+        let properties = if version == ProtocolVersion::V5 {
+            let from_server = direction == Direction::FromServer;
+            let properties = Properties::read(
+                &mut reader,
+                PropertyContext::Packet(PacketType::Publish),
+                from_server,
+            )?;
+            let (properties, _) = properties.into_publish()?;
+            if !from_server && !properties.subscription_identifiers.is_empty() {
+                return Err(Error::Protocol(Violation::SubscriptionIdFromClient));
+            }
+            properties
+        } else {
+            PublishProperties::default()
+        };
+        if topic.is_none() && properties.topic_alias.is_none() {
+            return Err(Error::Protocol(Violation::EmptyTopicWithoutAlias));
+        }
+        Ok(Self {
+            dup: header.dup(),
+            qos,
+            retain: header.retain(),
+            topic,
+            packet_id,
+            properties,
+            payload: reader.rest(),
+        })
+    }
+
+    fn body_len(&self, version: ProtocolVersion) -> usize {
+        let topic = 2 + self.topic.as_ref().map_or(0, |t| t.len());
+        let packet_id = if self.packet_id.is_some() { 2 } else { 0 };
+        let properties = if version == ProtocolVersion::V5 {
+            let len = publish_properties_len(&self.properties, None);
+            variable_integer_len(len as u32) + len
+        } else {
+            0
+        };
+        topic + packet_id + properties + self.payload.len()
+    }
+
+    /// The encoded size, fixed header included.
+    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
+        let body = self.body_len(version);
+        1 + variable_integer_len(body as u32) + body
+    }
+
+    /// Writes the packet. MQTT 3.x has no properties: they are left out.
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
+        let flags = (u8::from(self.dup) << 3) | (self.qos.as_u8() << 1) | u8::from(self.retain);
+        buf.put_u8((PacketType::Publish.as_u8() << 4) | flags);
+        put_variable_integer(buf, self.body_len(version) as u32);
+        match &self.topic {
+            Some(topic) => put_binary(buf, topic.as_bytes()),
+            None => buf.put_u16(0),
+        }
+        if let Some(id) = self.packet_id {
+            buf.put_u16(id.get());
+        }
+        if version == ProtocolVersion::V5 {
+            put_publish_properties(buf, &self.properties, None);
+        }
+        buf.put_slice(&self.payload);
+    }
+}
