@@ -277,6 +277,36 @@ impl ReasonCode {
     pub const ALIASES: &'static [(&'static str, u8)] =
         &[("NORMAL_DISCONNECTION", 0x00), ("GRANTED_QOS_0", 0x00)];
 
+    /// Whether the code is in `packet`'s own table (MQTT 5.0 §3.2.2.2, §3.4.2.1, ...).
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::{PacketType, ReasonCode};
+    /// assert!(ReasonCode::NoMatchingSubscribers.allowed_in(PacketType::Puback));
+    /// assert!(!ReasonCode::NoMatchingSubscribers.allowed_in(PacketType::Pubrel));
+    /// ```
+    pub const fn allowed_in(self, packet: PacketType) -> bool {
+        use PacketType as P;
+        match packet {
+            P::Puback | P::Pubrec => matches!(
+                self,
+                Self::Success
+                    | Self::NoMatchingSubscribers
+                    | Self::UnspecifiedError
+                    | Self::ImplementationSpecificError
+                    | Self::NotAuthorized
+                    | Self::TopicNameInvalid
+                    | Self::PacketIdentifierInUse
+                    | Self::QuotaExceeded
+                    | Self::PayloadFormatInvalid
+            ),
+            P::Pubrel | P::Pubcomp => {
+                matches!(self, Self::Success | Self::PacketIdentifierNotFound)
+            }
+            _ => false,
+        }
+    }
+
     /// Whether this code reports a failure (0x80 and above, §2.4).
     ///
     /// # Examples

@@ -463,6 +463,14 @@ pub enum Violation {
     /// A Subscription Identifier in a PUBLISH sent by a client.
     #[error("a client's PUBLISH carries a subscription identifier")]
     SubscriptionIdFromClient,
+    /// A reason code that the packet's own table does not list.
+    #[error("{code} is not a reason code of {packet}")]
+    ReasonCodeNotAllowed {
+        /// The packet.
+        packet: crate::constants::PacketType,
+        /// The code seen.
+        code: crate::constants::ReasonCode,
+    },
     /// A payload longer than the largest Remaining Length.
     #[error("payload is {len} bytes long, more than 268435455")]
     PayloadTooLarge {
@@ -569,6 +577,17 @@ impl Violation {
             | Self::PropertyOutOfRange { .. } => "§2.2.2.2",
             Self::AuthenticationDataWithoutMethod => "§3.1.2.11.10",
             Self::EmptyTopicWithoutAlias => "MQTT-4.7.3-1",
+            Self::ReasonCodeNotAllowed { packet, .. } => match packet {
+                crate::constants::PacketType::Connack => "MQTT-3.2.2-8",
+                crate::constants::PacketType::Puback => "MQTT-3.4.2-1",
+                crate::constants::PacketType::Pubrec => "MQTT-3.5.2-1",
+                crate::constants::PacketType::Pubrel => "MQTT-3.6.2-1",
+                crate::constants::PacketType::Pubcomp => "MQTT-3.7.2-1",
+                crate::constants::PacketType::Suback => "MQTT-3.9.3-2",
+                crate::constants::PacketType::Unsuback => "MQTT-3.11.3-2",
+                crate::constants::PacketType::Disconnect => "MQTT-3.14.2-1",
+                _ => "MQTT-3.15.2-1",
+            },
             Self::SubscriptionIdFromClient => "MQTT-3.3.4-6",
             Self::NoLocalOnSharedSubscription => "MQTT-3.8.3-4",
             Self::PacketIdInUse { .. } | Self::PacketIdsExhausted => "MQTT-2.2.1-3",
@@ -655,7 +674,8 @@ impl Violation {
             | Self::ReservedPacketType { .. }
             | Self::InvalidFlags { .. }
             | Self::UnknownProperty { .. }
-            | Self::PropertyNotAllowed { .. } => ReasonCode::MalformedPacket,
+            | Self::PropertyNotAllowed { .. }
+            | Self::ReasonCodeNotAllowed { .. } => ReasonCode::MalformedPacket,
             Self::DuplicateProperty { .. }
             | Self::PropertyOutOfRange { .. }
             | Self::AuthenticationDataWithoutMethod

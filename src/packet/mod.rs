@@ -1,11 +1,13 @@
 //! The wire format: primitive types ([`wire`]), the fixed header and framing
 //! ([`frame`]), and MQTT 5.0 properties ([`properties`]). Packet types build on these.
 
+mod ack;
 mod header;
 pub mod properties;
 mod publish;
 pub mod wire;
 
+pub use ack::{AckProperties, Puback, Pubcomp, Pubrec, Pubrel, decode_empty};
 pub use header::{FixedHeader, frame};
 pub use properties::{Properties, PropertyValue};
 pub use publish::{Direction, Publish};
