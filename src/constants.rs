@@ -303,6 +303,31 @@ impl ReasonCode {
             P::Pubrel | P::Pubcomp => {
                 matches!(self, Self::Success | Self::PacketIdentifierNotFound)
             }
+            P::Suback => matches!(
+                self,
+                Self::Success
+                    | Self::GrantedQoS1
+                    | Self::GrantedQoS2
+                    | Self::UnspecifiedError
+                    | Self::ImplementationSpecificError
+                    | Self::NotAuthorized
+                    | Self::TopicFilterInvalid
+                    | Self::PacketIdentifierInUse
+                    | Self::QuotaExceeded
+                    | Self::SharedSubscriptionsNotSupported
+                    | Self::SubscriptionIdentifiersNotSupported
+                    | Self::WildcardSubscriptionsNotSupported
+            ),
+            P::Unsuback => matches!(
+                self,
+                Self::Success
+                    | Self::NoSubscriptionExisted
+                    | Self::UnspecifiedError
+                    | Self::ImplementationSpecificError
+                    | Self::NotAuthorized
+                    | Self::TopicFilterInvalid
+                    | Self::PacketIdentifierInUse
+            ),
             _ => false,
         }
     }

@@ -471,6 +471,28 @@ pub enum Violation {
         /// The code seen.
         code: crate::constants::ReasonCode,
     },
+    /// A SUBSCRIBE or UNSUBSCRIBE without any topic filter.
+    #[error("{packet} has no topic filter")]
+    NoTopicFilters {
+        /// The packet.
+        packet: crate::constants::PacketType,
+    },
+    /// A subscription options byte with reserved bits set, or (3.1.1) a QoS of 3.
+    #[error("subscription options byte {options:#04x} has reserved bits set")]
+    InvalidSubscriptionOptions {
+        /// The byte seen.
+        options: u8,
+    },
+    /// A SUBACK return code that MQTT 3.1.1 does not have (only 0, 1, 2 and 0x80).
+    #[error("{value:#04x} is not a 3.1.1 SUBACK return code")]
+    InvalidSubackReturnCode {
+        /// The byte seen.
+        value: u8,
+    },
+    /// Subscriptions of one SUBSCRIBE with different Subscription Identifiers: the
+    /// identifier is a property of the whole packet.
+    #[error("the subscriptions of one SUBSCRIBE carry different subscription identifiers")]
+    MixedSubscriptionIds,
     /// A payload longer than the largest Remaining Length.
     #[error("payload is {len} bytes long, more than 268435455")]
     PayloadTooLarge {
@@ -577,6 +599,13 @@ impl Violation {
             | Self::PropertyOutOfRange { .. } => "§2.2.2.2",
             Self::AuthenticationDataWithoutMethod => "§3.1.2.11.10",
             Self::EmptyTopicWithoutAlias => "MQTT-4.7.3-1",
+            Self::NoTopicFilters { packet } => match packet {
+                crate::constants::PacketType::Unsubscribe => "MQTT-3.10.3-2",
+                _ => "MQTT-3.8.3-2",
+            },
+            Self::InvalidSubscriptionOptions { .. } => "MQTT-3.8.3-5",
+            Self::MixedSubscriptionIds => "§3.8.2.1.2",
+            Self::InvalidSubackReturnCode { .. } => "MQTT-3.9.3-2",
             Self::ReasonCodeNotAllowed { packet, .. } => match packet {
                 crate::constants::PacketType::Connack => "MQTT-3.2.2-8",
                 crate::constants::PacketType::Puback => "MQTT-3.4.2-1",
@@ -675,7 +704,10 @@ impl Violation {
             | Self::InvalidFlags { .. }
             | Self::UnknownProperty { .. }
             | Self::PropertyNotAllowed { .. }
-            | Self::ReasonCodeNotAllowed { .. } => ReasonCode::MalformedPacket,
+            | Self::ReasonCodeNotAllowed { .. }
+            | Self::InvalidSubscriptionOptions { .. }
+            | Self::InvalidSubackReturnCode { .. } => ReasonCode::MalformedPacket,
+            Self::NoTopicFilters { .. } | Self::MixedSubscriptionIds => ReasonCode::ProtocolError,
             Self::DuplicateProperty { .. }
             | Self::PropertyOutOfRange { .. }
             | Self::AuthenticationDataWithoutMethod

@@ -5,9 +5,13 @@ mod ack;
 mod header;
 pub mod properties;
 mod publish;
+mod subscribe;
+mod unsubscribe;
 pub mod wire;
 
 pub use ack::{AckProperties, Puback, Pubcomp, Pubrec, Pubrel, decode_empty};
 pub use header::{FixedHeader, frame};
 pub use properties::{Properties, PropertyValue};
 pub use publish::{Direction, Publish};
+pub use subscribe::{Suback, Subscribe};
+pub use unsubscribe::{Unsuback, Unsubscribe};

@@ -14,6 +14,14 @@ use crate::packet_id::PacketId;
 use crate::properties::PublishProperties;
 use crate::topic::TopicName;
 
+/// A model check failed while decoding: the bytes are a malformed packet.
+pub(crate) fn malformed(err: Error) -> Error {
+    match err {
+        Error::Validation { violation, .. } => Error::MalformedPacket(violation),
+        other => other,
+    }
+}
+
 /// Who sent a packet: what a broker reads comes from clients, what a client reads comes
 /// from a server. Some packets and properties may only travel one way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -153,10 +161,10 @@ impl Publish {
         let topic = if topic_bytes.is_empty() {
             None
         } else {
-            let topic = TopicName::from_bytes(topic_bytes).map_err(|err| match err {
-                Error::Validation { violation, .. } => Error::MalformedPacket(violation),
-                other => other,
-            })?;
+            let topic = TopicName::from_bytes(topic_bytes).map_err(malformed)?;
+            reader
+                .check_policy(&topic)
+                .map_err(Error::MalformedPacket)?;
             Some(topic)
         };
         let qos = header.qos();

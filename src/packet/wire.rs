@@ -128,6 +128,16 @@ impl Reader {
     /// [`Violation::StringContainsNull`] or [`Violation::StringHasControlCharacter`].
     pub fn string(&mut self, what: &'static str) -> Result<MqttString, Violation> {
         let text = MqttString::from_bytes(self.binary(what)?)?;
+        self.check_policy(&text)?;
+        Ok(text)
+    }
+
+    /// Applies the reader's [`Utf8Policy`] to text already checked against the MUSTs
+    /// (a topic name or filter).
+    ///
+    /// # Errors
+    /// [`Violation::StringHasControlCharacter`] under [`Utf8Policy::Strict`].
+    pub fn check_policy(&self, text: &str) -> Result<(), Violation> {
         if self.policy == Utf8Policy::Strict
             && let Some(c) = text.chars().find(|&c| is_discouraged(c))
         {
@@ -135,7 +145,7 @@ impl Reader {
                 code_point: c as u32,
             });
         }
-        Ok(text)
+        Ok(())
     }
 
     /// A UTF-8 String Pair (§1.5.7): both halves are UTF-8 strings ([MQTT-1.5.7-1]).
