@@ -300,6 +300,31 @@ impl ReasonCode {
                     | Self::QuotaExceeded
                     | Self::PayloadFormatInvalid
             ),
+            P::Connack => matches!(
+                self,
+                Self::Success
+                    | Self::UnspecifiedError
+                    | Self::MalformedPacket
+                    | Self::ProtocolError
+                    | Self::ImplementationSpecificError
+                    | Self::UnsupportedProtocolVersion
+                    | Self::ClientIdentifierNotValid
+                    | Self::BadUserNameOrPassword
+                    | Self::NotAuthorized
+                    | Self::ServerUnavailable
+                    | Self::ServerBusy
+                    | Self::Banned
+                    | Self::BadAuthenticationMethod
+                    | Self::TopicNameInvalid
+                    | Self::PacketTooLarge
+                    | Self::QuotaExceeded
+                    | Self::PayloadFormatInvalid
+                    | Self::RetainNotSupported
+                    | Self::QoSNotSupported
+                    | Self::UseAnotherServer
+                    | Self::ServerMoved
+                    | Self::ConnectionRateExceeded
+            ),
             P::Pubrel | P::Pubcomp => {
                 matches!(self, Self::Success | Self::PacketIdentifierNotFound)
             }

@@ -493,6 +493,35 @@ pub enum Violation {
     /// identifier is a property of the whole packet.
     #[error("the subscriptions of one SUBSCRIBE carry different subscription identifiers")]
     MixedSubscriptionIds,
+    /// A protocol name that is not the one its protocol level uses ("MQTT", or "MQIsdp"
+    /// for 3.1).
+    #[error("protocol name {name:?} does not go with protocol level {level}")]
+    ProtocolNameMismatch {
+        /// The name seen.
+        name: String,
+        /// The level seen.
+        level: u8,
+    },
+    /// CONNECT flags that break a rule: the reserved bit, or Will QoS, Will Retain or
+    /// the password without the flag they depend on.
+    #[error("CONNECT flags {flags:#010b} break {rule}")]
+    InvalidConnectFlags {
+        /// The flags byte.
+        flags: u8,
+        /// The rule, as the spec states it.
+        rule: &'static str,
+        /// Its normative reference.
+        spec_ref: &'static str,
+    },
+    /// CONNACK acknowledge flags with reserved bits set, or session present with a
+    /// failure code.
+    #[error("CONNACK flags {flags:#010b} are not valid with return code {code:#04x}")]
+    InvalidConnackFlags {
+        /// The flags byte.
+        flags: u8,
+        /// The return or reason code.
+        code: u8,
+    },
     /// A payload longer than the largest Remaining Length.
     #[error("payload is {len} bytes long, more than 268435455")]
     PayloadTooLarge {
@@ -605,6 +634,9 @@ impl Violation {
             },
             Self::InvalidSubscriptionOptions { .. } => "MQTT-3.8.3-5",
             Self::MixedSubscriptionIds => "§3.8.2.1.2",
+            Self::ProtocolNameMismatch { .. } => "MQTT-3.1.2-1",
+            Self::InvalidConnectFlags { spec_ref, .. } => spec_ref,
+            Self::InvalidConnackFlags { .. } => "MQTT-3.2.2-1",
             Self::InvalidSubackReturnCode { .. } => "MQTT-3.9.3-2",
             Self::ReasonCodeNotAllowed { packet, .. } => match packet {
                 crate::constants::PacketType::Connack => "MQTT-3.2.2-8",
@@ -706,7 +738,10 @@ impl Violation {
             | Self::PropertyNotAllowed { .. }
             | Self::ReasonCodeNotAllowed { .. }
             | Self::InvalidSubscriptionOptions { .. }
-            | Self::InvalidSubackReturnCode { .. } => ReasonCode::MalformedPacket,
+            | Self::InvalidSubackReturnCode { .. }
+            | Self::InvalidConnectFlags { .. }
+            | Self::InvalidConnackFlags { .. } => ReasonCode::MalformedPacket,
+            Self::ProtocolNameMismatch { .. } => ReasonCode::ProtocolError,
             Self::NoTopicFilters { .. } | Self::MixedSubscriptionIds => ReasonCode::ProtocolError,
             Self::DuplicateProperty { .. }
             | Self::PropertyOutOfRange { .. }

@@ -2,6 +2,7 @@
 //! ([`frame`]), and MQTT 5.0 properties ([`properties`]). Packet types build on these.
 
 mod ack;
+mod connect;
 mod header;
 pub mod properties;
 mod publish;
@@ -10,6 +11,7 @@ mod unsubscribe;
 pub mod wire;
 
 pub use ack::{AckProperties, Puback, Pubcomp, Pubrec, Pubrel, decode_empty};
+pub use connect::{Connack, Connect};
 pub use header::{FixedHeader, frame};
 pub use properties::{Properties, PropertyValue};
 pub use publish::{Direction, Publish};

@@ -104,6 +104,66 @@ fn check_range(property: PropertyId, value: &PropertyValue) -> Result<(), Violat
     }
 }
 
+/// The shape a property's value must have.
+fn shape_matches(property: PropertyId, value: &PropertyValue) -> bool {
+    matches!(
+        (property.value_type(), value),
+        (PropertyType::Byte, PropertyValue::Byte(_))
+            | (
+                PropertyType::TwoByteInteger,
+                PropertyValue::TwoByteInteger(_)
+            )
+            | (
+                PropertyType::FourByteInteger,
+                PropertyValue::FourByteInteger(_)
+            )
+            | (
+                PropertyType::VariableByteInteger,
+                PropertyValue::VariableByteInteger(_)
+            )
+            | (PropertyType::Utf8String, PropertyValue::String(_))
+            | (PropertyType::BinaryData, PropertyValue::Binary(_))
+            | (PropertyType::Utf8StringPair, PropertyValue::StringPair(..))
+    )
+}
+
+/// Checks properties against the rules of `context`, one by one as they come; `seen` is
+/// the set of identifiers met so far.
+fn check(
+    property: PropertyId,
+    value: &PropertyValue,
+    context: PropertyContext,
+    subscription_ids_repeat: bool,
+    seen: &mut u64,
+) -> Result<(), Error> {
+    if !property.allowed_in(context) {
+        return Err(Error::MalformedPacket(Violation::PropertyNotAllowed {
+            property,
+            context: context_name(context),
+        }));
+    }
+    let bit = 1u64 << property.as_u8();
+    if *seen & bit != 0 && !repeatable(property, subscription_ids_repeat) {
+        return Err(Error::Protocol(Violation::DuplicateProperty { property }));
+    }
+    *seen |= bit;
+    if !shape_matches(property, value) {
+        return Err(Error::MalformedPacket(Violation::WrongType {
+            expected: "the value type of the property",
+            found: format!("{value:?}"),
+        }));
+    }
+    check_range(property, value).map_err(Error::Protocol)
+}
+
+fn check_authentication(seen: u64) -> Result<(), Error> {
+    let has = |p: PropertyId| seen & (1u64 << p.as_u8()) != 0;
+    if has(PropertyId::AuthenticationData) && !has(PropertyId::AuthenticationMethod) {
+        return Err(Error::Protocol(Violation::AuthenticationDataWithoutMethod));
+    }
+    Ok(())
+}
+
 impl Properties {
     /// Reads a Property Length and that many bytes of properties.
     ///
@@ -137,11 +197,6 @@ impl Properties {
                     context: context_name(context),
                 }));
             }
-            let bit = 1u64 << property.as_u8();
-            if seen & bit != 0 && !repeatable(property, subscription_ids_repeat) {
-                return Err(Error::Protocol(Violation::DuplicateProperty { property }));
-            }
-            seen |= bit;
             let what = property.name();
             let value = match property.value_type() {
                 PropertyType::Byte => block.u8(what).map(PropertyValue::Byte),
@@ -159,14 +214,85 @@ impl Properties {
                     .map(|(k, v)| PropertyValue::StringPair(k, v)),
             }
             .map_err(Error::MalformedPacket)?;
-            check_range(property, &value).map_err(Error::Protocol)?;
+            check(
+                property,
+                &value,
+                context,
+                subscription_ids_repeat,
+                &mut seen,
+            )?;
             items.push((property, value));
         }
-        let has = |p: PropertyId| seen & (1u64 << p.as_u8()) != 0;
-        if has(PropertyId::AuthenticationData) && !has(PropertyId::AuthenticationMethod) {
-            return Err(Error::Protocol(Violation::AuthenticationDataWithoutMethod));
-        }
+        check_authentication(seen)?;
         Ok(Self { items })
+    }
+
+    /// Builds properties for `context` from values, with the checks [`Properties::read`]
+    /// applies to received ones.
+    ///
+    /// # Errors
+    /// As [`Properties::read`].
+    pub fn new(
+        items: Vec<(PropertyId, PropertyValue)>,
+        context: PropertyContext,
+    ) -> Result<Self, Error> {
+        let mut seen = 0;
+        let repeat = context == PropertyContext::Packet(PacketType::Publish);
+        for (property, value) in &items {
+            check(*property, value, context, repeat, &mut seen)?;
+        }
+        check_authentication(seen)?;
+        Ok(Self { items })
+    }
+
+    /// The first value of a property.
+    pub fn get(&self, property: PropertyId) -> Option<&PropertyValue> {
+        self.items
+            .iter()
+            .find(|(p, _)| *p == property)
+            .map(|(_, v)| v)
+    }
+
+    /// The properties' bytes, without their length prefix.
+    pub fn len_on_wire(&self) -> usize {
+        self.items
+            .iter()
+            .map(|(property, value)| {
+                variable_integer_len(property.as_u8().into())
+                    + match value {
+                        PropertyValue::Byte(_) => 1,
+                        PropertyValue::TwoByteInteger(_) => 2,
+                        PropertyValue::FourByteInteger(_) => 4,
+                        PropertyValue::VariableByteInteger(v) => variable_integer_len(*v),
+                        PropertyValue::String(s) => 2 + s.len(),
+                        PropertyValue::Binary(b) => 2 + b.len(),
+                        PropertyValue::StringPair(k, v) => 4 + k.len() + v.len(),
+                    }
+            })
+            .sum()
+    }
+
+    /// Writes the Property Length, then the properties in ascending identifier order
+    /// (repeated ones, such as User Properties, keep their own order).
+    pub fn put(&self, buf: &mut impl BufMut) {
+        put_variable_integer(buf, self.len_on_wire() as u32);
+        let mut order: Vec<&(PropertyId, PropertyValue)> = self.items.iter().collect();
+        order.sort_by_key(|(property, _)| *property);
+        for (property, value) in order {
+            put_variable_integer(buf, property.as_u8().into());
+            match value {
+                PropertyValue::Byte(v) => buf.put_u8(*v),
+                PropertyValue::TwoByteInteger(v) => buf.put_u16(*v),
+                PropertyValue::FourByteInteger(v) => buf.put_u32(*v),
+                PropertyValue::VariableByteInteger(v) => put_variable_integer(buf, *v),
+                PropertyValue::String(s) => put_string(buf, s),
+                PropertyValue::Binary(b) => put_binary(buf, b),
+                PropertyValue::StringPair(k, v) => {
+                    put_string(buf, k);
+                    put_string(buf, v);
+                }
+            }
+        }
     }
 
     /// The properties, in wire order.
