@@ -325,6 +325,42 @@ impl ReasonCode {
                     | Self::ServerMoved
                     | Self::ConnectionRateExceeded
             ),
+            P::Disconnect => matches!(
+                self,
+                Self::Success
+                    | Self::DisconnectWithWillMessage
+                    | Self::UnspecifiedError
+                    | Self::MalformedPacket
+                    | Self::ProtocolError
+                    | Self::ImplementationSpecificError
+                    | Self::NotAuthorized
+                    | Self::ServerBusy
+                    | Self::ServerShuttingDown
+                    | Self::KeepAliveTimeout
+                    | Self::SessionTakenOver
+                    | Self::TopicFilterInvalid
+                    | Self::TopicNameInvalid
+                    | Self::ReceiveMaximumExceeded
+                    | Self::TopicAliasInvalid
+                    | Self::PacketTooLarge
+                    | Self::MessageRateTooHigh
+                    | Self::QuotaExceeded
+                    | Self::AdministrativeAction
+                    | Self::PayloadFormatInvalid
+                    | Self::RetainNotSupported
+                    | Self::QoSNotSupported
+                    | Self::UseAnotherServer
+                    | Self::ServerMoved
+                    | Self::SharedSubscriptionsNotSupported
+                    | Self::ConnectionRateExceeded
+                    | Self::MaximumConnectTime
+                    | Self::SubscriptionIdentifiersNotSupported
+                    | Self::WildcardSubscriptionsNotSupported
+            ),
+            P::Auth => matches!(
+                self,
+                Self::Success | Self::ContinueAuthentication | Self::ReAuthenticate
+            ),
             P::Pubrel | P::Pubcomp => {
                 matches!(self, Self::Success | Self::PacketIdentifierNotFound)
             }

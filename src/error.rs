@@ -522,6 +522,26 @@ pub enum Violation {
         /// The return or reason code.
         code: u8,
     },
+    /// A reason code or property that only the other side may send (a client sending
+    /// DISCONNECT with "Server shutting down", say).
+    #[error("{what} may not be sent by a {sender}")]
+    WrongSender {
+        /// The code or property.
+        what: String,
+        /// "client" or "server".
+        sender: &'static str,
+    },
+    /// A packet the sender may not send: one for the other direction (a client sending
+    /// CONNACK, CVE-2021-28166), anything before CONNECT, or a second CONNECT.
+    #[error("{packet} may not arrive here: {why}")]
+    UnexpectedPacket {
+        /// The packet type.
+        packet: crate::constants::PacketType,
+        /// Why not.
+        why: &'static str,
+        /// The rule.
+        spec_ref: &'static str,
+    },
     /// A payload longer than the largest Remaining Length.
     #[error("payload is {len} bytes long, more than 268435455")]
     PayloadTooLarge {
@@ -635,6 +655,8 @@ impl Violation {
             Self::InvalidSubscriptionOptions { .. } => "MQTT-3.8.3-5",
             Self::MixedSubscriptionIds => "§3.8.2.1.2",
             Self::ProtocolNameMismatch { .. } => "MQTT-3.1.2-1",
+            Self::WrongSender { .. } => "MQTT-3.14.2-1",
+            Self::UnexpectedPacket { spec_ref, .. } => spec_ref,
             Self::InvalidConnectFlags { spec_ref, .. } => spec_ref,
             Self::InvalidConnackFlags { .. } => "MQTT-3.2.2-1",
             Self::InvalidSubackReturnCode { .. } => "MQTT-3.9.3-2",
@@ -741,7 +763,9 @@ impl Violation {
             | Self::InvalidSubackReturnCode { .. }
             | Self::InvalidConnectFlags { .. }
             | Self::InvalidConnackFlags { .. } => ReasonCode::MalformedPacket,
-            Self::ProtocolNameMismatch { .. } => ReasonCode::ProtocolError,
+            Self::ProtocolNameMismatch { .. }
+            | Self::WrongSender { .. }
+            | Self::UnexpectedPacket { .. } => ReasonCode::ProtocolError,
             Self::NoTopicFilters { .. } | Self::MixedSubscriptionIds => ReasonCode::ProtocolError,
             Self::DuplicateProperty { .. }
             | Self::PropertyOutOfRange { .. }

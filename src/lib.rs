@@ -53,6 +53,7 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 pub mod auth;
+pub mod codec;
 pub mod constants;
 pub mod error;
 pub mod index;

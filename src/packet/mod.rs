@@ -3,6 +3,7 @@
 
 mod ack;
 mod connect;
+mod disconnect;
 mod header;
 pub mod properties;
 mod publish;
@@ -12,6 +13,7 @@ pub mod wire;
 
 pub use ack::{AckProperties, Puback, Pubcomp, Pubrec, Pubrel, decode_empty};
 pub use connect::{Connack, Connect};
+pub use disconnect::{Auth, Disconnect};
 pub use header::{FixedHeader, frame};
 pub use properties::{Properties, PropertyValue};
 pub use publish::{Direction, Publish};

@@ -1,0 +1,401 @@
+//! The packet enum and the sans-I/O [`Decoder`]: bytes in, packets out, no sockets.
+//!
+//! Theory of operation: [`Decoder::feed`] only buffers. [`Decoder::next_packet`] frames
+//! the buffer (the fixed header and the size limit are checked before a body is waited
+//! for), splits the frame off without copying, and decodes it for the protocol version
+//! and direction. "Need more bytes" is `Ok(None)`, and only the framer says it: a field
+//! that runs past its frame is a malformed packet. After an error the decoder is
+//! poisoned and repeats that error, as the connection must be closed.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::constants::protocol::MAX_PACKET_SIZE;
+use crate::constants::{PacketType, ProtocolVersion};
+use crate::error::{Error, Violation};
+use crate::packet::wire::Utf8Policy;
+use crate::packet::{
+    Auth, Connack, Connect, Direction, Disconnect, FixedHeader, Puback, Pubcomp, Publish, Pubrec,
+    Pubrel, Suback, Subscribe, Unsuback, Unsubscribe, decode_empty, frame,
+};
+
+/// Any MQTT Control Packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // packets are moved rarely; boxing would cost an allocation each
+pub enum Packet {
+    /// CONNECT.
+    Connect(Connect),
+    /// CONNACK.
+    Connack(Connack),
+    /// PUBLISH.
+    Publish(Publish),
+    /// PUBACK.
+    Puback(Puback),
+    /// PUBREC.
+    Pubrec(Pubrec),
+    /// PUBREL.
+    Pubrel(Pubrel),
+    /// PUBCOMP.
+    Pubcomp(Pubcomp),
+    /// SUBSCRIBE.
+    Subscribe(Subscribe),
+    /// SUBACK.
+    Suback(Suback),
+    /// UNSUBSCRIBE.
+    Unsubscribe(Unsubscribe),
+    /// UNSUBACK.
+    Unsuback(Unsuback),
+    /// PINGREQ.
+    Pingreq,
+    /// PINGRESP.
+    Pingresp,
+    /// DISCONNECT.
+    Disconnect(Disconnect),
+    /// AUTH (MQTT 5.0).
+    Auth(Auth),
+}
+
+/// Whether a packet type may be sent by the given side (§2.1.2, "Direction of flow").
+pub fn sent_by(packet: PacketType, direction: Direction) -> bool {
+    use PacketType as P;
+    match packet {
+        P::Connect | P::Subscribe | P::Unsubscribe | P::Pingreq => {
+            direction == Direction::FromClient
+        }
+        P::Connack | P::Suback | P::Unsuback | P::Pingresp => direction == Direction::FromServer,
+        P::Publish | P::Puback | P::Pubrec | P::Pubrel | P::Pubcomp | P::Disconnect | P::Auth => {
+            true
+        }
+    }
+}
+
+impl Packet {
+    /// The packet's type.
+    pub fn packet_type(&self) -> PacketType {
+        match self {
+            Self::Connect(_) => PacketType::Connect,
+            Self::Connack(_) => PacketType::Connack,
+            Self::Publish(_) => PacketType::Publish,
+            Self::Puback(_) => PacketType::Puback,
+            Self::Pubrec(_) => PacketType::Pubrec,
+            Self::Pubrel(_) => PacketType::Pubrel,
+            Self::Pubcomp(_) => PacketType::Pubcomp,
+            Self::Subscribe(_) => PacketType::Subscribe,
+            Self::Suback(_) => PacketType::Suback,
+            Self::Unsubscribe(_) => PacketType::Unsubscribe,
+            Self::Unsuback(_) => PacketType::Unsuback,
+            Self::Pingreq => PacketType::Pingreq,
+            Self::Pingresp => PacketType::Pingresp,
+            Self::Disconnect(_) => PacketType::Disconnect,
+            Self::Auth(_) => PacketType::Auth,
+        }
+    }
+
+    /// Decodes one framed packet body.
+    ///
+    /// # Errors
+    /// The packet type's own errors ([`Error::MalformedPacket`], [`Error::Protocol`],
+    /// [`Error::Connect`]).
+    pub fn decode(
+        header: &FixedHeader,
+        body: Bytes,
+        version: ProtocolVersion,
+        direction: Direction,
+        policy: Utf8Policy,
+    ) -> Result<Self, Error> {
+        Ok(match header.packet_type {
+            PacketType::Connect => Self::Connect(Connect::decode(header, body, policy)?),
+            PacketType::Connack => Self::Connack(Connack::decode(header, body, version, policy)?),
+            PacketType::Publish => {
+                Self::Publish(Publish::decode(header, body, version, direction, policy)?)
+            }
+            PacketType::Puback => Self::Puback(Puback::decode(header, body, version, policy)?),
+            PacketType::Pubrec => Self::Pubrec(Pubrec::decode(header, body, version, policy)?),
+            PacketType::Pubrel => Self::Pubrel(Pubrel::decode(header, body, version, policy)?),
+            PacketType::Pubcomp => Self::Pubcomp(Pubcomp::decode(header, body, version, policy)?),
+            PacketType::Subscribe => {
+                Self::Subscribe(Subscribe::decode(header, body, version, policy)?)
+            }
+            PacketType::Suback => Self::Suback(Suback::decode(header, body, version, policy)?),
+            PacketType::Unsubscribe => {
+                Self::Unsubscribe(Unsubscribe::decode(header, body, version, policy)?)
+            }
+            PacketType::Unsuback => {
+                Self::Unsuback(Unsuback::decode(header, body, version, policy)?)
+            }
+            PacketType::Pingreq => {
+                decode_empty(&body)?;
+                Self::Pingreq
+            }
+            PacketType::Pingresp => {
+                decode_empty(&body)?;
+                Self::Pingresp
+            }
+            PacketType::Disconnect => Self::Disconnect(Disconnect::decode(
+                header, body, version, direction, policy,
+            )?),
+            PacketType::Auth => Self::Auth(Auth::decode(header, body, policy)?),
+        })
+    }
+
+    /// The encoded size, fixed header included.
+    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
+        match self {
+            Self::Connect(p) => p.encoded_len(),
+            Self::Connack(p) => p.encoded_len(version),
+            Self::Publish(p) => p.encoded_len(version),
+            Self::Puback(p) => p.encoded_len(version),
+            Self::Pubrec(p) => p.encoded_len(version),
+            Self::Pubrel(p) => p.encoded_len(version),
+            Self::Pubcomp(p) => p.encoded_len(version),
+            Self::Subscribe(p) => p.encoded_len(version),
+            Self::Suback(p) => p.encoded_len(version),
+            Self::Unsubscribe(p) => p.encoded_len(version),
+            Self::Unsuback(p) => p.encoded_len(version),
+            Self::Pingreq | Self::Pingresp => 2,
+            Self::Disconnect(p) => p.encoded_len(version),
+            Self::Auth(p) => p.encoded_len(),
+        }
+    }
+
+    /// Writes the packet for `version` (a CONNECT always in its own).
+    ///
+    /// # Errors
+    /// [`Violation::PacketTooLarge`] (field `packet`) when it would exceed the largest
+    /// packet MQTT can carry; [`Violation::ReservedPacketType`] for AUTH before 5.0.
+    /// Nothing is written then.
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
+        let size = self.encoded_len(version);
+        if size > MAX_PACKET_SIZE as usize {
+            return Err(Error::invalid(
+                "packet",
+                Violation::PacketTooLarge {
+                    size: size as u64,
+                    max: MAX_PACKET_SIZE,
+                },
+            ));
+        }
+        match self {
+            Self::Connect(p) => p.encode(buf),
+            Self::Connack(p) => p.encode(version, buf),
+            Self::Publish(p) => p.encode(version, buf),
+            Self::Puback(p) => p.encode(version, buf),
+            Self::Pubrec(p) => p.encode(version, buf),
+            Self::Pubrel(p) => p.encode(version, buf),
+            Self::Pubcomp(p) => p.encode(version, buf),
+            Self::Subscribe(p) => p.encode(version, buf),
+            Self::Suback(p) => p.encode(version, buf),
+            Self::Unsubscribe(p) => p.encode(version, buf),
+            Self::Unsuback(p) => p.encode(version, buf),
+            Self::Pingreq => buf.put_slice(&[PacketType::Pingreq.as_u8() << 4, 0]),
+            Self::Pingresp => buf.put_slice(&[PacketType::Pingresp.as_u8() << 4, 0]),
+            Self::Disconnect(p) => p.encode(version, buf),
+            Self::Auth(p) if version == ProtocolVersion::V5 => p.encode(buf),
+            Self::Auth(_) => {
+                return Err(Error::invalid(
+                    "packet",
+                    Violation::ReservedPacketType { value: 15 },
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes one packet into a new buffer.
+///
+/// # Errors
+/// As [`Packet::encode`].
+pub fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Bytes, Error> {
+    let mut buf = BytesMut::with_capacity(packet.encoded_len(version));
+    packet.encode(version, &mut buf)?;
+    Ok(buf.freeze())
+}
+
+/// Decodes exactly one complete packet.
+///
+/// # Errors
+/// As [`Decoder::next_packet`]; incomplete input or bytes after the packet are a
+/// [`Error::MalformedPacket`] here, since nothing more will come.
+pub fn decode(
+    data: Bytes,
+    version: ProtocolVersion,
+    direction: Direction,
+) -> Result<Packet, Error> {
+    let Some(header) = frame(&data, Some(version), MAX_PACKET_SIZE)? else {
+        return Err(Error::MalformedPacket(Violation::Truncated {
+            what: "packet",
+        }));
+    };
+    if data.len() != header.packet_len() {
+        return Err(Error::MalformedPacket(Violation::TrailingBytes {
+            what: "packet",
+            len: data.len() - header.packet_len(),
+        }));
+    }
+    if !sent_by(header.packet_type, direction) {
+        return Err(unexpected(header.packet_type, direction));
+    }
+    Packet::decode(
+        &header,
+        data.slice(header.header_len..),
+        version,
+        direction,
+        Utf8Policy::Strict,
+    )
+}
+
+fn unexpected(packet: PacketType, direction: Direction) -> Error {
+    let why = match direction {
+        Direction::FromClient => "only a server sends it",
+        Direction::FromServer => "only a client sends it",
+    };
+    Error::Protocol(Violation::UnexpectedPacket {
+        packet,
+        why,
+        spec_ref: "§2.1.2",
+    })
+}
+
+/// The default maximum packet size of a [`Decoder`]: 1 MiB.
+pub const DEFAULT_MAX_PACKET_SIZE: u32 = 1 << 20;
+
+/// A sans-I/O streaming decoder for one connection.
+///
+/// # Examples
+/// ```
+/// use mqtt_common::codec::{Decoder, Packet};
+/// use mqtt_common::packet::Direction;
+/// let mut decoder = Decoder::new(Direction::FromClient);
+/// // A CONNECT (3.1.1, client "c"), then half a PINGREQ.
+/// decoder.feed(b"\x10\x0D\x00\x04MQTT\x04\x02\x00\x3C\x00\x01c\xC0");
+/// assert!(matches!(decoder.next_packet()?, Some(Packet::Connect(_))));
+/// assert_eq!(decoder.next_packet()?, None); // need more bytes
+/// decoder.feed(b"\x00");
+/// assert_eq!(decoder.next_packet()?, Some(Packet::Pingreq));
+/// # Ok::<(), mqtt_common::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Decoder {
+    buffer: BytesMut,
+    version: Option<ProtocolVersion>,
+    direction: Direction,
+    max_packet_size: u32,
+    policy: Utf8Policy,
+    seen_connect: bool,
+    failed: Option<Error>,
+}
+
+impl Decoder {
+    /// A decoder for what one side sends, learning the protocol version from CONNECT,
+    /// with the default maximum packet size and the strict UTF-8 policy.
+    pub fn new(direction: Direction) -> Self {
+        Self {
+            buffer: BytesMut::new(),
+            version: None,
+            direction,
+            max_packet_size: DEFAULT_MAX_PACKET_SIZE,
+            policy: Utf8Policy::Strict,
+            seen_connect: false,
+            failed: None,
+        }
+    }
+
+    /// Fixes the protocol version (a client knows the one it asked for).
+    pub fn with_version(mut self, version: ProtocolVersion) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// Sets the largest packet accepted, fixed header included.
+    pub fn with_max_packet_size(mut self, max_packet_size: u32) -> Self {
+        self.max_packet_size = max_packet_size;
+        self
+    }
+
+    /// Sets the policy for control characters in strings.
+    pub fn with_utf8_policy(mut self, policy: Utf8Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The protocol version, once known.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.version
+    }
+
+    /// Bytes buffered and not yet decoded.
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// Buffers bytes as they arrive; [`next_packet`](Self::next_packet) decodes them.
+    pub fn feed(&mut self, data: &[u8]) {
+        if self.failed.is_none() {
+            self.buffer.extend_from_slice(data);
+        }
+    }
+
+    /// The next complete packet, `Ok(None)` until enough bytes have arrived.
+    ///
+    /// # Errors
+    /// Any decoding error ([`Error::MalformedPacket`], [`Error::Protocol`] — a packet the
+    /// sender may not send, a packet before CONNECT or a second CONNECT, a packet over the
+    /// maximum size — or [`Error::Connect`]). The decoder then keeps failing the same way.
+    pub fn next_packet(&mut self) -> Result<Option<Packet>, Error> {
+        if let Some(err) = &self.failed {
+            return Err(err.clone());
+        }
+        let result = self.decode_next();
+        if let Err(err) = &result {
+            self.failed = Some(err.clone());
+            self.buffer = BytesMut::new();
+        }
+        result
+    }
+
+    fn decode_next(&mut self) -> Result<Option<Packet>, Error> {
+        let Some(header) = frame(&self.buffer, self.version, self.max_packet_size)? else {
+            return Ok(None);
+        };
+        let packet_type = header.packet_type;
+        if !sent_by(packet_type, self.direction) {
+            return Err(unexpected(packet_type, self.direction));
+        }
+        if self.direction == Direction::FromClient {
+            let is_connect = packet_type == PacketType::Connect;
+            if !self.seen_connect && !is_connect {
+                return Err(Error::Protocol(Violation::UnexpectedPacket {
+                    packet: packet_type,
+                    why: "the first packet must be CONNECT",
+                    spec_ref: "MQTT-3.1.0-1",
+                }));
+            }
+            if self.seen_connect && is_connect {
+                return Err(Error::Protocol(Violation::UnexpectedPacket {
+                    packet: packet_type,
+                    why: "a second CONNECT",
+                    spec_ref: "MQTT-3.1.0-2",
+                }));
+            }
+        }
+        let frame_bytes = self.buffer.split_to(header.packet_len()).freeze();
+        let body = frame_bytes.slice(header.header_len..);
+        let Some(version) = self
+            .version
+            .or((packet_type == PacketType::Connect).then_some(ProtocolVersion::V5))
+        else {
+            return Err(Error::Protocol(Violation::UnexpectedPacket {
+                packet: packet_type,
+                why: "the protocol version is not known yet",
+                spec_ref: "§3.1.2.2",
+            }));
+        };
+        let packet = Packet::decode(&header, body, version, self.direction, self.policy)?;
+        if let Packet::Connect(connect) = &packet {
+            self.seen_connect = true;
+            self.version = Some(connect.protocol_version);
+        }
+        Ok(Some(packet))
+    }
+}

@@ -1,0 +1,266 @@
+//! DISCONNECT (§3.14) and AUTH (§3.15).
+
+use bytes::{BufMut, Bytes};
+
+use crate::constants::{PacketType, PropertyContext, PropertyId, ProtocolVersion, ReasonCode};
+use crate::error::{Error, Violation};
+use crate::packet::header::FixedHeader;
+use crate::packet::properties::Properties;
+use crate::packet::publish::Direction;
+use crate::packet::wire::{Reader, Utf8Policy, put_variable_integer, variable_integer_len};
+
+/// Whether only a server may send this DISCONNECT reason code (MQTT 5.0 Table 3-10).
+fn server_only(code: ReasonCode) -> bool {
+    use ReasonCode as R;
+    matches!(
+        code,
+        R::NotAuthorized
+            | R::ServerBusy
+            | R::ServerShuttingDown
+            | R::KeepAliveTimeout
+            | R::SessionTakenOver
+            | R::TopicFilterInvalid
+            | R::RetainNotSupported
+            | R::QoSNotSupported
+            | R::UseAnotherServer
+            | R::ServerMoved
+            | R::SharedSubscriptionsNotSupported
+            | R::ConnectionRateExceeded
+            | R::MaximumConnectTime
+            | R::SubscriptionIdentifiersNotSupported
+            | R::WildcardSubscriptionsNotSupported
+    )
+}
+
+/// A reason code and properties: the body of DISCONNECT and AUTH, either of which may
+/// stop after any field (§3.14.2.1, §3.15.2.1).
+fn decode_reason(
+    packet: PacketType,
+    body: Bytes,
+    version: ProtocolVersion,
+    policy: Utf8Policy,
+) -> Result<(ReasonCode, Properties), Error> {
+    let mut reader = Reader::new(body, policy);
+    let mut reason_code = ReasonCode::Success;
+    let mut properties = Properties::default();
+    if version == ProtocolVersion::V5 && !reader.is_empty() {
+        let code = reader.u8("reason code").map_err(Error::MalformedPacket)?;
+        let code = ReasonCode::try_from(code).map_err(Error::MalformedPacket)?;
+        if !code.allowed_in(packet) {
+            return Err(Error::MalformedPacket(Violation::ReasonCodeNotAllowed {
+                packet,
+                code,
+            }));
+        }
+        reason_code = code;
+        if !reader.is_empty() {
+            properties = Properties::read(&mut reader, PropertyContext::Packet(packet), false)?;
+        }
+    }
+    reader
+        .finish("fixed header")
+        .map_err(Error::MalformedPacket)?;
+    Ok((reason_code, properties))
+}
+
+fn body_len(reason_code: ReasonCode, properties: &Properties, version: ProtocolVersion) -> usize {
+    if version != ProtocolVersion::V5
+        || (reason_code == ReasonCode::Success && properties.is_empty())
+    {
+        return 0;
+    }
+    if properties.is_empty() {
+        return 1;
+    }
+    let len = properties.len_on_wire();
+    1 + variable_integer_len(len as u32) + len
+}
+
+fn encode_reason(
+    packet: PacketType,
+    reason_code: ReasonCode,
+    properties: &Properties,
+    version: ProtocolVersion,
+    buf: &mut impl BufMut,
+) {
+    buf.put_u8(packet.as_u8() << 4);
+    let body = body_len(reason_code, properties, version);
+    put_variable_integer(buf, body as u32);
+    if body >= 1 {
+        buf.put_u8(reason_code.as_u8());
+    }
+    if body > 1 {
+        properties.put(buf);
+    }
+}
+
+/// A DISCONNECT: the end of a connection, with a reason in MQTT 5.0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disconnect {
+    reason_code: ReasonCode,
+    properties: Properties,
+}
+
+impl Disconnect {
+    /// A DISCONNECT with this reason (Normal disconnection: [`ReasonCode::Success`]).
+    ///
+    /// # Errors
+    /// [`Violation::ReasonCodeNotAllowed`] (field `reason_code`) outside the DISCONNECT
+    /// table.
+    pub fn new(reason_code: ReasonCode, properties: Properties) -> Result<Self, Error> {
+        if !reason_code.allowed_in(PacketType::Disconnect) {
+            return Err(Error::invalid(
+                "reason_code",
+                Violation::ReasonCodeNotAllowed {
+                    packet: PacketType::Disconnect,
+                    code: reason_code,
+                },
+            ));
+        }
+        Ok(Self {
+            reason_code,
+            properties,
+        })
+    }
+
+    /// The reason code (Normal disconnection before 5.0).
+    pub fn reason_code(&self) -> ReasonCode {
+        self.reason_code
+    }
+
+    /// The properties (MQTT 5.0).
+    pub fn properties(&self) -> &Properties {
+        &self.properties
+    }
+
+    /// Decodes the body of a DISCONNECT: empty in 3.1.1; in 5.0 a reason code and
+    /// properties, either of which may be left out.
+    ///
+    /// # Errors
+    /// [`Error::MalformedPacket`] for trailing bytes and codes outside the table;
+    /// [`Error::Protocol`] for a code or property the sender may not send
+    /// ([MQTT-3.14.2-1]: server-only codes from a client, 0x04 from a server; Session
+    /// Expiry from a server [MQTT-3.14.2-2]; Server Reference from a client) and the
+    /// property rules.
+    pub fn decode(
+        _header: &FixedHeader,
+        body: Bytes,
+        version: ProtocolVersion,
+        direction: Direction,
+        policy: Utf8Policy,
+    ) -> Result<Self, Error> {
+        let (reason_code, properties) =
+            decode_reason(PacketType::Disconnect, body, version, policy)?;
+        let wrong =
+            |what: String, sender| Err(Error::Protocol(Violation::WrongSender { what, sender }));
+        match direction {
+            Direction::FromClient => {
+                if server_only(reason_code) {
+                    return wrong(reason_code.name().into(), "client");
+                }
+                if properties.get(PropertyId::ServerReference).is_some() {
+                    return wrong(PropertyId::ServerReference.name().into(), "client");
+                }
+            }
+            Direction::FromServer => {
+                if reason_code == ReasonCode::DisconnectWithWillMessage {
+                    return wrong(reason_code.name().into(), "server");
+                }
+                if properties.get(PropertyId::SessionExpiryInterval).is_some() {
+                    return wrong(PropertyId::SessionExpiryInterval.name().into(), "server");
+                }
+            }
+        }
+        Ok(Self {
+            reason_code,
+            properties,
+        })
+    }
+
+    /// The encoded size, fixed header included.
+    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
+        let body = body_len(self.reason_code, &self.properties, version);
+        1 + variable_integer_len(body as u32) + body
+    }
+
+    /// Writes the packet in its shortest form (§3.14.2.1).
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
+        encode_reason(
+            PacketType::Disconnect,
+            self.reason_code,
+            &self.properties,
+            version,
+            buf,
+        );
+    }
+}
+
+/// An AUTH: a step of an extended authentication exchange (MQTT 5.0 only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Auth {
+    reason_code: ReasonCode,
+    properties: Properties,
+}
+
+impl Auth {
+    /// An AUTH with this reason: Success, Continue authentication or Re-authenticate.
+    ///
+    /// # Errors
+    /// [`Violation::ReasonCodeNotAllowed`] (field `reason_code`) for any other code.
+    pub fn new(reason_code: ReasonCode, properties: Properties) -> Result<Self, Error> {
+        if !reason_code.allowed_in(PacketType::Auth) {
+            return Err(Error::invalid(
+                "reason_code",
+                Violation::ReasonCodeNotAllowed {
+                    packet: PacketType::Auth,
+                    code: reason_code,
+                },
+            ));
+        }
+        Ok(Self {
+            reason_code,
+            properties,
+        })
+    }
+
+    /// The reason code.
+    pub fn reason_code(&self) -> ReasonCode {
+        self.reason_code
+    }
+
+    /// The properties: Authentication Method and Data, Reason String, User Properties.
+    pub fn properties(&self) -> &Properties {
+        &self.properties
+    }
+
+    /// Decodes the body of an AUTH ([`crate::packet::frame`] refuses type 15 before 5.0).
+    ///
+    /// # Errors
+    /// [`Error::MalformedPacket`] for trailing bytes and codes outside the table;
+    /// [`Error::Protocol`] for the property rules.
+    pub fn decode(_header: &FixedHeader, body: Bytes, policy: Utf8Policy) -> Result<Self, Error> {
+        let (reason_code, properties) =
+            decode_reason(PacketType::Auth, body, ProtocolVersion::V5, policy)?;
+        Ok(Self {
+            reason_code,
+            properties,
+        })
+    }
+
+    /// The encoded size, fixed header included.
+    pub fn encoded_len(&self) -> usize {
+        let body = body_len(self.reason_code, &self.properties, ProtocolVersion::V5);
+        1 + variable_integer_len(body as u32) + body
+    }
+
+    /// Writes the packet in its shortest form (§3.15.2.1).
+    pub fn encode(&self, buf: &mut impl BufMut) {
+        encode_reason(
+            PacketType::Auth,
+            self.reason_code,
+            &self.properties,
+            ProtocolVersion::V5,
+            buf,
+        );
+    }
+}

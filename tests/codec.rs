@@ -1,0 +1,449 @@
+//! The Decoder and the Packet enum: streaming, direction, CONNECT first, versions, size
+//! limits, poisoning, DISCONNECT and AUTH, and every packet type in every version.
+
+use bytes::{Bytes, BytesMut};
+use mqtt_common::codec::{Decoder, Packet, decode, encode};
+use mqtt_common::packet::{
+    AckProperties, Auth, Connack, Connect, Direction, Disconnect, Properties, PropertyValue,
+    Puback, Pubcomp, Publish, Pubrec, Pubrel, Suback, Subscribe, Unsuback, Unsubscribe,
+};
+use mqtt_common::{
+    Error, Message, MqttString, PacketId, PacketType, PropertyContext, PropertyId, ProtocolVersion,
+    QoS, ReasonCode, Subscription, TopicFilter, TopicName, Violation,
+};
+use proptest::prelude::*;
+
+fn id(n: u16) -> PacketId {
+    PacketId::new(n).unwrap()
+}
+
+fn connect(version: ProtocolVersion) -> Connect {
+    Connect {
+        protocol_version: version,
+        clean_start: true,
+        keep_alive: 30,
+        client_id: MqttString::new("c1").unwrap(),
+        will: None,
+        username: None,
+        password: None,
+        properties: Properties::default(),
+    }
+}
+
+fn publish(qos: QoS) -> Publish {
+    let message = Message::builder(TopicName::new("a/b").unwrap())
+        .payload("payload")
+        .qos(qos)
+        .message_id((qos != QoS::AtMostOnce).then(|| id(5)))
+        .build()
+        .unwrap();
+    Publish::from_message(&message).unwrap()
+}
+
+/// One of every packet a client sends, CONNECT first.
+fn client_packets(version: ProtocolVersion) -> Vec<Packet> {
+    let mut packets = vec![
+        Packet::Connect(connect(version)),
+        Packet::Publish(publish(QoS::AtMostOnce)),
+        Packet::Publish(publish(QoS::ExactlyOnce)),
+        Packet::Puback(Puback::new(id(1))),
+        Packet::Pubrec(Pubrec::new(id(2))),
+        Packet::Pubrel(Pubrel::new(id(3))),
+        Packet::Pubcomp(Pubcomp::new(id(4))),
+        Packet::Subscribe(
+            Subscribe::new(
+                id(6),
+                vec![Subscription::new(
+                    TopicFilter::new("a/#").unwrap(),
+                    QoS::AtLeastOnce,
+                )],
+                vec![],
+            )
+            .unwrap(),
+        ),
+        Packet::Unsubscribe(
+            Unsubscribe::new(id(7), vec![TopicFilter::new("a/#").unwrap()], vec![]).unwrap(),
+        ),
+        Packet::Pingreq,
+        Packet::Disconnect(Disconnect::new(ReasonCode::Success, Properties::default()).unwrap()),
+    ];
+    if version == ProtocolVersion::V5 {
+        let properties = Properties::new(
+            vec![(
+                PropertyId::AuthenticationMethod,
+                PropertyValue::String(MqttString::new("SCRAM").unwrap()),
+            )],
+            PropertyContext::Packet(PacketType::Auth),
+        )
+        .unwrap();
+        packets.push(Packet::Auth(
+            Auth::new(ReasonCode::ContinueAuthentication, properties).unwrap(),
+        ));
+    }
+    packets
+}
+
+/// One of every packet a server sends.
+fn server_packets(version: ProtocolVersion) -> Vec<Packet> {
+    let reasons = |codes: Vec<ReasonCode>| codes;
+    vec![
+        Packet::Connack(Connack::new(true, ReasonCode::Success, Properties::default()).unwrap()),
+        Packet::Publish(publish(QoS::AtLeastOnce)),
+        Packet::Puback(Puback::new(id(1))),
+        Packet::Suback(
+            Suback::new(
+                id(6),
+                reasons(vec![ReasonCode::GrantedQoS1]),
+                AckProperties::default(),
+            )
+            .unwrap(),
+        ),
+        Packet::Unsuback(
+            Unsuback::new(
+                id(7),
+                if version == ProtocolVersion::V5 {
+                    vec![ReasonCode::Success]
+                } else {
+                    vec![]
+                },
+                AckProperties::default(),
+            )
+            .unwrap(),
+        ),
+        Packet::Pingresp,
+    ]
+}
+
+fn stream(packets: &[Packet], version: ProtocolVersion) -> Vec<u8> {
+    let mut bytes = BytesMut::new();
+    for packet in packets {
+        packet.encode(version, &mut bytes).unwrap();
+    }
+    bytes.to_vec()
+}
+
+fn drain(decoder: &mut Decoder) -> Result<Vec<Packet>, Error> {
+    let mut packets = Vec::new();
+    while let Some(packet) = decoder.next_packet()? {
+        packets.push(packet);
+    }
+    Ok(packets)
+}
+
+const VERSIONS: [ProtocolVersion; 3] = [
+    ProtocolVersion::V31,
+    ProtocolVersion::V311,
+    ProtocolVersion::V5,
+];
+
+#[test]
+fn every_packet_type_round_trips_in_every_version() {
+    for version in VERSIONS {
+        for (packets, direction) in [
+            (client_packets(version), Direction::FromClient),
+            (server_packets(version), Direction::FromServer),
+        ] {
+            for packet in &packets {
+                let bytes = encode(packet, version).unwrap();
+                assert_eq!(bytes.len(), packet.encoded_len(version), "{packet:?}");
+                let decoded = decode(bytes.clone(), version, direction).unwrap();
+                assert_eq!(&decoded, packet, "{version:?}");
+                assert_eq!(encode(&decoded, version).unwrap(), bytes, "byte-identical");
+            }
+        }
+    }
+}
+
+#[test]
+fn streams_decode_whole_and_byte_by_byte() {
+    for version in VERSIONS {
+        let packets = client_packets(version);
+        let bytes = stream(&packets, version);
+        let mut whole = Decoder::new(Direction::FromClient);
+        whole.feed(&bytes);
+        assert_eq!(drain(&mut whole).unwrap(), packets);
+        assert_eq!(
+            whole.protocol_version(),
+            Some(version),
+            "learned from CONNECT"
+        );
+        let mut bytewise = Decoder::new(Direction::FromClient);
+        let mut got = Vec::new();
+        for byte in &bytes {
+            bytewise.feed(std::slice::from_ref(byte));
+            got.extend(drain(&mut bytewise).unwrap());
+        }
+        assert_eq!(got, packets);
+        assert_eq!(bytewise.buffered(), 0);
+    }
+}
+
+#[test]
+fn direction_is_enforced() {
+    // CVE-2021-28166: a client sending CONNACK (or any server-only packet) is refused.
+    for packet in [
+        &b"\x20\x02\x00\x00"[..],
+        b"\x90\x03\x00\x01\x00",
+        b"\xB0\x02\x00\x01",
+        b"\xD0\x00",
+    ] {
+        let mut decoder = Decoder::new(Direction::FromClient);
+        decoder.feed(b"\x10\x0D\x00\x04MQTT\x04\x02\x00\x3C\x00\x01c");
+        decoder.feed(packet);
+        assert!(matches!(
+            decoder.next_packet().unwrap(),
+            Some(Packet::Connect(_))
+        ));
+        let err = decoder.next_packet().unwrap_err();
+        assert!(
+            matches!(err.violation(), Some(Violation::UnexpectedPacket { .. })),
+            "{packet:02x?}"
+        );
+        assert_eq!(err.reason_code(), ReasonCode::ProtocolError);
+    }
+    for packet in [
+        &b"\x10\x0D\x00\x04MQTT\x04\x02\x00\x3C\x00\x01c"[..],
+        b"\x82\x06\x00\x01\x00\x01a\x00",
+        b"\xC0\x00",
+    ] {
+        let mut decoder = Decoder::new(Direction::FromServer).with_version(ProtocolVersion::V311);
+        decoder.feed(packet);
+        assert!(decoder.next_packet().is_err(), "{packet:02x?}");
+    }
+}
+
+#[test]
+fn connect_must_come_first_and_once() {
+    let mut decoder = Decoder::new(Direction::FromClient);
+    decoder.feed(b"\xC0\x00");
+    let err = decoder.next_packet().unwrap_err();
+    assert_eq!(err.spec_ref(), Some("MQTT-3.1.0-1"));
+    let connect = b"\x10\x0D\x00\x04MQTT\x04\x02\x00\x3C\x00\x01c";
+    let mut decoder = Decoder::new(Direction::FromClient);
+    decoder.feed(connect);
+    decoder.feed(connect);
+    assert!(decoder.next_packet().unwrap().is_some());
+    assert_eq!(
+        decoder.next_packet().unwrap_err().spec_ref(),
+        Some("MQTT-3.1.0-2")
+    );
+}
+
+#[test]
+fn auth_only_exists_in_v5() {
+    let mut decoder = Decoder::new(Direction::FromClient);
+    decoder.feed(b"\x10\x0D\x00\x04MQTT\x04\x02\x00\x3C\x00\x01c\xF0\x00");
+    decoder.next_packet().unwrap();
+    let err = decoder.next_packet().unwrap_err();
+    assert!(matches!(
+        err.violation(),
+        Some(Violation::ReservedPacketType { value: 15 })
+    ));
+    assert!(
+        encode(
+            &Packet::Auth(Auth::new(ReasonCode::Success, Properties::default()).unwrap()),
+            ProtocolVersion::V311
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn oversize_packets_are_refused_before_their_body_arrives() {
+    let mut decoder = Decoder::new(Direction::FromClient).with_max_packet_size(64);
+    decoder.feed(b"\x10\x0D\x00\x04MQTT\x04\x02\x00\x3C\x00\x01c");
+    decoder.next_packet().unwrap();
+    // A PUBLISH announcing 200 MB: refused from its first 5 bytes, nothing more buffered.
+    decoder.feed(b"\x30\x80\x80\x80\x60");
+    let err = decoder.next_packet().unwrap_err();
+    assert_eq!(err.reason_code(), ReasonCode::PacketTooLarge);
+    // Poisoned: the same error again, and nothing is buffered any more.
+    decoder.feed(&[0u8; 1000]);
+    assert_eq!(decoder.buffered(), 0);
+    assert_eq!(
+        decoder.next_packet().unwrap_err().reason_code(),
+        ReasonCode::PacketTooLarge
+    );
+}
+
+#[test]
+fn single_packet_decode_is_exact() {
+    let err = decode(
+        Bytes::from_static(b"\xC0\x00\x00"),
+        ProtocolVersion::V311,
+        Direction::FromClient,
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err.violation(),
+        Some(Violation::TrailingBytes { .. })
+    ));
+    let err = decode(
+        Bytes::from_static(b"\x30\x05\x00"),
+        ProtocolVersion::V311,
+        Direction::FromClient,
+    )
+    .unwrap_err();
+    assert!(matches!(err.violation(), Some(Violation::Truncated { .. })));
+    let err = decode(
+        Bytes::from_static(b"\xC0\x01\x00"),
+        ProtocolVersion::V311,
+        Direction::FromClient,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.reason_code(),
+        ReasonCode::MalformedPacket,
+        "PINGREQ has no body"
+    );
+}
+
+fn disconnect(
+    bytes: &[u8],
+    version: ProtocolVersion,
+    direction: Direction,
+) -> Result<Packet, Error> {
+    decode(Bytes::copy_from_slice(bytes), version, direction)
+}
+
+#[test]
+fn disconnect_rules() {
+    let v5 = ProtocolVersion::V5;
+    assert!(
+        disconnect(
+            &b"\xE0\x01\x00"[..],
+            ProtocolVersion::V311,
+            Direction::FromClient
+        )
+        .is_err(),
+        "3.1.1 has no body"
+    );
+    for bytes in [&b"\xE0\x00"[..], b"\xE0\x01\x00", b"\xE0\x02\x00\x00"] {
+        let Packet::Disconnect(d) = disconnect(bytes, v5, Direction::FromClient).unwrap() else {
+            panic!()
+        };
+        assert_eq!(d.reason_code(), ReasonCode::NORMAL_DISCONNECTION);
+    }
+    // Server-only codes from a client, 0x04 from a server, Session Expiry from a server.
+    for code in [0x8B_u8, 0x8E, 0x9C, 0x8D, 0xA0] {
+        let bytes = vec![0xE0, 0x01, code];
+        let err = disconnect(&bytes, v5, Direction::FromClient).unwrap_err();
+        assert!(
+            matches!(err.violation(), Some(Violation::WrongSender { .. })),
+            "{code:#04x}"
+        );
+        assert!(
+            disconnect(&bytes, v5, Direction::FromServer).is_ok(),
+            "{code:#04x}"
+        );
+    }
+    assert!(disconnect(b"\xE0\x01\x04", v5, Direction::FromClient).is_ok());
+    assert!(disconnect(b"\xE0\x01\x04", v5, Direction::FromServer).is_err());
+    assert!(
+        disconnect(
+            b"\xE0\x07\x00\x05\x11\x00\x00\x00\x3C",
+            v5,
+            Direction::FromServer
+        )
+        .is_err()
+    );
+    assert!(
+        disconnect(
+            b"\xE0\x07\x00\x05\x11\x00\x00\x00\x3C",
+            v5,
+            Direction::FromClient
+        )
+        .is_ok()
+    );
+    assert!(
+        disconnect(b"\xE0\x01\x10", v5, Direction::FromClient).is_err(),
+        "0x10 is not a DISCONNECT code"
+    );
+    // The shortest form is written.
+    let d = Disconnect::new(ReasonCode::ServerShuttingDown, Properties::default()).unwrap();
+    assert_eq!(
+        &encode(&Packet::Disconnect(d), v5).unwrap()[..],
+        b"\xE0\x01\x8B"
+    );
+}
+
+#[test]
+fn auth_rules() {
+    let v5 = ProtocolVersion::V5;
+    let Packet::Auth(a) =
+        decode(Bytes::from_static(b"\xF0\x00"), v5, Direction::FromServer).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(a.reason_code(), ReasonCode::Success);
+    assert!(
+        decode(
+            Bytes::from_static(b"\xF0\x01\x87"),
+            v5,
+            Direction::FromServer
+        )
+        .is_err()
+    );
+    // Authentication Data needs an Authentication Method.
+    assert!(
+        decode(
+            Bytes::from_static(b"\xF0\x06\x18\x04\x16\x00\x01x"),
+            v5,
+            Direction::FromClient
+        )
+        .is_err()
+    );
+    assert!(Auth::new(ReasonCode::NotAuthorized, Properties::default()).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_splits_give_the_same_packets(cuts in prop::collection::vec(0usize..400, 0..12), v in 0usize..3) {
+        let version = VERSIONS[v];
+        let packets = client_packets(version);
+        let bytes = stream(&packets, version);
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.push(bytes.len());
+        cuts.sort_unstable();
+        let mut decoder = Decoder::new(Direction::FromClient);
+        let mut start = 0;
+        let mut got = Vec::new();
+        for cut in cuts {
+            decoder.feed(&bytes[start..cut]);
+            start = cut;
+            got.extend(drain(&mut decoder).unwrap());
+        }
+        prop_assert_eq!(got, packets);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256), prefix in any::<bool>()) {
+        for direction in [Direction::FromClient, Direction::FromServer] {
+            for version in [None, Some(ProtocolVersion::V311), Some(ProtocolVersion::V5)] {
+                let mut decoder = Decoder::new(direction).with_max_packet_size(4096);
+                if let Some(version) = version {
+                    decoder = decoder.with_version(version);
+                }
+                if prefix && direction == Direction::FromClient {
+                    decoder.feed(b"\x10\x0D\x00\x04MQTT\x05\x02\x00\x3C\x00\x00\x01c");
+                }
+                decoder.feed(&bytes);
+                let _ = drain(&mut decoder);
+                prop_assert!(decoder.buffered() <= bytes.len() + 16);
+            }
+        }
+    }
+
+    #[test]
+    fn mutated_packets_never_panic(flip in any::<(usize, u8)>(), v in 0usize..3) {
+        let version = VERSIONS[v];
+        let mut bytes = stream(&client_packets(version), version);
+        let at = flip.0 % bytes.len();
+        bytes[at] ^= flip.1;
+        let mut decoder = Decoder::new(Direction::FromClient);
+        decoder.feed(&bytes);
+        let _ = drain(&mut decoder);
+    }
+}
