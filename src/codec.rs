@@ -7,6 +7,8 @@
 //! that runs past its frame is a malformed packet. After an error the decoder is
 //! poisoned and repeats that error, as the connection must be closed.
 
+use std::collections::HashMap;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::constants::protocol::MAX_PACKET_SIZE;
@@ -17,6 +19,7 @@ use crate::packet::{
     Auth, Connack, Connect, Direction, Disconnect, FixedHeader, Puback, Pubcomp, Publish, Pubrec,
     Pubrel, Suback, Subscribe, Unsuback, Unsubscribe, decode_empty, frame,
 };
+use crate::topic::TopicName;
 
 /// Any MQTT Control Packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,6 +260,36 @@ fn unexpected(packet: PacketType, direction: Direction) -> Error {
     })
 }
 
+impl Decoder {
+    /// Checks a PUBLISH's Topic Alias against the maximum, records a new mapping, or
+    /// resolves an empty topic through an existing one.
+    fn apply_alias(&mut self, publish: &mut Publish) -> Result<(), Error> {
+        let Some(alias) = publish.properties().topic_alias.map(|a| a.get()) else {
+            return Ok(());
+        };
+        if alias > self.topic_alias_maximum {
+            return Err(Error::Protocol(Violation::TopicAliasTooLarge {
+                alias,
+                maximum: self.topic_alias_maximum,
+            }));
+        }
+        match publish.topic() {
+            Some(topic) => {
+                self.aliases.insert(alias, topic.clone());
+            }
+            None => {
+                let topic = self
+                    .aliases
+                    .get(&alias)
+                    .cloned()
+                    .ok_or(Error::Protocol(Violation::UnknownTopicAlias { alias }))?;
+                publish.resolve_topic(topic);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The default maximum packet size of a [`Decoder`]: 1 MiB.
 pub const DEFAULT_MAX_PACKET_SIZE: u32 = 1 << 20;
 
@@ -277,6 +310,9 @@ pub const DEFAULT_MAX_PACKET_SIZE: u32 = 1 << 20;
 /// ```
 #[derive(Debug)]
 pub struct Decoder {
+    /// Topic names by Topic Alias, for this connection only ([MQTT-3.3.2-7]).
+    aliases: HashMap<u16, TopicName>,
+    topic_alias_maximum: u16,
     buffer: BytesMut,
     version: Option<ProtocolVersion>,
     direction: Direction,
@@ -291,6 +327,8 @@ impl Decoder {
     /// with the default maximum packet size and the strict UTF-8 policy.
     pub fn new(direction: Direction) -> Self {
         Self {
+            aliases: HashMap::new(),
+            topic_alias_maximum: 0,
             buffer: BytesMut::new(),
             version: None,
             direction,
@@ -310,6 +348,14 @@ impl Decoder {
     /// Sets the largest packet accepted, fixed header included.
     pub fn with_max_packet_size(mut self, max_packet_size: u32) -> Self {
         self.max_packet_size = max_packet_size;
+        self
+    }
+
+    /// Sets the Topic Alias Maximum this side declared (in CONNACK for a server, in
+    /// CONNECT for a client): the highest alias it accepts. The default is 0: no aliases
+    /// (§3.2.2.3.8).
+    pub fn with_topic_alias_maximum(mut self, maximum: u16) -> Self {
+        self.topic_alias_maximum = maximum;
         self
     }
 
@@ -391,7 +437,10 @@ impl Decoder {
                 spec_ref: "§3.1.2.2",
             }));
         };
-        let packet = Packet::decode(&header, body, version, self.direction, self.policy)?;
+        let mut packet = Packet::decode(&header, body, version, self.direction, self.policy)?;
+        if let Packet::Publish(publish) = &mut packet {
+            self.apply_alias(publish)?;
+        }
         if let Packet::Connect(connect) = &packet {
             self.seen_connect = true;
             self.version = Some(connect.protocol_version);

@@ -542,6 +542,20 @@ pub enum Violation {
         /// The rule.
         spec_ref: &'static str,
     },
+    /// A Topic Alias above the receiver's Topic Alias Maximum.
+    #[error("topic alias {alias} is above the topic alias maximum of {maximum}")]
+    TopicAliasTooLarge {
+        /// The alias.
+        alias: u16,
+        /// The receiver's maximum (0: no aliases).
+        maximum: u16,
+    },
+    /// An empty topic with a Topic Alias that has no mapping on this connection.
+    #[error("topic alias {alias} has no topic on this connection")]
+    UnknownTopicAlias {
+        /// The alias.
+        alias: u16,
+    },
     /// A payload longer than the largest Remaining Length.
     #[error("payload is {len} bytes long, more than 268435455")]
     PayloadTooLarge {
@@ -656,6 +670,8 @@ impl Violation {
             Self::MixedSubscriptionIds => "§3.8.2.1.2",
             Self::ProtocolNameMismatch { .. } => "MQTT-3.1.2-1",
             Self::WrongSender { .. } => "MQTT-3.14.2-1",
+            Self::TopicAliasTooLarge { .. } => "MQTT-3.3.2-9",
+            Self::UnknownTopicAlias { .. } => "§3.3.2.3.4",
             Self::UnexpectedPacket { spec_ref, .. } => spec_ref,
             Self::InvalidConnectFlags { spec_ref, .. } => spec_ref,
             Self::InvalidConnackFlags { .. } => "MQTT-3.2.2-1",
@@ -772,7 +788,8 @@ impl Violation {
             | Self::AuthenticationDataWithoutMethod
             | Self::SubscriptionIdFromClient => ReasonCode::ProtocolError,
             Self::EmptyTopicWithoutAlias => ReasonCode::TopicNameInvalid,
-            Self::TopicAliasZero => ReasonCode::TopicAliasInvalid,
+            Self::TopicAliasZero | Self::TopicAliasTooLarge { .. } => ReasonCode::TopicAliasInvalid,
+            Self::UnknownTopicAlias { .. } => ReasonCode::ProtocolError,
             Self::UnknownCode { .. }
             | Self::InvalidUtf8
             | Self::StringContainsNull

@@ -447,3 +447,61 @@ proptest! {
         let _ = drain(&mut decoder);
     }
 }
+
+/// A v5 CONNECT, then the given PUBLISH bytes, into a decoder with this alias maximum.
+fn decoder_with_aliases(maximum: u16) -> Decoder {
+    let mut decoder = Decoder::new(Direction::FromClient).with_topic_alias_maximum(maximum);
+    decoder.feed(b"\x10\x0E\x00\x04MQTT\x05\x02\x00\x3C\x00\x00\x01c");
+    assert!(matches!(
+        decoder.next_packet().unwrap(),
+        Some(Packet::Connect(_))
+    ));
+    decoder
+}
+
+#[test]
+fn topic_aliases_map_and_resolve() {
+    let mut decoder = decoder_with_aliases(10);
+    // "a/b" with alias 3, then an empty topic with alias 3.
+    decoder.feed(b"\x30\x0A\x00\x03a/b\x03\x23\x00\x03x");
+    decoder.feed(b"\x30\x07\x00\x00\x03\x23\x00\x03y");
+    let packets = drain(&mut decoder).unwrap();
+    let topics: Vec<&str> = packets
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(publish) => publish.topic().unwrap().as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(topics, ["a/b", "a/b"], "the alias stood for a/b");
+}
+
+#[test]
+fn topic_alias_rules() {
+    // Above the maximum [MQTT-3.3.2-9], and the default maximum of 0 allows none.
+    for maximum in [0, 2] {
+        let mut decoder = decoder_with_aliases(maximum);
+        decoder.feed(b"\x30\x0A\x00\x03a/b\x03\x23\x00\x03x");
+        let err = decoder.next_packet().unwrap_err();
+        assert_eq!(
+            err.violation(),
+            Some(&Violation::TopicAliasTooLarge { alias: 3, maximum })
+        );
+        assert_eq!(err.reason_code(), ReasonCode::TopicAliasInvalid);
+    }
+    // An empty topic with an alias that has no mapping.
+    let mut decoder = decoder_with_aliases(10);
+    decoder.feed(b"\x30\x07\x00\x00\x03\x23\x00\x04y");
+    let err = decoder.next_packet().unwrap_err();
+    assert_eq!(
+        err.violation(),
+        Some(&Violation::UnknownTopicAlias { alias: 4 })
+    );
+    // Aliases do not survive the connection: a new decoder has none [MQTT-3.3.2-7].
+    let mut first = decoder_with_aliases(10);
+    first.feed(b"\x30\x0A\x00\x03a/b\x03\x23\x00\x03x");
+    first.next_packet().unwrap();
+    let mut second = decoder_with_aliases(10);
+    second.feed(b"\x30\x07\x00\x00\x03\x23\x00\x03y");
+    assert!(second.next_packet().is_err());
+}

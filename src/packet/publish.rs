@@ -105,6 +105,11 @@ impl Publish {
             .map(Some)
     }
 
+    /// Sets the topic that a Topic Alias stood for (the decoder resolves aliases).
+    pub(crate) fn resolve_topic(&mut self, topic: TopicName) {
+        self.topic = Some(topic);
+    }
+
     /// The topic name; `None` when a Topic Alias stands for it.
     pub fn topic(&self) -> Option<&TopicName> {
         self.topic.as_ref()
