@@ -10,9 +10,11 @@ from typing import Any, Final, Self, TypeAlias, final
 from typing_extensions import disjoint_base
 
 from mqtt_common.models.constants import (
+    ConnectReturnCode,
     PacketType,
     ProtocolVersion,
     QualityOfService,
+    ReasonCode,
     RetainHandling,
 )
 
@@ -27,20 +29,38 @@ __all__ = [
     "QOS_MEMBERS",
     "REASON_CODE_MEMBERS",
     "RETAIN_HANDLING_MEMBERS",
+    "Auth",
     "AuthCredentials",
     "AuthInterface",
+    "Connack",
+    "Connect",
+    "Decoder",
     "Delivery",
+    "Disconnect",
     "MemorySessionStore",
     "MemoryStorage",
     "Message",
+    "Pingreq",
+    "Pingresp",
+    "Puback",
+    "Pubcomp",
+    "Publish",
     "PublishProperties",
+    "Pubrec",
+    "Pubrel",
     "Session",
     "SessionInterface",
     "StorageInterface",
+    "Suback",
+    "Subscribe",
     "Subscription",
     "SubscriptionIndex",
+    "Unsuback",
+    "Unsubscribe",
     "Will",
     "__version__",
+    "decode",
+    "encode",
     "merge_overlapping",
     "reason_code_is_error",
     "topic_matches",
@@ -555,3 +575,417 @@ class MemorySessionStore(SessionInterface):
     def take_due_wills(self, now: float | None = None) -> list[tuple[str, Will]]:
         """Remove and return the Wills due by ``now``, as (client id, Will)."""
     def __len__(self) -> int: ...
+
+#: MQTT 5.0 properties of CONNECT, CONNACK, DISCONNECT and AUTH, by snake_case name.
+_PropertyDict: TypeAlias = dict[str, Any]
+
+@final
+class Connect:
+    """CONNECT: the first packet of every connection."""
+
+    def __new__(
+        cls,
+        client_id: str | None = "",
+        *,
+        protocol_version: int | None = ProtocolVersion.V3_1_1,
+        clean_start: bool | None = True,
+        keep_alive: int | None = 60,
+        username: str | None = None,
+        password: _BytesLike | None = None,
+        will: Will | None = None,
+        properties: _PropertyDict | None = None,
+    ) -> Self: ...
+    @property
+    def client_id(self) -> str:
+        """The client identifier ("" asks the server for one)."""
+    @property
+    def protocol_version(self) -> ProtocolVersion:
+        """The protocol version."""
+    @property
+    def clean_start(self) -> bool:
+        """Clean Start (3.1.1: Clean Session)."""
+    @property
+    def keep_alive(self) -> int:
+        """Keep Alive, in seconds."""
+    @property
+    def username(self) -> str | None:
+        """The user name, or None."""
+    @property
+    def password(self) -> bytes | None:
+        """The password, or None."""
+    @property
+    def will(self) -> Will | None:
+        """The Will, or None."""
+    @property
+    def properties(self) -> _PropertyDict:
+        """The CONNECT properties (MQTT 5.0), by snake_case name."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Connack:
+    """CONNACK: the server's answer to CONNECT."""
+
+    def __new__(
+        cls,
+        session_present: bool | None = False,
+        reason_code: int | None = ReasonCode.SUCCESS,
+        *,
+        properties: _PropertyDict | None = None,
+    ) -> Self: ...
+    @property
+    def session_present(self) -> bool:
+        """Whether the server resumed a session."""
+    @property
+    def reason_code(self) -> ReasonCode:
+        """The 5.0 reason code."""
+    @property
+    def return_code(self) -> ConnectReturnCode:
+        """The 3.1.1 return code that goes with it."""
+    @property
+    def properties(self) -> _PropertyDict:
+        """The CONNACK properties (MQTT 5.0), by snake_case name."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Publish:
+    """PUBLISH: an application message on the wire."""
+
+    def __new__(
+        cls,
+        topic: str,
+        payload: _BytesLike | None = b"",
+        qos: int | None = 0,
+        retain: bool | None = False,
+        packet_id: int | None = None,
+        *,
+        dup: bool | None = False,
+        properties: _PropertiesLike | None = None,
+    ) -> Self: ...
+    @staticmethod
+    def from_message(message: Message) -> Publish:
+        """Return the PUBLISH that carries a message (QoS 1 and 2 need a message_id)."""
+    def to_message(self) -> Message | None:
+        """Return the message, or None when only a Topic Alias names the topic."""
+    @property
+    def topic(self) -> str:
+        """The topic name ("" when only a Topic Alias names it)."""
+    @property
+    def payload(self) -> bytes:
+        """The payload."""
+    @property
+    def qos(self) -> QualityOfService:
+        """The QoS level."""
+    @property
+    def retain(self) -> bool:
+        """The RETAIN flag."""
+    @property
+    def dup(self) -> bool:
+        """The DUP flag."""
+    @property
+    def packet_id(self) -> int | None:
+        """The packet identifier, or None at QoS 0."""
+    @property
+    def properties(self) -> PublishProperties:
+        """The PUBLISH properties (MQTT 5.0)."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Puback:
+    """PUBACK: the end of a QoS 1 flow."""
+
+    def __new__(
+        cls,
+        packet_id: int,
+        reason_code: int | None = ReasonCode.SUCCESS,
+        *,
+        reason_string: str | None = None,
+        user_properties: Sequence[tuple[str, str]] | None = None,
+    ) -> Self: ...
+    @property
+    def packet_id(self) -> int:
+        """The packet identifier acknowledged."""
+    @property
+    def reason_code(self) -> ReasonCode:
+        """The reason code (SUCCESS before 5.0)."""
+    @property
+    def reason_string(self) -> str | None:
+        """The Reason String, or None."""
+    @property
+    def user_properties(self) -> list[tuple[str, str]]:
+        """The User Properties."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Pubrec:
+    """PUBREC: the first answer in a QoS 2 flow."""
+
+    def __new__(
+        cls,
+        packet_id: int,
+        reason_code: int | None = ReasonCode.SUCCESS,
+        *,
+        reason_string: str | None = None,
+        user_properties: Sequence[tuple[str, str]] | None = None,
+    ) -> Self: ...
+    @property
+    def packet_id(self) -> int:
+        """The packet identifier acknowledged."""
+    @property
+    def reason_code(self) -> ReasonCode:
+        """The reason code (SUCCESS before 5.0)."""
+    @property
+    def reason_string(self) -> str | None:
+        """The Reason String, or None."""
+    @property
+    def user_properties(self) -> list[tuple[str, str]]:
+        """The User Properties."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Pubrel:
+    """PUBREL: the release of a QoS 2 message."""
+
+    def __new__(
+        cls,
+        packet_id: int,
+        reason_code: int | None = ReasonCode.SUCCESS,
+        *,
+        reason_string: str | None = None,
+        user_properties: Sequence[tuple[str, str]] | None = None,
+    ) -> Self: ...
+    @property
+    def packet_id(self) -> int:
+        """The packet identifier acknowledged."""
+    @property
+    def reason_code(self) -> ReasonCode:
+        """The reason code (SUCCESS before 5.0)."""
+    @property
+    def reason_string(self) -> str | None:
+        """The Reason String, or None."""
+    @property
+    def user_properties(self) -> list[tuple[str, str]]:
+        """The User Properties."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Pubcomp:
+    """PUBCOMP: the end of a QoS 2 flow."""
+
+    def __new__(
+        cls,
+        packet_id: int,
+        reason_code: int | None = ReasonCode.SUCCESS,
+        *,
+        reason_string: str | None = None,
+        user_properties: Sequence[tuple[str, str]] | None = None,
+    ) -> Self: ...
+    @property
+    def packet_id(self) -> int:
+        """The packet identifier acknowledged."""
+    @property
+    def reason_code(self) -> ReasonCode:
+        """The reason code (SUCCESS before 5.0)."""
+    @property
+    def reason_string(self) -> str | None:
+        """The Reason String, or None."""
+    @property
+    def user_properties(self) -> list[tuple[str, str]]:
+        """The User Properties."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Subscribe:
+    """SUBSCRIBE: one or more subscriptions, sharing the packet's Subscription Identifier."""
+
+    def __new__(
+        cls,
+        packet_id: int,
+        subscriptions: Sequence[Subscription],
+        *,
+        user_properties: Sequence[tuple[str, str]] | None = None,
+    ) -> Self: ...
+    @property
+    def packet_id(self) -> int:
+        """The packet identifier."""
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        """The subscriptions, in order."""
+    @property
+    def user_properties(self) -> list[tuple[str, str]]:
+        """The User Properties."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Suback:
+    """SUBACK: one reason code per filter of the SUBSCRIBE, in order."""
+
+    def __new__(
+        cls,
+        packet_id: int,
+        reason_codes: Sequence[int],
+        *,
+        reason_string: str | None = None,
+        user_properties: Sequence[tuple[str, str]] | None = None,
+    ) -> Self: ...
+    @property
+    def packet_id(self) -> int:
+        """The packet identifier."""
+    @property
+    def reason_codes(self) -> list[ReasonCode]:
+        """One reason code per filter, in order."""
+    @property
+    def return_codes(self) -> list[int]:
+        """The 3.1.1 return codes: granted QoS, or 0x80 for a failure."""
+    @property
+    def reason_string(self) -> str | None:
+        """The Reason String, or None."""
+    @property
+    def user_properties(self) -> list[tuple[str, str]]:
+        """The User Properties."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Unsubscribe:
+    """UNSUBSCRIBE: one or more topic filters."""
+
+    def __new__(
+        cls,
+        packet_id: int,
+        topic_filters: Sequence[str],
+        *,
+        user_properties: Sequence[tuple[str, str]] | None = None,
+    ) -> Self: ...
+    @property
+    def packet_id(self) -> int:
+        """The packet identifier."""
+    @property
+    def topic_filters(self) -> list[str]:
+        """The topic filters, in order."""
+    @property
+    def user_properties(self) -> list[tuple[str, str]]:
+        """The User Properties."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Unsuback:
+    """UNSUBACK: in 5.0, one reason code per filter; in 3.1.1, only the identifier."""
+
+    def __new__(
+        cls,
+        packet_id: int,
+        reason_codes: Sequence[int] | None = None,
+        *,
+        reason_string: str | None = None,
+        user_properties: Sequence[tuple[str, str]] | None = None,
+    ) -> Self: ...
+    @property
+    def packet_id(self) -> int:
+        """The packet identifier."""
+    @property
+    def reason_codes(self) -> list[ReasonCode]:
+        """One reason code per filter (MQTT 5.0; empty before)."""
+    @property
+    def reason_string(self) -> str | None:
+        """The Reason String, or None."""
+    @property
+    def user_properties(self) -> list[tuple[str, str]]:
+        """The User Properties."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Pingreq:
+    """PINGREQ."""
+
+    def __new__(cls) -> Self: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Pingresp:
+    """PINGRESP."""
+
+    def __new__(cls) -> Self: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Disconnect:
+    """DISCONNECT: the end of a connection, with a reason in MQTT 5.0."""
+
+    def __new__(
+        cls,
+        reason_code: int | None = ReasonCode.SUCCESS,
+        *,
+        properties: _PropertyDict | None = None,
+    ) -> Self: ...
+    @property
+    def reason_code(self) -> ReasonCode:
+        """The reason code."""
+    @property
+    def properties(self) -> _PropertyDict:
+        """The DISCONNECT properties (MQTT 5.0), by snake_case name."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Auth:
+    """AUTH: a step of an extended authentication exchange (MQTT 5.0)."""
+
+    def __new__(
+        cls,
+        reason_code: int | None = ReasonCode.SUCCESS,
+        *,
+        properties: _PropertyDict | None = None,
+    ) -> Self: ...
+    @property
+    def reason_code(self) -> ReasonCode:
+        """The reason code."""
+    @property
+    def properties(self) -> _PropertyDict:
+        """The AUTH properties, by snake_case name."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+_Packet: TypeAlias = (
+    Connect
+    | Connack
+    | Publish
+    | Puback
+    | Pubrec
+    | Pubrel
+    | Pubcomp
+    | Subscribe
+    | Suback
+    | Unsubscribe
+    | Unsuback
+    | Pingreq
+    | Pingresp
+    | Disconnect
+    | Auth
+)
+
+@final
+class Decoder:
+    """A sans-I/O streaming decoder for one connection."""
+
+    def __new__(
+        cls,
+        protocol_version: int | None = None,
+        max_packet_size: int | None = 1048576,
+        direction: str | None = "from_client",
+        *,
+        topic_alias_maximum: int | None = 0,
+        strict_utf8: bool | None = True,
+    ) -> Self: ...
+    def feed(self, data: bytes | bytearray | memoryview) -> list[_Packet]:
+        """Buffer ``data`` and return every complete packet; incomplete bytes wait."""
+    @property
+    def protocol_version(self) -> ProtocolVersion | None:
+        """The protocol version, once known (given, or learned from CONNECT)."""
+    @property
+    def buffered(self) -> int:
+        """Bytes buffered and not yet decoded."""
+
+def encode(packet: _Packet, protocol_version: int) -> bytes:
+    """Encode a packet for a protocol version."""
+
+def decode(
+    data: bytes | bytearray | memoryview, protocol_version: int, direction: str | None = None
+) -> _Packet:
+    """Decode exactly one complete packet."""

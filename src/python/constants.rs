@@ -109,3 +109,20 @@ pub(super) fn packet_type_member(py: Python<'_>, packet: PacketType) -> PyResult
     let values = PacketType::ALL.iter().map(|p| p.as_u8());
     member(py, &CACHE, "PacketType", values, packet.as_u8())
 }
+
+/// The `ReasonCode` member for a reason code.
+pub(super) fn reason_code_member(py: Python<'_>, code: ReasonCode) -> PyResult<Bound<'_, PyAny>> {
+    static CACHE: PyOnceLock<Vec<(u8, Py<PyAny>)>> = PyOnceLock::new();
+    let values = ReasonCode::ALL.iter().map(|c| c.as_u8());
+    member(py, &CACHE, "ReasonCode", values, code.as_u8())
+}
+
+/// The `ConnectReturnCode` member for a 3.1.1 return code.
+pub(super) fn return_code_member(
+    py: Python<'_>,
+    code: ConnectReturnCode,
+) -> PyResult<Bound<'_, PyAny>> {
+    static CACHE: PyOnceLock<Vec<(u8, Py<PyAny>)>> = PyOnceLock::new();
+    let values = ConnectReturnCode::ALL.iter().map(|c| c.as_u8());
+    member(py, &CACHE, "ConnectReturnCode", values, code.as_u8())
+}

@@ -6,10 +6,13 @@ use bytes::Bytes;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyMemoryView, PyString};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyList, PyMemoryView, PyString, PyTuple,
+};
 
 use crate::constants::QoS;
 use crate::error::{Error, TopicKind, Violation};
+use crate::string::MqttString;
 
 /// A `ValidationError` for a value of the wrong type.
 pub(super) fn wrong_type(
@@ -151,4 +154,52 @@ pub(super) fn extract_topic<'a>(
     obj: &'a Bound<'_, PyAny>,
 ) -> Result<&'a str, Error> {
     extract_str(field, obj, Violation::TopicInvalidUtf8 { kind })
+}
+
+pub(super) fn mqtt_string(
+    field: &'static str,
+    obj: &Bound<'_, PyAny>,
+) -> Result<MqttString, Error> {
+    let text = extract_str(field, obj, Violation::InvalidUtf8)?;
+    MqttString::new(text).map_err(|v| Error::invalid(field, v))
+}
+
+/// Iterates a list or tuple (a `str` or `bytes` is refused, though it is iterable).
+pub(super) fn iterate<'py>(
+    field: &'static str,
+    expected: &'static str,
+    obj: &Bound<'py, PyAny>,
+) -> Result<Bound<'py, pyo3::types::PyIterator>, Error> {
+    if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>()) {
+        return Err(wrong_type(field, expected, obj));
+    }
+    obj.try_iter().map_err(|_| wrong_type(field, expected, obj))
+}
+
+/// User Properties given as a list (or tuple) of `(str, str)` pairs, in order.
+pub(super) fn extract_user_properties(
+    field: &'static str,
+    obj: &Bound<'_, PyAny>,
+) -> Result<Vec<(MqttString, MqttString)>, Error> {
+    const EXPECTED: &str = "a list of (str, str) pairs";
+    let mut pairs = Vec::new();
+    for pair in iterate(field, EXPECTED, obj)? {
+        let pair = pair.map_err(|_| wrong_type(field, EXPECTED, obj))?;
+        let Ok(tuple) = pair.cast::<PyTuple>() else {
+            return Err(wrong_type(field, "a (str, str) pair", &pair));
+        };
+        if tuple.len() != 2 {
+            return Err(wrong_type(field, "a (str, str) pair", &pair));
+        }
+        let half = |i| {
+            tuple
+                .get_item(i)
+                .map_err(|_| wrong_type(field, "a (str, str) pair", &pair))
+        };
+        pairs.push((
+            mqtt_string(field, &half(0)?)?,
+            mqtt_string(field, &half(1)?)?,
+        ));
+    }
+    Ok(pairs)
 }

@@ -8,8 +8,8 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use super::constants::qos_member;
 use super::convert::{
-    apply_changes, extract_bool, extract_bytes, extract_qos, extract_str, extract_topic,
-    extract_uint, present, shared_bytes, wrong_type,
+    apply_changes, extract_bool, extract_bytes, extract_qos, extract_topic, extract_uint,
+    extract_user_properties, iterate, mqtt_string, present, shared_bytes, wrong_type,
 };
 use crate::constants::QoS;
 use crate::constants::protocol::{MAX_PACKET_ID, MAX_SUBSCRIPTION_ID, MAX_TOPIC_ALIAS};
@@ -17,7 +17,7 @@ use crate::error::{Error, TopicKind, Violation};
 use crate::message::{DEBUG_PAYLOAD_PREFIX, Message, check_fields};
 use crate::packet_id::PacketId;
 use crate::properties::{self, PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
-use crate::string::{BinaryData, MqttString};
+use crate::string::BinaryData;
 use crate::topic::{TopicName, validate_topic_name};
 
 /// An MQTT application message: immutable and validated at construction.
@@ -465,30 +465,7 @@ impl PyPublishProperties {
                 Some(BinaryData::new(shared_bytes(&bytes)).map_err(|v| Error::invalid(FIELD, v))?);
         }
         if let Some(obj) = present(user_properties) {
-            const FIELD: &str = "properties.user_properties";
-            for pair in iterate(FIELD, "a list of (str, str) pairs", obj)? {
-                let pair =
-                    pair.map_err(|_| wrong_type(FIELD, "a list of (str, str) pairs", obj))?;
-                let Ok(tuple) = pair.cast::<PyTuple>() else {
-                    return Err(wrong_type(FIELD, "a (str, str) pair", &pair));
-                };
-                if tuple.len() != 2 {
-                    return Err(wrong_type(FIELD, "a (str, str) pair", &pair));
-                }
-                let key = mqtt_string(
-                    FIELD,
-                    &tuple
-                        .get_item(0)
-                        .map_err(|_| wrong_type(FIELD, "a (str, str) pair", &pair))?,
-                )?;
-                let value = mqtt_string(
-                    FIELD,
-                    &tuple
-                        .get_item(1)
-                        .map_err(|_| wrong_type(FIELD, "a (str, str) pair", &pair))?,
-                )?;
-                p.user_properties.push((key, value));
-            }
+            p.user_properties = extract_user_properties("properties.user_properties", obj)?;
         }
         if let Some(obj) = present(subscription_identifiers) {
             const FIELD: &str = "properties.subscription_identifiers";
@@ -508,23 +485,6 @@ impl PyPublishProperties {
         }
         Ok(p)
     }
-}
-
-fn mqtt_string(field: &'static str, obj: &Bound<'_, PyAny>) -> Result<MqttString, Error> {
-    let text = extract_str(field, obj, Violation::InvalidUtf8)?;
-    MqttString::new(text).map_err(|v| Error::invalid(field, v))
-}
-
-/// Iterates a list or tuple (a `str` or `bytes` is refused, though it is iterable).
-fn iterate<'py>(
-    field: &'static str,
-    expected: &'static str,
-    obj: &Bound<'py, PyAny>,
-) -> Result<Bound<'py, pyo3::types::PyIterator>, Error> {
-    if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>()) {
-        return Err(wrong_type(field, expected, obj));
-    }
-    obj.try_iter().map_err(|_| wrong_type(field, expected, obj))
 }
 
 #[pymethods]

@@ -10,6 +10,7 @@ mod convert;
 mod errors;
 mod implementation;
 mod message;
+mod packets;
 mod session;
 mod storage;
 mod subscription;
@@ -44,6 +45,12 @@ mod _core {
     use super::constants::reason_code_is_error;
     #[pymodule_export]
     use super::message::{PyMessage, PyPublishProperties};
+    #[pymodule_export]
+    use super::packets::{
+        PyAuth, PyConnack, PyConnect, PyDecoder, PyDisconnect, PyPingreq, PyPingresp, PyPuback,
+        PyPubcomp, PyPublish, PyPubrec, PyPubrel, PySuback, PySubscribe, PyUnsuback, PyUnsubscribe,
+        decode, encode,
+    };
     #[pymodule_export]
     use super::session::{PyMemorySessionStore, PySession, PySessionInterface, PyWill};
     #[pymodule_export]

@@ -1,0 +1,1074 @@
+//! The packet classes of `mqtt_common.models.packets` and the codec of
+//! `mqtt_common.utils.codec`: conversions around the Rust codec, nothing more.
+
+use bytes::Bytes;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+use super::constants::{
+    protocol_version_member, qos_member, reason_code_member, return_code_member,
+};
+use super::convert::{
+    extract_bool, extract_bytes, extract_str, extract_uint, extract_user_properties, iterate,
+    mqtt_string, present, shared_bytes, wrong_type,
+};
+use super::message::{PyMessage, PyPublishProperties};
+use super::session::PyWill;
+use super::subscription::PySubscription;
+use crate::codec::{self, Decoder, Packet};
+use crate::constants::{
+    PacketType, PropertyContext, PropertyId, PropertyType, ProtocolVersion, ReasonCode,
+};
+use crate::error::{Error, TopicKind, Violation};
+use crate::packet::wire::Utf8Policy;
+use crate::packet::{
+    AckProperties, Auth, Connack, Connect, Direction, Disconnect, Properties, PropertyValue,
+    Puback, Pubcomp, Publish, Pubrec, Pubrel, Suback, Subscribe, Unsuback, Unsubscribe,
+};
+use crate::packet_id::PacketId;
+use crate::string::MqttString;
+use crate::topic::TopicFilter;
+
+/// The dict key of a property: its spec name in snake case.
+fn property_key(property: PropertyId) -> String {
+    property.name().to_ascii_lowercase()
+}
+
+/// Properties as a dict of snake_case names; User Properties as `user_properties`, a list
+/// of pairs in order.
+fn properties_to_dict<'py>(
+    py: Python<'py>,
+    properties: &Properties,
+) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    let users = PyList::empty(py);
+    for (property, value) in properties.iter() {
+        match value {
+            PropertyValue::StringPair(k, v) => users.append((k.as_str(), v.as_str()))?,
+            PropertyValue::String(s) => dict.set_item(property_key(*property), s.as_str())?,
+            PropertyValue::Binary(b) => {
+                dict.set_item(property_key(*property), PyBytes::new(py, b))?
+            }
+            other => dict.set_item(property_key(*property), other.as_u32())?,
+        }
+    }
+    if !users.is_empty() {
+        dict.set_item("user_properties", users)?;
+    }
+    Ok(dict)
+}
+
+/// Properties from such a dict (or None), checked for `context`.
+fn properties_from_dict(
+    obj: Option<&Bound<'_, PyAny>>,
+    context: PropertyContext,
+) -> Result<Properties, Error> {
+    const FIELD: &str = "properties";
+    let Some(obj) = present(obj) else {
+        return Ok(Properties::default());
+    };
+    let dict = obj
+        .cast::<PyDict>()
+        .map_err(|_| wrong_type(FIELD, "dict or None", obj))?;
+    let mut items = Vec::new();
+    for (key, value) in dict.iter() {
+        let name = extract_str(FIELD, &key, Violation::InvalidUtf8)?;
+        if name == "user_properties" {
+            for (k, v) in extract_user_properties("properties.user_properties", &value)? {
+                items.push((PropertyId::UserProperty, PropertyValue::StringPair(k, v)));
+            }
+            continue;
+        }
+        let property = PropertyId::ALL
+            .iter()
+            .copied()
+            .find(|p| property_key(*p) == name && *p != PropertyId::UserProperty)
+            .ok_or_else(|| {
+                Error::invalid(
+                    FIELD,
+                    Violation::UnknownField {
+                        name: name.to_owned(),
+                    },
+                )
+            })?;
+        let max = match property.value_type() {
+            PropertyType::Byte => u8::MAX.into(),
+            PropertyType::TwoByteInteger => u16::MAX.into(),
+            PropertyType::FourByteInteger => u32::MAX.into(),
+            _ => crate::constants::protocol::MAX_REMAINING_LENGTH.into(),
+        };
+        let number = |value: &Bound<'_, PyAny>| {
+            extract_uint(FIELD, value, 0, max, "§2.2.2.2").map(|n| n as u32)
+        };
+        let value = match property.value_type() {
+            PropertyType::Byte => PropertyValue::Byte(number(&value)? as u8),
+            PropertyType::TwoByteInteger => PropertyValue::TwoByteInteger(number(&value)? as u16),
+            PropertyType::FourByteInteger => PropertyValue::FourByteInteger(number(&value)?),
+            PropertyType::VariableByteInteger => {
+                PropertyValue::VariableByteInteger(number(&value)?)
+            }
+            PropertyType::Utf8String => PropertyValue::String(mqtt_string(FIELD, &value)?),
+            PropertyType::BinaryData => {
+                let bytes = shared_bytes(&extract_bytes(FIELD, &value)?);
+                if bytes.len() > usize::from(u16::MAX) {
+                    return Err(Error::invalid(
+                        FIELD,
+                        Violation::BinaryTooLong { len: bytes.len() },
+                    ));
+                }
+                PropertyValue::Binary(bytes)
+            }
+            _ => {
+                return Err(Error::invalid(
+                    FIELD,
+                    Violation::UnknownField {
+                        name: name.to_owned(),
+                    },
+                ));
+            }
+        };
+        items.push((property, value));
+    }
+    Properties::new(items, context).map_err(|err| match err {
+        Error::MalformedPacket(v) | Error::Protocol(v) => Error::invalid(FIELD, v),
+        other => other,
+    })
+}
+
+fn packet_id(obj: &Bound<'_, PyAny>) -> Result<PacketId, Error> {
+    let value = extract_uint("packet_id", obj, 0, u16::MAX.into(), "§2.2.1")?;
+    PacketId::new(value as u16).map_err(|v| Error::invalid("packet_id", v))
+}
+
+fn reason_code(obj: Option<&Bound<'_, PyAny>>) -> Result<ReasonCode, Error> {
+    match present(obj) {
+        None => Ok(ReasonCode::Success),
+        Some(obj) => {
+            let value = extract_uint("reason_code", obj, 0, u8::MAX.into(), "§2.4")?;
+            ReasonCode::try_from(value as u8).map_err(|v| Error::invalid("reason_code", v))
+        }
+    }
+}
+
+fn protocol_version(
+    obj: Option<&Bound<'_, PyAny>>,
+    default: ProtocolVersion,
+) -> Result<ProtocolVersion, Error> {
+    match present(obj) {
+        None => Ok(default),
+        Some(obj) => {
+            let value = extract_uint("protocol_version", obj, 0, u8::MAX.into(), "MQTT-3.1.2-2")?;
+            ProtocolVersion::try_from(value as u8)
+                .map_err(|v| Error::invalid("protocol_version", v))
+        }
+    }
+}
+
+fn ack_properties(
+    reason_string: Option<&Bound<'_, PyAny>>,
+    user_properties: Option<&Bound<'_, PyAny>>,
+) -> Result<AckProperties, Error> {
+    Ok(AckProperties {
+        reason_string: present(reason_string)
+            .map(|o| mqtt_string("reason_string", o))
+            .transpose()?,
+        user_properties: present(user_properties)
+            .map(|o| extract_user_properties("user_properties", o))
+            .transpose()?
+            .unwrap_or_default(),
+    })
+}
+
+fn pairs(user_properties: &[(MqttString, MqttString)]) -> Vec<(&str, &str)> {
+    user_properties
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// CONNECT.
+#[pyclass(frozen, eq, name = "Connect", module = "mqtt_common.models.packets")]
+#[derive(PartialEq)]
+pub(crate) struct PyConnect {
+    inner: Connect,
+}
+
+#[pymethods]
+impl PyConnect {
+    #[new]
+    #[pyo3(signature = (client_id=None, *, protocol_version=None, clean_start=None, keep_alive=None, username=None, password=None, will=None, properties=None),
+           text_signature = "(client_id='', *, protocol_version=ProtocolVersion.V3_1_1, clean_start=True, keep_alive=60, username=None, password=None, will=None, properties=None)")]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        client_id: Option<&Bound<'_, PyAny>>,
+        protocol_version: Option<&Bound<'_, PyAny>>,
+        clean_start: Option<&Bound<'_, PyAny>>,
+        keep_alive: Option<&Bound<'_, PyAny>>,
+        username: Option<&Bound<'_, PyAny>>,
+        password: Option<&Bound<'_, PyAny>>,
+        will: Option<&Bound<'_, PyAny>>,
+        properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let will = match present(will) {
+            Some(obj) => Some(
+                obj.cast::<PyWill>()
+                    .map_err(|_| wrong_type("will", "Will", obj))?
+                    .get()
+                    .core(py)?,
+            ),
+            None => None,
+        };
+        let inner = Connect {
+            protocol_version: self::protocol_version(protocol_version, ProtocolVersion::V311)?,
+            clean_start: present(clean_start)
+                .map(|o| extract_bool("clean_start", o))
+                .transpose()?
+                .unwrap_or(true),
+            keep_alive: present(keep_alive)
+                .map(|o| {
+                    extract_uint("keep_alive", o, 0, u16::MAX.into(), "§3.1.2.10").map(|v| v as u16)
+                })
+                .transpose()?
+                .unwrap_or(60),
+            client_id: present(client_id)
+                .map(|o| mqtt_string("client_id", o))
+                .transpose()?
+                .unwrap_or_default(),
+            will,
+            username: present(username)
+                .map(|o| mqtt_string("username", o))
+                .transpose()?,
+            password: present(password)
+                .map(|o| extract_bytes("password", o).map(|b| shared_bytes(&b)))
+                .transpose()?,
+            properties: properties_from_dict(
+                properties,
+                PropertyContext::Packet(PacketType::Connect),
+            )?,
+        };
+        Ok(Self { inner })
+    }
+
+    /// The client identifier ("" asks the server for one).
+    #[getter]
+    fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// The protocol version.
+    #[getter]
+    fn protocol_version<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        protocol_version_member(py, self.inner.protocol_version)
+    }
+
+    /// Clean Start (3.1.1: Clean Session).
+    #[getter]
+    fn clean_start(&self) -> bool {
+        self.inner.clean_start
+    }
+
+    /// Keep Alive, in seconds.
+    #[getter]
+    fn keep_alive(&self) -> u16 {
+        self.inner.keep_alive
+    }
+
+    /// The user name, or None.
+    #[getter]
+    fn username(&self) -> Option<&str> {
+        self.inner.username.as_deref()
+    }
+
+    /// The password, or None.
+    #[getter]
+    fn password<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.inner.password.as_ref().map(|p| PyBytes::new(py, p))
+    }
+
+    /// The Will, or None.
+    #[getter]
+    fn will(&self, py: Python<'_>) -> PyResult<Option<PyWill>> {
+        self.inner
+            .will
+            .clone()
+            .map(|w| PyWill::from_core(py, w))
+            .transpose()
+    }
+
+    /// The CONNECT properties (MQTT 5.0), by snake_case name.
+    #[getter]
+    fn properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        properties_to_dict(py, &self.inner.properties)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Connect(client_id={:?}, protocol_version={}, clean_start={}, keep_alive={})",
+            self.inner.client_id.as_str(),
+            self.inner.protocol_version.name(),
+            if self.inner.clean_start {
+                "True"
+            } else {
+                "False"
+            },
+            self.inner.keep_alive
+        )
+    }
+}
+
+/// CONNACK.
+#[pyclass(frozen, eq, name = "Connack", module = "mqtt_common.models.packets")]
+#[derive(PartialEq)]
+pub(crate) struct PyConnack {
+    inner: Connack,
+}
+
+#[pymethods]
+impl PyConnack {
+    #[new]
+    #[pyo3(signature = (session_present=None, reason_code=None, *, properties=None), text_signature = "(session_present=False, reason_code=ReasonCode.SUCCESS, *, properties=None)")]
+    fn new(
+        session_present: Option<&Bound<'_, PyAny>>,
+        reason_code: Option<&Bound<'_, PyAny>>,
+        properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let session_present = present(session_present)
+            .map(|o| extract_bool("session_present", o))
+            .transpose()?
+            .unwrap_or(false);
+        let properties =
+            properties_from_dict(properties, PropertyContext::Packet(PacketType::Connack))?;
+        Ok(Self {
+            inner: Connack::new(session_present, self::reason_code(reason_code)?, properties)?,
+        })
+    }
+
+    /// Whether the server resumed a session.
+    #[getter]
+    fn session_present(&self) -> bool {
+        self.inner.session_present()
+    }
+
+    /// The 5.0 reason code.
+    #[getter]
+    fn reason_code<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        reason_code_member(py, self.inner.reason_code())
+    }
+
+    /// The 3.1.1 return code that goes with it.
+    #[getter]
+    fn return_code<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        return_code_member(py, self.inner.return_code())
+    }
+
+    /// The CONNACK properties (MQTT 5.0), by snake_case name.
+    #[getter]
+    fn properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        properties_to_dict(py, self.inner.properties())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Connack(session_present={}, reason_code={})",
+            if self.inner.session_present() {
+                "True"
+            } else {
+                "False"
+            },
+            self.inner.reason_code().name()
+        )
+    }
+}
+
+/// PUBLISH.
+#[pyclass(frozen, eq, name = "Publish", module = "mqtt_common.models.packets")]
+#[derive(PartialEq)]
+pub(crate) struct PyPublish {
+    inner: Publish,
+}
+
+#[pymethods]
+impl PyPublish {
+    #[new]
+    #[pyo3(signature = (topic, payload=None, qos=None, retain=None, packet_id=None, *, dup=None, properties=None),
+           text_signature = "(topic, payload=b'', qos=0, retain=False, packet_id=None, *, dup=False, properties=None)")]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        topic: &Bound<'_, PyAny>,
+        payload: Option<&Bound<'_, PyAny>>,
+        qos: Option<&Bound<'_, PyAny>>,
+        retain: Option<&Bound<'_, PyAny>>,
+        packet_id: Option<&Bound<'_, PyAny>>,
+        dup: Option<&Bound<'_, PyAny>>,
+        properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        // A PUBLISH is a message on the wire: build the message, with its checks.
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("dup", dup)?;
+        kwargs.set_item("properties", properties)?;
+        let message = py
+            .get_type::<PyMessage>()
+            .call((topic, payload, qos, retain, packet_id), Some(&kwargs))?;
+        Self::from_message(message.cast::<PyMessage>()?)
+    }
+
+    /// The PUBLISH that carries a message (QoS 1 and 2 need a message_id).
+    #[staticmethod]
+    fn from_message(message: &Bound<'_, PyMessage>) -> PyResult<Self> {
+        let core = message.get().core(message.py())?;
+        Ok(Self {
+            inner: Publish::from_message(core).map_err(|e| e.in_field("packet_id"))?,
+        })
+    }
+
+    /// The message it carries, or None when only a Topic Alias names the topic.
+    fn to_message(&self, py: Python<'_>) -> PyResult<Option<PyMessage>> {
+        self.inner
+            .to_message()?
+            .map(|m| PyMessage::from_core(py, m))
+            .transpose()
+    }
+
+    /// The topic name ("" when only a Topic Alias names it).
+    #[getter]
+    fn topic(&self) -> &str {
+        self.inner.topic().map_or("", |t| t.as_str())
+    }
+
+    /// The payload.
+    #[getter]
+    fn payload<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, self.inner.payload())
+    }
+
+    /// The QoS level.
+    #[getter]
+    fn qos<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        qos_member(py, self.inner.qos())
+    }
+
+    /// The RETAIN flag.
+    #[getter]
+    fn retain(&self) -> bool {
+        self.inner.retain()
+    }
+
+    /// The DUP flag.
+    #[getter]
+    fn dup(&self) -> bool {
+        self.inner.dup()
+    }
+
+    /// The packet identifier, or None at QoS 0.
+    #[getter]
+    fn packet_id(&self) -> Option<u16> {
+        self.inner.packet_id().map(PacketId::get)
+    }
+
+    /// The PUBLISH properties (MQTT 5.0).
+    #[getter]
+    fn properties(&self) -> PyPublishProperties {
+        PyPublishProperties::from(self.inner.properties().clone())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Publish(topic={:?}, qos={}, packet_id={:?}, payload=<{} bytes>)",
+            self.topic(),
+            self.inner.qos().as_u8(),
+            self.packet_id(),
+            self.inner.payload().len()
+        )
+    }
+}
+
+macro_rules! py_ack {
+    ($py:ident, $rust:ident, $name:literal) => {
+        #[doc = concat!($name, ": an acknowledgement of a PUBLISH flow.")]
+        #[pyclass(frozen, eq, name = $name, module = "mqtt_common.models.packets")]
+        #[derive(PartialEq)]
+        pub(crate) struct $py {
+            inner: $rust,
+        }
+
+        #[pymethods]
+        impl $py {
+            #[new]
+            #[pyo3(signature = (packet_id, reason_code=None, *, reason_string=None, user_properties=None),
+                   text_signature = "(packet_id, reason_code=ReasonCode.SUCCESS, *, reason_string=None, user_properties=None)")]
+            fn new(packet_id: &Bound<'_, PyAny>, reason_code: Option<&Bound<'_, PyAny>>, reason_string: Option<&Bound<'_, PyAny>>, user_properties: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+                let properties = ack_properties(reason_string, user_properties)?;
+                let inner = $rust::new(self::packet_id(packet_id)?).with_reason(self::reason_code(reason_code)?, properties)?;
+                Ok(Self { inner })
+            }
+
+            /// The packet identifier acknowledged.
+            #[getter]
+            fn packet_id(&self) -> u16 {
+                self.inner.packet_id().get()
+            }
+
+            /// The reason code (Success before 5.0).
+            #[getter]
+            fn reason_code<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                reason_code_member(py, self.inner.reason_code())
+            }
+
+            /// The Reason String, or None.
+            #[getter]
+            fn reason_string(&self) -> Option<&str> {
+                self.inner.properties().reason_string.as_deref()
+            }
+
+            /// The User Properties.
+            #[getter]
+            fn user_properties(&self) -> Vec<(&str, &str)> {
+                pairs(&self.inner.properties().user_properties)
+            }
+
+            fn __repr__(&self) -> String {
+                format!(concat!($name, "(packet_id={}, reason_code={})"), self.inner.packet_id(), self.inner.reason_code().name())
+            }
+        }
+    };
+}
+
+py_ack!(PyPuback, Puback, "Puback");
+py_ack!(PyPubrec, Pubrec, "Pubrec");
+py_ack!(PyPubrel, Pubrel, "Pubrel");
+py_ack!(PyPubcomp, Pubcomp, "Pubcomp");
+
+/// SUBSCRIBE.
+#[pyclass(frozen, eq, name = "Subscribe", module = "mqtt_common.models.packets")]
+#[derive(PartialEq)]
+pub(crate) struct PySubscribe {
+    inner: Subscribe,
+}
+
+#[pymethods]
+impl PySubscribe {
+    #[new]
+    #[pyo3(signature = (packet_id, subscriptions, *, user_properties=None))]
+    fn new(
+        packet_id: &Bound<'_, PyAny>,
+        subscriptions: &Bound<'_, PyAny>,
+        user_properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        const EXPECTED: &str = "a list of Subscription";
+        let mut list = Vec::new();
+        for item in iterate("subscriptions", EXPECTED, subscriptions)? {
+            let item = item?;
+            let subscription = item
+                .cast::<PySubscription>()
+                .map_err(|_| wrong_type("subscriptions", EXPECTED, &item))?;
+            list.push(subscription.get().inner.clone());
+        }
+        let users = present(user_properties)
+            .map(|o| extract_user_properties("user_properties", o))
+            .transpose()?
+            .unwrap_or_default();
+        Ok(Self {
+            inner: Subscribe::new(self::packet_id(packet_id)?, list, users)?,
+        })
+    }
+
+    /// The packet identifier.
+    #[getter]
+    fn packet_id(&self) -> u16 {
+        self.inner.packet_id().get()
+    }
+
+    /// The subscriptions, in order.
+    #[getter]
+    fn subscriptions(&self) -> Vec<PySubscription> {
+        self.inner
+            .subscriptions()
+            .iter()
+            .map(|s| PySubscription { inner: s.clone() })
+            .collect()
+    }
+
+    /// The User Properties.
+    #[getter]
+    fn user_properties(&self) -> Vec<(&str, &str)> {
+        pairs(self.inner.user_properties())
+    }
+
+    fn __repr__(&self) -> String {
+        let filters: Vec<&str> = self
+            .inner
+            .subscriptions()
+            .iter()
+            .map(|s| s.topic_filter().as_str())
+            .collect();
+        format!(
+            "Subscribe(packet_id={}, topic_filters={:?})",
+            self.inner.packet_id(),
+            filters
+        )
+    }
+}
+
+/// SUBACK.
+#[pyclass(frozen, eq, name = "Suback", module = "mqtt_common.models.packets")]
+#[derive(PartialEq)]
+pub(crate) struct PySuback {
+    inner: Suback,
+}
+
+fn reason_codes(obj: &Bound<'_, PyAny>) -> Result<Vec<ReasonCode>, Error> {
+    iterate("reason_codes", "a list of ReasonCode", obj)?
+        .map(|item| {
+            reason_code(Some(&item.map_err(|_| {
+                wrong_type("reason_codes", "a list of ReasonCode", obj)
+            })?))
+        })
+        .collect()
+}
+
+fn reason_code_list<'py>(
+    py: Python<'py>,
+    codes: &[ReasonCode],
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    codes.iter().map(|c| reason_code_member(py, *c)).collect()
+}
+
+#[pymethods]
+impl PySuback {
+    #[new]
+    #[pyo3(signature = (packet_id, reason_codes, *, reason_string=None, user_properties=None))]
+    fn new(
+        packet_id: &Bound<'_, PyAny>,
+        reason_codes: &Bound<'_, PyAny>,
+        reason_string: Option<&Bound<'_, PyAny>>,
+        user_properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let properties = ack_properties(reason_string, user_properties)?;
+        Ok(Self {
+            inner: Suback::new(
+                self::packet_id(packet_id)?,
+                self::reason_codes(reason_codes)?,
+                properties,
+            )?,
+        })
+    }
+
+    /// The packet identifier.
+    #[getter]
+    fn packet_id(&self) -> u16 {
+        self.inner.packet_id().get()
+    }
+
+    /// One reason code per filter, in order.
+    #[getter]
+    fn reason_codes<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        reason_code_list(py, self.inner.reason_codes())
+    }
+
+    /// The 3.1.1 return codes: granted QoS, or 0x80 for a failure.
+    #[getter]
+    fn return_codes(&self) -> Vec<u32> {
+        // u32, not u8: PyO3 turns a Vec<u8> into bytes.
+        self.inner
+            .reason_codes()
+            .iter()
+            .map(|c| u32::from(if c.is_error() { 0x80 } else { c.as_u8() }))
+            .collect()
+    }
+
+    /// The Reason String, or None.
+    #[getter]
+    fn reason_string(&self) -> Option<&str> {
+        self.inner.properties().reason_string.as_deref()
+    }
+
+    /// The User Properties.
+    #[getter]
+    fn user_properties(&self) -> Vec<(&str, &str)> {
+        pairs(&self.inner.properties().user_properties)
+    }
+
+    fn __repr__(&self) -> String {
+        let codes: Vec<&str> = self.inner.reason_codes().iter().map(|c| c.name()).collect();
+        format!(
+            "Suback(packet_id={}, reason_codes={:?})",
+            self.inner.packet_id(),
+            codes
+        )
+    }
+}
+
+/// UNSUBSCRIBE.
+#[pyclass(
+    frozen,
+    eq,
+    name = "Unsubscribe",
+    module = "mqtt_common.models.packets"
+)]
+#[derive(PartialEq)]
+pub(crate) struct PyUnsubscribe {
+    inner: Unsubscribe,
+}
+
+#[pymethods]
+impl PyUnsubscribe {
+    #[new]
+    #[pyo3(signature = (packet_id, topic_filters, *, user_properties=None))]
+    fn new(
+        packet_id: &Bound<'_, PyAny>,
+        topic_filters: &Bound<'_, PyAny>,
+        user_properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        const EXPECTED: &str = "a list of str";
+        let mut filters = Vec::new();
+        for item in iterate("topic_filters", EXPECTED, topic_filters)? {
+            let item = item?;
+            let text = extract_str(
+                "topic_filters",
+                &item,
+                Violation::TopicInvalidUtf8 {
+                    kind: TopicKind::Filter,
+                },
+            )?;
+            filters.push(TopicFilter::new(text).map_err(|e| e.in_field("topic_filters"))?);
+        }
+        let users = present(user_properties)
+            .map(|o| extract_user_properties("user_properties", o))
+            .transpose()?
+            .unwrap_or_default();
+        Ok(Self {
+            inner: Unsubscribe::new(self::packet_id(packet_id)?, filters, users)?,
+        })
+    }
+
+    /// The packet identifier.
+    #[getter]
+    fn packet_id(&self) -> u16 {
+        self.inner.packet_id().get()
+    }
+
+    /// The topic filters, in order.
+    #[getter]
+    fn topic_filters(&self) -> Vec<&str> {
+        self.inner.filters().iter().map(|f| f.as_str()).collect()
+    }
+
+    /// The User Properties.
+    #[getter]
+    fn user_properties(&self) -> Vec<(&str, &str)> {
+        pairs(self.inner.user_properties())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Unsubscribe(packet_id={}, topic_filters={:?})",
+            self.inner.packet_id(),
+            self.topic_filters()
+        )
+    }
+}
+
+/// UNSUBACK.
+#[pyclass(frozen, eq, name = "Unsuback", module = "mqtt_common.models.packets")]
+#[derive(PartialEq)]
+pub(crate) struct PyUnsuback {
+    inner: Unsuback,
+}
+
+#[pymethods]
+impl PyUnsuback {
+    #[new]
+    #[pyo3(signature = (packet_id, reason_codes=None, *, reason_string=None, user_properties=None))]
+    fn new(
+        packet_id: &Bound<'_, PyAny>,
+        reason_codes: Option<&Bound<'_, PyAny>>,
+        reason_string: Option<&Bound<'_, PyAny>>,
+        user_properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let codes = present(reason_codes)
+            .map(self::reason_codes)
+            .transpose()?
+            .unwrap_or_default();
+        let properties = ack_properties(reason_string, user_properties)?;
+        Ok(Self {
+            inner: Unsuback::new(self::packet_id(packet_id)?, codes, properties)?,
+        })
+    }
+
+    /// The packet identifier.
+    #[getter]
+    fn packet_id(&self) -> u16 {
+        self.inner.packet_id().get()
+    }
+
+    /// One reason code per filter (MQTT 5.0; empty before).
+    #[getter]
+    fn reason_codes<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        reason_code_list(py, self.inner.reason_codes())
+    }
+
+    /// The Reason String, or None.
+    #[getter]
+    fn reason_string(&self) -> Option<&str> {
+        self.inner.properties().reason_string.as_deref()
+    }
+
+    /// The User Properties.
+    #[getter]
+    fn user_properties(&self) -> Vec<(&str, &str)> {
+        pairs(&self.inner.properties().user_properties)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Unsuback(packet_id={})", self.inner.packet_id())
+    }
+}
+
+macro_rules! py_empty {
+    ($py:ident, $name:literal) => {
+        #[doc = concat!($name, ": a packet without a body.")]
+        #[pyclass(frozen, eq, name = $name, module = "mqtt_common.models.packets")]
+        #[derive(PartialEq)]
+        pub(crate) struct $py;
+
+        #[pymethods]
+        impl $py {
+            #[new]
+            fn new() -> Self {
+                Self
+            }
+
+            fn __repr__(&self) -> &'static str {
+                concat!($name, "()")
+            }
+        }
+    };
+}
+
+py_empty!(PyPingreq, "Pingreq");
+py_empty!(PyPingresp, "Pingresp");
+
+macro_rules! py_reason_packet {
+    ($py:ident, $rust:ident, $name:literal, $packet:expr) => {
+        #[doc = concat!($name, ": a reason code and properties.")]
+        #[pyclass(frozen, eq, name = $name, module = "mqtt_common.models.packets")]
+        #[derive(PartialEq)]
+        pub(crate) struct $py {
+            inner: $rust,
+        }
+
+        #[pymethods]
+        impl $py {
+            #[new]
+            #[pyo3(signature = (reason_code=None, *, properties=None), text_signature = "(reason_code=ReasonCode.SUCCESS, *, properties=None)")]
+            fn new(reason_code: Option<&Bound<'_, PyAny>>, properties: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+                let properties = properties_from_dict(properties, PropertyContext::Packet($packet))?;
+                Ok(Self { inner: $rust::new(self::reason_code(reason_code)?, properties)? })
+            }
+
+            /// The reason code.
+            #[getter]
+            fn reason_code<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                reason_code_member(py, self.inner.reason_code())
+            }
+
+            /// The properties (MQTT 5.0), by snake_case name.
+            #[getter]
+            fn properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+                properties_to_dict(py, self.inner.properties())
+            }
+
+            fn __repr__(&self) -> String {
+                format!(concat!($name, "(reason_code={})"), self.inner.reason_code().name())
+            }
+        }
+    };
+}
+
+py_reason_packet!(
+    PyDisconnect,
+    Disconnect,
+    "Disconnect",
+    PacketType::Disconnect
+);
+py_reason_packet!(PyAuth, Auth, "Auth", PacketType::Auth);
+
+/// A Rust packet as its Python class.
+pub(crate) fn packet_to_py(py: Python<'_>, packet: Packet) -> PyResult<Py<PyAny>> {
+    Ok(match packet {
+        Packet::Connect(inner) => Py::new(py, PyConnect { inner })?.into_any(),
+        Packet::Connack(inner) => Py::new(py, PyConnack { inner })?.into_any(),
+        Packet::Publish(inner) => Py::new(py, PyPublish { inner })?.into_any(),
+        Packet::Puback(inner) => Py::new(py, PyPuback { inner })?.into_any(),
+        Packet::Pubrec(inner) => Py::new(py, PyPubrec { inner })?.into_any(),
+        Packet::Pubrel(inner) => Py::new(py, PyPubrel { inner })?.into_any(),
+        Packet::Pubcomp(inner) => Py::new(py, PyPubcomp { inner })?.into_any(),
+        Packet::Subscribe(inner) => Py::new(py, PySubscribe { inner })?.into_any(),
+        Packet::Suback(inner) => Py::new(py, PySuback { inner })?.into_any(),
+        Packet::Unsubscribe(inner) => Py::new(py, PyUnsubscribe { inner })?.into_any(),
+        Packet::Unsuback(inner) => Py::new(py, PyUnsuback { inner })?.into_any(),
+        Packet::Pingreq => Py::new(py, PyPingreq)?.into_any(),
+        Packet::Pingresp => Py::new(py, PyPingresp)?.into_any(),
+        Packet::Disconnect(inner) => Py::new(py, PyDisconnect { inner })?.into_any(),
+        Packet::Auth(inner) => Py::new(py, PyAuth { inner })?.into_any(),
+    })
+}
+
+/// A Python packet object as the Rust packet.
+pub(crate) fn packet_from_py(obj: &Bound<'_, PyAny>) -> Result<Packet, Error> {
+    macro_rules! try_cast {
+        ($($py:ident => $variant:ident),*) => {
+            $(if let Ok(p) = obj.cast::<$py>() {
+                return Ok(Packet::$variant(p.get().inner.clone()));
+            })*
+        };
+    }
+    try_cast!(PyConnect => Connect, PyConnack => Connack, PyPublish => Publish, PyPuback => Puback,
+              PyPubrec => Pubrec, PyPubrel => Pubrel, PyPubcomp => Pubcomp, PySubscribe => Subscribe,
+              PySuback => Suback, PyUnsubscribe => Unsubscribe, PyUnsuback => Unsuback,
+              PyDisconnect => Disconnect, PyAuth => Auth);
+    if obj.is_instance_of::<PyPingreq>() {
+        return Ok(Packet::Pingreq);
+    }
+    if obj.is_instance_of::<PyPingresp>() {
+        return Ok(Packet::Pingresp);
+    }
+    Err(wrong_type(
+        "packet",
+        "a packet from mqtt_common.models.packets",
+        obj,
+    ))
+}
+
+fn direction(obj: Option<&Bound<'_, PyAny>>) -> Result<Direction, Error> {
+    let Some(obj) = present(obj) else {
+        return Ok(Direction::FromClient);
+    };
+    match extract_str("direction", obj, Violation::InvalidUtf8)? {
+        "from_client" => Ok(Direction::FromClient),
+        "from_server" => Ok(Direction::FromServer),
+        other => Err(Error::invalid(
+            "direction",
+            Violation::UnknownField {
+                name: other.to_owned(),
+            },
+        )),
+    }
+}
+
+/// Wire data: bytes-like only (a `str` would be encoded, which is never what is meant).
+fn data(obj: &Bound<'_, PyAny>) -> Result<Bytes, Error> {
+    if obj.is_instance_of::<pyo3::types::PyString>() {
+        return Err(wrong_type("data", "bytes, bytearray or memoryview", obj));
+    }
+    Ok(shared_bytes(&extract_bytes("data", obj)?))
+}
+
+/// A sans-I/O streaming decoder for one connection.
+#[pyclass(name = "Decoder", module = "mqtt_common.utils.codec")]
+pub(crate) struct PyDecoder {
+    inner: Decoder,
+}
+
+#[pymethods]
+impl PyDecoder {
+    #[new]
+    #[pyo3(signature = (protocol_version=None, max_packet_size=None, direction=None, *, topic_alias_maximum=None, strict_utf8=None),
+           text_signature = "(protocol_version=None, max_packet_size=1048576, direction='from_client', *, topic_alias_maximum=0, strict_utf8=True)")]
+    fn new(
+        protocol_version: Option<&Bound<'_, PyAny>>,
+        max_packet_size: Option<&Bound<'_, PyAny>>,
+        direction: Option<&Bound<'_, PyAny>>,
+        topic_alias_maximum: Option<&Bound<'_, PyAny>>,
+        strict_utf8: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut inner = Decoder::new(self::direction(direction)?);
+        if let Some(obj) = present(protocol_version) {
+            inner = inner.with_version(self::protocol_version(Some(obj), ProtocolVersion::V5)?);
+        }
+        if let Some(obj) = present(max_packet_size) {
+            inner = inner.with_max_packet_size(extract_uint(
+                "max_packet_size",
+                obj,
+                2,
+                u32::MAX.into(),
+                "MQTT-3.2.2-15",
+            )? as u32);
+        }
+        if let Some(obj) = present(topic_alias_maximum) {
+            inner = inner.with_topic_alias_maximum(extract_uint(
+                "topic_alias_maximum",
+                obj,
+                0,
+                u16::MAX.into(),
+                "§3.2.2.3.8",
+            )? as u16);
+        }
+        if let Some(obj) = present(strict_utf8) {
+            let policy = if extract_bool("strict_utf8", obj)? {
+                Utf8Policy::Strict
+            } else {
+                Utf8Policy::Lenient
+            };
+            inner = inner.with_utf8_policy(policy);
+        }
+        Ok(Self { inner })
+    }
+
+    /// Buffer `data` and return every complete packet; incomplete bytes wait for more.
+    fn feed<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        self.inner.feed(&self::data(data)?);
+        let packets = PyList::empty(py);
+        while let Some(packet) = self.inner.next_packet()? {
+            packets.append(packet_to_py(py, packet)?)?;
+        }
+        Ok(packets)
+    }
+
+    /// The protocol version, once known (given, or learned from CONNECT).
+    #[getter]
+    fn protocol_version<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner
+            .protocol_version()
+            .map(|v| protocol_version_member(py, v))
+            .transpose()
+    }
+
+    /// Bytes buffered and not yet decoded.
+    #[getter]
+    fn buffered(&self) -> usize {
+        self.inner.buffered()
+    }
+}
+
+/// Encode a packet for a protocol version.
+#[pyfunction]
+pub(super) fn encode<'py>(
+    py: Python<'py>,
+    packet: &Bound<'py, PyAny>,
+    protocol_version: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let version = self::protocol_version(Some(protocol_version), ProtocolVersion::V5)?;
+    let bytes = codec::encode(&packet_from_py(packet)?, version)?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// Decode exactly one complete packet.
+#[pyfunction]
+#[pyo3(signature = (data, protocol_version, direction=None))]
+pub(super) fn decode(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    protocol_version: &Bound<'_, PyAny>,
+    direction: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let version = self::protocol_version(Some(protocol_version), ProtocolVersion::V5)?;
+    let packet = codec::decode(self::data(data)?, version, self::direction(direction)?)?;
+    packet_to_py(py, packet)
+}

@@ -1,0 +1,215 @@
+"""The codec from Python: packet classes, Decoder, encode and decode."""
+
+import contextlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mqtt_common.models import (
+    ConnectError,
+    MalformedPacketError,
+    Message,
+    MQTTError,
+    ProtocolError,
+    Subscription,
+    ValidationError,
+)
+from mqtt_common.models.constants import (
+    ConnectReturnCode,
+    ProtocolVersion,
+    QualityOfService,
+    ReasonCode,
+)
+from mqtt_common.models.packets import (
+    Auth,
+    Connack,
+    Connect,
+    Disconnect,
+    Packet,
+    Pingreq,
+    Pingresp,
+    Puback,
+    Pubcomp,
+    Publish,
+    Pubrec,
+    Pubrel,
+    Suback,
+    Subscribe,
+    Unsuback,
+    Unsubscribe,
+)
+from mqtt_common.src.session import Will
+from mqtt_common.utils.codec import Decoder, decode, encode
+
+V311, V5 = ProtocolVersion.V3_1_1, ProtocolVersion.V5
+
+
+def client_packets(version: ProtocolVersion) -> list[Packet]:
+    packets: list[Packet] = [
+        Connect(
+            "c1",
+            protocol_version=version,
+            keep_alive=30,
+            username="alice",
+            password=b"pw",
+            will=Will(Message("lwt", b"gone", qos=1), delay_interval=5 if version == V5 else 0),
+            properties={"session_expiry_interval": 60} if version == V5 else None,
+        ),
+        Publish("a/b", b"x", qos=1, packet_id=3),
+        Puback(1),
+        Pubrec(2),
+        Pubrel(3),
+        Pubcomp(4),
+        Subscribe(5, [Subscription("a/#", 1)]),
+        Unsubscribe(6, ["a/#"]),
+        Pingreq(),
+        Disconnect(),
+    ]
+    if version == V5:
+        packets.append(
+            Auth(ReasonCode.CONTINUE_AUTHENTICATION, properties={"authentication_method": "SCRAM"})
+        )
+    return packets
+
+
+def server_packets(version: ProtocolVersion) -> list[Packet]:
+    return [
+        Connack(True, ReasonCode.SUCCESS),
+        Publish("a/b", b"x"),
+        Suback(5, [ReasonCode.GRANTED_QOS_1]),
+        Unsuback(6, [ReasonCode.SUCCESS] if version == V5 else []),
+        Pingresp(),
+    ]
+
+
+@pytest.mark.parametrize("version", [ProtocolVersion.V3_1, V311, V5], ids=lambda v: v.name)
+def test_every_packet_round_trips(version: ProtocolVersion) -> None:
+    for packets, direction in [
+        (client_packets(version), "from_client"),
+        (server_packets(version), "from_server"),
+    ]:
+        for packet in packets:
+            data = encode(packet, version)
+            assert decode(data, version, direction) == packet
+            assert encode(decode(data, version, direction), version) == data
+
+
+def test_decoder_streams_whole_and_byte_by_byte() -> None:
+    data = b"".join(encode(p, V5) for p in client_packets(V5))
+    whole = Decoder()
+    assert whole.feed(data) == client_packets(V5)
+    assert whole.protocol_version is V5
+    bytewise = Decoder()
+    got = []
+    for i in range(len(data)):
+        got.extend(bytewise.feed(memoryview(data)[i : i + 1]))
+    assert got == client_packets(V5)
+    assert bytewise.buffered == 0
+
+
+def test_errors_are_the_documented_classes() -> None:
+    connect = encode(Connect("c"), V311)
+    decoder = Decoder()
+    decoder.feed(connect)
+    with pytest.raises(ProtocolError) as protocol:
+        decoder.feed(encode(Connack(), V311))  # a client may not send CONNACK
+    assert protocol.value.spec_ref == "\u00a72.1.2"
+    with pytest.raises(ProtocolError):
+        decoder.feed(b"")  # the decoder stays failed
+    with pytest.raises(MalformedPacketError) as malformed:
+        Decoder().feed(b"\x10\x80\x80\x80\x80\x01")  # a 5-byte remaining length
+    assert malformed.value.reason_code is ReasonCode.MALFORMED_PACKET
+    with pytest.raises(ConnectError) as refused:
+        Decoder().feed(b"\x10\x0d\x00\x04MQTT\x06\x02\x00\x3c\x00\x01c")
+    assert refused.value.return_code is ConnectReturnCode.UNACCEPTABLE_PROTOCOL_VERSION
+    assert refused.value.reason_code is ReasonCode.UNSUPPORTED_PROTOCOL_VERSION
+    with pytest.raises(ProtocolError) as too_large:
+        Decoder(max_packet_size=64).feed(connect + b"\x30\x80\x80\x80\x60")
+    assert too_large.value.reason_code is ReasonCode.PACKET_TOO_LARGE
+
+
+def test_publish_and_messages() -> None:
+    message = Message(
+        "a/b", b"payload", qos=2, retain=True, message_id=9, properties={"topic_alias": 2}
+    )
+    publish = Publish.from_message(message)
+    assert (publish.topic, publish.qos, publish.packet_id, publish.retain) == (
+        "a/b",
+        QualityOfService.EXACTLY_ONCE,
+        9,
+        True,
+    )
+    assert publish.to_message() == message
+    assert publish.properties.topic_alias == 2
+    with pytest.raises(ValidationError, match="message_id"):
+        Publish.from_message(Message("a", qos=1))
+    with pytest.raises(ValidationError, match="wildcard"):
+        Publish("a/#")
+
+
+def test_properties_dicts() -> None:
+    connect = Connect(
+        "c",
+        protocol_version=V5,
+        properties={"receive_maximum": 10, "user_properties": [("k", "v")]},
+    )
+    assert connect.properties == {"receive_maximum": 10, "user_properties": [("k", "v")]}
+    assert decode(encode(connect, V5), V5).properties == connect.properties  # type: ignore[union-attr]
+    with pytest.raises(ValidationError, match="colour"):
+        Connect("c", properties={"colour": 1})
+    with pytest.raises(ValidationError, match="TOPIC_ALIAS"):
+        Connect("c", properties={"topic_alias": 1})  # not a CONNECT property
+    with pytest.raises(ValidationError):
+        Connack(properties={"maximum_qos": 2})  # 0 or 1
+    with pytest.raises(ValidationError):
+        Disconnect(ReasonCode.NO_MATCHING_SUBSCRIBERS)  # not a DISCONNECT code
+
+
+def test_v311_specifics() -> None:
+    assert encode(Suback(1, [ReasonCode.QUOTA_EXCEEDED]), V311) == b"\x90\x03\x00\x01\x80"
+    assert Suback(1, [ReasonCode.QUOTA_EXCEEDED]).return_codes == [0x80]
+    assert Connack(reason_code=ReasonCode.BANNED).return_code is ConnectReturnCode.NOT_AUTHORIZED
+    with pytest.raises(ValidationError):
+        encode(Auth(), V311)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: Decoder(direction="sideways"),
+        lambda: Decoder(max_packet_size=-1),
+        lambda: Decoder().feed("text"),  # type: ignore[arg-type]
+        lambda: encode("not a packet", V5),  # type: ignore[arg-type]
+        lambda: Puback(0),
+        lambda: Subscribe(1, []),
+        lambda: Subscribe(1, ["a"]),  # type: ignore[list-item]
+        lambda: Unsubscribe(1, ["a/#/b"]),
+    ],
+    ids=[
+        "direction",
+        "max",
+        "str-data",
+        "not-packet",
+        "id-0",
+        "no-filters",
+        "str-sub",
+        "bad-filter",
+    ],
+)
+def test_bad_arguments(call: object) -> None:
+    with pytest.raises(ValidationError):
+        call()  # type: ignore[operator]
+
+
+@given(
+    st.binary(max_size=200),
+    st.sampled_from([None, 3, 4, 5]),
+    st.sampled_from(["from_client", "from_server"]),
+)
+def test_arbitrary_bytes_raise_only_documented_errors(
+    data: bytes, version: int | None, direction: str
+) -> None:
+    decoder = Decoder(version, 4096, direction)
+    with contextlib.suppress(MQTTError):
+        decoder.feed(data)
