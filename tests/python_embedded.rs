@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use mqtt_common::python::{
-    PythonAuth, register_embedded, session_store_from_python, storage_from_python,
+    PythonAuth, network_from_python, register_embedded, session_store_from_python,
+    storage_from_python,
 };
 use mqtt_common::{
     Action, AuthCredentials, AuthInterface, Error, Message, ProtocolVersion, QoS, Subscription,
@@ -115,6 +116,26 @@ class Sessions(SessionInterface):
 
     def clear_will(self, client_id):
         return self.wills.pop(client_id, None)
+
+
+from mqtt_common.src.network import ConnectionState, NetworkInterface
+
+
+class Network(NetworkInterface):
+    def __init__(self):
+        self.sent = []
+
+    def send(self, client_id, packet):
+        self.sent.append((client_id, packet))
+
+    def disconnect(self, client_id, reason_code=None):
+        self.sent.append((client_id, reason_code))
+
+    def connection_state(self, client_id):
+        return ConnectionState.CONNECTED if client_id == "c1" else 99
+
+    def connected_clients(self):
+        return ["c1"]
 
 
 class NotAnInterface:
@@ -322,6 +343,45 @@ fn python_session_store_through_the_rust_trait() {
         assert!(
             session_store_from_python(&memory.call0().unwrap()).is_err(),
             "wrong interface"
+        );
+    });
+}
+
+#[test]
+fn python_network_through_the_rust_trait() {
+    with_implementations(|py, module| {
+        let object = module.getattr("Network").unwrap().call0().unwrap();
+        let network = network_from_python(&object).unwrap();
+        assert!(network.is_connected("c1").unwrap());
+        assert_eq!(network.connected_clients().unwrap(), ["c1"]);
+        let message = Message::new(TopicName::new("a/b").unwrap(), "hi").unwrap();
+        network.deliver("c1", &message).unwrap();
+        network
+            .disconnect("c1", Some(mqtt_common::ReasonCode::ServerShuttingDown))
+            .unwrap();
+        let sent = object.getattr("sent").unwrap();
+        assert_eq!(sent.len().unwrap(), 2);
+        let publish = sent.get_item(0).unwrap().get_item(1).unwrap();
+        assert_eq!(
+            publish
+                .getattr("topic")
+                .unwrap()
+                .extract::<String>()
+                .unwrap(),
+            "a/b"
+        );
+        let reason = sent.get_item(1).unwrap().get_item(1).unwrap();
+        assert_eq!(
+            reason.getattr("name").unwrap().extract::<String>().unwrap(),
+            "SERVER_SHUTTING_DOWN"
+        );
+        // A connection_state that returns something else is a TypeError naming it.
+        let err = python_error(network.connection_state("c2").unwrap_err());
+        assert!(err.is_instance_of::<PyTypeError>(py));
+        assert!(
+            err.to_string()
+                .contains("connection_state() must return ConnectionState"),
+            "{err}"
         );
     });
 }

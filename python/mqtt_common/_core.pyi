@@ -20,6 +20,7 @@ from mqtt_common.models.constants import (
 
 __all__ = [
     "ACTION_MEMBERS",
+    "CONNECTION_STATE_MEMBERS",
     "CONNECT_RETURN_CODE_MEMBERS",
     "PACKET_TYPE_MEMBERS",
     "PROPERTY_ID_MEMBERS",
@@ -40,6 +41,7 @@ __all__ = [
     "MemorySessionStore",
     "MemoryStorage",
     "Message",
+    "NetworkInterface",
     "Pingreq",
     "Pingresp",
     "Puback",
@@ -72,6 +74,7 @@ __version__: Final[str]
 
 QOS_MEMBERS: Final[list[tuple[str, int]]]
 ACTION_MEMBERS: Final[list[tuple[str, int]]]
+CONNECTION_STATE_MEMBERS: Final[list[tuple[str, int]]]
 PACKET_TYPE_MEMBERS: Final[list[tuple[str, int]]]
 CONNECT_RETURN_CODE_MEMBERS: Final[list[tuple[str, int]]]
 REASON_CODE_MEMBERS: Final[list[tuple[str, int]]]
@@ -989,3 +992,13 @@ def decode(
     data: bytes | bytearray | memoryview, protocol_version: int, direction: str | None = None
 ) -> _Packet:
     """Decode exactly one complete packet."""
+
+@disjoint_base
+class NetworkInterface:
+    """The Rust base of ``mqtt_common.src.network.NetworkInterface``, with its helpers."""
+
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
+    def is_connected(self, client_id: str) -> bool:
+        """Return whether ``connection_state(client_id)`` is CONNECTED."""
+    def deliver(self, client_id: str, message: Message) -> None:
+        """Send a message to a client as a PUBLISH, through ``send``."""

@@ -20,6 +20,12 @@ impl PythonObject {
         Ok(Self(obj.clone().unbind()))
     }
 
+    /// Holds an object already known to implement the interface (`self` in a method of
+    /// the interface's base class).
+    pub(super) fn trusted(obj: &Bound<'_, PyAny>) -> Self {
+        Self(obj.clone().unbind())
+    }
+
     /// Calls one of its methods; see [`call`].
     pub(super) fn call<'py>(
         &self,

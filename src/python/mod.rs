@@ -10,6 +10,7 @@ mod convert;
 mod errors;
 mod implementation;
 mod message;
+mod network;
 mod packets;
 mod session;
 mod storage;
@@ -18,6 +19,7 @@ mod topic;
 
 pub use auth::PythonAuth;
 pub use errors::PythonException;
+pub use network::{PythonNetwork, network_from_python};
 pub use session::{PythonSessionStore, session_store_from_python};
 pub use storage::{PythonStorage, storage_from_python};
 
@@ -46,6 +48,8 @@ mod _core {
     #[pymodule_export]
     use super::message::{PyMessage, PyPublishProperties};
     #[pymodule_export]
+    use super::network::PyNetworkInterface;
+    #[pymodule_export]
     use super::packets::{
         PyAuth, PyConnack, PyConnect, PyDecoder, PyDisconnect, PyPingreq, PyPingresp, PyPuback,
         PyPubcomp, PyPublish, PyPubrec, PyPubrel, PySuback, PySubscribe, PyUnsuback, PyUnsubscribe,
@@ -66,6 +70,10 @@ mod _core {
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         module.add("__version__", env!("CARGO_PKG_VERSION"))?;
         super::constants::add_tables(module)?;
-        module.add("ACTION_MEMBERS", crate::auth::Action::MEMBERS.to_vec())
+        module.add("ACTION_MEMBERS", crate::auth::Action::MEMBERS.to_vec())?;
+        module.add(
+            "CONNECTION_STATE_MEMBERS",
+            crate::network::ConnectionState::MEMBERS.to_vec(),
+        )
     }
 }

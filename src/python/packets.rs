@@ -388,6 +388,12 @@ pub(crate) struct PyPublish {
     inner: Publish,
 }
 
+impl PyPublish {
+    pub(super) fn from_inner(inner: Publish) -> Self {
+        Self { inner }
+    }
+}
+
 #[pymethods]
 impl PyPublish {
     #[new]

@@ -15,7 +15,8 @@ for yours.
 """
 
 from mqtt_common.testing.auth import AuthContract
+from mqtt_common.testing.network import NetworkContract
 from mqtt_common.testing.session import SessionContract
 from mqtt_common.testing.storage import StorageContract
 
-__all__ = ["AuthContract", "SessionContract", "StorageContract"]
+__all__ = ["AuthContract", "NetworkContract", "SessionContract", "StorageContract"]
