@@ -53,7 +53,21 @@ run_example() {
     "$VPY" examples/tour.py
 }
 
+# Programs the interop tests run. They are installed, never skipped: a missing program
+# fails the run.
+install_test_programs() {
+    if ! command -v mosquitto_pub >/dev/null || ! command -v mosquitto_sub >/dev/null; then
+        step "install mosquitto-clients (interop tests)"
+        if [ "$(id -u)" -eq 0 ]; then
+            apt-get update -qq && apt-get install -y -qq mosquitto-clients
+        else
+            sudo apt-get update -qq && sudo apt-get install -y -qq mosquitto-clients
+        fi
+    fi
+}
+
 run_tests() {
+    install_test_programs
     step "cargo fmt --check"
     cargo fmt --all -- --check
     step "cargo clippy (no features)"
