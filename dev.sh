@@ -115,6 +115,8 @@ run_bench() {
     "$VPY" benches/python/bench_topic_index.py
     step "Python: MemoryStorage against a pure-Python storage on dicts and MQTTMatcher"
     "$VPY" benches/python/bench_storage.py
+    step "Python: codec (256 B QoS 1 PUBLISH) against mqtt5 and paho-mqtt"
+    "$VPY" benches/python/bench_codec.py
 }
 
 case "${1:-}" in

@@ -43,17 +43,20 @@ pub(crate) struct PyMessage {
 
 /// The constructor's optional arguments; `None` means "not given".
 #[derive(Default)]
-struct MessageArgs<'a, 'py> {
-    payload: Option<&'a Bound<'py, PyAny>>,
-    qos: Option<&'a Bound<'py, PyAny>>,
-    retain: Option<&'a Bound<'py, PyAny>>,
-    message_id: Option<&'a Bound<'py, PyAny>>,
-    dup: Option<&'a Bound<'py, PyAny>>,
-    properties: Option<&'a Bound<'py, PyAny>>,
+pub(crate) struct MessageArgs<'a, 'py> {
+    pub(crate) payload: Option<&'a Bound<'py, PyAny>>,
+    pub(crate) qos: Option<&'a Bound<'py, PyAny>>,
+    pub(crate) retain: Option<&'a Bound<'py, PyAny>>,
+    pub(crate) message_id: Option<&'a Bound<'py, PyAny>>,
+    pub(crate) dup: Option<&'a Bound<'py, PyAny>>,
+    pub(crate) properties: Option<&'a Bound<'py, PyAny>>,
 }
 
 impl PyMessage {
-    fn build(topic: &Bound<'_, PyAny>, args: MessageArgs<'_, '_>) -> Result<Self, Error> {
+    pub(crate) fn build(
+        topic: &Bound<'_, PyAny>,
+        args: MessageArgs<'_, '_>,
+    ) -> Result<Self, Error> {
         let py = topic.py();
         let topic = topic
             .cast::<PyString>()

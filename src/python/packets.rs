@@ -12,7 +12,7 @@ use super::convert::{
     extract_bool, extract_bytes, extract_str, extract_uint, extract_user_properties, iterate,
     mqtt_string, present, shared_bytes, wrong_type,
 };
-use super::message::{PyMessage, PyPublishProperties};
+use super::message::{MessageArgs, PyMessage, PyPublishProperties};
 use super::session::PyWill;
 use super::subscription::PySubscription;
 use crate::codec::{self, Decoder, Packet};
@@ -392,6 +392,11 @@ impl PyPublish {
     pub(super) fn from_inner(inner: Publish) -> Self {
         Self { inner }
     }
+
+    fn carrying(message: &crate::Message) -> PyResult<Self> {
+        let inner = Publish::from_message(message).map_err(|e| e.in_field("packet_id"))?;
+        Ok(Self { inner })
+    }
 }
 
 #[pymethods]
@@ -411,22 +416,21 @@ impl PyPublish {
         properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         // A PUBLISH is a message on the wire: build the message, with its checks.
-        let kwargs = PyDict::new(py);
-        kwargs.set_item("dup", dup)?;
-        kwargs.set_item("properties", properties)?;
-        let message = py
-            .get_type::<PyMessage>()
-            .call((topic, payload, qos, retain, packet_id), Some(&kwargs))?;
-        Self::from_message(message.cast::<PyMessage>()?)
+        let args = MessageArgs {
+            payload,
+            qos,
+            retain,
+            message_id: packet_id,
+            dup,
+            properties,
+        };
+        Self::carrying(PyMessage::build(topic, args)?.core(py)?)
     }
 
     /// The PUBLISH that carries a message (QoS 1 and 2 need a message_id).
     #[staticmethod]
     fn from_message(message: &Bound<'_, PyMessage>) -> PyResult<Self> {
-        let core = message.get().core(message.py())?;
-        Ok(Self {
-            inner: Publish::from_message(core).map_err(|e| e.in_field("packet_id"))?,
-        })
+        Self::carrying(message.get().core(message.py())?)
     }
 
     /// The message it carries, or None when only a Topic Alias names the topic.
