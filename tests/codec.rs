@@ -505,3 +505,24 @@ fn topic_alias_rules() {
     second.feed(b"\x30\x07\x00\x00\x03\x23\x00\x03y");
     assert!(second.next_packet().is_err());
 }
+
+/// Found by the fuzz target: the same properties in another order were a different packet.
+#[test]
+fn property_order_does_not_change_the_packet() {
+    let shared_first = b"\x20\x07\x00\x82\x04\x2A\x00\x25\x00";
+    let retain_first = b"\x20\x07\x00\x82\x04\x25\x00\x2A\x00";
+    let from_server = |bytes: &'static [u8]| {
+        decode(
+            Bytes::from_static(bytes),
+            ProtocolVersion::V5,
+            Direction::FromServer,
+        )
+        .unwrap()
+    };
+    let packet = from_server(shared_first);
+    assert_eq!(packet, from_server(retain_first));
+    assert_eq!(
+        encode(&packet, ProtocolVersion::V5).unwrap().as_ref(),
+        retain_first
+    );
+}

@@ -49,7 +49,11 @@ impl PropertyValue {
     }
 }
 
-/// The properties of one packet (or Will), checked, in wire order.
+/// The properties of one packet (or Will), checked, in ascending identifier order
+/// (repeated ones, such as User Properties, in their own order).
+///
+/// The spec gives the order of different properties no meaning, so keeping one order
+/// makes equal property sets compare equal and encode byte-identically.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Properties {
     items: Vec<(PropertyId, PropertyValue)>,
@@ -224,7 +228,7 @@ impl Properties {
             items.push((property, value));
         }
         check_authentication(seen)?;
-        Ok(Self { items })
+        Ok(Self::ordered(items))
     }
 
     /// Builds properties for `context` from values, with the checks [`Properties::read`]
@@ -242,7 +246,15 @@ impl Properties {
             check(*property, value, context, repeat, &mut seen)?;
         }
         check_authentication(seen)?;
-        Ok(Self { items })
+        Ok(Self::ordered(items))
+    }
+
+    fn ordered(mut items: Vec<(PropertyId, PropertyValue)>) -> Self {
+        // Stable, so repeated properties keep the order the spec gives meaning to.
+        if !items.is_sorted_by_key(|(property, _)| *property) {
+            items.sort_by_key(|(property, _)| *property);
+        }
+        Self { items }
     }
 
     /// The first value of a property.
@@ -276,9 +288,7 @@ impl Properties {
     /// (repeated ones, such as User Properties, keep their own order).
     pub fn put(&self, buf: &mut impl BufMut) {
         put_variable_integer(buf, self.len_on_wire() as u32);
-        let mut order: Vec<&(PropertyId, PropertyValue)> = self.items.iter().collect();
-        order.sort_by_key(|(property, _)| *property);
-        for (property, value) in order {
+        for (property, value) in &self.items {
             put_variable_integer(buf, property.as_u8().into());
             match value {
                 PropertyValue::Byte(v) => buf.put_u8(*v),
@@ -295,7 +305,7 @@ impl Properties {
         }
     }
 
-    /// The properties, in wire order.
+    /// The properties, in ascending identifier order.
     pub fn iter(&self) -> impl Iterator<Item = &(PropertyId, PropertyValue)> {
         self.items.iter()
     }
