@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::constants::protocol::MAX_PACKET_SIZE;
-use crate::constants::{PacketType, ProtocolVersion};
+use crate::constants::{PacketType, PropertyId, ProtocolVersion};
 use crate::error::{Error, Violation};
 use crate::packet::wire::Utf8Policy;
 use crate::packet::{
@@ -319,6 +319,8 @@ pub struct Decoder {
     max_packet_size: u32,
     policy: Utf8Policy,
     seen_connect: bool,
+    /// CONNECT named an Authentication Method and no CONNACK has been sent yet.
+    authenticating: bool,
     failed: Option<Error>,
 }
 
@@ -335,6 +337,7 @@ impl Decoder {
             max_packet_size: DEFAULT_MAX_PACKET_SIZE,
             policy: Utf8Policy::Strict,
             seen_connect: false,
+            authenticating: false,
             failed: None,
         }
     }
@@ -368,6 +371,24 @@ impl Decoder {
     /// The protocol version, once known.
     pub fn protocol_version(&self) -> Option<ProtocolVersion> {
         self.version
+    }
+
+    /// Tells a server-side decoder that the CONNACK has been sent, which ends an
+    /// enhanced authentication exchange.
+    ///
+    /// After a CONNECT with an Authentication Method the client may send only AUTH
+    /// and DISCONNECT until it receives the CONNACK [MQTT-3.1.2-33]; the decoder cannot
+    /// see what the server sends, so the server says so here. Without an
+    /// Authentication Method, and for a client-side decoder, this changes nothing.
+    pub fn connack_sent(&mut self) {
+        self.authenticating = false;
+    }
+
+    /// Whether the decoder is inside an enhanced authentication exchange: CONNECT
+    /// named an Authentication Method and [`connack_sent`](Self::connack_sent) has
+    /// not been called yet.
+    pub fn is_authenticating(&self) -> bool {
+        self.authenticating
     }
 
     /// Bytes buffered and not yet decoded.
@@ -424,6 +445,14 @@ impl Decoder {
                     spec_ref: "MQTT-3.1.0-2",
                 }));
             }
+            let auth_exchange = matches!(packet_type, PacketType::Auth | PacketType::Disconnect);
+            if self.authenticating && !auth_exchange {
+                return Err(Error::Protocol(Violation::UnexpectedPacket {
+                    packet: packet_type,
+                    why: "only AUTH or DISCONNECT may follow a CONNECT with an Authentication Method until CONNACK",
+                    spec_ref: "MQTT-3.1.2-33",
+                }));
+            }
         }
         let frame_bytes = self.buffer.split_to(header.packet_len()).freeze();
         let body = frame_bytes.slice(header.header_len..);
@@ -444,6 +473,10 @@ impl Decoder {
         if let Packet::Connect(connect) = &packet {
             self.seen_connect = true;
             self.version = Some(connect.protocol_version);
+            self.authenticating = connect
+                .properties
+                .get(PropertyId::AuthenticationMethod)
+                .is_some();
         }
         Ok(Some(packet))
     }

@@ -8,8 +8,8 @@ use mqtt_common::packet::{
     Puback, Pubcomp, Publish, Pubrec, Pubrel, Suback, Subscribe, Unsuback, Unsubscribe,
 };
 use mqtt_common::{
-    Error, Message, MqttString, PacketId, PacketType, PropertyContext, PropertyId, ProtocolVersion,
-    QoS, ReasonCode, Subscription, TopicFilter, TopicName, Violation,
+    Error, ErrorKind, Message, MqttString, PacketId, PacketType, PropertyContext, PropertyId,
+    ProtocolVersion, QoS, ReasonCode, Subscription, TopicFilter, TopicName, Violation,
 };
 use proptest::prelude::*;
 
@@ -227,6 +227,64 @@ fn connect_must_come_first_and_once() {
         decoder.next_packet().unwrap_err().spec_ref(),
         Some("MQTT-3.1.0-2")
     );
+}
+
+/// A v5 CONNECT from client "c" with Authentication Method "x".
+const CONNECT_WITH_AUTH_METHOD: &[u8] =
+    b"\x10\x12\x00\x04MQTT\x05\x02\x00\x3C\x04\x15\x00\x01x\x00\x01c";
+/// AUTH, Continue Authentication, Authentication Method "x".
+const AUTH_CONTINUE: &[u8] = b"\xF0\x06\x18\x04\x15\x00\x01x";
+
+#[test]
+fn mqtt_3_1_2_33_only_auth_or_disconnect_until_connack() {
+    let mut decoder = Decoder::new(Direction::FromClient);
+    decoder.feed(CONNECT_WITH_AUTH_METHOD);
+    decoder.feed(AUTH_CONTINUE);
+    decoder.feed(b"\xC0\x00");
+    assert!(matches!(
+        decoder.next_packet(),
+        Ok(Some(Packet::Connect(_)))
+    ));
+    assert!(decoder.is_authenticating());
+    assert!(matches!(decoder.next_packet(), Ok(Some(Packet::Auth(_)))));
+    let err = decoder.next_packet().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert_eq!(err.spec_ref(), Some("MQTT-3.1.2-33"));
+
+    // DISCONNECT ends the exchange from the client's side, and is allowed.
+    let mut decoder = Decoder::new(Direction::FromClient);
+    decoder.feed(CONNECT_WITH_AUTH_METHOD);
+    decoder.feed(b"\xE0\x00");
+    assert!(matches!(
+        decoder.next_packet(),
+        Ok(Some(Packet::Connect(_)))
+    ));
+    assert!(matches!(
+        decoder.next_packet(),
+        Ok(Some(Packet::Disconnect(_)))
+    ));
+
+    // Once the server has sent CONNACK, everything else is allowed again.
+    let mut decoder = Decoder::new(Direction::FromClient);
+    decoder.feed(CONNECT_WITH_AUTH_METHOD);
+    assert!(matches!(
+        decoder.next_packet(),
+        Ok(Some(Packet::Connect(_)))
+    ));
+    decoder.connack_sent();
+    assert!(!decoder.is_authenticating());
+    decoder.feed(b"\xC0\x00");
+    assert_eq!(decoder.next_packet().unwrap(), Some(Packet::Pingreq));
+
+    // Without an Authentication Method there is no exchange to wait for.
+    let mut decoder = Decoder::new(Direction::FromClient);
+    decoder.feed(b"\x10\x0E\x00\x04MQTT\x05\x02\x00\x3C\x00\x00\x01c\xC0\x00");
+    assert!(matches!(
+        decoder.next_packet(),
+        Ok(Some(Packet::Connect(_)))
+    ));
+    assert!(!decoder.is_authenticating());
+    assert_eq!(decoder.next_packet().unwrap(), Some(Packet::Pingreq));
 }
 
 #[test]

@@ -984,6 +984,11 @@ class Decoder:
     @property
     def buffered(self) -> int:
         """Bytes buffered and not yet decoded."""
+    def connack_sent(self) -> None:
+        """Tell a server-side decoder the CONNACK has been sent (ends enhanced auth)."""
+    @property
+    def is_authenticating(self) -> bool:
+        """Whether CONNECT named an Authentication Method and no CONNACK has been sent."""
 
 def encode(packet: _Packet, protocol_version: int) -> bytes:
     """Encode a packet for a protocol version."""

@@ -1055,6 +1055,18 @@ impl PyDecoder {
     fn buffered(&self) -> usize {
         self.inner.buffered()
     }
+
+    /// Tell a server-side decoder the CONNACK has been sent, ending an enhanced
+    /// authentication exchange (until then only AUTH and DISCONNECT are accepted).
+    fn connack_sent(&mut self) {
+        self.inner.connack_sent();
+    }
+
+    /// Whether CONNECT named an Authentication Method and no CONNACK has been sent.
+    #[getter]
+    fn is_authenticating(&self) -> bool {
+        self.inner.is_authenticating()
+    }
 }
 
 /// Encode a packet for a protocol version.

@@ -129,6 +129,24 @@ def test_errors_are_the_documented_classes() -> None:
     assert too_large.value.reason_code is ReasonCode.PACKET_TOO_LARGE
 
 
+def test_mqtt_3_1_2_33_only_auth_or_disconnect_until_connack() -> None:
+    scram = {"authentication_method": "SCRAM"}
+    connect = encode(Connect("c", protocol_version=V5, properties=scram), V5)
+    auth = encode(Auth(ReasonCode.CONTINUE_AUTHENTICATION, properties=scram), V5)
+    decoder = Decoder()
+    assert decoder.feed(connect + auth) == [decode(connect, V5), decode(auth, V5)]
+    assert decoder.is_authenticating
+    with pytest.raises(ProtocolError) as refused:
+        decoder.feed(encode(Pingreq(), V5))
+    assert refused.value.spec_ref == "MQTT-3.1.2-33"
+
+    decoder = Decoder()
+    decoder.feed(connect)
+    decoder.connack_sent()
+    assert not decoder.is_authenticating
+    assert decoder.feed(encode(Pingreq(), V5)) == [Pingreq()]
+
+
 def test_publish_and_messages() -> None:
     message = Message(
         "a/b", b"payload", qos=2, retain=True, message_id=9, properties={"topic_alias": 2}
