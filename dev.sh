@@ -106,6 +106,8 @@ run_tests() {
 run_bench() {
     step "Rust benchmarks (criterion): SubscriptionIndex match, insert, remove, memory"
     cargo bench -p mqtt-common-benches --bench topic_index
+    step "Rust benchmarks (criterion): PUBLISH decode and encode against rumqttc"
+    cargo bench -p mqtt-common-benches --bench codec
     install_wheel
     step "Rust benchmark summary (medians against the targets)"
     "$VPY" benches/python/summarize_criterion.py

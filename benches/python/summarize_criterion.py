@@ -24,6 +24,7 @@ ROWS: list[tuple[str, str, float | None]] = [
     ("index/remove", "1000000", None),
 ]
 MEMORY_TARGET = 200.0
+CODEC_SIZES = ["16B", "256B", "64KiB", "1MiB"]
 
 
 def median_ns(bench: str, parameter: str) -> float | None:
@@ -55,7 +56,34 @@ def main() -> int:
             met = "yes" if per_filter <= MEMORY_TARGET else "NO"
             label = f"memory/{size}"
             print(f"{label:<24} {per_filter:>8.0f} B  {MEMORY_TARGET:>8.0f} B  {met:>4}")
+    found += print_codec()
     return 0 if found else 1
+
+
+def print_codec() -> int:
+    """Print PUBLISH decode/encode medians beside rumqttc's; return how many were found."""
+    print()
+    header = f"{'codec benchmark':<26} {'ours':>11} {'rumqttc':>11} {'ours/rumqttc':>13}"
+    print(header)
+    print("-" * len(header))
+    found = 0
+    for group in ["publish_decode", "publish_encode"]:
+        for version in ["v311", "v5"]:
+            small = None
+            for size in CODEC_SIZES:
+                ours = median_ns(f"{group}_{version}/ours", size)
+                theirs = median_ns(f"{group}_{version}/rumqttc", size)
+                if ours is None or theirs is None:
+                    continue
+                found += 1
+                label = f"{group}/{version}/{size}"
+                print(f"{label:<26} {ours:>8.0f} ns {theirs:>8.0f} ns {ours / theirs:>12.2f}x")
+                small = ours if size == "16B" else small
+                if group == "publish_decode" and size == "64KiB" and small:
+                    ratio = ours / small
+                    print(f"{'  64KiB / our 16B decode':<26} {ratio:>10.2f}x (target <= 1.5x)")
+    print("(ours/rumqttc below 1 means ours is faster; target: 16B decode <= 1x)")
+    return found
 
 
 if __name__ == "__main__":
