@@ -181,7 +181,9 @@ impl Publish {
                 .map_err(Error::MalformedPacket)?;
             Some(PacketId::new(id).map_err(Error::Protocol)?)
         };
-        let properties = if version == ProtocolVersion::V5 {
+        let properties = if version != ProtocolVersion::V5 || reader.skip_empty_properties() {
+            PublishProperties::default()
+        } else {
             let from_server = direction == Direction::FromServer;
             let properties = Properties::read(
                 &mut reader,
@@ -193,8 +195,6 @@ impl Publish {
                 return Err(Error::Protocol(Violation::SubscriptionIdFromClient));
             }
             properties
-        } else {
-            PublishProperties::default()
         };
         if topic.is_none() && properties.topic_alias.is_none() {
             return Err(Error::Protocol(Violation::EmptyTopicWithoutAlias));

@@ -61,6 +61,16 @@ impl Reader {
         Ok(())
     }
 
+    /// Reads a Property Length of 0 if that is what comes next, and says whether it did:
+    /// the common case, without building a property list.
+    pub fn skip_empty_properties(&mut self) -> bool {
+        let empty = self.buf.first() == Some(&0);
+        if empty {
+            self.buf.advance(1);
+        }
+        empty
+    }
+
     /// A byte.
     ///
     /// # Errors
@@ -138,6 +148,10 @@ impl Reader {
     /// # Errors
     /// [`Violation::StringHasControlCharacter`] under [`Utf8Policy::Strict`].
     pub fn check_policy(&self, text: &str) -> Result<(), Violation> {
+        // Printable ASCII is the common case and checks a byte at a time, vectorised.
+        if text.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+            return Ok(());
+        }
         if self.policy == Utf8Policy::Strict
             && let Some(c) = text.chars().find(|&c| is_discouraged(c))
         {
