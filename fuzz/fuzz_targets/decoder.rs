@@ -49,6 +49,8 @@ fuzz_target!(|data: &[u8]| {
                 Ok(Some(packet)) if matches!(policy, Utf8Policy::Strict) => {
                     let version = decoder.protocol_version().expect("known after a packet");
                     let bytes = encode(&packet, version).expect("a decoded packet encodes");
+                    // Python's `encode` writes into a buffer of exactly this size.
+                    assert_eq!(bytes.len(), packet.encoded_len(version));
                     let again = decode(bytes, version, direction).expect("its encoding decodes");
                     assert_eq!(again, packet, "re-encoding changed the packet");
                 }

@@ -1077,8 +1077,11 @@ pub(super) fn encode<'py>(
     protocol_version: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let version = self::protocol_version(Some(protocol_version), ProtocolVersion::V5)?;
-    let bytes = codec::encode(&packet_from_py(packet)?, version)?;
-    Ok(PyBytes::new(py, &bytes))
+    let packet = packet_from_py(packet)?;
+    // Written straight into the new `bytes` object: no intermediate buffer to copy.
+    PyBytes::new_with(py, packet.encoded_len(version), |mut out| {
+        Ok(packet.encode(version, &mut out)?)
+    })
 }
 
 /// Decode exactly one complete packet.
