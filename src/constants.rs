@@ -277,6 +277,18 @@ impl ReasonCode {
     pub const ALIASES: &'static [(&'static str, u8)] =
         &[("NORMAL_DISCONNECTION", 0x00), ("GRANTED_QOS_0", 0x00)];
 
+    /// This code, when it is in `packet`'s reason-code table.
+    ///
+    /// # Errors
+    /// [`Violation::ReasonCodeNotAllowed`] otherwise.
+    pub fn in_table_of(self, packet: PacketType) -> Result<Self, crate::error::Violation> {
+        if self.allowed_in(packet) {
+            Ok(self)
+        } else {
+            Err(crate::error::Violation::ReasonCodeNotAllowed { packet, code: self })
+        }
+    }
+
     /// Whether the code is in `packet`'s own table (MQTT 5.0 §3.2.2.2, §3.4.2.1, ...).
     ///
     /// # Examples

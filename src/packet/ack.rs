@@ -96,13 +96,9 @@ impl AckFields {
         // (Success), after the reason code, or go on with properties (§3.4.2.1).
         if version == ProtocolVersion::V5 && !reader.is_empty() {
             let code = reader.u8("reason code").map_err(Error::MalformedPacket)?;
-            let code = ReasonCode::try_from(code).map_err(Error::MalformedPacket)?;
-            if !code.allowed_in(packet) {
-                return Err(Error::MalformedPacket(Violation::ReasonCodeNotAllowed {
-                    packet,
-                    code,
-                }));
-            }
+            let code = ReasonCode::try_from(code)
+                .and_then(|code| code.in_table_of(packet))
+                .map_err(Error::MalformedPacket)?;
             fields.reason_code = code;
             if !reader.is_empty() {
                 let properties =
@@ -170,12 +166,7 @@ macro_rules! ack_packet {
             /// [`Violation::ReasonCodeNotAllowed`] (field `reason_code`) for a code outside
             /// this packet's table.
             pub fn with_reason(mut self, reason_code: ReasonCode, properties: AckProperties) -> Result<Self, Error> {
-                if !reason_code.allowed_in($packet) {
-                    return Err(Error::invalid(
-                        "reason_code",
-                        Violation::ReasonCodeNotAllowed { packet: $packet, code: reason_code },
-                    ));
-                }
+                reason_code.in_table_of($packet).map_err(|v| Error::invalid("reason_code", v))?;
                 self.0.reason_code = reason_code;
                 self.0.properties = properties;
                 Ok(self)

@@ -302,15 +302,9 @@ impl Connack {
         reason_code: ReasonCode,
         properties: Properties,
     ) -> Result<Self, Error> {
-        if !reason_code.allowed_in(PacketType::Connack) {
-            return Err(Error::invalid(
-                "reason_code",
-                Violation::ReasonCodeNotAllowed {
-                    packet: PacketType::Connack,
-                    code: reason_code,
-                },
-            ));
-        }
+        reason_code
+            .in_table_of(PacketType::Connack)
+            .map_err(|v| Error::invalid("reason_code", v))?;
         if session_present && reason_code.is_error() {
             return Err(Error::invalid(
                 "session_present",
@@ -369,14 +363,9 @@ impl Connack {
             return Err(invalid_flags);
         }
         let reason_code = if version == ProtocolVersion::V5 {
-            let reason = ReasonCode::try_from(code).map_err(Error::MalformedPacket)?;
-            if !reason.allowed_in(PacketType::Connack) {
-                return Err(Error::MalformedPacket(Violation::ReasonCodeNotAllowed {
-                    packet: PacketType::Connack,
-                    code: reason,
-                }));
-            }
-            reason
+            ReasonCode::try_from(code)
+                .and_then(|code| code.in_table_of(PacketType::Connack))
+                .map_err(Error::MalformedPacket)?
         } else {
             reason_code_for(ConnectReturnCode::try_from(code).map_err(Error::MalformedPacket)?)
         };

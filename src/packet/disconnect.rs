@@ -45,13 +45,9 @@ fn decode_reason(
     let mut properties = Properties::default();
     if version == ProtocolVersion::V5 && !reader.is_empty() {
         let code = reader.u8("reason code").map_err(Error::MalformedPacket)?;
-        let code = ReasonCode::try_from(code).map_err(Error::MalformedPacket)?;
-        if !code.allowed_in(packet) {
-            return Err(Error::MalformedPacket(Violation::ReasonCodeNotAllowed {
-                packet,
-                code,
-            }));
-        }
+        let code = ReasonCode::try_from(code)
+            .and_then(|code| code.in_table_of(packet))
+            .map_err(Error::MalformedPacket)?;
         reason_code = code;
         if !reader.is_empty() {
             properties = Properties::read(&mut reader, PropertyContext::Packet(packet), false)?;
@@ -108,15 +104,9 @@ impl Disconnect {
     /// [`Violation::ReasonCodeNotAllowed`] (field `reason_code`) outside the DISCONNECT
     /// table.
     pub fn new(reason_code: ReasonCode, properties: Properties) -> Result<Self, Error> {
-        if !reason_code.allowed_in(PacketType::Disconnect) {
-            return Err(Error::invalid(
-                "reason_code",
-                Violation::ReasonCodeNotAllowed {
-                    packet: PacketType::Disconnect,
-                    code: reason_code,
-                },
-            ));
-        }
+        reason_code
+            .in_table_of(PacketType::Disconnect)
+            .map_err(|v| Error::invalid("reason_code", v))?;
         Ok(Self {
             reason_code,
             properties,
@@ -208,15 +198,9 @@ impl Auth {
     /// # Errors
     /// [`Violation::ReasonCodeNotAllowed`] (field `reason_code`) for any other code.
     pub fn new(reason_code: ReasonCode, properties: Properties) -> Result<Self, Error> {
-        if !reason_code.allowed_in(PacketType::Auth) {
-            return Err(Error::invalid(
-                "reason_code",
-                Violation::ReasonCodeNotAllowed {
-                    packet: PacketType::Auth,
-                    code: reason_code,
-                },
-            ));
-        }
+        reason_code
+            .in_table_of(PacketType::Auth)
+            .map_err(|v| Error::invalid("reason_code", v))?;
         Ok(Self {
             reason_code,
             properties,

@@ -294,17 +294,9 @@ impl Suback {
                 },
             ));
         }
-        if let Some(&code) = reason_codes
-            .iter()
-            .find(|c| !c.allowed_in(PacketType::Suback))
-        {
-            return Err(Error::invalid(
-                "reason_codes",
-                Violation::ReasonCodeNotAllowed {
-                    packet: PacketType::Suback,
-                    code,
-                },
-            ));
+        for code in &reason_codes {
+            code.in_table_of(PacketType::Suback)
+                .map_err(|v| Error::invalid("reason_codes", v))?;
         }
         Ok(Self {
             packet_id,

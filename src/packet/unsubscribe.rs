@@ -157,17 +157,9 @@ impl Unsuback {
         reason_codes: Vec<ReasonCode>,
         properties: AckProperties,
     ) -> Result<Self, Error> {
-        if let Some(&code) = reason_codes
-            .iter()
-            .find(|c| !c.allowed_in(PacketType::Unsuback))
-        {
-            return Err(Error::invalid(
-                "reason_codes",
-                Violation::ReasonCodeNotAllowed {
-                    packet: PacketType::Unsuback,
-                    code,
-                },
-            ));
+        for code in &reason_codes {
+            code.in_table_of(PacketType::Unsuback)
+                .map_err(|v| Error::invalid("reason_codes", v))?;
         }
         Ok(Self {
             packet_id,
