@@ -584,3 +584,148 @@ fn property_order_does_not_change_the_packet() {
         retain_first
     );
 }
+
+/// A string property value.
+fn text(s: &str) -> PropertyValue {
+    PropertyValue::String(MqttString::new(s).unwrap())
+}
+
+/// Properties for `packet` from optional items and user properties, in a random order
+/// (the packet must not care).
+fn some_properties(
+    packet: PacketType,
+    items: Vec<Option<(PropertyId, PropertyValue)>>,
+    users: Vec<(String, String)>,
+) -> Properties {
+    let mut items: Vec<_> = items.into_iter().flatten().collect();
+    items.extend(users.into_iter().map(|(k, v)| {
+        let pair =
+            PropertyValue::StringPair(MqttString::new(&k).unwrap(), MqttString::new(&v).unwrap());
+        (PropertyId::UserProperty, pair)
+    }));
+    items.reverse();
+    Properties::new(items, PropertyContext::Packet(packet)).unwrap()
+}
+
+/// Encodes, checks the length, decodes, and checks re-encoding is byte-identical.
+fn round_trip(
+    packet: &Packet,
+    version: ProtocolVersion,
+    direction: Direction,
+) -> Result<(), TestCaseError> {
+    let bytes = encode(packet, version).unwrap();
+    prop_assert_eq!(bytes.len(), packet.encoded_len(version));
+    let decoded = decode(bytes.clone(), version, direction).unwrap();
+    prop_assert_eq!(&decoded, packet);
+    prop_assert_eq!(encode(&decoded, version).unwrap(), bytes);
+    Ok(())
+}
+
+/// The DISCONNECT reason codes only a server sends (Table 3-10).
+const SERVER_ONLY_DISCONNECT: [ReasonCode; 15] = [
+    ReasonCode::NotAuthorized,
+    ReasonCode::ServerBusy,
+    ReasonCode::ServerShuttingDown,
+    ReasonCode::KeepAliveTimeout,
+    ReasonCode::SessionTakenOver,
+    ReasonCode::TopicFilterInvalid,
+    ReasonCode::RetainNotSupported,
+    ReasonCode::QoSNotSupported,
+    ReasonCode::UseAnotherServer,
+    ReasonCode::ServerMoved,
+    ReasonCode::SharedSubscriptionsNotSupported,
+    ReasonCode::ConnectionRateExceeded,
+    ReasonCode::MaximumConnectTime,
+    ReasonCode::SubscriptionIdentifiersNotSupported,
+    ReasonCode::WildcardSubscriptionsNotSupported,
+];
+
+fn codes_of(packet: PacketType) -> Vec<ReasonCode> {
+    ReasonCode::ALL
+        .iter()
+        .copied()
+        .filter(|c| c.allowed_in(packet))
+        .collect()
+}
+
+fn users() -> impl Strategy<Value = Vec<(String, String)>> {
+    prop::collection::vec(("[a-z]{0,4}", "[a-z0-9 ]{0,6}"), 0..3)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn connack_round_trips(v in 0usize..3, code in any::<prop::sample::Index>(), present in any::<bool>(),
+                           expiry in prop::option::of(any::<u32>()), receive in prop::option::of(1u16..),
+                           alias_max in prop::option::of(any::<u16>()), reason in prop::option::of("[a-z ]{0,12}"),
+                           assigned in prop::option::of("[a-z0-9]{1,12}"), users in users()) {
+        let version = VERSIONS[v];
+        let (code, properties) = if version == ProtocolVersion::V5 {
+            let properties = some_properties(PacketType::Connack, vec![
+                expiry.map(|e| (PropertyId::SessionExpiryInterval, PropertyValue::FourByteInteger(e))),
+                receive.map(|r| (PropertyId::ReceiveMaximum, PropertyValue::TwoByteInteger(r))),
+                alias_max.map(|a| (PropertyId::TopicAliasMaximum, PropertyValue::TwoByteInteger(a))),
+                reason.map(|r| (PropertyId::ReasonString, text(&r))),
+                assigned.map(|a| (PropertyId::AssignedClientIdentifier, text(&a))),
+            ], users);
+            (*code.get(&codes_of(PacketType::Connack)), properties)
+        } else {
+            // The codes 3.1.x return codes stand for, one each.
+            let codes = [ReasonCode::Success, ReasonCode::UnsupportedProtocolVersion,
+                         ReasonCode::ClientIdentifierNotValid, ReasonCode::ServerUnavailable,
+                         ReasonCode::BadUserNameOrPassword, ReasonCode::NotAuthorized];
+            (*code.get(&codes), Properties::default())
+        };
+        let connack = Connack::new(present && !code.is_error(), code, properties).unwrap();
+        round_trip(&Packet::Connack(connack), version, Direction::FromServer)?;
+    }
+
+    #[test]
+    fn disconnect_round_trips(v in 0usize..3, from_server in any::<bool>(), code in any::<prop::sample::Index>(),
+                              expiry in prop::option::of(any::<u32>()), reason in prop::option::of("[a-z ]{0,12}"),
+                              reference in prop::option::of("[a-z.]{1,12}"), users in users()) {
+        let version = VERSIONS[v];
+        let direction = if from_server { Direction::FromServer } else { Direction::FromClient };
+        let disconnect = if version == ProtocolVersion::V5 {
+            // Each side has its own codes and properties (Table 3-10, §3.14.2.2).
+            let codes: Vec<_> = codes_of(PacketType::Disconnect)
+                .into_iter()
+                .filter(|c| if from_server { *c != ReasonCode::DisconnectWithWillMessage } else { !SERVER_ONLY_DISCONNECT.contains(c) })
+                .collect();
+            let properties = some_properties(PacketType::Disconnect, vec![
+                expiry.filter(|_| !from_server).map(|e| (PropertyId::SessionExpiryInterval, PropertyValue::FourByteInteger(e))),
+                reason.map(|r| (PropertyId::ReasonString, text(&r))),
+                reference.filter(|_| from_server).map(|r| (PropertyId::ServerReference, text(&r))),
+            ], users);
+            Disconnect::new(*code.get(&codes), properties).unwrap()
+        } else {
+            Disconnect::new(ReasonCode::Success, Properties::default()).unwrap()
+        };
+        round_trip(&Packet::Disconnect(disconnect), version, direction)?;
+    }
+
+    #[test]
+    fn auth_round_trips(from_server in any::<bool>(), code in any::<prop::sample::Index>(),
+                        method in prop::option::of("[A-Z0-9-]{1,12}"), data in prop::collection::vec(any::<u8>(), 0..16),
+                        reason in prop::option::of("[a-z ]{0,12}"), users in users()) {
+        let direction = if from_server { Direction::FromServer } else { Direction::FromClient };
+        let data = method.as_ref().map(|_| (PropertyId::AuthenticationData, PropertyValue::Binary(Bytes::from(data))));
+        let properties = some_properties(PacketType::Auth, vec![
+            method.map(|m| (PropertyId::AuthenticationMethod, text(&m))),
+            data,
+            reason.map(|r| (PropertyId::ReasonString, text(&r))),
+        ], users);
+        let auth = Auth::new(*code.get(&codes_of(PacketType::Auth)), properties).unwrap();
+        round_trip(&Packet::Auth(auth), ProtocolVersion::V5, direction)?;
+        for version in [ProtocolVersion::V31, ProtocolVersion::V311] {
+            prop_assert!(encode(&Packet::Auth(Auth::new(ReasonCode::Success, Properties::default()).unwrap()), version).is_err());
+        }
+    }
+
+    #[test]
+    fn pings_round_trip(v in 0usize..3) {
+        round_trip(&Packet::Pingreq, VERSIONS[v], Direction::FromClient)?;
+        round_trip(&Packet::Pingresp, VERSIONS[v], Direction::FromServer)?;
+    }
+}
