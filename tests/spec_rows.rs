@@ -1,0 +1,391 @@
+//! One test per SPEC-CHECKLIST row the codec owns, named after its MQTT 5.0 reference
+//! (the 3.1.1 numbers are in each doc comment). Rows tested elsewhere under their own
+//! names are not repeated here.
+
+use bytes::Bytes;
+use mqtt_common::codec::{Packet, decode, encode};
+use mqtt_common::packet::{Connack, Direction, Properties, PropertyValue, Publish};
+use mqtt_common::{
+    ConnectReturnCode, Error, ErrorKind, Message, MqttString, PacketType, PropertyContext,
+    PropertyId, ProtocolVersion, ReasonCode, TopicName,
+};
+
+const V311: ProtocolVersion = ProtocolVersion::V311;
+const V5: ProtocolVersion = ProtocolVersion::V5;
+
+fn from_client(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, Error> {
+    decode(
+        Bytes::copy_from_slice(bytes),
+        version,
+        Direction::FromClient,
+    )
+}
+
+fn kind(bytes: &[u8], version: ProtocolVersion) -> ErrorKind {
+    from_client(bytes, version)
+        .expect_err("must be refused")
+        .kind()
+}
+
+/// A packet: the first byte, a one-byte remaining length, the body.
+fn packet(first: u8, body: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![first, u8::try_from(body.len()).unwrap()];
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// A length-prefixed field.
+fn field(bytes: &[u8]) -> Vec<u8> {
+    let mut out = u16::try_from(bytes.len()).unwrap().to_be_bytes().to_vec();
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// A QoS 0 PUBLISH (3.1.1) with this raw topic.
+fn publish_with_topic(topic: &[u8]) -> Vec<u8> {
+    packet(0x30, &[field(topic), b"x".to_vec()].concat())
+}
+
+/// A 3.1.1 CONNECT with these flags and payload.
+fn connect_311(flags: u8, payload: &[u8]) -> Vec<u8> {
+    let mut body = field(b"MQTT");
+    body.extend_from_slice(&[4, flags, 0, 60]);
+    body.extend_from_slice(payload);
+    packet(0x10, &body)
+}
+
+const ILL_FORMED: [&[u8]; 5] = [
+    b"\xED\xA0\x80",     // a surrogate
+    b"\xC0\x80",         // overlong NUL
+    b"\xF5\x80\x80\x80", // beyond U+10FFFF
+    b"\xE2\x82",         // truncated
+    b"\x80",             // lone continuation byte
+];
+
+/// [MQTT-1.5.4-1] (3.1.1: [MQTT-1.5.3-1]): strings are well-formed UTF-8.
+#[test]
+fn mqtt_1_5_4_1_ill_formed_utf8_is_malformed() {
+    for bad in ILL_FORMED {
+        assert_eq!(
+            kind(&publish_with_topic(bad), V311),
+            ErrorKind::MalformedPacket,
+            "{bad:02x?}"
+        );
+    }
+}
+
+/// [MQTT-1.5.4-2] (3.1.1: [MQTT-1.5.3-2]): no U+0000, in any kind of string.
+#[test]
+fn mqtt_1_5_4_2_no_nul_in_any_string() {
+    assert_eq!(
+        kind(&publish_with_topic(b"a\0b"), V311),
+        ErrorKind::MalformedPacket
+    );
+    let client_id = connect_311(0x02, &field(b"c\0"));
+    assert_eq!(kind(&client_id, V311), ErrorKind::MalformedPacket);
+    let username = connect_311(0x82, &[field(b"c"), field(b"u\0")].concat());
+    assert_eq!(kind(&username, V311), ErrorKind::MalformedPacket);
+    let filter = packet(0x82, &[vec![0, 1], field(b"a\0"), vec![0]].concat());
+    assert_eq!(kind(&filter, V311), ErrorKind::MalformedPacket);
+    // A v5 User Property value.
+    let property = [vec![0x26], field(b"k"), field(b"v\0")].concat();
+    let publish = [
+        field(b"t"),
+        vec![u8::try_from(property.len()).unwrap()],
+        property,
+    ]
+    .concat();
+    assert_eq!(
+        kind(&packet(0x30, &publish), V5),
+        ErrorKind::MalformedPacket
+    );
+}
+
+/// [MQTT-1.5.4-3] (3.1.1: [MQTT-1.5.3-3]): a BOM is kept as U+FEFF, not stripped.
+#[test]
+fn mqtt_1_5_4_3_bom_is_kept() {
+    let bytes = publish_with_topic("\u{FEFF}a".as_bytes());
+    let Packet::Publish(publish) = from_client(&bytes, V311).unwrap() else {
+        panic!("a PUBLISH");
+    };
+    assert_eq!(publish.topic().unwrap().as_str(), "\u{FEFF}a");
+    assert_eq!(
+        encode(&Packet::Publish(publish), V311).unwrap().as_ref(),
+        &bytes[..]
+    );
+}
+
+/// [MQTT-2.2.1-2] (3.1.1: [MQTT-2.3.1-5]): a QoS 0 PUBLISH has no packet identifier.
+#[test]
+fn mqtt_2_2_1_2_qos_0_publish_has_no_packet_id() {
+    let message = Message::builder(TopicName::new("a").unwrap())
+        .payload(&b"x"[..])
+        .build()
+        .unwrap();
+    let bytes = encode(
+        &Packet::Publish(Publish::from_message(&message).unwrap()),
+        V311,
+    )
+    .unwrap();
+    assert_eq!(bytes.as_ref(), b"\x30\x04\x00\x01ax");
+    let Packet::Publish(publish) = from_client(&bytes, V311).unwrap() else {
+        panic!("a PUBLISH");
+    };
+    assert_eq!(
+        (publish.packet_id(), publish.payload().as_ref()),
+        (None, &b"x"[..])
+    );
+}
+
+/// [MQTT-2.2.1-3] (3.1.1: [MQTT-2.3.1-1]): SUBSCRIBE, UNSUBSCRIBE and PUBLISH QoS > 0
+/// carry a non-zero packet identifier.
+#[test]
+fn mqtt_2_2_1_3_packet_ids_are_non_zero() {
+    let publish = packet(0x32, &[field(b"a"), vec![0, 0]].concat());
+    let subscribe = packet(0x82, &[vec![0, 0], field(b"a"), vec![0]].concat());
+    let unsubscribe = packet(0xA2, &[vec![0, 0], field(b"a")].concat());
+    for bytes in [publish, subscribe, unsubscribe] {
+        assert_eq!(kind(&bytes, V311), ErrorKind::Protocol, "{bytes:02x?}");
+    }
+}
+
+/// [MQTT-2.2.1-5] (3.1.1: [MQTT-2.3.1-6]): an acknowledgement carries the identifier of
+/// the packet it acknowledges (the codec keeps it exactly; the session matches it).
+#[test]
+fn mqtt_2_2_1_5_acks_carry_the_packet_id() {
+    for first in [0x40, 0x50, 0x62, 0x70] {
+        let packet = from_client(&[first, 2, 0x12, 0x34], V311).unwrap();
+        let id = match packet {
+            Packet::Puback(p) => p.packet_id(),
+            Packet::Pubrec(p) => p.packet_id(),
+            Packet::Pubrel(p) => p.packet_id(),
+            Packet::Pubcomp(p) => p.packet_id(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(id.get(), 0x1234);
+    }
+}
+
+/// [MQTT-3.6.1-1], [MQTT-3.8.1-1], [MQTT-3.10.1-1]: PUBREL, SUBSCRIBE and UNSUBSCRIBE
+/// have flags 0010; anything else is malformed.
+#[test]
+fn mqtt_3_6_1_1_and_3_8_1_1_and_3_10_1_1_flags_are_0010() {
+    let subscribe = [vec![0, 1], field(b"a"), vec![0]].concat();
+    let unsubscribe = [vec![0, 1], field(b"a")].concat();
+    for (good, bad, body) in [
+        (0x62, 0x60, vec![0, 1]),
+        (0x82, 0x83, subscribe),
+        (0xA2, 0xA0, unsubscribe),
+    ] {
+        assert!(
+            from_client(&packet(good, &body), V311).is_ok(),
+            "{good:02x}"
+        );
+        assert_eq!(
+            kind(&packet(bad, &body), V311),
+            ErrorKind::MalformedPacket,
+            "{bad:02x}"
+        );
+    }
+}
+
+/// [MQTT-3.14.1-1], [MQTT-3.15.1-1]: DISCONNECT and AUTH flags are 0000.
+#[test]
+fn mqtt_3_14_1_1_and_3_15_1_1_disconnect_and_auth_flags_are_zero() {
+    assert!(from_client(b"\xE0\x00", V5).is_ok());
+    assert_eq!(kind(b"\xE1\x00", V5), ErrorKind::MalformedPacket);
+    assert!(from_client(b"\xF0\x00", V5).is_ok());
+    assert_eq!(kind(b"\xF8\x00", V5), ErrorKind::MalformedPacket);
+}
+
+/// [MQTT-3.1.2-9] and [MQTT-3.1.2-12]: a Will Flag of 1 needs the will topic and payload,
+/// and the Will QoS is never 3.
+#[test]
+fn mqtt_3_1_2_9_will_fields_are_present_and_will_qos_is_not_3() {
+    assert_eq!(
+        kind(&connect_311(0x06, &field(b"c")), V311),
+        ErrorKind::MalformedPacket
+    );
+    let will = [field(b"c"), field(b"lwt"), field(b"bye")].concat();
+    assert!(from_client(&connect_311(0x06, &will), V311).is_ok());
+    assert_eq!(
+        kind(&connect_311(0x1E, &will), V311),
+        ErrorKind::MalformedPacket
+    );
+}
+
+/// [MQTT-3.1.2-17] and [MQTT-3.1.2-19] (3.1.1: [MQTT-3.1.2-18..21]): the User Name and
+/// Password flags say whether the fields are present.
+#[test]
+fn mqtt_3_1_2_17_user_name_and_password_flags_match_the_fields() {
+    assert_eq!(
+        kind(&connect_311(0x82, &field(b"c")), V311),
+        ErrorKind::MalformedPacket
+    );
+    let both = [field(b"c"), field(b"u"), field(b"p")].concat();
+    assert!(from_client(&connect_311(0xC2, &both), V311).is_ok());
+    assert_eq!(
+        kind(
+            &connect_311(0xC2, &[field(b"c"), field(b"u")].concat()),
+            V311
+        ),
+        ErrorKind::MalformedPacket
+    );
+    // Fields present without their flags are bytes after the packet.
+    assert_eq!(
+        kind(&connect_311(0x02, &both), V311),
+        ErrorKind::MalformedPacket
+    );
+}
+
+/// [MQTT-3.1.3-1]: the payload is client id, will properties, will topic, will payload,
+/// user name, password, in that order.
+#[test]
+fn mqtt_3_1_3_1_payload_field_order() {
+    let payload = [
+        field(b"cid"),
+        field(b"wt"),
+        field(b"wp"),
+        field(b"user"),
+        field(b"pass"),
+    ]
+    .concat();
+    let bytes = connect_311(0xC6, &payload);
+    let Packet::Connect(connect) = from_client(&bytes, V311).unwrap() else {
+        panic!("a CONNECT");
+    };
+    let will = connect.will.as_ref().unwrap();
+    assert_eq!(connect.client_id.as_str(), "cid");
+    assert_eq!(
+        (
+            will.message.topic().as_str(),
+            will.message.payload().as_ref()
+        ),
+        ("wt", &b"wp"[..])
+    );
+    assert_eq!(connect.username.as_ref().unwrap().as_str(), "user");
+    assert_eq!(connect.password.as_deref(), Some(&b"pass"[..]));
+    assert_eq!(
+        encode(&Packet::Connect(connect), V311).unwrap().as_ref(),
+        &bytes[..]
+    );
+}
+
+/// [MQTT-3.1.3-4] and [MQTT-3.1.3-5]: the client id is UTF-8, and 1-23 characters of
+/// `[0-9a-zA-Z]` are always accepted.
+#[test]
+fn mqtt_3_1_3_5_client_ids_of_23_alphanumerics_are_accepted() {
+    let id = b"abcdefghijklmnopqrstuV9";
+    assert!(from_client(&connect_311(0x02, &field(id)), V311).is_ok());
+    assert_eq!(
+        kind(&connect_311(0x02, &field(b"\xC0\x80")), V311),
+        ErrorKind::MalformedPacket
+    );
+}
+
+/// [MQTT-3.1.3-6], [MQTT-3.1.3-7] and [MQTT-3.2.2-16]: an empty client id needs Clean
+/// Session in 3.1.1 (else return code 2); in 5.0 the server assigns one and says so in
+/// CONNACK's Assigned Client Identifier.
+#[test]
+fn mqtt_3_1_3_6_empty_client_ids() {
+    assert!(from_client(&connect_311(0x02, &field(b"")), V311).is_ok());
+    let refused = from_client(&connect_311(0x00, &field(b"")), V311).unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Connect);
+    assert_eq!(
+        refused.return_code(),
+        Some(ConnectReturnCode::IdentifierRejected)
+    );
+
+    let assigned = Properties::new(
+        vec![(
+            PropertyId::AssignedClientIdentifier,
+            PropertyValue::String(MqttString::new("auto-1").unwrap()),
+        )],
+        PropertyContext::Packet(PacketType::Connack),
+    )
+    .unwrap();
+    let connack = Packet::Connack(Connack::new(false, ReasonCode::Success, assigned).unwrap());
+    let bytes = encode(&connack, V5).unwrap();
+    assert_eq!(decode(bytes, V5, Direction::FromServer).unwrap(), connack);
+}
+
+/// [MQTT-3.1.3-10] and [MQTT-3.1.3-11] (3.1.1: [MQTT-3.1.3-10/11]): the will topic and
+/// the user name are UTF-8 strings.
+#[test]
+fn mqtt_3_1_3_10_will_topic_and_user_name_are_utf8() {
+    let will = [field(b"c"), field(b"\xED\xA0\x80"), field(b"x")].concat();
+    assert_eq!(
+        kind(&connect_311(0x06, &will), V311),
+        ErrorKind::MalformedPacket
+    );
+    let user = [field(b"c"), field(b"\xC0\x80")].concat();
+    assert_eq!(
+        kind(&connect_311(0x82, &user), V311),
+        ErrorKind::MalformedPacket
+    );
+}
+
+/// [MQTT-3.3.2-2] and [MQTT-4.7.0-1]: a topic name holds no wildcard.
+#[test]
+fn mqtt_3_3_2_2_topic_names_have_no_wildcards() {
+    for topic in [&b"a/+"[..], b"#", b"a/#", b"+"] {
+        assert!(
+            from_client(&publish_with_topic(topic), V311).is_err(),
+            "{topic:?}"
+        );
+    }
+}
+
+/// A v5 QoS 0 PUBLISH to "t" with one property.
+fn publish_with_property(id: u8, value: &[u8]) -> Vec<u8> {
+    let property = [vec![id], field(value)].concat();
+    packet(
+        0x30,
+        &[
+            field(b"t"),
+            vec![u8::try_from(property.len()).unwrap()],
+            property,
+        ]
+        .concat(),
+    )
+}
+
+/// [MQTT-3.3.2-13] and [MQTT-3.3.2-14]: the Response Topic is UTF-8 and a topic name.
+#[test]
+fn mqtt_3_3_2_13_response_topic_is_a_utf8_topic_name() {
+    assert!(from_client(&publish_with_property(0x08, b"reply/1"), V5).is_ok());
+    assert_eq!(
+        kind(&publish_with_property(0x08, b"\xED\xA0\x80"), V5),
+        ErrorKind::MalformedPacket
+    );
+    assert!(from_client(&publish_with_property(0x08, b"reply/+"), V5).is_err());
+}
+
+/// [MQTT-3.3.2-19]: the Content Type is UTF-8.
+#[test]
+fn mqtt_3_3_2_19_content_type_is_utf8() {
+    assert!(from_client(&publish_with_property(0x03, b"text/plain"), V5).is_ok());
+    assert_eq!(
+        kind(&publish_with_property(0x03, b"\xC0\x80"), V5),
+        ErrorKind::MalformedPacket
+    );
+}
+
+/// [MQTT-3.8.3-1] and [MQTT-3.10.3-1]: SUBSCRIBE and UNSUBSCRIBE filters are UTF-8.
+#[test]
+fn mqtt_3_8_3_1_and_3_10_3_1_filters_are_utf8() {
+    for bad in ILL_FORMED {
+        let subscribe = packet(0x82, &[vec![0, 1], field(bad), vec![0]].concat());
+        assert_eq!(
+            kind(&subscribe, V311),
+            ErrorKind::MalformedPacket,
+            "{bad:02x?}"
+        );
+        let unsubscribe = packet(0xA2, &[vec![0, 1], field(bad)].concat());
+        assert_eq!(
+            kind(&unsubscribe, V311),
+            ErrorKind::MalformedPacket,
+            "{bad:02x?}"
+        );
+    }
+}
