@@ -389,3 +389,62 @@ fn mqtt_3_8_3_1_and_3_10_3_1_filters_are_utf8() {
         );
     }
 }
+
+fn from_server(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, Error> {
+    decode(
+        Bytes::copy_from_slice(bytes),
+        version,
+        Direction::FromServer,
+    )
+}
+
+/// [MQTT-2.2.1-4] and [MQTT-2.2.1-6]: the same identifier rules for what a server sends.
+#[test]
+fn mqtt_2_2_1_4_and_2_2_1_6_server_packet_ids() {
+    let publish = packet(0x32, &[field(b"a"), vec![0, 0]].concat());
+    assert_eq!(
+        from_server(&publish, V311).unwrap_err().kind(),
+        ErrorKind::Protocol
+    );
+    let Packet::Suback(suback) = from_server(b"\x90\x03\x12\x34\x01", V311).unwrap() else {
+        panic!("a SUBACK");
+    };
+    assert_eq!(suback.packet_id().get(), 0x1234);
+    assert_eq!(
+        from_server(b"\x90\x03\x00\x00\x01", V311)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Protocol
+    );
+}
+
+/// [MQTT-4.13.1-1] and [MQTT-4.13.2-1] (3.1.1: [MQTT-4.8.0-1]): after a malformed packet
+/// or a protocol error the connection closes, so the decoder stays failed and keeps
+/// nothing buffered.
+#[test]
+fn mqtt_4_13_1_1_and_4_13_2_1_errors_end_the_stream() {
+    use mqtt_common::codec::Decoder;
+    let connect = connect_311(0x02, &field(b"c"));
+    for (bad, kind) in [
+        (&b"\x41\x02\x00\x01"[..], ErrorKind::MalformedPacket),
+        (&b"\x20\x02\x00\x00"[..], ErrorKind::Protocol), // a CONNACK from a client
+    ] {
+        let mut decoder = Decoder::new(Direction::FromClient);
+        decoder.feed(&connect);
+        decoder.feed(bad);
+        decoder.feed(b"\xC0\x00");
+        assert!(matches!(
+            decoder.next_packet(),
+            Ok(Some(Packet::Connect(_)))
+        ));
+        assert_eq!(decoder.next_packet().unwrap_err().kind(), kind);
+        assert_eq!(decoder.buffered(), 0);
+        decoder.feed(b"\xC0\x00");
+        assert_eq!(
+            decoder.next_packet().unwrap_err().kind(),
+            kind,
+            "still failed"
+        );
+        assert_eq!(decoder.buffered(), 0);
+    }
+}
