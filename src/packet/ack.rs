@@ -83,10 +83,7 @@ impl AckFields {
         policy: Utf8Policy,
     ) -> Result<Self, Error> {
         let mut reader = Reader::new(body, policy);
-        let id = reader
-            .u16("packet identifier")
-            .map_err(Error::MalformedPacket)?;
-        let packet_id = PacketId::new(id).map_err(Error::Protocol)?;
+        let packet_id = reader.packet_id()?;
         let mut fields = Self {
             packet_id,
             reason_code: ReasonCode::Success,

@@ -176,10 +176,7 @@ impl Publish {
         let packet_id = if qos == QoS::AtMostOnce {
             None
         } else {
-            let id = reader
-                .u16("packet identifier")
-                .map_err(Error::MalformedPacket)?;
-            Some(PacketId::new(id).map_err(Error::Protocol)?)
+            Some(reader.packet_id()?)
         };
         let properties = if version != ProtocolVersion::V5 || reader.skip_empty_properties() {
             PublishProperties::default()

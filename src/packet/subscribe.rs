@@ -139,10 +139,7 @@ impl Subscribe {
         policy: Utf8Policy,
     ) -> Result<Self, Error> {
         let mut reader = Reader::new(body, policy);
-        let id = reader
-            .u16("packet identifier")
-            .map_err(Error::MalformedPacket)?;
-        let packet_id = PacketId::new(id).map_err(Error::Protocol)?;
+        let packet_id = reader.packet_id()?;
         let mut subscription_id = None;
         let mut user_properties = Vec::new();
         if version == ProtocolVersion::V5 {
@@ -333,10 +330,7 @@ impl Suback {
         policy: Utf8Policy,
     ) -> Result<Self, Error> {
         let mut reader = Reader::new(body, policy);
-        let id = reader
-            .u16("packet identifier")
-            .map_err(Error::MalformedPacket)?;
-        let packet_id = PacketId::new(id).map_err(Error::Protocol)?;
+        let packet_id = reader.packet_id()?;
         let properties = if version == ProtocolVersion::V5 {
             let block = Properties::read(
                 &mut reader,

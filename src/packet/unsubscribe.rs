@@ -77,10 +77,7 @@ impl Unsubscribe {
         policy: Utf8Policy,
     ) -> Result<Self, Error> {
         let mut reader = Reader::new(body, policy);
-        let id = reader
-            .u16("packet identifier")
-            .map_err(Error::MalformedPacket)?;
-        let packet_id = PacketId::new(id).map_err(Error::Protocol)?;
+        let packet_id = reader.packet_id()?;
         let user_properties = if version == ProtocolVersion::V5 {
             let block = Properties::read(
                 &mut reader,
@@ -196,10 +193,7 @@ impl Unsuback {
         policy: Utf8Policy,
     ) -> Result<Self, Error> {
         let mut reader = Reader::new(body, policy);
-        let id = reader
-            .u16("packet identifier")
-            .map_err(Error::MalformedPacket)?;
-        let packet_id = PacketId::new(id).map_err(Error::Protocol)?;
+        let packet_id = reader.packet_id()?;
         if version != ProtocolVersion::V5 {
             reader
                 .finish("packet identifier")

@@ -9,7 +9,8 @@
 use bytes::{Buf, BufMut, Bytes};
 
 use crate::constants::protocol::MAX_REMAINING_LENGTH;
-use crate::error::Violation;
+use crate::error::{Error, Violation};
+use crate::packet_id::PacketId;
 use crate::string::MqttString;
 
 /// How strictly UTF-8 strings are read beyond the MUSTs of §1.5.4.
@@ -87,6 +88,18 @@ impl Reader {
     pub fn u16(&mut self, what: &'static str) -> Result<u16, Violation> {
         self.need(2, what)?;
         Ok(self.buf.get_u16())
+    }
+
+    /// A Packet Identifier (§2.2.1): two bytes, never 0.
+    ///
+    /// # Errors
+    /// [`Error::MalformedPacket`] when truncated; [`Error::Protocol`] for 0
+    /// ([MQTT-2.2.1-3]).
+    pub fn packet_id(&mut self) -> Result<PacketId, Error> {
+        let id = self
+            .u16("packet identifier")
+            .map_err(Error::MalformedPacket)?;
+        PacketId::new(id).map_err(Error::Protocol)
     }
 
     /// A Four Byte Integer, big-endian (§1.5.3).
