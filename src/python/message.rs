@@ -52,17 +52,26 @@ pub(crate) struct MessageArgs<'a, 'py> {
     pub(crate) properties: Option<&'a Bound<'py, PyAny>>,
 }
 
-impl PyMessage {
-    pub(crate) fn build(
-        topic: &Bound<'_, PyAny>,
-        args: MessageArgs<'_, '_>,
-    ) -> Result<Self, Error> {
-        let py = topic.py();
-        let topic = topic
-            .cast::<PyString>()
-            .map_err(|_| wrong_type("topic", "str", topic))?;
-        let topic_text = extract_topic("topic", TopicKind::Name, topic)?;
-        validate_topic_name(topic_text).map_err(|e| e.in_field("topic"))?;
+/// The `topic` argument, which must be a `str`.
+fn topic_arg<'py>(topic: &Bound<'py, PyAny>) -> Result<Bound<'py, PyString>, Error> {
+    topic
+        .cast::<PyString>()
+        .cloned()
+        .map_err(|_| wrong_type("topic", "str", topic))
+}
+
+/// The optional arguments, converted and checked together ([`check_fields`]).
+struct Fields<'py> {
+    payload: Bound<'py, PyBytes>,
+    qos: QoS,
+    retain: bool,
+    dup: bool,
+    message_id: Option<PacketId>,
+    properties: Option<Bound<'py, PyPublishProperties>>,
+}
+
+impl<'py> Fields<'py> {
+    fn extract(py: Python<'py>, args: MessageArgs<'_, 'py>) -> Result<Self, Error> {
         let payload = match present(args.payload) {
             Some(obj) => extract_bytes("payload", obj)?,
             None => PyBytes::new(py, b""),
@@ -89,20 +98,69 @@ impl PyMessage {
         check_fields(payload.as_bytes().len(), qos, dup, message_id)?;
         let properties = match present(args.properties) {
             None => None,
-            Some(obj) => Some(PyPublishProperties::coerce(obj)?)
-                .filter(|p| !p.get().inner.is_empty())
-                .map(Bound::unbind),
+            Some(obj) => {
+                Some(PyPublishProperties::coerce(obj)?).filter(|p| !p.get().inner.is_empty())
+            }
         };
         Ok(Self {
-            topic: topic.clone().unbind(),
-            payload: payload.unbind(),
+            payload,
             qos,
             retain,
             dup,
             message_id,
             properties,
+        })
+    }
+
+    fn into_core(self, topic: TopicName) -> Result<Message, Error> {
+        let properties = self
+            .properties
+            .map(|p| p.get().inner.clone())
+            .unwrap_or_default();
+        Message::builder(topic)
+            .payload(shared_bytes(&self.payload))
+            .qos(self.qos)
+            .retain(self.retain)
+            .dup(self.dup)
+            .message_id(self.message_id)
+            .properties(properties)
+            .build()
+    }
+}
+
+impl PyMessage {
+    /// A Python message from the constructor's arguments, validated.
+    pub(crate) fn build(
+        topic: &Bound<'_, PyAny>,
+        args: MessageArgs<'_, '_>,
+    ) -> Result<Self, Error> {
+        let topic = topic_arg(topic)?;
+        validate_topic_name(extract_topic("topic", TopicKind::Name, &topic)?)
+            .map_err(|e| e.in_field("topic"))?;
+        let fields = Fields::extract(topic.py(), args)?;
+        Ok(Self {
+            topic: topic.unbind(),
+            payload: fields.payload.unbind(),
+            qos: fields.qos,
+            retain: fields.retain,
+            dup: fields.dup,
+            message_id: fields.message_id,
+            properties: fields.properties.map(Bound::unbind),
             core: PyOnceLock::new(),
         })
+    }
+
+    /// The core message for the constructor's arguments, validated once, without the
+    /// Python message (a `Publish` built from Python needs only this).
+    pub(crate) fn build_core(
+        topic: &Bound<'_, PyAny>,
+        args: MessageArgs<'_, '_>,
+    ) -> Result<Message, Error> {
+        let topic = topic_arg(topic)?;
+        let name = TopicName::new(extract_topic("topic", TopicKind::Name, &topic)?)
+            .map_err(|e| e.in_field("topic"))?;
+        let fields = Fields::extract(topic.py(), args)?;
+        fields.into_core(name)
     }
 
     /// A Python message for a core one (the payload is copied into a `bytes` once).
@@ -133,19 +191,15 @@ impl PyMessage {
     pub(crate) fn core(&self, py: Python<'_>) -> PyResult<&Message> {
         self.core.get_or_try_init(py, || {
             let topic = TopicName::new(self.topic.bind(py).to_str()?)?;
-            let properties = self
-                .properties
-                .as_ref()
-                .map(|p| p.get().inner.clone())
-                .unwrap_or_default();
-            Ok(Message::builder(topic)
-                .payload(shared_bytes(self.payload.bind(py)))
-                .qos(self.qos)
-                .retain(self.retain)
-                .dup(self.dup)
-                .message_id(self.message_id)
-                .properties(properties)
-                .build()?)
+            let fields = Fields {
+                payload: self.payload.bind(py).clone(),
+                qos: self.qos,
+                retain: self.retain,
+                dup: self.dup,
+                message_id: self.message_id,
+                properties: self.properties.as_ref().map(|p| p.bind(py).clone()),
+            };
+            Ok(fields.into_core(topic)?)
         })
     }
 

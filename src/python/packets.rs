@@ -172,11 +172,18 @@ fn ack_properties(
         reason_string: present(reason_string)
             .map(|o| mqtt_string("reason_string", o))
             .transpose()?,
-        user_properties: present(user_properties)
-            .map(|o| extract_user_properties("user_properties", o))
-            .transpose()?
-            .unwrap_or_default(),
+        user_properties: user_properties_arg(user_properties)?,
     })
+}
+
+/// The `user_properties` argument: absent or None means none.
+fn user_properties_arg(
+    obj: Option<&Bound<'_, PyAny>>,
+) -> Result<Vec<(MqttString, MqttString)>, Error> {
+    present(obj)
+        .map(|o| extract_user_properties("user_properties", o))
+        .transpose()
+        .map(Option::unwrap_or_default)
 }
 
 fn pairs(user_properties: &[(MqttString, MqttString)]) -> Vec<(&str, &str)> {
@@ -406,7 +413,6 @@ impl PyPublish {
            text_signature = "(topic, payload=b'', qos=0, retain=False, packet_id=None, *, dup=False, properties=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        py: Python<'_>,
         topic: &Bound<'_, PyAny>,
         payload: Option<&Bound<'_, PyAny>>,
         qos: Option<&Bound<'_, PyAny>>,
@@ -424,7 +430,7 @@ impl PyPublish {
             dup,
             properties,
         };
-        Self::carrying(PyMessage::build(topic, args)?.core(py)?)
+        Self::carrying(&PyMessage::build_core(topic, args)?)
     }
 
     /// The PUBLISH that carries a message (QoS 1 and 2 need a message_id).
@@ -575,10 +581,7 @@ impl PySubscribe {
                 .map_err(|_| wrong_type("subscriptions", EXPECTED, &item))?;
             list.push(subscription.get().inner.clone());
         }
-        let users = present(user_properties)
-            .map(|o| extract_user_properties("user_properties", o))
-            .transpose()?
-            .unwrap_or_default();
+        let users = user_properties_arg(user_properties)?;
         Ok(Self {
             inner: Subscribe::new(self::packet_id(packet_id)?, list, users)?,
         })
@@ -744,10 +747,7 @@ impl PyUnsubscribe {
             )?;
             filters.push(TopicFilter::new(text).map_err(|e| e.in_field("topic_filters"))?);
         }
-        let users = present(user_properties)
-            .map(|o| extract_user_properties("user_properties", o))
-            .transpose()?
-            .unwrap_or_default();
+        let users = user_properties_arg(user_properties)?;
         Ok(Self {
             inner: Unsubscribe::new(self::packet_id(packet_id)?, filters, users)?,
         })
