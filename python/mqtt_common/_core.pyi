@@ -977,7 +977,11 @@ class Decoder:
         strict_utf8: bool | None = True,
     ) -> Self: ...
     def feed(self, data: bytes | bytearray | memoryview) -> list[_Packet]:
-        """Buffer ``data`` and return every complete packet; incomplete bytes wait."""
+        """Buffer ``data`` and return every complete packet; incomplete bytes wait.
+
+        A bad packet raises, unless good packets came before it in this call: those are
+        returned, and the next call raises the error.
+        """
     @property
     def protocol_version(self) -> ProtocolVersion | None:
         """The protocol version, once known (given, or learned from CONNECT)."""

@@ -1028,6 +1028,9 @@ impl PyDecoder {
     }
 
     /// Buffer `data` and return every complete packet; incomplete bytes wait for more.
+    ///
+    /// A bad packet raises, unless good packets came before it in this call: those are
+    /// returned, and the error is raised by the next call (the decoder stays failed).
     fn feed<'py>(
         &mut self,
         py: Python<'py>,
@@ -1035,8 +1038,13 @@ impl PyDecoder {
     ) -> PyResult<Bound<'py, PyList>> {
         self.inner.feed(&self::data(data)?);
         let packets = PyList::empty(py);
-        while let Some(packet) = self.inner.next_packet()? {
-            packets.append(packet_to_py(py, packet)?)?;
+        loop {
+            match self.inner.next_packet() {
+                Ok(Some(packet)) => packets.append(packet_to_py(py, packet)?)?,
+                Ok(None) => break,
+                Err(_) if !packets.is_empty() => break,
+                Err(err) => return Err(err.into()),
+            }
         }
         Ok(packets)
     }

@@ -125,8 +125,22 @@ def test_errors_are_the_documented_classes() -> None:
     assert refused.value.return_code is ConnectReturnCode.UNACCEPTABLE_PROTOCOL_VERSION
     assert refused.value.reason_code is ReasonCode.UNSUPPORTED_PROTOCOL_VERSION
     with pytest.raises(ProtocolError) as too_large:
-        Decoder(max_packet_size=64).feed(connect + b"\x30\x80\x80\x80\x60")
+        Decoder(max_packet_size=64).feed(b"\x30\x80\x80\x80\x60")
     assert too_large.value.reason_code is ReasonCode.PACKET_TOO_LARGE
+
+
+def test_packets_before_an_error_are_not_lost() -> None:
+    connect = encode(Connect("c"), V311)
+    decoder = Decoder()
+    # A CONNECT, then a PINGREQ with a reserved flag set, in one read.
+    assert decoder.feed(connect + encode(Pingreq(), V311) + b"\xc1\x00") == [
+        decode(connect, V311),
+        Pingreq(),
+    ]
+    with pytest.raises(MalformedPacketError):
+        decoder.feed(b"")
+    with pytest.raises(MalformedPacketError):
+        decoder.feed(encode(Pingreq(), V311))  # and it stays failed
 
 
 def test_mqtt_3_1_2_33_only_auth_or_disconnect_until_connack() -> None:
