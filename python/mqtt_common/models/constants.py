@@ -17,6 +17,7 @@ import enum
 from typing import Final, final
 
 from mqtt_common import _core
+from mqtt_common._rust_tables import require_rust_members
 
 __all__ = [
     "ConnectReturnCode",
@@ -344,10 +345,7 @@ def _check_against_rust() -> None:
         (PropertyId, _core.PROPERTY_ID_MEMBERS),
     ]
     for cls, rust_members in tables:
-        python_members = {name: int(member) for name, member in cls.__members__.items()}
-        if python_members != dict(rust_members):
-            msg = f"{cls.__name__} differs from the Rust table: {sorted(rust_members)}"
-            raise ImportError(msg)
+        require_rust_members(cls, rust_members)
     constants: list[tuple[str, int | str]] = [
         *_core.PROTOCOL_INT_CONSTANTS,
         *_core.PROTOCOL_STR_CONSTANTS,

@@ -20,6 +20,7 @@ import enum
 
 from mqtt_common import _core
 from mqtt_common._core import AuthCredentials
+from mqtt_common._rust_tables import require_rust_members
 
 __all__ = ["Action", "AuthCredentials", "AuthInterface"]
 
@@ -35,9 +36,7 @@ class Action(enum.IntEnum):
     RECEIVE = 3
 
 
-if {m.name: m.value for m in Action} != dict(_core.ACTION_MEMBERS):
-    msg = f"Action differs from the Rust table: {_core.ACTION_MEMBERS}"
-    raise ImportError(msg)
+require_rust_members(Action, _core.ACTION_MEMBERS)
 
 
 class AuthInterface(_core.AuthInterface, abc.ABC):

@@ -28,6 +28,7 @@ import abc
 import enum
 
 from mqtt_common import _core
+from mqtt_common._rust_tables import require_rust_members
 from mqtt_common.models.constants import ReasonCode
 from mqtt_common.models.packets import Packet
 
@@ -47,9 +48,7 @@ class ConnectionState(enum.IntEnum):
     DISCONNECTED = 4
 
 
-if {m.name: m.value for m in ConnectionState} != dict(_core.CONNECTION_STATE_MEMBERS):
-    msg = f"ConnectionState differs from the Rust table: {_core.CONNECTION_STATE_MEMBERS}"
-    raise ImportError(msg)
+require_rust_members(ConnectionState, _core.CONNECTION_STATE_MEMBERS)
 
 
 class NetworkInterface(_core.NetworkInterface, abc.ABC):
