@@ -8,19 +8,14 @@ Medians over interleaved rounds; nothing is asserted.
 from __future__ import annotations
 
 import random
-import statistics
-import time
-from collections.abc import Callable
 
+from bench_topic_index import METRICS, ROUNDS, per_call_ns, topics, workload
 from paho.mqtt.matcher import MQTTMatcher
 
 from mqtt_common import Message, Subscription, topic_matches
 from mqtt_common.src.storage import MemoryStorage
 
-METRICS = ["temp", "humidity", "pressure", "battery", "status"]
-METRICS += ["rssi", "voltage", "current", "co2", "light"]
 SIZE = 100_000
-ROUNDS = 7
 
 
 class PythonStorage:
@@ -59,45 +54,25 @@ class PythonStorage:
         return [m for t, m in self.retained.items() if topic_matches(topic_filter, t)]
 
 
-def per_call_us(func: Callable[[str], object], probes: list[str]) -> float:
-    samples = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        for probe in probes:
-            func(probe)
-        samples.append((time.perf_counter() - start) / len(probes) * 1e6)
-    return statistics.median(samples)
-
-
 def main() -> None:
     """Print the table."""
     rng = random.Random(11)
     sites = SIZE // 100
     ours, theirs = MemoryStorage(max_queue_length=None), PythonStorage()
-    for i in range(SIZE):
-        site, device, metric = rng.randrange(sites), rng.randrange(100), rng.choice(METRICS)
-        roll = rng.randrange(100)
-        if roll < 80:
-            topic_filter = f"site/{site}/device/{device}/{metric}"
-        elif roll < 95:
-            topic_filter = f"site/{site}/device/+/{metric}"
-        else:
-            topic_filter = f"site/{site}/device/{device}/#"
+    for i, (client_id, topic_filter) in enumerate(workload(SIZE, rng)):
         subscription = Subscription(topic_filter, 1)
-        ours.add_subscription(f"client-{i % 10_000}", subscription)
-        theirs.add_subscription(f"client-{i % 10_000}", subscription)
+        ours.add_subscription(client_id, subscription)
+        theirs.add_subscription(client_id, subscription)
+        metric = METRICS[i % len(METRICS)]
         retained = Message(f"site/{i % sites}/device/{i // sites}/{metric}", b"21.5", retain=True)
         ours.store_retained(retained)
         theirs.store_retained(retained)
 
-    def topic() -> str:
-        return f"site/{rng.randrange(sites)}/device/{rng.randrange(100)}/{rng.choice(METRICS)}"
-
-    topics = [topic() for _ in range(1000)]
-    exact = [topic() for _ in range(1000)]
+    probe_topics = topics(SIZE, 1000, rng)
+    exact = topics(SIZE, 1000, rng)
     plus = [f"site/{rng.randrange(sites)}/device/+/{rng.choice(METRICS)}" for _ in range(20)]
     hashes = [f"site/{rng.randrange(sites)}/#" for _ in range(20)]
-    for probe in topics[:100]:
+    for probe in probe_topics[:100]:
         assert len(ours.get_subscribers(probe)) == len(theirs.get_subscribers(probe))
     for probe in plus[:5] + hashes[:5]:
         assert len(ours.get_retained(probe)) == len(theirs.get_retained(probe))
@@ -107,13 +82,13 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     rows = [
-        ("get_subscribers(topic)", topics, ours.get_subscribers, theirs.get_subscribers),
+        ("get_subscribers(topic)", probe_topics, ours.get_subscribers, theirs.get_subscribers),
         ("get_retained(exact topic)", exact, ours.get_retained, theirs.get_retained),
         ("get_retained('site/N/device/+/m')", plus, ours.get_retained, theirs.get_retained),
         ("get_retained('site/N/#')", hashes, ours.get_retained, theirs.get_retained),
     ]
     for label, probes, mine, other in rows:
-        a, b = per_call_us(mine, probes), per_call_us(other, probes)
+        a, b = per_call_ns(mine, probes) / 1000, per_call_ns(other, probes) / 1000
         print(f"{label:<34} {a:>11.2f} us {b:>9.2f} us {b / a:>9.1f}x")
 
 
