@@ -116,8 +116,18 @@ pub fn validate_topic_name(topic: &str) -> Result<(), Error> {
 }
 
 fn check_topic_name(topic: &str) -> Result<(), Violation> {
-    check_common(topic, TopicKind::Name)?;
-    if topic.bytes().any(|b| b == b'+' || b == b'#') {
+    check_length(topic, TopicKind::Name)?;
+    // One pass without an early exit, which the compiler vectorises: a valid name is
+    // read to its end anyway, and this is on every PUBLISH's path.
+    let (nul, wildcard) = topic.bytes().fold((false, false), |(nul, wildcard), b| {
+        (nul | (b == 0), wildcard | (b == b'+') | (b == b'#'))
+    });
+    if nul {
+        return Err(Violation::TopicContainsNull {
+            kind: TopicKind::Name,
+        });
+    }
+    if wildcard {
         return Err(Violation::TopicNameHasWildcard);
     }
     Ok(())
@@ -132,8 +142,8 @@ fn topic_text(bytes: Bytes, kind: TopicKind) -> Result<MqttString, Violation> {
     })
 }
 
-/// The checks shared by names and filters: length, emptiness, U+0000.
-fn check_common(topic: &str, kind: TopicKind) -> Result<(), Violation> {
+/// The length rules shared by names and filters: not empty, at most 65,535 bytes.
+fn check_length(topic: &str, kind: TopicKind) -> Result<(), Violation> {
     if topic.is_empty() {
         return Err(Violation::TopicEmpty { kind });
     }
@@ -142,9 +152,6 @@ fn check_common(topic: &str, kind: TopicKind) -> Result<(), Violation> {
             kind,
             len: topic.len(),
         });
-    }
-    if topic.as_bytes().contains(&0) {
-        return Err(Violation::TopicContainsNull { kind });
     }
     Ok(())
 }
@@ -267,7 +274,12 @@ pub fn validate_topic_filter(filter: &str) -> Result<(), Error> {
 /// Checks a filter, returning where the filter proper starts and whether it has
 /// wildcards.
 fn parse_filter(text: &str) -> Result<(u16, bool), Violation> {
-    check_common(text, TopicKind::Filter)?;
+    check_length(text, TopicKind::Filter)?;
+    if text.as_bytes().contains(&0) {
+        return Err(Violation::TopicContainsNull {
+            kind: TopicKind::Filter,
+        });
+    }
     let mut filter_start = 0;
     if let Some(rest) = text.strip_prefix(SHARED_SUBSCRIPTION_PREFIX) {
         let Some(slash) = rest.find('/') else {
