@@ -28,6 +28,7 @@ pub(super) fn wrong_type(
 }
 
 /// A `str` as `&str`; a lone surrogate is `bad_utf8`.
+#[inline]
 pub(super) fn extract_str<'a>(
     field: &'static str,
     obj: &'a Bound<'_, PyAny>,
@@ -40,6 +41,7 @@ pub(super) fn extract_str<'a>(
 }
 
 /// A `bool` (and only a `bool`: `retain=1` is a mistake worth reporting).
+#[inline]
 pub(super) fn extract_bool(field: &'static str, obj: &Bound<'_, PyAny>) -> Result<bool, Error> {
     obj.cast::<PyBool>()
         .map(|b| b.is_true())
@@ -47,6 +49,7 @@ pub(super) fn extract_bool(field: &'static str, obj: &Bound<'_, PyAny>) -> Resul
 }
 
 /// An `int` (not a `bool`) in `min..=max`.
+#[inline]
 pub(super) fn extract_uint(
     field: &'static str,
     obj: &Bound<'_, PyAny>,
@@ -54,7 +57,11 @@ pub(super) fn extract_uint(
     max: u64,
     spec_ref: &'static str,
 ) -> Result<u64, Error> {
-    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+    // An exact `int` is the common case and one pointer comparison; the general check
+    // lets `int` subclasses (IntEnum members) through and keeps `bool` out.
+    let is_int = obj.is_exact_instance_of::<PyInt>()
+        || (obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>());
+    if !is_int {
         return Err(wrong_type(field, "int", obj));
     }
     match obj.extract::<u64>() {
@@ -75,6 +82,7 @@ pub(super) fn extract_uint(
 }
 
 /// A QoS level: an `int` (or `QualityOfService`) of 0, 1 or 2.
+#[inline]
 pub(super) fn extract_qos(field: &'static str, obj: &Bound<'_, PyAny>) -> Result<QoS, Error> {
     let value = extract_uint(field, obj, 0, u8::MAX.into(), "MQTT-3.3.1-4")?;
     QoS::try_from(value as u8).map_err(|v| Error::invalid(field, v))
@@ -120,6 +128,7 @@ pub(super) fn shared_bytes(bytes: &Bound<'_, PyBytes>) -> Bytes {
 }
 
 /// `None` and a missing argument both mean "the default".
+#[inline]
 pub(super) fn present<'a, 'py>(
     obj: Option<&'a Bound<'py, PyAny>>,
 ) -> Option<&'a Bound<'py, PyAny>> {
@@ -148,6 +157,7 @@ pub(super) fn apply_changes(
 }
 
 /// A topic name or filter given as `str`; a lone surrogate is a topic UTF-8 violation.
+#[inline]
 pub(super) fn extract_topic<'a>(
     field: &'static str,
     kind: TopicKind,
