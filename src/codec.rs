@@ -141,6 +141,79 @@ impl Packet {
         })
     }
 
+    /// The packet, borrowed: what encoding needs.
+    pub fn as_packet_ref(&self) -> PacketRef<'_> {
+        match self {
+            Self::Connect(p) => PacketRef::Connect(p),
+            Self::Connack(p) => PacketRef::Connack(p),
+            Self::Publish(p) => PacketRef::Publish(p),
+            Self::Puback(p) => PacketRef::Puback(p),
+            Self::Pubrec(p) => PacketRef::Pubrec(p),
+            Self::Pubrel(p) => PacketRef::Pubrel(p),
+            Self::Pubcomp(p) => PacketRef::Pubcomp(p),
+            Self::Subscribe(p) => PacketRef::Subscribe(p),
+            Self::Suback(p) => PacketRef::Suback(p),
+            Self::Unsubscribe(p) => PacketRef::Unsubscribe(p),
+            Self::Unsuback(p) => PacketRef::Unsuback(p),
+            Self::Pingreq => PacketRef::Pingreq,
+            Self::Pingresp => PacketRef::Pingresp,
+            Self::Disconnect(p) => PacketRef::Disconnect(p),
+            Self::Auth(p) => PacketRef::Auth(p),
+        }
+    }
+
+    /// The encoded size, fixed header included.
+    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
+        self.as_packet_ref().encoded_len(version)
+    }
+
+    /// Writes the packet for `version` (a CONNECT always in its own).
+    ///
+    /// # Errors
+    /// As [`PacketRef::encode`]. Nothing is written then.
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
+        self.as_packet_ref().encode(version, buf)
+    }
+}
+
+/// A borrowed [`Packet`]: a packet that lives elsewhere (in a queue, in a Python object)
+/// is written without being cloned into the enum first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PacketRef<'a> {
+    /// CONNECT.
+    Connect(&'a Connect),
+    /// CONNACK.
+    Connack(&'a Connack),
+    /// PUBLISH.
+    Publish(&'a Publish),
+    /// PUBACK.
+    Puback(&'a Puback),
+    /// PUBREC.
+    Pubrec(&'a Pubrec),
+    /// PUBREL.
+    Pubrel(&'a Pubrel),
+    /// PUBCOMP.
+    Pubcomp(&'a Pubcomp),
+    /// SUBSCRIBE.
+    Subscribe(&'a Subscribe),
+    /// SUBACK.
+    Suback(&'a Suback),
+    /// UNSUBSCRIBE.
+    Unsubscribe(&'a Unsubscribe),
+    /// UNSUBACK.
+    Unsuback(&'a Unsuback),
+    /// PINGREQ.
+    Pingreq,
+    /// PINGRESP.
+    Pingresp,
+    /// DISCONNECT.
+    Disconnect(&'a Disconnect),
+    /// AUTH (MQTT 5.0).
+    Auth(&'a Auth),
+}
+
+impl PacketRef<'_> {
     /// The encoded size, fixed header included.
     pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
         match self {

@@ -49,7 +49,8 @@ pub struct Message {
     properties: Option<Box<PublishProperties>>,
 }
 
-static NO_PROPERTIES: PublishProperties = PublishProperties::EMPTY;
+/// What `properties()` lends when a message or PUBLISH has none.
+pub(crate) static NO_PROPERTIES: PublishProperties = PublishProperties::EMPTY;
 
 impl Message {
     /// A QoS 0, non-retained message.
@@ -127,6 +128,44 @@ impl Message {
     pub fn properties(&self) -> &PublishProperties {
         self.properties.as_deref().unwrap_or(&NO_PROPERTIES)
     }
+
+    /// Takes the message apart without copying (a PUBLISH carries the same fields).
+    pub(crate) fn into_parts(self) -> MessageParts {
+        MessageParts {
+            topic: self.topic,
+            payload: self.payload,
+            qos: self.qos,
+            retain: self.retain,
+            dup: self.dup,
+            message_id: self.message_id,
+            properties: self.properties,
+        }
+    }
+
+    /// Puts a message together, checking the rules that tie its fields together.
+    pub(crate) fn from_parts(parts: MessageParts) -> Result<Self, Error> {
+        check_fields(parts.payload.len(), parts.qos, parts.dup, parts.message_id)?;
+        Ok(Self {
+            topic: parts.topic,
+            payload: parts.payload,
+            qos: parts.qos,
+            retain: parts.retain,
+            dup: parts.dup,
+            message_id: parts.message_id,
+            properties: parts.properties.filter(|p| !p.is_empty()),
+        })
+    }
+}
+
+/// A message's fields, moved out of it or into it whole.
+pub(crate) struct MessageParts {
+    pub(crate) topic: TopicName,
+    pub(crate) payload: Bytes,
+    pub(crate) qos: QoS,
+    pub(crate) retain: bool,
+    pub(crate) dup: bool,
+    pub(crate) message_id: Option<PacketId>,
+    pub(crate) properties: Option<Box<PublishProperties>>,
 }
 
 impl fmt::Debug for Message {

@@ -238,6 +238,37 @@ fn properties_are_left_out_before_v5() {
     );
 }
 
+#[test]
+fn a_publish_takes_its_message_without_copying() {
+    let payload = Bytes::from_static(b"twenty-three point five");
+    let message = Message::builder(TopicName::new("a/b").unwrap())
+        .payload(payload.clone())
+        .qos(QoS::AtLeastOnce)
+        .message_id(Some(PacketId::new(3).unwrap()))
+        .properties(PublishProperties {
+            content_type: Some(MqttString::new("text/plain").unwrap()),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let publish = Publish::try_from(message.clone()).unwrap();
+    assert_eq!(publish.payload().as_ptr(), payload.as_ptr());
+    assert_eq!(publish, Publish::from_message(&message).unwrap());
+    assert_eq!(publish.to_message().unwrap(), Some(message));
+
+    let unnumbered = Message::builder(TopicName::new("a").unwrap())
+        .qos(QoS::AtLeastOnce)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        Publish::try_from(unnumbered),
+        Err(Error::Validation {
+            field: Some("message_id"),
+            violation: Violation::PacketIdZero,
+        })
+    ));
+}
+
 fn message() -> impl Strategy<Value = Message> {
     (
         "[a-z]{1,6}(/[a-z]{0,6}){0,3}",

@@ -4,7 +4,7 @@ use bytes::{BufMut, Bytes};
 
 use crate::constants::{PacketType, PropertyContext, ProtocolVersion, QoS};
 use crate::error::{Error, Violation};
-use crate::message::Message;
+use crate::message::{Message, MessageParts, NO_PROPERTIES};
 use crate::packet::header::FixedHeader;
 use crate::packet::properties::{Properties, publish_properties_len, put_publish_properties};
 use crate::packet::wire::{
@@ -59,7 +59,9 @@ pub struct Publish {
     retain: bool,
     topic: Option<TopicName>,
     packet_id: Option<PacketId>,
-    properties: PublishProperties,
+    // Boxed and absent when empty, as in `Message`: most packets have none, and the
+    // packet then stays small to move around.
+    properties: Option<Box<PublishProperties>>,
     payload: Bytes,
 }
 
@@ -71,18 +73,7 @@ impl Publish {
     /// [`Violation::PacketIdZero`] (field `message_id`) for a QoS 1 or 2 message without
     /// a packet identifier.
     pub fn from_message(message: &Message) -> Result<Self, Error> {
-        if message.qos() != QoS::AtMostOnce && message.message_id().is_none() {
-            return Err(Error::invalid("message_id", Violation::PacketIdZero));
-        }
-        Ok(Self {
-            dup: message.dup(),
-            qos: message.qos(),
-            retain: message.retain(),
-            topic: Some(message.topic().clone()),
-            packet_id: message.message_id(),
-            properties: message.properties().clone(),
-            payload: message.payload().clone(),
-        })
+        Self::try_from(message.clone())
     }
 
     /// The message this PUBLISH carries; `None` when its topic is given only by a Topic
@@ -94,15 +85,16 @@ impl Publish {
         let Some(topic) = &self.topic else {
             return Ok(None);
         };
-        Message::builder(topic.clone())
-            .payload(self.payload.clone())
-            .qos(self.qos)
-            .retain(self.retain)
-            .dup(self.dup)
-            .message_id(self.packet_id)
-            .properties(self.properties.clone())
-            .build()
-            .map(Some)
+        Message::from_parts(MessageParts {
+            topic: topic.clone(),
+            payload: self.payload.clone(),
+            qos: self.qos,
+            retain: self.retain,
+            dup: self.dup,
+            message_id: self.packet_id,
+            properties: self.properties.clone(),
+        })
+        .map(Some)
     }
 
     /// Sets the topic that a Topic Alias stood for (the decoder resolves aliases).
@@ -137,7 +129,7 @@ impl Publish {
 
     /// The MQTT 5.0 properties.
     pub fn properties(&self) -> &PublishProperties {
-        &self.properties
+        self.properties.as_deref().unwrap_or(&NO_PROPERTIES)
     }
 
     /// The payload: a slice of the decoded frame, never a copy.
@@ -179,7 +171,7 @@ impl Publish {
             Some(reader.packet_id()?)
         };
         let properties = if version != ProtocolVersion::V5 || reader.skip_empty_properties() {
-            PublishProperties::default()
+            None
         } else {
             let from_server = direction == Direction::FromServer;
             let properties = Properties::read(
@@ -191,9 +183,9 @@ impl Publish {
             if !from_server && !properties.subscription_identifiers.is_empty() {
                 return Err(Error::Protocol(Violation::SubscriptionIdFromClient));
             }
-            properties
+            Some(Box::new(properties)).filter(|p| !p.is_empty())
         };
-        if topic.is_none() && properties.topic_alias.is_none() {
+        if topic.is_none() && properties.as_ref().is_none_or(|p| p.topic_alias.is_none()) {
             return Err(Error::Protocol(Violation::EmptyTopicWithoutAlias));
         }
         Ok(Self {
@@ -211,7 +203,10 @@ impl Publish {
         let topic = 2 + self.topic.as_ref().map_or(0, |t| t.len());
         let packet_id = if self.packet_id.is_some() { 2 } else { 0 };
         let properties = if version == ProtocolVersion::V5 {
-            let len = publish_properties_len(&self.properties, None);
+            let len = self
+                .properties
+                .as_deref()
+                .map_or(0, |p| publish_properties_len(p, None));
             variable_integer_len(len as u32) + len
         } else {
             0
@@ -238,8 +233,35 @@ impl Publish {
             buf.put_u16(id.get());
         }
         if version == ProtocolVersion::V5 {
-            put_publish_properties(buf, &self.properties, None);
+            match self.properties.as_deref() {
+                Some(properties) => put_publish_properties(buf, properties, None),
+                None => buf.put_u8(0), // an empty property block: its length, 0
+            }
         }
         buf.put_slice(&self.payload);
+    }
+}
+
+impl TryFrom<Message> for Publish {
+    type Error = Error;
+
+    /// The PUBLISH that carries a message, moving its parts: nothing is copied.
+    ///
+    /// # Errors
+    /// As [`Publish::from_message`].
+    fn try_from(message: Message) -> Result<Self, Error> {
+        let parts = message.into_parts();
+        if parts.qos != QoS::AtMostOnce && parts.message_id.is_none() {
+            return Err(Error::invalid("message_id", Violation::PacketIdZero));
+        }
+        Ok(Self {
+            dup: parts.dup,
+            qos: parts.qos,
+            retain: parts.retain,
+            topic: Some(parts.topic),
+            packet_id: parts.message_id,
+            properties: parts.properties,
+            payload: parts.payload,
+        })
     }
 }

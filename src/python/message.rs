@@ -14,7 +14,7 @@ use super::convert::{
 use crate::constants::QoS;
 use crate::constants::protocol::{MAX_PACKET_ID, MAX_SUBSCRIPTION_ID, MAX_TOPIC_ALIAS};
 use crate::error::{Error, TopicKind, Violation};
-use crate::message::{DEBUG_PAYLOAD_PREFIX, Message, check_fields};
+use crate::message::{DEBUG_PAYLOAD_PREFIX, Message, MessageParts, check_fields};
 use crate::packet_id::PacketId;
 use crate::properties::{self, PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
 use crate::string::BinaryData;
@@ -113,18 +113,15 @@ impl<'py> Fields<'py> {
     }
 
     fn into_core(self, topic: TopicName) -> Result<Message, Error> {
-        let properties = self
-            .properties
-            .map(|p| p.get().inner.clone())
-            .unwrap_or_default();
-        Message::builder(topic)
-            .payload(shared_bytes(&self.payload))
-            .qos(self.qos)
-            .retain(self.retain)
-            .dup(self.dup)
-            .message_id(self.message_id)
-            .properties(properties)
-            .build()
+        Message::from_parts(MessageParts {
+            topic,
+            payload: shared_bytes(&self.payload),
+            qos: self.qos,
+            retain: self.retain,
+            dup: self.dup,
+            message_id: self.message_id,
+            properties: self.properties.map(|p| Box::new(p.get().inner.clone())),
+        })
     }
 }
 

@@ -15,7 +15,7 @@ use super::convert::{
 use super::message::{MessageArgs, PyMessage, PyPublishProperties};
 use super::session::PyWill;
 use super::subscription::PySubscription;
-use crate::codec::{self, Decoder, Packet};
+use crate::codec::{self, Decoder, Packet, PacketRef};
 use crate::constants::{
     PacketType, PropertyContext, PropertyId, PropertyType, ProtocolVersion, ReasonCode,
 };
@@ -400,8 +400,8 @@ impl PyPublish {
         Self { inner }
     }
 
-    fn carrying(message: &crate::Message) -> PyResult<Self> {
-        let inner = Publish::from_message(message).map_err(|e| e.in_field("packet_id"))?;
+    fn carrying(message: crate::Message) -> PyResult<Self> {
+        let inner = Publish::try_from(message).map_err(|e| e.in_field("packet_id"))?;
         Ok(Self { inner })
     }
 }
@@ -430,13 +430,13 @@ impl PyPublish {
             dup,
             properties,
         };
-        Self::carrying(&PyMessage::build_core(topic, args)?)
+        Self::carrying(PyMessage::build_core(topic, args)?)
     }
 
     /// The PUBLISH that carries a message (QoS 1 and 2 need a message_id).
     #[staticmethod]
     fn from_message(message: &Bound<'_, PyMessage>) -> PyResult<Self> {
-        Self::carrying(message.get().core(message.py())?)
+        Self::carrying(message.get().core(message.py())?.clone())
     }
 
     /// The message it carries, or None when only a Topic Alias names the topic.
@@ -926,12 +926,12 @@ pub(crate) fn packet_to_py(py: Python<'_>, packet: Packet) -> PyResult<Py<PyAny>
     })
 }
 
-/// A Python packet object as the Rust packet.
-pub(crate) fn packet_from_py(obj: &Bound<'_, PyAny>) -> Result<Packet, Error> {
+/// The Rust packet inside a Python packet object, borrowed.
+fn packet_ref<'a>(obj: &'a Bound<'_, PyAny>) -> Result<PacketRef<'a>, Error> {
     macro_rules! try_cast {
         ($($py:ident => $variant:ident),*) => {
             $(if let Ok(p) = obj.cast::<$py>() {
-                return Ok(Packet::$variant(p.get().inner.clone()));
+                return Ok(PacketRef::$variant(&p.get().inner));
             })*
         };
     }
@@ -940,10 +940,10 @@ pub(crate) fn packet_from_py(obj: &Bound<'_, PyAny>) -> Result<Packet, Error> {
               PySuback => Suback, PyUnsubscribe => Unsubscribe, PyUnsuback => Unsuback,
               PyDisconnect => Disconnect, PyAuth => Auth);
     if obj.is_instance_of::<PyPingreq>() {
-        return Ok(Packet::Pingreq);
+        return Ok(PacketRef::Pingreq);
     }
     if obj.is_instance_of::<PyPingresp>() {
-        return Ok(Packet::Pingresp);
+        return Ok(PacketRef::Pingresp);
     }
     Err(wrong_type(
         "packet",
@@ -1085,7 +1085,7 @@ pub(super) fn encode<'py>(
     protocol_version: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let version = self::protocol_version(Some(protocol_version), ProtocolVersion::V5)?;
-    let packet = packet_from_py(packet)?;
+    let packet = packet_ref(packet)?;
     // Written straight into the new `bytes` object: no intermediate buffer to copy.
     PyBytes::new_with(py, packet.encoded_len(version), |mut out| {
         Ok(packet.encode(version, &mut out)?)
