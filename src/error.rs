@@ -477,6 +477,19 @@ pub enum Violation {
         /// The packet.
         packet: crate::constants::PacketType,
     },
+    /// A SUBACK or UNSUBACK without exactly one reason code per filter of the packet it
+    /// answers.
+    #[error(
+        "expected one reason code per topic filter in {packet}: {filters} filter(s), {codes} code(s)"
+    )]
+    ReasonCodeCount {
+        /// The answering packet.
+        packet: crate::constants::PacketType,
+        /// The filters in the SUBSCRIBE or UNSUBSCRIBE.
+        filters: usize,
+        /// The reason codes given.
+        codes: usize,
+    },
     /// A subscription options byte with reserved bits set, or (3.1.1) a QoS of 3.
     #[error("subscription options byte {options:#04x} has reserved bits set")]
     InvalidSubscriptionOptions {
@@ -666,6 +679,10 @@ impl Violation {
                 crate::constants::PacketType::Unsubscribe => "MQTT-3.10.3-2",
                 _ => "MQTT-3.8.3-2",
             },
+            Self::ReasonCodeCount { packet, .. } => match packet {
+                crate::constants::PacketType::Unsuback => "MQTT-3.11.3-1",
+                _ => "MQTT-3.8.4-6",
+            },
             Self::InvalidSubscriptionOptions { .. } => "MQTT-3.8.3-5",
             Self::MixedSubscriptionIds => "§3.8.2.1.2",
             Self::ProtocolNameMismatch { .. } => "MQTT-3.1.2-1",
@@ -782,7 +799,9 @@ impl Violation {
             Self::ProtocolNameMismatch { .. }
             | Self::WrongSender { .. }
             | Self::UnexpectedPacket { .. } => ReasonCode::ProtocolError,
-            Self::NoTopicFilters { .. } | Self::MixedSubscriptionIds => ReasonCode::ProtocolError,
+            Self::NoTopicFilters { .. }
+            | Self::ReasonCodeCount { .. }
+            | Self::MixedSubscriptionIds => ReasonCode::ProtocolError,
             Self::DuplicateProperty { .. }
             | Self::PropertyOutOfRange { .. }
             | Self::AuthenticationDataWithoutMethod

@@ -152,6 +152,11 @@ fn every_violation_has_a_rule_or_is_a_type_error() {
         },
         Violation::ReceiveMaximumExceeded { limit: 10 },
         Violation::PacketIdsExhausted,
+        Violation::ReasonCodeCount {
+            packet: mqtt_common::PacketType::Suback,
+            filters: 2,
+            codes: 1,
+        },
     ];
     for violation in violations {
         let spec_ref = violation.spec_ref().expect("a rule");

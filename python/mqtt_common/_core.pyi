@@ -830,6 +830,15 @@ class Suback:
         reason_string: str | None = None,
         user_properties: Sequence[tuple[str, str]] | None = None,
     ) -> Self: ...
+    @staticmethod
+    def answering(
+        subscribe: Subscribe,
+        reason_codes: Sequence[int],
+        *,
+        reason_string: str | None = None,
+        user_properties: Sequence[tuple[str, str]] | None = None,
+    ) -> Suback:
+        """Answer ``subscribe``: its packet identifier, one reason code per filter, in order."""
     @property
     def packet_id(self) -> int:
         """The packet identifier."""
@@ -881,6 +890,18 @@ class Unsuback:
         reason_string: str | None = None,
         user_properties: Sequence[tuple[str, str]] | None = None,
     ) -> Self: ...
+    @staticmethod
+    def answering(
+        unsubscribe: Unsubscribe,
+        reason_codes: Sequence[int],
+        *,
+        reason_string: str | None = None,
+        user_properties: Sequence[tuple[str, str]] | None = None,
+    ) -> Unsuback:
+        """Answer ``unsubscribe``: its packet identifier, one reason code per filter.
+
+        The codes follow the filters' order; 3.1.1 leaves them out on the wire.
+        """
     @property
     def packet_id(self) -> int:
         """The packet identifier."""

@@ -302,6 +302,44 @@ impl Suback {
         })
     }
 
+    /// The SUBACK that answers `subscribe`: its packet identifier (§3.9.2) and one
+    /// reason code per filter, in the filters' order ([MQTT-3.8.4-6]).
+    ///
+    /// # Errors
+    /// [`Violation::ReasonCodeCount`] (field `reason_codes`) unless there is exactly one
+    /// code per filter; as [`Suback::new`] otherwise.
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::packet::{AckProperties, Suback, Subscribe};
+    /// use mqtt_common::{PacketId, QoS, ReasonCode, Subscription, TopicFilter};
+    /// let subscribe = Subscribe::new(
+    ///     PacketId::new(7)?,
+    ///     vec![
+    ///         Subscription::new(TopicFilter::new("a/+")?, QoS::AtLeastOnce),
+    ///         Subscription::new(TopicFilter::new("b/#")?, QoS::ExactlyOnce),
+    ///     ],
+    ///     vec![],
+    /// )?;
+    /// let granted = vec![ReasonCode::GrantedQoS1, ReasonCode::NotAuthorized];
+    /// let suback = Suback::answering(&subscribe, granted, AckProperties::default())?;
+    /// assert_eq!(suback.packet_id().get(), 7);
+    /// assert!(Suback::answering(&subscribe, vec![ReasonCode::GrantedQoS1], AckProperties::default()).is_err());
+    /// # Ok::<(), mqtt_common::Error>(())
+    /// ```
+    pub fn answering(
+        subscribe: &Subscribe,
+        reason_codes: Vec<ReasonCode>,
+        properties: AckProperties,
+    ) -> Result<Self, Error> {
+        check_one_code_per_filter(
+            PacketType::Suback,
+            subscribe.subscriptions().len(),
+            reason_codes.len(),
+        )?;
+        Self::new(subscribe.packet_id(), reason_codes, properties)
+    }
+
     /// The packet identifier.
     pub fn packet_id(&self) -> PacketId {
         self.packet_id
@@ -412,4 +450,23 @@ impl Suback {
             buf.put_u8(value);
         }
     }
+}
+
+/// A SUBACK or UNSUBACK has one reason code per filter of the packet it answers.
+pub(crate) fn check_one_code_per_filter(
+    packet: PacketType,
+    filters: usize,
+    codes: usize,
+) -> Result<(), Error> {
+    if filters == codes {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "reason_codes",
+        Violation::ReasonCodeCount {
+            packet,
+            filters,
+            codes,
+        },
+    ))
 }

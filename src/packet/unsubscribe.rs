@@ -8,7 +8,8 @@ use crate::packet::ack::AckProperties;
 use crate::packet::header::FixedHeader;
 use crate::packet::properties::Properties;
 use crate::packet::subscribe::{
-    put_user_properties, read_filter, user_properties, user_properties_len,
+    check_one_code_per_filter, put_user_properties, read_filter, user_properties,
+    user_properties_len,
 };
 use crate::packet::wire::{
     Reader, Utf8Policy, put_string, put_variable_integer, variable_integer_len,
@@ -163,6 +164,26 @@ impl Unsuback {
             reason_codes,
             properties,
         })
+    }
+
+    /// The UNSUBACK that answers `unsubscribe`: its packet identifier (§3.11.2) and
+    /// one reason code per filter, in the filters' order ([MQTT-3.11.3-1]); 3.1.1 leaves the
+    /// codes out on the wire.
+    ///
+    /// # Errors
+    /// [`Violation::ReasonCodeCount`] (field `reason_codes`) unless there is exactly one
+    /// code per filter; as [`Unsuback::new`] otherwise.
+    pub fn answering(
+        unsubscribe: &Unsubscribe,
+        reason_codes: Vec<ReasonCode>,
+        properties: AckProperties,
+    ) -> Result<Self, Error> {
+        check_one_code_per_filter(
+            PacketType::Unsuback,
+            unsubscribe.filters().len(),
+            reason_codes.len(),
+        )?;
+        Self::new(unsubscribe.packet_id(), reason_codes, properties)
     }
 
     /// The packet identifier.

@@ -668,6 +668,29 @@ impl PySuback {
         })
     }
 
+    /// The SUBACK that answers `subscribe`: its packet identifier, and exactly one reason
+    /// code per filter, in order.
+    #[staticmethod]
+    #[pyo3(signature = (subscribe, reason_codes, *, reason_string=None, user_properties=None))]
+    fn answering(
+        subscribe: &Bound<'_, PyAny>,
+        reason_codes: &Bound<'_, PyAny>,
+        reason_string: Option<&Bound<'_, PyAny>>,
+        user_properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let subscribe = subscribe
+            .cast::<PySubscribe>()
+            .map_err(|_| wrong_type("subscribe", "a Subscribe", subscribe))?;
+        let properties = ack_properties(reason_string, user_properties)?;
+        Ok(Self {
+            inner: Suback::answering(
+                &subscribe.get().inner,
+                self::reason_codes(reason_codes)?,
+                properties,
+            )?,
+        })
+    }
+
     /// The packet identifier.
     #[getter]
     fn packet_id(&self) -> u16 {
@@ -804,6 +827,29 @@ impl PyUnsuback {
         let properties = ack_properties(reason_string, user_properties)?;
         Ok(Self {
             inner: Unsuback::new(self::packet_id(packet_id)?, codes, properties)?,
+        })
+    }
+
+    /// The UNSUBACK that answers `unsubscribe`: its packet identifier, and exactly one
+    /// reason code per filter, in order (3.1.1 leaves them out on the wire).
+    #[staticmethod]
+    #[pyo3(signature = (unsubscribe, reason_codes, *, reason_string=None, user_properties=None))]
+    fn answering(
+        unsubscribe: &Bound<'_, PyAny>,
+        reason_codes: &Bound<'_, PyAny>,
+        reason_string: Option<&Bound<'_, PyAny>>,
+        user_properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let unsubscribe = unsubscribe
+            .cast::<PyUnsubscribe>()
+            .map_err(|_| wrong_type("unsubscribe", "an Unsubscribe", unsubscribe))?;
+        let properties = ack_properties(reason_string, user_properties)?;
+        Ok(Self {
+            inner: Unsuback::answering(
+                &unsubscribe.get().inner,
+                self::reason_codes(reason_codes)?,
+                properties,
+            )?,
         })
     }
 

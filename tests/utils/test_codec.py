@@ -198,6 +198,34 @@ def test_properties_dicts() -> None:
         Disconnect(ReasonCode.NO_MATCHING_SUBSCRIBERS)  # not a DISCONNECT code
 
 
+def test_mqtt_3_8_4_6_and_3_11_3_1_acks_answer_every_filter() -> None:
+    """SUBACK and UNSUBACK built with ``answering`` carry one code per filter, in order."""
+    subscribe = Subscribe(9, [Subscription("a/+", qos=1), Subscription("b/#")])
+    suback = Suback.answering(
+        subscribe, [ReasonCode.GRANTED_QOS_1, ReasonCode.NOT_AUTHORIZED], reason_string="no"
+    )
+    assert (suback.packet_id, suback.reason_codes, suback.reason_string) == (
+        9,
+        [ReasonCode.GRANTED_QOS_1, ReasonCode.NOT_AUTHORIZED],
+        "no",
+    )
+    with pytest.raises(ValidationError) as caught:
+        Suback.answering(subscribe, [ReasonCode.GRANTED_QOS_1])
+    assert caught.value.spec_ref == "MQTT-3.8.4-6"
+    assert str(caught.value).startswith("reason_codes: ")
+
+    unsubscribe = Unsubscribe(10, ["a/+", "b/#"])
+    unsuback = Unsuback.answering(
+        unsubscribe, [ReasonCode.SUCCESS, ReasonCode.NO_SUBSCRIPTION_EXISTED]
+    )
+    assert encode(unsuback, V5) == b"\xb0\x05\x00\x0a\x00\x00\x11"
+    with pytest.raises(ValidationError) as caught:
+        Unsuback.answering(unsubscribe, [])
+    assert caught.value.spec_ref == "MQTT-3.11.3-1"
+    with pytest.raises(ValidationError):
+        Suback.answering(unsubscribe, [ReasonCode.SUCCESS])  # type: ignore[arg-type]
+
+
 def test_v311_specifics() -> None:
     assert encode(Suback(1, [ReasonCode.QUOTA_EXCEEDED]), V311) == b"\x90\x03\x00\x01\x80"
     assert Suback(1, [ReasonCode.QUOTA_EXCEEDED]).return_codes == [0x80]
