@@ -12,9 +12,9 @@ ALICE = AuthCredentials("alice-phone", username="alice", password=b"s3cret")
 class AclAuth(AuthInterface):
     """Passwords and per-user topic patterns, where '%u' stands for the user name."""
 
-    def __init__(self) -> None:
-        self.passwords = {"alice": b"s3cret"}
-        self.patterns = ["users/%u/#"]
+    def __init__(self, passwords: dict[str, bytes], patterns: list[str]) -> None:
+        self.passwords = passwords
+        self.patterns = patterns
 
     def authenticate(self, credentials: AuthCredentials) -> bool:
         expected = self.passwords.get(credentials.username or "")
@@ -27,9 +27,17 @@ class AclAuth(AuthInterface):
         return any(topic_matches(p.replace("%u", user), topic) for p in self.patterns)
 
 
+def alice_only() -> AclAuth:
+    """Alice, with her password and her own topics."""
+    return AclAuth({"alice": b"s3cret"}, ["users/%u/#"])
+
+
 class TestAclAuth(AuthContract):
     def make_auth(self) -> AuthInterface:
-        return AclAuth()
+        return alice_only()
+
+    def make_unconfigured_auth(self) -> AuthInterface:
+        return AclAuth({}, [])
 
     def accepted_credentials(self) -> AuthCredentials:
         return ALICE
@@ -52,6 +60,27 @@ class SubstitutesWildcards(AclAuth):
         return any(topic_matches(p.replace("%u", user), topic) for p in self.patterns)
 
 
+class EmptyAclAllowsAll(AclAuth):
+    """Broken: no patterns at all is read as "allow everything" (CVE-2018-12550)."""
+
+    def authorize(self, credentials: AuthCredentials, topic: str, action: Action) -> bool:
+        return not self.patterns or super().authorize(credentials, topic, action)
+
+
+class UnreadableLineIsAUser(AclAuth):
+    """Broken: a password line without a password made a user who needs none
+    (CVE-2018-12551)."""
+
+    def __init__(self, passwords: dict[str, bytes], patterns: list[str]) -> None:
+        super().__init__(passwords, patterns)
+        self.without_password = set(passwords)
+
+    def authenticate(self, credentials: AuthCredentials) -> bool:
+        if credentials.username in self.without_password and not credentials.password:
+            return True
+        return super().authenticate(credentials)
+
+
 class ReturnsInts(AclAuth):
     """Broken: returns 1 and 0 instead of bools."""
 
@@ -62,7 +91,9 @@ class ReturnsInts(AclAuth):
 @pytest.mark.parametrize(
     ("broken", "failing_test"),
     [
-        (SubstitutesWildcards, "test_wildcards_in_identity_grant_nothing"),
+        (SubstitutesWildcards, "test_cve_2017_7650_wildcards_in_identity_grant_nothing"),
+        (EmptyAclAllowsAll, "test_cve_2018_12550_nothing_configured_allows_nothing"),
+        (UnreadableLineIsAUser, "test_cve_2018_12551_a_missing_password_is_not_a_password"),
         (ReturnsInts, "test_authenticate"),
     ],
     ids=lambda x: getattr(x, "__name__", x),
@@ -70,7 +101,10 @@ class ReturnsInts(AclAuth):
 def test_the_kit_fails_broken_providers(broken: type[AclAuth], failing_test: str) -> None:
     class Kit(TestAclAuth):
         def make_auth(self) -> AuthInterface:
-            return broken()
+            return broken({"alice": b"s3cret"}, ["users/%u/#"])
+
+        def make_unconfigured_auth(self) -> AuthInterface:
+            return broken({}, [])
 
     with pytest.raises(AssertionError):
         getattr(Kit(), failing_test)()

@@ -19,6 +19,13 @@ class AuthContract(abc.ABC):
         """Return the provider to test."""
 
     @abc.abstractmethod
+    def make_unconfigured_auth(self) -> AuthInterface:
+        """Return the provider with nothing configured: no users and no rules.
+
+        For a file-based provider: an empty password file and an empty ACL.
+        """
+
+    @abc.abstractmethod
     def accepted_credentials(self) -> AuthCredentials:
         """Return credentials the provider accepts."""
 
@@ -50,13 +57,40 @@ class AuthContract(abc.ABC):
         assert auth.authorize(*self.allowed()) is True
         assert auth.authorize(*self.denied()) is False
 
-    def test_wildcards_in_identity_grant_nothing(self) -> None:
+    def test_cve_2017_7650_wildcards_in_identity_grant_nothing(self) -> None:
         """A client id or user name of '+' or '#' widens no pattern (CVE-2017-7650)."""
         auth = self.make_auth()
         credentials, topic, action = self.denied()
         for client_id, username in [("c", "+"), ("#", credentials.username), ("+", "#")]:
             wild = AuthCredentials(client_id, username=username, password=credentials.password)
             assert auth.authorize(wild, topic, action) is False
+
+    def test_cve_2018_12550_nothing_configured_allows_nothing(self) -> None:
+        """With nothing configured, every login and topic is refused (CVE-2018-12550).
+
+        An empty ACL never means "allow all".
+        """
+        auth = self.make_unconfigured_auth()
+        assert auth.authenticate(self.accepted_credentials()) is False
+        assert auth.authenticate(AuthCredentials("anyone")) is False
+        assert auth.authorize(*self.allowed()) is False
+
+    def test_cve_2018_12551_a_missing_password_is_not_a_password(self) -> None:
+        """A known user without a password, or an empty one, is refused (CVE-2018-12551).
+
+        An entry the provider could not read must never become a user who needs none. A
+        provider whose accepted credentials carry no password has none to lose, and
+        only the other checks of this kit apply to it.
+        """
+        auth = self.make_auth()
+        accepted = self.accepted_credentials()
+        if accepted.password is None:
+            return
+        for password in (None, b""):
+            bare = AuthCredentials(
+                accepted.client_id, username=accepted.username, password=password
+            )
+            assert auth.authenticate(bare) is False
 
     def test_decisions_are_stable(self) -> None:
         """Asking twice gives the same answer."""
