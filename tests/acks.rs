@@ -46,8 +46,9 @@ const ACKS: [(PacketType, u8); 4] = [
     (PacketType::Pubcomp, 0x70),
 ];
 
+/// §3.4-§3.7 (3.1.1): PUBACK, PUBREC, PUBREL and PUBCOMP are exactly two bytes long.
 #[test]
-fn v311_acks_are_exactly_two_bytes() {
+fn s3_4_v311_acks_are_exactly_two_bytes() {
     for (packet, first) in ACKS {
         for version in [ProtocolVersion::V31, ProtocolVersion::V311] {
             let (id, code, _) = decode_as(packet, &[first, 0x02, 0x12, 0x34], version).unwrap();
@@ -201,8 +202,9 @@ fn encoding_uses_the_short_forms() {
     assert!(err.to_string().starts_with("reason_code: "), "{err}");
 }
 
+/// §3.12-§3.13: PINGREQ and PINGRESP have a remaining length of 0.
 #[test]
-fn ping_packets_have_no_body() {
+fn s3_12_ping_packets_have_no_body() {
     assert!(decode_empty(&Bytes::new()).is_ok());
     let err = decode_empty(&Bytes::from_static(b"\x00")).unwrap_err();
     assert_eq!(err.reason_code(), ReasonCode::MalformedPacket);

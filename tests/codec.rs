@@ -179,7 +179,7 @@ fn streams_decode_whole_and_byte_by_byte() {
 }
 
 #[test]
-fn direction_is_enforced() {
+fn cve_2021_28166_direction_is_enforced() {
     // CVE-2021-28166: a client sending CONNACK (or any server-only packet) is refused.
     for packet in [
         &b"\x20\x02\x00\x00"[..],
@@ -213,7 +213,7 @@ fn direction_is_enforced() {
 }
 
 #[test]
-fn connect_must_come_first_and_once() {
+fn mqtt_3_1_0_1_and_3_1_0_2_connect_must_come_first_and_once() {
     let mut decoder = Decoder::new(Direction::FromClient);
     decoder.feed(b"\xC0\x00");
     let err = decoder.next_packet().unwrap_err();
@@ -306,8 +306,10 @@ fn auth_only_exists_in_v5() {
     );
 }
 
+/// CVE-2017-7651, CVE-2023-0809, CVE-2021-41036, CVE-2026-25627: a huge remaining length is
+/// refused from the header, before anything is buffered for it.
 #[test]
-fn oversize_packets_are_refused_before_their_body_arrives() {
+fn cve_2017_7651_cve_2023_0809_oversize_packets_are_refused_before_their_body_arrives() {
     let mut decoder = Decoder::new(Direction::FromClient).with_max_packet_size(64);
     decoder.feed(b"\x10\x0D\x00\x04MQTT\x04\x02\x00\x3C\x00\x01c");
     decoder.next_packet().unwrap();
@@ -534,8 +536,17 @@ fn topic_aliases_map_and_resolve() {
     assert_eq!(topics, ["a/b", "a/b"], "the alias stood for a/b");
 }
 
+/// [MQTT-3.3.2-8]..[MQTT-3.3.2-12], [MQTT-3.3.2-7] and GHSA-c8jq-r765-cq7g: alias 0, above the
+/// maximum, or unknown, is a protocol error, and aliases end with the connection.
 #[test]
-fn topic_alias_rules() {
+fn mqtt_3_3_2_8_to_3_3_2_12_ghsa_c8jq_r765_cq7g_topic_alias_rules() {
+    // Alias 0 [MQTT-3.3.2-8].
+    let mut decoder = decoder_with_aliases(10);
+    decoder.feed(b"\x30\x0A\x00\x03a/b\x03\x23\x00\x00x");
+    let err = decoder.next_packet().unwrap_err();
+    assert_eq!(err.spec_ref(), Some("MQTT-3.3.2-8"), "{err:?}");
+    assert!(matches!(err, Error::Protocol(_)));
+    assert_eq!(err.reason_code(), ReasonCode::TopicAliasInvalid);
     // Above the maximum [MQTT-3.3.2-9], and the default maximum of 0 allows none.
     for maximum in [0, 2] {
         let mut decoder = decoder_with_aliases(maximum);

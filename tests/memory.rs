@@ -46,13 +46,6 @@ fn retained_messages() {
         "not $SYS"
     );
     assert_eq!(storage.get_retained(&filter("$SYS/#")).unwrap().len(), 1);
-    // An empty payload deletes, and is not stored [MQTT-3.3.1-6], [MQTT-3.3.1-7].
-    storage.store_retained(msg("site/2/temp", "")).unwrap();
-    storage.store_retained(msg("never/stored", "")).unwrap();
-    assert_eq!(
-        topics(&storage.get_retained(&filter("#")).unwrap()),
-        ["site/1/humidity", "site/1/temp"]
-    );
     assert!(
         storage
             .delete_retained(&TopicName::new("site/1/temp").unwrap())
@@ -63,6 +56,22 @@ fn retained_messages() {
             .delete_retained(&TopicName::new("site/1/temp").unwrap())
             .unwrap()
     );
+}
+
+/// [MQTT-3.3.1-6] and [MQTT-3.3.1-7] (3.1.1: [MQTT-3.3.1-10], [MQTT-3.3.1-11]): a retained
+/// message with an empty payload deletes the one kept for its topic and is not kept itself.
+#[test]
+fn mqtt_3_3_1_6_and_3_3_1_7_an_empty_retained_payload_deletes() {
+    let storage = MemoryStorage::new();
+    storage.store_retained(msg("site/1/temp", "21")).unwrap();
+    storage.store_retained(msg("site/2/temp", "22")).unwrap();
+    storage.store_retained(msg("site/2/temp", "")).unwrap();
+    storage.store_retained(msg("never/stored", "")).unwrap();
+    assert_eq!(
+        topics(&storage.get_retained(&filter("#")).unwrap()),
+        ["site/1/temp"]
+    );
+    assert_eq!(storage.retained_count().unwrap(), 1);
 }
 
 #[test]
@@ -245,7 +254,7 @@ fn expired_sessions_are_not_resumed_and_are_swept() {
 }
 
 #[test]
-fn wills_fire_at_the_earlier_of_delay_and_expiry() {
+fn cve_2019_11778_wills_fire_at_the_earlier_of_delay_and_expiry() {
     let store = MemorySessionStore::new();
     let will = |delay| Will {
         message: msg("lwt", "gone"),

@@ -119,7 +119,7 @@ fn qos0_passes_through() {
 }
 
 #[test]
-fn incoming_qos2_flow() {
+fn cve_2023_28366_incoming_qos2_flow() {
     let mut s = session();
     assert!(
         s.publish_received(&received(QoS::ExactlyOnce, 7, false))
@@ -155,8 +155,10 @@ fn incoming_qos2_flow() {
     );
 }
 
+/// [MQTT-4.3.2-1], [MQTT-4.3.3-1] and [MQTT-2.2.1-3] (3.1.1: [MQTT-2.3.1-2]): each new
+/// QoS 1 or 2 PUBLISH gets an unused, non-zero identifier, free again only after its ack.
 #[test]
-fn allocator_wraps_around_and_skips_ids_in_flight() {
+fn mqtt_4_3_2_1_and_4_3_3_1_allocator_wraps_around_and_skips_ids_in_flight() {
     let mut s = session();
     let first = s
         .send_publish(message(QoS::AtLeastOnce))

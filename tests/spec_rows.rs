@@ -3,11 +3,12 @@
 //! names are not repeated here.
 
 use bytes::Bytes;
-use mqtt_common::codec::{Packet, decode, encode};
+use mqtt_common::codec::{Decoder, Packet, decode, encode};
 use mqtt_common::packet::{Connack, Direction, Properties, PropertyValue, Publish};
 use mqtt_common::{
     ConnectReturnCode, Error, ErrorKind, Message, MqttString, PacketType, PropertyContext,
-    PropertyId, ProtocolVersion, ReasonCode, TopicName,
+    PropertyId, ProtocolVersion, QoS, ReasonCode, Subscription, SubscriptionIndex, TopicFilter,
+    TopicName,
 };
 
 const V311: ProtocolVersion = ProtocolVersion::V311;
@@ -62,9 +63,10 @@ const ILL_FORMED: [&[u8]; 5] = [
     b"\x80",             // lone continuation byte
 ];
 
-/// [MQTT-1.5.4-1] (3.1.1: [MQTT-1.5.3-1]): strings are well-formed UTF-8.
+/// [MQTT-1.5.4-1] (3.1.1: [MQTT-1.5.3-1]) and CVE-2017-7653: strings are well-formed UTF-8,
+/// so nothing ill-formed is decoded and forwarded.
 #[test]
-fn mqtt_1_5_4_1_ill_formed_utf8_is_malformed() {
+fn mqtt_1_5_4_1_cve_2017_7653_ill_formed_utf8_is_malformed() {
     for bad in ILL_FORMED {
         assert_eq!(
             kind(&publish_with_topic(bad), V311),
@@ -217,7 +219,7 @@ fn mqtt_3_1_2_9_will_fields_are_present_and_will_qos_is_not_3() {
 /// [MQTT-3.1.2-17] and [MQTT-3.1.2-19] (3.1.1: [MQTT-3.1.2-18..21]): the User Name and
 /// Password flags say whether the fields are present.
 #[test]
-fn mqtt_3_1_2_17_user_name_and_password_flags_match_the_fields() {
+fn mqtt_3_1_2_18_to_3_1_2_21_user_name_and_password_flags_match_the_fields() {
     assert_eq!(
         kind(&connect_311(0x82, &field(b"c")), V311),
         ErrorKind::MalformedPacket
@@ -325,9 +327,21 @@ fn mqtt_3_1_3_10_will_topic_and_user_name_are_utf8() {
     );
 }
 
-/// [MQTT-3.3.2-2] and [MQTT-4.7.0-1]: a topic name holds no wildcard.
+/// [MQTT-3.3.2-1], [MQTT-3.3.2-2] and [MQTT-4.7.0-1]: the topic name is the first field of
+/// the variable header, a UTF-8 string, and holds no wildcard.
 #[test]
-fn mqtt_3_3_2_2_topic_names_have_no_wildcards() {
+fn mqtt_3_3_2_1_and_3_3_2_2_topic_name_first_utf8_without_wildcards() {
+    let Packet::Publish(publish) = from_client(&publish_with_topic(b"a/b"), V311).unwrap() else {
+        panic!("a PUBLISH");
+    };
+    assert_eq!(publish.topic().unwrap().as_str(), "a/b");
+    assert_eq!(publish.payload().as_ref(), b"x");
+    for topic in ILL_FORMED {
+        assert_eq!(
+            kind(&publish_with_topic(topic), V311),
+            ErrorKind::MalformedPacket
+        );
+    }
     for topic in [&b"a/+"[..], b"#", b"a/#", b"+"] {
         assert!(
             from_client(&publish_with_topic(topic), V311).is_err(),
@@ -423,7 +437,6 @@ fn mqtt_2_2_1_4_and_2_2_1_6_server_packet_ids() {
 /// nothing buffered.
 #[test]
 fn mqtt_4_13_1_1_and_4_13_2_1_errors_end_the_stream() {
-    use mqtt_common::codec::Decoder;
     let connect = connect_311(0x02, &field(b"c"));
     for (bad, kind) in [
         (&b"\x41\x02\x00\x01"[..], ErrorKind::MalformedPacket),
@@ -447,4 +460,360 @@ fn mqtt_4_13_1_1_and_4_13_2_1_errors_end_the_stream() {
         );
         assert_eq!(decoder.buffered(), 0);
     }
+}
+
+/// Bytes that are not UTF-8 and hold a NUL: fine wherever the spec says binary.
+const BINARY: &[u8] = b"\x00\xFF\xED\xA0\x80";
+
+/// §1.5.6 and §3.1.3.6 (3.1.1: §3.1.3.5): the Password, the Will Payload, Correlation Data
+/// and Authentication Data are binary data, kept byte for byte.
+#[test]
+fn s1_5_6_binary_data_is_kept_as_it_is() {
+    // User Name, Password and Will flags, Clean Session: client id, will topic, will
+    // payload, user name, password.
+    let payload = [
+        field(b"c"),
+        field(b"w"),
+        field(BINARY),
+        field(b"u"),
+        field(BINARY),
+    ]
+    .concat();
+    let Packet::Connect(connect) = from_client(&connect_311(0xC6, &payload), V311).unwrap() else {
+        panic!("a CONNECT");
+    };
+    assert_eq!(connect.password.as_deref(), Some(BINARY));
+    assert_eq!(connect.will.unwrap().message.payload().as_ref(), BINARY);
+
+    let Packet::Publish(publish) = from_client(&publish_with_property(0x09, BINARY), V5).unwrap()
+    else {
+        panic!("a PUBLISH");
+    };
+    let data = publish.properties().correlation_data.as_ref().unwrap();
+    assert_eq!(&data[..], BINARY);
+
+    // AUTH, Continue Authentication: Authentication Method "x", then the data.
+    let properties = [vec![0x15], field(b"x"), vec![0x16], field(BINARY)].concat();
+    let auth = packet(
+        0xF0,
+        &[
+            vec![0x18, u8::try_from(properties.len()).unwrap()],
+            properties,
+        ]
+        .concat(),
+    );
+    let Packet::Auth(auth) = from_client(&auth, V5).unwrap() else {
+        panic!("an AUTH");
+    };
+    assert_eq!(
+        auth.properties().get(PropertyId::AuthenticationData),
+        Some(&PropertyValue::Binary(Bytes::from_static(BINARY)))
+    );
+}
+
+/// [MQTT-3.2.2-15]: a packet over the receiver's Maximum Packet Size is refused with reason
+/// 0x95 (Packet too large), from its fixed header alone.
+#[test]
+fn mqtt_3_2_2_15_a_packet_over_the_maximum_size_is_0x95() {
+    let mut decoder = Decoder::new(Direction::FromClient).with_max_packet_size(64);
+    decoder.feed(&connect_311(0x02, &field(b"c")));
+    assert!(matches!(
+        decoder.next_packet(),
+        Ok(Some(Packet::Connect(_)))
+    ));
+    decoder.feed(&[0x30, 0x7F]); // 129 bytes announced, none of them sent
+    let err = decoder.next_packet().unwrap_err();
+    assert_eq!(err.reason_code(), ReasonCode::PacketTooLarge);
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+}
+
+/// 3.1.1 [MQTT-2.2.2-2]: a packet with invalid flags closes the connection, so nothing
+/// after it is decoded.
+#[test]
+fn mqtt_2_2_2_2_invalid_flags_close_the_connection() {
+    let mut decoder = Decoder::new(Direction::FromClient).with_version(V311);
+    decoder.feed(&connect_311(0x02, &field(b"c")));
+    assert!(matches!(
+        decoder.next_packet(),
+        Ok(Some(Packet::Connect(_)))
+    ));
+    decoder.feed(b"\x63\x02\x00\x01"); // PUBREL with flags 0011
+    decoder.feed(b"\xC0\x00"); // a good PINGREQ after it
+    let err = decoder.next_packet().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MalformedPacket);
+    assert!(decoder.next_packet().is_err(), "the PINGREQ is never read");
+}
+
+/// [MQTT-3.2.2-1] (3.1.1: §3.2.2.1): bits 7-1 of the CONNACK Acknowledge Flags are 0.
+#[test]
+fn mqtt_3_2_2_1_connack_acknowledge_flags() {
+    for version in [V311, V5] {
+        let connack = if version == V5 {
+            &b"\x20\x03\x01\x00\x00"[..]
+        } else {
+            b"\x20\x02\x01\x00"
+        };
+        let Packet::Connack(connack) = from_server(connack, version).unwrap() else {
+            panic!("a CONNACK");
+        };
+        assert!(connack.session_present());
+        for flags in [0x02, 0x80, 0xFE] {
+            let bytes = [0x20, 0x02, flags, 0x00];
+            let err = from_server(&bytes, version).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::MalformedPacket, "{flags:#04x}");
+        }
+    }
+}
+
+/// [MQTT-3.1.2-11], [MQTT-3.1.2-13] and [MQTT-3.1.2-15]: with the Will Flag 0, Will QoS and
+/// Will Retain are 0.
+#[test]
+fn mqtt_3_1_2_11_13_15_no_will_means_will_qos_and_retain_0() {
+    for flags in [0x0A, 0x12, 0x22] {
+        let err = from_client(&connect_311(flags, &field(b"c")), V311).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MalformedPacket, "{flags:#04x}");
+    }
+    assert!(from_client(&connect_311(0x02, &field(b"c")), V311).is_ok());
+}
+
+/// 3.1.1 [MQTT-3.1.2-22]: the Password Flag needs the User Name Flag (5.0 dropped the rule).
+#[test]
+fn mqtt_3_1_2_22_v311_password_needs_a_user_name() {
+    let payload = [field(b"c"), field(b"pw")].concat();
+    let err = from_client(&connect_311(0x42, &payload), V311).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MalformedPacket);
+    // 5.0: a password alone is allowed.
+    let mut body = field(b"MQTT");
+    body.extend_from_slice(&[5, 0x42, 0, 60, 0]);
+    body.extend_from_slice(&payload);
+    let Packet::Connect(connect) = from_client(&packet(0x10, &body), V5).unwrap() else {
+        panic!("a CONNECT");
+    };
+    assert_eq!(connect.password.as_deref(), Some(&b"pw"[..]));
+    assert_eq!(connect.username, None);
+}
+
+/// [MQTT-4.7.3-1] and CVE-2021-34432: a topic name has at least one character; 5.0 allows
+/// an empty one only with a Topic Alias, which then names the topic.
+#[test]
+fn mqtt_4_7_3_1_cve_2021_34432_empty_topic_names() {
+    let err = from_client(&publish_with_topic(b""), V311).unwrap_err();
+    assert_eq!(err.spec_ref(), Some("MQTT-4.7.3-1"));
+    let empty_v5 = packet(0x30, &[field(b""), vec![0], b"x".to_vec()].concat());
+    assert_eq!(kind(&empty_v5, V5), ErrorKind::Protocol);
+    let with_alias = packet(
+        0x30,
+        &[field(b""), vec![3, 0x23, 0, 1], b"x".to_vec()].concat(),
+    );
+    let Packet::Publish(publish) = from_client(&with_alias, V5).unwrap() else {
+        panic!("a PUBLISH");
+    };
+    assert_eq!(publish.topic(), None, "the alias names it");
+    assert!(TopicName::new("").is_err());
+}
+
+/// [MQTT-4.7.3-2]..[MQTT-4.7.3-4]: no U+0000 in a topic, at most 65,535 bytes, and no
+/// normalisation when matching.
+#[test]
+fn mqtt_4_7_3_2_to_4_7_3_4_topic_content_length_and_no_normalisation() {
+    assert_eq!(
+        kind(&publish_with_topic(b"a\x00b"), V311),
+        ErrorKind::MalformedPacket
+    );
+    assert!(TopicName::new(&"a".repeat(65_535)).is_ok());
+    assert!(TopicName::new(&"a".repeat(65_536)).is_err());
+    // "café" composed (U+00E9) and decomposed (e + U+0301) are different topics.
+    let composed = TopicName::new("caf\u{e9}").unwrap();
+    assert!(!TopicFilter::new("cafe\u{301}").unwrap().matches(&composed));
+    assert!(TopicFilter::new("caf\u{e9}").unwrap().matches(&composed));
+    assert!(!TopicFilter::new("CAF\u{c9}").unwrap().matches(&composed));
+}
+
+/// [MQTT-3.3.4-6]: a PUBLISH from a client carries no Subscription Identifier.
+#[test]
+fn mqtt_3_3_4_6_no_subscription_identifier_from_a_client() {
+    let publish = packet(
+        0x30,
+        &[field(b"t"), vec![2, 0x0B, 1], b"x".to_vec()].concat(),
+    );
+    let err = from_client(&publish, V5).unwrap_err();
+    assert_eq!(err.spec_ref(), Some("MQTT-3.3.4-6"));
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert!(from_server(&publish, V5).is_ok());
+}
+
+/// [MQTT-3.3.2-4], [MQTT-3.3.2-15]..[MQTT-3.3.2-18] and [MQTT-3.3.2-20]: the Payload Format
+/// Indicator, Content Type, Response Topic, Correlation Data and User Properties (in
+/// their order) reach subscribers unaltered.
+#[test]
+fn mqtt_3_3_2_4_forwarded_properties_are_unaltered() {
+    let properties = [
+        vec![0x01, 1],
+        vec![0x03],
+        field(b"text/plain"),
+        vec![0x08],
+        field(b"reply/to"),
+        vec![0x09],
+        field(BINARY),
+        vec![0x26],
+        field(b"z"),
+        field(b"1"),
+        vec![0x26],
+        field(b"a"),
+        field(b"2"),
+    ]
+    .concat();
+    let bytes = packet(
+        0x30,
+        &[
+            field(b"t"),
+            vec![u8::try_from(properties.len()).unwrap()],
+            properties,
+            b"x".to_vec(),
+        ]
+        .concat(),
+    );
+    let Packet::Publish(received) = from_client(&bytes, V5).unwrap() else {
+        panic!("a PUBLISH");
+    };
+    // What a broker does: the message out of the PUBLISH, then a new PUBLISH to deliver it.
+    let message = received.to_message().unwrap().unwrap();
+    let forwarded = Packet::Publish(Publish::try_from(message).unwrap());
+    assert_eq!(encode(&forwarded, V5).unwrap(), bytes);
+}
+
+/// [MQTT-3.8.3-2] and [MQTT-3.10.3-2] (3.1.1: [MQTT-3.8.3-3], [MQTT-3.10.3-2]): SUBSCRIBE and
+/// UNSUBSCRIBE carry at least one filter.
+#[test]
+fn mqtt_3_8_3_2_and_3_10_3_2_at_least_one_filter() {
+    for version in [V311, V5] {
+        let no_properties = if version == V5 { vec![0] } else { vec![] };
+        let id_only = [vec![0, 1], no_properties].concat();
+        for (first, spec_ref) in [(0x82, "MQTT-3.8.3-2"), (0xA2, "MQTT-3.10.3-2")] {
+            let err = from_client(&packet(first, &id_only), version).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Protocol, "{first:#04x}");
+            assert_eq!(err.spec_ref(), Some(spec_ref));
+        }
+    }
+}
+
+/// [MQTT-4.7.1-1] (3.1.1: [MQTT-4.7.1-2]): `#` stands alone or after `/`, and last.
+#[test]
+fn mqtt_4_7_1_1_multi_level_wildcard_is_last() {
+    for ok in ["#", "a/#", "a/b/#", "+/#"] {
+        assert!(TopicFilter::new(ok).is_ok(), "{ok}");
+    }
+    for bad in ["a#", "a/#/b", "#/", "a/b#", "##"] {
+        let err = TopicFilter::new(bad).unwrap_err();
+        assert_eq!(err.spec_ref(), Some("MQTT-4.7.1-1"), "{bad}");
+    }
+}
+
+/// [MQTT-4.7.1-2] (3.1.1: [MQTT-4.7.1-3]): `+` occupies a whole level.
+#[test]
+fn mqtt_4_7_1_2_single_level_wildcard_is_a_whole_level() {
+    for ok in ["+", "a/+/b", "+/+", "/+"] {
+        assert!(TopicFilter::new(ok).is_ok(), "{ok}");
+    }
+    for bad in ["a+", "+a", "a/b+", "a/+b/c"] {
+        let err = TopicFilter::new(bad).unwrap_err();
+        assert_eq!(err.spec_ref(), Some("MQTT-4.7.1-2"), "{bad}");
+    }
+}
+
+/// [MQTT-4.7.2-1]: a filter that starts with a wildcard never matches a topic that starts
+/// with `$`.
+#[test]
+fn mqtt_4_7_2_1_wildcards_do_not_match_dollar_topics() {
+    let sys = TopicName::new("$SYS/uptime").unwrap();
+    for filter in ["#", "+/uptime", "+/#"] {
+        assert!(!TopicFilter::new(filter).unwrap().matches(&sys), "{filter}");
+    }
+    for filter in ["$SYS/#", "$SYS/+", "$SYS/uptime"] {
+        assert!(TopicFilter::new(filter).unwrap().matches(&sys), "{filter}");
+    }
+}
+
+/// [MQTT-4.8.2-1] and [MQTT-4.8.2-2]: `$share/<name>/<filter>`, the name at least one
+/// character with no `/`, `+` or `#`, and a filter after it.
+#[test]
+fn mqtt_4_8_2_1_and_4_8_2_2_shared_subscriptions() {
+    let filter = TopicFilter::new("$share/workers/site/+").unwrap();
+    assert_eq!(filter.share_group(), Some("workers"));
+    assert_eq!(filter.filter(), "site/+");
+    for bad in [
+        "$share//a",
+        "$share/g+/a",
+        "$share/g#/a",
+        "$share/g",
+        "$share/g/",
+    ] {
+        assert!(TopicFilter::new(bad).is_err(), "{bad}");
+    }
+}
+
+/// [MQTT-3.10.4-1]: UNSUBSCRIBE compares filters character by character: no wildcard
+/// expansion, no case folding.
+#[test]
+fn mqtt_3_10_4_1_unsubscribe_compares_filters_exactly() {
+    let mut index = SubscriptionIndex::new();
+    let subscribe =
+        |text: &str| Subscription::new(TopicFilter::new(text).unwrap(), QoS::AtMostOnce);
+    index.subscribe("c", subscribe("a/b")).unwrap();
+    index.subscribe("c", subscribe("a/+")).unwrap();
+    for other in ["a/#", "A/b", "a/b/", "+/b"] {
+        let filter = TopicFilter::new(other).unwrap();
+        assert!(index.unsubscribe("c", &filter).is_none(), "{other}");
+    }
+    assert!(
+        index
+            .unsubscribe("c", &TopicFilter::new("a/+").unwrap())
+            .is_some()
+    );
+    assert!(
+        index
+            .unsubscribe("c", &TopicFilter::new("a/b").unwrap())
+            .is_some()
+    );
+}
+
+/// [MQTT-3.8.4-6] and [MQTT-3.11.3-1] (3.1.1: [MQTT-3.8.4-5], [MQTT-3.9.3-1]): a SUBACK
+/// answers with one reason code per filter of its SUBSCRIBE, an UNSUBACK with one per
+/// filter of its UNSUBSCRIBE, in order, each with the identifier of the packet it answers
+/// ([MQTT-2.2.1-6]; 3.1.1: [MQTT-2.3.1-7]). The `answering` constructors hold a broker to it.
+#[test]
+fn mqtt_3_8_4_6_and_3_11_3_1_one_reason_code_per_filter() {
+    use mqtt_common::packet::{AckProperties, Suback, Unsuback};
+    let Packet::Subscribe(subscribe) =
+        from_client(b"\x82\x0C\x00\x0A\x00\x03a/+\x01\x00\x01#\x02", V311).unwrap()
+    else {
+        panic!("a SUBSCRIBE");
+    };
+    let granted = vec![ReasonCode::GrantedQoS1, ReasonCode::UnspecifiedError];
+    let suback = Suback::answering(&subscribe, granted, AckProperties::default()).unwrap();
+    assert_eq!(suback.packet_id(), subscribe.packet_id());
+    assert_eq!(
+        encode(&Packet::Suback(suback), V311).unwrap(),
+        &b"\x90\x04\x00\x0A\x01\x80"[..]
+    );
+    for count in [0, 1, 3] {
+        let codes = vec![ReasonCode::Success; count];
+        let err = Suback::answering(&subscribe, codes, AckProperties::default()).unwrap_err();
+        assert_eq!(err.spec_ref(), Some("MQTT-3.8.4-6"), "{count}");
+        assert_eq!(err.kind(), ErrorKind::Validation);
+    }
+
+    let Packet::Unsubscribe(unsubscribe) =
+        from_client(b"\xA2\x08\x00\x0B\x00\x01a\x00\x01b", V311).unwrap()
+    else {
+        panic!("an UNSUBSCRIBE");
+    };
+    let codes = vec![ReasonCode::Success, ReasonCode::NoSubscriptionExisted];
+    let unsuback = Unsuback::answering(&unsubscribe, codes, AckProperties::default()).unwrap();
+    assert_eq!(
+        encode(&Packet::Unsuback(unsuback), V5).unwrap(),
+        &b"\xB0\x05\x00\x0B\x00\x00\x11"[..]
+    );
+    let err = Unsuback::answering(&unsubscribe, vec![], AckProperties::default()).unwrap_err();
+    assert_eq!(err.spec_ref(), Some("MQTT-3.11.3-1"));
 }

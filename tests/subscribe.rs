@@ -34,8 +34,10 @@ fn encoded(encode: impl FnOnce(&mut BytesMut)) -> Vec<u8> {
     buf.to_vec()
 }
 
+/// The options byte, 3.1.1 ([MQTT-3-8.3-4] there; [MQTT-3.8.3-5] in 5.0): the upper six bits
+/// are 0 and QoS is at most 2, else malformed.
 #[test]
-fn v311_subscribe() {
+fn mqtt_3_8_3_5_v311_subscribe_and_its_options_byte() {
     // id 10: "a/+" QoS 1, "#" QoS 2.
     let bytes = b"\x82\x0C\x00\x0A\x00\x03a/+\x01\x00\x01#\x02";
     let s = subscribe(bytes, V311).unwrap();
@@ -62,7 +64,7 @@ fn v311_subscribe() {
 }
 
 #[test]
-fn v5_subscription_options() {
+fn mqtt_3_8_3_5_v5_subscription_options_byte() {
     // Subscription identifier 7, "a" with No Local, Retain As Published, Retain Handling 2, QoS 1.
     let bytes = b"\x82\x09\x00\x01\x02\x0B\x07\x00\x01a\x2D";
     let s = subscribe(bytes, V5).unwrap();
@@ -86,14 +88,20 @@ fn v5_subscription_options() {
         subscribe(&with_options(0x30), V5).unwrap_err(),
         Error::Protocol(_)
     ));
-    // No Local on a shared subscription [MQTT-3.8.3-4].
+    // Subscription Identifier 0 is a protocol error.
+    let err = subscribe(b"\x82\x08\x00\x01\x02\x0B\x00\x00\x01a\x00", V5).unwrap_err();
+    assert!(matches!(err, Error::Protocol(_)));
+}
+
+/// [MQTT-3.8.3-4]: No Local on a shared subscription is a protocol error.
+#[test]
+fn mqtt_3_8_3_4_no_local_on_a_shared_subscription() {
     let shared = b"\x82\x10\x00\x01\x00\x00\x0A$share/g/a\x04";
     let err = subscribe(shared, V5).unwrap_err();
     assert!(matches!(err, Error::Protocol(_)));
     assert_eq!(err.spec_ref(), Some("MQTT-3.8.3-4"));
-    // Subscription Identifier 0 is a protocol error.
-    let err = subscribe(b"\x82\x08\x00\x01\x02\x0B\x00\x00\x01a\x00", V5).unwrap_err();
-    assert!(matches!(err, Error::Protocol(_)));
+    let without_no_local = b"\x82\x10\x00\x01\x00\x00\x0A$share/g/a\x00";
+    assert!(subscribe(without_no_local, V5).is_ok());
 }
 
 #[test]

@@ -318,7 +318,7 @@ fn topic_matches_checks_both_arguments() {
 }
 
 #[test]
-fn deep_topics_do_not_overflow_the_stack() {
+fn cve_2019_11779_deep_topics_do_not_overflow_the_stack() {
     // CVE-2019-11779: ~65,000 levels. Run on a small stack to prove nothing recurses.
     std::thread::Builder::new()
         .stack_size(64 * 1024)

@@ -38,8 +38,10 @@ fn variable_integer_boundaries() {
     }
 }
 
+/// §1.5.5, [MQTT-1.5.5-1] and CVE-2026-21888: at most four bytes, and the fewest that
+/// hold the value (the encoder never emits `80 00`).
 #[test]
-fn variable_integer_rejections() {
+fn mqtt_1_5_5_1_cve_2026_21888_variable_integer_rejections() {
     // A fifth byte (CVE-2026-21888), whether or not it is present yet.
     assert_eq!(
         decode_variable_integer(&[0xFF, 0xFF, 0xFF, 0xFF, 0x7F]),
@@ -75,8 +77,10 @@ fn flags_valid(packet_type: u8, flags: u8) -> bool {
     }
 }
 
+/// [MQTT-2.1.3-1] (3.1.1: [MQTT-2.2.2-1]): each type's flag bits have their listed values,
+/// in every version.
 #[test]
-fn every_type_and_flag_combination() {
+fn mqtt_2_1_3_1_and_2_2_2_1_every_type_and_flag_combination() {
     for version in [
         ProtocolVersion::V31,
         ProtocolVersion::V311,
@@ -109,8 +113,10 @@ fn every_type_and_flag_combination() {
     }
 }
 
+/// The checklist's examples: [MQTT-2.1.3-1] flags, PUBLISH QoS bits `11` [MQTT-3.3.1-4] and
+/// DUP on QoS 0 [MQTT-3.3.1-2].
 #[test]
-fn checklist_flag_examples() {
+fn mqtt_3_3_1_4_and_3_3_1_2_checklist_flag_examples() {
     let v = Some(ProtocolVersion::V5);
     for ok in [0x62, 0x82, 0xA2, 0x30, 0x32, 0x3D] {
         assert!(frame(&[ok, 0x00], v, 16).unwrap().is_some(), "{ok:#04x}");
@@ -234,8 +240,10 @@ fn strings_are_checked_and_sliced() {
     );
 }
 
+/// §1.5.4 (3.1.1: §1.5.3): control characters and non-characters SHOULD NOT be sent and the
+/// receiver MAY close: refused by the strict policy, kept by the lenient one.
 #[test]
-fn control_characters_follow_the_policy() {
+fn s1_5_4_control_characters_follow_the_policy() {
     for text in ["a\u{1}b", "\u{7F}", "\u{9F}", "\u{FFFF}", "x\u{FDD0}"] {
         let mut bytes = BytesMut::new();
         put_string(&mut bytes, &MqttString::new(text).unwrap());
@@ -251,8 +259,10 @@ fn control_characters_follow_the_policy() {
     }
 }
 
+/// §1.5.4: a two-byte length prefix, so 65,535 bytes at most; [MQTT-1.5.7-1]: both halves
+/// of a string pair are UTF-8.
 #[test]
-fn longest_string_and_string_pairs() {
+fn s1_5_4_longest_string_and_mqtt_1_5_7_1_string_pairs() {
     let long = "a".repeat(65_535);
     let mut bytes = BytesMut::new();
     put_string(&mut bytes, &MqttString::new(&long).unwrap());
@@ -277,8 +287,10 @@ fn longest_string_and_string_pairs() {
     assert_eq!((k.as_str(), v.as_str()), ("k", "v"));
 }
 
+/// §2.1.4: the remaining length is exactly what the fields use: a field that runs short is
+/// truncated and bytes left over are trailing, both malformed.
 #[test]
-fn integers_and_trailing_bytes() {
+fn s2_1_4_fields_must_fill_the_remaining_length_exactly() {
     let mut r = reader(b"\x01\x02\x03\x00\x00\x01\x00\x80\x01rest");
     assert_eq!(r.u8("a").unwrap(), 1);
     assert_eq!(r.u16("b").unwrap(), 0x0203);
@@ -338,13 +350,27 @@ proptest! {
     }
 }
 
+/// §2.1.2 (3.1.1: §2.2.1): type 0 is reserved in every version, 15 before 5.0 (AUTH in 5.0).
 #[test]
-fn packet_types_in_frames() {
-    assert_eq!(
-        frame(&[0xF0, 0x00], Some(ProtocolVersion::V5), 8)
-            .unwrap()
-            .unwrap()
-            .packet_type,
-        PacketType::Auth
-    );
+fn s2_1_2_packet_types_0_and_15_are_reserved() {
+    for version in [
+        ProtocolVersion::V31,
+        ProtocolVersion::V311,
+        ProtocolVersion::V5,
+    ] {
+        let err = frame(&[0x00, 0x00], Some(version), 8).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::MalformedPacket(Violation::ReservedPacketType { value: 0 })
+        ));
+        let fifteen = frame(&[0xF0, 0x00], Some(version), 8);
+        if version == ProtocolVersion::V5 {
+            assert_eq!(fifteen.unwrap().unwrap().packet_type, PacketType::Auth);
+        } else {
+            assert!(matches!(
+                fifteen.unwrap_err(),
+                Error::MalformedPacket(Violation::ReservedPacketType { value: 15 })
+            ));
+        }
+    }
 }
