@@ -260,8 +260,7 @@ impl MessageBuilder {
     /// [`Violation::PacketIdWithQoS0`] (field `message_id`) or
     /// [`Violation::DupWithQoS0`] (field `dup`).
     pub fn build(self) -> Result<Message, Error> {
-        check_fields(self.payload.len(), self.qos, self.dup, self.message_id)?;
-        Ok(Message {
+        Message::from_parts(MessageParts {
             topic: self.topic,
             payload: self.payload,
             qos: self.qos,
