@@ -387,6 +387,9 @@ pub struct Decoder {
     aliases: HashMap<u16, TopicName>,
     topic_alias_maximum: u16,
     buffer: BytesMut,
+    /// Bytes given to [`Decoder::feed_bytes`] and not decoded yet, kept without a copy.
+    /// At most one of `chunk` and `buffer` holds anything.
+    chunk: Bytes,
     version: Option<ProtocolVersion>,
     direction: Direction,
     max_packet_size: u32,
@@ -405,6 +408,7 @@ impl Decoder {
             aliases: HashMap::new(),
             topic_alias_maximum: 0,
             buffer: BytesMut::new(),
+            chunk: Bytes::new(),
             version: None,
             direction,
             max_packet_size: DEFAULT_MAX_PACKET_SIZE,
@@ -466,13 +470,36 @@ impl Decoder {
 
     /// Bytes buffered and not yet decoded.
     pub fn buffered(&self) -> usize {
-        self.buffer.len()
+        self.buffer.len() + self.chunk.len()
     }
 
     /// Buffers bytes as they arrive; [`next_packet`](Self::next_packet) decodes them.
     pub fn feed(&mut self, data: &[u8]) {
         if self.failed.is_none() {
+            self.move_chunk_to_buffer();
             self.buffer.extend_from_slice(data);
+        }
+    }
+
+    /// As [`feed`](Self::feed), for bytes the caller owns: when nothing is buffered,
+    /// the packets decoded from them are slices of `data`, not copies (only an
+    /// incomplete packet left at the end is copied, once more bytes arrive).
+    pub fn feed_bytes(&mut self, data: Bytes) {
+        if self.failed.is_some() {
+            return;
+        }
+        if self.buffer.is_empty() && self.chunk.is_empty() {
+            self.chunk = data;
+        } else {
+            self.move_chunk_to_buffer();
+            self.buffer.extend_from_slice(&data);
+        }
+    }
+
+    fn move_chunk_to_buffer(&mut self) {
+        if !self.chunk.is_empty() {
+            self.buffer
+                .extend_from_slice(&std::mem::take(&mut self.chunk));
         }
     }
 
@@ -490,12 +517,18 @@ impl Decoder {
         if let Err(err) = &result {
             self.failed = Some(err.clone());
             self.buffer = BytesMut::new();
+            self.chunk = Bytes::new();
         }
         result
     }
 
     fn decode_next(&mut self) -> Result<Option<Packet>, Error> {
-        let Some(header) = frame(&self.buffer, self.version, self.max_packet_size)? else {
+        let pending = if self.chunk.is_empty() {
+            &self.buffer[..]
+        } else {
+            &self.chunk[..]
+        };
+        let Some(header) = frame(pending, self.version, self.max_packet_size)? else {
             return Ok(None);
         };
         let packet_type = header.packet_type;
@@ -527,7 +560,11 @@ impl Decoder {
                 }));
             }
         }
-        let frame_bytes = self.buffer.split_to(header.packet_len()).freeze();
+        let frame_bytes = if self.chunk.is_empty() {
+            self.buffer.split_to(header.packet_len()).freeze()
+        } else {
+            self.chunk.split_to(header.packet_len())
+        };
         let body = frame_bytes.slice(header.header_len..);
         let Some(version) = self
             .version

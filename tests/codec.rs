@@ -179,6 +179,44 @@ fn streams_decode_whole_and_byte_by_byte() {
 }
 
 #[test]
+fn owned_input_is_sliced_not_copied() {
+    let bytes = Bytes::from(stream(
+        &client_packets(ProtocolVersion::V5),
+        ProtocolVersion::V5,
+    ));
+    let mut decoder = Decoder::new(Direction::FromClient);
+    decoder.feed_bytes(bytes.clone());
+    let payloads: Vec<*const u8> = drain(&mut decoder)
+        .unwrap()
+        .iter()
+        .filter_map(|p| match p {
+            Packet::Publish(publish) if !publish.payload().is_empty() => {
+                Some(publish.payload().as_ptr())
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(!payloads.is_empty());
+    let range = bytes.as_ptr_range();
+    assert!(
+        payloads.iter().all(|p| range.contains(p)),
+        "slices of the input"
+    );
+    // An incomplete packet at the end waits, copied, for the rest.
+    let mut decoder = decoder_with_aliases(0);
+    let publish = b"\x30\x07\x00\x01a\x00xyz";
+    decoder.feed_bytes(Bytes::from_static(&publish[..4]));
+    assert_eq!(decoder.next_packet().unwrap(), None);
+    assert_eq!(decoder.buffered(), 4);
+    decoder.feed_bytes(Bytes::from_static(&publish[4..]));
+    assert!(matches!(
+        decoder.next_packet(),
+        Ok(Some(Packet::Publish(_)))
+    ));
+    assert_eq!(decoder.buffered(), 0);
+}
+
+#[test]
 fn cve_2021_28166_direction_is_enforced() {
     // CVE-2021-28166: a client sending CONNACK (or any server-only packet) is refused.
     for packet in [
@@ -460,22 +498,34 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn random_splits_give_the_same_packets(cuts in prop::collection::vec(0usize..400, 0..12), v in 0usize..3) {
+    fn random_splits_give_the_same_packets(
+        cuts in prop::collection::vec((0usize..400, any::<bool>()), 0..12),
+        last_owned in any::<bool>(),
+        v in 0usize..3,
+    ) {
         let version = VERSIONS[v];
         let packets = client_packets(version);
-        let bytes = stream(&packets, version);
-        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
-        cuts.push(bytes.len());
+        let bytes = Bytes::from(stream(&packets, version));
+        let mut cuts: Vec<(usize, bool)> =
+            cuts.into_iter().map(|(c, owned)| (c % (bytes.len() + 1), owned)).collect();
+        cuts.push((bytes.len(), last_owned));
         cuts.sort_unstable();
         let mut decoder = Decoder::new(Direction::FromClient);
         let mut start = 0;
         let mut got = Vec::new();
-        for cut in cuts {
-            decoder.feed(&bytes[start..cut]);
+        // Borrowed pieces are copied in; owned ones are kept and sliced: the same packets.
+        for (cut, owned) in cuts {
+            let cut = cut.max(start);
+            if owned {
+                decoder.feed_bytes(bytes.slice(start..cut));
+            } else {
+                decoder.feed(&bytes[start..cut]);
+            }
             start = cut;
             got.extend(drain(&mut decoder).unwrap());
         }
         prop_assert_eq!(got, packets);
+        prop_assert_eq!(decoder.buffered(), 0);
     }
 
     #[test]

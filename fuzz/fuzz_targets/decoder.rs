@@ -2,10 +2,12 @@
 //! policy, split into arbitrary pieces.
 //!
 //! The first input byte picks the configuration and the split sizes, so the fuzzer can
-//! reach every combination; the rest is the stream. Every decoded packet must re-encode
+//! reach every combination; the rest is the stream, its pieces fed in turn borrowed
+//! (`feed`, copied) and owned (`feed_bytes`, sliced). Every decoded packet must re-encode
 //! and decode to itself, and the decoder must never buffer more than it was given.
 #![no_main]
 
+use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use mqtt_common::ProtocolVersion;
 use mqtt_common::codec::{Decoder, decode, encode};
@@ -40,8 +42,12 @@ fuzz_target!(|data: &[u8]| {
     if let Some(version) = version {
         decoder = decoder.with_version(version);
     }
-    for chunk in stream.chunks(piece) {
-        decoder.feed(chunk);
+    for (i, chunk) in stream.chunks(piece).enumerate() {
+        if i % 2 == 0 {
+            decoder.feed(chunk);
+        } else {
+            decoder.feed_bytes(Bytes::copy_from_slice(chunk));
+        }
         assert!(decoder.buffered() <= stream.len());
         loop {
             match decoder.next_packet() {

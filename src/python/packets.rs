@@ -1082,7 +1082,7 @@ impl PyDecoder {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        self.inner.feed(&self::data(data)?);
+        self.inner.feed_bytes(self::data(data)?);
         let packets = PyList::empty(py);
         loop {
             match self.inner.next_packet() {
