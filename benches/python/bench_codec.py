@@ -1,7 +1,8 @@
 """The codec from Python against mqtt5 (Rust-backed) and paho-mqtt (pure Python).
 
 Run with ``./dev.sh bench``: decode and encode of a 256-byte QoS 1 PUBLISH, MQTT 5.0 and
-3.1.1, in one run. Each library gets its cheapest path: mqtt5's ``read`` and
+3.1.1, in one run: built from Python values, built once, and forwarded from a decoded
+message (a broker's case). Each library gets its cheapest path: mqtt5's ``read`` and
 ``PublishPacket.write``; paho's own ``_packet.decode_publish`` on the bytes after the fixed
 header (no framing, no socket) and ``Client._send_publish`` with the queueing step replaced
 by a no-op. Medians over interleaved rounds; nothing is asserted.
@@ -77,6 +78,19 @@ def main() -> None:
 
     ours_prebuilt = Publish(TOPIC, PAYLOAD, qos=1, packet_id=7)
     theirs_prebuilt = mqtt5.PublishPacket(TOPIC, PAYLOAD, qos=QOS1, packet_id=7)
+    # What a broker forwards: a message it decoded. Ours is validated already, so the
+    # PUBLISH is built from it without checking again; mqtt5 builds a packet from the
+    # received one's fields.
+    received = decode(v5, 5, "from_client")
+    assert isinstance(received, Publish)
+    message = received.to_message()
+    assert message is not None
+
+    def theirs_forward() -> object:
+        return mqtt5.PublishPacket(
+            their.topic, their.payload, qos=their.qos, packet_id=their.packet_id
+        ).write()
+
     stream = Decoder(5, direction="from_server")
 
     rows: list[tuple[str, Call, Call, Call | None]] = [
@@ -109,6 +123,12 @@ def main() -> None:
             lambda: encode(ours_prebuilt, 5),
             # A lambda on both sides, so neither is spared a Python-level call.
             lambda: theirs_prebuilt.write(),  # noqa: PLW0108
+            None,
+        ),
+        (
+            "forward a decoded message v5",
+            lambda: encode(Publish.from_message(message), 5),
+            theirs_forward,
             None,
         ),
         (
