@@ -238,8 +238,9 @@ impl PacketRef<'_> {
     ///
     /// # Errors
     /// [`Violation::PacketTooLarge`] (field `packet`) when it would exceed the largest
-    /// packet MQTT can carry; [`Violation::ReservedPacketType`] for AUTH before 5.0.
-    /// Nothing is written then.
+    /// packet MQTT can carry; [`Violation::ReservedPacketType`] for AUTH before 5.0;
+    /// [`Violation::EmptyTopicWithoutAlias`] (field `topic`) for a PUBLISH named only by a
+    /// Topic Alias before 5.0. Nothing is written then.
     pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
         let size = self.encoded_len(version);
         if size > MAX_PACKET_SIZE as usize {
@@ -254,6 +255,10 @@ impl PacketRef<'_> {
         match self {
             Self::Connect(p) => p.encode(buf),
             Self::Connack(p) => p.encode(version, buf),
+            // Before 5.0 there are no aliases: the topic must be on the wire.
+            Self::Publish(p) if p.topic().is_none() && version != ProtocolVersion::V5 => {
+                return Err(Error::invalid("topic", Violation::EmptyTopicWithoutAlias));
+            }
             Self::Publish(p) => p.encode(version, buf),
             Self::Puback(p) => p.encode(version, buf),
             Self::Pubrec(p) => p.encode(version, buf),

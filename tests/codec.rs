@@ -9,7 +9,7 @@ use mqtt_common::packet::{
 };
 use mqtt_common::{
     Error, ErrorKind, Message, MqttString, PacketId, PacketType, PropertyContext, PropertyId,
-    ProtocolVersion, QoS, ReasonCode, Subscription, TopicFilter, TopicName, Violation,
+    ProtocolVersion, QoS, ReasonCode, Subscription, TopicAlias, TopicFilter, TopicName, Violation,
 };
 use proptest::prelude::*;
 
@@ -623,6 +623,44 @@ fn mqtt_3_3_2_8_to_3_3_2_12_ghsa_c8jq_r765_cq7g_topic_alias_rules() {
     let mut second = decoder_with_aliases(10);
     second.feed(b"\x30\x07\x00\x00\x03\x23\x00\x03y");
     assert!(second.next_packet().is_err());
+}
+
+#[test]
+fn a_sender_names_the_topic_by_its_alias() {
+    let message = || Message::new(TopicName::new("a/b").unwrap(), "x").unwrap();
+    let alias = TopicAlias::new(3).unwrap();
+    let first = Publish::try_from(message())
+        .unwrap()
+        .with_topic_alias(alias);
+    let later = first.clone().without_topic().unwrap();
+    assert_eq!(first.topic().map(TopicName::as_str), Some("a/b"));
+    assert_eq!(
+        (later.topic(), later.properties().topic_alias),
+        (None, Some(alias))
+    );
+    let mut decoder = decoder_with_aliases(10);
+    for publish in [&first, &later] {
+        decoder.feed(&encode(&Packet::Publish(publish.clone()), ProtocolVersion::V5).unwrap());
+    }
+    let topics: Vec<String> = drain(&mut decoder)
+        .unwrap()
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(publish) => publish.topic().unwrap().to_string(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(topics, ["a/b", "a/b"], "the receiver resolves the alias");
+    // Before 5.0 there are no aliases, so the topic must be sent.
+    let err = encode(&Packet::Publish(later), ProtocolVersion::V311).unwrap_err();
+    assert_eq!(err.spec_ref(), Some("MQTT-4.7.3-1"));
+    assert!(encode(&Packet::Publish(first), ProtocolVersion::V311).is_ok());
+    // Only an alias can stand for the topic.
+    let err = Publish::try_from(message())
+        .unwrap()
+        .without_topic()
+        .unwrap_err();
+    assert_eq!(err.spec_ref(), Some("MQTT-4.7.3-1"));
 }
 
 /// Found by the fuzz target: the same properties in another order were a different packet.

@@ -669,6 +669,10 @@ class Publish:
         """Return the PUBLISH that carries a message (QoS 1 and 2 need a message_id)."""
     def to_message(self) -> Message | None:
         """Return the message, or None when only a Topic Alias names the topic."""
+    def with_topic_alias(self, alias: int) -> Publish:
+        """Return this PUBLISH with a Topic Alias (MQTT 5.0), the topic still sent."""
+    def without_topic(self) -> Publish:
+        """Return this PUBLISH named by its Topic Alias alone (MQTT 5.0)."""
     @property
     def topic(self) -> str:
         """The topic name ("" when only a Topic Alias names it)."""

@@ -11,7 +11,7 @@ use crate::packet::wire::{
     Reader, Utf8Policy, put_binary, put_variable_integer, variable_integer_len,
 };
 use crate::packet_id::PacketId;
-use crate::properties::PublishProperties;
+use crate::properties::{PublishProperties, TopicAlias};
 use crate::topic::TopicName;
 
 /// A model check failed while decoding: the bytes are a malformed packet.
@@ -100,6 +100,38 @@ impl Publish {
     /// Sets the topic that a Topic Alias stood for (the decoder resolves aliases).
     pub(crate) fn resolve_topic(&mut self, topic: TopicName) {
         self.topic = Some(topic);
+    }
+
+    /// This PUBLISH with a Topic Alias (MQTT 5.0, §3.3.2.3.4), the topic still sent: the
+    /// receiver maps the alias to it. Up to the receiver's Topic Alias Maximum, which is
+    /// the sender's to keep to.
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::packet::Publish;
+    /// use mqtt_common::{Message, TopicAlias, TopicName};
+    /// let message = Message::new(TopicName::new("site/42/temperature")?, "21.5")?;
+    /// let first = Publish::try_from(message)?.with_topic_alias(TopicAlias::new(1)?);
+    /// let later = first.clone().without_topic()?; // the alias alone names the topic
+    /// assert_eq!(later.topic(), None);
+    /// # Ok::<(), mqtt_common::Error>(())
+    /// ```
+    pub fn with_topic_alias(mut self, alias: TopicAlias) -> Self {
+        self.properties.get_or_insert_default().topic_alias = Some(alias);
+        self
+    }
+
+    /// This PUBLISH without its topic, named by its Topic Alias alone (MQTT 5.0): for a
+    /// receiver that already maps the alias. Such a packet cannot be encoded before 5.0.
+    ///
+    /// # Errors
+    /// [`Violation::EmptyTopicWithoutAlias`] (field `topic`) when it has no Topic Alias.
+    pub fn without_topic(mut self) -> Result<Self, Error> {
+        if self.properties().topic_alias.is_none() {
+            return Err(Error::invalid("topic", Violation::EmptyTopicWithoutAlias));
+        }
+        self.topic = None;
+        Ok(self)
     }
 
     /// The topic name; `None` when a Topic Alias stands for it.
@@ -220,7 +252,9 @@ impl Publish {
         1 + variable_integer_len(body as u32) + body
     }
 
-    /// Writes the packet. MQTT 3.x has no properties: they are left out.
+    /// Writes the packet. MQTT 3.x has no properties: they are left out. A PUBLISH named
+    /// only by a Topic Alias gets an empty topic, which only 5.0 allows
+    /// ([`crate::codec::Packet::encode`] refuses it before 5.0).
     pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         let flags = (u8::from(self.dup) << 3) | (self.qos.as_u8() << 1) | u8::from(self.retain);
         buf.put_u8((PacketType::Publish.as_u8() << 4) | flags);

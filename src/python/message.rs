@@ -60,6 +60,15 @@ fn topic_arg<'py>(topic: &Bound<'py, PyAny>) -> Result<Bound<'py, PyString>, Err
         .map_err(|_| wrong_type("topic", "str", topic))
 }
 
+/// A Topic Alias given as an `int`: 1 to 65,535.
+pub(crate) fn topic_alias_arg(
+    field: &'static str,
+    obj: &Bound<'_, PyAny>,
+) -> Result<TopicAlias, Error> {
+    let value = extract_uint(field, obj, 0, MAX_TOPIC_ALIAS.into(), "§3.3.2.3.4")?;
+    TopicAlias::new(value as u16).map_err(|v| Error::invalid(field, v))
+}
+
 /// The optional arguments, converted and checked together ([`check_fields`]).
 struct Fields<'py> {
     payload: Bound<'py, PyBytes>,
@@ -532,10 +541,7 @@ impl PyPublishProperties {
             }
         }
         if let Some(obj) = present(topic_alias) {
-            const FIELD: &str = "properties.topic_alias";
-            let value = extract_uint(FIELD, obj, 0, MAX_TOPIC_ALIAS.into(), "§3.3.2.3.4")?;
-            p.topic_alias =
-                Some(TopicAlias::new(value as u16).map_err(|v| Error::invalid(FIELD, v))?);
+            p.topic_alias = Some(topic_alias_arg("properties.topic_alias", obj)?);
         }
         Ok(p)
     }

@@ -12,7 +12,7 @@ use super::convert::{
     extract_bool, extract_bytes, extract_str, extract_uint, extract_user_properties, iterate,
     mqtt_string, present, shared_bytes, wrong_type,
 };
-use super::message::{MessageArgs, PyMessage, PyPublishProperties};
+use super::message::{MessageArgs, PyMessage, PyPublishProperties, topic_alias_arg};
 use super::session::PyWill;
 use super::subscription::PySubscription;
 use crate::codec::{self, Decoder, Packet, PacketRef};
@@ -437,6 +437,18 @@ impl PyPublish {
     #[staticmethod]
     fn from_message(message: &Bound<'_, PyMessage>) -> PyResult<Self> {
         Self::carrying(message.get().core(message.py())?.clone())
+    }
+
+    /// This PUBLISH with a Topic Alias (MQTT 5.0), the topic still sent: the receiver maps
+    /// the alias to it.
+    fn with_topic_alias(&self, alias: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let alias = topic_alias_arg("alias", alias)?;
+        Ok(Self::from_inner(self.inner.clone().with_topic_alias(alias)))
+    }
+
+    /// This PUBLISH named by its Topic Alias alone (MQTT 5.0), for a receiver that maps it.
+    fn without_topic(&self) -> PyResult<Self> {
+        Ok(Self::from_inner(self.inner.clone().without_topic()?))
     }
 
     /// The message it carries, or None when only a Topic Alias names the topic.

@@ -226,6 +226,25 @@ def test_mqtt_3_8_4_6_and_3_11_3_1_acks_answer_every_filter() -> None:
         Suback.answering(unsubscribe, [ReasonCode.SUCCESS])  # type: ignore[arg-type]
 
 
+def test_a_sender_names_the_topic_by_its_alias() -> None:
+    """The first PUBLISH carries topic and alias; later ones the alias alone."""
+    first = Publish("a/b", b"x").with_topic_alias(3)
+    later = first.without_topic()
+    assert (first.topic, later.topic, later.properties.topic_alias) == ("a/b", "", 3)
+    assert later.to_message() is None
+    server_side = Decoder(topic_alias_maximum=10)
+    wire = encode(Connect("c", protocol_version=5), 5) + encode(first, 5) + encode(later, 5)
+    _, *publishes = server_side.feed(wire)
+    assert [p.topic for p in publishes if isinstance(p, Publish)] == ["a/b", "a/b"]
+    with pytest.raises(ValidationError) as caught:
+        encode(later, V311)  # no aliases before 5.0
+    assert caught.value.spec_ref == "MQTT-4.7.3-1"
+    with pytest.raises(ValidationError):
+        Publish("a/b").without_topic()  # nothing else names the topic
+    with pytest.raises(ValidationError):
+        Publish("a/b").with_topic_alias(0)
+
+
 def test_v311_specifics() -> None:
     assert encode(Suback(1, [ReasonCode.QUOTA_EXCEEDED]), V311) == b"\x90\x03\x00\x01\x80"
     assert Suback(1, [ReasonCode.QUOTA_EXCEEDED]).return_codes == [0x80]
