@@ -242,16 +242,7 @@ impl PacketRef<'_> {
     /// [`Violation::EmptyTopicWithoutAlias`] (field `topic`) for a PUBLISH named only by a
     /// Topic Alias before 5.0. Nothing is written then.
     pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
-        let size = self.encoded_len(version);
-        if size > MAX_PACKET_SIZE as usize {
-            return Err(Error::invalid(
-                "packet",
-                Violation::PacketTooLarge {
-                    size: size as u64,
-                    max: MAX_PACKET_SIZE,
-                },
-            ));
-        }
+        check_encoded_size(self.encoded_len(version))?;
         match self {
             Self::Connect(p) => p.encode(buf),
             Self::Connack(p) => p.encode(version, buf),
@@ -281,6 +272,20 @@ impl PacketRef<'_> {
         }
         Ok(())
     }
+}
+
+/// No packet may be larger than a Remaining Length can say.
+pub(crate) fn check_encoded_size(size: usize) -> Result<(), Error> {
+    if size > MAX_PACKET_SIZE as usize {
+        return Err(Error::invalid(
+            "packet",
+            Violation::PacketTooLarge {
+                size: size as u64,
+                max: MAX_PACKET_SIZE,
+            },
+        ));
+    }
+    Ok(())
 }
 
 /// Writes one packet into a new buffer.

@@ -17,5 +17,8 @@ pub use disconnect::{Auth, Disconnect};
 pub use header::{FixedHeader, frame};
 pub use properties::{Properties, PropertyValue};
 pub use publish::{Direction, Publish};
+// The Python `Publish` encodes from its own objects through the same writer.
+#[cfg(feature = "python")]
+pub(crate) use publish::{PublishWire, check_packet_id};
 pub use subscribe::{Suback, Subscribe};
 pub use unsubscribe::{Unsuback, Unsubscribe};

@@ -231,49 +231,92 @@ impl Publish {
         })
     }
 
-    fn body_len(&self, version: ProtocolVersion) -> usize {
-        let topic = 2 + self.topic.as_ref().map_or(0, |t| t.len());
-        let packet_id = if self.packet_id.is_some() { 2 } else { 0 };
-        let properties = if version == ProtocolVersion::V5 {
-            let len = self
-                .properties
-                .as_deref()
-                .map_or(0, |p| publish_properties_len(p, None));
-            variable_integer_len(len as u32) + len
-        } else {
-            0
-        };
-        topic + packet_id + properties + self.payload.len()
+    /// What encoding reads, borrowed.
+    pub(crate) fn wire(&self) -> PublishWire<'_> {
+        PublishWire {
+            dup: self.dup,
+            qos: self.qos,
+            retain: self.retain,
+            topic: self.topic.as_ref().map_or(&[], |t| t.as_bytes()),
+            packet_id: self.packet_id,
+            properties: self.properties.as_deref(),
+            payload: &self.payload,
+        }
     }
 
     /// The encoded size, fixed header included.
     pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        let body = self.body_len(version);
-        1 + variable_integer_len(body as u32) + body
+        self.wire().encoded_len(version)
     }
 
     /// Writes the packet. MQTT 3.x has no properties: they are left out. A PUBLISH named
     /// only by a Topic Alias gets an empty topic, which only 5.0 allows
     /// ([`crate::codec::Packet::encode`] refuses it before 5.0).
     pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
+        self.wire().encode(version, buf);
+    }
+}
+
+/// A PUBLISH's fields as encoding reads them, borrowed from wherever they live: a
+/// [`Publish`], or the checked Python objects a Python `Publish` keeps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PublishWire<'a> {
+    pub(crate) dup: bool,
+    pub(crate) qos: QoS,
+    pub(crate) retain: bool,
+    /// Empty when a Topic Alias alone names the topic.
+    pub(crate) topic: &'a [u8],
+    pub(crate) packet_id: Option<PacketId>,
+    pub(crate) properties: Option<&'a PublishProperties>,
+    pub(crate) payload: &'a [u8],
+}
+
+impl PublishWire<'_> {
+    fn body_len(&self, version: ProtocolVersion) -> usize {
+        let packet_id = if self.packet_id.is_some() { 2 } else { 0 };
+        let properties = if version == ProtocolVersion::V5 {
+            let len = self
+                .properties
+                .map_or(0, |p| publish_properties_len(p, None));
+            variable_integer_len(len as u32) + len
+        } else {
+            0
+        };
+        2 + self.topic.len() + packet_id + properties + self.payload.len()
+    }
+
+    /// The encoded size, fixed header included.
+    pub(crate) fn encoded_len(&self, version: ProtocolVersion) -> usize {
+        let body = self.body_len(version);
+        1 + variable_integer_len(body as u32) + body
+    }
+
+    /// Writes the packet (see [`Publish::encode`]).
+    pub(crate) fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         let flags = (u8::from(self.dup) << 3) | (self.qos.as_u8() << 1) | u8::from(self.retain);
         buf.put_u8((PacketType::Publish.as_u8() << 4) | flags);
         put_variable_integer(buf, self.body_len(version) as u32);
-        match &self.topic {
-            Some(topic) => put_binary(buf, topic.as_bytes()),
-            None => buf.put_u16(0),
-        }
+        put_binary(buf, self.topic);
         if let Some(id) = self.packet_id {
             buf.put_u16(id.get());
         }
         if version == ProtocolVersion::V5 {
-            match self.properties.as_deref() {
+            match self.properties {
                 Some(properties) => put_publish_properties(buf, properties, None),
                 None => buf.put_u8(0), // an empty property block: its length, 0
             }
         }
-        buf.put_slice(&self.payload);
+        buf.put_slice(self.payload);
     }
+}
+
+/// The packet identifier rule of a PUBLISH: QoS 1 and 2 have one (QoS 0 has none by the
+/// message's own rules).
+pub(crate) fn check_packet_id(qos: QoS, packet_id: Option<PacketId>) -> Result<(), Error> {
+    if qos != QoS::AtMostOnce && packet_id.is_none() {
+        return Err(Error::invalid("message_id", Violation::PacketIdZero));
+    }
+    Ok(())
 }
 
 impl TryFrom<Message> for Publish {
@@ -285,9 +328,7 @@ impl TryFrom<Message> for Publish {
     /// As [`Publish::from_message`].
     fn try_from(message: Message) -> Result<Self, Error> {
         let parts = message.into_parts();
-        if parts.qos != QoS::AtMostOnce && parts.message_id.is_none() {
-            return Err(Error::invalid("message_id", Violation::PacketIdZero));
-        }
+        check_packet_id(parts.qos, parts.message_id)?;
         Ok(Self {
             dup: parts.dup,
             qos: parts.qos,

@@ -15,6 +15,7 @@ use crate::constants::QoS;
 use crate::constants::protocol::{MAX_PACKET_ID, MAX_SUBSCRIPTION_ID, MAX_TOPIC_ALIAS};
 use crate::error::{Error, TopicKind, Violation};
 use crate::message::{DEBUG_PAYLOAD_PREFIX, Message, MessageParts, check_fields};
+use crate::packet::PublishWire;
 use crate::packet_id::PacketId;
 use crate::properties::{self, PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
 use crate::string::BinaryData;
@@ -29,13 +30,13 @@ use crate::topic::{TopicName, validate_topic_name};
 )]
 pub(crate) struct PyMessage {
     // The caller's objects, already validated, handed back by the getters without a copy.
-    topic: Py<PyString>,
-    payload: Py<PyBytes>,
-    qos: QoS,
-    retain: bool,
-    dup: bool,
-    message_id: Option<PacketId>,
-    properties: Option<Py<PyPublishProperties>>,
+    pub(super) topic: Py<PyString>,
+    pub(super) payload: Py<PyBytes>,
+    pub(super) qos: QoS,
+    pub(super) retain: bool,
+    pub(super) dup: bool,
+    pub(super) message_id: Option<PacketId>,
+    pub(super) properties: Option<Py<PyPublishProperties>>,
     // The core message, built on first use: constructing one from Python then costs no
     // allocation beyond the Python object itself.
     core: PyOnceLock<Message>,
@@ -156,19 +157,6 @@ impl PyMessage {
         })
     }
 
-    /// The core message for the constructor's arguments, validated once, without the
-    /// Python message (a `Publish` built from Python needs only this).
-    pub(crate) fn build_core(
-        topic: &Bound<'_, PyAny>,
-        args: MessageArgs<'_, '_>,
-    ) -> Result<Message, Error> {
-        let topic = topic_arg(topic)?;
-        let name = TopicName::new(extract_topic("topic", TopicKind::Name, &topic)?)
-            .map_err(|e| e.in_field("topic"))?;
-        let fields = Fields::extract(topic.py(), args)?;
-        fields.into_core(name)
-    }
-
     /// A Python message for a core one (the payload is copied into a `bytes` once).
     pub(crate) fn from_core(py: Python<'_>, message: Message) -> PyResult<Self> {
         let properties = match message.properties().is_empty() {
@@ -191,6 +179,34 @@ impl PyMessage {
         // A fresh cell cannot be full: nothing else has seen it.
         let _ = this.core.set(py, message);
         Ok(this)
+    }
+
+    /// The same message, sharing its objects (the core is rebuilt on first use).
+    pub(crate) fn clone_ref(&self, py: Python<'_>) -> Self {
+        Self {
+            topic: self.topic.clone_ref(py),
+            payload: self.payload.clone_ref(py),
+            qos: self.qos,
+            retain: self.retain,
+            dup: self.dup,
+            message_id: self.message_id,
+            properties: self.properties.as_ref().map(|p| p.clone_ref(py)),
+            core: PyOnceLock::new(),
+        }
+    }
+
+    /// The fields as a PUBLISH carries them, borrowed: the topic's UTF-8 is the `str`'s
+    /// own and the payload the `bytes` object's.
+    pub(crate) fn wire<'a>(&'a self, py: Python<'a>) -> PyResult<PublishWire<'a>> {
+        Ok(PublishWire {
+            dup: self.dup,
+            qos: self.qos,
+            retain: self.retain,
+            topic: self.topic.bind(py).to_str()?.as_bytes(),
+            packet_id: self.message_id,
+            properties: self.properties.as_ref().map(|p| &p.get().inner),
+            payload: self.payload.bind(py).as_bytes(),
+        })
     }
 
     /// The core message, built from the validated fields on first use.

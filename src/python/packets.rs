@@ -2,8 +2,10 @@
 //! `mqtt_common.utils.codec`: conversions around the Rust codec, nothing more.
 
 use bytes::Bytes;
+use std::borrow::Cow;
+
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use super::constants::{
     protocol_version_member, qos_member, reason_code_member, return_code_member,
@@ -15,7 +17,7 @@ use super::convert::{
 use super::message::{MessageArgs, PyMessage, PyPublishProperties, topic_alias_arg};
 use super::session::PyWill;
 use super::subscription::PySubscription;
-use crate::codec::{self, Decoder, Packet, PacketRef};
+use crate::codec::{self, Decoder, Packet, PacketRef, check_encoded_size};
 use crate::constants::{
     PacketType, PropertyContext, PropertyId, PropertyType, ProtocolVersion, ReasonCode,
 };
@@ -23,7 +25,8 @@ use crate::error::{Error, TopicKind, Violation};
 use crate::packet::wire::Utf8Policy;
 use crate::packet::{
     AckProperties, Auth, Connack, Connect, Direction, Disconnect, Properties, PropertyValue,
-    Puback, Pubcomp, Publish, Pubrec, Pubrel, Suback, Subscribe, Unsuback, Unsubscribe,
+    Puback, Pubcomp, Publish, PublishWire, Pubrec, Pubrel, Suback, Subscribe, Unsuback,
+    Unsubscribe, check_packet_id,
 };
 use crate::packet_id::PacketId;
 use crate::string::MqttString;
@@ -389,20 +392,52 @@ impl PyConnack {
 }
 
 /// PUBLISH.
-#[pyclass(frozen, eq, name = "Publish", module = "mqtt_common.models.packets")]
-#[derive(PartialEq)]
+// No `eq` here: equality is by content across both representations (`__eq__` below).
+#[pyclass(frozen, name = "Publish", module = "mqtt_common.models.packets")]
 pub(crate) struct PyPublish {
-    inner: Publish,
+    repr: PublishRepr,
+}
+
+/// Where a Python `Publish` keeps its fields.
+enum PublishRepr {
+    /// Decoded, or handed over from Rust: the core packet.
+    Core(Publish),
+    /// Built from Python values or a `Message`: the checked Python objects, as a `Message`
+    /// keeps them, so building one allocates nothing beyond the object itself; `encode`
+    /// writes straight from them.
+    Fields(PyMessage),
 }
 
 impl PyPublish {
     pub(super) fn from_inner(inner: Publish) -> Self {
-        Self { inner }
+        Self {
+            repr: PublishRepr::Core(inner),
+        }
     }
 
-    fn carrying(message: crate::Message) -> PyResult<Self> {
-        let inner = Publish::try_from(message).map_err(|e| e.in_field("packet_id"))?;
-        Ok(Self { inner })
+    fn from_fields(message: PyMessage) -> PyResult<Self> {
+        check_packet_id(message.qos, message.message_id).map_err(|e| e.in_field("packet_id"))?;
+        Ok(Self {
+            repr: PublishRepr::Fields(message),
+        })
+    }
+
+    /// The core packet: borrowed, or built from the Python fields.
+    fn core(&self, py: Python<'_>) -> PyResult<Cow<'_, Publish>> {
+        Ok(match &self.repr {
+            PublishRepr::Core(publish) => Cow::Borrowed(publish),
+            PublishRepr::Fields(message) => {
+                Cow::Owned(Publish::try_from(message.core(py)?.clone())?)
+            }
+        })
+    }
+
+    /// What `encode` writes.
+    pub(super) fn wire<'a>(&'a self, py: Python<'a>) -> PyResult<PublishWire<'a>> {
+        match &self.repr {
+            PublishRepr::Core(publish) => Ok(publish.wire()),
+            PublishRepr::Fields(message) => message.wire(py),
+        }
     }
 }
 
@@ -430,85 +465,117 @@ impl PyPublish {
             dup,
             properties,
         };
-        Self::carrying(PyMessage::build_core(topic, args)?)
+        Self::from_fields(PyMessage::build(topic, args)?)
     }
 
     /// The PUBLISH that carries a message (QoS 1 and 2 need a message_id).
     #[staticmethod]
     fn from_message(message: &Bound<'_, PyMessage>) -> PyResult<Self> {
-        Self::carrying(message.get().core(message.py())?.clone())
+        Self::from_fields(message.get().clone_ref(message.py()))
     }
 
     /// This PUBLISH with a Topic Alias (MQTT 5.0), the topic still sent: the receiver maps
     /// the alias to it.
-    fn with_topic_alias(&self, alias: &Bound<'_, PyAny>) -> PyResult<Self> {
+    fn with_topic_alias(&self, py: Python<'_>, alias: &Bound<'_, PyAny>) -> PyResult<Self> {
         let alias = topic_alias_arg("alias", alias)?;
-        Ok(Self::from_inner(self.inner.clone().with_topic_alias(alias)))
+        Ok(Self::from_inner(
+            self.core(py)?.into_owned().with_topic_alias(alias),
+        ))
     }
 
     /// This PUBLISH named by its Topic Alias alone (MQTT 5.0), for a receiver that maps it.
-    fn without_topic(&self) -> PyResult<Self> {
-        Ok(Self::from_inner(self.inner.clone().without_topic()?))
+    fn without_topic(&self, py: Python<'_>) -> PyResult<Self> {
+        Ok(Self::from_inner(
+            self.core(py)?.into_owned().without_topic()?,
+        ))
     }
 
     /// The message it carries, or None when only a Topic Alias names the topic.
     fn to_message(&self, py: Python<'_>) -> PyResult<Option<PyMessage>> {
-        self.inner
-            .to_message()?
-            .map(|m| PyMessage::from_core(py, m))
-            .transpose()
+        match &self.repr {
+            PublishRepr::Core(publish) => publish
+                .to_message()?
+                .map(|m| PyMessage::from_core(py, m))
+                .transpose(),
+            PublishRepr::Fields(message) => Ok(Some(message.clone_ref(py))),
+        }
     }
 
     /// The topic name ("" when only a Topic Alias names it).
     #[getter]
-    fn topic(&self) -> &str {
-        self.inner.topic().map_or("", |t| t.as_str())
+    fn topic<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        match &self.repr {
+            PublishRepr::Core(publish) => {
+                PyString::new(py, publish.topic().map_or("", |t| t.as_str()))
+            }
+            PublishRepr::Fields(message) => message.topic.bind(py).clone(),
+        }
     }
 
     /// The payload.
     #[getter]
     fn payload<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, self.inner.payload())
+        match &self.repr {
+            PublishRepr::Core(publish) => PyBytes::new(py, publish.payload()),
+            PublishRepr::Fields(message) => message.payload.bind(py).clone(),
+        }
     }
 
     /// The QoS level.
     #[getter]
     fn qos<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        qos_member(py, self.inner.qos())
+        qos_member(py, self.wire(py)?.qos)
     }
 
     /// The RETAIN flag.
     #[getter]
-    fn retain(&self) -> bool {
-        self.inner.retain()
+    fn retain(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.wire(py)?.retain)
     }
 
     /// The DUP flag.
     #[getter]
-    fn dup(&self) -> bool {
-        self.inner.dup()
+    fn dup(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.wire(py)?.dup)
     }
 
     /// The packet identifier, or None at QoS 0.
     #[getter]
-    fn packet_id(&self) -> Option<u16> {
-        self.inner.packet_id().map(PacketId::get)
+    fn packet_id(&self, py: Python<'_>) -> PyResult<Option<u16>> {
+        Ok(self.wire(py)?.packet_id.map(PacketId::get))
     }
 
     /// The PUBLISH properties (MQTT 5.0).
     #[getter]
-    fn properties(&self) -> PyPublishProperties {
-        PyPublishProperties::from(self.inner.properties().clone())
+    fn properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyPublishProperties>> {
+        match &self.repr {
+            PublishRepr::Fields(PyMessage {
+                properties: Some(properties),
+                ..
+            }) => Ok(properties.bind(py).clone()),
+            _ => {
+                let properties = self.wire(py)?.properties.cloned().unwrap_or_default();
+                Bound::new(py, PyPublishProperties::from(properties))
+            }
+        }
     }
 
-    fn __repr__(&self) -> String {
-        format!(
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        match other.cast::<Self>() {
+            Ok(other) => Ok(self.core(py)? == other.get().core(py)?),
+            Err(_) => Ok(false),
+        }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let wire = self.wire(py)?;
+        Ok(format!(
             "Publish(topic={:?}, qos={}, packet_id={:?}, payload=<{} bytes>)",
-            self.topic(),
-            self.inner.qos().as_u8(),
-            self.packet_id(),
-            self.inner.payload().len()
-        )
+            String::from_utf8_lossy(wire.topic),
+            wire.qos.as_u8(),
+            wire.packet_id.map(PacketId::get),
+            wire.payload.len()
+        ))
     }
 }
 
@@ -968,7 +1035,7 @@ pub(crate) fn packet_to_py(py: Python<'_>, packet: Packet) -> PyResult<Py<PyAny>
     Ok(match packet {
         Packet::Connect(inner) => Py::new(py, PyConnect { inner })?.into_any(),
         Packet::Connack(inner) => Py::new(py, PyConnack { inner })?.into_any(),
-        Packet::Publish(inner) => Py::new(py, PyPublish { inner })?.into_any(),
+        Packet::Publish(inner) => Py::new(py, PyPublish::from_inner(inner))?.into_any(),
         Packet::Puback(inner) => Py::new(py, PyPuback { inner })?.into_any(),
         Packet::Pubrec(inner) => Py::new(py, PyPubrec { inner })?.into_any(),
         Packet::Pubrel(inner) => Py::new(py, PyPubrel { inner })?.into_any(),
@@ -984,30 +1051,40 @@ pub(crate) fn packet_to_py(py: Python<'_>, packet: Packet) -> PyResult<Py<PyAny>
     })
 }
 
-/// The Rust packet inside a Python packet object, borrowed.
-fn packet_ref<'a>(obj: &'a Bound<'_, PyAny>) -> Result<PacketRef<'a>, Error> {
+/// What `encode` writes: a core packet, borrowed, or the fields of a PUBLISH built from
+/// Python values.
+enum Outgoing<'a> {
+    Packet(PacketRef<'a>),
+    Publish(PublishWire<'a>),
+}
+
+/// The packet inside a Python packet object, borrowed.
+fn outgoing<'a>(py: Python<'a>, obj: &'a Bound<'_, PyAny>) -> PyResult<Outgoing<'a>> {
+    // PUBLISH first: it is the one sent at message rate.
+    if let Ok(publish) = obj.cast::<PyPublish>() {
+        return Ok(match &publish.get().repr {
+            PublishRepr::Core(core) => Outgoing::Packet(PacketRef::Publish(core)),
+            PublishRepr::Fields(message) => Outgoing::Publish(message.wire(py)?),
+        });
+    }
     macro_rules! try_cast {
         ($($py:ident => $variant:ident),*) => {
             $(if let Ok(p) = obj.cast::<$py>() {
-                return Ok(PacketRef::$variant(&p.get().inner));
+                return Ok(Outgoing::Packet(PacketRef::$variant(&p.get().inner)));
             })*
         };
     }
-    try_cast!(PyConnect => Connect, PyConnack => Connack, PyPublish => Publish, PyPuback => Puback,
+    try_cast!(PyConnect => Connect, PyConnack => Connack, PyPuback => Puback,
               PyPubrec => Pubrec, PyPubrel => Pubrel, PyPubcomp => Pubcomp, PySubscribe => Subscribe,
               PySuback => Suback, PyUnsubscribe => Unsubscribe, PyUnsuback => Unsuback,
               PyDisconnect => Disconnect, PyAuth => Auth);
     if obj.is_instance_of::<PyPingreq>() {
-        return Ok(PacketRef::Pingreq);
+        return Ok(Outgoing::Packet(PacketRef::Pingreq));
     }
     if obj.is_instance_of::<PyPingresp>() {
-        return Ok(PacketRef::Pingresp);
+        return Ok(Outgoing::Packet(PacketRef::Pingresp));
     }
-    Err(wrong_type(
-        "packet",
-        "a packet from mqtt_common.models.packets",
-        obj,
-    ))
+    Err(wrong_type("packet", "a packet from mqtt_common.models.packets", obj).into())
 }
 
 fn direction(obj: Option<&Bound<'_, PyAny>>) -> Result<Direction, Error> {
@@ -1143,11 +1220,22 @@ pub(super) fn encode<'py>(
     protocol_version: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let version = self::protocol_version(Some(protocol_version), ProtocolVersion::V5)?;
-    let packet = packet_ref(packet)?;
     // Written straight into the new `bytes` object: no intermediate buffer to copy.
-    PyBytes::new_with(py, packet.encoded_len(version), |mut out| {
-        Ok(packet.encode(version, &mut out)?)
-    })
+    match outgoing(py, packet)? {
+        Outgoing::Packet(packet) => {
+            PyBytes::new_with(py, packet.encoded_len(version), |mut out| {
+                Ok(packet.encode(version, &mut out)?)
+            })
+        }
+        Outgoing::Publish(publish) => {
+            let len = publish.encoded_len(version);
+            check_encoded_size(len)?;
+            PyBytes::new_with(py, len, |mut out| {
+                publish.encode(version, &mut out);
+                Ok(())
+            })
+        }
+    }
 }
 
 /// Decode exactly one complete packet.

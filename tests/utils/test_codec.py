@@ -12,6 +12,7 @@ from mqtt_common.models import (
     Message,
     MQTTError,
     ProtocolError,
+    PublishProperties,
     Subscription,
     ValidationError,
 )
@@ -93,6 +94,28 @@ def test_every_packet_round_trips(version: ProtocolVersion) -> None:
             data = encode(packet, version)
             assert decode(data, version, direction) == packet
             assert encode(decode(data, version, direction), version) == data
+
+
+def test_a_publish_built_in_python_keeps_the_callers_objects() -> None:
+    """Publish() checks its fields and keeps the objects it was given: nothing is copied."""
+    topic, payload = "sensors/" + "kitchen", bytes(300)
+    properties = PublishProperties(content_type="text/plain")
+    built = Publish(topic, payload, qos=1, packet_id=9, properties=properties)
+    assert built.topic is topic
+    assert built.payload is payload
+    assert built.properties is properties
+    message = built.to_message()
+    assert message is not None
+    assert message.payload is payload
+    again = Publish.from_message(message)
+    assert again.payload is payload
+    assert again == built
+    decoded = decode(encode(built, V5), V5)
+    assert isinstance(decoded, Publish)
+    assert decoded == built
+    assert (decoded.topic, decoded.payload, decoded.properties) == (topic, payload, properties)
+    assert repr(decoded) == repr(built)
+    assert built != Publish(topic, payload, qos=1, packet_id=10, properties=properties)
 
 
 def test_decoder_streams_whole_and_byte_by_byte() -> None:
