@@ -22,12 +22,14 @@ use crate::packet::{
 use crate::topic::TopicName;
 
 /// Any MQTT Control Packet.
+///
+/// CONNECT is boxed: it is by far the largest packet and comes once per connection, so
+/// the packets that come at message rate move in under 100 bytes instead of 216.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-#[allow(clippy::large_enum_variant)] // packets are moved rarely; boxing would cost an allocation each
 pub enum Packet {
     /// CONNECT.
-    Connect(Connect),
+    Connect(Box<Connect>),
     /// CONNACK.
     Connack(Connack),
     /// PUBLISH.
@@ -107,7 +109,7 @@ impl Packet {
         policy: Utf8Policy,
     ) -> Result<Self, Error> {
         Ok(match header.packet_type {
-            PacketType::Connect => Self::Connect(Connect::decode(header, body, policy)?),
+            PacketType::Connect => Self::Connect(Box::new(Connect::decode(header, body, policy)?)),
             PacketType::Connack => Self::Connack(Connack::decode(header, body, version, policy)?),
             PacketType::Publish => {
                 Self::Publish(Publish::decode(header, body, version, direction, policy)?)

@@ -43,7 +43,7 @@ fn publish(qos: QoS) -> Publish {
 /// One of every packet a client sends, CONNECT first.
 fn client_packets(version: ProtocolVersion) -> Vec<Packet> {
     let mut packets = vec![
-        Packet::Connect(connect(version)),
+        Packet::Connect(Box::new(connect(version))),
         Packet::Publish(publish(QoS::AtMostOnce)),
         Packet::Publish(publish(QoS::ExactlyOnce)),
         Packet::Puback(Puback::new(id(1))),

@@ -1033,7 +1033,7 @@ py_reason_packet!(PyAuth, Auth, "Auth", PacketType::Auth);
 /// A Rust packet as its Python class.
 pub(crate) fn packet_to_py(py: Python<'_>, packet: Packet) -> PyResult<Py<PyAny>> {
     Ok(match packet {
-        Packet::Connect(inner) => Py::new(py, PyConnect { inner })?.into_any(),
+        Packet::Connect(inner) => Py::new(py, PyConnect { inner: *inner })?.into_any(),
         Packet::Connack(inner) => Py::new(py, PyConnack { inner })?.into_any(),
         Packet::Publish(inner) => Py::new(py, PyPublish::from_inner(inner))?.into_any(),
         Packet::Puback(inner) => Py::new(py, PyPuback { inner })?.into_any(),
