@@ -575,15 +575,23 @@ fn topic_aliases_map_and_resolve() {
     // "a/b" with alias 3, then an empty topic with alias 3.
     decoder.feed(b"\x30\x0A\x00\x03a/b\x03\x23\x00\x03x");
     decoder.feed(b"\x30\x07\x00\x00\x03\x23\x00\x03y");
-    let packets = drain(&mut decoder).unwrap();
-    let topics: Vec<&str> = packets
+    assert_eq!(
+        publish_topics(&mut decoder),
+        ["a/b", "a/b"],
+        "the alias stood for a/b"
+    );
+}
+
+/// The topics of the PUBLISH packets a decoder holds, aliases resolved.
+fn publish_topics(decoder: &mut Decoder) -> Vec<String> {
+    drain(decoder)
+        .unwrap()
         .iter()
         .map(|p| match p {
-            Packet::Publish(publish) => publish.topic().unwrap().as_str(),
+            Packet::Publish(publish) => publish.topic().unwrap().to_string(),
             other => panic!("{other:?}"),
         })
-        .collect();
-    assert_eq!(topics, ["a/b", "a/b"], "the alias stood for a/b");
+        .collect()
 }
 
 /// [MQTT-3.3.2-8]..[MQTT-3.3.2-12], [MQTT-3.3.2-7] and GHSA-c8jq-r765-cq7g: alias 0, above the
@@ -642,15 +650,11 @@ fn a_sender_names_the_topic_by_its_alias() {
     for publish in [&first, &later] {
         decoder.feed(&encode(&Packet::Publish(publish.clone()), ProtocolVersion::V5).unwrap());
     }
-    let topics: Vec<String> = drain(&mut decoder)
-        .unwrap()
-        .iter()
-        .map(|p| match p {
-            Packet::Publish(publish) => publish.topic().unwrap().to_string(),
-            other => panic!("{other:?}"),
-        })
-        .collect();
-    assert_eq!(topics, ["a/b", "a/b"], "the receiver resolves the alias");
+    assert_eq!(
+        publish_topics(&mut decoder),
+        ["a/b", "a/b"],
+        "the receiver resolves the alias"
+    );
     // Before 5.0 there are no aliases, so the topic must be sent.
     let err = encode(&Packet::Publish(later), ProtocolVersion::V311).unwrap_err();
     assert_eq!(err.spec_ref(), Some("MQTT-4.7.3-1"));
