@@ -578,6 +578,12 @@ pub enum Violation {
     /// Packet identifier 0.
     #[error("packet identifier is 0")]
     PacketIdZero,
+    /// A QoS 1 or 2 PUBLISH without a packet identifier.
+    #[error("a QoS {} message needs a packet identifier", .qos.as_u8())]
+    PacketIdMissing {
+        /// The message's QoS.
+        qos: crate::constants::QoS,
+    },
     /// A packet identifier on a QoS 0 message.
     #[error("a QoS 0 message has no packet identifier")]
     PacketIdWithQoS0,
@@ -712,7 +718,7 @@ impl Violation {
             // A server may refuse a subscription it will not serve (SUBACK 0x97, 0x8F).
             Self::TooManySubscriptions { .. } => "§3.9.3",
             Self::TooManyLevels { .. } => "§3.9.3",
-            Self::PacketIdZero => "MQTT-2.2.1-3",
+            Self::PacketIdZero | Self::PacketIdMissing { .. } => "MQTT-2.2.1-3",
             Self::PacketIdWithQoS0 => "MQTT-2.2.1-2",
             Self::DupWithQoS0 => "MQTT-3.3.1-2",
             Self::TopicAliasZero => "MQTT-3.3.2-8",
@@ -815,6 +821,7 @@ impl Violation {
             | Self::StringTooLong { .. }
             | Self::BinaryTooLong { .. } => ReasonCode::MalformedPacket,
             Self::PacketIdZero
+            | Self::PacketIdMissing { .. }
             | Self::PacketIdWithQoS0
             | Self::DupWithQoS0
             | Self::NoLocalOnSharedSubscription

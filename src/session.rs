@@ -394,7 +394,9 @@ impl Session {
             return Ok(true);
         }
         let Some(id) = message.message_id() else {
-            return Err(Error::Protocol(Violation::PacketIdZero));
+            return Err(Error::Protocol(Violation::PacketIdMissing {
+                qos: message.qos(),
+            }));
         };
         if self.incoming.contains_key(&id) {
             return if message.dup() {

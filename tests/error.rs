@@ -140,6 +140,9 @@ fn every_violation_has_a_rule_or_is_a_type_error() {
         Violation::SharedFilterMissing,
         Violation::PayloadTooLarge { len: 1 << 29 },
         Violation::PacketIdZero,
+        Violation::PacketIdMissing {
+            qos: mqtt_common::QoS::ExactlyOnce,
+        },
         Violation::PacketIdWithQoS0,
         Violation::DupWithQoS0,
         Violation::TopicAliasZero,

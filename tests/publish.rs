@@ -264,7 +264,9 @@ fn a_publish_takes_its_message_without_copying() {
         Publish::try_from(unnumbered),
         Err(Error::Validation {
             field: Some("message_id"),
-            violation: Violation::PacketIdZero,
+            violation: Violation::PacketIdMissing {
+                qos: QoS::AtLeastOnce
+            },
         })
     ));
 }

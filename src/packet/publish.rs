@@ -70,8 +70,8 @@ impl Publish {
     /// identifier by now (see [`crate::Session::send_publish`]).
     ///
     /// # Errors
-    /// [`Violation::PacketIdZero`] (field `message_id`) for a QoS 1 or 2 message without
-    /// a packet identifier.
+    /// [`Violation::PacketIdMissing`] (field `message_id`) for a QoS 1 or 2 message
+    /// without a packet identifier.
     pub fn from_message(message: &Message) -> Result<Self, Error> {
         Self::try_from(message.clone())
     }
@@ -311,10 +311,14 @@ impl PublishWire<'_> {
 }
 
 /// The packet identifier rule of a PUBLISH: QoS 1 and 2 have one (QoS 0 has none by the
-/// message's own rules).
-pub(crate) fn check_packet_id(qos: QoS, packet_id: Option<PacketId>) -> Result<(), Error> {
+/// message's own rules). `field` names the identifier as the caller knows it.
+pub(crate) fn check_packet_id(
+    field: &'static str,
+    qos: QoS,
+    packet_id: Option<PacketId>,
+) -> Result<(), Error> {
     if qos != QoS::AtMostOnce && packet_id.is_none() {
-        return Err(Error::invalid("message_id", Violation::PacketIdZero));
+        return Err(Error::invalid(field, Violation::PacketIdMissing { qos }));
     }
     Ok(())
 }
@@ -328,7 +332,7 @@ impl TryFrom<Message> for Publish {
     /// As [`Publish::from_message`].
     fn try_from(message: Message) -> Result<Self, Error> {
         let parts = message.into_parts();
-        check_packet_id(parts.qos, parts.message_id)?;
+        check_packet_id("message_id", parts.qos, parts.message_id)?;
         Ok(Self {
             dup: parts.dup,
             qos: parts.qos,

@@ -415,8 +415,10 @@ impl PyPublish {
         }
     }
 
-    fn from_fields(message: PyMessage) -> PyResult<Self> {
-        check_packet_id(message.qos, message.message_id).map_err(|e| e.in_field("packet_id"))?;
+    /// A PUBLISH kept as checked Python objects; `id_field` names the packet identifier as
+    /// the caller gave it.
+    fn from_fields(message: PyMessage, id_field: &'static str) -> PyResult<Self> {
+        check_packet_id(id_field, message.qos, message.message_id)?;
         Ok(Self {
             repr: PublishRepr::Fields(message),
         })
@@ -465,13 +467,13 @@ impl PyPublish {
             dup,
             properties,
         };
-        Self::from_fields(PyMessage::build(topic, args)?)
+        Self::from_fields(PyMessage::build(topic, args)?, "packet_id")
     }
 
     /// The PUBLISH that carries a message (QoS 1 and 2 need a message_id).
     #[staticmethod]
     fn from_message(message: &Bound<'_, PyMessage>) -> PyResult<Self> {
-        Self::from_fields(message.get().clone_ref(message.py()))
+        Self::from_fields(message.get().clone_ref(message.py()), "message_id")
     }
 
     /// This PUBLISH with a Topic Alias (MQTT 5.0), the topic still sent: the receiver maps
