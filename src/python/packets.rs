@@ -435,7 +435,7 @@ impl PyPublish {
     }
 
     /// What `encode` writes.
-    pub(super) fn wire<'a>(&'a self, py: Python<'a>) -> PyResult<PublishWire<'a>> {
+    fn wire<'a>(&'a self, py: Python<'a>) -> PyResult<PublishWire<'a>> {
         match &self.repr {
             PublishRepr::Core(publish) => Ok(publish.wire()),
             PublishRepr::Fields(message) => message.wire(py),
