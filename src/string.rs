@@ -194,10 +194,16 @@ impl BinaryData {
     /// [`Violation::BinaryTooLong`].
     pub fn new(data: impl Into<Bytes>) -> Result<Self, Violation> {
         let data = data.into();
-        if data.len() > MAX_BINARY_LENGTH as usize {
-            return Err(Violation::BinaryTooLong { len: data.len() });
-        }
+        Self::check_len(data.len())?;
         Ok(Self(data))
+    }
+
+    /// The length rule: a two-byte length prefix, so at most 65,535 bytes.
+    pub(crate) fn check_len(len: usize) -> Result<(), Violation> {
+        if len > MAX_BINARY_LENGTH as usize {
+            return Err(Violation::BinaryTooLong { len });
+        }
+        Ok(())
     }
 
     /// The bytes.

@@ -2,9 +2,9 @@
 //! duplicates, value ranges, malformed blocks, and PUBLISH properties round trips.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use mqtt_common::packet::Properties;
 use mqtt_common::packet::properties::{publish_properties_len, put_publish_properties};
 use mqtt_common::packet::wire::{Reader, Utf8Policy, put_binary, put_string, put_variable_integer};
+use mqtt_common::packet::{Properties, PropertyValue};
 use mqtt_common::{
     BinaryData, Error, MqttString, PacketType, PayloadFormat, PropertyContext, PropertyId,
     PropertyType, PublishProperties, ReasonCode, SubscriptionId, TopicAlias, TopicName, Violation,
@@ -211,6 +211,23 @@ fn value_ranges() {
     }
     // Four byte intervals take any value.
     read(&[0x02, 0xFF, 0xFF, 0xFF, 0xFF], publish).unwrap();
+}
+
+#[test]
+fn built_binary_values_have_a_two_byte_length() {
+    let context = PropertyContext::Packet(PacketType::Publish);
+    let data = |len| {
+        vec![(
+            PropertyId::CorrelationData,
+            PropertyValue::Binary(Bytes::from(vec![0; len])),
+        )]
+    };
+    assert!(Properties::new(data(65_535), context).is_ok());
+    let err = Properties::new(data(65_536), context).unwrap_err();
+    assert_eq!(
+        err.violation(),
+        Some(&Violation::BinaryTooLong { len: 65_536 })
+    );
 }
 
 #[test]

@@ -157,6 +157,10 @@ fn check(
             found: format!("{value:?}"),
         }));
     }
+    // Strings are checked by their type; raw binary values here.
+    if let PropertyValue::Binary(data) = value {
+        BinaryData::check_len(data.len()).map_err(Error::MalformedPacket)?;
+    }
     check_range(property, value).map_err(Error::Protocol)
 }
 

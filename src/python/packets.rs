@@ -112,14 +112,7 @@ fn properties_from_dict(
             }
             PropertyType::Utf8String => PropertyValue::String(mqtt_string(FIELD, &value)?),
             PropertyType::BinaryData => {
-                let bytes = shared_bytes(&extract_bytes(FIELD, &value)?);
-                if bytes.len() > usize::from(u16::MAX) {
-                    return Err(Error::invalid(
-                        FIELD,
-                        Violation::BinaryTooLong { len: bytes.len() },
-                    ));
-                }
-                PropertyValue::Binary(bytes)
+                PropertyValue::Binary(shared_bytes(&extract_bytes(FIELD, &value)?))
             }
             _ => {
                 return Err(Error::invalid(

@@ -217,6 +217,8 @@ def test_properties_dicts() -> None:
         Connect("c", properties={"topic_alias": 1})  # not a CONNECT property
     with pytest.raises(ValidationError):
         Connack(properties={"maximum_qos": 2})  # 0 or 1
+    with pytest.raises(ValidationError, match="more than 65535"):
+        Auth(properties={"authentication_method": "x", "authentication_data": bytes(65_536)})
     with pytest.raises(ValidationError):
         Disconnect(ReasonCode.NO_MATCHING_SUBSCRIBERS)  # not a DISCONNECT code
 
