@@ -19,7 +19,7 @@ use super::session::PyWill;
 use super::subscription::PySubscription;
 use crate::codec::{self, Decoder, Packet, PacketRef, check_encoded_size};
 use crate::constants::{
-    PacketType, PropertyContext, PropertyId, PropertyType, ProtocolVersion, ReasonCode,
+    PacketType, PropertyContext, PropertyId, PropertyType, ProtocolVersion, QoS, ReasonCode,
 };
 use crate::error::{Error, TopicKind, Violation};
 use crate::packet::wire::Utf8Policy;
@@ -427,6 +427,15 @@ impl PyPublish {
         })
     }
 
+    /// QoS, RETAIN, DUP and the packet identifier: plain values in both representations,
+    /// read without touching the topic.
+    fn header(&self) -> (QoS, bool, bool, Option<PacketId>) {
+        match &self.repr {
+            PublishRepr::Core(p) => (p.qos(), p.retain(), p.dup(), p.packet_id()),
+            PublishRepr::Fields(m) => (m.qos, m.retain, m.dup, m.message_id),
+        }
+    }
+
     /// What `encode` writes.
     fn wire<'a>(&'a self, py: Python<'a>) -> PyResult<PublishWire<'a>> {
         match &self.repr {
@@ -519,25 +528,29 @@ impl PyPublish {
     /// The QoS level.
     #[getter]
     fn qos<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        qos_member(py, self.wire(py)?.qos)
+        let (qos, ..) = self.header();
+        qos_member(py, qos)
     }
 
     /// The RETAIN flag.
     #[getter]
-    fn retain(&self, py: Python<'_>) -> PyResult<bool> {
-        Ok(self.wire(py)?.retain)
+    fn retain(&self) -> bool {
+        let (_, retain, ..) = self.header();
+        retain
     }
 
     /// The DUP flag.
     #[getter]
-    fn dup(&self, py: Python<'_>) -> PyResult<bool> {
-        Ok(self.wire(py)?.dup)
+    fn dup(&self) -> bool {
+        let (.., dup, _) = self.header();
+        dup
     }
 
     /// The packet identifier, or None at QoS 0.
     #[getter]
-    fn packet_id(&self, py: Python<'_>) -> PyResult<Option<u16>> {
-        Ok(self.wire(py)?.packet_id.map(PacketId::get))
+    fn packet_id(&self) -> Option<u16> {
+        let (.., packet_id) = self.header();
+        packet_id.map(PacketId::get)
     }
 
     /// The PUBLISH properties (MQTT 5.0).
