@@ -379,37 +379,17 @@ impl Suback {
         } else {
             AckProperties::default()
         };
-        let mut reason_codes = Vec::with_capacity(reader.remaining());
-        while !reader.is_empty() {
-            let value = reader.u8("reason code").map_err(Error::MalformedPacket)?;
-            let code = if version == ProtocolVersion::V5 {
-                let code = ReasonCode::try_from(value).map_err(Error::MalformedPacket)?;
-                if !code.allowed_in(PacketType::Suback) {
-                    return Err(Error::MalformedPacket(Violation::ReasonCodeNotAllowed {
-                        packet: PacketType::Suback,
-                        code,
-                    }));
+        let reason_codes = read_reason_codes(&mut reader, |value| {
+            if version == ProtocolVersion::V5 {
+                return ReasonCode::try_from(value)?.in_table_of(PacketType::Suback);
+            }
+            match value {
+                0x00 | 0x01 | 0x02 | 0x80 => {
+                    Ok(ReasonCode::from_u8(value).unwrap_or(ReasonCode::UnspecifiedError))
                 }
-                code
-            } else {
-                match value {
-                    0x00 | 0x01 | 0x02 | 0x80 => {
-                        ReasonCode::from_u8(value).unwrap_or(ReasonCode::UnspecifiedError)
-                    }
-                    _ => {
-                        return Err(Error::MalformedPacket(Violation::InvalidSubackReturnCode {
-                            value,
-                        }));
-                    }
-                }
-            };
-            reason_codes.push(code);
-        }
-        if reason_codes.is_empty() {
-            return Err(Error::MalformedPacket(Violation::Truncated {
-                what: "reason codes",
-            }));
-        }
+                _ => Err(Violation::InvalidSubackReturnCode { value }),
+            }
+        })?;
         Ok(Self {
             packet_id,
             reason_codes,
@@ -469,4 +449,23 @@ pub(crate) fn check_one_code_per_filter(
             codes,
         },
     ))
+}
+
+/// The reason codes that fill the rest of a SUBACK or UNSUBACK: one byte each, at least
+/// one, each turned into a code by `code` (which applies the packet's table).
+pub(crate) fn read_reason_codes(
+    reader: &mut Reader,
+    code: impl Fn(u8) -> Result<ReasonCode, Violation>,
+) -> Result<Vec<ReasonCode>, Error> {
+    let mut codes = Vec::with_capacity(reader.remaining());
+    while !reader.is_empty() {
+        let value = reader.u8("reason code").map_err(Error::MalformedPacket)?;
+        codes.push(code(value).map_err(Error::MalformedPacket)?);
+    }
+    if codes.is_empty() {
+        return Err(Error::MalformedPacket(Violation::Truncated {
+            what: "reason codes",
+        }));
+    }
+    Ok(codes)
 }

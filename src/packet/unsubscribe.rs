@@ -8,8 +8,8 @@ use crate::packet::ack::AckProperties;
 use crate::packet::header::FixedHeader;
 use crate::packet::properties::Properties;
 use crate::packet::subscribe::{
-    check_one_code_per_filter, put_user_properties, read_filter, user_properties,
-    user_properties_len,
+    check_one_code_per_filter, put_user_properties, read_filter, read_reason_codes,
+    user_properties, user_properties_len,
 };
 use crate::packet::wire::{
     Reader, Utf8Policy, put_string, put_variable_integer, variable_integer_len,
@@ -231,23 +231,9 @@ impl Unsuback {
             false,
         )?;
         let properties = AckProperties::from_properties(block);
-        let mut reason_codes = Vec::with_capacity(reader.remaining());
-        while !reader.is_empty() {
-            let value = reader.u8("reason code").map_err(Error::MalformedPacket)?;
-            let code = ReasonCode::try_from(value).map_err(Error::MalformedPacket)?;
-            if !code.allowed_in(PacketType::Unsuback) {
-                return Err(Error::MalformedPacket(Violation::ReasonCodeNotAllowed {
-                    packet: PacketType::Unsuback,
-                    code,
-                }));
-            }
-            reason_codes.push(code);
-        }
-        if reason_codes.is_empty() {
-            return Err(Error::MalformedPacket(Violation::Truncated {
-                what: "reason codes",
-            }));
-        }
+        let reason_codes = read_reason_codes(&mut reader, |value| {
+            ReasonCode::try_from(value)?.in_table_of(PacketType::Unsuback)
+        })?;
         Ok(Self {
             packet_id,
             reason_codes,
