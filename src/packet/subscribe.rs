@@ -350,6 +350,13 @@ impl Suback {
         &self.reason_codes
     }
 
+    /// The 3.1.1 return codes: the granted QoS, or 0x80 for any failure.
+    pub fn return_codes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.reason_codes
+            .iter()
+            .map(|code| if code.is_error() { 0x80 } else { code.as_u8() })
+    }
+
     /// The properties (MQTT 5.0).
     pub fn properties(&self) -> &AckProperties {
         &self.properties
@@ -421,13 +428,9 @@ impl Suback {
         if version == ProtocolVersion::V5 {
             self.properties.put(buf);
         }
-        for code in &self.reason_codes {
-            let value = match version {
-                ProtocolVersion::V5 => code.as_u8(),
-                _ if code.is_error() => 0x80,
-                _ => code.as_u8(),
-            };
-            buf.put_u8(value);
+        match version {
+            ProtocolVersion::V5 => self.reason_codes.iter().for_each(|c| buf.put_u8(c.as_u8())),
+            _ => self.return_codes().for_each(|value| buf.put_u8(value)),
         }
     }
 }

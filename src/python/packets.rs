@@ -794,11 +794,7 @@ impl PySuback {
     #[getter]
     fn return_codes(&self) -> Vec<u32> {
         // u32, not u8: PyO3 turns a Vec<u8> into bytes.
-        self.inner
-            .reason_codes()
-            .iter()
-            .map(|c| u32::from(if c.is_error() { 0x80 } else { c.as_u8() }))
-            .collect()
+        self.inner.return_codes().map(u32::from).collect()
     }
 
     /// The Reason String, or None.
