@@ -84,7 +84,7 @@ def main() -> None:
     index.subscribe("thermostat", Subscription("site/#", qos=2, subscription_id=9))
     index.subscribe("dashboard", Subscription("site/7/temp", no_local=True))
     index.subscribe("worker-a", Subscription("$share/workers/site/+/temp"))
-    matches = index.match("site/7/temp")
+    matches = index.matches("site/7/temp")
     print(f"{len(matches)} subscriptions match site/7/temp:")
     for client_id, subscription in sorted(matches, key=repr):
         print(f"  {client_id}: {subscription}")

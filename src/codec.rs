@@ -1,379 +1,28 @@
-//! The packet enum and the sans-I/O [`Decoder`]: bytes in, packets out, no sockets.
+//! The sans-I/O [`Decoder`]: bytes in, packets out, no sockets.
 //!
 //! Theory of operation: [`Decoder::feed`] only buffers. [`Decoder::next_packet`] frames
 //! the buffer (the fixed header and the size limit are checked before a body is waited
 //! for), splits the frame off without copying, and decodes it for the protocol version
 //! and direction. "Need more bytes" is `Ok(None)`, and only the framer says it: a field
-//! that runs past its frame is a malformed packet. After an error the decoder is
+//! that runs past its frame is a malformed packet. The rules that span packets of one
+//! connection live here too (CONNECT first and once, enhanced authentication, Topic
+//! Aliases, the Session Expiry Interval of DISCONNECT). After an error the decoder is
 //! poisoned and repeats that error, as the connection must be closed.
+//!
+//! The packet types, [`Packet`] and the one-shot [`encode`] and [`decode`] live in
+//! [`crate::packet`]; they are re-exported here, where codec users look for them.
 
 use std::collections::HashMap;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
-use crate::constants::protocol::MAX_PACKET_SIZE;
+pub use crate::packet::{Packet, PacketRef, decode, encode};
+
 use crate::constants::{PacketType, PropertyId, ProtocolVersion};
 use crate::error::{Error, Violation};
 use crate::packet::wire::Utf8Policy;
-use crate::packet::{
-    Auth, Connack, Connect, Direction, Disconnect, FixedHeader, Puback, Pubcomp, Publish, Pubrec,
-    Pubrel, Suback, Subscribe, Unsuback, Unsubscribe, decode_empty, frame,
-};
+use crate::packet::{Direction, Publish, read_frame, sent_by};
 use crate::topic::TopicName;
-
-/// Any MQTT Control Packet.
-///
-/// CONNECT is boxed: it is by far the largest packet and comes once per connection, so
-/// the packets that come at message rate move in under 100 bytes instead of 216.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Packet {
-    /// CONNECT.
-    Connect(Box<Connect>),
-    /// CONNACK.
-    Connack(Connack),
-    /// PUBLISH.
-    Publish(Publish),
-    /// PUBACK.
-    Puback(Puback),
-    /// PUBREC.
-    Pubrec(Pubrec),
-    /// PUBREL.
-    Pubrel(Pubrel),
-    /// PUBCOMP.
-    Pubcomp(Pubcomp),
-    /// SUBSCRIBE.
-    Subscribe(Subscribe),
-    /// SUBACK.
-    Suback(Suback),
-    /// UNSUBSCRIBE.
-    Unsubscribe(Unsubscribe),
-    /// UNSUBACK.
-    Unsuback(Unsuback),
-    /// PINGREQ.
-    Pingreq,
-    /// PINGRESP.
-    Pingresp,
-    /// DISCONNECT.
-    Disconnect(Disconnect),
-    /// AUTH (MQTT 5.0).
-    Auth(Auth),
-}
-
-/// Whether a packet type may be sent by the given side (§2.1.2, "Direction of flow").
-pub fn sent_by(packet: PacketType, direction: Direction) -> bool {
-    use PacketType as P;
-    match packet {
-        P::Connect | P::Subscribe | P::Unsubscribe | P::Pingreq => {
-            direction == Direction::FromClient
-        }
-        P::Connack | P::Suback | P::Unsuback | P::Pingresp => direction == Direction::FromServer,
-        P::Publish | P::Puback | P::Pubrec | P::Pubrel | P::Pubcomp | P::Disconnect | P::Auth => {
-            true
-        }
-    }
-}
-
-impl Packet {
-    /// The packet's type.
-    pub fn packet_type(&self) -> PacketType {
-        match self {
-            Self::Connect(_) => PacketType::Connect,
-            Self::Connack(_) => PacketType::Connack,
-            Self::Publish(_) => PacketType::Publish,
-            Self::Puback(_) => PacketType::Puback,
-            Self::Pubrec(_) => PacketType::Pubrec,
-            Self::Pubrel(_) => PacketType::Pubrel,
-            Self::Pubcomp(_) => PacketType::Pubcomp,
-            Self::Subscribe(_) => PacketType::Subscribe,
-            Self::Suback(_) => PacketType::Suback,
-            Self::Unsubscribe(_) => PacketType::Unsubscribe,
-            Self::Unsuback(_) => PacketType::Unsuback,
-            Self::Pingreq => PacketType::Pingreq,
-            Self::Pingresp => PacketType::Pingresp,
-            Self::Disconnect(_) => PacketType::Disconnect,
-            Self::Auth(_) => PacketType::Auth,
-        }
-    }
-
-    /// Decodes one framed packet body.
-    ///
-    /// # Errors
-    /// The packet type's own errors ([`Error::MalformedPacket`], [`Error::Protocol`],
-    /// [`Error::Connect`]).
-    pub fn decode(
-        header: &FixedHeader,
-        body: Bytes,
-        version: ProtocolVersion,
-        direction: Direction,
-        policy: Utf8Policy,
-    ) -> Result<Self, Error> {
-        Ok(match header.packet_type {
-            PacketType::Connect => Self::Connect(Box::new(Connect::decode(header, body, policy)?)),
-            PacketType::Connack => Self::Connack(Connack::decode(header, body, version, policy)?),
-            PacketType::Publish => {
-                Self::Publish(Publish::decode(header, body, version, direction, policy)?)
-            }
-            PacketType::Puback => Self::Puback(Puback::decode(header, body, version, policy)?),
-            PacketType::Pubrec => Self::Pubrec(Pubrec::decode(header, body, version, policy)?),
-            PacketType::Pubrel => Self::Pubrel(Pubrel::decode(header, body, version, policy)?),
-            PacketType::Pubcomp => Self::Pubcomp(Pubcomp::decode(header, body, version, policy)?),
-            PacketType::Subscribe => {
-                Self::Subscribe(Subscribe::decode(header, body, version, policy)?)
-            }
-            PacketType::Suback => Self::Suback(Suback::decode(header, body, version, policy)?),
-            PacketType::Unsubscribe => {
-                Self::Unsubscribe(Unsubscribe::decode(header, body, version, policy)?)
-            }
-            PacketType::Unsuback => {
-                Self::Unsuback(Unsuback::decode(header, body, version, policy)?)
-            }
-            PacketType::Pingreq => {
-                decode_empty(&body)?;
-                Self::Pingreq
-            }
-            PacketType::Pingresp => {
-                decode_empty(&body)?;
-                Self::Pingresp
-            }
-            PacketType::Disconnect => Self::Disconnect(Disconnect::decode(
-                header, body, version, direction, policy,
-            )?),
-            PacketType::Auth => Self::Auth(Auth::decode(header, body, policy)?),
-        })
-    }
-
-    /// The packet, borrowed: what encoding needs.
-    pub fn as_packet_ref(&self) -> PacketRef<'_> {
-        match self {
-            Self::Connect(p) => PacketRef::Connect(p),
-            Self::Connack(p) => PacketRef::Connack(p),
-            Self::Publish(p) => PacketRef::Publish(p),
-            Self::Puback(p) => PacketRef::Puback(p),
-            Self::Pubrec(p) => PacketRef::Pubrec(p),
-            Self::Pubrel(p) => PacketRef::Pubrel(p),
-            Self::Pubcomp(p) => PacketRef::Pubcomp(p),
-            Self::Subscribe(p) => PacketRef::Subscribe(p),
-            Self::Suback(p) => PacketRef::Suback(p),
-            Self::Unsubscribe(p) => PacketRef::Unsubscribe(p),
-            Self::Unsuback(p) => PacketRef::Unsuback(p),
-            Self::Pingreq => PacketRef::Pingreq,
-            Self::Pingresp => PacketRef::Pingresp,
-            Self::Disconnect(p) => PacketRef::Disconnect(p),
-            Self::Auth(p) => PacketRef::Auth(p),
-        }
-    }
-
-    /// The encoded size, fixed header included.
-    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        self.as_packet_ref().encoded_len(version)
-    }
-
-    /// Writes the packet for `version` (a CONNECT always in its own).
-    ///
-    /// # Errors
-    /// As [`PacketRef::encode`]. Nothing is written then.
-    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
-        self.as_packet_ref().encode(version, buf)
-    }
-}
-
-/// A borrowed [`Packet`]: a packet that lives elsewhere (in a queue, in a Python object)
-/// is written without being cloned into the enum first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PacketRef<'a> {
-    /// CONNECT.
-    Connect(&'a Connect),
-    /// CONNACK.
-    Connack(&'a Connack),
-    /// PUBLISH.
-    Publish(&'a Publish),
-    /// PUBACK.
-    Puback(&'a Puback),
-    /// PUBREC.
-    Pubrec(&'a Pubrec),
-    /// PUBREL.
-    Pubrel(&'a Pubrel),
-    /// PUBCOMP.
-    Pubcomp(&'a Pubcomp),
-    /// SUBSCRIBE.
-    Subscribe(&'a Subscribe),
-    /// SUBACK.
-    Suback(&'a Suback),
-    /// UNSUBSCRIBE.
-    Unsubscribe(&'a Unsubscribe),
-    /// UNSUBACK.
-    Unsuback(&'a Unsuback),
-    /// PINGREQ.
-    Pingreq,
-    /// PINGRESP.
-    Pingresp,
-    /// DISCONNECT.
-    Disconnect(&'a Disconnect),
-    /// AUTH (MQTT 5.0).
-    Auth(&'a Auth),
-}
-
-impl PacketRef<'_> {
-    /// The encoded size, fixed header included.
-    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        match self {
-            Self::Connect(p) => p.encoded_len(),
-            Self::Connack(p) => p.encoded_len(version),
-            Self::Publish(p) => p.encoded_len(version),
-            Self::Puback(p) => p.encoded_len(version),
-            Self::Pubrec(p) => p.encoded_len(version),
-            Self::Pubrel(p) => p.encoded_len(version),
-            Self::Pubcomp(p) => p.encoded_len(version),
-            Self::Subscribe(p) => p.encoded_len(version),
-            Self::Suback(p) => p.encoded_len(version),
-            Self::Unsubscribe(p) => p.encoded_len(version),
-            Self::Unsuback(p) => p.encoded_len(version),
-            Self::Pingreq | Self::Pingresp => 2,
-            Self::Disconnect(p) => p.encoded_len(version),
-            Self::Auth(p) => p.encoded_len(),
-        }
-    }
-
-    /// Writes the packet for `version` (a CONNECT always in its own).
-    ///
-    /// # Errors
-    /// [`Violation::PacketTooLarge`] (field `packet`) when it would exceed the largest
-    /// packet MQTT can carry; [`Violation::ReservedPacketType`] for AUTH before 5.0;
-    /// [`Violation::EmptyTopicWithoutAlias`] (field `topic`) for a PUBLISH named only by a
-    /// Topic Alias before 5.0. Nothing is written then.
-    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
-        check_encoded_size(self.encoded_len(version))?;
-        match self {
-            Self::Connect(p) => p.encode(buf),
-            Self::Connack(p) => p.encode(version, buf),
-            // Before 5.0 there are no aliases: the topic must be on the wire.
-            Self::Publish(p) if p.topic().is_none() && version != ProtocolVersion::V5 => {
-                return Err(Error::invalid("topic", Violation::EmptyTopicWithoutAlias));
-            }
-            Self::Publish(p) => p.encode(version, buf),
-            Self::Puback(p) => p.encode(version, buf),
-            Self::Pubrec(p) => p.encode(version, buf),
-            Self::Pubrel(p) => p.encode(version, buf),
-            Self::Pubcomp(p) => p.encode(version, buf),
-            Self::Subscribe(p) => p.encode(version, buf),
-            Self::Suback(p) => p.encode(version, buf),
-            Self::Unsubscribe(p) => p.encode(version, buf),
-            Self::Unsuback(p) => p.encode(version, buf),
-            Self::Pingreq => buf.put_slice(&[PacketType::Pingreq.as_u8() << 4, 0]),
-            Self::Pingresp => buf.put_slice(&[PacketType::Pingresp.as_u8() << 4, 0]),
-            Self::Disconnect(p) => p.encode(version, buf),
-            Self::Auth(p) if version == ProtocolVersion::V5 => p.encode(buf),
-            Self::Auth(_) => {
-                return Err(Error::invalid(
-                    "packet",
-                    Violation::ReservedPacketType { value: 15 },
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// No packet may be larger than a Remaining Length can say.
-pub(crate) fn check_encoded_size(size: usize) -> Result<(), Error> {
-    if size > MAX_PACKET_SIZE as usize {
-        return Err(Error::invalid(
-            "packet",
-            Violation::PacketTooLarge {
-                size: size as u64,
-                max: MAX_PACKET_SIZE,
-            },
-        ));
-    }
-    Ok(())
-}
-
-/// Writes one packet into a new buffer.
-///
-/// # Errors
-/// As [`Packet::encode`].
-pub fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Bytes, Error> {
-    let mut buf = BytesMut::with_capacity(packet.encoded_len(version));
-    packet.encode(version, &mut buf)?;
-    Ok(buf.freeze())
-}
-
-/// Decodes exactly one complete packet.
-///
-/// # Errors
-/// As [`Decoder::next_packet`]; incomplete input or bytes after the packet are a
-/// [`Error::MalformedPacket`] here, since nothing more will come.
-pub fn decode(
-    data: Bytes,
-    version: ProtocolVersion,
-    direction: Direction,
-) -> Result<Packet, Error> {
-    let Some(header) = frame(&data, Some(version), MAX_PACKET_SIZE)? else {
-        return Err(Error::MalformedPacket(Violation::Truncated {
-            what: "packet",
-        }));
-    };
-    if data.len() != header.packet_len() {
-        return Err(Error::MalformedPacket(Violation::TrailingBytes {
-            what: "packet",
-            len: data.len() - header.packet_len(),
-        }));
-    }
-    if !sent_by(header.packet_type, direction) {
-        return Err(unexpected(header.packet_type, direction));
-    }
-    Packet::decode(
-        &header,
-        data.slice(header.header_len..),
-        version,
-        direction,
-        Utf8Policy::Strict,
-    )
-}
-
-fn unexpected(packet: PacketType, direction: Direction) -> Error {
-    let why = match direction {
-        Direction::FromClient => "only a server sends it",
-        Direction::FromServer => "only a client sends it",
-    };
-    Error::Protocol(Violation::UnexpectedPacket {
-        packet,
-        why,
-        spec_ref: "§2.1.2",
-    })
-}
-
-impl Decoder {
-    /// Checks a PUBLISH's Topic Alias against the maximum, records a new mapping, or
-    /// resolves an empty topic through an existing one.
-    fn apply_alias(&mut self, publish: &mut Publish) -> Result<(), Error> {
-        let Some(alias) = publish.properties().topic_alias.map(|a| a.get()) else {
-            return Ok(());
-        };
-        if alias > self.topic_alias_maximum {
-            return Err(Error::Protocol(Violation::TopicAliasTooLarge {
-                alias,
-                maximum: self.topic_alias_maximum,
-            }));
-        }
-        match publish.topic() {
-            Some(topic) => {
-                self.aliases.insert(alias, topic.clone());
-            }
-            None => {
-                let topic = self
-                    .aliases
-                    .get(&alias)
-                    .cloned()
-                    .ok_or(Error::Protocol(Violation::UnknownTopicAlias { alias }))?;
-                publish.resolve_topic(topic);
-            }
-        }
-        Ok(())
-    }
-}
 
 /// The default maximum packet size of a [`Decoder`]: 1 MiB.
 pub const DEFAULT_MAX_PACKET_SIZE: u32 = 1 << 20;
@@ -406,10 +55,21 @@ pub struct Decoder {
     direction: Direction,
     max_packet_size: u32,
     policy: Utf8Policy,
-    seen_connect: bool,
+    /// What the client's CONNECT said, once it has arrived (server side).
+    connect: Option<ConnectFacts>,
     /// CONNECT named an Authentication Method and no CONNACK has been sent yet.
     authenticating: bool,
     failed: Option<Error>,
+}
+
+/// What later packets of the connection are judged by.
+#[derive(Debug, Clone, Copy)]
+struct ConnectFacts {
+    /// CONNECT named an Authentication Method: AUTH may follow ([MQTT-4.12.0-7]).
+    authentication_method: bool,
+    /// CONNECT's Session Expiry Interval was 0 (or absent): a DISCONNECT may not raise it
+    /// (§3.14.2.2.2).
+    session_expiry_zero: bool,
 }
 
 impl Decoder {
@@ -425,7 +85,7 @@ impl Decoder {
             direction,
             max_packet_size: DEFAULT_MAX_PACKET_SIZE,
             policy: Utf8Policy::Strict,
-            seen_connect: false,
+            connect: None,
             authenticating: false,
             failed: None,
         }
@@ -462,6 +122,16 @@ impl Decoder {
         self.version
     }
 
+    /// The largest packet accepted, fixed header included.
+    pub fn max_packet_size(&self) -> u32 {
+        self.max_packet_size
+    }
+
+    /// The Topic Alias Maximum this side declared.
+    pub fn topic_alias_maximum(&self) -> u16 {
+        self.topic_alias_maximum
+    }
+
     /// Tells a server-side decoder that the CONNACK has been sent, which ends an
     /// enhanced authentication exchange.
     ///
@@ -478,6 +148,11 @@ impl Decoder {
     /// not been called yet.
     pub fn is_authenticating(&self) -> bool {
         self.authenticating
+    }
+
+    /// Whether the decoder has failed: every later call repeats the error.
+    pub fn is_failed(&self) -> bool {
+        self.failed.is_some()
     }
 
     /// Bytes buffered and not yet decoded.
@@ -518,59 +193,43 @@ impl Decoder {
     /// The next complete packet, `Ok(None)` until enough bytes have arrived.
     ///
     /// # Errors
-    /// Any decoding error ([`Error::MalformedPacket`], [`Error::Protocol`] — a packet the
-    /// sender may not send, a packet before CONNECT or a second CONNECT, a packet over the
-    /// maximum size — or [`Error::Connect`]). The decoder then keeps failing the same way.
+    /// Any decoding error (a malformed packet; a protocol error: a packet the sender may
+    /// not send, a packet before CONNECT or a second CONNECT, a packet over the maximum
+    /// size; or a refused connection). The decoder then keeps failing the same way.
     pub fn next_packet(&mut self) -> Result<Option<Packet>, Error> {
         if let Some(err) = &self.failed {
             return Err(err.clone());
         }
-        let result = self.decode_next();
-        if let Err(err) = &result {
-            self.failed = Some(err.clone());
-            self.buffer = BytesMut::new();
-            self.chunk = Bytes::new();
+        match self.decode_next() {
+            Ok(packet) => Ok(packet),
+            Err(violation) => {
+                let err = Error::received(violation);
+                self.failed = Some(err.clone());
+                self.buffer = BytesMut::new();
+                self.chunk = Bytes::new();
+                Err(err)
+            }
         }
-        result
     }
 
-    fn decode_next(&mut self) -> Result<Option<Packet>, Error> {
+    fn decode_next(&mut self) -> Result<Option<Packet>, Violation> {
         let pending = if self.chunk.is_empty() {
             &self.buffer[..]
         } else {
             &self.chunk[..]
         };
-        let Some(header) = frame(pending, self.version, self.max_packet_size)? else {
+        let Some(header) = read_frame(pending, self.version, self.max_packet_size)? else {
             return Ok(None);
         };
         let packet_type = header.packet_type;
         if !sent_by(packet_type, self.direction) {
-            return Err(unexpected(packet_type, self.direction));
+            return Err(Violation::PacketFromWrongSide {
+                packet: packet_type,
+                sender: self.direction.sender(),
+            });
         }
         if self.direction == Direction::FromClient {
-            let is_connect = packet_type == PacketType::Connect;
-            if !self.seen_connect && !is_connect {
-                return Err(Error::Protocol(Violation::UnexpectedPacket {
-                    packet: packet_type,
-                    why: "the first packet must be CONNECT",
-                    spec_ref: "MQTT-3.1.0-1",
-                }));
-            }
-            if self.seen_connect && is_connect {
-                return Err(Error::Protocol(Violation::UnexpectedPacket {
-                    packet: packet_type,
-                    why: "a second CONNECT",
-                    spec_ref: "MQTT-3.1.0-2",
-                }));
-            }
-            let auth_exchange = matches!(packet_type, PacketType::Auth | PacketType::Disconnect);
-            if self.authenticating && !auth_exchange {
-                return Err(Error::Protocol(Violation::UnexpectedPacket {
-                    packet: packet_type,
-                    why: "only AUTH or DISCONNECT may follow a CONNECT with an Authentication Method until CONNACK",
-                    spec_ref: "MQTT-3.1.2-33",
-                }));
-            }
+            self.check_sequence(packet_type)?;
         }
         let frame_bytes = if self.chunk.is_empty() {
             self.buffer.split_to(header.packet_len()).freeze()
@@ -582,24 +241,87 @@ impl Decoder {
             .version
             .or((packet_type == PacketType::Connect).then_some(ProtocolVersion::V5))
         else {
-            return Err(Error::Protocol(Violation::UnexpectedPacket {
+            return Err(Violation::VersionUnknown {
                 packet: packet_type,
-                why: "the protocol version is not known yet",
-                spec_ref: "§3.1.2.2",
-            }));
+            });
         };
-        let mut packet = Packet::decode(&header, body, version, self.direction, self.policy)?;
-        if let Packet::Publish(publish) = &mut packet {
-            self.apply_alias(publish)?;
-        }
-        if let Packet::Connect(connect) = &packet {
-            self.seen_connect = true;
-            self.version = Some(connect.protocol_version);
-            self.authenticating = connect
-                .properties
-                .get(PropertyId::AuthenticationMethod)
-                .is_some();
+        let mut packet = Packet::read(&header, body, version, self.direction, self.policy)?;
+        match &mut packet {
+            Packet::Publish(publish) => self.apply_alias(publish)?,
+            Packet::Connect(connect) => {
+                let session_expiry = connect
+                    .properties
+                    .get(PropertyId::SessionExpiryInterval)
+                    .and_then(|value| value.as_u32());
+                let facts = ConnectFacts {
+                    authentication_method: connect
+                        .properties
+                        .get(PropertyId::AuthenticationMethod)
+                        .is_some(),
+                    session_expiry_zero: session_expiry.unwrap_or(0) == 0,
+                };
+                self.version = Some(connect.protocol_version);
+                self.authenticating = facts.authentication_method;
+                self.connect = Some(facts);
+            }
+            Packet::Disconnect(disconnect) if self.direction == Direction::FromClient => {
+                let raised = disconnect.session_expiry_interval().filter(|&i| i != 0);
+                if let (Some(interval), Some(facts)) = (raised, self.connect)
+                    && facts.session_expiry_zero
+                {
+                    return Err(Violation::SessionExpiryAfterZero { interval });
+                }
+            }
+            _ => {}
         }
         Ok(Some(packet))
+    }
+
+    /// The rules of a client's packet sequence: CONNECT first and once
+    /// ([MQTT-3.1.0-1], [MQTT-3.1.0-2]); only AUTH and DISCONNECT while an enhanced
+    /// authentication exchange runs ([MQTT-3.1.2-33]); AUTH only after a CONNECT with an
+    /// Authentication Method ([MQTT-4.12.0-7]).
+    fn check_sequence(&self, packet: PacketType) -> Result<(), Violation> {
+        let Some(facts) = self.connect else {
+            if packet != PacketType::Connect {
+                return Err(Violation::FirstPacketNotConnect { packet });
+            }
+            return Ok(());
+        };
+        match packet {
+            PacketType::Connect => Err(Violation::SecondConnect),
+            PacketType::Auth if !facts.authentication_method => Err(Violation::AuthWithoutMethod),
+            PacketType::Auth | PacketType::Disconnect => Ok(()),
+            _ if self.authenticating => Err(Violation::PacketDuringAuthentication { packet }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks a PUBLISH's Topic Alias against the maximum, records a new mapping, or
+    /// resolves an empty topic through an existing one.
+    fn apply_alias(&mut self, publish: &mut Publish) -> Result<(), Violation> {
+        let Some(alias) = publish.properties().topic_alias.map(|a| a.get()) else {
+            return Ok(());
+        };
+        if alias > self.topic_alias_maximum {
+            return Err(Violation::TopicAliasTooLarge {
+                alias,
+                maximum: self.topic_alias_maximum,
+            });
+        }
+        match publish.topic() {
+            Some(topic) => {
+                self.aliases.insert(alias, topic.clone());
+            }
+            None => {
+                let topic = self
+                    .aliases
+                    .get(&alias)
+                    .cloned()
+                    .ok_or(Violation::UnknownTopicAlias { alias })?;
+                publish.resolve_topic(topic);
+            }
+        }
+        Ok(())
     }
 }

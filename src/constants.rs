@@ -4,16 +4,97 @@
 //! Each code type comes from one table (the private `code_enum!` macro) that yields the enum,
 //! `from_u8`/`TryFrom<u8>`, `as_u8`, the spec name and the member list that the Python
 //! `IntEnum`s are checked against at import time, so the two languages cannot drift.
+//!
+//! This module is a leaf: it imports nothing from the rest of the crate, so every other
+//! module can use it. A value outside a table is an [`UnknownCode`], which the crate's
+//! [`Violation`](crate::Violation) wraps.
 
 use std::fmt;
 
-use crate::error::Violation;
+/// The code tables of this module, named for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CodeTable {
+    /// [`QoS`].
+    QoS,
+    /// [`PacketType`].
+    PacketType,
+    /// [`ConnectReturnCode`].
+    ConnectReturnCode,
+    /// [`ReasonCode`].
+    ReasonCode,
+    /// [`RetainHandling`].
+    RetainHandling,
+    /// [`ProtocolVersion`].
+    ProtocolVersion,
+    /// [`PropertyId`].
+    PropertyId,
+}
+
+impl CodeTable {
+    /// The table's name, as error messages write it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::QoS => "QoS",
+            Self::PacketType => "packet type",
+            Self::ConnectReturnCode => "CONNACK return code",
+            Self::ReasonCode => "reason code",
+            Self::RetainHandling => "retain handling option",
+            Self::ProtocolVersion => "protocol version",
+            Self::PropertyId => "property identifier",
+        }
+    }
+
+    /// The rule or section that lists the table's values.
+    pub const fn spec_ref(self) -> &'static str {
+        match self {
+            Self::QoS => "MQTT-3.3.1-4",
+            Self::PacketType => "§2.1.2",
+            Self::ConnectReturnCode => "§3.2.2.3",
+            Self::ReasonCode => "§2.4",
+            Self::RetainHandling => "§3.8.3.1",
+            Self::ProtocolVersion => "MQTT-3.1.2-2",
+            Self::PropertyId => "§2.2.2.2",
+        }
+    }
+
+    /// Whether its values are written in hexadecimal (as the specification does).
+    const fn hexadecimal(self) -> bool {
+        matches!(self, Self::ReasonCode | Self::PropertyId)
+    }
+}
+
+/// A value that is not a member of a code table (QoS 3, packet type 0, reason code 0x03).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UnknownCode {
+    /// Which table.
+    pub table: CodeTable,
+    /// The value seen (it may come from a caller in another language, so any integer).
+    pub value: i128,
+}
+
+impl fmt::Display for UnknownCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.table.hexadecimal() && (0..=0xFF).contains(&self.value) {
+            write!(
+                f,
+                "{:#04x} is not a valid {}",
+                self.value,
+                self.table.name()
+            )
+        } else {
+            write!(f, "{} is not a valid {}", self.value, self.table.name())
+        }
+    }
+}
+
+impl std::error::Error for UnknownCode {}
 
 /// Declares a `u8` code enum from a table of `Variant = value => "SPEC_NAME"` rows.
 macro_rules! code_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident ($what:literal, $spec_ref:expr) {
+        pub enum $name:ident {
             $( $(#[doc = $doc:literal])* $variant:ident = $value:literal => $py_name:literal, )+
         }
     ) => {
@@ -60,16 +141,27 @@ macro_rules! code_enum {
                     $( Self::$variant => $py_name, )+
                 }
             }
+
+            /// The member with this value, for callers whose integers may be of any size
+            /// (Python's).
+            ///
+            /// # Errors
+            /// [`UnknownCode`] for a value that is not a member.
+            pub fn from_int(value: i128) -> Result<Self, UnknownCode> {
+                u8::try_from(value)
+                    .ok()
+                    .and_then(Self::from_u8)
+                    .ok_or(UnknownCode { table: CodeTable::$name, value })
+            }
         }
 
         impl TryFrom<u8> for $name {
-            type Error = Violation;
+            type Error = UnknownCode;
 
-            fn try_from(value: u8) -> Result<Self, Violation> {
-                Self::from_u8(value).ok_or(Violation::UnknownCode {
-                    what: $what,
-                    value,
-                    spec_ref: $spec_ref,
+            fn try_from(value: u8) -> Result<Self, UnknownCode> {
+                Self::from_u8(value).ok_or(UnknownCode {
+                    table: CodeTable::$name,
+                    value: value.into(),
                 })
             }
         }
@@ -103,7 +195,7 @@ macro_rules! code_enum {
 
 code_enum! {
     /// Quality of Service level of a PUBLISH (MQTT 5.0 §4.3).
-    pub enum QoS ("QoS", "MQTT-3.3.1-4") {
+    pub enum QoS {
         /// At most once delivery: fire and forget.
         AtMostOnce = 0 => "AT_MOST_ONCE",
         /// At least once delivery: PUBLISH, PUBACK.
@@ -117,7 +209,7 @@ code_enum! {
     /// MQTT Control Packet type, the upper four bits of the fixed header (MQTT 5.0 §2.1.2).
     ///
     /// Type 0 is reserved; type 15 is AUTH in 5.0 and reserved in 3.1.1.
-    pub enum PacketType ("packet type", "§2.1.2") {
+    pub enum PacketType {
         /// Client request to connect to the server.
         Connect = 1 => "CONNECT",
         /// Connect acknowledgment.
@@ -153,7 +245,7 @@ code_enum! {
 
 code_enum! {
     /// CONNACK return code of MQTT 3.1 and 3.1.1 (3.1.1 §3.2.2.3).
-    pub enum ConnectReturnCode ("CONNACK return code", "§3.2.2.3") {
+    pub enum ConnectReturnCode {
         /// Connection accepted.
         Accepted = 0 => "ACCEPTED",
         /// The server does not support the requested protocol level.
@@ -169,6 +261,26 @@ code_enum! {
     }
 }
 
+impl ConnectReturnCode {
+    /// The MQTT 5.0 CONNACK reason code with the same meaning.
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::{ConnectReturnCode, ReasonCode};
+    /// assert_eq!(ConnectReturnCode::IdentifierRejected.reason_code(), ReasonCode::ClientIdentifierNotValid);
+    /// ```
+    pub const fn reason_code(self) -> ReasonCode {
+        match self {
+            Self::Accepted => ReasonCode::Success,
+            Self::UnacceptableProtocolVersion => ReasonCode::UnsupportedProtocolVersion,
+            Self::IdentifierRejected => ReasonCode::ClientIdentifierNotValid,
+            Self::ServerUnavailable => ReasonCode::ServerUnavailable,
+            Self::BadUsernameOrPassword => ReasonCode::BadUserNameOrPassword,
+            Self::NotAuthorized => ReasonCode::NotAuthorized,
+        }
+    }
+}
+
 code_enum! {
     /// Reason code of MQTT 5.0 (§2.4); values of 0x80 and above are errors.
     ///
@@ -176,7 +288,7 @@ code_enum! {
     /// and 0x01/0x02 a second one; those are the associated constants
     /// [`ReasonCode::NORMAL_DISCONNECTION`], [`ReasonCode::GRANTED_QOS_0`], ...
     #[non_exhaustive]
-    pub enum ReasonCode ("reason code", "§2.4") {
+    pub enum ReasonCode {
         /// Success (also Normal disconnection, Granted QoS 0).
         Success = 0x00 => "SUCCESS",
         /// Granted QoS 1 (SUBACK).
@@ -276,18 +388,6 @@ impl ReasonCode {
     /// `(spec name, value)`; the Python `IntEnum` has them as aliases.
     pub const ALIASES: &'static [(&'static str, u8)] =
         &[("NORMAL_DISCONNECTION", 0x00), ("GRANTED_QOS_0", 0x00)];
-
-    /// This code, when it is in `packet`'s reason-code table.
-    ///
-    /// # Errors
-    /// [`Violation::ReasonCodeNotAllowed`] otherwise.
-    pub fn in_table_of(self, packet: PacketType) -> Result<Self, crate::error::Violation> {
-        if self.allowed_in(packet) {
-            Ok(self)
-        } else {
-            Err(crate::error::Violation::ReasonCodeNotAllowed { packet, code: self })
-        }
-    }
 
     /// Whether the code is in `packet`'s own table (MQTT 5.0 §3.2.2.2, §3.4.2.1, ...).
     ///
@@ -405,6 +505,48 @@ impl ReasonCode {
         }
     }
 
+    /// The MQTT 3.1.1 CONNACK return code with exactly this meaning, if there is one.
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::{ConnectReturnCode, ReasonCode};
+    /// assert_eq!(ReasonCode::NotAuthorized.return_code(), Some(ConnectReturnCode::NotAuthorized));
+    /// assert_eq!(ReasonCode::QuotaExceeded.return_code(), None);
+    /// ```
+    pub const fn return_code(self) -> Option<ConnectReturnCode> {
+        Some(match self {
+            Self::Success => ConnectReturnCode::Accepted,
+            Self::UnsupportedProtocolVersion => ConnectReturnCode::UnacceptableProtocolVersion,
+            Self::ClientIdentifierNotValid => ConnectReturnCode::IdentifierRejected,
+            Self::ServerUnavailable => ConnectReturnCode::ServerUnavailable,
+            Self::BadUserNameOrPassword => ConnectReturnCode::BadUsernameOrPassword,
+            Self::NotAuthorized => ConnectReturnCode::NotAuthorized,
+            _ => return None,
+        })
+    }
+
+    /// The MQTT 3.1.1 CONNACK return code closest to this refusal: the explicit, lossy
+    /// conversion a server makes to refuse a 3.1.1 client for a reason 3.1.1 has no
+    /// code for (a server that is busy is "unavailable", a banned client "not
+    /// authorized").
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::{ConnectReturnCode, ReasonCode};
+    /// assert_eq!(ReasonCode::Banned.closest_return_code(), ConnectReturnCode::NotAuthorized);
+    /// assert_eq!(ReasonCode::ServerBusy.closest_return_code(), ConnectReturnCode::ServerUnavailable);
+    /// ```
+    pub const fn closest_return_code(self) -> ConnectReturnCode {
+        match self.return_code() {
+            Some(code) => code,
+            None => match self {
+                Self::BadAuthenticationMethod => ConnectReturnCode::BadUsernameOrPassword,
+                Self::Banned => ConnectReturnCode::NotAuthorized,
+                _ => ConnectReturnCode::ServerUnavailable,
+            },
+        }
+    }
+
     /// Whether this code reports a failure (0x80 and above, §2.4).
     ///
     /// # Examples
@@ -421,7 +563,7 @@ impl ReasonCode {
 
 code_enum! {
     /// Retain Handling subscription option of MQTT 5.0 (§3.8.3.1); 3 is a Protocol Error.
-    pub enum RetainHandling ("retain handling", "§3.8.3.1") {
+    pub enum RetainHandling {
         /// 0: send retained messages at the time of the subscribe.
         SendAtSubscribe = 0 => "SEND_AT_SUBSCRIBE",
         /// 1: send retained messages only if the subscription did not already exist.
@@ -433,7 +575,7 @@ code_enum! {
 
 code_enum! {
     /// Protocol level byte of CONNECT (MQTT 5.0 §3.1.2.2).
-    pub enum ProtocolVersion ("protocol version", "MQTT-3.1.2-2") {
+    pub enum ProtocolVersion {
         /// MQTT 3.1, protocol name "MQIsdp".
         V31 = 3 => "V3_1",
         /// MQTT 3.1.1, protocol name "MQTT".
@@ -444,6 +586,21 @@ code_enum! {
 }
 
 impl ProtocolVersion {
+    /// The version as people write it: "3.1", "3.1.1" or "5.0".
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::ProtocolVersion;
+    /// assert_eq!(ProtocolVersion::V311.as_str(), "3.1.1");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::V31 => "3.1",
+            Self::V311 => "3.1.1",
+            Self::V5 => "5.0",
+        }
+    }
+
     /// The protocol name that CONNECT carries for this version.
     ///
     /// # Examples
@@ -456,6 +613,47 @@ impl ProtocolVersion {
         match self {
             Self::V31 => protocol::PROTOCOL_NAME_V31,
             Self::V311 | Self::V5 => protocol::PROTOCOL_NAME,
+        }
+    }
+}
+
+/// The integer data representations of the wire format (MQTT 5.0 §1.5), and the
+/// non-negative counts (limits) a caller configures: what an integer given by a caller
+/// whose integers have any size (Python) must fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IntegerWidth {
+    /// One byte: 0 to 255.
+    Byte,
+    /// A Two Byte Integer (§1.5.2): 0 to 65,535.
+    TwoByte,
+    /// A Four Byte Integer (§1.5.3): 0 to 4,294,967,295.
+    FourByte,
+    /// A Variable Byte Integer (§1.5.5): 0 to 268,435,455.
+    VariableByte,
+    /// A count or limit of this implementation, not of the protocol: 0 to 4,294,967,295.
+    Count,
+}
+
+impl IntegerWidth {
+    /// The smallest and largest values.
+    pub const fn range(self) -> (u32, u32) {
+        match self {
+            Self::Byte => (0, u8::MAX as u32),
+            Self::TwoByte => (0, u16::MAX as u32),
+            Self::FourByte | Self::Count => (0, u32::MAX),
+            Self::VariableByte => (0, protocol::MAX_REMAINING_LENGTH),
+        }
+    }
+
+    /// The section that defines the representation (none for a count).
+    pub const fn spec_ref(self) -> Option<&'static str> {
+        match self {
+            Self::Byte => Some("§1.5.1"),
+            Self::TwoByte => Some("§1.5.2"),
+            Self::FourByte => Some("§1.5.3"),
+            Self::VariableByte => Some("§1.5.5"),
+            Self::Count => None,
         }
     }
 }
@@ -482,7 +680,7 @@ pub enum PropertyType {
 
 code_enum! {
     /// Property identifier of MQTT 5.0 (§2.2.2.2, Table 2-4).
-    pub enum PropertyId ("property identifier", "§2.2.2.2") {
+    pub enum PropertyId {
         /// Payload Format Indicator (byte): PUBLISH, Will.
         PayloadFormatIndicator = 0x01 => "PAYLOAD_FORMAT_INDICATOR",
         /// Message Expiry Interval (u32): PUBLISH, Will.
@@ -541,6 +739,22 @@ code_enum! {
 }
 
 impl PropertyId {
+    /// The property whose spec name is `name`, in any case (`"topic_alias"` or
+    /// `"TOPIC_ALIAS"`).
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::PropertyId;
+    /// assert_eq!(PropertyId::from_name("session_expiry_interval"), Some(PropertyId::SessionExpiryInterval));
+    /// assert_eq!(PropertyId::from_name("nope"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|property| property.name().eq_ignore_ascii_case(name))
+    }
+
     /// How this property's value is encoded.
     ///
     /// # Examples

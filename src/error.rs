@@ -1,15 +1,28 @@
-//! The crate's error type.
+//! The crate's error type, and the one table of the rules it reports.
 //!
-//! [`Error`] has one variant per Python exception class (see the table on [`Error`]).
-//! The specific rule that was broken is a [`Violation`]: one check, one violation. The
-//! entry point decides how to classify it: a model constructor reports a
-//! [`Error::Validation`], while the decoder reports the same violation as
-//! [`Error::MalformedPacket`] or [`Error::Protocol`]. Incomplete input is never an error.
+//! Theory of operation: every rule of MQTT this crate checks is one [`Violation`]
+//! variant, declared once in the table below with its message, the normative statement
+//! it enforces, the reason code it carries as a validation error, and how it is
+//! classified when the bytes a peer sent break it (a malformed packet, a protocol error
+//! with its reason code, or a refused connection with its CONNACK codes). One check, one
+//! violation; the entry point decides which error it becomes:
+//!
+//! * constructors and builders report [`Error::invalid`] (a `ValidationError` naming
+//!   the field), so `Message::new` with a bad topic raises the same violation a decoder
+//!   meets in a PUBLISH, but as a validation error;
+//! * the decoder and the session state machines report [`Error::received`], which
+//!   classifies the violation by its row ([MQTT-4.13.1-1], §4.13.2).
+//!
+//! [`Error`] keeps its parts private, so a violation cannot be paired with a class its
+//! row does not give it. Incomplete input is never an error.
 
 use std::fmt;
 use std::sync::Arc;
 
-use crate::constants::{ConnectReturnCode, ReasonCode};
+use crate::constants::{
+    ConnectReturnCode, IntegerWidth, PacketType, PropertyId, ProtocolVersion, QoS, ReasonCode,
+    UnknownCode,
+};
 
 /// A `Result` whose error defaults to [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -37,18 +50,70 @@ pub enum ErrorKind {
     Callback,
 }
 
+impl ErrorKind {
+    /// Every kind that has its own Python class, with the class name and the reason code
+    /// an error of that class carries unless it says otherwise: the table the Python
+    /// exception classes are checked against at import.
+    pub const PYTHON_CLASSES: &'static [(&'static str, Self, ReasonCode)] = &[
+        ("MQTTError", Self::Callback, ReasonCode::UnspecifiedError),
+        (
+            "ValidationError",
+            Self::Validation,
+            ReasonCode::UnspecifiedError,
+        ),
+        (
+            "MalformedPacketError",
+            Self::MalformedPacket,
+            ReasonCode::MalformedPacket,
+        ),
+        ("ProtocolError", Self::Protocol, ReasonCode::ProtocolError),
+        ("ConnectError", Self::Connect, ReasonCode::UnspecifiedError),
+        (
+            "AuthenticationError",
+            Self::Authentication,
+            ReasonCode::BadUserNameOrPassword,
+        ),
+        (
+            "AuthorizationError",
+            Self::Authorization,
+            ReasonCode::NotAuthorized,
+        ),
+        (
+            "StorageError",
+            Self::Storage,
+            ReasonCode::ImplementationSpecificError,
+        ),
+    ];
+
+    /// The Python exception class this kind becomes.
+    pub fn python_class(self) -> &'static str {
+        Self::PYTHON_CLASSES
+            .iter()
+            .find(|(_, kind, _)| *kind == self)
+            .map_or("MQTTError", |(name, _, _)| name)
+    }
+
+    /// The reason code of this kind when the error itself names none.
+    fn default_reason_code(self) -> ReasonCode {
+        Self::PYTHON_CLASSES
+            .iter()
+            .find(|(_, kind, _)| *kind == self)
+            .map_or(ReasonCode::UnspecifiedError, |(_, _, code)| *code)
+    }
+}
+
 /// Every error this crate reports.
 ///
-/// | variant | Python class | `reason_code()` |
+/// | kind | Python class | `reason_code()` |
 /// | --- | --- | --- |
-/// | [`Validation`](Error::Validation) | `ValidationError` | the violation's |
-/// | [`MalformedPacket`](Error::MalformedPacket) | `MalformedPacketError` | 0x81 |
-/// | [`Protocol`](Error::Protocol) | `ProtocolError` | the violation's own (0x91, 0x94, ...) or 0x82 |
-/// | [`Connect`](Error::Connect) | `ConnectError` | the one given |
-/// | [`Authentication`](Error::Authentication) | `AuthenticationError` | 0x86 |
-/// | [`Authorization`](Error::Authorization) | `AuthorizationError` | 0x87 |
-/// | [`Storage`](Error::Storage) | `StorageError` | 0x83 |
-/// | [`Callback`](Error::Callback) | the original exception | 0x83 |
+/// | [`ErrorKind::Validation`] | `ValidationError` | the violation's |
+/// | [`ErrorKind::MalformedPacket`] | `MalformedPacketError` | 0x81 |
+/// | [`ErrorKind::Protocol`] | `ProtocolError` | the violation's own (0x91, 0x94, ...) or 0x82 |
+/// | [`ErrorKind::Connect`] | `ConnectError` | the violation's CONNACK code |
+/// | [`ErrorKind::Authentication`] | `AuthenticationError` | 0x86 |
+/// | [`ErrorKind::Authorization`] | `AuthorizationError` | 0x87 |
+/// | [`ErrorKind::Storage`] | `StorageError` | 0x83 |
+/// | [`ErrorKind::Callback`] | the original exception | 0x80 |
 ///
 /// The `Display` text is lowercase and ends with the rule it enforces, e.g.
 /// `topic: topic name contains a wildcard [MQTT-3.3.2-2]`.
@@ -63,61 +128,37 @@ pub enum ErrorKind {
 /// assert_eq!(err.to_string(), "topic name contains a wildcard [MQTT-3.3.2-2]");
 /// ```
 #[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// A value broke a rule of the model; `field` names the value when known.
-    #[error("{}", violation.described(*field))]
-    Validation {
-        /// The field that holds the bad value (`"topic"`, `"properties.topic_alias"`).
+#[error(transparent)]
+pub struct Error(Box<Repr>);
+
+/// A source error of another library or language.
+type Source = Arc<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, Clone, thiserror::Error)]
+enum Repr {
+    #[error("{}", Described { field: *field, violation })]
+    Invalid {
         field: Option<&'static str>,
-        /// The rule that was broken.
         violation: Violation,
     },
-    /// Bytes that cannot be decoded as the packet they claim to be.
-    #[error("malformed packet: {}", .0.described(None))]
-    MalformedPacket(Violation),
-    /// A packet that decodes but breaks the protocol.
-    #[error("protocol error: {}", .0.described(None))]
-    Protocol(Violation),
-    /// The server refused the connection.
-    #[error("connection refused: {message}")]
-    Connect {
-        /// The 3.1.1 CONNACK return code.
-        return_code: ConnectReturnCode,
-        /// The 5.0 CONNACK reason code.
-        reason_code: ReasonCode,
-        /// What happened, for people.
-        message: String,
-    },
-    /// Credentials were not accepted.
-    #[error("authentication failed: {message}")]
-    Authentication {
-        /// What happened, for people (never the secret itself).
-        message: String,
-    },
-    /// The client may not perform an action.
-    #[error("not authorized: {message}")]
-    Authorization {
-        /// What happened, for people.
-        message: String,
-    },
-    /// An implementation written in another language failed (a Python exception
-    /// raised by a Python `AuthInterface`, say); the bindings hand it back unchanged.
-    #[error("{0}")]
-    Callback(Arc<dyn std::error::Error + Send + Sync>),
-    /// A storage backend failed.
+    #[error("{}: {}", violation.received().label(), Described { field: None, violation })]
+    Received { violation: Violation },
+    #[error("authentication failed: {0}")]
+    Authentication(String),
+    #[error("not authorized: {0}")]
+    Authorization(String),
     #[error("storage error: {message}")]
     Storage {
-        /// What happened, for people.
         message: String,
-        /// The backend's own error, if any.
         #[source]
-        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+        source: Option<Source>,
     },
+    #[error("{0}")]
+    Callback(Source),
 }
 
 impl Error {
-    /// A validation error for a named field.
+    /// A validation error: `violation` broken by the value of `field`.
     ///
     /// # Examples
     /// ```
@@ -126,48 +167,105 @@ impl Error {
     /// assert_eq!(err.to_string(), "message_id: packet identifier is 0 [MQTT-2.2.1-3]");
     /// ```
     pub fn invalid(field: &'static str, violation: Violation) -> Self {
-        Self::Validation {
+        Self(Box::new(Repr::Invalid {
             field: Some(field),
             violation,
-        }
+        }))
+    }
+
+    /// A rule broken by what a peer sent: a malformed packet, a protocol error or a
+    /// refused connection, as the violation's row says.
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::{Error, ErrorKind, ReasonCode, Violation};
+    /// let err = Error::received(Violation::TopicAliasZero);
+    /// assert_eq!(err.kind(), ErrorKind::Protocol);
+    /// assert_eq!(err.reason_code(), ReasonCode::TopicAliasInvalid);
+    /// let err = Error::received(Violation::InvalidUtf8);
+    /// assert_eq!(err.kind(), ErrorKind::MalformedPacket);
+    /// ```
+    pub fn received(violation: Violation) -> Self {
+        Self(Box::new(Repr::Received { violation }))
+    }
+
+    /// Credentials that were not accepted; `message` never holds the secret itself.
+    pub fn authentication(message: impl Into<String>) -> Self {
+        Self(Box::new(Repr::Authentication(message.into())))
+    }
+
+    /// An action the client may not perform.
+    pub fn authorization(message: impl Into<String>) -> Self {
+        Self(Box::new(Repr::Authorization(message.into())))
+    }
+
+    /// A storage backend that failed.
+    pub fn storage(message: impl Into<String>) -> Self {
+        Self(Box::new(Repr::Storage {
+            message: message.into(),
+            source: None,
+        }))
+    }
+
+    /// A storage backend that failed because of another library's error.
+    pub fn storage_caused_by(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self(Box::new(Repr::Storage {
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        }))
+    }
+
+    /// An implementation written in another language failed (a Python exception raised
+    /// by a Python `AuthInterface`, say); the bindings hand it back unchanged.
+    pub fn callback(source: Arc<dyn std::error::Error + Send + Sync>) -> Self {
+        Self(Box::new(Repr::Callback(source)))
     }
 
     /// Names the field of a validation error that has none yet; other errors are
     /// returned unchanged.
-    pub fn in_field(self, field: &'static str) -> Self {
-        match self {
-            Self::Validation {
-                field: None,
-                violation,
-            } => Self::invalid(field, violation),
-            other => other,
+    #[must_use]
+    pub fn in_field(mut self, field: &'static str) -> Self {
+        if let Repr::Invalid {
+            field: slot @ None, ..
+        } = &mut *self.0
+        {
+            *slot = Some(field);
         }
+        self
     }
 
     /// Which Python exception class this error becomes.
     pub fn kind(&self) -> ErrorKind {
-        match self {
-            Self::Validation { .. } => ErrorKind::Validation,
-            Self::MalformedPacket(_) => ErrorKind::MalformedPacket,
-            Self::Protocol(_) => ErrorKind::Protocol,
-            Self::Connect { .. } => ErrorKind::Connect,
-            Self::Authentication { .. } => ErrorKind::Authentication,
-            Self::Authorization { .. } => ErrorKind::Authorization,
-            Self::Storage { .. } => ErrorKind::Storage,
-            Self::Callback(_) => ErrorKind::Callback,
+        match &*self.0 {
+            Repr::Invalid { .. } => ErrorKind::Validation,
+            Repr::Received { violation } => violation.received().kind(),
+            Repr::Authentication(_) => ErrorKind::Authentication,
+            Repr::Authorization(_) => ErrorKind::Authorization,
+            Repr::Storage { .. } => ErrorKind::Storage,
+            Repr::Callback(_) => ErrorKind::Callback,
         }
     }
 
     /// The MQTT 5.0 reason code a broker would report for this error.
     pub fn reason_code(&self) -> ReasonCode {
-        match self {
-            Self::Validation { violation, .. } => violation.reason_code(),
-            Self::MalformedPacket(_) => ReasonCode::MalformedPacket,
-            Self::Protocol(violation) => violation.protocol_reason_code(),
-            Self::Connect { reason_code, .. } => *reason_code,
-            Self::Authentication { .. } => ReasonCode::BadUserNameOrPassword,
-            Self::Authorization { .. } => ReasonCode::NotAuthorized,
-            Self::Storage { .. } | Self::Callback(_) => ReasonCode::ImplementationSpecificError,
+        match &*self.0 {
+            Repr::Invalid { violation, .. } => violation.reason_code(),
+            Repr::Received { violation } => violation.received().reason_code(),
+            _ => self.kind().default_reason_code(),
+        }
+    }
+
+    /// The 3.1.1 CONNACK return code of a refused connection.
+    pub fn return_code(&self) -> Option<ConnectReturnCode> {
+        match &*self.0 {
+            Repr::Received { violation } => match violation.received() {
+                Received::Refused(return_code, _) => Some(return_code),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -176,31 +274,59 @@ impl Error {
         self.violation().and_then(Violation::spec_ref)
     }
 
-    /// The broken rule, for the variants that carry one.
+    /// The broken rule, for the errors that carry one.
     pub fn violation(&self) -> Option<&Violation> {
-        match self {
-            Self::Validation { violation, .. }
-            | Self::MalformedPacket(violation)
-            | Self::Protocol(violation) => Some(violation),
+        match &*self.0 {
+            Repr::Invalid { violation, .. } | Repr::Received { violation } => Some(violation),
             _ => None,
         }
     }
 
-    /// The 3.1.1 CONNACK return code of a [`Error::Connect`].
-    pub fn return_code(&self) -> Option<ConnectReturnCode> {
-        match self {
-            Self::Connect { return_code, .. } => Some(*return_code),
+    /// The field a validation error names, if it names one.
+    pub fn field(&self) -> Option<&'static str> {
+        match &*self.0 {
+            Repr::Invalid { field, .. } => *field,
+            _ => None,
+        }
+    }
+
+    /// The other language's error that a [`ErrorKind::Callback`] carries.
+    pub fn callback_source(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match &*self.0 {
+            Repr::Callback(source) => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The broken rule, taken out of the error: for a decoder that meets a model's
+    /// validation error in received bytes and reports it as received.
+    pub(crate) fn into_violation(self) -> Option<Violation> {
+        match *self.0 {
+            Repr::Invalid { violation, .. } | Repr::Received { violation } => Some(violation),
             _ => None,
         }
     }
 }
 
 impl From<Violation> for Error {
+    /// A validation error that names no field yet (see [`Error::in_field`]).
     fn from(violation: Violation) -> Self {
-        Self::Validation {
+        Self(Box::new(Repr::Invalid {
             field: None,
             violation,
-        }
+        }))
+    }
+}
+
+impl From<UnknownCode> for Violation {
+    fn from(code: UnknownCode) -> Self {
+        Self::UnknownCode { code }
+    }
+}
+
+impl From<UnknownCode> for Error {
+    fn from(code: UnknownCode) -> Self {
+        Violation::from(code).into()
     }
 }
 
@@ -232,6 +358,16 @@ pub enum TopicKind {
     Filter,
 }
 
+impl TopicKind {
+    /// The reason code for an invalid topic of this kind.
+    const fn invalid(self) -> ReasonCode {
+        match self {
+            Self::Name => ReasonCode::TopicNameInvalid,
+            Self::Filter => ReasonCode::TopicFilterInvalid,
+        }
+    }
+}
+
 impl fmt::Display for TopicKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -241,595 +377,896 @@ impl fmt::Display for TopicKind {
     }
 }
 
-/// One rule of MQTT, broken. `spec_ref()` names it; `Display` describes it.
-///
-/// Spec references use MQTT 5.0 numbering; where a rule has no numbered statement the
-/// section is given (`§1.5.4`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Violation {
+/// Which side of a connection sent something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The client.
+    Client,
+    /// The server.
+    Server,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Client => "client",
+            Self::Server => "server",
+        })
+    }
+}
+
+/// How a violation is reported when a peer's bytes break it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Received {
+    /// A Malformed Packet (0x81).
+    Malformed,
+    /// A Protocol Error, with its reason code (0x82, or a more specific one).
+    Protocol(ReasonCode),
+    /// A CONNECT refused with these CONNACK codes (3.1.1 return code, 5.0 reason code).
+    Refused(ConnectReturnCode, ReasonCode),
+}
+
+impl Received {
+    fn kind(self) -> ErrorKind {
+        match self {
+            Self::Malformed => ErrorKind::MalformedPacket,
+            Self::Protocol(_) => ErrorKind::Protocol,
+            Self::Refused(..) => ErrorKind::Connect,
+        }
+    }
+
+    fn reason_code(self) -> ReasonCode {
+        match self {
+            Self::Malformed => ReasonCode::MalformedPacket,
+            Self::Protocol(code) | Self::Refused(_, code) => code,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed packet",
+            Self::Protocol(_) => "protocol error",
+            Self::Refused(..) => "connection refused",
+        }
+    }
+}
+
+/// A protocol error with the generic reason code, 0x82.
+const PROTOCOL: Received = Received::Protocol(ReasonCode::ProtocolError);
+/// A malformed packet, 0x81.
+const MALFORMED: Received = Received::Malformed;
+
+/// Declares [`Violation`] from its table: each row is a variant, its message, its spec
+/// reference, its reason code as a validation error, and its class when received.
+macro_rules! violations {
+    ($(
+        $(#[$meta:meta])*
+        $variant:ident $({ $( $(#[$field_meta:meta])* $field:ident : $type:ty ),* $(,)? })?
+            => [$($message:tt)*]
+            spec $spec:expr,
+            reason $reason:expr,
+            received $received:expr;
+    )+) => {
+        /// One rule of MQTT, broken: `Display` describes it, [`spec_ref`](Self::spec_ref)
+        /// names it and [`reason_code`](Self::reason_code) is the code it carries as a
+        /// validation error.
+        ///
+        /// Spec references use MQTT 5.0 numbering; where a rule has no numbered statement
+        /// the section is given (`§1.5.4`). Limits of this implementation and type errors
+        /// of a dynamically typed caller cite no rule.
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        #[non_exhaustive]
+        pub enum Violation {
+            $(
+                $(#[$meta])*
+                #[error($($message)*)]
+                $variant $({ $( $(#[$field_meta])* $field : $type ),* })?,
+            )+
+        }
+
+        impl Violation {
+            /// The normative statement or section of MQTT 5.0 this violation breaks.
+            #[allow(unused_variables)]
+            pub fn spec_ref(&self) -> Option<&'static str> {
+                match self {
+                    $( Self::$variant $({ $($field),* })? => $spec, )+
+                }
+            }
+
+            /// The MQTT 5.0 reason code of this violation as a validation error.
+            #[allow(unused_variables)]
+            pub fn reason_code(&self) -> ReasonCode {
+                match self {
+                    $( Self::$variant $({ $($field),* })? => $reason, )+
+                }
+            }
+
+            /// How this violation is reported when a peer's bytes break it.
+            #[allow(unused_variables)]
+            fn received(&self) -> Received {
+                match self {
+                    $( Self::$variant $({ $($field),* })? => $received, )+
+                }
+            }
+
+            /// One example of every variant, for the tests that walk the table.
+            #[cfg(test)]
+            fn examples() -> Vec<Self> {
+                vec![$( Self::$variant $({ $($field: tests::Example::example()),* })? ),+]
+            }
+        }
+    };
+}
+
+violations! {
     /// A value outside a code table (QoS 3, packet type 0, reason code 0x03).
-    #[error("{value:#04x} is not a valid {what}")]
     UnknownCode {
-        /// Which table.
-        what: &'static str,
-        /// The value seen.
-        value: u8,
-        /// The rule that lists the valid values.
-        spec_ref: &'static str,
-    },
+        /// The table and the value.
+        code: UnknownCode,
+    } => ["{code}"]
+        spec Some(code.table.spec_ref()),
+        reason match code.table {
+            crate::constants::CodeTable::QoS => ReasonCode::QoSNotSupported,
+            crate::constants::CodeTable::RetainHandling => ReasonCode::ProtocolError,
+            _ => ReasonCode::MalformedPacket,
+        },
+        // A v5 SUBSCRIBE's Maximum QoS or Retain Handling of 3 is a Protocol Error
+        // (§3.8.3.1); any other unknown code is a Malformed Packet.
+        received match code.table {
+            crate::constants::CodeTable::QoS | crate::constants::CodeTable::RetainHandling => {
+                PROTOCOL
+            }
+            _ => MALFORMED,
+        };
+
     /// A UTF-8 Encoded String that is not well-formed UTF-8 (or a surrogate from Python).
-    #[error("string is not well-formed UTF-8")]
-    InvalidUtf8,
+    InvalidUtf8 => ["string is not well-formed UTF-8"]
+        spec Some("MQTT-1.5.4-1"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// A UTF-8 Encoded String containing U+0000.
-    #[error("string contains the null character U+0000")]
-    StringContainsNull,
+    StringContainsNull => ["string contains the null character U+0000"]
+        spec Some("MQTT-1.5.4-2"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// A UTF-8 Encoded String longer than 65,535 bytes.
-    #[error("string is {len} bytes long, more than 65535")]
     StringTooLong {
         /// Its length in bytes.
         len: usize,
-    },
+    } => ["string is {len} bytes long, more than 65535"]
+        spec Some("§1.5.4"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// Binary Data longer than 65,535 bytes.
-    #[error("binary data is {len} bytes long, more than 65535")]
     BinaryTooLong {
         /// Its length in bytes.
         len: usize,
-    },
+    } => ["binary data is {len} bytes long, more than 65535"]
+        spec Some("§1.5.6"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
+    /// A UTF-8 Encoded String with a control character or non-character, which senders
+    /// SHOULD NOT send and receivers MAY refuse (refused under the strict policy).
+    StringHasControlCharacter {
+        /// The code point.
+        code_point: u32,
+    } => ["string contains the control character or non-character U+{code_point:04X}"]
+        spec Some("§1.5.4"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// An empty topic name or filter.
-    #[error("{kind} is empty")]
     TopicEmpty {
         /// Name or filter.
         kind: TopicKind,
-    },
+    } => ["{kind} is empty"]
+        spec Some("MQTT-4.7.3-1"), reason kind.invalid(), received MALFORMED;
+
     /// A topic name or filter longer than 65,535 bytes.
-    #[error("{kind} is {len} bytes long, more than 65535")]
     TopicTooLong {
         /// Name or filter.
         kind: TopicKind,
         /// Its length in bytes.
         len: usize,
-    },
+    } => ["{kind} is {len} bytes long, more than 65535"]
+        spec Some("MQTT-4.7.3-3"), reason kind.invalid(), received MALFORMED;
+
     /// A topic name or filter containing U+0000.
-    #[error("{kind} contains the null character U+0000")]
     TopicContainsNull {
         /// Name or filter.
         kind: TopicKind,
-    },
+    } => ["{kind} contains the null character U+0000"]
+        spec Some("MQTT-4.7.3-2"), reason kind.invalid(), received MALFORMED;
+
     /// A topic name or filter that is not well-formed UTF-8.
-    #[error("{kind} is not well-formed UTF-8")]
     TopicInvalidUtf8 {
         /// Name or filter.
         kind: TopicKind,
-    },
+    } => ["{kind} is not well-formed UTF-8"]
+        spec Some("MQTT-1.5.4-1"), reason kind.invalid(), received MALFORMED;
+
     /// A topic name containing `+` or `#`.
-    #[error("topic name contains a wildcard")]
-    TopicNameHasWildcard,
+    TopicNameHasWildcard => ["topic name contains a wildcard"]
+        spec Some("MQTT-3.3.2-2"), reason ReasonCode::TopicNameInvalid, received MALFORMED;
+
     /// A Response Topic containing `+` or `#`.
-    #[error("response topic contains a wildcard")]
-    ResponseTopicHasWildcard,
-    /// `#` not alone in its level, or not in the last level.
-    #[error("'#' must be the last level of a topic filter and stand alone in it")]
-    MisplacedMultiLevelWildcard,
-    /// `+` sharing a level with other characters.
-    #[error("'+' must occupy a whole level of a topic filter")]
-    MisplacedSingleLevelWildcard,
-    /// `$share//filter`.
-    #[error("shared subscription has an empty share name")]
-    ShareNameEmpty,
+    ResponseTopicHasWildcard => ["response topic contains a wildcard"]
+        spec Some("MQTT-3.3.2-14"),
+        reason ReasonCode::TopicNameInvalid,
+        received Received::Protocol(ReasonCode::TopicNameInvalid);
+
+    /// `#` that is not alone in the last level of a filter.
+    MisplacedMultiLevelWildcard => ["'#' must be the last level and alone in it"]
+        spec Some("MQTT-4.7.1-1"), reason ReasonCode::TopicFilterInvalid, received MALFORMED;
+
+    /// `+` that does not occupy a whole level.
+    MisplacedSingleLevelWildcard => ["'+' must occupy a whole level"]
+        spec Some("MQTT-4.7.1-2"), reason ReasonCode::TopicFilterInvalid, received MALFORMED;
+
+    /// A shared subscription with an empty share name (`$share//a`).
+    ShareNameEmpty => ["the share name of a shared subscription is empty"]
+        spec Some("MQTT-4.8.2-1"), reason ReasonCode::TopicFilterInvalid, received MALFORMED;
+
     /// A share name containing `+` or `#`.
-    #[error("share name contains a wildcard")]
-    ShareNameHasWildcard,
-    /// `$share/name` with no `/` and topic filter after the share name.
-    #[error("shared subscription has no topic filter after the share name")]
-    SharedFilterMissing,
-    /// No Local set on a shared subscription.
-    #[error("no_local is set on a shared subscription")]
-    NoLocalOnSharedSubscription,
-    /// A client holding as many subscriptions as the configured maximum.
-    #[error("client already has {limit} subscriptions, the configured maximum")]
-    TooManySubscriptions {
-        /// The configured maximum.
-        limit: usize,
-    },
-    /// A topic name or filter with more levels than the configured maximum.
-    #[error("{kind} has {levels} levels, more than the configured maximum of {limit}")]
+    ShareNameHasWildcard => ["the share name of a shared subscription contains a wildcard"]
+        spec Some("MQTT-4.8.2-2"), reason ReasonCode::TopicFilterInvalid, received MALFORMED;
+
+    /// A shared subscription without a filter after its share name (`$share/g`).
+    SharedFilterMissing => ["a shared subscription needs a topic filter after its share name"]
+        spec Some("MQTT-4.8.2-2"), reason ReasonCode::TopicFilterInvalid, received MALFORMED;
+
+    /// A topic with more levels than the configured limit (against CVE-2019-11779).
     TooManyLevels {
         /// Name or filter.
         kind: TopicKind,
-        /// Its number of levels.
+        /// Its levels.
         levels: usize,
-        /// The configured maximum.
+        /// The limit.
         limit: usize,
-    },
-    /// A packet identifier that is already in flight ([MQTT-2.2.1-3]); a QoS 2 PUBLISH
-    /// reusing one without DUP is refused rather than overwriting state (CVE-2023-28366).
-    #[error("packet identifier {id} is already in use")]
-    PacketIdInUse {
-        /// The identifier.
-        id: u16,
-    },
-    /// An acknowledgement for a packet identifier with nothing in flight.
-    #[error("received {packet} for packet identifier {id}, which is not in flight")]
-    PacketIdNotFound {
-        /// The acknowledgement received.
-        packet: crate::constants::PacketType,
-        /// The identifier.
-        id: u16,
-    },
-    /// An acknowledgement that does not fit the state of its packet identifier.
-    #[error("received {packet} for packet identifier {id}, which is waiting for {expected}")]
-    UnexpectedAck {
-        /// The acknowledgement received.
-        packet: crate::constants::PacketType,
-        /// The identifier.
-        id: u16,
-        /// What the flow was waiting for.
-        expected: crate::constants::PacketType,
-    },
-    /// More QoS 1 and 2 PUBLISH packets in flight than the Receive Maximum allows.
-    #[error("the receive maximum of {limit} QoS 1 and 2 messages in flight is reached")]
-    ReceiveMaximumExceeded {
-        /// The Receive Maximum.
-        limit: u16,
-    },
-    /// Every packet identifier is in flight.
-    #[error("all 65535 packet identifiers are in flight")]
-    PacketIdsExhausted,
+    } => ["{kind} has {levels} levels, more than the configured maximum of {limit}"]
+        spec None, reason kind.invalid(), received Received::Protocol(kind.invalid());
+
+    /// A client past the configured limit of subscriptions.
+    TooManySubscriptions {
+        /// The limit.
+        limit: usize,
+    } => ["the client already has {limit} subscriptions, the configured maximum"]
+        spec None,
+        reason ReasonCode::QuotaExceeded,
+        received Received::Protocol(ReasonCode::QuotaExceeded);
+
     /// A field that runs past the end of its packet.
-    #[error("{what} runs past the end of the packet")]
     Truncated {
         /// The field.
         what: &'static str,
-    },
-    /// Bytes left over after the last field of a packet.
-    #[error("{len} bytes left over after the {what}")]
+    } => ["the packet ends in the middle of its {what}"]
+        spec Some("§2.1.4"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
+    /// Bytes left over after the last field of a packet: the Remaining Length and the
+    /// fields disagree.
     TrailingBytes {
         /// The last field read.
         what: &'static str,
         /// How many bytes are left.
         len: usize,
-    },
+    } => ["{len} unexpected bytes after the {what}"]
+        spec Some("§2.1.4"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
+    /// Data given as one packet that ends before the packet does.
+    IncompletePacket {
+        /// How many bytes there are.
+        len: usize,
+    } => ["expected one whole packet, got {len} bytes that end before it does"]
+        spec Some("§2.1.4"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// A Variable Byte Integer of more than four bytes (CVE-2026-21888).
-    #[error("variable byte integer is longer than 4 bytes")]
-    VariableIntegerTooLong,
-    /// A Variable Byte Integer not encoded in the fewest bytes.
-    #[error("variable byte integer is not encoded in the fewest bytes")]
-    VariableIntegerNotMinimal,
-    /// A UTF-8 string with a control character or a non-character, which the receiver
-    /// may refuse (§1.5.4); refused unless the decoder is told to allow them.
-    #[error("string contains the control character or non-character U+{code_point:04X}")]
-    StringHasControlCharacter {
-        /// The code point.
-        code_point: u32,
-    },
+    VariableIntegerTooLong => ["variable byte integer is longer than 4 bytes"]
+        spec Some("§1.5.5"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
+    /// A Variable Byte Integer in more bytes than its value needs.
+    VariableIntegerNotMinimal => ["variable byte integer is not in its fewest bytes"]
+        spec Some("MQTT-1.5.5-1"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// A packet type that does not exist in this protocol version (0, or 15 before 5.0).
-    #[error("packet type {value} is reserved")]
     ReservedPacketType {
         /// The type bits.
         value: u8,
-    },
+    } => ["packet type {value} is reserved"]
+        spec Some("§2.1.2"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// Fixed header flags that break the rule of their packet type.
-    #[error("{packet} has fixed header flags {flags:#06b}")]
     InvalidFlags {
         /// The packet type.
-        packet: crate::constants::PacketType,
+        packet: PacketType,
         /// The flags seen.
         flags: u8,
-    },
+    } => ["{packet} has fixed header flags {flags:#06b}"]
+        spec Some(match packet {
+            // QoS bits 11 [MQTT-3.3.1-4]; otherwise DUP on QoS 0 [MQTT-3.3.1-2].
+            PacketType::Publish if (flags >> 1) & 0b11 == 0b11 => "MQTT-3.3.1-4",
+            PacketType::Publish => "MQTT-3.3.1-2",
+            _ => "MQTT-2.1.3-1",
+        }),
+        reason ReasonCode::MalformedPacket,
+        received MALFORMED;
+
     /// A packet larger than the receiver's Maximum Packet Size.
-    #[error("packet of {size} bytes is larger than the maximum of {max}")]
     PacketTooLarge {
         /// Its size, fixed header included.
         size: u64,
         /// The maximum.
         max: u32,
-    },
+    } => ["packet of {size} bytes is larger than the maximum of {max}"]
+        spec Some("MQTT-3.2.2-15"),
+        reason ReasonCode::PacketTooLarge,
+        received Received::Protocol(ReasonCode::PacketTooLarge);
+
+    /// A payload longer than the largest Remaining Length.
+    PayloadTooLarge {
+        /// Its length in bytes.
+        len: usize,
+    } => ["payload is {len} bytes long, more than 268435455"]
+        spec Some("§2.1.4"),
+        reason ReasonCode::PacketTooLarge,
+        received Received::Protocol(ReasonCode::PacketTooLarge);
+
     /// A property identifier that does not exist.
-    #[error("property identifier {id:#04x} does not exist")]
     UnknownProperty {
         /// The identifier seen.
         id: u32,
-    },
+    } => ["property identifier {id:#04x} does not exist"]
+        spec Some("§2.2.2.2"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// A property the packet (or Will) may not carry.
-    #[error("{property} is not allowed in {context}")]
     PropertyNotAllowed {
         /// The property.
-        property: crate::constants::PropertyId,
+        property: PropertyId,
         /// Where it appeared: a packet name, or "the Will Properties".
         context: &'static str,
-    },
+    } => ["{property} is not allowed in {context}"]
+        spec Some("§2.2.2.2"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
+    /// A property value of the wrong type for its identifier.
+    PropertyWrongType {
+        /// The property.
+        property: PropertyId,
+    } => ["{property} has a value of the wrong type"]
+        spec Some("§2.2.2.2"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// A property that may appear once, given twice.
-    #[error("{property} appears more than once")]
     DuplicateProperty {
         /// The property.
-        property: crate::constants::PropertyId,
-    },
+        property: PropertyId,
+    } => ["{property} appears more than once"]
+        spec Some("§2.2.2.2"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
     /// A property value outside its allowed range (a byte flag other than 0 or 1, a
     /// maximum of 0, ...).
-    #[error("{property} has the value {value}, which is not allowed")]
     PropertyOutOfRange {
         /// The property.
-        property: crate::constants::PropertyId,
+        property: PropertyId,
         /// The value seen.
         value: u32,
-    },
+    } => ["{property} has the value {value}, which is not allowed"]
+        spec Some("§2.2.2.2"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
     /// Authentication Data without an Authentication Method.
-    #[error("authentication data without an authentication method")]
-    AuthenticationDataWithoutMethod,
+    AuthenticationDataWithoutMethod => ["authentication data without an authentication method"]
+        spec Some("§3.1.2.11.10"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
     /// An empty topic name without a Topic Alias to stand for it.
-    #[error("the topic name is empty and there is no topic alias")]
-    EmptyTopicWithoutAlias,
+    EmptyTopicWithoutAlias => ["the topic name is empty and there is no topic alias"]
+        spec Some("MQTT-4.7.3-1"),
+        reason ReasonCode::TopicNameInvalid,
+        received Received::Protocol(ReasonCode::TopicNameInvalid);
+
+    /// A PUBLISH whose topic only a Topic Alias names, which nobody has resolved.
+    TopicAliasUnresolved {
+        /// The alias.
+        alias: u16,
+    } => ["the topic is named only by topic alias {alias}, which has not been resolved"]
+        spec Some("§3.3.2.3.4"), reason ReasonCode::TopicNameInvalid, received PROTOCOL;
+
     /// A Subscription Identifier in a PUBLISH sent by a client.
-    #[error("a client's PUBLISH carries a subscription identifier")]
-    SubscriptionIdFromClient,
+    SubscriptionIdFromClient => ["a client's PUBLISH carries a subscription identifier"]
+        spec Some("MQTT-3.3.4-6"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
     /// A reason code that the packet's own table does not list.
-    #[error("{code} is not a reason code of {packet}")]
     ReasonCodeNotAllowed {
         /// The packet.
-        packet: crate::constants::PacketType,
+        packet: PacketType,
         /// The code seen.
-        code: crate::constants::ReasonCode,
-    },
+        code: ReasonCode,
+    } => ["{code} is not a reason code of {packet}"]
+        spec Some(match packet {
+            PacketType::Connack => "MQTT-3.2.2-8",
+            PacketType::Puback => "MQTT-3.4.2-1",
+            PacketType::Pubrec => "MQTT-3.5.2-1",
+            PacketType::Pubrel => "MQTT-3.6.2-1",
+            PacketType::Pubcomp => "MQTT-3.7.2-1",
+            PacketType::Suback => "MQTT-3.9.3-2",
+            PacketType::Unsuback => "MQTT-3.11.3-2",
+            PacketType::Disconnect => "MQTT-3.14.2-1",
+            _ => "MQTT-3.15.2-1",
+        }),
+        reason ReasonCode::MalformedPacket,
+        received MALFORMED;
+
     /// A SUBSCRIBE or UNSUBSCRIBE without any topic filter.
-    #[error("{packet} has no topic filter")]
     NoTopicFilters {
         /// The packet.
-        packet: crate::constants::PacketType,
-    },
+        packet: PacketType,
+    } => ["{packet} has no topic filter"]
+        spec Some(match packet {
+            PacketType::Unsubscribe | PacketType::Unsuback => "MQTT-3.10.3-2",
+            _ => "MQTT-3.8.3-2",
+        }),
+        reason ReasonCode::ProtocolError,
+        received PROTOCOL;
+
     /// A SUBACK or UNSUBACK without exactly one reason code per filter of the packet it
     /// answers.
-    #[error(
-        "expected one reason code per topic filter in {packet}: {filters} filter(s), {codes} code(s)"
-    )]
     ReasonCodeCount {
         /// The answering packet.
-        packet: crate::constants::PacketType,
+        packet: PacketType,
         /// The filters in the SUBSCRIBE or UNSUBSCRIBE.
         filters: usize,
         /// The reason codes given.
         codes: usize,
-    },
+    } => ["{packet} needs one reason code per topic filter: {filters} filter(s), {codes} code(s)"]
+        spec Some(match packet {
+            PacketType::Unsuback => "MQTT-3.11.3-1",
+            _ => "MQTT-3.8.4-6",
+        }),
+        reason ReasonCode::ProtocolError,
+        received PROTOCOL;
+
     /// A subscription options byte with reserved bits set, or (3.1.1) a QoS of 3.
-    #[error("subscription options byte {options:#04x} has reserved bits set")]
     InvalidSubscriptionOptions {
         /// The byte seen.
         options: u8,
-    },
+    } => ["subscription options byte {options:#04x} has reserved bits set"]
+        spec Some("MQTT-3.8.3-5"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// A SUBACK return code that MQTT 3.1.1 does not have (only 0, 1, 2 and 0x80).
-    #[error("{value:#04x} is not a 3.1.1 SUBACK return code")]
     InvalidSubackReturnCode {
         /// The byte seen.
         value: u8,
-    },
+    } => ["{value:#04x} is not a 3.1.1 SUBACK return code"]
+        spec Some("MQTT-3.9.3-2"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// Subscriptions of one SUBSCRIBE with different Subscription Identifiers: the
     /// identifier is a property of the whole packet.
-    #[error("the subscriptions of one SUBSCRIBE carry different subscription identifiers")]
-    MixedSubscriptionIds,
+    MixedSubscriptionIds => ["the subscriptions of one SUBSCRIBE carry different subscription identifiers"]
+        spec Some("§3.8.2.1.2"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// A No Local subscription to a shared subscription.
+    NoLocalOnSharedSubscription => ["no_local cannot be set on a shared subscription"]
+        spec Some("MQTT-3.8.3-4"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// A protocol level this crate does not speak.
+    UnsupportedProtocolLevel {
+        /// The level seen.
+        level: u8,
+    } => ["protocol level {level} is not 3, 4 or 5"]
+        spec Some("MQTT-3.1.2-2"),
+        reason ReasonCode::UnsupportedProtocolVersion,
+        received Received::Refused(
+            ConnectReturnCode::UnacceptableProtocolVersion,
+            ReasonCode::UnsupportedProtocolVersion,
+        );
+
     /// A protocol name that is not the one its protocol level uses ("MQTT", or "MQIsdp"
     /// for 3.1).
-    #[error("protocol name {name:?} does not go with protocol level {level}")]
     ProtocolNameMismatch {
         /// The name seen.
         name: String,
         /// The level seen.
         level: u8,
-    },
-    /// CONNECT flags that break a rule: the reserved bit, or Will QoS, Will Retain or
-    /// the password without the flag they depend on.
-    #[error("CONNECT flags {flags:#010b} break {rule}")]
-    InvalidConnectFlags {
-        /// The flags byte.
-        flags: u8,
-        /// The rule, as the spec states it.
-        rule: &'static str,
-        /// Its normative reference.
-        spec_ref: &'static str,
-    },
+    } => ["protocol name {name:?} does not go with protocol level {level}"]
+        spec Some("MQTT-3.1.2-1"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// The reserved bit of the CONNECT flags set (3.1.1 and 5.0).
+    ConnectReservedFlag => ["the reserved bit of the CONNECT flags is set"]
+        spec Some("MQTT-3.1.2-3"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
+    /// Will QoS set without the Will flag.
+    WillQoSWithoutWill => ["the CONNECT flags set a Will QoS without the Will flag"]
+        spec Some("MQTT-3.1.2-11"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
+    /// Will Retain set without the Will flag.
+    WillRetainWithoutWill => ["the CONNECT flags set Will Retain without the Will flag"]
+        spec Some("MQTT-3.1.2-13"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
+    /// A Will QoS of 3.
+    WillQoS3 => ["the CONNECT flags set a Will QoS of 3"]
+        spec Some("MQTT-3.1.2-14"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
+    /// The password flag without the user name flag (3.1 and 3.1.1).
+    PasswordWithoutUsername => ["the CONNECT flags give a password without a user name"]
+        spec Some("MQTT-3.1.2-22"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
+    /// An empty client identifier without Clean Session (3.1.1).
+    EmptyClientIdWithoutCleanSession => ["an empty client identifier needs clean session"]
+        spec Some("MQTT-3.1.3-8"),
+        reason ReasonCode::ClientIdentifierNotValid,
+        received Received::Refused(
+            ConnectReturnCode::IdentifierRejected,
+            ReasonCode::ClientIdentifierNotValid,
+        );
+
+    /// An MQTT 3.1 client identifier that is not 1 to 23 characters long.
+    ClientIdLengthV31 {
+        /// Its length in characters.
+        len: usize,
+    } => ["an MQTT 3.1 client identifier has 1 to 23 characters, not {len}"]
+        spec Some("MQTT 3.1 §3.1"),
+        reason ReasonCode::ClientIdentifierNotValid,
+        received Received::Refused(
+            ConnectReturnCode::IdentifierRejected,
+            ReasonCode::ClientIdentifierNotValid,
+        );
+
     /// CONNACK acknowledge flags with reserved bits set, or session present with a
     /// failure code.
-    #[error("CONNACK flags {flags:#010b} are not valid with return code {code:#04x}")]
     InvalidConnackFlags {
         /// The flags byte.
         flags: u8,
         /// The return or reason code.
         code: u8,
-    },
+    } => ["CONNACK flags {flags:#010b} are not valid with return code {code:#04x}"]
+        spec Some("MQTT-3.2.2-1"), reason ReasonCode::MalformedPacket, received MALFORMED;
+
     /// A reason code or property that only the other side may send (a client sending
     /// DISCONNECT with "Server shutting down", say).
-    #[error("{what} may not be sent by a {sender}")]
     WrongSender {
-        /// The code or property.
-        what: String,
-        /// "client" or "server".
-        sender: &'static str,
-    },
-    /// A packet the sender may not send: one for the other direction (a client sending
-    /// CONNACK, CVE-2021-28166), anything before CONNECT, or a second CONNECT.
-    #[error("{packet} may not arrive here: {why}")]
-    UnexpectedPacket {
+        /// The code or property, by its spec name.
+        what: &'static str,
+        /// The side that sent it.
+        sender: Side,
+    } => ["{what} may not be sent by a {sender}"]
+        spec Some(if *what == PropertyId::SessionExpiryInterval.name() {
+            "MQTT-3.14.2-2"
+        } else {
+            "MQTT-3.14.2-1"
+        }),
+        reason ReasonCode::ProtocolError,
+        received PROTOCOL;
+
+    /// A packet the sender's side never sends (a client's CONNACK, CVE-2021-28166).
+    PacketFromWrongSide {
         /// The packet type.
-        packet: crate::constants::PacketType,
-        /// Why not.
-        why: &'static str,
-        /// The rule.
-        spec_ref: &'static str,
-    },
+        packet: PacketType,
+        /// The side that sent it.
+        sender: Side,
+    } => ["{packet} may not be sent by a {sender}"]
+        spec Some("§2.1.2"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// A packet other than CONNECT first.
+    FirstPacketNotConnect {
+        /// The packet type.
+        packet: PacketType,
+    } => ["the first packet must be CONNECT, not {packet}"]
+        spec Some("MQTT-3.1.0-1"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// A second CONNECT on one connection.
+    SecondConnect => ["a connection sends CONNECT only once"]
+        spec Some("MQTT-3.1.0-2"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// A packet other than AUTH or DISCONNECT during an enhanced authentication
+    /// exchange, before CONNACK.
+    PacketDuringAuthentication {
+        /// The packet type.
+        packet: PacketType,
+    } => ["only AUTH or DISCONNECT may follow a CONNECT with an authentication method until CONNACK, not {packet}"]
+        spec Some("MQTT-3.1.2-33"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// An AUTH from a client whose CONNECT named no Authentication Method.
+    AuthWithoutMethod => ["AUTH after a CONNECT without an authentication method"]
+        spec Some("MQTT-4.12.0-7"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// A packet other than CONNECT before the protocol version is known.
+    VersionUnknown {
+        /// The packet type.
+        packet: PacketType,
+    } => ["{packet} before the protocol version is known"]
+        spec Some("§3.1.2.2"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// A DISCONNECT that sets a non-zero Session Expiry Interval after a CONNECT whose
+    /// interval was 0.
+    SessionExpiryAfterZero {
+        /// The interval the DISCONNECT asks for.
+        interval: u32,
+    } => ["DISCONNECT sets a session expiry interval of {interval} after CONNECT set 0"]
+        spec Some("§3.14.2.2.2"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
     /// A Topic Alias above the receiver's Topic Alias Maximum.
-    #[error("topic alias {alias} is above the topic alias maximum of {maximum}")]
     TopicAliasTooLarge {
         /// The alias.
         alias: u16,
         /// The receiver's maximum (0: no aliases).
         maximum: u16,
-    },
+    } => ["topic alias {alias} is above the topic alias maximum of {maximum}"]
+        spec Some("MQTT-3.3.2-9"),
+        reason ReasonCode::TopicAliasInvalid,
+        received Received::Protocol(ReasonCode::TopicAliasInvalid);
+
     /// An empty topic with a Topic Alias that has no mapping on this connection.
-    #[error("topic alias {alias} has no topic on this connection")]
     UnknownTopicAlias {
         /// The alias.
         alias: u16,
-    },
-    /// A payload longer than the largest Remaining Length.
-    #[error("payload is {len} bytes long, more than 268435455")]
-    PayloadTooLarge {
-        /// Its length in bytes.
-        len: usize,
-    },
+    } => ["topic alias {alias} has no topic on this connection"]
+        spec Some("§3.3.2.3.4"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// Topic Alias 0.
+    TopicAliasZero => ["topic alias is 0"]
+        spec Some("MQTT-3.3.2-8"),
+        reason ReasonCode::TopicAliasInvalid,
+        received Received::Protocol(ReasonCode::TopicAliasInvalid);
+
     /// Packet identifier 0.
-    #[error("packet identifier is 0")]
-    PacketIdZero,
+    PacketIdZero => ["packet identifier is 0"]
+        spec Some("MQTT-2.2.1-3"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
     /// A QoS 1 or 2 PUBLISH without a packet identifier.
-    #[error("a QoS {} message needs a packet identifier", .qos.as_u8())]
     PacketIdMissing {
         /// The message's QoS.
-        qos: crate::constants::QoS,
-    },
+        qos: QoS,
+    } => ["a QoS {} message needs a packet identifier", qos.as_u8()]
+        spec Some("MQTT-2.2.1-3"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
     /// A packet identifier on a QoS 0 message.
-    #[error("a QoS 0 message has no packet identifier")]
-    PacketIdWithQoS0,
+    PacketIdWithQoS0 => ["a QoS 0 message has no packet identifier"]
+        spec Some("MQTT-2.2.1-2"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
     /// The DUP flag on a QoS 0 message.
-    #[error("the DUP flag must be 0 on a QoS 0 message")]
-    DupWithQoS0,
-    /// Topic Alias 0.
-    #[error("topic alias is 0")]
-    TopicAliasZero,
+    DupWithQoS0 => ["the DUP flag must be 0 on a QoS 0 message"]
+        spec Some("MQTT-3.3.1-2"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// A packet identifier that is already in flight.
+    PacketIdInUse {
+        /// The identifier.
+        id: u16,
+    } => ["packet identifier {id} is already in use"]
+        spec Some("MQTT-2.2.1-3"),
+        reason ReasonCode::PacketIdentifierInUse,
+        received Received::Protocol(ReasonCode::PacketIdentifierInUse);
+
+    /// Every packet identifier is in flight.
+    PacketIdsExhausted => ["all 65535 packet identifiers are in flight"]
+        spec Some("MQTT-2.2.1-3"),
+        reason ReasonCode::QuotaExceeded,
+        received Received::Protocol(ReasonCode::QuotaExceeded);
+
+    /// An acknowledgement for a packet identifier with nothing in flight.
+    PacketIdNotFound {
+        /// The acknowledgement.
+        packet: PacketType,
+        /// The identifier.
+        id: u16,
+    } => ["{packet} for packet identifier {id}, which has nothing in flight"]
+        spec Some("§4.3"),
+        reason ReasonCode::PacketIdentifierNotFound,
+        received Received::Protocol(ReasonCode::PacketIdentifierNotFound);
+
+    /// An acknowledgement that does not fit the state of its flow (PUBCOMP before
+    /// PUBREC, say).
+    UnexpectedAck {
+        /// The acknowledgement.
+        packet: PacketType,
+        /// The identifier.
+        id: u16,
+        /// What the flow waits for.
+        expected: PacketType,
+    } => ["{packet} for packet identifier {id}, whose flow waits for {expected}"]
+        spec Some("§4.3"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// More QoS 1 and 2 messages in flight than the receiver's Receive Maximum.
+    ReceiveMaximumExceeded {
+        /// The Receive Maximum.
+        limit: u16,
+    } => ["more than the receive maximum of {limit} messages in flight"]
+        spec Some("§4.9"),
+        reason ReasonCode::ReceiveMaximumExceeded,
+        received Received::Protocol(ReasonCode::ReceiveMaximumExceeded);
+
+    /// A Receive Maximum of 0.
+    ReceiveMaximumZero => ["receive maximum is 0"]
+        spec Some("§3.1.2.11.3"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
     /// A Subscription Identifier of 0 or above 268,435,455.
-    #[error("subscription identifier {value} is outside 1..=268435455")]
     SubscriptionIdOutOfRange {
         /// The value seen.
-        value: u64,
-    },
+        value: i128,
+    } => ["subscription identifier {value} is not between 1 and 268435455"]
+        spec Some("§3.8.2.1.2"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
     /// A Payload Format Indicator other than 0 or 1.
-    #[error("payload format indicator {value} is neither 0 nor 1")]
     PayloadFormatIndicatorInvalid {
         /// The value seen.
-        value: u64,
-    },
-    /// An integer outside the range of its field.
-    #[error("{value} is outside {min}..={max}")]
+        value: i128,
+    } => ["payload format indicator {value} is neither 0 nor 1"]
+        spec Some("§3.3.2.3.2"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// An integer that its field's representation cannot hold.
     OutOfRange {
-        /// The value seen, as text (it may not fit any Rust integer).
-        value: String,
-        /// Smallest valid value.
-        min: u64,
-        /// Largest valid value.
-        max: u64,
-        /// The rule that sets the range.
-        spec_ref: &'static str,
-    },
+        /// The value seen.
+        value: i128,
+        /// The representation it must fit.
+        width: IntegerWidth,
+    } => ["expected an integer from {} to {}, got {value}", width.range().0, width.range().1]
+        spec width.spec_ref(), reason ReasonCode::UnspecifiedError, received MALFORMED;
+
+    /// A field the protocol version being written has no place for (MQTT 5.0 properties
+    /// in a 3.1.1 packet, say): it would be lost.
+    NotInVersion {
+        /// What would be lost.
+        what: &'static str,
+        /// The version.
+        version: ProtocolVersion,
+    } => ["{what} cannot be sent in MQTT {}", version.as_str()]
+        spec None, reason ReasonCode::UnspecifiedError, received MALFORMED;
+
     /// A dynamically typed value (from Python) of the wrong type.
-    #[error("expected {expected}, got {found}")]
     WrongType {
         /// What the field takes.
         expected: &'static str,
         /// The type seen.
         found: String,
-    },
+    } => ["expected {expected}, got {found}"]
+        spec None, reason ReasonCode::UnspecifiedError, received MALFORMED;
+
+    /// A string that is not one of the choices its field offers.
+    NotOneOf {
+        /// The value seen, as the caller's language quotes it.
+        value: String,
+        /// The choices.
+        choices: &'static [&'static str],
+    } => ["expected one of {}, got {value}", QuotedChoices(choices)]
+        spec None, reason ReasonCode::UnspecifiedError, received MALFORMED;
+
     /// A mapping key that names no known field.
-    #[error("unknown field {name:?}")]
     UnknownField {
         /// The key seen.
         name: String,
-    },
+    } => ["unknown key '{name}'"]
+        spec None, reason ReasonCode::UnspecifiedError, received MALFORMED;
 }
 
-impl Violation {
-    /// Displays `field: description [spec ref]`.
-    fn described(&self, field: Option<&'static str>) -> Described<'_> {
-        Described {
-            field,
-            violation: self,
+/// Writes choices as `'a', 'b' or 'c'`.
+struct QuotedChoices<'a>(&'a [&'a str]);
+
+impl fmt::Display for QuotedChoices<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, choice) in self.0.iter().enumerate() {
+            match i {
+                0 => {}
+                i if i + 1 == self.0.len() => f.write_str(" or ")?,
+                _ => f.write_str(", ")?,
+            }
+            write!(f, "'{choice}'")?;
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constants::CodeTable;
+
+    /// A value of each field type of [`Violation`], for [`Violation::examples`].
+    pub(super) trait Example {
+        fn example() -> Self;
     }
 
-    /// The normative statement or section of MQTT 5.0 this violation breaks.
-    pub fn spec_ref(&self) -> Option<&'static str> {
-        Some(match self {
-            Self::UnknownCode { spec_ref, .. } | Self::OutOfRange { spec_ref, .. } => spec_ref,
-            Self::InvalidUtf8 => "MQTT-1.5.4-1",
-            Self::StringContainsNull => "MQTT-1.5.4-2",
-            Self::StringTooLong { .. } => "§1.5.4",
-            Self::BinaryTooLong { .. } => "§1.5.6",
-            Self::TopicEmpty { .. } => "MQTT-4.7.3-1",
-            Self::TopicContainsNull { .. } => "MQTT-4.7.3-2",
-            Self::TopicTooLong { .. } => "MQTT-4.7.3-3",
-            Self::TopicInvalidUtf8 { .. } => "MQTT-1.5.4-1",
-            Self::TopicNameHasWildcard => "MQTT-3.3.2-2",
-            Self::ResponseTopicHasWildcard => "MQTT-3.3.2-14",
-            Self::MisplacedMultiLevelWildcard => "MQTT-4.7.1-1",
-            Self::MisplacedSingleLevelWildcard => "MQTT-4.7.1-2",
-            Self::ShareNameEmpty => "MQTT-4.8.2-1",
-            Self::ShareNameHasWildcard | Self::SharedFilterMissing => "MQTT-4.8.2-2",
-            Self::PayloadTooLarge { .. } => "§2.1.4",
-            Self::Truncated { .. } | Self::TrailingBytes { .. } => "§2.1.4",
-            Self::VariableIntegerTooLong => "§1.5.5",
-            Self::VariableIntegerNotMinimal => "MQTT-1.5.5-1",
-            Self::StringHasControlCharacter { .. } => "§1.5.4",
-            Self::ReservedPacketType { .. } => "§2.1.2",
-            Self::InvalidFlags { packet, flags } => match packet {
-                // QoS bits 11 [MQTT-3.3.1-4]; otherwise DUP on QoS 0 [MQTT-3.3.1-2].
-                crate::constants::PacketType::Publish if (flags >> 1) & 0b11 == 0b11 => {
-                    "MQTT-3.3.1-4"
+    macro_rules! examples {
+        ($($type:ty => $value:expr),+ $(,)?) => {
+            $(impl Example for $type {
+                fn example() -> Self {
+                    $value
                 }
-                crate::constants::PacketType::Publish => "MQTT-3.3.1-2",
-                _ => "MQTT-2.1.3-1",
-            },
-            Self::PacketTooLarge { .. } => "MQTT-3.2.2-15",
-            Self::UnknownProperty { .. }
-            | Self::PropertyNotAllowed { .. }
-            | Self::DuplicateProperty { .. }
-            | Self::PropertyOutOfRange { .. } => "§2.2.2.2",
-            Self::AuthenticationDataWithoutMethod => "§3.1.2.11.10",
-            Self::EmptyTopicWithoutAlias => "MQTT-4.7.3-1",
-            Self::NoTopicFilters { packet } => match packet {
-                crate::constants::PacketType::Unsubscribe => "MQTT-3.10.3-2",
-                _ => "MQTT-3.8.3-2",
-            },
-            Self::ReasonCodeCount { packet, .. } => match packet {
-                crate::constants::PacketType::Unsuback => "MQTT-3.11.3-1",
-                _ => "MQTT-3.8.4-6",
-            },
-            Self::InvalidSubscriptionOptions { .. } => "MQTT-3.8.3-5",
-            Self::MixedSubscriptionIds => "§3.8.2.1.2",
-            Self::ProtocolNameMismatch { .. } => "MQTT-3.1.2-1",
-            Self::WrongSender { .. } => "MQTT-3.14.2-1",
-            Self::TopicAliasTooLarge { .. } => "MQTT-3.3.2-9",
-            Self::UnknownTopicAlias { .. } => "§3.3.2.3.4",
-            Self::UnexpectedPacket { spec_ref, .. } => spec_ref,
-            Self::InvalidConnectFlags { spec_ref, .. } => spec_ref,
-            Self::InvalidConnackFlags { .. } => "MQTT-3.2.2-1",
-            Self::InvalidSubackReturnCode { .. } => "MQTT-3.9.3-2",
-            Self::ReasonCodeNotAllowed { packet, .. } => match packet {
-                crate::constants::PacketType::Connack => "MQTT-3.2.2-8",
-                crate::constants::PacketType::Puback => "MQTT-3.4.2-1",
-                crate::constants::PacketType::Pubrec => "MQTT-3.5.2-1",
-                crate::constants::PacketType::Pubrel => "MQTT-3.6.2-1",
-                crate::constants::PacketType::Pubcomp => "MQTT-3.7.2-1",
-                crate::constants::PacketType::Suback => "MQTT-3.9.3-2",
-                crate::constants::PacketType::Unsuback => "MQTT-3.11.3-2",
-                crate::constants::PacketType::Disconnect => "MQTT-3.14.2-1",
-                _ => "MQTT-3.15.2-1",
-            },
-            Self::SubscriptionIdFromClient => "MQTT-3.3.4-6",
-            Self::NoLocalOnSharedSubscription => "MQTT-3.8.3-4",
-            Self::PacketIdInUse { .. } | Self::PacketIdsExhausted => "MQTT-2.2.1-3",
-            Self::PacketIdNotFound { .. } | Self::UnexpectedAck { .. } => "§4.3",
-            Self::ReceiveMaximumExceeded { .. } => "§4.9",
-            // A server may refuse a subscription it will not serve (SUBACK 0x97, 0x8F).
-            Self::TooManySubscriptions { .. } => "§3.9.3",
-            Self::TooManyLevels { .. } => "§3.9.3",
-            Self::PacketIdZero | Self::PacketIdMissing { .. } => "MQTT-2.2.1-3",
-            Self::PacketIdWithQoS0 => "MQTT-2.2.1-2",
-            Self::DupWithQoS0 => "MQTT-3.3.1-2",
-            Self::TopicAliasZero => "MQTT-3.3.2-8",
-            Self::SubscriptionIdOutOfRange { .. } => "§3.3.2.3.8",
-            Self::PayloadFormatIndicatorInvalid { .. } => "§3.3.2.3.2",
-            Self::WrongType { .. } | Self::UnknownField { .. } => return None,
-        })
+            })+
+        };
     }
 
-    /// The reason code when this violation is reported as a protocol error: its own
-    /// where the spec has one (0x91 Packet Identifier in use, 0x94 Topic Alias invalid,
-    /// ...), 0x82 Protocol Error otherwise.
-    pub fn protocol_reason_code(&self) -> ReasonCode {
-        match self.reason_code() {
-            code @ (ReasonCode::PacketIdentifierInUse
-            | ReasonCode::PacketIdentifierNotFound
-            | ReasonCode::ReceiveMaximumExceeded
-            | ReasonCode::TopicAliasInvalid
-            | ReasonCode::PacketTooLarge
-            | ReasonCode::QuotaExceeded
-            | ReasonCode::TopicNameInvalid
-            | ReasonCode::TopicFilterInvalid) => code,
-            _ => ReasonCode::ProtocolError,
+    examples! {
+        usize => 70_000,
+        u8 => 0x2A,
+        u16 => 7,
+        u32 => 9,
+        u64 => 1 << 20,
+        i128 => -1,
+        &'static str => "field",
+        &'static [&'static str] => &["from_client", "from_server"],
+        String => "text".to_owned(),
+        UnknownCode => UnknownCode { table: CodeTable::QoS, value: 3 },
+        TopicKind => TopicKind::Filter,
+        Side => Side::Client,
+        PacketType => PacketType::Subscribe,
+        PropertyId => PropertyId::TopicAlias,
+        ReasonCode => ReasonCode::QuotaExceeded,
+        QoS => QoS::AtLeastOnce,
+        IntegerWidth => IntegerWidth::TwoByte,
+        ProtocolVersion => ProtocolVersion::V311,
+    }
+
+    /// A spec reference is a numbered statement, a section, or a 3.1 section.
+    fn well_formed_ref(spec_ref: &str) -> bool {
+        let numbered = spec_ref.strip_prefix("MQTT-").is_some_and(|rest| {
+            rest.split(['.', '-'])
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        });
+        let section = |s: &str| {
+            s.strip_prefix('§').is_some_and(|rest| {
+                rest.split('.')
+                    .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+            })
+        };
+        numbered || section(spec_ref) || spec_ref.strip_prefix("MQTT 3.1 ").is_some_and(section)
+    }
+
+    #[test]
+    fn every_violation_has_a_message_a_rule_and_a_class() {
+        let examples = Violation::examples();
+        // The macro makes one example per row: the count is the table's.
+        assert!(examples.len() > 60, "{}", examples.len());
+        for violation in examples {
+            let text = violation.to_string();
+            assert!(
+                !text.is_empty() && !text.ends_with('.'),
+                "{violation:?}: {text}"
+            );
+            // Lowercase, unless it starts with a name the spec writes in capitals.
+            let first_word = text.split_whitespace().next().unwrap_or_default();
+            let lowercase = first_word.chars().next().is_some_and(|c| !c.is_uppercase());
+            let capitals = first_word.chars().all(|c| !c.is_lowercase());
+            assert!(lowercase || capitals, "{violation:?}: {text}");
+            if let Some(spec_ref) = violation.spec_ref() {
+                assert!(well_formed_ref(spec_ref), "{violation:?}: {spec_ref}");
+            } else {
+                // Only limits of this implementation and type errors cite no rule.
+                assert!(
+                    matches!(
+                        violation,
+                        Violation::TooManyLevels { .. }
+                            | Violation::TooManySubscriptions { .. }
+                            | Violation::OutOfRange {
+                                width: IntegerWidth::Count,
+                                ..
+                            }
+                            | Violation::NotInVersion { .. }
+                            | Violation::WrongType { .. }
+                            | Violation::NotOneOf { .. }
+                            | Violation::UnknownField { .. }
+                    ),
+                    "{violation:?} cites no rule"
+                );
+            }
+            let received = Error::received(violation.clone());
+            match received.kind() {
+                ErrorKind::MalformedPacket => {
+                    assert_eq!(received.reason_code(), ReasonCode::MalformedPacket);
+                }
+                ErrorKind::Protocol => assert!(received.reason_code().is_error()),
+                ErrorKind::Connect => assert!(received.return_code().is_some()),
+                other => panic!("{violation:?} is received as {other:?}"),
+            }
+            let invalid = Error::invalid("field", violation.clone());
+            assert_eq!(invalid.kind(), ErrorKind::Validation);
+            assert!(invalid.to_string().starts_with("field: "), "{invalid}");
         }
     }
 
-    /// The MQTT 5.0 reason code that fits this violation when it is reported as a
-    /// validation error.
-    pub fn reason_code(&self) -> ReasonCode {
-        match self {
-            Self::TopicEmpty {
-                kind: TopicKind::Name,
-            }
-            | Self::TopicTooLong {
-                kind: TopicKind::Name,
-                ..
-            }
-            | Self::TopicContainsNull {
-                kind: TopicKind::Name,
-            }
-            | Self::TopicInvalidUtf8 {
-                kind: TopicKind::Name,
-            }
-            | Self::TooManyLevels {
-                kind: TopicKind::Name,
-                ..
-            }
-            | Self::TopicNameHasWildcard
-            | Self::ResponseTopicHasWildcard => ReasonCode::TopicNameInvalid,
-            Self::TopicEmpty { .. }
-            | Self::TopicTooLong { .. }
-            | Self::TopicContainsNull { .. }
-            | Self::TopicInvalidUtf8 { .. }
-            | Self::MisplacedMultiLevelWildcard
-            | Self::MisplacedSingleLevelWildcard
-            | Self::ShareNameEmpty
-            | Self::ShareNameHasWildcard
-            | Self::SharedFilterMissing
-            | Self::TooManyLevels { .. } => ReasonCode::TopicFilterInvalid,
-            Self::TooManySubscriptions { .. } | Self::PacketIdsExhausted => {
-                ReasonCode::QuotaExceeded
-            }
-            Self::PacketIdInUse { .. } => ReasonCode::PacketIdentifierInUse,
-            Self::PacketIdNotFound { .. } => ReasonCode::PacketIdentifierNotFound,
-            Self::ReceiveMaximumExceeded { .. } => ReasonCode::ReceiveMaximumExceeded,
-            Self::UnexpectedAck { .. } => ReasonCode::ProtocolError,
-            Self::PayloadTooLarge { .. } | Self::PacketTooLarge { .. } => {
-                ReasonCode::PacketTooLarge
-            }
-            Self::Truncated { .. }
-            | Self::TrailingBytes { .. }
-            | Self::VariableIntegerTooLong
-            | Self::VariableIntegerNotMinimal
-            | Self::StringHasControlCharacter { .. }
-            | Self::ReservedPacketType { .. }
-            | Self::InvalidFlags { .. }
-            | Self::UnknownProperty { .. }
-            | Self::PropertyNotAllowed { .. }
-            | Self::ReasonCodeNotAllowed { .. }
-            | Self::InvalidSubscriptionOptions { .. }
-            | Self::InvalidSubackReturnCode { .. }
-            | Self::InvalidConnectFlags { .. }
-            | Self::InvalidConnackFlags { .. } => ReasonCode::MalformedPacket,
-            Self::ProtocolNameMismatch { .. }
-            | Self::WrongSender { .. }
-            | Self::UnexpectedPacket { .. } => ReasonCode::ProtocolError,
-            Self::NoTopicFilters { .. }
-            | Self::ReasonCodeCount { .. }
-            | Self::MixedSubscriptionIds => ReasonCode::ProtocolError,
-            Self::DuplicateProperty { .. }
-            | Self::PropertyOutOfRange { .. }
-            | Self::AuthenticationDataWithoutMethod
-            | Self::SubscriptionIdFromClient => ReasonCode::ProtocolError,
-            Self::EmptyTopicWithoutAlias => ReasonCode::TopicNameInvalid,
-            Self::TopicAliasZero | Self::TopicAliasTooLarge { .. } => ReasonCode::TopicAliasInvalid,
-            Self::UnknownTopicAlias { .. } => ReasonCode::ProtocolError,
-            Self::UnknownCode { .. }
-            | Self::InvalidUtf8
-            | Self::StringContainsNull
-            | Self::StringTooLong { .. }
-            | Self::BinaryTooLong { .. } => ReasonCode::MalformedPacket,
-            Self::PacketIdZero
-            | Self::PacketIdMissing { .. }
-            | Self::PacketIdWithQoS0
-            | Self::DupWithQoS0
-            | Self::NoLocalOnSharedSubscription
-            | Self::SubscriptionIdOutOfRange { .. }
-            | Self::PayloadFormatIndicatorInvalid { .. } => ReasonCode::ProtocolError,
-            Self::OutOfRange { .. } | Self::WrongType { .. } | Self::UnknownField { .. } => {
-                ReasonCode::UnspecifiedError
-            }
-        }
+    #[test]
+    fn choices_read_as_a_sentence() {
+        let violation = Violation::NotOneOf {
+            value: "'x'".into(),
+            choices: &["a", "b", "c"],
+        };
+        assert_eq!(
+            violation.to_string(),
+            "expected one of 'a', 'b' or 'c', got 'x'"
+        );
+    }
+
+    #[test]
+    fn errors_are_small() {
+        // Boxed: a `Result<(), Error>` costs a pointer on the happy path.
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
     }
 }

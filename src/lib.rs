@@ -1,13 +1,16 @@
 //! # mqtt-common
 //!
 //! The foundation of an MQTT broker, shared by every other module: protocol constants,
-//! the error type, validated topic names and filters with matching, the application
-//! [`Message`], and the topic engine ([`SubscriptionIndex`] for routing, [`TopicTree`] for
-//! retained messages). It speaks MQTT 3.1, 3.1.1 and 5.0 (OASIS), and is strict on input: every
-//! rejection names the normative statement it enforces.
+//! the error type, the application [`Message`], the topic engine ([`SubscriptionIndex`]
+//! for routing, [`TopicTree`] for retained messages), a strict sans-I/O codec
+//! ([`packet`] and [`codec::Decoder`]), and the interfaces a broker's modules implement
+//! ([`AuthInterface`], [`StorageInterface`], [`SessionInterface`],
+//! [`NetworkInterface`]) with in-memory reference implementations. It speaks MQTT 3.1,
+//! 3.1.1 and 5.0 (OASIS), and is strict on input: every rejection names the normative
+//! statement it enforces.
 //!
-//! It is sans-I/O: it never opens a socket, spawns a thread or needs an async runtime.
-//! Brokers bring their own I/O. The same types are exposed to Python (the
+//! The core is sans-I/O: it never opens a socket, spawns a thread or needs an async
+//! runtime. Brokers bring their own I/O. The same types are exposed to Python (the
 //! `mqtt_common` package, built with the `python` feature); Rust users need no Python.
 //!
 //! ## A tour
@@ -44,10 +47,57 @@
 //! # Ok::<(), mqtt_common::Error>(())
 //! ```
 //!
+//! ## The codec
+//!
+//! ```
+//! use mqtt_common::codec::Decoder;
+//! use mqtt_common::packet::{Direction, Packet, Publish, encode};
+//! use mqtt_common::{ErrorKind, Message, ProtocolVersion, TopicName};
+//!
+//! let mut server_side = Decoder::new(Direction::FromClient);
+//! server_side.feed(b"\x10\x0D\x00\x04MQTT\x04\x02\x00\x3C\x00\x01c"); // CONNECT, 3.1.1
+//! assert!(matches!(server_side.next_packet()?, Some(Packet::Connect(_))));
+//!
+//! let message = Message::new(TopicName::new("a/b")?, "hi")?;
+//! let bytes = encode(&Packet::Publish(Publish::try_from(message.clone())?), ProtocolVersion::V311)?;
+//! server_side.feed(&bytes[..3]);
+//! assert_eq!(server_side.next_packet()?, None); // waits for the rest
+//! server_side.feed(&bytes[3..]);
+//! let Some(Packet::Publish(publish)) = server_side.next_packet()? else { unreachable!() };
+//! assert_eq!(publish.to_message(), Some(message));
+//!
+//! server_side.feed(b"\x20\x02\x00\x00"); // a CONNACK, which only servers send
+//! assert_eq!(server_side.next_packet().unwrap_err().kind(), ErrorKind::Protocol);
+//! # Ok::<(), mqtt_common::Error>(())
+//! ```
+//!
+//! ## Sessions, storage and the interfaces
+//!
+//! ```
+//! use mqtt_common::{
+//!     MemorySessionStore, MemoryStorage, Message, ProtocolVersion, QoS, SessionInterface,
+//!     StorageInterface, TopicFilter, TopicName,
+//! };
+//!
+//! let sessions = MemorySessionStore::new();
+//! let (mut session, present) = sessions.create_session("c1", false, 3600, ProtocolVersion::V5)?;
+//! assert!(!present);
+//! let sent = session.send_publish(
+//!     Message::builder(TopicName::new("cmd")?).qos(QoS::AtLeastOnce).build()?,
+//! )?; // gets packet identifier 1, in flight until PUBACK
+//! session.puback_received(sent.message_id().unwrap())?;
+//! sessions.save_session(&session)?;
+//!
+//! let storage = MemoryStorage::new();
+//! storage.store_retained(Message::new(TopicName::new("site/1/temp")?, "21.5")?)?;
+//! assert_eq!(storage.get_retained(&TopicFilter::new("site/+/temp")?)?.len(), 1);
+//! # Ok::<(), mqtt_common::Error>(())
+//! ```
+//!
 //! ## What it does not do
 //!
-//! No networking, no persistence, no threads. Storage, session and authentication
-//! backends implement this crate's interfaces; they are not part of it.
+//! No networking and no threads of its own. Backends that do I/O (files, databases)
+//! implement the same interfaces behind cargo features.
 
 #![deny(missing_docs, missing_debug_implementations, unsafe_code)]
 #![warn(rust_2018_idioms, unreachable_pub)]
@@ -56,47 +106,42 @@ pub mod auth;
 pub mod codec;
 pub mod constants;
 pub mod error;
-pub mod index;
-pub mod memory_session;
-pub mod memory_storage;
+pub mod integer;
 pub mod message;
 pub mod network;
 pub mod packet;
 pub mod packet_id;
-pub mod properties;
-pub mod retained;
 pub mod session;
 pub mod storage;
 pub mod string;
-pub mod subscription;
 pub mod topic;
-mod tree;
 
 /// The Python bindings (feature `python`): the `mqtt_common._core` extension module, and
 /// adapters through which Rust code calls Python implementations of the interfaces.
 #[cfg(feature = "python")]
 pub mod python;
 
+/// The `bytes` crate, whose [`Bytes`](bytes::Bytes) holds payloads: re-exported so that
+/// users name the same version this crate uses.
+pub use bytes;
+
 pub use auth::{Action, AuthCredentials, AuthInterface};
 pub use constants::{
-    ConnectReturnCode, PacketType, PropertyContext, PropertyId, PropertyType, ProtocolVersion, QoS,
-    ReasonCode, RetainHandling, protocol,
+    CodeTable, ConnectReturnCode, IntegerWidth, PacketType, PropertyContext, PropertyId,
+    PropertyType, ProtocolVersion, QoS, ReasonCode, RetainHandling, UnknownCode, protocol,
 };
-pub use error::{Error, ErrorKind, Result, TopicKind, Violation};
-pub use index::{IndexLimits, SubscriptionIndex};
-pub use memory_session::MemorySessionStore;
-pub use memory_storage::{MemoryStorage, MemoryStorageConfig, QueueFullPolicy};
-pub use message::{Message, MessageBuilder};
+pub use error::{Error, ErrorKind, Result, Side, TopicKind, Violation};
+pub use integer::FromInteger;
+pub use message::{Message, MessageBuilder, PayloadFormat, PublishProperties, TopicAlias, Will};
 pub use network::{ConnectionState, NetworkInterface};
 pub use packet_id::PacketId;
-pub use properties::{PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
-pub use retained::TopicTree;
-pub use session::{InFlight, OutgoingState, Session, SessionInterface, Will};
-pub use storage::StorageInterface;
+pub use session::{InFlight, MemorySessionStore, OutgoingState, Session, SessionInterface};
+pub use storage::{MemoryStorage, MemoryStorageConfig, QueueFullPolicy, StorageInterface};
 pub use string::{BinaryData, MqttString};
-pub use subscription::{Delivery, Subscription, SubscriptionBuilder, merge_overlapping};
 pub use topic::{
-    TopicFilter, TopicName, topic_matches, validate_topic_filter, validate_topic_name,
+    Delivery, IndexLimits, Subscription, SubscriptionBuilder, SubscriptionId, SubscriptionIndex,
+    TopicFilter, TopicName, TopicTree, merge_overlapping, topic_matches, validate_topic_filter,
+    validate_topic_name,
 };
 
 #[cfg(doctest)]

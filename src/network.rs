@@ -1,10 +1,10 @@
 //! The [`NetworkInterface`]: how the broker core reaches connected clients, whatever
 //! the transport (TCP, TLS, WebSocket) and I/O model the network module uses.
 
-use crate::codec::Packet;
 use crate::constants::ReasonCode;
 use crate::error::Error;
 use crate::message::Message;
+use crate::packet::Packet;
 use crate::packet::Publish;
 
 /// Where a client's connection stands.
@@ -62,7 +62,7 @@ impl ConnectionState {
 /// # Examples
 /// ```
 /// use std::sync::Mutex;
-/// use mqtt_common::codec::Packet;
+/// use mqtt_common::packet::Packet;
 /// use mqtt_common::network::{ConnectionState, NetworkInterface};
 /// use mqtt_common::{Error, Message, ReasonCode, TopicName};
 ///
@@ -127,7 +127,7 @@ pub trait NetworkInterface: Send + Sync {
     /// [`crate::Session::send_publish`]).
     ///
     /// # Errors
-    /// As `send`, and [`Error::Validation`] for a QoS 1 or 2 message without an
+    /// As `send`, and a validation error for a QoS 1 or 2 message without an
     /// identifier.
     fn deliver(&self, client_id: &str, message: &Message) -> Result<(), Error> {
         self.send(client_id, &Packet::Publish(Publish::from_message(message)?))

@@ -4,8 +4,9 @@ use std::fmt;
 use std::num::NonZeroU16;
 
 use crate::error::Violation;
+use crate::integer::FromInteger;
 
-/// A packet identifier: 1..=65,535 ([MQTT-2.2.1-3]). `Option<PacketId>` is two bytes.
+/// A packet identifier: 1 to 65,535 ([MQTT-2.2.1-3]). `Option<PacketId>` is two bytes.
 ///
 /// # Examples
 /// ```
@@ -47,6 +48,14 @@ impl TryFrom<u16> for PacketId {
 
     fn try_from(value: u16) -> Result<Self, Violation> {
         Self::new(value)
+    }
+}
+
+impl FromInteger for PacketId {
+    /// # Errors
+    /// [`Violation::OutOfRange`] past a Two Byte Integer, [`Violation::PacketIdZero`].
+    fn from_integer(value: i128) -> Result<Self, Violation> {
+        Self::new(u16::from_integer(value)?)
     }
 }
 

@@ -2,8 +2,11 @@
 //! forms in 5.0, each packet's reason code table, round trips.
 
 use bytes::{Bytes, BytesMut};
+use mqtt_common::ErrorKind;
 use mqtt_common::packet::wire::Utf8Policy;
-use mqtt_common::packet::{AckProperties, Puback, Pubcomp, Pubrec, Pubrel, decode_empty, frame};
+use mqtt_common::packet::{
+    AckProperties, Direction, Packet, Puback, Pubcomp, Pubrec, Pubrel, decode, frame,
+};
 use mqtt_common::{
     Error, MqttString, PacketId, PacketType, ProtocolVersion, ReasonCode, Violation,
 };
@@ -65,7 +68,8 @@ fn s3_4_v311_acks_are_exactly_two_bytes() {
             );
             let err = decode_as(packet, &[first, 0x02, 0x00, 0x00], version).unwrap_err();
             assert!(
-                matches!(err, Error::Protocol(Violation::PacketIdZero)),
+                err.kind() == ErrorKind::Protocol
+                    && matches!(err.violation(), Some(Violation::PacketIdZero)),
                 "{packet}"
             );
         }
@@ -154,9 +158,9 @@ fn every_reason_code_byte_against_each_table() {
     assert_eq!(err.spec_ref(), Some("MQTT-3.4.2-1"));
 }
 
-fn bytes_of(encode: impl FnOnce(&mut BytesMut)) -> Vec<u8> {
+fn bytes_of(encode: impl FnOnce(&mut BytesMut) -> Result<(), mqtt_common::Error>) -> Vec<u8> {
     let mut buf = BytesMut::new();
-    encode(&mut buf);
+    encode(&mut buf).expect("encodes");
     buf.to_vec()
 }
 
@@ -178,9 +182,17 @@ fn encoding_uses_the_short_forms() {
         bytes_of(|b| not_found.encode(v5, b)),
         b"\x70\x03\x00\x07\x92"
     );
+    // 3.1.1 has no place for the reason code: refused, not dropped.
+    let err = not_found
+        .encode(ProtocolVersion::V311, &mut BytesMut::new())
+        .unwrap_err();
+    assert!(matches!(
+        err.violation(),
+        Some(Violation::NotInVersion { .. })
+    ));
     assert_eq!(
-        bytes_of(|b| not_found.encode(ProtocolVersion::V311, b)),
-        b"\x70\x02\x00\x07"
+        err.to_string(),
+        "PACKET_IDENTIFIER_NOT_FOUND cannot be sent in MQTT 3.1.1"
     );
     let with_reason = Puback::new(id)
         .with_reason(
@@ -205,8 +217,18 @@ fn encoding_uses_the_short_forms() {
 /// §3.12-§3.13: PINGREQ and PINGRESP have a remaining length of 0.
 #[test]
 fn s3_12_ping_packets_have_no_body() {
-    assert!(decode_empty(&Bytes::new()).is_ok());
-    let err = decode_empty(&Bytes::from_static(b"\x00")).unwrap_err();
+    let ping = decode(
+        Bytes::from_static(b"\xC0\x00"),
+        ProtocolVersion::V311,
+        Direction::FromClient,
+    );
+    assert_eq!(ping.unwrap(), Packet::Pingreq);
+    let err = decode(
+        Bytes::from_static(b"\xC0\x01\x00"),
+        ProtocolVersion::V311,
+        Direction::FromClient,
+    )
+    .unwrap_err();
     assert_eq!(err.reason_code(), ReasonCode::MalformedPacket);
     let header = frame(&[0xC0, 0x00], Some(ProtocolVersion::V311), 16)
         .unwrap()
@@ -225,7 +247,12 @@ proptest! {
         let puback_codes: Vec<ReasonCode> = ReasonCode::ALL.iter().copied().filter(|c| c.allowed_in(PacketType::Puback)).collect();
         let code = puback_codes[code_index % puback_codes.len()];
         let ack = Puback::new(PacketId::new(id).unwrap()).with_reason(code, properties).unwrap();
+        let plain = code == ReasonCode::Success && ack.properties().is_empty();
         for version in [ProtocolVersion::V311, ProtocolVersion::V5] {
+            if version == ProtocolVersion::V311 && !plain {
+                prop_assert!(ack.encode(version, &mut BytesMut::new()).is_err());
+                continue;
+            }
             let bytes = bytes_of(|b| ack.encode(version, b));
             prop_assert_eq!(bytes.len(), ack.encoded_len(version));
             let (decoded_id, decoded_code, decoded_properties) = decode_as(PacketType::Puback, &bytes, version).unwrap();

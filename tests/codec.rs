@@ -42,7 +42,7 @@ fn publish(qos: QoS) -> Publish {
 
 /// One of every packet a client sends, CONNECT first.
 fn client_packets(version: ProtocolVersion) -> Vec<Packet> {
-    let mut packets = vec![
+    vec![
         Packet::Connect(Box::new(connect(version))),
         Packet::Publish(publish(QoS::AtMostOnce)),
         Packet::Publish(publish(QoS::ExactlyOnce)),
@@ -66,7 +66,13 @@ fn client_packets(version: ProtocolVersion) -> Vec<Packet> {
         ),
         Packet::Pingreq,
         Packet::Disconnect(Disconnect::new(ReasonCode::Success, Properties::default()).unwrap()),
-    ];
+    ]
+}
+
+/// AUTH, which a client sends only after a CONNECT that names an Authentication Method
+/// [MQTT-4.12.0-7], so it is not part of the streams above.
+fn client_auth(version: ProtocolVersion) -> Vec<Packet> {
+    let mut packets = Vec::new();
     if version == ProtocolVersion::V5 {
         let properties = Properties::new(
             vec![(
@@ -141,6 +147,7 @@ fn every_packet_type_round_trips_in_every_version() {
     for version in VERSIONS {
         for (packets, direction) in [
             (client_packets(version), Direction::FromClient),
+            (client_auth(version), Direction::FromClient),
             (server_packets(version), Direction::FromServer),
         ] {
             for packet in &packets {
@@ -234,7 +241,7 @@ fn cve_2021_28166_direction_is_enforced() {
         ));
         let err = decoder.next_packet().unwrap_err();
         assert!(
-            matches!(err.violation(), Some(Violation::UnexpectedPacket { .. })),
+            matches!(err.violation(), Some(Violation::PacketFromWrongSide { .. })),
             "{packet:02x?}"
         );
         assert_eq!(err.reason_code(), ReasonCode::ProtocolError);
@@ -382,7 +389,10 @@ fn single_packet_decode_is_exact() {
         Direction::FromClient,
     )
     .unwrap_err();
-    assert!(matches!(err.violation(), Some(Violation::Truncated { .. })));
+    assert!(matches!(
+        err.violation(),
+        Some(Violation::IncompletePacket { len: 3 })
+    ));
     let err = decode(
         Bytes::from_static(b"\xC0\x01\x00"),
         ProtocolVersion::V311,
@@ -603,7 +613,7 @@ fn mqtt_3_3_2_8_to_3_3_2_12_ghsa_c8jq_r765_cq7g_topic_alias_rules() {
     decoder.feed(b"\x30\x0A\x00\x03a/b\x03\x23\x00\x00x");
     let err = decoder.next_packet().unwrap_err();
     assert_eq!(err.spec_ref(), Some("MQTT-3.3.2-8"), "{err:?}");
-    assert!(matches!(err, Error::Protocol(_)));
+    assert_eq!(err.kind(), ErrorKind::Protocol);
     assert_eq!(err.reason_code(), ReasonCode::TopicAliasInvalid);
     // Above the maximum [MQTT-3.3.2-9], and the default maximum of 0 allows none.
     for maximum in [0, 2] {
@@ -657,7 +667,10 @@ fn a_sender_names_the_topic_by_its_alias() {
     );
     // Before 5.0 there are no aliases, so the topic must be sent.
     let err = encode(&Packet::Publish(later), ProtocolVersion::V311).unwrap_err();
-    assert_eq!(err.spec_ref(), Some("MQTT-4.7.3-1"));
+    assert!(matches!(
+        err.violation(),
+        Some(Violation::NotInVersion { .. })
+    ));
     assert!(encode(&Packet::Publish(first), ProtocolVersion::V311).is_ok());
     // Only an alias can stand for the topic.
     let err = Publish::try_from(message())

@@ -1,8 +1,8 @@
 //! Code tables: every `u8` either maps to a member that maps back, or is refused.
 
 use mqtt_common::{
-    ConnectReturnCode, PacketType, PropertyId, PropertyType, ProtocolVersion, QoS, ReasonCode,
-    Violation, protocol,
+    ConnectReturnCode, Error, FromInteger, PacketType, PropertyId, PropertyType, ProtocolVersion,
+    QoS, ReasonCode, UnknownCode, protocol,
 };
 
 macro_rules! round_trip_every_byte {
@@ -20,8 +20,10 @@ macro_rules! round_trip_every_byte {
                         assert!(<$ty>::MEMBERS.contains(&(code.name(), value)));
                         assert_eq!(code.to_string(), code.name());
                     }
-                    Err(Violation::UnknownCode { value: seen, .. }) => assert_eq!(seen, value),
-                    Err(other) => panic!("unexpected {other:?}"),
+                    Err(UnknownCode { value: seen, .. }) => {
+                        assert_eq!(seen, i128::from(value));
+                        assert!(<$ty>::from_integer(seen).is_err());
+                    }
                 }
             }
             assert_eq!(members, $count);
@@ -40,9 +42,17 @@ round_trip_every_byte!(property_id_table, PropertyId, 27);
 
 #[test]
 fn qos_3_is_refused_by_its_rule() {
-    let err = QoS::try_from(3).unwrap_err();
+    let err = Error::from(QoS::try_from(3).unwrap_err());
     assert_eq!(err.spec_ref(), Some("MQTT-3.3.1-4"));
-    assert_eq!(err.reason_code(), ReasonCode::MalformedPacket);
+    assert_eq!(err.reason_code(), ReasonCode::QoSNotSupported);
+    assert_eq!(err.to_string(), "3 is not a valid QoS [MQTT-3.3.1-4]");
+    // Integers of any size are refused the same way.
+    assert!(QoS::from_integer(-1).is_err());
+    assert!(QoS::from_integer(1 << 100).is_err());
+    assert_eq!(
+        Error::from(ReasonCode::try_from(3).unwrap_err()).to_string(),
+        "0x03 is not a valid reason code [§2.4]"
+    );
 }
 
 #[test]

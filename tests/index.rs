@@ -143,7 +143,7 @@ fn merge_gives_one_delivery_per_client() {
     assert_eq!(deliveries[0].client_id, "c1");
     assert_eq!(deliveries[0].qos, QoS::ExactlyOnce);
     let ids: Vec<u32> = deliveries[0]
-        .subscription_ids
+        .subscription_identifiers
         .iter()
         .map(|id| id.get())
         .collect();

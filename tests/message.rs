@@ -1,6 +1,7 @@
 //! `Message`: every validation rule, accepted and rejected.
 
 use bytes::Bytes;
+use mqtt_common::FromInteger;
 use mqtt_common::{
     BinaryData, Error, Message, MqttString, PacketId, PayloadFormat, PublishProperties, QoS,
     ReasonCode, SubscriptionId, TopicAlias, TopicName, Violation, protocol,
@@ -101,8 +102,8 @@ fn properties_are_valid_by_construction() {
     );
     assert!(SubscriptionId::new(protocol::MAX_SUBSCRIPTION_ID).is_ok());
     assert!(SubscriptionId::new(protocol::MAX_SUBSCRIPTION_ID + 1).is_err());
-    assert!(PayloadFormat::try_from(2).is_err());
-    assert_eq!(PayloadFormat::try_from(1), Ok(PayloadFormat::Utf8));
+    assert!(PayloadFormat::from_integer(2).is_err());
+    assert_eq!(PayloadFormat::from_integer(1), Ok(PayloadFormat::Utf8));
     assert_eq!(MqttString::new("a\0"), Err(Violation::StringContainsNull));
     assert!(matches!(
         MqttString::new(&"a".repeat(65_536)),

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use mqtt_common::ErrorKind;
 use mqtt_common::{
     Error, Message, OutgoingState, PacketId, PacketType, ProtocolVersion, QoS, ReasonCode, Session,
     TopicName, Violation, Will,
@@ -34,7 +35,7 @@ fn id(value: u16) -> PacketId {
 }
 
 fn violation(err: Error) -> Violation {
-    assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err:?}");
     err.violation().cloned().unwrap()
 }
 

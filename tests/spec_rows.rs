@@ -677,7 +677,7 @@ fn mqtt_3_3_2_4_forwarded_properties_are_unaltered() {
         panic!("a PUBLISH");
     };
     // What a broker does: the message out of the PUBLISH, then a new PUBLISH to deliver it.
-    let message = received.to_message().unwrap().unwrap();
+    let message = received.to_message().unwrap();
     let forwarded = Packet::Publish(Publish::try_from(message).unwrap());
     assert_eq!(encode(&forwarded, V5).unwrap(), bytes);
 }

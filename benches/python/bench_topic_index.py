@@ -74,7 +74,7 @@ def bench_size(size: int) -> None:
     probes = topics(size, 2000, rng)
     scan_probes = probes[: max(20, 200_000 // size)]
 
-    ours = index.match  # the bound method, as a broker would call it
+    ours = index.matches  # the bound method, as a broker would call it
 
     def paho(topic: str) -> list[tuple[str, Subscription]]:
         found = matcher.iter_match(topic)  # type: ignore[no-untyped-call]
@@ -92,7 +92,7 @@ def bench_size(size: int) -> None:
         ("paho MQTTMatcher.iter_match", per_call_ns(paho, probes)),
         ("linear scan, topic_matches", per_call_ns(scan, scan_probes)),
     ]
-    mean_matches = sum(len(index.match(t)) for t in probes) / len(probes)
+    mean_matches = sum(len(index.matches(t)) for t in probes) / len(probes)
     ours_ns = results[0][1]
     for name, ns in results:
         speedup = "" if name.startswith("Subscription") else f"{ns / ours_ns:.1f}x"

@@ -5,9 +5,9 @@ rather than from here.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, Self, TypeAlias, final
+from typing import Any, ClassVar, Final, Literal, Self, TypeAlias, TypedDict, final
 
-from typing_extensions import disjoint_base
+from typing_extensions import Unpack, disjoint_base
 
 from mqtt_common.models.constants import (
     ConnectReturnCode,
@@ -22,6 +22,7 @@ __all__ = [
     "ACTION_MEMBERS",
     "CONNECTION_STATE_MEMBERS",
     "CONNECT_RETURN_CODE_MEMBERS",
+    "ERROR_CLASSES",
     "PACKET_TYPE_MEMBERS",
     "PROPERTY_ID_MEMBERS",
     "PROTOCOL_INT_CONSTANTS",
@@ -83,37 +84,26 @@ PROTOCOL_VERSION_MEMBERS: Final[list[tuple[str, int]]]
 PROPERTY_ID_MEMBERS: Final[list[tuple[str, int]]]
 PROTOCOL_INT_CONSTANTS: Final[list[tuple[str, int]]]
 PROTOCOL_STR_CONSTANTS: Final[list[tuple[str, str]]]
+ERROR_CLASSES: Final[list[tuple[str, int]]]
 
 #: What a payload or binary field accepts; a str is encoded as UTF-8.
 _BytesLike: TypeAlias = bytes | bytearray | memoryview | str
 
 def reason_code_is_error(value: int) -> bool:
-    """Whether a reason code value reports a failure (0x80 and above)."""
+    """Return whether a reason code value reports a failure; backs `ReasonCode.is_error`."""
 
 def validate_topic_name(topic: str) -> None:
-    """Raise ValidationError unless ``topic`` is a valid topic name.
-
-    A topic name is 1 to 65,535 bytes of UTF-8 without U+0000, ``+`` or ``#``.
-    """
+    """Raise ValidationError unless `topic` is a valid topic name."""
 
 def validate_topic_filter(topic_filter: str) -> None:
-    """Raise ValidationError unless ``topic_filter`` is a valid topic filter.
-
-    Wildcards must occupy whole levels and ``#`` must be last; a shared subscription
-    ``$share/<name>/<filter>`` needs a non-empty name without wildcards and a filter.
-    """
+    """Raise ValidationError unless `topic_filter` is a valid topic filter."""
 
 def topic_matches(topic_filter: str, topic: str) -> bool:
-    """Whether ``topic_filter`` matches ``topic``; ValidationError if either is invalid."""
+    """Return whether `topic_filter` matches `topic`; ValidationError if either is invalid."""
 
 @final
 class PublishProperties:
-    """The MQTT 5.0 properties of a PUBLISH; immutable and validated at construction.
-
-    >>> p = PublishProperties(content_type="text/plain", user_properties=[("k", "v")])
-    >>> p.user_properties
-    [('k', 'v')]
-    """
+    """The MQTT 5.0 properties of a PUBLISH."""
 
     def __new__(
         cls,
@@ -163,27 +153,45 @@ class PublishProperties:
 #: What ``Message(properties=...)`` accepts.
 _PropertiesLike: TypeAlias = PublishProperties | Mapping[str, Any]
 
+class _MessageChanges(TypedDict, total=False):
+    """The fields ``Message.replace`` may change."""
+
+    topic: str
+    payload: _BytesLike | None
+    qos: int
+    retain: bool
+    message_id: int | None
+    dup: bool
+    properties: _PropertiesLike | None
+
+class _SubscriptionChanges(TypedDict, total=False):
+    """The fields ``Subscription.replace`` may change."""
+
+    topic_filter: str
+    qos: int
+    no_local: bool
+    retain_as_published: bool
+    retain_handling: int
+    subscription_id: int | None
+
 @final
 class Message:
     """An MQTT application message: immutable and validated at construction.
 
-    Raises ValidationError (naming the field and the rule) for a bad value of any type.
-    ``None`` for an optional argument means its default.
-
-    >>> m = Message(topic="sensors/temperature", payload=b"23.5", qos=1, message_id=7)
-    >>> m
-    Message(topic='sensors/temperature', payload=b'23.5', qos=1, retain=False, message_id=7)
+    A bad value of any type raises ValidationError, naming the field and the rule. The
+    payload may be ``bytes`` (kept without a copy), ``bytearray``, ``memoryview`` or
+    ``str`` (UTF-8); None means an empty payload.
     """
 
     def __new__(
         cls,
         topic: str,
-        payload: _BytesLike | None = b"",
-        qos: int | None = 0,
-        retain: bool | None = False,
+        payload: _BytesLike | None = None,
+        qos: int = 0,
+        retain: bool = False,
         message_id: int | None = None,
         *,
-        dup: bool | None = False,
+        dup: bool = False,
         properties: _PropertiesLike | None = None,
     ) -> Self: ...
     @property
@@ -191,7 +199,7 @@ class Message:
         """The topic name."""
     @property
     def payload(self) -> bytes:
-        """The payload (the very ``bytes`` object given, when one was)."""
+        """The payload (the very `bytes` object given, when one was)."""
     @property
     def qos(self) -> QualityOfService:
         """The QoS level."""
@@ -207,32 +215,10 @@ class Message:
     @property
     def properties(self) -> PublishProperties:
         """The MQTT 5.0 PUBLISH properties (empty when there are none)."""
-    def replace(
-        self,
-        *,
-        topic: str = ...,
-        payload: _BytesLike | None = ...,
-        qos: int | None = ...,
-        retain: bool | None = ...,
-        message_id: int | None = ...,
-        dup: bool | None = ...,
-        properties: _PropertiesLike | None = ...,
-    ) -> Message:
+    def replace(self, **changes: Unpack[_MessageChanges]) -> Message:
         """Return a copy with some fields changed, validated like the constructor."""
-    def __replace__(
-        self,
-        *,
-        topic: str = ...,
-        payload: _BytesLike | None = ...,
-        qos: int | None = ...,
-        retain: bool | None = ...,
-        message_id: int | None = ...,
-        dup: bool | None = ...,
-        properties: _PropertiesLike | None = ...,
-    ) -> Message: ...
-    def __getnewargs_ex__(
-        self,
-    ) -> tuple[tuple[str, bytes, int, bool, int | None], dict[str, Any]]: ...
+    def __replace__(self, **changes: Unpack[_MessageChanges]) -> Message: ...
+    def __getnewargs_ex__(self) -> tuple[tuple[()], dict[str, Any]]: ...
     def __copy__(self) -> Self: ...
     def __deepcopy__(self, memo: Any, /) -> Self: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -240,25 +226,21 @@ class Message:
 
 @final
 class Subscription:
-    """A subscription: a topic filter with its QoS and MQTT 5.0 options.
-
-    Immutable and validated at construction (ValidationError names the field and the
-    rule); No Local on a shared subscription is refused [MQTT-3.8.3-4].
-    """
+    """A subscription: a topic filter with its QoS and MQTT 5.0 options."""
 
     def __new__(
         cls,
         topic_filter: str,
-        qos: int | None = 0,
+        qos: int = 0,
         *,
-        no_local: bool | None = False,
-        retain_as_published: bool | None = False,
-        retain_handling: int | None = 0,
+        no_local: bool = False,
+        retain_as_published: bool = False,
+        retain_handling: int = 0,
         subscription_id: int | None = None,
     ) -> Self: ...
     @property
     def topic_filter(self) -> str:
-        """The topic filter, ``$share/<group>/`` prefix included."""
+        """The topic filter, `$share/<group>/` prefix included."""
     @property
     def qos(self) -> QualityOfService:
         """The maximum QoS granted."""
@@ -276,29 +258,11 @@ class Subscription:
         """The Subscription Identifier, or None."""
     @property
     def share_group(self) -> str | None:
-        """The share name of a shared subscription, or None."""
-    def replace(
-        self,
-        *,
-        topic_filter: str = ...,
-        qos: int | None = ...,
-        no_local: bool | None = ...,
-        retain_as_published: bool | None = ...,
-        retain_handling: int | None = ...,
-        subscription_id: int | None = ...,
-    ) -> Subscription:
+        """The share name of a shared subscription (`$share/<group>/...`), or None."""
+    def replace(self, **changes: Unpack[_SubscriptionChanges]) -> Subscription:
         """Return a copy with some fields changed, validated like the constructor."""
-    def __replace__(
-        self,
-        *,
-        topic_filter: str = ...,
-        qos: int | None = ...,
-        no_local: bool | None = ...,
-        retain_as_published: bool | None = ...,
-        retain_handling: int | None = ...,
-        subscription_id: int | None = ...,
-    ) -> Subscription: ...
-    def __getnewargs_ex__(self) -> tuple[tuple[str, int], dict[str, Any]]: ...
+    def __replace__(self, **changes: Unpack[_SubscriptionChanges]) -> Subscription: ...
+    def __getnewargs_ex__(self) -> tuple[tuple[()], dict[str, Any]]: ...
     def __copy__(self) -> Self: ...
     def __deepcopy__(self, memo: Any, /) -> Self: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -308,13 +272,17 @@ class Subscription:
 class SubscriptionIndex:
     """Every client's subscriptions, indexed by topic filter.
 
-    ``match`` costs time that depends on the topic and the number of matches, not on how
-    many subscriptions there are. A client holds one subscription per filter (compared
-    character by character); subscribing again replaces it.
+    ``matches`` costs time that depends on the topic and the number of matches, not on
+    how many subscriptions there are. A client holds one subscription per filter
+    (compared character by character); subscribing again replaces it. The limits refuse
+    hostile input; None means no limit.
     """
 
+    #: The default of ``max_topic_levels``.
+    DEFAULT_MAX_TOPIC_LEVELS: ClassVar[int]
+
     def __new__(
-        cls, *, max_topic_levels: int | None = 128, max_subscriptions_per_client: int | None = None
+        cls, *, max_topic_levels: int | None = ..., max_subscriptions_per_client: int | None = None
     ) -> Self: ...
     @property
     def max_topic_levels(self) -> int | None:
@@ -323,14 +291,14 @@ class SubscriptionIndex:
     def max_subscriptions_per_client(self) -> int | None:
         """The most subscriptions one client may hold, or None for no limit."""
     def subscribe(self, client_id: str, subscription: Subscription) -> bool:
-        """Add a subscription; True when it replaced the client's one with that filter."""
+        """Add a subscription; True when it replaced the client's one with the same filter."""
     def unsubscribe(self, client_id: str, topic_filter: str) -> bool:
         """Remove the client's subscription with exactly this filter; True if it existed."""
     def unsubscribe_all(self, client_id: str) -> int:
         """Remove every subscription of the client; return how many there were."""
     def subscriptions(self, client_id: str) -> list[Subscription]:
         """Return the client's subscriptions, in no particular order."""
-    def match(self, topic: str) -> list[tuple[str, Subscription]]:
+    def matches(self, topic: str) -> list[tuple[str, Subscription]]:
         """Return every (client id, subscription) whose filter matches ``topic``.
 
         Shared subscriptions are included (see ``share_group``); No Local is left to the
@@ -346,14 +314,14 @@ class SubscriptionIndex:
 
 @final
 class Delivery:
-    """What to send one client for one PUBLISH when several subscriptions match."""
+    """What to send one client for one PUBLISH when several of its subscriptions match."""
 
     @property
     def client_id(self) -> str:
         """The client to send to."""
     @property
     def qos(self) -> QualityOfService:
-        """The highest QoS of the matching subscriptions [MQTT-3.3.4-2]."""
+        """The highest QoS of the matching subscriptions."""
     @property
     def subscription_identifiers(self) -> list[int]:
         """Every Subscription Identifier of the matching subscriptions, ascending."""
@@ -365,15 +333,15 @@ class Delivery:
 def merge_overlapping(
     matches: Iterable[tuple[str, Subscription]], publisher: str | None = None
 ) -> list[Delivery]:
-    """Merge one topic's matches into one Delivery per client, in first-seen order.
+    """Merge the matches of one topic into one Delivery per client.
 
-    Shared subscriptions are left out (pick one member per group from the matches), and
-    so are the publisher's own No Local subscriptions when ``publisher`` is given.
+    Shared subscriptions are left out (pick one member of each group from the matches),
+    and so are the publisher's own No Local subscriptions when `publisher` is given.
     """
 
 @final
 class AuthCredentials:
-    """What a client presents when it connects; ``repr`` never shows the password."""
+    """What a client presents when it connects; `repr` never shows the password."""
 
     def __new__(
         cls,
@@ -398,31 +366,47 @@ class AuthCredentials:
     @property
     def peer(self) -> str | None:
         """The peer's address, or None."""
+    def __getnewargs_ex__(self) -> tuple[tuple[()], dict[str, Any]]: ...
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @disjoint_base
 class AuthInterface:
-    """The Rust base of ``mqtt_common.src.auth.AuthInterface``."""
+    """The Rust base of `mqtt_common.src.auth.AuthInterface`.
+
+    The Python ABC declares the abstract methods.
+    """
 
     def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
 
 @disjoint_base
 class StorageInterface:
-    """The Rust base of ``mqtt_common.src.storage.StorageInterface``."""
+    """The Rust base of `mqtt_common.src.storage.StorageInterface`.
+
+    The Python ABC declares the abstract methods.
+    """
 
     def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
 
 @disjoint_base
 class MemoryStorage(StorageInterface):
-    """Retained messages, queues for offline clients and subscriptions, in memory."""
+    """Retained messages, queues for offline clients and subscriptions, in memory.
+
+    The limits refuse hostile input; None means no limit. ``queue_full`` says what
+    ``enqueue`` does when a client's queue is full.
+    """
+
+    #: The default of ``max_queue_length``.
+    DEFAULT_MAX_QUEUE_LENGTH: ClassVar[int]
+    #: The default of ``max_topic_levels``.
+    DEFAULT_MAX_TOPIC_LEVELS: ClassVar[int]
 
     def __new__(
         cls,
         *,
-        max_queue_length: int | None = 10000,
-        queue_full: str = "reject",
-        max_topic_levels: int | None = 128,
+        max_queue_length: int | None = ...,
+        queue_full: Literal["reject", "drop_oldest", "drop_newest"] = "reject",
+        max_topic_levels: int | None = ...,
         max_subscriptions_per_client: int | None = None,
     ) -> Self: ...
     def store_retained(self, message: Message) -> None:
@@ -434,13 +418,16 @@ class MemoryStorage(StorageInterface):
     def enqueue(self, client_id: str, message: Message) -> None:
         """Append a message to a client's queue."""
     def dequeue(self, client_id: str, limit: int | None = None) -> list[Message]:
-        """Remove and return up to ``limit`` messages from the front of a client's queue."""
+        """Remove and return up to `limit` messages from the front of a client's queue.
+
+        None takes all of them.
+        """
     def queue_length(self, client_id: str) -> int:
         """Return how many messages a client's queue holds."""
     def add_subscription(self, client_id: str, subscription: Subscription) -> bool:
-        """Add a subscription; True when it replaced the client's one with that filter."""
+        """Add a subscription; return True when it replaced the client's one with that filter."""
     def remove_subscription(self, client_id: str, topic_filter: str) -> bool:
-        """Remove the client's subscription with exactly this filter; whether it existed."""
+        """Remove the client's subscription with exactly this filter; return whether it existed."""
     def get_subscriptions(self, client_id: str) -> list[Subscription]:
         """Return a client's subscriptions."""
     def get_subscribers(self, topic: str) -> list[tuple[str, Subscription]]:
@@ -450,33 +437,34 @@ class MemoryStorage(StorageInterface):
 
 @final
 class Will:
-    """A Will Message and its delay (seconds, MQTT 5.0)."""
+    """A Will Message and its delay."""
 
-    def __new__(cls, message: Message, delay_interval: int | None = 0) -> Self: ...
+    def __new__(cls, message: Message, delay_interval: int = 0) -> Self: ...
     @property
     def message(self) -> Message:
         """The message to publish."""
     @property
     def delay_interval(self) -> int:
-        """Seconds to wait after the connection ends."""
-    def __getnewargs__(self) -> tuple[Message, int]: ...
+        """Seconds to wait after the connection ends (MQTT 5.0)."""
+    def __getnewargs_ex__(self) -> tuple[tuple[()], dict[str, Any]]: ...
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class Session:
-    """A client's session: settings, expiry, and the QoS 1 and 2 flows in flight.
+    """A client's session: settings, expiry, and the QoS 1 and 2 flows in flight both ways.
 
-    Illegal transitions (an acknowledgement with nothing in flight, a QoS 2 identifier
-    reused without DUP) raise ProtocolError and change nothing.
+    Threads may share one: a reader acknowledging while a writer sends is the normal
+    broker layout. Each method takes the session's lock only around the core call; Python
+    objects are converted before and after, so holding the lock never needs the GIL.
     """
 
     def __new__(
         cls,
         client_id: str,
-        protocol_version: int | None = ProtocolVersion.V3_1_1,
-        clean_start: bool | None = True,
-        expiry_interval: int | None = 0,
+        protocol_version: int = 4,
+        clean_start: bool = True,
+        expiry_interval: int = 0,
     ) -> Self: ...
     @property
     def client_id(self) -> str:
@@ -486,12 +474,13 @@ class Session:
         """The protocol version of the connection that last used the session."""
     @property
     def clean_start(self) -> bool:
-        """Clean Start (3.1.1: Clean Session) of that connection."""
+        """Clean Start (3.1.1: Clean Session) of the connection that last used the session."""
     @property
     def expiry_interval(self) -> int:
-        """Session Expiry Interval in seconds (0: with the connection; 2**32-1: never)."""
+        """Session Expiry Interval in seconds (0: ends with the connection; 2**32-1: never)."""
     @expiry_interval.setter
-    def expiry_interval(self, value: int) -> None: ...
+    def expiry_interval(self, value: int) -> None:
+        """Session Expiry Interval in seconds (0: ends with the connection; 2**32-1: never)."""
     @property
     def receive_maximum(self) -> int:
         """The peer's Receive Maximum."""
@@ -499,7 +488,7 @@ class Session:
     def local_receive_maximum(self) -> int:
         """The Receive Maximum of this side (how many QoS 2 flows the peer may open)."""
     def set_receive_maximums(self, peer: int, local: int) -> None:
-        """Set both Receive Maximums (1..65535)."""
+        """Set both Receive Maximums (each 1 to 65535)."""
     @property
     def created_at(self) -> float:
         """When the session was created (POSIX seconds)."""
@@ -513,29 +502,35 @@ class Session:
     def expires_at(self) -> float | None:
         """When the session expires (POSIX seconds), or None."""
     def mark_disconnected(self, at: float | None = None) -> None:
-        """Record that the connection ended at ``at`` (default: now)."""
+        """Record that the connection ended at `at` (default: now)."""
     def is_expired(self, now: float | None = None) -> bool:
-        """Return whether the session has expired by ``now`` (default: now)."""
+        """Return whether the session has expired by `now` (default: now)."""
     def resume(self, protocol_version: int, expiry_interval: int) -> None:
         """Take the settings of a new connection that resumes this session."""
     def next_packet_id(self) -> int:
-        """Return a packet identifier for a new outgoing packet: non-zero, not in flight."""
+        """Return a packet identifier for a new outgoing packet: non-zero and not in flight."""
     def send_publish(self, message: Message) -> Message:
-        """Start the flow of an outgoing PUBLISH; return the message to send, with its id."""
+        """Start the flow of an outgoing PUBLISH; return the message to send (with its id)."""
     def puback_received(self, packet_id: int) -> Message:
-        """End a QoS 1 flow; return the acknowledged message."""
+        """PUBACK received: end a QoS 1 flow; return the acknowledged message."""
     def pubrec_received(self, packet_id: int) -> None:
-        """Record that the peer has the QoS 2 message; PUBREL comes next."""
+        """PUBREC received: the peer has the QoS 2 message; send PUBREL next."""
     def pubcomp_received(self, packet_id: int) -> None:
-        """End a QoS 2 flow."""
+        """PUBCOMP received: end a QoS 2 flow."""
     def publish_received(self, message: Message) -> bool:
-        """Record a PUBLISH from the peer; return True if it is new and must be delivered."""
+        """Record a PUBLISH received from the peer; True if it is new and must be delivered."""
     def pubrel_received(self, packet_id: int) -> None:
-        """End an incoming QoS 2 flow."""
+        """PUBREL received: end an incoming QoS 2 flow."""
     def outgoing(self) -> list[tuple[int, PacketType, Message | None]]:
-        """Return the outgoing flows: (packet id, packet awaited, message or None)."""
+        """Return the outgoing flows in flight: (packet id, packet awaited, message or None)."""
     def incoming(self) -> list[int]:
         """Return the incoming QoS 2 packet identifiers waiting for PUBREL."""
+    @property
+    def outgoing_count(self) -> int:
+        """How many outgoing messages are in flight."""
+    @property
+    def incoming_count(self) -> int:
+        """How many incoming QoS 2 messages wait for PUBREL."""
     def clear_in_flight(self) -> None:
         """Forget every flow in both directions."""
     def __eq__(self, other: object, /) -> bool: ...
@@ -544,7 +539,7 @@ class Session:
 
 @disjoint_base
 class SessionInterface:
-    """The Rust base of ``mqtt_common.src.session.SessionInterface``."""
+    """The Rust base of `mqtt_common.src.session.SessionInterface`."""
 
     def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
 
@@ -557,8 +552,8 @@ class MemorySessionStore(SessionInterface):
         self,
         client_id: str,
         clean_start: bool,
-        expiry_interval: int | None = 0,
-        protocol_version: int | None = ProtocolVersion.V3_1_1,
+        expiry_interval: int = 0,
+        protocol_version: int = 4,
     ) -> tuple[Session, bool]:
         """Return the session for a CONNECT and whether one was present (resumed)."""
     def get_session(self, client_id: str) -> Session | None:
@@ -572,11 +567,11 @@ class MemorySessionStore(SessionInterface):
     def get_will(self, client_id: str) -> Will | None:
         """Return the client's Will, or None."""
     def clear_will(self, client_id: str) -> Will | None:
-        """Remove the client's Will; return it, or None."""
+        """Remove the client's Will (a normal DISCONNECT); return it, or None."""
     def expire_sessions(self, now: float | None = None) -> list[str]:
-        """Remove the sessions expired by ``now``; return their client ids."""
+        """Remove the sessions expired by `now` (default: now); return their client ids."""
     def take_due_wills(self, now: float | None = None) -> list[tuple[str, Will]]:
-        """Remove and return the Wills due by ``now``, as (client id, Will)."""
+        """Remove and return the Wills due by `now` (default: now), as (client id, Will)."""
     def __len__(self) -> int: ...
 
 #: MQTT 5.0 properties of CONNECT, CONNACK, DISCONNECT and AUTH, by snake_case name.
@@ -588,11 +583,11 @@ class Connect:
 
     def __new__(
         cls,
-        client_id: str | None = "",
+        client_id: str | None = None,
         *,
-        protocol_version: int | None = ProtocolVersion.V3_1_1,
-        clean_start: bool | None = True,
-        keep_alive: int | None = 60,
+        protocol_version: int = 4,
+        clean_start: bool = True,
+        keep_alive: int = 60,
         username: str | None = None,
         password: _BytesLike | None = None,
         will: Will | None = None,
@@ -630,11 +625,18 @@ class Connack:
 
     def __new__(
         cls,
-        session_present: bool | None = False,
-        reason_code: int | None = ReasonCode.SUCCESS,
+        session_present: bool = False,
+        reason_code: int = 0,
         *,
         properties: _PropertyDict | None = None,
     ) -> Self: ...
+    @staticmethod
+    def refusing(reason_code: int, protocol_version: int) -> Connack:
+        """Return the CONNACK that refuses a client of `protocol_version` for `reason_code`.
+
+        It carries the code itself in 5.0, and the closest 3.1.1 return code before: a
+        lossy conversion the server asks for explicitly.
+        """
     @property
     def session_present(self) -> bool:
         """Whether the server resumed a session."""
@@ -642,8 +644,8 @@ class Connack:
     def reason_code(self) -> ReasonCode:
         """The 5.0 reason code."""
     @property
-    def return_code(self) -> ConnectReturnCode:
-        """The 3.1.1 return code that goes with it."""
+    def return_code(self) -> ConnectReturnCode | None:
+        """The 3.1.1 return code with the reason code's meaning, or None if 3.1.1 has none."""
     @property
     def properties(self) -> _PropertyDict:
         """The CONNACK properties (MQTT 5.0), by snake_case name."""
@@ -656,23 +658,30 @@ class Publish:
     def __new__(
         cls,
         topic: str,
-        payload: _BytesLike | None = b"",
-        qos: int | None = 0,
-        retain: bool | None = False,
+        payload: _BytesLike | None = None,
+        qos: int = 0,
+        retain: bool = False,
         packet_id: int | None = None,
         *,
-        dup: bool | None = False,
+        dup: bool = False,
         properties: _PropertiesLike | None = None,
     ) -> Self: ...
     @staticmethod
     def from_message(message: Message) -> Publish:
         """Return the PUBLISH that carries a message (QoS 1 and 2 need a message_id)."""
     def to_message(self) -> Message | None:
-        """Return the message, or None when only a Topic Alias names the topic."""
+        """Return the message it carries, or None when only an unresolved Topic Alias names it."""
     def with_topic_alias(self, alias: int) -> Publish:
-        """Return this PUBLISH with a Topic Alias (MQTT 5.0), the topic still sent."""
+        """Return this PUBLISH with a Topic Alias (MQTT 5.0), the topic still sent.
+
+        The receiver maps the alias to the topic; later packets may name it by the alias
+        alone (`without_topic`).
+        """
     def without_topic(self) -> Publish:
-        """Return this PUBLISH named by its Topic Alias alone (MQTT 5.0)."""
+        """Return this PUBLISH named by its Topic Alias alone (MQTT 5.0).
+
+        For a receiver that already maps the alias to the topic.
+        """
     @property
     def topic(self) -> str:
         """The topic name ("" when only a Topic Alias names it)."""
@@ -703,7 +712,7 @@ class Puback:
     def __new__(
         cls,
         packet_id: int,
-        reason_code: int | None = ReasonCode.SUCCESS,
+        reason_code: int = 0,
         *,
         reason_string: str | None = None,
         user_properties: Sequence[tuple[str, str]] | None = None,
@@ -713,7 +722,7 @@ class Puback:
         """The packet identifier acknowledged."""
     @property
     def reason_code(self) -> ReasonCode:
-        """The reason code (SUCCESS before 5.0)."""
+        """The reason code (Success before 5.0)."""
     @property
     def reason_string(self) -> str | None:
         """The Reason String, or None."""
@@ -729,7 +738,7 @@ class Pubrec:
     def __new__(
         cls,
         packet_id: int,
-        reason_code: int | None = ReasonCode.SUCCESS,
+        reason_code: int = 0,
         *,
         reason_string: str | None = None,
         user_properties: Sequence[tuple[str, str]] | None = None,
@@ -739,7 +748,7 @@ class Pubrec:
         """The packet identifier acknowledged."""
     @property
     def reason_code(self) -> ReasonCode:
-        """The reason code (SUCCESS before 5.0)."""
+        """The reason code (Success before 5.0)."""
     @property
     def reason_string(self) -> str | None:
         """The Reason String, or None."""
@@ -755,7 +764,7 @@ class Pubrel:
     def __new__(
         cls,
         packet_id: int,
-        reason_code: int | None = ReasonCode.SUCCESS,
+        reason_code: int = 0,
         *,
         reason_string: str | None = None,
         user_properties: Sequence[tuple[str, str]] | None = None,
@@ -765,7 +774,7 @@ class Pubrel:
         """The packet identifier acknowledged."""
     @property
     def reason_code(self) -> ReasonCode:
-        """The reason code (SUCCESS before 5.0)."""
+        """The reason code (Success before 5.0)."""
     @property
     def reason_string(self) -> str | None:
         """The Reason String, or None."""
@@ -781,7 +790,7 @@ class Pubcomp:
     def __new__(
         cls,
         packet_id: int,
-        reason_code: int | None = ReasonCode.SUCCESS,
+        reason_code: int = 0,
         *,
         reason_string: str | None = None,
         user_properties: Sequence[tuple[str, str]] | None = None,
@@ -791,7 +800,7 @@ class Pubcomp:
         """The packet identifier acknowledged."""
     @property
     def reason_code(self) -> ReasonCode:
-        """The reason code (SUCCESS before 5.0)."""
+        """The reason code (Success before 5.0)."""
     @property
     def reason_string(self) -> str | None:
         """The Reason String, or None."""
@@ -802,7 +811,7 @@ class Pubcomp:
 
 @final
 class Subscribe:
-    """SUBSCRIBE: one or more subscriptions, sharing the packet's Subscription Identifier."""
+    """SUBSCRIBE: a packet identifier and one or more subscriptions."""
 
     def __new__(
         cls,
@@ -842,7 +851,11 @@ class Suback:
         reason_string: str | None = None,
         user_properties: Sequence[tuple[str, str]] | None = None,
     ) -> Suback:
-        """Answer ``subscribe``: its packet identifier, one reason code per filter, in order."""
+        """Return the SUBACK that answers `subscribe`.
+
+        It carries the SUBSCRIBE's packet identifier and exactly one reason code per
+        filter, in order.
+        """
     @property
     def packet_id(self) -> int:
         """The packet identifier."""
@@ -862,7 +875,7 @@ class Suback:
 
 @final
 class Unsubscribe:
-    """UNSUBSCRIBE: one or more topic filters."""
+    """UNSUBSCRIBE: a packet identifier and one or more topic filters."""
 
     def __new__(
         cls,
@@ -884,7 +897,11 @@ class Unsubscribe:
 
 @final
 class Unsuback:
-    """UNSUBACK: in 5.0, one reason code per filter; in 3.1.1, only the identifier."""
+    """UNSUBACK: the answer to UNSUBSCRIBE.
+
+    In 5.0 it has one reason code per filter of the UNSUBSCRIBE; in 3.1.1 only the packet
+    identifier.
+    """
 
     def __new__(
         cls,
@@ -902,9 +919,10 @@ class Unsuback:
         reason_string: str | None = None,
         user_properties: Sequence[tuple[str, str]] | None = None,
     ) -> Unsuback:
-        """Answer ``unsubscribe``: its packet identifier, one reason code per filter.
+        """Return the UNSUBACK that answers `unsubscribe`.
 
-        The codes follow the filters' order; 3.1.1 leaves them out on the wire.
+        It carries the UNSUBSCRIBE's packet identifier and exactly one reason code per
+        filter, in order (3.1.1 leaves the codes out on the wire).
         """
     @property
     def packet_id(self) -> int:
@@ -922,14 +940,14 @@ class Unsuback:
 
 @final
 class Pingreq:
-    """PINGREQ."""
+    """PINGREQ: a client's keep-alive probe, without a body."""
 
     def __new__(cls) -> Self: ...
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class Pingresp:
-    """PINGRESP."""
+    """PINGRESP: the server's answer to PINGREQ, without a body."""
 
     def __new__(cls) -> Self: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -940,7 +958,7 @@ class Disconnect:
 
     def __new__(
         cls,
-        reason_code: int | None = ReasonCode.SUCCESS,
+        reason_code: int = 0,
         *,
         properties: _PropertyDict | None = None,
     ) -> Self: ...
@@ -949,16 +967,16 @@ class Disconnect:
         """The reason code."""
     @property
     def properties(self) -> _PropertyDict:
-        """The DISCONNECT properties (MQTT 5.0), by snake_case name."""
+        """The properties (MQTT 5.0), by snake_case name."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class Auth:
-    """AUTH: a step of an extended authentication exchange (MQTT 5.0)."""
+    """AUTH: a step of an enhanced authentication exchange (MQTT 5.0)."""
 
     def __new__(
         cls,
-        reason_code: int | None = ReasonCode.SUCCESS,
+        reason_code: int = 0,
         *,
         properties: _PropertyDict | None = None,
     ) -> Self: ...
@@ -967,7 +985,7 @@ class Auth:
         """The reason code."""
     @property
     def properties(self) -> _PropertyDict:
-        """The AUTH properties, by snake_case name."""
+        """The properties (MQTT 5.0), by snake_case name."""
     def __eq__(self, other: object, /) -> bool: ...
 
 _Packet: TypeAlias = (
@@ -988,24 +1006,35 @@ _Packet: TypeAlias = (
     | Auth
 )
 
+#: Who sends what is decoded: a client (what a server reads) or a server.
+_Direction: TypeAlias = Literal["from_client", "from_server"]
+
 @final
 class Decoder:
-    """A sans-I/O streaming decoder for one connection."""
+    """A sans-I/O streaming decoder for one connection.
+
+    ``max_packet_size`` bounds every packet, fixed header included (None: no limit);
+    ``direction`` is who sends what is decoded; ``topic_alias_maximum`` is the highest
+    Topic Alias this side accepts.
+    """
+
+    #: The default of ``max_packet_size``: 1 MiB.
+    DEFAULT_MAX_PACKET_SIZE: ClassVar[int]
 
     def __new__(
         cls,
         protocol_version: int | None = None,
-        max_packet_size: int | None = 1048576,
-        direction: str | None = "from_client",
+        max_packet_size: int | None = ...,
+        direction: _Direction = "from_client",
         *,
-        topic_alias_maximum: int | None = 0,
-        strict_utf8: bool | None = True,
+        topic_alias_maximum: int = 0,
+        strict_utf8: bool = True,
     ) -> Self: ...
     def feed(self, data: bytes | bytearray | memoryview) -> list[_Packet]:
-        """Buffer ``data`` and return every complete packet; incomplete bytes wait.
+        """Buffer `data` and return every complete packet; incomplete bytes wait for more.
 
         A bad packet raises, unless good packets came before it in this call: those are
-        returned, and the next call raises the error.
+        returned, and the error is raised by the next call (the decoder stays failed).
         """
     @property
     def protocol_version(self) -> ProtocolVersion | None:
@@ -1014,7 +1043,11 @@ class Decoder:
     def buffered(self) -> int:
         """Bytes buffered and not yet decoded."""
     def connack_sent(self) -> None:
-        """Tell a server-side decoder the CONNACK has been sent (ends enhanced auth)."""
+        """Tell a server-side decoder the CONNACK has been sent.
+
+        That ends an enhanced authentication exchange: until then only AUTH and DISCONNECT
+        are accepted.
+        """
     @property
     def is_authenticating(self) -> bool:
         """Whether CONNECT named an Authentication Method and no CONNACK has been sent."""
@@ -1023,16 +1056,24 @@ def encode(packet: _Packet, protocol_version: int) -> bytes:
     """Encode a packet for a protocol version."""
 
 def decode(
-    data: bytes | bytearray | memoryview, protocol_version: int, direction: str | None = None
+    data: bytes | bytearray | memoryview,
+    protocol_version: int,
+    direction: _Direction = "from_client",
 ) -> _Packet:
     """Decode exactly one complete packet."""
 
 @disjoint_base
 class NetworkInterface:
-    """The Rust base of ``mqtt_common.src.network.NetworkInterface``, with its helpers."""
+    """The Rust base of `mqtt_common.src.network.NetworkInterface`.
+
+    The Python ABC declares the abstract methods; the helpers here are built on them.
+    """
 
     def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
     def is_connected(self, client_id: str) -> bool:
-        """Return whether ``connection_state(client_id)`` is CONNECTED."""
+        """Return whether a client is connected: `connection_state(client_id) == CONNECTED`."""
     def deliver(self, client_id: str, message: Message) -> None:
-        """Send a message to a client as a PUBLISH, through ``send``."""
+        """Send a message to a client as a PUBLISH, through `send`.
+
+        QoS 1 and 2 messages need their message_id.
+        """

@@ -1,5 +1,5 @@
-//! The acknowledgements of a PUBLISH: PUBACK (QoS 1), PUBREC, PUBREL and PUBCOMP
-//! (QoS 2). One shape, four packet types, each with its own reason code table.
+//! The acknowledgements of a PUBLISH: PUBACK (§3.4, QoS 1), PUBREC, PUBREL and PUBCOMP
+//! (§3.5-3.7, QoS 2). One shape, four packet types, each with its own reason code table.
 
 use bytes::{BufMut, Bytes};
 
@@ -10,6 +10,7 @@ use crate::packet::properties::{Properties, PropertyValue};
 use crate::packet::wire::{
     Reader, Utf8Policy, put_string, put_variable_integer, variable_integer_len,
 };
+use crate::packet::{Encode, encode_checked};
 use crate::packet_id::PacketId;
 use crate::string::MqttString;
 
@@ -76,12 +77,12 @@ struct AckFields {
 }
 
 impl AckFields {
-    fn decode(
+    fn read(
         packet: PacketType,
         body: Bytes,
         version: ProtocolVersion,
         policy: Utf8Policy,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, Violation> {
         let mut reader = Reader::new(body, policy);
         let packet_id = reader.packet_id()?;
         let mut fields = Self {
@@ -92,21 +93,36 @@ impl AckFields {
         // 3.1.x acknowledgements are exactly the packet identifier; 5.0 may stop there
         // (Success), after the reason code, or go on with properties (§3.4.2.1).
         if version == ProtocolVersion::V5 && !reader.is_empty() {
-            let code = reader.u8("reason code").map_err(Error::MalformedPacket)?;
-            let code = ReasonCode::try_from(code)
-                .and_then(|code| code.in_table_of(packet))
-                .map_err(Error::MalformedPacket)?;
-            fields.reason_code = code;
+            let code = reader.u8("reason code")?;
+            fields.reason_code = ReasonCode::try_from(code)?.in_table_of(packet)?;
             if !reader.is_empty() {
                 let properties =
                     Properties::read(&mut reader, PropertyContext::Packet(packet), false)?;
                 fields.properties = AckProperties::from_properties(properties);
             }
         }
-        reader
-            .finish("packet identifier")
-            .map_err(Error::MalformedPacket)?;
+        reader.finish("packet identifier")?;
         Ok(fields)
+    }
+
+    /// Before 5.0 an acknowledgement is its packet identifier alone.
+    fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation> {
+        if version == ProtocolVersion::V5 {
+            return Ok(());
+        }
+        if self.reason_code != ReasonCode::Success {
+            return Err(Violation::NotInVersion {
+                what: self.reason_code.name(),
+                version,
+            });
+        }
+        if !self.properties.is_empty() {
+            return Err(Violation::NotInVersion {
+                what: "properties",
+                version,
+            });
+        }
+        Ok(())
     }
 
     fn body_len(&self, version: ProtocolVersion) -> usize {
@@ -188,11 +204,15 @@ macro_rules! ack_packet {
             /// checked.
             ///
             /// # Errors
-            /// [`Error::MalformedPacket`] for a truncated or overlong body or a reason
-            /// code outside the table; [`Error::Protocol`] for packet identifier 0 and the
+            /// A malformed packet for a truncated or overlong body or a reason code
+            /// outside the table; a protocol error for packet identifier 0 and the
             /// property rules.
             pub fn decode(_header: &FixedHeader, body: Bytes, version: ProtocolVersion, policy: Utf8Policy) -> Result<Self, Error> {
-                AckFields::decode($packet, body, version, policy).map(Self)
+                Self::read(body, version, policy).map_err(Error::received)
+            }
+
+            pub(crate) fn read(body: Bytes, version: ProtocolVersion, policy: Utf8Policy) -> Result<Self, Violation> {
+                AckFields::read($packet, body, version, policy).map(Self)
             }
 
             /// The encoded size, fixed header included.
@@ -202,7 +222,25 @@ macro_rules! ack_packet {
             }
 
             /// Writes the packet, in its short form where the spec allows (§3.4.2.1).
-            pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
+            ///
+            /// # Errors
+            /// A validation error ([`Violation::NotInVersion`]) for a reason code other
+            /// than Success, or properties, before 5.0; nothing is written then.
+            pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
+                encode_checked(self, version, buf)
+            }
+        }
+
+        impl Encode for $name {
+            fn encoded_len(&self, version: ProtocolVersion) -> usize {
+                $name::encoded_len(self, version)
+            }
+
+            fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation> {
+                self.0.check_version(version)
+            }
+
+            fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
                 self.0.encode($packet, version, buf);
             }
         }
@@ -214,11 +252,11 @@ ack_packet!(
     ///
     /// # Examples
     /// ```
-    /// use bytes::BytesMut;
+    /// use mqtt_common::bytes::BytesMut;
     /// use mqtt_common::packet::Puback;
     /// use mqtt_common::{PacketId, ProtocolVersion};
     /// let mut buf = BytesMut::new();
-    /// Puback::new(PacketId::new(7)?).encode(ProtocolVersion::V5, &mut buf);
+    /// Puback::new(PacketId::new(7)?).encode(ProtocolVersion::V5, &mut buf)?;
     /// assert_eq!(&buf[..], b"\x40\x02\x00\x07"); // the short form
     /// # Ok::<(), mqtt_common::Error>(())
     /// ```
@@ -240,17 +278,3 @@ ack_packet!(
     Pubcomp,
     PacketType::Pubcomp
 );
-
-/// PINGREQ or PINGRESP: no body at all (§3.12, §3.13).
-///
-/// # Errors
-/// [`Violation::TrailingBytes`] (malformed) for a non-empty body.
-pub fn decode_empty(body: &Bytes) -> Result<(), Error> {
-    if body.is_empty() {
-        return Ok(());
-    }
-    Err(Error::MalformedPacket(Violation::TrailingBytes {
-        what: "fixed header",
-        len: body.len(),
-    }))
-}

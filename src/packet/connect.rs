@@ -1,30 +1,43 @@
-//! CONNECT (§3.1) and CONNACK (§3.2).
+//! CONNECT (MQTT 5.0 §3.1, 3.1.1 §3.1, 3.1 §3.1): the first packet of every connection.
 
 use bytes::{BufMut, Bytes};
 
-use crate::constants::protocol::{PROTOCOL_NAME, PROTOCOL_NAME_V31};
-use crate::constants::{
-    ConnectReturnCode, PacketType, PropertyContext, ProtocolVersion, QoS, ReasonCode,
-};
+use crate::constants::{PacketType, PropertyContext, ProtocolVersion, QoS};
 use crate::error::{Error, Violation};
-use crate::message::Message;
+use crate::message::{Header, Message, Will};
 use crate::packet::header::FixedHeader;
 use crate::packet::properties::{Properties, publish_properties_len, put_publish_properties};
-use crate::packet::publish::malformed;
 use crate::packet::wire::{
     Reader, Utf8Policy, put_binary, put_string, put_variable_integer, variable_integer_len,
 };
-use crate::session::Will;
+use crate::packet::{Encode, encode_checked};
 use crate::string::MqttString;
 use crate::topic::TopicName;
 
+const RESERVED: u8 = 0b0000_0001;
 const CLEAN_START: u8 = 0b0000_0010;
 const WILL: u8 = 0b0000_0100;
 const WILL_RETAIN: u8 = 0b0010_0000;
 const PASSWORD: u8 = 0b0100_0000;
 const USERNAME: u8 = 0b1000_0000;
 
-/// A CONNECT: the first packet of every connection.
+/// The longest MQTT 3.1 client identifier, in characters (3.1 §3.1).
+const MAX_CLIENT_ID_CHARS_V31: usize = 23;
+
+/// A CONNECT: the first packet of every connection. It is always written in its own
+/// protocol version.
+///
+/// # Examples
+/// ```
+/// use mqtt_common::packet::Connect;
+/// use mqtt_common::{MqttString, ProtocolVersion};
+/// let mut connect = Connect::new(ProtocolVersion::V311, MqttString::new("sensor-1")?);
+/// connect.keep_alive = 30;
+/// let mut buf = Vec::new();
+/// connect.encode(&mut buf)?;
+/// assert_eq!(buf[..2], [0x10, 20]);
+/// # Ok::<(), mqtt_common::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connect {
     /// The protocol version the client speaks.
@@ -45,77 +58,80 @@ pub struct Connect {
     pub properties: Properties,
 }
 
-fn flags_error(flags: u8, rule: &'static str, spec_ref: &'static str) -> Error {
-    Error::MalformedPacket(Violation::InvalidConnectFlags {
-        flags,
-        rule,
-        spec_ref,
-    })
-}
-
 impl Connect {
-    /// Decodes the body of a CONNECT. The protocol version comes from the packet itself.
+    /// A CONNECT with Clean Start, a Keep Alive of 60 seconds, and nothing else.
+    pub fn new(protocol_version: ProtocolVersion, client_id: MqttString) -> Self {
+        Self {
+            protocol_version,
+            clean_start: true,
+            keep_alive: 60,
+            client_id,
+            will: None,
+            username: None,
+            password: None,
+            properties: Properties::default(),
+        }
+    }
+
+    /// Decodes the body of a CONNECT. The protocol version comes from the packet itself,
+    /// and decides which rules apply: MQTT 3.1 leaves the fixed header flags and the
+    /// reserved connect flag unused, 3.1.1 and 5.0 reserve them.
     ///
     /// # Errors
-    /// [`Error::Connect`] for a protocol level this crate does not speak (CONNACK 0x01 /
-    /// 0x84), or an empty client id without Clean Session in 3.1.1 (CONNACK 0x02);
-    /// [`Error::MalformedPacket`] for truncated fields, the reserved flag, inconsistent
-    /// Will or password flags ([MQTT-3.1.2-3], [MQTT-3.1.2-11..15], [MQTT-3.1.2-22]) and
-    /// invalid strings; [`Error::Protocol`] for a protocol name that does not go with the
-    /// level ([MQTT-3.1.2-1]) and the property rules.
-    pub fn decode(_header: &FixedHeader, body: Bytes, policy: Utf8Policy) -> Result<Self, Error> {
+    /// A refused connection for a protocol level this crate does not speak (CONNACK 0x01
+    /// / 0x84) or a client identifier the version does not allow (CONNACK 0x02 / 0x85);
+    /// a malformed packet for truncated fields, reserved flags, inconsistent Will or
+    /// password flags and invalid strings; a protocol error for a protocol name that does
+    /// not go with the level ([MQTT-3.1.2-1]) and the property rules.
+    pub fn decode(header: &FixedHeader, body: Bytes, policy: Utf8Policy) -> Result<Self, Error> {
+        Self::read(header, body, policy).map_err(Error::received)
+    }
+
+    pub(crate) fn read(
+        header: &FixedHeader,
+        body: Bytes,
+        policy: Utf8Policy,
+    ) -> Result<Self, Violation> {
         let mut reader = Reader::new(body, policy);
-        let name = reader
-            .string("protocol name")
-            .map_err(Error::MalformedPacket)?;
-        let level = reader
-            .u8("protocol level")
-            .map_err(Error::MalformedPacket)?;
+        let name = reader.string("protocol name")?;
+        let level = reader.u8("protocol level")?;
         let Some(protocol_version) = ProtocolVersion::from_u8(level) else {
-            return Err(Error::Connect {
-                return_code: ConnectReturnCode::UnacceptableProtocolVersion,
-                reason_code: ReasonCode::UnsupportedProtocolVersion,
-                message: format!("protocol level {level} is not 3, 4 or 5"),
-            });
+            return Err(Violation::UnsupportedProtocolLevel { level });
         };
         if name.as_str() != protocol_version.protocol_name() {
-            return Err(Error::Protocol(Violation::ProtocolNameMismatch {
+            return Err(Violation::ProtocolNameMismatch {
                 name: name.to_string(),
                 level,
-            }));
+            });
         }
-        let flags = reader.u8("connect flags").map_err(Error::MalformedPacket)?;
-        if flags & 0b1 != 0 {
-            return Err(flags_error(
-                flags,
-                "the reserved flag must be 0",
-                "MQTT-3.1.2-3",
-            ));
+        let v31 = protocol_version == ProtocolVersion::V31;
+        let v5 = protocol_version == ProtocolVersion::V5;
+        if !v31 && header.flags != 0 {
+            return Err(Violation::InvalidFlags {
+                packet: PacketType::Connect,
+                flags: header.flags,
+            });
+        }
+        let flags = reader.u8("connect flags")?;
+        if !v31 && flags & RESERVED != 0 {
+            return Err(Violation::ConnectReservedFlag);
         }
         let will_qos = (flags >> 3) & 0b11;
-        if flags & WILL == 0 && (will_qos != 0 || flags & WILL_RETAIN != 0) {
-            return Err(flags_error(
-                flags,
-                "Will QoS and Will Retain need the Will flag",
-                "MQTT-3.1.2-13",
-            ));
+        if flags & WILL == 0 {
+            if will_qos != 0 {
+                return Err(Violation::WillQoSWithoutWill);
+            }
+            if flags & WILL_RETAIN != 0 {
+                return Err(Violation::WillRetainWithoutWill);
+            }
         }
         let Some(will_qos) = QoS::from_u8(will_qos) else {
-            return Err(flags_error(
-                flags,
-                "Will QoS must not be 3",
-                "MQTT-3.1.2-14",
-            ));
+            return Err(Violation::WillQoS3);
         };
-        let v5 = protocol_version == ProtocolVersion::V5;
         if !v5 && flags & PASSWORD != 0 && flags & USERNAME == 0 {
-            return Err(flags_error(
-                flags,
-                "a password needs a user name",
-                "MQTT-3.1.2-22",
-            ));
+            return Err(Violation::PasswordWithoutUsername);
         }
-        let keep_alive = reader.u16("keep alive").map_err(Error::MalformedPacket)?;
+        let keep_alive = reader.u16("keep alive")?;
         let properties = if v5 {
             Properties::read(
                 &mut reader,
@@ -125,40 +141,27 @@ impl Connect {
         } else {
             Properties::default()
         };
-        let client_id = reader
-            .string("client identifier")
-            .map_err(Error::MalformedPacket)?;
+        let client_id = reader.string("client identifier")?;
         let clean_start = flags & CLEAN_START != 0;
-        if client_id.is_empty() && !clean_start && !v5 {
-            return Err(Error::Connect {
-                return_code: ConnectReturnCode::IdentifierRejected,
-                reason_code: ReasonCode::ClientIdentifierNotValid,
-                message: "an empty client identifier needs Clean Session [MQTT-3.1.3-8]".into(),
-            });
-        }
+        check_client_id(protocol_version, &client_id, clean_start)?;
         let will = if flags & WILL != 0 {
             let (will_properties, delay) = if v5 {
                 Properties::read(&mut reader, PropertyContext::Will, false)?.into_publish()?
             } else {
                 (Default::default(), None)
             };
-            let topic_bytes = reader
-                .binary("will topic")
-                .map_err(Error::MalformedPacket)?;
-            let topic = TopicName::from_bytes(topic_bytes).map_err(malformed)?;
-            reader
-                .check_policy(&topic)
-                .map_err(Error::MalformedPacket)?;
-            let payload = reader
-                .binary("will payload")
-                .map_err(Error::MalformedPacket)?;
-            let message = Message::builder(topic)
-                .payload(payload)
-                .qos(will_qos)
-                .retain(flags & WILL_RETAIN != 0)
-                .properties(will_properties)
-                .build()
-                .map_err(malformed)?;
+            let topic = TopicName::from_wire(reader.binary("will topic")?)?;
+            reader.check_policy(&topic)?;
+            let payload = reader.binary("will payload")?;
+            let mut header = Header {
+                qos: will_qos,
+                retain: flags & WILL_RETAIN != 0,
+                ..Header::default()
+            };
+            header.set_properties(will_properties);
+            // A Will has no packet identifier or DUP flag, and its payload fits in a
+            // two-byte length: the message's rules hold by construction.
+            let message = Message::from_checked_parts(topic, payload, header);
             Some(Will {
                 message,
                 delay_interval: delay.unwrap_or(0),
@@ -167,16 +170,16 @@ impl Connect {
             None
         };
         let username = if flags & USERNAME != 0 {
-            Some(reader.string("user name").map_err(Error::MalformedPacket)?)
+            Some(reader.string("user name")?)
         } else {
             None
         };
         let password = if flags & PASSWORD != 0 {
-            Some(reader.binary("password").map_err(Error::MalformedPacket)?)
+            Some(reader.binary("password")?)
         } else {
             None
         };
-        reader.finish("password").map_err(Error::MalformedPacket)?;
+        reader.finish("password")?;
         Ok(Self {
             protocol_version,
             clean_start,
@@ -248,17 +251,53 @@ impl Connect {
         1 + variable_integer_len(body as u32) + body
     }
 
-    /// Writes the packet in its own protocol version (properties only in 5.0).
-    pub fn encode(&self, buf: &mut impl BufMut) {
+    /// Writes the packet in its own protocol version.
+    ///
+    /// # Errors
+    /// A validation error when a field has no place in that version
+    /// ([`Violation::NotInVersion`]: properties before 5.0, say) or the packet is larger
+    /// than MQTT can carry; nothing is written then.
+    pub fn encode(&self, buf: &mut impl BufMut) -> Result<(), Error> {
+        encode_checked(self, self.protocol_version, buf)
+    }
+}
+
+/// A CONNECT is written in its own version, whatever the caller's.
+impl Encode for Connect {
+    fn encoded_len(&self, _: ProtocolVersion) -> usize {
+        Connect::encoded_len(self)
+    }
+
+    fn check_version(&self, _: ProtocolVersion) -> Result<(), Violation> {
+        let version = self.protocol_version;
+        if version == ProtocolVersion::V5 {
+            return self
+                .properties
+                .check_context(PropertyContext::Packet(PacketType::Connect));
+        }
+        let not_in = |what| Err(Violation::NotInVersion { what, version });
+        if !self.properties.is_empty() {
+            return not_in("properties");
+        }
+        if let Some(will) = &self.will {
+            if !will.message.properties().is_empty() {
+                return not_in("will properties");
+            }
+            if will.delay_interval != 0 {
+                return not_in("a will delay interval");
+            }
+        }
+        if self.password.is_some() && self.username.is_none() {
+            return Err(Violation::PasswordWithoutUsername);
+        }
+        Ok(())
+    }
+
+    fn write(&self, _: ProtocolVersion, buf: &mut impl BufMut) {
         let v5 = self.protocol_version == ProtocolVersion::V5;
         buf.put_u8(PacketType::Connect.as_u8() << 4);
         put_variable_integer(buf, self.body_len() as u32);
-        let name = if self.protocol_version == ProtocolVersion::V31 {
-            PROTOCOL_NAME_V31
-        } else {
-            PROTOCOL_NAME
-        };
-        put_binary(buf, name.as_bytes());
+        put_binary(buf, self.protocol_version.protocol_name().as_bytes());
         buf.put_u8(self.protocol_version.as_u8());
         buf.put_u8(self.flags());
         buf.put_u16(self.keep_alive);
@@ -282,166 +321,37 @@ impl Connect {
     }
 }
 
-/// A CONNACK: the server's answer to CONNECT.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Connack {
-    session_present: bool,
-    reason_code: ReasonCode,
-    properties: Properties,
+/// The client identifier rules that depend on the version: MQTT 3.1 identifiers have 1 to
+/// 23 characters; an empty 3.1.1 identifier needs Clean Session ([MQTT-3.1.3-8]); an
+/// empty 5.0 identifier asks the server to assign one.
+fn check_client_id(
+    version: ProtocolVersion,
+    client_id: &MqttString,
+    clean_start: bool,
+) -> Result<(), Violation> {
+    match version {
+        ProtocolVersion::V31 => {
+            let len = client_id.chars().count();
+            if len == 0 || len > MAX_CLIENT_ID_CHARS_V31 {
+                return Err(Violation::ClientIdLengthV31 { len });
+            }
+        }
+        ProtocolVersion::V311 if client_id.is_empty() && !clean_start => {
+            return Err(Violation::EmptyClientIdWithoutCleanSession);
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
-impl Connack {
-    /// A CONNACK. `reason_code` is the 5.0 code; before 5.0 it is written as the 3.1.1
-    /// return code closest to it.
-    ///
-    /// # Errors
-    /// [`Violation::ReasonCodeNotAllowed`] (field `reason_code`) outside the CONNACK table,
-    /// and [`Violation::InvalidConnackFlags`] for session present with a failure.
-    pub fn new(
-        session_present: bool,
-        reason_code: ReasonCode,
-        properties: Properties,
-    ) -> Result<Self, Error> {
-        reason_code
-            .in_table_of(PacketType::Connack)
-            .map_err(|v| Error::invalid("reason_code", v))?;
-        if session_present && reason_code.is_error() {
-            return Err(Error::invalid(
-                "session_present",
-                Violation::InvalidConnackFlags {
-                    flags: 1,
-                    code: reason_code.as_u8(),
-                },
-            ));
-        }
-        Ok(Self {
-            session_present,
-            reason_code,
-            properties,
-        })
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::header::check_flags;
 
-    /// Whether the server resumed a session.
-    pub fn session_present(&self) -> bool {
-        self.session_present
-    }
-
-    /// The 5.0 reason code (3.1.1 return codes are mapped onto it).
-    pub fn reason_code(&self) -> ReasonCode {
-        self.reason_code
-    }
-
-    /// The 3.1.1 return code that goes with the reason code.
-    pub fn return_code(&self) -> ConnectReturnCode {
-        return_code_for(self.reason_code)
-    }
-
-    /// The CONNACK properties (MQTT 5.0).
-    pub fn properties(&self) -> &Properties {
-        &self.properties
-    }
-
-    /// Decodes the body of a CONNACK.
-    ///
-    /// # Errors
-    /// [`Error::MalformedPacket`] for truncated fields, reserved flag bits
-    /// ([MQTT-3.2.2-1]), session present with a failure, and unknown codes;
-    /// [`Error::Protocol`] for the property rules.
-    pub fn decode(
-        _header: &FixedHeader,
-        body: Bytes,
-        version: ProtocolVersion,
-        policy: Utf8Policy,
-    ) -> Result<Self, Error> {
-        let mut reader = Reader::new(body, policy);
-        let flags = reader
-            .u8("acknowledge flags")
-            .map_err(Error::MalformedPacket)?;
-        let code = reader.u8("return code").map_err(Error::MalformedPacket)?;
-        let invalid_flags = Error::MalformedPacket(Violation::InvalidConnackFlags { flags, code });
-        if flags & 0b1111_1110 != 0 {
-            return Err(invalid_flags);
-        }
-        let reason_code = if version == ProtocolVersion::V5 {
-            ReasonCode::try_from(code)
-                .and_then(|code| code.in_table_of(PacketType::Connack))
-                .map_err(Error::MalformedPacket)?
-        } else {
-            reason_code_for(ConnectReturnCode::try_from(code).map_err(Error::MalformedPacket)?)
-        };
-        let session_present = flags & 1 != 0;
-        if session_present && reason_code.is_error() {
-            return Err(invalid_flags);
-        }
-        let properties = if version == ProtocolVersion::V5 {
-            Properties::read(
-                &mut reader,
-                PropertyContext::Packet(PacketType::Connack),
-                false,
-            )?
-        } else {
-            Properties::default()
-        };
-        reader
-            .finish("return code")
-            .map_err(Error::MalformedPacket)?;
-        Ok(Self {
-            session_present,
-            reason_code,
-            properties,
-        })
-    }
-
-    fn body_len(&self, version: ProtocolVersion) -> usize {
-        if version != ProtocolVersion::V5 {
-            return 2;
-        }
-        let len = self.properties.len_on_wire();
-        2 + variable_integer_len(len as u32) + len
-    }
-
-    /// The encoded size, fixed header included.
-    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        let body = self.body_len(version);
-        1 + variable_integer_len(body as u32) + body
-    }
-
-    /// Writes the packet.
-    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        buf.put_u8(PacketType::Connack.as_u8() << 4);
-        put_variable_integer(buf, self.body_len(version) as u32);
-        buf.put_u8(u8::from(self.session_present));
-        if version == ProtocolVersion::V5 {
-            buf.put_u8(self.reason_code.as_u8());
-            self.properties.put(buf);
-        } else {
-            buf.put_u8(self.return_code().as_u8());
-        }
-    }
-}
-
-/// The 5.0 reason code for a 3.1.1 return code.
-fn reason_code_for(code: ConnectReturnCode) -> ReasonCode {
-    match code {
-        ConnectReturnCode::Accepted => ReasonCode::Success,
-        ConnectReturnCode::UnacceptableProtocolVersion => ReasonCode::UnsupportedProtocolVersion,
-        ConnectReturnCode::IdentifierRejected => ReasonCode::ClientIdentifierNotValid,
-        ConnectReturnCode::ServerUnavailable => ReasonCode::ServerUnavailable,
-        ConnectReturnCode::BadUsernameOrPassword => ReasonCode::BadUserNameOrPassword,
-        ConnectReturnCode::NotAuthorized => ReasonCode::NotAuthorized,
-    }
-}
-
-/// The 3.1.1 return code closest to a 5.0 reason code.
-fn return_code_for(code: ReasonCode) -> ConnectReturnCode {
-    match code {
-        ReasonCode::Success => ConnectReturnCode::Accepted,
-        ReasonCode::UnsupportedProtocolVersion => ConnectReturnCode::UnacceptableProtocolVersion,
-        ReasonCode::ClientIdentifierNotValid => ConnectReturnCode::IdentifierRejected,
-        ReasonCode::BadUserNameOrPassword | ReasonCode::BadAuthenticationMethod => {
-            ConnectReturnCode::BadUsernameOrPassword
-        }
-        ReasonCode::NotAuthorized | ReasonCode::Banned => ConnectReturnCode::NotAuthorized,
-        _ => ConnectReturnCode::ServerUnavailable,
+    /// The framer cannot know the version yet; `Connect::read` applies the rule.
+    #[test]
+    fn the_framer_leaves_connect_flags_to_the_packet() {
+        assert!(check_flags(PacketType::Connect, 0b1111).is_ok());
     }
 }

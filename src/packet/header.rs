@@ -41,7 +41,10 @@ impl FixedHeader {
 }
 
 /// Checks the flags of a packet type ([MQTT-2.1.3-1], [MQTT-3.3.1-4], [MQTT-3.3.1-2]).
-fn check_flags(packet_type: PacketType, flags: u8) -> Result<(), Violation> {
+///
+/// CONNECT's are checked by [`crate::packet::Connect`] once its protocol level is known:
+/// MQTT 3.1 leaves them unused, 3.1.1 and 5.0 reserve them.
+pub(crate) fn check_flags(packet_type: PacketType, flags: u8) -> Result<(), Violation> {
     let valid = match packet_type {
         PacketType::Publish => {
             let qos = (flags >> 1) & 0b11;
@@ -49,6 +52,7 @@ fn check_flags(packet_type: PacketType, flags: u8) -> Result<(), Violation> {
             qos != 0b11 && !(dup && qos == 0)
         }
         PacketType::Pubrel | PacketType::Subscribe | PacketType::Unsubscribe => flags == 0b0010,
+        PacketType::Connect => true,
         _ => flags == 0,
     };
     if valid {
@@ -70,8 +74,8 @@ fn check_flags(packet_type: PacketType, flags: u8) -> Result<(), Violation> {
 /// (AUTH) exists; `None` (before CONNECT) allows it only as far as the caller does.
 ///
 /// # Errors
-/// [`Error::MalformedPacket`] for a reserved type, wrong flags or a bad Remaining Length;
-/// [`Error::Protocol`] with [`Violation::PacketTooLarge`] past the maximum.
+/// A malformed packet for a reserved type, wrong flags or a bad Remaining Length; a
+/// protocol error with [`Violation::PacketTooLarge`] past the maximum.
 ///
 /// # Examples
 /// ```
@@ -91,6 +95,15 @@ pub fn frame(
     version: Option<ProtocolVersion>,
     max_packet_size: u32,
 ) -> Result<Option<FixedHeader>, Error> {
+    read_frame(buf, version, max_packet_size).map_err(Error::received)
+}
+
+/// [`frame`], reporting the broken rule itself.
+pub(crate) fn read_frame(
+    buf: &[u8],
+    version: Option<ProtocolVersion>,
+    max_packet_size: u32,
+) -> Result<Option<FixedHeader>, Violation> {
     let Some(&first) = buf.first() else {
         return Ok(None);
     };
@@ -99,21 +112,13 @@ pub fn frame(
         Some(PacketType::Auth)
             if matches!(version, Some(ProtocolVersion::V31 | ProtocolVersion::V311)) =>
         {
-            return Err(Error::MalformedPacket(Violation::ReservedPacketType {
-                value: type_bits,
-            }));
+            return Err(Violation::ReservedPacketType { value: type_bits });
         }
         Some(packet_type) => packet_type,
-        None => {
-            return Err(Error::MalformedPacket(Violation::ReservedPacketType {
-                value: type_bits,
-            }));
-        }
+        None => return Err(Violation::ReservedPacketType { value: type_bits }),
     };
-    check_flags(packet_type, flags).map_err(Error::MalformedPacket)?;
-    let Some((remaining_length, len)) =
-        decode_variable_integer(&buf[1..]).map_err(Error::MalformedPacket)?
-    else {
+    check_flags(packet_type, flags)?;
+    let Some((remaining_length, len)) = decode_variable_integer(&buf[1..])? else {
         return Ok(None);
     };
     let header = FixedHeader {
@@ -124,10 +129,10 @@ pub fn frame(
     };
     let size = header.packet_len() as u64;
     if size > u64::from(max_packet_size) {
-        return Err(Error::Protocol(Violation::PacketTooLarge {
+        return Err(Violation::PacketTooLarge {
             size,
             max: max_packet_size,
-        }));
+        });
     }
     if buf.len() < header.packet_len() {
         return Ok(None);

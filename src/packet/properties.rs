@@ -10,12 +10,13 @@ use bytes::{BufMut, Bytes};
 
 use crate::constants::{PacketType, PropertyContext, PropertyId, PropertyType};
 use crate::error::{Error, Violation};
+use crate::integer::FromInteger;
+use crate::message::{PayloadFormat, PublishProperties, TopicAlias};
 use crate::packet::wire::{
     Reader, put_binary, put_string, put_variable_integer, variable_integer_len,
 };
-use crate::properties::{PayloadFormat, PublishProperties, SubscriptionId, TopicAlias};
 use crate::string::{BinaryData, MqttString};
-use crate::topic::TopicName;
+use crate::topic::{SubscriptionId, TopicName};
 
 /// One property value, shaped by its identifier's type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,43 @@ pub enum PropertyValue {
 }
 
 impl PropertyValue {
+    /// The value of an integer property, from an integer of any size: the property's
+    /// type decides the width.
+    ///
+    /// # Errors
+    /// [`Violation::OutOfRange`] for a value the width cannot hold;
+    /// [`Violation::PropertyWrongType`] for a property that is not an integer.
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::packet::PropertyValue;
+    /// use mqtt_common::PropertyId;
+    /// let value = PropertyValue::from_integer(PropertyId::ReceiveMaximum, 10)?;
+    /// assert_eq!(value, PropertyValue::TwoByteInteger(10));
+    /// assert!(PropertyValue::from_integer(PropertyId::ReceiveMaximum, 70_000).is_err());
+    /// # Ok::<(), mqtt_common::Violation>(())
+    /// ```
+    pub fn from_integer(property: PropertyId, value: i128) -> Result<Self, Violation> {
+        Ok(match property.value_type() {
+            PropertyType::Byte => Self::Byte(u8::from_integer(value)?),
+            PropertyType::TwoByteInteger => Self::TwoByteInteger(u16::from_integer(value)?),
+            PropertyType::FourByteInteger => Self::FourByteInteger(u32::from_integer(value)?),
+            PropertyType::VariableByteInteger => {
+                let (min, max) = crate::constants::IntegerWidth::VariableByte.range();
+                match u32::try_from(value) {
+                    Ok(v) if (min..=max).contains(&v) => Self::VariableByteInteger(v),
+                    _ => {
+                        return Err(Violation::OutOfRange {
+                            value,
+                            width: crate::constants::IntegerWidth::VariableByte,
+                        });
+                    }
+                }
+            }
+            _ => return Err(Violation::PropertyWrongType { property }),
+        })
+    }
+
     /// The value as an integer, for the integer types.
     pub fn as_u32(&self) -> Option<u32> {
         match *self {
@@ -82,7 +120,7 @@ fn check_range(property: PropertyId, value: &PropertyValue) -> Result<(), Violat
     };
     let valid = match property {
         P::PayloadFormatIndicator => {
-            return PayloadFormat::try_from(u64::from(number)).map(drop);
+            return PayloadFormat::from_integer(number.into()).map(drop);
         }
         P::TopicAlias if number == 0 => return Err(Violation::TopicAliasZero),
         P::SubscriptionIdentifier if number == 0 => {
@@ -139,35 +177,32 @@ fn check(
     context: PropertyContext,
     subscription_ids_repeat: bool,
     seen: &mut u64,
-) -> Result<(), Error> {
+) -> Result<(), Violation> {
     if !property.allowed_in(context) {
-        return Err(Error::MalformedPacket(Violation::PropertyNotAllowed {
+        return Err(Violation::PropertyNotAllowed {
             property,
             context: context_name(context),
-        }));
+        });
     }
     let bit = 1u64 << property.as_u8();
     if *seen & bit != 0 && !repeatable(property, subscription_ids_repeat) {
-        return Err(Error::Protocol(Violation::DuplicateProperty { property }));
+        return Err(Violation::DuplicateProperty { property });
     }
     *seen |= bit;
     if !shape_matches(property, value) {
-        return Err(Error::MalformedPacket(Violation::WrongType {
-            expected: "the value type of the property",
-            found: format!("{value:?}"),
-        }));
+        return Err(Violation::PropertyWrongType { property });
     }
     // Strings are checked by their type; raw binary values here.
     if let PropertyValue::Binary(data) = value {
-        BinaryData::check_len(data.len()).map_err(Error::MalformedPacket)?;
+        BinaryData::check_len(data.len())?;
     }
-    check_range(property, value).map_err(Error::Protocol)
+    check_range(property, value)
 }
 
-fn check_authentication(seen: u64) -> Result<(), Error> {
+fn check_authentication(seen: u64) -> Result<(), Violation> {
     let has = |p: PropertyId| seen & (1u64 << p.as_u8()) != 0;
     if has(PropertyId::AuthenticationData) && !has(PropertyId::AuthenticationMethod) {
-        return Err(Error::Protocol(Violation::AuthenticationDataWithoutMethod));
+        return Err(Violation::AuthenticationDataWithoutMethod);
     }
     Ok(())
 }
@@ -176,34 +211,29 @@ impl Properties {
     /// Reads a Property Length and that many bytes of properties.
     ///
     /// # Errors
-    /// [`Error::MalformedPacket`] for a truncated block, an unknown identifier, one not
-    /// allowed in `context`, or a badly shaped value; [`Error::Protocol`] for a duplicate
-    /// or an out-of-range value.
+    /// The broken rule: a truncated block, an unknown identifier, one not allowed in
+    /// `context`, a duplicate or an out-of-range value (see the classes in the module
+    /// docs).
     pub fn read(
         reader: &mut Reader,
         context: PropertyContext,
         subscription_ids_repeat: bool,
-    ) -> Result<Self, Error> {
-        let len = reader
-            .variable_integer("property length")
-            .map_err(Error::MalformedPacket)?;
-        let mut block = reader
-            .take(len as usize, "properties")
-            .map_err(Error::MalformedPacket)?;
+    ) -> Result<Self, Violation> {
+        let len = reader.variable_integer("property length")?;
+        let mut block = reader.take(len as usize, "properties")?;
         let mut items = Vec::new();
         let mut seen: u64 = 0;
         while !block.is_empty() {
-            let raw = block
-                .variable_integer("property identifier")
-                .map_err(Error::MalformedPacket)?;
-            let property = u8::try_from(raw).ok().and_then(PropertyId::from_u8).ok_or(
-                Error::MalformedPacket(Violation::UnknownProperty { id: raw }),
-            )?;
+            let raw = block.variable_integer("property identifier")?;
+            let property = u8::try_from(raw)
+                .ok()
+                .and_then(PropertyId::from_u8)
+                .ok_or(Violation::UnknownProperty { id: raw })?;
             if !property.allowed_in(context) {
-                return Err(Error::MalformedPacket(Violation::PropertyNotAllowed {
+                return Err(Violation::PropertyNotAllowed {
                     property,
                     context: context_name(context),
-                }));
+                });
             }
             let what = property.name();
             let value = match property.value_type() {
@@ -220,8 +250,7 @@ impl Properties {
                 PropertyType::Utf8StringPair => block
                     .string_pair(what)
                     .map(|(k, v)| PropertyValue::StringPair(k, v)),
-            }
-            .map_err(Error::MalformedPacket)?;
+            }?;
             check(
                 property,
                 &value,
@@ -239,17 +268,19 @@ impl Properties {
     /// applies to received ones.
     ///
     /// # Errors
-    /// As [`Properties::read`].
+    /// A validation error (field `properties`) with the violations of
+    /// [`Properties::read`].
     pub fn new(
         items: Vec<(PropertyId, PropertyValue)>,
         context: PropertyContext,
     ) -> Result<Self, Error> {
         let mut seen = 0;
         let repeat = context == PropertyContext::Packet(PacketType::Publish);
-        for (property, value) in &items {
-            check(*property, value, context, repeat, &mut seen)?;
-        }
-        check_authentication(seen)?;
+        let checked = items
+            .iter()
+            .try_for_each(|(property, value)| check(*property, value, context, repeat, &mut seen))
+            .and_then(|()| check_authentication(seen));
+        checked.map_err(|violation| Error::invalid("properties", violation))?;
         Ok(Self::ordered(items))
     }
 
@@ -259,6 +290,21 @@ impl Properties {
             items.sort_by_key(|(property, _)| *property);
         }
         Self { items }
+    }
+
+    /// Checks that every property may appear in `context` (Table 2-4): for properties
+    /// built for one packet and handed to another.
+    ///
+    /// # Errors
+    /// [`Violation::PropertyNotAllowed`] for the first that may not.
+    pub fn check_context(&self, context: PropertyContext) -> Result<(), Violation> {
+        match self.items.iter().find(|(p, _)| !p.allowed_in(context)) {
+            Some(&(property, _)) => Err(Violation::PropertyNotAllowed {
+                property,
+                context: context_name(context),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The first value of a property.
@@ -327,41 +373,40 @@ impl Properties {
     /// Converts PUBLISH or Will properties; also returns the Will Delay Interval.
     ///
     /// # Errors
-    /// [`Error::Protocol`] for a Response Topic that is not a topic name
-    /// ([MQTT-3.3.2-14]).
-    pub fn into_publish(self) -> Result<(PublishProperties, Option<u32>), Error> {
+    /// The broken rule: a Response Topic that is not a topic name ([MQTT-3.3.2-14]), or a
+    /// property that PUBLISH and the Will do not carry.
+    pub fn into_publish(self) -> Result<(PublishProperties, Option<u32>), Violation> {
         let mut p = PublishProperties::default();
         let mut will_delay = None;
         for (property, value) in self.items {
             match (property, value) {
                 (PropertyId::PayloadFormatIndicator, PropertyValue::Byte(v)) => {
-                    p.payload_format_indicator =
-                        Some(PayloadFormat::try_from(u64::from(v)).map_err(Error::Protocol)?);
+                    p.payload_format_indicator = Some(PayloadFormat::from_integer(v.into())?);
                 }
                 (PropertyId::MessageExpiryInterval, PropertyValue::FourByteInteger(v)) => {
                     p.message_expiry_interval = Some(v);
                 }
                 (PropertyId::ContentType, PropertyValue::String(v)) => p.content_type = Some(v),
                 (PropertyId::ResponseTopic, PropertyValue::String(v)) => {
-                    let topic = TopicName::from_bytes(v.into_bytes()).map_err(|err| {
-                        Error::Protocol(match err.violation() {
-                            Some(Violation::TopicNameHasWildcard) | None => {
-                                Violation::ResponseTopicHasWildcard
-                            }
-                            Some(other) => other.clone(),
-                        })
-                    })?;
+                    let topic =
+                        TopicName::from_wire(v.into_bytes()).map_err(
+                            |violation| match violation {
+                                Violation::TopicNameHasWildcard => {
+                                    Violation::ResponseTopicHasWildcard
+                                }
+                                other => other,
+                            },
+                        )?;
                     p.response_topic = Some(topic);
                 }
                 (PropertyId::CorrelationData, PropertyValue::Binary(v)) => {
-                    p.correlation_data = Some(BinaryData::new(v).map_err(Error::MalformedPacket)?);
+                    p.correlation_data = Some(BinaryData::new(v)?);
                 }
                 (PropertyId::SubscriptionIdentifier, PropertyValue::VariableByteInteger(v)) => {
-                    p.subscription_identifiers
-                        .push(SubscriptionId::new(v).map_err(Error::Protocol)?);
+                    p.subscription_identifiers.push(SubscriptionId::new(v)?);
                 }
                 (PropertyId::TopicAlias, PropertyValue::TwoByteInteger(v)) => {
-                    p.topic_alias = Some(TopicAlias::new(v).map_err(Error::Protocol)?);
+                    p.topic_alias = Some(TopicAlias::new(v)?);
                 }
                 (PropertyId::UserProperty, PropertyValue::StringPair(k, v)) => {
                     p.user_properties.push((k, v));
@@ -371,10 +416,10 @@ impl Properties {
                 }
                 // `read` only lets PUBLISH and Will properties through for those contexts.
                 (property, _) => {
-                    return Err(Error::MalformedPacket(Violation::PropertyNotAllowed {
+                    return Err(Violation::PropertyNotAllowed {
                         property,
                         context: PacketType::Publish.name(),
-                    }));
+                    });
                 }
             }
         }

@@ -4,66 +4,45 @@ use bytes::{BufMut, Bytes};
 
 use crate::constants::{PacketType, PropertyContext, ProtocolVersion, QoS};
 use crate::error::{Error, Violation};
-use crate::message::{Message, MessageParts, NO_PROPERTIES};
+use crate::message::{Header, Message, MessageRef, PublishProperties, TopicAlias};
 use crate::packet::header::FixedHeader;
 use crate::packet::properties::{Properties, publish_properties_len, put_publish_properties};
 use crate::packet::wire::{
     Reader, Utf8Policy, put_binary, put_variable_integer, variable_integer_len,
 };
+use crate::packet::{Direction, Encode, encode_checked};
 use crate::packet_id::PacketId;
-use crate::properties::{PublishProperties, TopicAlias};
 use crate::topic::TopicName;
 
-/// A model check failed while decoding: the bytes are a malformed packet.
-pub(crate) fn malformed(err: Error) -> Error {
-    match err {
-        Error::Validation { violation, .. } => Error::MalformedPacket(violation),
-        other => other,
-    }
-}
-
-/// Who sent a packet: what a broker reads comes from clients, what a client reads comes
-/// from a server. Some packets and properties may only travel one way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Direction {
-    /// Sent by a client, read by a server.
-    #[default]
-    FromClient,
-    /// Sent by a server, read by a client.
-    FromServer,
-}
-
-/// A PUBLISH packet. Valid by construction: a packet identifier exactly when QoS > 0,
-/// DUP only then, and an empty topic only with a Topic Alias (MQTT 5.0).
+/// A PUBLISH packet: a [`Message`] on the wire, whose topic a Topic Alias may stand for
+/// (MQTT 5.0). Valid by construction: a packet identifier exactly when QoS > 0, DUP only
+/// then, and no topic only with a Topic Alias.
 ///
 /// # Examples
 /// ```
-/// use bytes::BytesMut;
-/// use mqtt_common::packet::{Direction, Publish};
+/// use mqtt_common::bytes::BytesMut;
+/// use mqtt_common::packet::Publish;
 /// use mqtt_common::{Message, PacketId, ProtocolVersion, QoS, TopicName};
 /// let message = Message::builder(TopicName::new("a/b")?)
 ///     .payload("hi")
 ///     .qos(QoS::AtLeastOnce)
 ///     .message_id(Some(PacketId::new(10)?))
 ///     .build()?;
-/// let publish = Publish::from_message(&message)?;
+/// let publish = Publish::try_from(message.clone())?;
 /// let mut buf = BytesMut::new();
-/// publish.encode(ProtocolVersion::V311, &mut buf);
+/// publish.encode(ProtocolVersion::V311, &mut buf)?;
 /// assert_eq!(&buf[..], b"\x32\x09\x00\x03a/b\x00\x0ahi");
+/// assert_eq!(Message::try_from(publish)?, message);
 /// # Ok::<(), mqtt_common::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publish {
-    dup: bool,
-    qos: QoS,
-    retain: bool,
     topic: Option<TopicName>,
-    packet_id: Option<PacketId>,
-    // Boxed and absent when empty, as in `Message`: most packets have none, and the
-    // packet then stays small to move around.
-    properties: Option<Box<PublishProperties>>,
     payload: Bytes,
+    header: Header,
 }
+// Invariant: `header.check(payload.len())` passed, QoS 1 and 2 carry a packet identifier,
+// and `topic` is `None` only with a Topic Alias.
 
 impl Publish {
     /// The PUBLISH that carries a message. A QoS 1 or 2 message must have its packet
@@ -76,25 +55,16 @@ impl Publish {
         Self::try_from(message.clone())
     }
 
-    /// The message this PUBLISH carries; `None` when its topic is given only by a Topic
-    /// Alias, which the receiver resolves first.
-    ///
-    /// # Errors
-    /// None in practice: the packet's own checks are the message's.
-    pub fn to_message(&self) -> Result<Option<Message>, Error> {
-        let Some(topic) = &self.topic else {
-            return Ok(None);
-        };
-        Message::from_parts(MessageParts {
-            topic: topic.clone(),
-            payload: self.payload.clone(),
-            qos: self.qos,
-            retain: self.retain,
-            dup: self.dup,
-            message_id: self.packet_id,
-            properties: self.properties.clone(),
-        })
-        .map(Some)
+    /// The message this PUBLISH carries; `None` when only a Topic Alias names its topic
+    /// and the receiver has not resolved it yet (the [`crate::codec::Decoder`] does).
+    pub fn to_message(&self) -> Option<Message> {
+        let topic = self.topic.clone()?;
+        // The packet's invariant is the message's: nothing to check again.
+        Some(Message::from_checked_parts(
+            topic,
+            self.payload.clone(),
+            self.header.clone(),
+        ))
     }
 
     /// Sets the topic that a Topic Alias stood for (the decoder resolves aliases).
@@ -117,7 +87,7 @@ impl Publish {
     /// # Ok::<(), mqtt_common::Error>(())
     /// ```
     pub fn with_topic_alias(mut self, alias: TopicAlias) -> Self {
-        self.properties.get_or_insert_default().topic_alias = Some(alias);
+        self.header.properties.get_or_insert_default().topic_alias = Some(alias);
         self
     }
 
@@ -134,6 +104,17 @@ impl Publish {
         Ok(self)
     }
 
+    /// This PUBLISH with the DUP flag set: a redelivery of a QoS 1 or 2 message
+    /// ([MQTT-3.3.1-1]); QoS 0 packets are returned unchanged, as they are never
+    /// redelivered.
+    #[must_use]
+    pub fn redelivery(mut self) -> Self {
+        if self.header.qos != QoS::AtMostOnce {
+            self.header.dup = true;
+        }
+        self
+    }
+
     /// The topic name; `None` when a Topic Alias stands for it.
     pub fn topic(&self) -> Option<&TopicName> {
         self.topic.as_ref()
@@ -141,27 +122,27 @@ impl Publish {
 
     /// The QoS level.
     pub fn qos(&self) -> QoS {
-        self.qos
+        self.header.qos
     }
 
     /// The DUP flag.
     pub fn dup(&self) -> bool {
-        self.dup
+        self.header.dup
     }
 
     /// The RETAIN flag.
     pub fn retain(&self) -> bool {
-        self.retain
+        self.header.retain
     }
 
     /// The packet identifier (QoS 1 and 2).
     pub fn packet_id(&self) -> Option<PacketId> {
-        self.packet_id
+        self.header.message_id
     }
 
     /// The MQTT 5.0 properties.
     pub fn properties(&self) -> &PublishProperties {
-        self.properties.as_deref().unwrap_or(&NO_PROPERTIES)
+        self.header.properties()
     }
 
     /// The payload: a slice of the decoded frame, never a copy.
@@ -172,10 +153,10 @@ impl Publish {
     /// Decodes the body of a PUBLISH whose fixed header [`crate::packet::frame`] checked.
     ///
     /// # Errors
-    /// [`Error::MalformedPacket`] for a truncated field or an invalid topic name
-    /// (invalid UTF-8, U+0000, wildcards); [`Error::Protocol`] for packet identifier 0
-    /// ([MQTT-2.2.1-3]), an empty topic without a Topic Alias ([MQTT-4.7.3-1]), a
-    /// client's Subscription Identifier ([MQTT-3.3.4-6]) and the property rules.
+    /// A malformed packet for a truncated field or an invalid topic name (invalid UTF-8,
+    /// U+0000, wildcards); a protocol error for packet identifier 0 ([MQTT-2.2.1-3]), an
+    /// empty topic without a Topic Alias ([MQTT-4.7.3-1]), a client's Subscription
+    /// Identifier ([MQTT-3.3.4-6]) and the property rules.
     pub fn decode(
         header: &FixedHeader,
         body: Bytes,
@@ -183,28 +164,36 @@ impl Publish {
         direction: Direction,
         policy: Utf8Policy,
     ) -> Result<Self, Error> {
+        Self::read(header, body, version, direction, policy).map_err(Error::received)
+    }
+
+    pub(crate) fn read(
+        fixed: &FixedHeader,
+        body: Bytes,
+        version: ProtocolVersion,
+        direction: Direction,
+        policy: Utf8Policy,
+    ) -> Result<Self, Violation> {
         let mut reader = Reader::new(body, policy);
-        let topic_bytes = reader
-            .binary("topic name")
-            .map_err(Error::MalformedPacket)?;
+        let topic_bytes = reader.binary("topic name")?;
         let topic = if topic_bytes.is_empty() {
             None
         } else {
-            let topic = TopicName::from_bytes(topic_bytes).map_err(malformed)?;
-            reader
-                .check_policy(&topic)
-                .map_err(Error::MalformedPacket)?;
+            let topic = TopicName::from_wire(topic_bytes)?;
+            reader.check_policy(&topic)?;
             Some(topic)
         };
-        let qos = header.qos();
-        let packet_id = if qos == QoS::AtMostOnce {
-            None
-        } else {
-            Some(reader.packet_id()?)
+        let mut header = Header {
+            qos: fixed.qos(),
+            retain: fixed.retain(),
+            dup: fixed.dup(),
+            message_id: None,
+            properties: None,
         };
-        let properties = if version != ProtocolVersion::V5 || reader.skip_empty_properties() {
-            None
-        } else {
+        if header.qos != QoS::AtMostOnce {
+            header.message_id = Some(reader.packet_id()?);
+        }
+        if version == ProtocolVersion::V5 && !reader.skip_empty_properties() {
             let from_server = direction == Direction::FromServer;
             let properties = Properties::read(
                 &mut reader,
@@ -213,112 +202,124 @@ impl Publish {
             )?;
             let (properties, _) = properties.into_publish()?;
             if !from_server && !properties.subscription_identifiers.is_empty() {
-                return Err(Error::Protocol(Violation::SubscriptionIdFromClient));
+                return Err(Violation::SubscriptionIdFromClient);
             }
-            Some(Box::new(properties)).filter(|p| !p.is_empty())
-        };
-        if topic.is_none() && properties.as_ref().is_none_or(|p| p.topic_alias.is_none()) {
-            return Err(Error::Protocol(Violation::EmptyTopicWithoutAlias));
+            header.set_properties(properties);
+        }
+        if topic.is_none() && header.properties().topic_alias.is_none() {
+            return Err(Violation::EmptyTopicWithoutAlias);
         }
         Ok(Self {
-            dup: header.dup(),
-            qos,
-            retain: header.retain(),
             topic,
-            packet_id,
-            properties,
             payload: reader.rest(),
+            header,
         })
     }
 
+    /// The header fields.
+    #[cfg(feature = "python")]
+    pub(crate) fn header(&self) -> &Header {
+        &self.header
+    }
+
     /// What encoding reads, borrowed.
-    pub(crate) fn wire(&self) -> PublishWire<'_> {
-        PublishWire {
-            dup: self.dup,
-            qos: self.qos,
-            retain: self.retain,
-            topic: self.topic.as_ref().map_or(&[], |t| t.as_bytes()),
-            packet_id: self.packet_id,
-            properties: self.properties.as_deref(),
+    pub(crate) fn as_message_ref(&self) -> MessageRef<'_> {
+        MessageRef {
+            topic: self.topic.as_ref().map_or("", |t| t.as_str()),
             payload: &self.payload,
+            header: &self.header,
         }
     }
 
     /// The encoded size, fixed header included.
     pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        self.wire().encoded_len(version)
+        encoded_len(self.as_message_ref(), version)
     }
 
-    /// Writes the packet. MQTT 3.x has no properties: they are left out. A PUBLISH named
-    /// only by a Topic Alias gets an empty topic, which only 5.0 allows
-    /// ([`crate::codec::Packet::encode`] refuses it before 5.0).
-    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        self.wire().encode(version, buf);
+    /// Writes the packet. MQTT 3.x has no properties: forwarding a 5.0 message to a
+    /// 3.1.1 subscriber leaves them out, as the protocol has no place for them.
+    ///
+    /// # Errors
+    /// A validation error for a PUBLISH named only by a Topic Alias before 5.0
+    /// ([`Violation::NotInVersion`]), or one larger than MQTT can carry.
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
+        encode_checked(self, version, buf)
     }
 }
 
-/// A PUBLISH's fields as encoding reads them, borrowed from wherever they live: a
-/// [`Publish`], or the checked Python objects a Python `Publish` keeps.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PublishWire<'a> {
-    pub(crate) dup: bool,
-    pub(crate) qos: QoS,
-    pub(crate) retain: bool,
-    /// Empty when a Topic Alias alone names the topic.
-    pub(crate) topic: &'a [u8],
-    pub(crate) packet_id: Option<PacketId>,
-    pub(crate) properties: Option<&'a PublishProperties>,
-    pub(crate) payload: &'a [u8],
+impl Encode for Publish {
+    fn encoded_len(&self, version: ProtocolVersion) -> usize {
+        Publish::encoded_len(self, version)
+    }
+
+    fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation> {
+        if self.topic.is_none() && version != ProtocolVersion::V5 {
+            return Err(Violation::NotInVersion {
+                what: "a PUBLISH named only by a topic alias",
+                version,
+            });
+        }
+        Ok(())
+    }
+
+    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
+        encode(self.as_message_ref(), version, buf);
+    }
 }
 
-impl PublishWire<'_> {
-    fn body_len(&self, version: ProtocolVersion) -> usize {
-        let packet_id = if self.packet_id.is_some() { 2 } else { 0 };
-        let properties = if version == ProtocolVersion::V5 {
-            let len = self
-                .properties
-                .map_or(0, |p| publish_properties_len(p, None));
-            variable_integer_len(len as u32) + len
-        } else {
-            0
-        };
-        2 + self.topic.len() + packet_id + properties + self.payload.len()
-    }
+/// The body length of a PUBLISH carrying `message`.
+fn body_len(message: MessageRef<'_>, version: ProtocolVersion) -> usize {
+    let packet_id = if message.header.message_id.is_some() {
+        2
+    } else {
+        0
+    };
+    let properties = if version == ProtocolVersion::V5 {
+        let len = message
+            .header
+            .properties
+            .as_deref()
+            .map_or(0, |p| publish_properties_len(p, None));
+        variable_integer_len(len as u32) + len
+    } else {
+        0
+    };
+    2 + message.topic.len() + packet_id + properties + message.payload.len()
+}
 
-    /// The encoded size, fixed header included.
-    pub(crate) fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        let body = self.body_len(version);
-        1 + variable_integer_len(body as u32) + body
-    }
+/// The encoded size of a PUBLISH carrying `message`, fixed header included.
+pub(crate) fn encoded_len(message: MessageRef<'_>, version: ProtocolVersion) -> usize {
+    let body = body_len(message, version);
+    1 + variable_integer_len(body as u32) + body
+}
 
-    /// Writes the packet (see [`Publish::encode`]).
-    pub(crate) fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        let flags = (u8::from(self.dup) << 3) | (self.qos.as_u8() << 1) | u8::from(self.retain);
-        buf.put_u8((PacketType::Publish.as_u8() << 4) | flags);
-        put_variable_integer(buf, self.body_len(version) as u32);
-        put_binary(buf, self.topic);
-        if let Some(id) = self.packet_id {
-            buf.put_u16(id.get());
-        }
-        if version == ProtocolVersion::V5 {
-            match self.properties {
-                Some(properties) => put_publish_properties(buf, properties, None),
-                None => buf.put_u8(0), // an empty property block: its length, 0
-            }
-        }
-        buf.put_slice(self.payload);
+/// Writes a PUBLISH carrying `message`: the one PUBLISH writer.
+pub(crate) fn encode(message: MessageRef<'_>, version: ProtocolVersion, buf: &mut impl BufMut) {
+    let header = message.header;
+    let flags = (u8::from(header.dup) << 3) | (header.qos.as_u8() << 1) | u8::from(header.retain);
+    buf.put_u8((PacketType::Publish.as_u8() << 4) | flags);
+    put_variable_integer(buf, body_len(message, version) as u32);
+    put_binary(buf, message.topic.as_bytes());
+    if let Some(id) = header.message_id {
+        buf.put_u16(id.get());
     }
+    if version == ProtocolVersion::V5 {
+        match header.properties.as_deref() {
+            Some(properties) => put_publish_properties(buf, properties, None),
+            None => buf.put_u8(0), // an empty property block: its length, 0
+        }
+    }
+    buf.put_slice(message.payload);
 }
 
 /// The packet identifier rule of a PUBLISH: QoS 1 and 2 have one (QoS 0 has none by the
 /// message's own rules). `field` names the identifier as the caller knows it.
-pub(crate) fn check_packet_id(
-    field: &'static str,
-    qos: QoS,
-    packet_id: Option<PacketId>,
-) -> Result<(), Error> {
-    if qos != QoS::AtMostOnce && packet_id.is_none() {
-        return Err(Error::invalid(field, Violation::PacketIdMissing { qos }));
+pub(crate) fn check_packet_id(field: &'static str, header: &Header) -> Result<(), Error> {
+    if header.qos != QoS::AtMostOnce && header.message_id.is_none() {
+        return Err(Error::invalid(
+            field,
+            Violation::PacketIdMissing { qos: header.qos },
+        ));
     }
     Ok(())
 }
@@ -331,16 +332,40 @@ impl TryFrom<Message> for Publish {
     /// # Errors
     /// As [`Publish::from_message`].
     fn try_from(message: Message) -> Result<Self, Error> {
-        let parts = message.into_parts();
-        check_packet_id("message_id", parts.qos, parts.message_id)?;
+        let (topic, payload, header) = message.into_parts();
+        check_packet_id("message_id", &header)?;
         Ok(Self {
-            dup: parts.dup,
-            qos: parts.qos,
-            retain: parts.retain,
-            topic: Some(parts.topic),
-            packet_id: parts.message_id,
-            properties: parts.properties,
-            payload: parts.payload,
+            topic: Some(topic),
+            payload,
+            header,
         })
+    }
+}
+
+impl TryFrom<Publish> for Message {
+    type Error = Error;
+
+    /// The message a PUBLISH carries, moving its parts: nothing is copied.
+    ///
+    /// # Errors
+    /// [`Violation::TopicAliasUnresolved`] (field `topic`) when only a Topic Alias names
+    /// the topic and nobody has resolved it.
+    fn try_from(publish: Publish) -> Result<Self, Error> {
+        let Some(topic) = publish.topic else {
+            let alias = publish
+                .header
+                .properties()
+                .topic_alias
+                .map_or(0, |a| a.get());
+            return Err(Error::invalid(
+                "topic",
+                Violation::TopicAliasUnresolved { alias },
+            ));
+        };
+        Ok(Message::from_checked_parts(
+            topic,
+            publish.payload,
+            publish.header,
+        ))
     }
 }

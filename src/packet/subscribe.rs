@@ -1,23 +1,22 @@
-//! SUBSCRIBE (§3.8) and SUBACK (§3.9).
+//! SUBSCRIBE (MQTT 5.0 §3.8, 3.1.1 §3.8): a packet identifier and one or more
+//! subscriptions; and the User Property and topic filter fields it shares with
+//! UNSUBSCRIBE.
 
 use bytes::{BufMut, Bytes};
 
 use crate::constants::{
-    PacketType, PropertyContext, PropertyId, ProtocolVersion, QoS, ReasonCode, RetainHandling,
+    PacketType, PropertyContext, PropertyId, ProtocolVersion, QoS, RetainHandling,
 };
 use crate::error::{Error, Violation};
-use crate::packet::ack::AckProperties;
 use crate::packet::header::FixedHeader;
 use crate::packet::properties::{Properties, PropertyValue};
-use crate::packet::publish::malformed;
 use crate::packet::wire::{
     Reader, Utf8Policy, put_string, put_variable_integer, variable_integer_len,
 };
+use crate::packet::{Encode, encode_checked};
 use crate::packet_id::PacketId;
-use crate::properties::SubscriptionId;
 use crate::string::MqttString;
-use crate::subscription::Subscription;
-use crate::topic::TopicFilter;
+use crate::topic::{Subscription, SubscriptionId, TopicFilter};
 
 /// User Properties, pulled out of a property block (other properties were handled).
 pub(crate) fn user_properties(properties: &Properties) -> Vec<(MqttString, MqttString)> {
@@ -50,15 +49,10 @@ pub(crate) fn put_user_properties(
     }
 }
 
-/// A topic filter field, as a malformed packet if it breaks a filter rule.
-pub(crate) fn read_filter(reader: &mut Reader) -> Result<TopicFilter, Error> {
-    let bytes = reader
-        .binary("topic filter")
-        .map_err(Error::MalformedPacket)?;
-    let filter = TopicFilter::from_bytes(bytes).map_err(malformed)?;
-    reader
-        .check_policy(&filter)
-        .map_err(Error::MalformedPacket)?;
+/// A topic filter field.
+pub(crate) fn read_filter(reader: &mut Reader) -> Result<TopicFilter, Violation> {
+    let filter = TopicFilter::from_wire(reader.binary("topic filter")?)?;
+    reader.check_policy(&filter)?;
     Ok(filter)
 }
 
@@ -129,15 +123,23 @@ impl Subscribe {
     /// Decodes the body of a SUBSCRIBE whose fixed header [`crate::packet::frame`] checked.
     ///
     /// # Errors
-    /// [`Error::MalformedPacket`] for truncated fields, invalid filters and reserved
-    /// option bits; [`Error::Protocol`] for packet identifier 0, no filters, QoS or Retain
-    /// Handling 3 (5.0), No Local on a shared subscription, and the property rules.
+    /// A malformed packet for truncated fields, invalid filters and reserved option bits;
+    /// a protocol error for packet identifier 0, no filters, QoS or Retain Handling 3
+    /// (5.0), No Local on a shared subscription, and the property rules.
     pub fn decode(
         _header: &FixedHeader,
         body: Bytes,
         version: ProtocolVersion,
         policy: Utf8Policy,
     ) -> Result<Self, Error> {
+        Self::read(body, version, policy).map_err(Error::received)
+    }
+
+    pub(crate) fn read(
+        body: Bytes,
+        version: ProtocolVersion,
+        policy: Utf8Policy,
+    ) -> Result<Self, Violation> {
         let mut reader = Reader::new(body, policy);
         let packet_id = reader.packet_id()?;
         let mut subscription_id = None;
@@ -152,7 +154,7 @@ impl Subscribe {
                 if let (PropertyId::SubscriptionIdentifier, PropertyValue::VariableByteInteger(v)) =
                     (property, value)
                 {
-                    subscription_id = Some(SubscriptionId::new(*v).map_err(Error::Protocol)?);
+                    subscription_id = Some(SubscriptionId::new(*v)?);
                 }
             }
             user_properties = self::user_properties(&properties);
@@ -160,15 +162,13 @@ impl Subscribe {
         let mut subscriptions = Vec::new();
         while !reader.is_empty() {
             let filter = read_filter(&mut reader)?;
-            let options = reader
-                .u8("subscription options")
-                .map_err(Error::MalformedPacket)?;
+            let options = reader.u8("subscription options")?;
             subscriptions.push(subscription(filter, options, version, subscription_id)?);
         }
         if subscriptions.is_empty() {
-            return Err(Error::Protocol(Violation::NoTopicFilters {
+            return Err(Violation::NoTopicFilters {
                 packet: PacketType::Subscribe,
-            }));
+            });
         }
         Ok(Self {
             packet_id,
@@ -204,9 +204,48 @@ impl Subscribe {
         1 + variable_integer_len(body as u32) + body
     }
 
-    /// Writes the packet; before 5.0 only the QoS of each subscription's options is
-    /// written, as 3.1.1 has no other options.
-    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
+    /// Writes the packet.
+    ///
+    /// # Errors
+    /// A validation error ([`Violation::NotInVersion`]) for what 3.1.1 has no place for:
+    /// a subscription option other than QoS, a Subscription Identifier or User
+    /// Properties; nothing is written then.
+    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
+        encode_checked(self, version, buf)
+    }
+}
+
+impl Encode for Subscribe {
+    fn encoded_len(&self, version: ProtocolVersion) -> usize {
+        Subscribe::encoded_len(self, version)
+    }
+
+    fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation> {
+        if version == ProtocolVersion::V5 {
+            return Ok(());
+        }
+        let not_in = |what| Err(Violation::NotInVersion { what, version });
+        if !self.user_properties.is_empty() {
+            return not_in("user properties");
+        }
+        for subscription in &self.subscriptions {
+            if subscription.subscription_id().is_some() {
+                return not_in("a subscription identifier");
+            }
+            if subscription.no_local() {
+                return not_in("no_local");
+            }
+            if subscription.retain_as_published() {
+                return not_in("retain_as_published");
+            }
+            if subscription.retain_handling() != RetainHandling::SendAtSubscribe {
+                return not_in("retain_handling");
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         buf.put_u8((PacketType::Subscribe.as_u8() << 4) | 0b0010);
         put_variable_integer(buf, self.body_len(version) as u32);
         buf.put_u16(self.packet_id.get());
@@ -238,8 +277,8 @@ fn subscription(
     options: u8,
     version: ProtocolVersion,
     subscription_id: Option<SubscriptionId>,
-) -> Result<Subscription, Error> {
-    let invalid = Error::MalformedPacket(Violation::InvalidSubscriptionOptions { options });
+) -> Result<Subscription, Violation> {
+    let invalid = Violation::InvalidSubscriptionOptions { options };
     if version != ProtocolVersion::V5 {
         // 3.1.1: the upper six bits are 0 and QoS is at most 2, or the packet is malformed.
         let qos = QoS::from_u8(options).ok_or(invalid)?;
@@ -248,9 +287,8 @@ fn subscription(
     if options & 0b1100_0000 != 0 {
         return Err(invalid);
     }
-    let qos = QoS::try_from(options & 0b11).map_err(Error::Protocol)?;
-    let retain_handling =
-        RetainHandling::try_from((options >> 4) & 0b11).map_err(Error::Protocol)?;
+    let qos = QoS::try_from(options & 0b11)?;
+    let retain_handling = RetainHandling::try_from((options >> 4) & 0b11)?;
     Subscription::builder(filter)
         .qos(qos)
         .no_local(options & 0b0100 != 0)
@@ -258,217 +296,8 @@ fn subscription(
         .retain_handling(retain_handling)
         .subscription_id(subscription_id)
         .build()
-        .map_err(|err| match err {
-            Error::Validation { violation, .. } => Error::Protocol(violation),
-            other => other,
+        .map_err(|err| {
+            err.into_violation()
+                .unwrap_or(Violation::NoLocalOnSharedSubscription)
         })
-}
-
-/// A SUBACK: one reason code per filter of the SUBSCRIBE, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Suback {
-    packet_id: PacketId,
-    reason_codes: Vec<ReasonCode>,
-    properties: AckProperties,
-}
-
-impl Suback {
-    /// A SUBACK with these reason codes.
-    ///
-    /// # Errors
-    /// [`Violation::ReasonCodeNotAllowed`] (field `reason_codes`) for a code outside the
-    /// SUBACK table; [`Violation::NoTopicFilters`] for no code at all.
-    pub fn new(
-        packet_id: PacketId,
-        reason_codes: Vec<ReasonCode>,
-        properties: AckProperties,
-    ) -> Result<Self, Error> {
-        if reason_codes.is_empty() {
-            return Err(Error::invalid(
-                "reason_codes",
-                Violation::NoTopicFilters {
-                    packet: PacketType::Suback,
-                },
-            ));
-        }
-        for code in &reason_codes {
-            code.in_table_of(PacketType::Suback)
-                .map_err(|v| Error::invalid("reason_codes", v))?;
-        }
-        Ok(Self {
-            packet_id,
-            reason_codes,
-            properties,
-        })
-    }
-
-    /// The SUBACK that answers `subscribe`: its packet identifier (§3.9.2) and one
-    /// reason code per filter, in the filters' order ([MQTT-3.8.4-6]).
-    ///
-    /// # Errors
-    /// [`Violation::ReasonCodeCount`] (field `reason_codes`) unless there is exactly one
-    /// code per filter; as [`Suback::new`] otherwise.
-    ///
-    /// # Examples
-    /// ```
-    /// use mqtt_common::packet::{AckProperties, Suback, Subscribe};
-    /// use mqtt_common::{PacketId, QoS, ReasonCode, Subscription, TopicFilter};
-    /// let subscribe = Subscribe::new(
-    ///     PacketId::new(7)?,
-    ///     vec![
-    ///         Subscription::new(TopicFilter::new("a/+")?, QoS::AtLeastOnce),
-    ///         Subscription::new(TopicFilter::new("b/#")?, QoS::ExactlyOnce),
-    ///     ],
-    ///     vec![],
-    /// )?;
-    /// let granted = vec![ReasonCode::GrantedQoS1, ReasonCode::NotAuthorized];
-    /// let suback = Suback::answering(&subscribe, granted, AckProperties::default())?;
-    /// assert_eq!(suback.packet_id().get(), 7);
-    /// assert!(Suback::answering(&subscribe, vec![ReasonCode::GrantedQoS1], AckProperties::default()).is_err());
-    /// # Ok::<(), mqtt_common::Error>(())
-    /// ```
-    pub fn answering(
-        subscribe: &Subscribe,
-        reason_codes: Vec<ReasonCode>,
-        properties: AckProperties,
-    ) -> Result<Self, Error> {
-        check_one_code_per_filter(
-            PacketType::Suback,
-            subscribe.subscriptions().len(),
-            reason_codes.len(),
-        )?;
-        Self::new(subscribe.packet_id(), reason_codes, properties)
-    }
-
-    /// The packet identifier.
-    pub fn packet_id(&self) -> PacketId {
-        self.packet_id
-    }
-
-    /// The reason codes (3.1.1 return codes 0, 1, 2 and 0x80 are the same values).
-    pub fn reason_codes(&self) -> &[ReasonCode] {
-        &self.reason_codes
-    }
-
-    /// The 3.1.1 return codes: the granted QoS, or 0x80 for any failure.
-    pub fn return_codes(&self) -> impl Iterator<Item = u8> + '_ {
-        self.reason_codes
-            .iter()
-            .map(|code| if code.is_error() { 0x80 } else { code.as_u8() })
-    }
-
-    /// The properties (MQTT 5.0).
-    pub fn properties(&self) -> &AckProperties {
-        &self.properties
-    }
-
-    /// Decodes the body of a SUBACK.
-    ///
-    /// # Errors
-    /// [`Error::MalformedPacket`] for truncated fields, codes outside the table (3.1.1:
-    /// anything but 0, 1, 2, 0x80) or no code at all; [`Error::Protocol`] for packet
-    /// identifier 0 and the property rules.
-    pub fn decode(
-        _header: &FixedHeader,
-        body: Bytes,
-        version: ProtocolVersion,
-        policy: Utf8Policy,
-    ) -> Result<Self, Error> {
-        let mut reader = Reader::new(body, policy);
-        let packet_id = reader.packet_id()?;
-        let properties = if version == ProtocolVersion::V5 {
-            let block = Properties::read(
-                &mut reader,
-                PropertyContext::Packet(PacketType::Suback),
-                false,
-            )?;
-            AckProperties::from_properties(block)
-        } else {
-            AckProperties::default()
-        };
-        let reason_codes = read_reason_codes(&mut reader, |value| {
-            if version == ProtocolVersion::V5 {
-                return ReasonCode::try_from(value)?.in_table_of(PacketType::Suback);
-            }
-            match value {
-                0x00 | 0x01 | 0x02 | 0x80 => {
-                    Ok(ReasonCode::from_u8(value).unwrap_or(ReasonCode::UnspecifiedError))
-                }
-                _ => Err(Violation::InvalidSubackReturnCode { value }),
-            }
-        })?;
-        Ok(Self {
-            packet_id,
-            reason_codes,
-            properties,
-        })
-    }
-
-    fn body_len(&self, version: ProtocolVersion) -> usize {
-        let properties = if version == ProtocolVersion::V5 {
-            let len = self.properties.len();
-            variable_integer_len(len as u32) + len
-        } else {
-            0
-        };
-        2 + properties + self.reason_codes.len()
-    }
-
-    /// The encoded size, fixed header included.
-    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        let body = self.body_len(version);
-        1 + variable_integer_len(body as u32) + body
-    }
-
-    /// Writes the packet. Before 5.0, every failure code becomes 0x80.
-    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        buf.put_u8(PacketType::Suback.as_u8() << 4);
-        put_variable_integer(buf, self.body_len(version) as u32);
-        buf.put_u16(self.packet_id.get());
-        if version == ProtocolVersion::V5 {
-            self.properties.put(buf);
-        }
-        match version {
-            ProtocolVersion::V5 => self.reason_codes.iter().for_each(|c| buf.put_u8(c.as_u8())),
-            _ => self.return_codes().for_each(|value| buf.put_u8(value)),
-        }
-    }
-}
-
-/// A SUBACK or UNSUBACK has one reason code per filter of the packet it answers.
-pub(crate) fn check_one_code_per_filter(
-    packet: PacketType,
-    filters: usize,
-    codes: usize,
-) -> Result<(), Error> {
-    if filters == codes {
-        return Ok(());
-    }
-    Err(Error::invalid(
-        "reason_codes",
-        Violation::ReasonCodeCount {
-            packet,
-            filters,
-            codes,
-        },
-    ))
-}
-
-/// The reason codes that fill the rest of a SUBACK or UNSUBACK: one byte each, at least
-/// one, each turned into a code by `code` (which applies the packet's table).
-pub(crate) fn read_reason_codes(
-    reader: &mut Reader,
-    code: impl Fn(u8) -> Result<ReasonCode, Violation>,
-) -> Result<Vec<ReasonCode>, Error> {
-    let mut codes = Vec::with_capacity(reader.remaining());
-    while !reader.is_empty() {
-        let value = reader.u8("reason code").map_err(Error::MalformedPacket)?;
-        codes.push(code(value).map_err(Error::MalformedPacket)?);
-    }
-    if codes.is_empty() {
-        return Err(Error::MalformedPacket(Violation::Truncated {
-            what: "reason codes",
-        }));
-    }
-    Ok(codes)
 }

@@ -9,7 +9,7 @@
 use bytes::{Buf, BufMut, Bytes};
 
 use crate::constants::protocol::MAX_REMAINING_LENGTH;
-use crate::error::{Error, Violation};
+use crate::error::Violation;
 use crate::packet_id::PacketId;
 use crate::string::MqttString;
 
@@ -93,13 +93,9 @@ impl Reader {
     /// A Packet Identifier (§2.2.1): two bytes, never 0.
     ///
     /// # Errors
-    /// [`Error::MalformedPacket`] when truncated; [`Error::Protocol`] for 0
-    /// ([MQTT-2.2.1-3]).
-    pub fn packet_id(&mut self) -> Result<PacketId, Error> {
-        let id = self
-            .u16("packet identifier")
-            .map_err(Error::MalformedPacket)?;
-        PacketId::new(id).map_err(Error::Protocol)
+    /// [`Violation::Truncated`], or [`Violation::PacketIdZero`] ([MQTT-2.2.1-3]).
+    pub fn packet_id(&mut self) -> Result<PacketId, Violation> {
+        PacketId::new(self.u16("packet identifier")?)
     }
 
     /// A Four Byte Integer, big-endian (§1.5.3).

@@ -9,9 +9,10 @@ use crate::constants::{
     ConnectReturnCode, PacketType, PropertyId, ProtocolVersion, QoS, ReasonCode, RetainHandling,
     protocol,
 };
+use crate::error::ErrorKind;
 
 /// Adds the `*_MEMBERS` and `PROTOCOL_*` tables to the module.
-pub(super) fn add_tables(module: &Bound<'_, PyModule>) -> PyResult<()> {
+pub(crate) fn add_tables(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("QOS_MEMBERS", QoS::MEMBERS.to_vec())?;
     module.add("PACKET_TYPE_MEMBERS", PacketType::MEMBERS.to_vec())?;
     module.add(
@@ -35,12 +36,22 @@ pub(super) fn add_tables(module: &Bound<'_, PyModule>) -> PyResult<()> {
         "PROTOCOL_STR_CONSTANTS",
         protocol::STRING_CONSTANTS.to_vec(),
     )?;
+    let error_classes: Vec<(&str, u8)> = ErrorKind::PYTHON_CLASSES
+        .iter()
+        .map(|(name, _, code)| (*name, code.as_u8()))
+        .collect();
+    module.add("ERROR_CLASSES", error_classes)?;
+    module.add("ACTION_MEMBERS", crate::auth::Action::MEMBERS.to_vec())?;
+    module.add(
+        "CONNECTION_STATE_MEMBERS",
+        crate::network::ConnectionState::MEMBERS.to_vec(),
+    )?;
     Ok(())
 }
 
-/// Whether a reason code value reports a failure; backs `ReasonCode.is_error`.
+/// Return whether a reason code value reports a failure; backs `ReasonCode.is_error`.
 #[pyfunction]
-pub(super) fn reason_code_is_error(value: u8) -> bool {
+pub(crate) fn reason_code_is_error(value: u8) -> bool {
     ReasonCode::from_u8(value).is_some_and(ReasonCode::is_error)
 }
 
@@ -53,10 +64,27 @@ fn member<'py>(
     values: impl Iterator<Item = u8>,
     value: u8,
 ) -> PyResult<Bound<'py, PyAny>> {
+    member_of(
+        py,
+        cache,
+        "mqtt_common.models.constants",
+        class_name,
+        values,
+        value,
+    )
+}
+
+/// [`member`], for an enum of another module.
+fn member_of<'py>(
+    py: Python<'py>,
+    cache: &PyOnceLock<Vec<(u8, Py<PyAny>)>>,
+    module: &str,
+    class_name: &str,
+    values: impl Iterator<Item = u8>,
+    value: u8,
+) -> PyResult<Bound<'py, PyAny>> {
     let members = cache.get_or_try_init(py, || {
-        let class = py
-            .import("mqtt_common.models.constants")?
-            .getattr(class_name)?;
+        let class = py.import(module)?.getattr(class_name)?;
         values
             .map(|value| Ok((value, class.call1((value,))?.unbind())))
             .collect::<PyResult<Vec<_>>>()
@@ -71,14 +99,14 @@ fn member<'py>(
 }
 
 /// The `QualityOfService` member for a QoS.
-pub(super) fn qos_member(py: Python<'_>, qos: QoS) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn qos_member(py: Python<'_>, qos: QoS) -> PyResult<Bound<'_, PyAny>> {
     static CACHE: PyOnceLock<Vec<(u8, Py<PyAny>)>> = PyOnceLock::new();
     let values = QoS::ALL.iter().map(|q| q.as_u8());
     member(py, &CACHE, "QualityOfService", values, qos.as_u8())
 }
 
 /// The `RetainHandling` member for a Retain Handling option.
-pub(super) fn retain_handling_member(
+pub(crate) fn retain_handling_member(
     py: Python<'_>,
     retain_handling: RetainHandling,
 ) -> PyResult<Bound<'_, PyAny>> {
@@ -94,7 +122,7 @@ pub(super) fn retain_handling_member(
 }
 
 /// The `ProtocolVersion` member for a protocol version.
-pub(super) fn protocol_version_member(
+pub(crate) fn protocol_version_member(
     py: Python<'_>,
     version: ProtocolVersion,
 ) -> PyResult<Bound<'_, PyAny>> {
@@ -104,21 +132,38 @@ pub(super) fn protocol_version_member(
 }
 
 /// The `PacketType` member for a packet type.
-pub(super) fn packet_type_member(py: Python<'_>, packet: PacketType) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn packet_type_member(py: Python<'_>, packet: PacketType) -> PyResult<Bound<'_, PyAny>> {
     static CACHE: PyOnceLock<Vec<(u8, Py<PyAny>)>> = PyOnceLock::new();
     let values = PacketType::ALL.iter().map(|p| p.as_u8());
     member(py, &CACHE, "PacketType", values, packet.as_u8())
 }
 
 /// The `ReasonCode` member for a reason code.
-pub(super) fn reason_code_member(py: Python<'_>, code: ReasonCode) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn reason_code_member(py: Python<'_>, code: ReasonCode) -> PyResult<Bound<'_, PyAny>> {
     static CACHE: PyOnceLock<Vec<(u8, Py<PyAny>)>> = PyOnceLock::new();
     let values = ReasonCode::ALL.iter().map(|c| c.as_u8());
     member(py, &CACHE, "ReasonCode", values, code.as_u8())
 }
 
+/// The `Action` member for an action.
+pub(crate) fn action_member(
+    py: Python<'_>,
+    action: crate::auth::Action,
+) -> PyResult<Bound<'_, PyAny>> {
+    static CACHE: PyOnceLock<Vec<(u8, Py<PyAny>)>> = PyOnceLock::new();
+    let values = crate::auth::Action::MEMBERS.iter().map(|(_, v)| *v);
+    member_of(
+        py,
+        &CACHE,
+        "mqtt_common.src.auth",
+        "Action",
+        values,
+        action.as_u8(),
+    )
+}
+
 /// The `ConnectReturnCode` member for a 3.1.1 return code.
-pub(super) fn return_code_member(
+pub(crate) fn return_code_member(
     py: Python<'_>,
     code: ConnectReturnCode,
 ) -> PyResult<Bound<'_, PyAny>> {

@@ -2,7 +2,8 @@
 //!
 //! The exception classes are defined in Python (`mqtt_common.models.errors`) because
 //! `ValidationError` has two bases and every class carries attributes; Rust raises them
-//! by looking each class up once.
+//! by looking each class up once. Their default reason codes are checked at import
+//! against [`ErrorKind::PYTHON_CLASSES`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -30,15 +31,16 @@ impl std::error::Error for PythonException {}
 
 impl From<PyErr> for Error {
     fn from(err: PyErr) -> Self {
-        Error::Callback(Arc::new(PythonException(err)))
+        Error::callback(Arc::new(PythonException(err)))
     }
 }
 
 impl From<Error> for PyErr {
     fn from(err: Error) -> PyErr {
         Python::attach(|py| {
-            if let Error::Callback(inner) = &err
-                && let Some(exception) = inner.downcast_ref::<PythonException>()
+            if let Some(exception) = err
+                .callback_source()
+                .and_then(|source| source.downcast_ref::<PythonException>())
             {
                 return exception.0.clone_ref(py);
             }
@@ -63,24 +65,26 @@ fn raise(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
 }
 
 fn exception_class(py: Python<'_>, kind: ErrorKind) -> PyResult<&Bound<'_, PyType>> {
-    static VALIDATION: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static MALFORMED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static PROTOCOL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static CONNECT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static AUTHENTICATION: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static AUTHORIZATION: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static STORAGE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static BASE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    let (cell, name) = match kind {
-        ErrorKind::Validation => (&VALIDATION, "ValidationError"),
-        ErrorKind::MalformedPacket => (&MALFORMED, "MalformedPacketError"),
-        ErrorKind::Protocol => (&PROTOCOL, "ProtocolError"),
-        ErrorKind::Connect => (&CONNECT, "ConnectError"),
-        ErrorKind::Authentication => (&AUTHENTICATION, "AuthenticationError"),
-        ErrorKind::Authorization => (&AUTHORIZATION, "AuthorizationError"),
-        ErrorKind::Storage => (&STORAGE, "StorageError"),
-        // Another language's error that is not a Python exception: the base class.
-        ErrorKind::Callback => (&BASE, "MQTTError"),
-    };
-    cell.import(py, ERRORS_MODULE, name)
+    static CLASSES: PyOnceLock<Vec<(ErrorKind, Py<PyType>)>> = PyOnceLock::new();
+    let classes = CLASSES.get_or_try_init(py, || {
+        let module = py.import(ERRORS_MODULE)?;
+        ErrorKind::PYTHON_CLASSES
+            .iter()
+            .map(|(name, kind, _)| {
+                Ok((
+                    *kind,
+                    module.getattr(*name)?.cast_into::<PyType>()?.unbind(),
+                ))
+            })
+            .collect::<PyResult<Vec<_>>>()
+    })?;
+    // Another language's error that is not a Python exception: the base class.
+    let class = classes
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .or_else(|| classes.iter().find(|(k, _)| *k == ErrorKind::Callback))
+        .map(|(_, class)| class.bind(py));
+    class.ok_or_else(|| {
+        pyo3::exceptions::PyImportError::new_err("mqtt_common.models.errors is incomplete")
+    })
 }

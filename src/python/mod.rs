@@ -5,16 +5,16 @@
 //! rules live in the core modules.
 
 mod auth;
+mod codec;
 mod constants;
 mod convert;
 mod errors;
 mod implementation;
 mod message;
 mod network;
-mod packets;
+mod packet;
 mod session;
 mod storage;
-mod subscription;
 mod topic;
 
 pub use auth::PythonAuth;
@@ -44,36 +44,33 @@ mod _core {
     #[pymodule_export]
     use super::auth::{PyAuthCredentials, PyAuthInterface};
     #[pymodule_export]
+    use super::codec::{PyDecoder, decode, encode};
+    #[pymodule_export]
     use super::constants::reason_code_is_error;
     #[pymodule_export]
-    use super::message::{PyMessage, PyPublishProperties};
+    use super::message::{PyMessage, PyPublishProperties, PyWill};
     #[pymodule_export]
     use super::network::PyNetworkInterface;
     #[pymodule_export]
-    use super::packets::{
-        PyAuth, PyConnack, PyConnect, PyDecoder, PyDisconnect, PyPingreq, PyPingresp, PyPuback,
-        PyPubcomp, PyPublish, PyPubrec, PyPubrel, PySuback, PySubscribe, PyUnsuback, PyUnsubscribe,
-        decode, encode,
+    use super::packet::{
+        PyAuth, PyConnack, PyConnect, PyDisconnect, PyPingreq, PyPingresp, PyPuback, PyPubcomp,
+        PyPublish, PyPubrec, PyPubrel, PySuback, PySubscribe, PyUnsuback, PyUnsubscribe,
     };
     #[pymodule_export]
-    use super::session::{PyMemorySessionStore, PySession, PySessionInterface, PyWill};
+    use super::session::{PyMemorySessionStore, PySession, PySessionInterface};
     #[pymodule_export]
     use super::storage::{PyMemoryStorage, PyStorageInterface};
     #[pymodule_export]
-    use super::subscription::{PyDelivery, PySubscription, PySubscriptionIndex, merge_overlapping};
-    #[pymodule_export]
-    use super::topic::{topic_matches, validate_topic_filter, validate_topic_name};
+    use super::topic::{
+        PyDelivery, PySubscription, PySubscriptionIndex, merge_overlapping, topic_matches,
+        validate_topic_filter, validate_topic_name,
+    };
 
     use pyo3::prelude::*;
 
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         module.add("__version__", env!("CARGO_PKG_VERSION"))?;
-        super::constants::add_tables(module)?;
-        module.add("ACTION_MEMBERS", crate::auth::Action::MEMBERS.to_vec())?;
-        module.add(
-            "CONNECTION_STATE_MEMBERS",
-            crate::network::ConnectionState::MEMBERS.to_vec(),
-        )
+        super::constants::add_tables(module)
     }
 }

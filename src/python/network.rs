@@ -7,18 +7,18 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use super::constants::reason_code_member;
-use super::convert::{extract_str, wrong_type};
+use super::convert::client_id;
 use super::implementation::{PythonObject, wrong_return};
 use super::message::PyMessage;
-use super::packets::{PyPublish, packet_to_py};
-use crate::codec::Packet;
+use super::packet::{PyPublish, packet_to_py};
 use crate::constants::ReasonCode;
-use crate::error::{Error, Violation};
+use crate::error::Error;
 use crate::network::{ConnectionState, NetworkInterface};
-use crate::packet::Publish;
+use crate::packet::{Packet, Publish};
 
-/// The Rust base of `mqtt_common.src.network.NetworkInterface`: the Python ABC declares
-/// the abstract methods; the helpers here are built on them.
+/// The Rust base of `mqtt_common.src.network.NetworkInterface`.
+///
+/// The Python ABC declares the abstract methods; the helpers here are built on them.
 #[pyclass(
     subclass,
     name = "NetworkInterface",
@@ -34,33 +34,30 @@ impl PyNetworkInterface {
         Self
     }
 
-    /// Whether a client is connected: `connection_state(client_id) == CONNECTED`.
+    /// Return whether a client is connected: `connection_state(client_id) == CONNECTED`.
     fn is_connected(slf: &Bound<'_, Self>, client_id: &Bound<'_, PyAny>) -> PyResult<bool> {
         let network = PythonNetwork::from_bound(slf.as_any());
-        let client_id = extract_str("client_id", client_id, Violation::InvalidUtf8)?;
-        Ok(network.is_connected(client_id)?)
+        Ok(network.is_connected(self::client_id(client_id)?)?)
     }
 
-    /// Send a message to a client as a PUBLISH, through `send` (QoS 1 and 2 messages
-    /// need their message_id).
+    /// Send a message to a client as a PUBLISH, through `send`.
+    ///
+    /// QoS 1 and 2 messages need their message_id.
     fn deliver(
         slf: &Bound<'_, Self>,
         client_id: &Bound<'_, PyAny>,
         message: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let network = PythonNetwork::from_bound(slf.as_any());
-        let client_id = extract_str("client_id", client_id, Violation::InvalidUtf8)?;
-        let message = message
-            .cast::<PyMessage>()
-            .map_err(|_| wrong_type("message", "Message", message))?;
-        Ok(network.deliver(client_id, message.get().core(message.py())?)?)
+        let message = PyMessage::core_of("message", message)?;
+        Ok(network.deliver(self::client_id(client_id)?, &message)?)
     }
 }
 
 /// A Python `NetworkInterface` seen from Rust: each trait method calls the Python method.
 ///
-/// Python exceptions come back unchanged (as [`Error::Callback`]); an `async def` method
-/// or a wrong return type is a `TypeError` that names the method.
+/// Python exceptions come back unchanged (as callback errors); an `async def` method or
+/// a wrong return type is a `TypeError` that names the method.
 #[derive(Debug)]
 pub struct PythonNetwork {
     implementation: PythonObject,
@@ -134,7 +131,7 @@ impl NetworkInterface for PythonNetwork {
         // The Python implementation receives the same Publish class Python code builds.
         let publish = Publish::from_message(message)?;
         Python::attach(|py| {
-            let publish = Py::new(py, PyPublish::from_inner(publish))?;
+            let publish = Py::new(py, PyPublish::from(publish))?;
             self.implementation.call(py, "send", (client_id, publish))?;
             Ok(())
         })

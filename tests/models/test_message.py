@@ -36,7 +36,7 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("str-payload", {"topic": "a", "payload": "h\u00e9llo"}),
     ("bytearray", {"topic": "a", "payload": bytearray(b"xy")}),
     ("memoryview", {"topic": "a", "payload": memoryview(b"xyz")[1:]}),
-    ("none-defaults", {"topic": "a", "payload": None, "qos": None, "retain": None}),
+    ("none-payload", {"topic": "a", "payload": None}),
     ("properties-dict", {"topic": "a", "properties": {"content_type": "text/plain"}}),
     ("properties-obj", {"topic": "a", "properties": PublishProperties(topic_alias=1)}),
 ]
@@ -76,15 +76,17 @@ REJECTED: list[tuple[str, dict[str, Any], str, ReasonCode, str | None]] = [
         ReasonCode.MALFORMED_PACKET,
         "MQTT-1.5.4-1",
     ),
-    ("qos-3", {"topic": "a", "qos": 3}, "qos", ReasonCode.MALFORMED_PACKET, "MQTT-3.3.1-4"),
-    ("qos-neg", {"topic": "a", "qos": -1}, "qos", ReasonCode.UNSPECIFIED_ERROR, "MQTT-3.3.1-4"),
+    ("qos-3", {"topic": "a", "qos": 3}, "qos", ReasonCode.QOS_NOT_SUPPORTED, "MQTT-3.3.1-4"),
+    ("qos-neg", {"topic": "a", "qos": -1}, "qos", ReasonCode.QOS_NOT_SUPPORTED, "MQTT-3.3.1-4"),
     (
         "qos-huge",
         {"topic": "a", "qos": 2**80},
         "qos",
-        ReasonCode.UNSPECIFIED_ERROR,
+        ReasonCode.QOS_NOT_SUPPORTED,
         "MQTT-3.3.1-4",
     ),
+    ("qos-none", {"topic": "a", "qos": None}, "qos", ReasonCode.UNSPECIFIED_ERROR, None),
+    ("retain-none", {"topic": "a", "retain": None}, "retain", ReasonCode.UNSPECIFIED_ERROR, None),
     ("qos-str", {"topic": "a", "qos": "1"}, "qos", ReasonCode.UNSPECIFIED_ERROR, None),
     ("qos-bool", {"topic": "a", "qos": True}, "qos", ReasonCode.UNSPECIFIED_ERROR, None),
     ("qos-float", {"topic": "a", "qos": 1.0}, "qos", ReasonCode.UNSPECIFIED_ERROR, None),
@@ -110,7 +112,7 @@ REJECTED: list[tuple[str, dict[str, Any], str, ReasonCode, str | None]] = [
         {"topic": "a", "qos": 1, "message_id": 65_536},
         "message_id",
         ReasonCode.UNSPECIFIED_ERROR,
-        "\u00a72.2.1",
+        "\u00a71.5.2",
     ),
     (
         "id-str",
@@ -210,9 +212,10 @@ def test_value_equality_and_hash() -> None:
 def test_repr_is_readable_and_truncates_long_payloads() -> None:
     message = Message("sensors/temperature", b"23.5", qos=1, message_id=12345)
     assert repr(message) == (
-        "Message(topic='sensors/temperature', payload=b'23.5', qos=1, retain=False, "
-        "message_id=12345)"
+        "Message(topic='sensors/temperature', payload=b'23.5', "
+        "qos=QualityOfService.AT_LEAST_ONCE, message_id=12345)"
     )
+    assert repr(Message("a")) == "Message(topic='a')"
     long = repr(Message("a", b"x" * 10_000, qos=2, message_id=9, dup=True))
     assert "...(10000 bytes)" in long
     assert len(long) < 200

@@ -52,14 +52,14 @@ REJECTED: list[tuple[str, dict[str, Any], str, ReasonCode, str | None]] = [
         {"message_expiry_interval": -1},
         "message_expiry_interval",
         ReasonCode.UNSPECIFIED_ERROR,
-        "\u00a73.3.2.3.3",
+        "\u00a71.5.3",
     ),
     (
         "expiry-big",
         {"message_expiry_interval": 2**32},
         "message_expiry_interval",
         ReasonCode.UNSPECIFIED_ERROR,
-        "\u00a73.3.2.3.3",
+        "\u00a71.5.3",
     ),
     (
         "content-nul",
@@ -144,15 +144,15 @@ REJECTED: list[tuple[str, dict[str, Any], str, ReasonCode, str | None]] = [
         "subid-0",
         {"subscription_identifiers": [0]},
         "subscription_identifiers",
-        ReasonCode.UNSPECIFIED_ERROR,
-        "\u00a73.3.2.3.8",
+        ReasonCode.PROTOCOL_ERROR,
+        "\u00a73.8.2.1.2",
     ),
     (
         "subid-big",
         {"subscription_identifiers": [268_435_456]},
         "subscription_identifiers",
-        ReasonCode.UNSPECIFIED_ERROR,
-        "\u00a73.3.2.3.8",
+        ReasonCode.PROTOCOL_ERROR,
+        "\u00a73.8.2.1.2",
     ),
     (
         "subid-int",
@@ -167,7 +167,7 @@ REJECTED: list[tuple[str, dict[str, Any], str, ReasonCode, str | None]] = [
         {"topic_alias": 65_536},
         "topic_alias",
         ReasonCode.UNSPECIFIED_ERROR,
-        "\u00a73.3.2.3.4",
+        "\u00a71.5.2",
     ),
 ]
 

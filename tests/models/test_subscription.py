@@ -45,12 +45,18 @@ REJECTED: list[tuple[str, dict[str, Any], str, ReasonCode, str | None]] = [
         "MQTT-4.8.2-2",
     ),
     ("filter-bytes", {"topic_filter": b"a"}, "topic_filter", ReasonCode.UNSPECIFIED_ERROR, None),
-    ("qos-3", {"topic_filter": "a", "qos": 3}, "qos", ReasonCode.MALFORMED_PACKET, "MQTT-3.3.1-4"),
+    (
+        "qos-3",
+        {"topic_filter": "a", "qos": 3},
+        "qos",
+        ReasonCode.QOS_NOT_SUPPORTED,
+        "MQTT-3.3.1-4",
+    ),
     (
         "retain-handling-3",
         {"topic_filter": "a", "retain_handling": 3},
         "retain_handling",
-        ReasonCode.MALFORMED_PACKET,
+        ReasonCode.PROTOCOL_ERROR,
         "\u00a73.8.3.1",
     ),
     (
@@ -71,14 +77,14 @@ REJECTED: list[tuple[str, dict[str, Any], str, ReasonCode, str | None]] = [
         "sub-id-0",
         {"topic_filter": "a", "subscription_id": 0},
         "subscription_id",
-        ReasonCode.UNSPECIFIED_ERROR,
+        ReasonCode.PROTOCOL_ERROR,
         "\u00a73.8.2.1.2",
     ),
     (
         "sub-id-big",
         {"topic_filter": "a", "subscription_id": 268_435_456},
         "subscription_id",
-        ReasonCode.UNSPECIFIED_ERROR,
+        ReasonCode.PROTOCOL_ERROR,
         "\u00a73.8.2.1.2",
     ),
 ]
@@ -109,7 +115,9 @@ def test_value_semantics() -> None:
     assert pickle.loads(pickle.dumps(a)) == a
     assert copy.copy(a) is a
     assert copy.deepcopy(a) is a
-    assert repr(a) == "Subscription(topic_filter='a/#', qos=1, subscription_id=5)"
+    assert repr(a) == (
+        "Subscription(topic_filter='a/#', qos=QualityOfService.AT_LEAST_ONCE, subscription_id=5)"
+    )
     assert a.__replace__(subscription_id=None).subscription_id is None
     with pytest.raises(ValidationError, match=r"MQTT-3\.8\.3-4"):
         Subscription("$share/g/a").replace(no_local=True)

@@ -30,7 +30,7 @@ CLIENTS = st.sampled_from(["c0", "c1", "c2"])
 
 
 def matched(index: SubscriptionIndex, topic: str) -> set[tuple[str, str]]:
-    return {(client, s.topic_filter) for client, s in index.match(topic)}
+    return {(client, s.topic_filter) for client, s in index.matches(topic)}
 
 
 def snapshot(index: SubscriptionIndex, clients: list[str]) -> set[tuple[str, str, int]]:
@@ -94,7 +94,7 @@ def test_subscribe_replace_and_unsubscribe() -> None:
     assert index.unsubscribe_all("c") == 1
     assert len(index) == 0
     assert index.node_count == 1
-    assert repr(index) == "SubscriptionIndex(subscriptions=0, clients=0)"
+    assert repr(index) == "<SubscriptionIndex of 0 subscriptions from 0 clients>"
 
 
 def test_match_returns_the_stored_objects() -> None:
@@ -102,7 +102,7 @@ def test_match_returns_the_stored_objects() -> None:
     client = "client-" + "x" * 20
     subscription = Subscription("sensors/+")
     index.subscribe(client, subscription)
-    [(found_client, found)] = index.match("sensors/t")
+    [(found_client, found)] = index.matches("sensors/t")
     assert found is subscription
     assert found_client is client
 
@@ -113,8 +113,8 @@ def test_dollar_topics_and_shared_groups() -> None:
     index.subscribe("sys", Subscription("$SYS/#"))
     index.subscribe("w1", Subscription("$share/workers/jobs/+"))
     index.subscribe("w2", Subscription("$share/workers/jobs/+"))
-    assert {c for c, _ in index.match("$SYS/uptime")} == {"sys"}
-    groups = {(c, s.share_group) for c, s in index.match("jobs/7")}
+    assert {c for c, _ in index.matches("$SYS/uptime")} == {"sys"}
+    groups = {(c, s.share_group) for c, s in index.matches("jobs/7")}
     assert groups == {("all", None), ("w1", "workers"), ("w2", "workers")}
 
 
@@ -124,7 +124,7 @@ def test_merge_overlapping() -> None:
     index.subscribe("c1", Subscription("a/+", 2, subscription_id=1, retain_as_published=True))
     index.subscribe("me", Subscription("a/b", 1, no_local=True))
     index.subscribe("w", Subscription("$share/g/a/b"))
-    deliveries = sorted(merge_overlapping(index.match("a/b"), publisher="me"), key=repr)
+    deliveries = sorted(merge_overlapping(index.matches("a/b"), publisher="me"), key=repr)
     assert len(deliveries) == 1
     [delivery] = deliveries
     assert isinstance(delivery, Delivery)
@@ -134,7 +134,7 @@ def test_merge_overlapping() -> None:
         [1, 3],
     )
     assert delivery.retain_as_published is True
-    assert len(merge_overlapping(index.match("a/b"))) == 2
+    assert len(merge_overlapping(index.matches("a/b"))) == 2
     with pytest.raises(ValidationError, match="matches"):
         merge_overlapping([("c", "not a subscription")])  # type: ignore[list-item]
     with pytest.raises(ValidationError, match="matches"):
@@ -184,8 +184,8 @@ def test_deep_filters_and_topics() -> None:
     index = SubscriptionIndex(max_topic_levels=None)
     index.subscribe("deep", Subscription(deep))
     index.subscribe("empty", Subscription("/" * 65_534))
-    assert {c for c, _ in index.match("a/" * 32_767 + "a")} == {"deep"}
-    assert {c for c, _ in index.match("/" * 65_534)} == {"empty"}
+    assert {c for c, _ in index.matches("a/" * 32_767 + "a")} == {"deep"}
+    assert {c for c, _ in index.matches("/" * 65_534)} == {"empty"}
     index.unsubscribe_all("deep")
     index.unsubscribe_all("empty")
     assert index.node_count == 1
@@ -198,8 +198,8 @@ def test_deep_filters_and_topics() -> None:
         lambda i: i.subscribe("c", "a"),
         lambda i: i.subscribe("c\x00", Subscription("a")),
         lambda i: i.unsubscribe("c", "a/#/b"),
-        lambda i: i.match("a/+"),
-        lambda i: i.match(None),
+        lambda i: i.matches("a/+"),
+        lambda i: i.matches(None),
         lambda i: i.subscriptions(b"c"),
     ],
     ids=["client-int", "sub-str", "client-nul", "bad-filter", "wildcard-topic", "none", "bytes"],

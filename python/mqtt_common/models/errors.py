@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from mqtt_common import _core
 from mqtt_common.models.constants import ConnectReturnCode, ReasonCode
 
 __all__ = [
@@ -138,3 +139,28 @@ class ValidationError(MQTTError, ValueError):
 
     It is also a ``ValueError``, so ``except ValueError`` keeps working.
     """
+
+
+def _check_against_rust() -> None:
+    """Fail the import if a class's default reason code differs from the Rust table."""
+    classes: dict[str, type[MQTTError]] = {
+        cls.__name__: cls
+        for cls in (
+            MQTTError,
+            ProtocolError,
+            MalformedPacketError,
+            ConnectError,
+            AuthenticationError,
+            AuthorizationError,
+            StorageError,
+            ValidationError,
+        )
+    }
+    for name, code in _core.ERROR_CLASSES:
+        cls = classes.get(name)
+        if cls is None or cls.reason_code != code:
+            msg = f"{name}'s default reason code differs from the Rust table ({code:#04x})"
+            raise ImportError(msg)
+
+
+_check_against_rust()

@@ -11,7 +11,9 @@ with ``user_properties`` as a list of pairs; PUBLISH takes ``PublishProperties``
 >>> publish.to_message().topic
 'sensors/temperature'
 >>> Puback(7)
-Puback(packet_id=7, reason_code=SUCCESS)
+Puback(packet_id=7)
+>>> Puback(7, reason_code=0x10)
+Puback(packet_id=7, reason_code=ReasonCode.NO_MATCHING_SUBSCRIBERS)
 """
 
 from mqtt_common._core import (

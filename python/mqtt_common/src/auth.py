@@ -9,18 +9,23 @@
 >>> auth = AllowAlice()
 >>> auth.authenticate(AuthCredentials("c1", username="alice", password=b"s3cret"))
 True
->>> AuthCredentials("c1", username="alice", password=b"s3cret")  # doctest: +ELLIPSIS
-AuthCredentials(client_id='c1', username='alice', password='<redacted>', ...)
+>>> AuthCredentials("c1", username="alice", password=b"s3cret")
+AuthCredentials(client_id='c1', username='alice', password='<redacted>')
 """
 
 from __future__ import annotations
 
 import abc
 import enum
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
 
 from mqtt_common import _core
 from mqtt_common._core import AuthCredentials
 from mqtt_common._rust_tables import require_rust_members
+from mqtt_common.src._synchronous import SynchronousInterface
 
 __all__ = ["Action", "AuthCredentials", "AuthInterface"]
 
@@ -39,13 +44,33 @@ class Action(enum.IntEnum):
 require_rust_members(Action, _core.ACTION_MEMBERS)
 
 
-class AuthInterface(_core.AuthInterface, abc.ABC):
+def _grants_only_true(method: Callable[..., Any]) -> Callable[..., bool]:
+    """Wrap a decision so that only ``True`` grants: any other answer is a refusal."""
+
+    @functools.wraps(method)
+    def decide(*args: Any, **kwargs: Any) -> bool:
+        return method(*args, **kwargs) is True
+
+    decide._grants_only_true = True  # type: ignore[attr-defined]
+    return decide
+
+
+class AuthInterface(_core.AuthInterface, SynchronousInterface, abc.ABC, interface=True):
     """An authentication and authorization provider.
 
     Subclass it and implement both methods; they must be synchronous and return
-    promptly. Rust code calls them through the ``AuthInterface`` trait; an exception
-    you raise reaches its caller unchanged.
+    promptly (an ``async def`` is refused when the class is created). Only ``True``
+    grants: any other answer, a truthy object included, is a refusal. Rust code calls
+    them through the ``AuthInterface`` trait; an exception you raise reaches its caller
+    unchanged.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("authenticate", "authorize"):
+            method = cls.__dict__.get(name)
+            if inspect.isfunction(method) and not getattr(method, "_grants_only_true", False):
+                setattr(cls, name, _grants_only_true(method))
 
     @abc.abstractmethod
     def authenticate(self, credentials: AuthCredentials) -> bool:

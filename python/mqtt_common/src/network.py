@@ -19,7 +19,7 @@
 (True, False)
 >>> network.deliver("c1", Message("a/b", b"hi"))
 >>> network.sent["c1"]
-[Publish(topic="a/b", qos=0, packet_id=None, payload=<2 bytes>)]
+[Publish(topic='a/b', payload=b'hi')]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from mqtt_common import _core
 from mqtt_common._rust_tables import require_rust_members
 from mqtt_common.models.constants import ReasonCode
 from mqtt_common.models.packets import Packet
+from mqtt_common.src._synchronous import SynchronousInterface
 
 __all__ = ["ConnectionState", "NetworkInterface"]
 
@@ -51,7 +52,7 @@ class ConnectionState(enum.IntEnum):
 require_rust_members(ConnectionState, _core.CONNECTION_STATE_MEMBERS)
 
 
-class NetworkInterface(_core.NetworkInterface, abc.ABC):
+class NetworkInterface(_core.NetworkInterface, SynchronousInterface, abc.ABC, interface=True):
     """The network layer. Every method is synchronous and returns promptly.
 
     ``send`` queues a packet for the connection's own writer. The helpers

@@ -23,11 +23,12 @@ import abc
 from mqtt_common import _core
 from mqtt_common._core import Session, Will
 from mqtt_common.models.constants import ProtocolVersion
+from mqtt_common.src._synchronous import SynchronousInterface
 
 __all__ = ["MemorySessionStore", "Session", "SessionInterface", "Will"]
 
 
-class SessionInterface(_core.SessionInterface, abc.ABC):
+class SessionInterface(_core.SessionInterface, SynchronousInterface, abc.ABC, interface=True):
     """A session store. Every method is synchronous and returns promptly."""
 
     @abc.abstractmethod

@@ -20,11 +20,12 @@ import abc
 
 from mqtt_common import _core
 from mqtt_common._core import Message, Subscription
+from mqtt_common.src._synchronous import SynchronousInterface
 
 __all__ = ["MemoryStorage", "StorageInterface", "Subscription"]
 
 
-class StorageInterface(_core.StorageInterface, abc.ABC):
+class StorageInterface(_core.StorageInterface, SynchronousInterface, abc.ABC, interface=True):
     """A storage backend. Every method is synchronous and returns promptly.
 
     Failures raise ``StorageError``. Rust code calls a subclass through the

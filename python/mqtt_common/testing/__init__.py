@@ -14,6 +14,20 @@ The suites check the contract, not an implementation: they pass for ours and mus
 for yours.
 """
 
+try:
+    import pytest
+except ImportError:  # the suites also run under a plain assert, without pytest's report
+    pass
+else:
+    # An installed package's asserts are not rewritten unless registered before import:
+    # without this a failing contract shows a bare AssertionError instead of the values.
+    pytest.register_assert_rewrite(
+        "mqtt_common.testing.auth",
+        "mqtt_common.testing.network",
+        "mqtt_common.testing.session",
+        "mqtt_common.testing.storage",
+    )
+
 from mqtt_common.testing.auth import AuthContract
 from mqtt_common.testing.network import NetworkContract
 from mqtt_common.testing.session import SessionContract

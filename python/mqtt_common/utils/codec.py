@@ -10,7 +10,7 @@ which it stays failed: close the connection.
 >>> from mqtt_common.models.packets import Pingreq
 >>> decoder = Decoder()
 >>> decoder.feed(b"\x10\x0d\x00\x04MQTT\x04\x02\x00\x3c\x00\x01c\xc0")
-[Connect(client_id="c", protocol_version=V3_1_1, clean_start=True, keep_alive=60)]
+[Connect(client_id='c')]
 >>> decoder.feed(b"\x00")
 [Pingreq()]
 >>> encode(Pingreq(), 4)

@@ -20,10 +20,11 @@ delivery (highest QoS, every subscription identifier), as MQTT 5.0 section 3.3.4
 False
 >>> index.subscribe("c1", Subscription("site/#", qos=2, subscription_id=9))
 False
->>> [(client, s.topic_filter) for client, s in sorted(index.match("site/7/temp"), key=repr)]
+>>> [(client, s.topic_filter) for client, s in sorted(index.matches("site/7/temp"), key=repr)]
 [('c1', 'site/#'), ('c1', 'site/+/temp')]
->>> merge_overlapping(index.match("site/7/temp"))
-[Delivery(client_id='c1', qos=2, subscription_identifiers=[4, 9], retain_as_published=False)]
+>>> [delivery] = merge_overlapping(index.matches("site/7/temp"))
+>>> delivery.client_id, delivery.qos.name, delivery.subscription_identifiers
+('c1', 'EXACTLY_ONCE', [4, 9])
 
 Invalid filters raise ``ValidationError``, naming the rule:
 

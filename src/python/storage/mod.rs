@@ -1,0 +1,239 @@
+//! Storage for Python (`mqtt_common.src.storage`): the `StorageInterface` base class,
+//! `MemoryStorage`, and the adapter that lets Rust call a Python storage implementation.
+
+mod memory;
+
+use std::sync::Arc;
+
+use pyo3::IntoPyObjectExt;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+
+pub(crate) use memory::PyMemoryStorage;
+
+use crate::error::Error;
+use crate::message::Message;
+use crate::python::implementation::{PythonObject, expect_bool, wrong_return};
+use crate::python::message::PyMessage;
+use crate::python::topic::PySubscription;
+use crate::storage::StorageInterface;
+use crate::topic::{Subscription, TopicFilter, TopicName};
+
+/// Python `Message` objects for core messages.
+pub(crate) fn messages<'py>(
+    py: Python<'py>,
+    messages: Vec<Message>,
+) -> PyResult<Bound<'py, PyList>> {
+    let objects = messages
+        .into_iter()
+        .map(|m| Py::new(py, PyMessage::from_core(py, m)))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, objects)
+}
+
+/// A Python `Subscription` for a core one.
+pub(crate) fn subscription_object(
+    py: Python<'_>,
+    subscription: Subscription,
+) -> PyResult<Py<PySubscription>> {
+    Py::new(
+        py,
+        PySubscription {
+            inner: subscription,
+        },
+    )
+}
+
+/// The Rust base of `mqtt_common.src.storage.StorageInterface`.
+///
+/// The Python ABC declares the abstract methods.
+#[pyclass(
+    subclass,
+    name = "StorageInterface",
+    module = "mqtt_common.src.storage"
+)]
+pub(crate) struct PyStorageInterface;
+
+#[pymethods]
+impl PyStorageInterface {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
+        Self
+    }
+}
+
+/// A Python `StorageInterface` seen from Rust: each trait method calls the Python method.
+///
+/// Python exceptions come back unchanged (as callback errors); an `async def` method or
+/// a wrong return type is a `TypeError` that names the method.
+#[derive(Debug)]
+pub struct PythonStorage {
+    implementation: PythonObject,
+}
+
+/// The Rust storage behind a Python object: a `MemoryStorage` is used directly, without
+/// going through Python; any other `StorageInterface` subclass through [`PythonStorage`].
+///
+/// # Errors
+/// `TypeError` for an object whose class does not derive from `StorageInterface`.
+pub fn storage_from_python(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn StorageInterface>> {
+    if let Some(memory) = PyMemoryStorage::core_of(obj) {
+        return Ok(memory);
+    }
+    Ok(Arc::new(PythonStorage {
+        implementation: PythonObject::new::<PyStorageInterface>(obj, "StorageInterface")?,
+    }))
+}
+
+fn message_object<'py>(py: Python<'py>, message: Message) -> PyResult<Bound<'py, PyAny>> {
+    Bound::new(py, PyMessage::from_core(py, message))?.into_bound_py_any(py)
+}
+
+fn expect_list<'py>(
+    result: &Bound<'py, PyAny>,
+    method: &str,
+    expected: &str,
+) -> Result<Vec<Bound<'py, PyAny>>, Error> {
+    let list = result
+        .cast::<PyList>()
+        .map_err(|_| wrong_return(result, method, expected))?;
+    Ok(list.iter().collect())
+}
+
+fn expect_messages(result: &Bound<'_, PyAny>, method: &str) -> Result<Vec<Message>, Error> {
+    expect_list(result, method, "list[Message]")?
+        .iter()
+        .map(|item| match item.cast::<PyMessage>() {
+            Ok(message) => Ok(message.get().core(item.py())?.clone()),
+            Err(_) => Err(wrong_return(item, method, "list[Message]")),
+        })
+        .collect()
+}
+
+impl StorageInterface for PythonStorage {
+    fn store_retained(&self, message: Message) -> Result<(), Error> {
+        Python::attach(|py| {
+            self.implementation
+                .call(py, "store_retained", (message_object(py, message)?,))?;
+            Ok(())
+        })
+    }
+
+    fn get_retained(&self, topic_filter: &TopicFilter) -> Result<Vec<Message>, Error> {
+        Python::attach(|py| {
+            let result = self
+                .implementation
+                .call(py, "get_retained", (topic_filter.as_str(),))?;
+            expect_messages(&result, "get_retained")
+        })
+    }
+
+    fn delete_retained(&self, topic: &TopicName) -> Result<bool, Error> {
+        Python::attach(|py| {
+            expect_bool(
+                &self
+                    .implementation
+                    .call(py, "delete_retained", (topic.as_str(),))?,
+                "delete_retained",
+            )
+        })
+    }
+
+    fn enqueue(&self, client_id: &str, message: Message) -> Result<(), Error> {
+        Python::attach(|py| {
+            self.implementation
+                .call(py, "enqueue", (client_id, message_object(py, message)?))?;
+            Ok(())
+        })
+    }
+
+    fn dequeue(&self, client_id: &str, limit: Option<usize>) -> Result<Vec<Message>, Error> {
+        Python::attach(|py| {
+            let result = self
+                .implementation
+                .call(py, "dequeue", (client_id, limit))?;
+            expect_messages(&result, "dequeue")
+        })
+    }
+
+    fn queue_length(&self, client_id: &str) -> Result<usize, Error> {
+        Python::attach(|py| {
+            let result = self.implementation.call(py, "queue_length", (client_id,))?;
+            result
+                .extract::<usize>()
+                .map_err(|_| wrong_return(&result, "queue_length", "int"))
+        })
+    }
+
+    fn add_subscription(&self, client_id: &str, subscription: Subscription) -> Result<bool, Error> {
+        Python::attach(|py| {
+            let subscription = subscription_object(py, subscription)?;
+            expect_bool(
+                &self
+                    .implementation
+                    .call(py, "add_subscription", (client_id, subscription))?,
+                "add_subscription",
+            )
+        })
+    }
+
+    fn remove_subscription(
+        &self,
+        client_id: &str,
+        topic_filter: &TopicFilter,
+    ) -> Result<bool, Error> {
+        Python::attach(|py| {
+            let result = self.implementation.call(
+                py,
+                "remove_subscription",
+                (client_id, topic_filter.as_str()),
+            )?;
+            expect_bool(&result, "remove_subscription")
+        })
+    }
+
+    fn get_subscriptions(&self, client_id: &str) -> Result<Vec<Subscription>, Error> {
+        Python::attach(|py| {
+            let result = self
+                .implementation
+                .call(py, "get_subscriptions", (client_id,))?;
+            expect_list(&result, "get_subscriptions", "list[Subscription]")?
+                .iter()
+                .map(|item| match item.cast::<PySubscription>() {
+                    Ok(s) => Ok(s.get().inner.clone()),
+                    Err(_) => Err(wrong_return(
+                        item,
+                        "get_subscriptions",
+                        "list[Subscription]",
+                    )),
+                })
+                .collect()
+        })
+    }
+
+    fn get_subscribers(&self, topic: &TopicName) -> Result<Vec<(String, Subscription)>, Error> {
+        const EXPECTED: &str = "list[tuple[str, Subscription]]";
+        Python::attach(|py| {
+            let result = self
+                .implementation
+                .call(py, "get_subscribers", (topic.as_str(),))?;
+            expect_list(&result, "get_subscribers", EXPECTED)?
+                .iter()
+                .map(|item| {
+                    let pair = item
+                        .extract::<(String, Bound<'_, PySubscription>)>()
+                        .map_err(|_| wrong_return(item, "get_subscribers", EXPECTED))?;
+                    Ok((pair.0, pair.1.get().inner.clone()))
+                })
+                .collect()
+        })
+    }
+
+    fn close(&self) -> Result<(), Error> {
+        Python::attach(|py| {
+            self.implementation.call(py, "close", PyTuple::empty(py))?;
+            Ok(())
+        })
+    }
+}

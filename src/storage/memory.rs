@@ -1,0 +1,262 @@
+//! [`MemoryStorage`]: the reference [`StorageInterface`], in memory and thread-safe.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::error::Error;
+use crate::message::Message;
+use crate::storage::StorageInterface;
+use crate::topic::{
+    IndexLimits, Subscription, SubscriptionIndex, TopicFilter, TopicName, TopicTree,
+};
+
+/// What [`MemoryStorage::enqueue`] does when a client's queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum QueueFullPolicy {
+    /// Refuse the new message with an a storage error.
+    #[default]
+    Reject,
+    /// Drop the oldest queued message to make room.
+    DropOldest,
+    /// Drop the new message, silently.
+    DropNewest,
+}
+
+/// How a [`MemoryStorage`] bounds what it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryStorageConfig {
+    /// The most messages one client's queue may hold; `None` for no limit.
+    pub max_queue_length: Option<usize>,
+    /// What to do with a message for a full queue.
+    pub queue_full: QueueFullPolicy,
+    /// Limits on subscriptions (and on retained topics' levels).
+    pub limits: IndexLimits,
+}
+
+impl Default for MemoryStorageConfig {
+    fn default() -> Self {
+        Self {
+            max_queue_length: Some(DEFAULT_MAX_QUEUE_LENGTH),
+            queue_full: QueueFullPolicy::Reject,
+            limits: IndexLimits::default(),
+        }
+    }
+}
+
+/// The default [`MemoryStorageConfig::max_queue_length`].
+pub const DEFAULT_MAX_QUEUE_LENGTH: usize = 10_000;
+
+#[derive(Debug)]
+struct Inner {
+    retained: TopicTree<Message>,
+    queues: HashMap<String, VecDeque<Message>>,
+    subscriptions: SubscriptionIndex,
+    closed: bool,
+}
+
+/// Retained messages in a [`TopicTree`], per-client FIFO queues, and subscriptions in a
+/// [`SubscriptionIndex`], behind one lock. Nothing survives the process.
+///
+/// # Examples
+/// ```
+/// use mqtt_common::{MemoryStorage, Message, StorageInterface, TopicFilter, TopicName};
+/// let storage = MemoryStorage::new();
+/// storage.store_retained(Message::new(TopicName::new("site/1/temp")?, "21.5")?)?;
+/// assert_eq!(storage.get_retained(&TopicFilter::new("site/+/temp")?)?.len(), 1);
+/// // An empty payload deletes the retained message [MQTT-3.3.1-6].
+/// storage.store_retained(Message::new(TopicName::new("site/1/temp")?, "")?)?;
+/// assert!(storage.get_retained(&TopicFilter::new("#")?)?.is_empty());
+/// # Ok::<(), mqtt_common::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct MemoryStorage {
+    inner: RwLock<Inner>,
+    config: MemoryStorageConfig,
+}
+
+impl Default for MemoryStorage {
+    fn default() -> Self {
+        Self::with_config(MemoryStorageConfig::default())
+    }
+}
+
+impl MemoryStorage {
+    /// An empty storage with the default limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty storage with the given limits.
+    pub fn with_config(config: MemoryStorageConfig) -> Self {
+        Self {
+            inner: RwLock::new(Inner {
+                retained: TopicTree::with_max_topic_levels(config.limits.max_topic_levels),
+                queues: HashMap::new(),
+                subscriptions: SubscriptionIndex::with_limits(config.limits),
+                closed: false,
+            }),
+            config,
+        }
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> MemoryStorageConfig {
+        self.config
+    }
+
+    /// How many retained messages are stored.
+    ///
+    /// # Errors
+    /// a storage error once closed.
+    pub fn retained_count(&self) -> Result<usize, Error> {
+        Ok(self.read()?.retained.len())
+    }
+
+    fn read(&self) -> Result<RwLockReadGuard<'_, Inner>, Error> {
+        let guard = self.inner.read().map_err(|_| poisoned())?;
+        if guard.closed {
+            return Err(closed());
+        }
+        Ok(guard)
+    }
+
+    fn write(&self) -> Result<RwLockWriteGuard<'_, Inner>, Error> {
+        let guard = self.inner.write().map_err(|_| poisoned())?;
+        if guard.closed {
+            return Err(closed());
+        }
+        Ok(guard)
+    }
+}
+
+fn poisoned() -> Error {
+    Error::storage("a thread panicked while holding the storage lock")
+}
+
+fn closed() -> Error {
+    Error::storage("the storage is closed")
+}
+
+impl StorageInterface for MemoryStorage {
+    fn store_retained(&self, message: Message) -> Result<(), Error> {
+        let mut inner = self.write()?;
+        if message.payload().is_empty() {
+            inner.retained.remove(message.topic().as_str());
+        } else {
+            let topic = message.topic().clone();
+            inner.retained.insert(topic, message)?;
+        }
+        Ok(())
+    }
+
+    fn get_retained(&self, topic_filter: &TopicFilter) -> Result<Vec<Message>, Error> {
+        let inner = self.read()?;
+        let mut found = Vec::new();
+        inner
+            .retained
+            .for_each_match(topic_filter, |_, message| found.push(message.clone()));
+        Ok(found)
+    }
+
+    fn delete_retained(&self, topic: &TopicName) -> Result<bool, Error> {
+        Ok(self.write()?.retained.remove(topic.as_str()).is_some())
+    }
+
+    fn enqueue(&self, client_id: &str, message: Message) -> Result<(), Error> {
+        let mut inner = self.write()?;
+        let queue = inner.queues.entry(client_id.to_owned()).or_default();
+        if let Some(limit) = self.config.max_queue_length
+            && queue.len() >= limit
+        {
+            match self.config.queue_full {
+                QueueFullPolicy::Reject => {
+                    return Err(Error::storage(format!(
+                        "the queue of client {client_id:?} is full ({limit} messages)"
+                    )));
+                }
+                QueueFullPolicy::DropOldest => {
+                    queue.pop_front();
+                }
+                QueueFullPolicy::DropNewest => return Ok(()),
+            }
+        }
+        if limit_is_zero(self.config.max_queue_length) {
+            return Ok(());
+        }
+        queue.push_back(message);
+        Ok(())
+    }
+
+    fn dequeue(&self, client_id: &str, limit: Option<usize>) -> Result<Vec<Message>, Error> {
+        let mut inner = self.write()?;
+        let Some(queue) = inner.queues.get_mut(client_id) else {
+            return Ok(Vec::new());
+        };
+        let count = limit.unwrap_or(queue.len()).min(queue.len());
+        let taken: Vec<Message> = queue.drain(..count).collect();
+        if queue.is_empty() {
+            inner.queues.remove(client_id);
+        }
+        Ok(taken)
+    }
+
+    fn queue_length(&self, client_id: &str) -> Result<usize, Error> {
+        Ok(self.read()?.queues.get(client_id).map_or(0, VecDeque::len))
+    }
+
+    fn add_subscription(&self, client_id: &str, subscription: Subscription) -> Result<bool, Error> {
+        Ok(self
+            .write()?
+            .subscriptions
+            .subscribe(client_id, subscription)?
+            .is_some())
+    }
+
+    fn remove_subscription(
+        &self,
+        client_id: &str,
+        topic_filter: &TopicFilter,
+    ) -> Result<bool, Error> {
+        Ok(self
+            .write()?
+            .subscriptions
+            .unsubscribe(client_id, topic_filter)
+            .is_some())
+    }
+
+    fn get_subscriptions(&self, client_id: &str) -> Result<Vec<Subscription>, Error> {
+        Ok(self
+            .read()?
+            .subscriptions
+            .subscriptions(client_id)
+            .into_iter()
+            .cloned()
+            .collect())
+    }
+
+    fn get_subscribers(&self, topic: &TopicName) -> Result<Vec<(String, Subscription)>, Error> {
+        let inner = self.read()?;
+        let mut found = Vec::new();
+        inner
+            .subscriptions
+            .for_each_match(topic, |client, subscription| {
+                found.push((client.to_owned(), subscription.clone()));
+            });
+        Ok(found)
+    }
+
+    fn close(&self) -> Result<(), Error> {
+        let mut inner = self.inner.write().map_err(|_| poisoned())?;
+        inner.closed = true;
+        inner.retained = TopicTree::new();
+        inner.queues = HashMap::new();
+        inner.subscriptions = SubscriptionIndex::new();
+        Ok(())
+    }
+}
+
+/// A queue limit of 0 holds nothing: every message is dropped or refused above.
+fn limit_is_zero(limit: Option<usize>) -> bool {
+    limit == Some(0)
+}
