@@ -18,6 +18,7 @@ use bytes::{Bytes, BytesMut};
 
 pub use crate::packet::{Packet, PacketRef, decode, encode};
 
+use crate::constants::protocol::MAX_PACKET_SIZE;
 use crate::constants::{PacketType, PropertyId, ProtocolVersion};
 use crate::error::{Error, Violation};
 use crate::packet::wire::Utf8Policy;
@@ -101,6 +102,11 @@ impl Decoder {
     pub fn with_max_packet_size(mut self, max_packet_size: u32) -> Self {
         self.max_packet_size = max_packet_size;
         self
+    }
+
+    /// Accepts every packet MQTT can frame: a Maximum Packet Size of 268,435,460 bytes.
+    pub fn without_max_packet_size(self) -> Self {
+        self.with_max_packet_size(MAX_PACKET_SIZE)
     }
 
     /// Sets the Topic Alias Maximum this side declared (in CONNACK for a server, in

@@ -817,3 +817,118 @@ fn mqtt_3_8_4_6_and_3_11_3_1_one_reason_code_per_filter() {
     let err = Unsuback::answering(&unsubscribe, vec![], AckProperties::default()).unwrap_err();
     assert_eq!(err.spec_ref(), Some("MQTT-3.11.3-1"));
 }
+
+/// A stream of client packets through one server-side decoder: every packet decoded,
+/// then the error, if any.
+fn conversation(chunks: &[&[u8]]) -> (Vec<Packet>, Option<Error>) {
+    let mut decoder = Decoder::new(Direction::FromClient);
+    let mut packets = Vec::new();
+    for chunk in chunks {
+        decoder.feed(chunk);
+        loop {
+            match decoder.next_packet() {
+                Ok(Some(packet)) => packets.push(packet),
+                Ok(None) => break,
+                Err(err) => return (packets, Some(err)),
+            }
+        }
+    }
+    (packets, None)
+}
+
+/// A 5.0 CONNECT of client "c" with these properties (already encoded, length first).
+fn connect_5(properties: &[u8]) -> Vec<u8> {
+    let mut body = field(b"MQTT");
+    body.extend_from_slice(&[5, 0x02, 0, 60]);
+    body.extend_from_slice(properties);
+    body.extend_from_slice(&field(b"c"));
+    packet(0x10, &body)
+}
+
+/// [MQTT-4.12.0-7]: a client whose CONNECT named no Authentication Method must not send
+/// AUTH; the decoder answers with a Protocol Error.
+#[test]
+fn mqtt_4_12_0_7_auth_without_an_authentication_method() {
+    let auth = b"\xF0\x00"; // AUTH, reason Success
+    let (packets, err) = conversation(&[&connect_5(b"\x00"), auth]);
+    assert_eq!(packets.len(), 1);
+    let err = err.expect("AUTH refused");
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert_eq!(err.reason_code(), ReasonCode::ProtocolError);
+    assert_eq!(err.spec_ref(), Some("MQTT-4.12.0-7"));
+    // With an Authentication Method the exchange is allowed.
+    let method = [&[0x08, 0x15][..], &field(b"SCRAM")[..]].concat();
+    let continue_auth = [&[0xF0, 0x0A, 0x18, 0x08, 0x15][..], &field(b"SCRAM")[..]].concat();
+    let (packets, err) = conversation(&[&connect_5(&method), &continue_auth]);
+    assert!(err.is_none(), "{err:?}");
+    assert!(matches!(packets[1], Packet::Auth(_)));
+}
+
+/// §3.14.2.2.2: "If the Session Expiry Interval in the CONNECT packet was zero, then it
+/// is a Protocol Error to set a non-zero Session Expiry Interval in the DISCONNECT packet
+/// sent by the Client."
+#[test]
+fn s3_14_2_2_2_disconnect_may_not_raise_a_zero_session_expiry() {
+    // DISCONNECT, Normal disconnection, Session Expiry Interval 60.
+    let raise = b"\xE0\x07\x00\x05\x11\x00\x00\x00\x3C";
+    let (_, err) = conversation(&[&connect_5(b"\x00"), raise]);
+    let err = err.expect("refused");
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert_eq!(err.spec_ref(), Some("§3.14.2.2.2"));
+    // Setting 0 again, or changing a non-zero interval, is allowed.
+    let zero = b"\xE0\x07\x00\x05\x11\x00\x00\x00\x00";
+    assert!(conversation(&[&connect_5(b"\x00"), zero]).1.is_none());
+    let nonzero = b"\x05\x11\x00\x00\x00\x0A"; // CONNECT's Session Expiry Interval 10
+    assert!(conversation(&[&connect_5(nonzero), raise]).1.is_none());
+}
+
+/// A 3.1 CONNECT with these fixed-header flags, connect flags and client identifier.
+fn connect_31(header_flags: u8, connect_flags: u8, client_id: &[u8]) -> Vec<u8> {
+    let mut body = field(b"MQIsdp");
+    body.extend_from_slice(&[3, connect_flags, 0, 60]);
+    body.extend_from_slice(&field(client_id));
+    packet(0x10 | header_flags, &body)
+}
+
+/// MQTT 3.1 §3.1: a client identifier has 1 to 23 characters; the server refuses any
+/// other with CONNACK return code 2 (Identifier rejected).
+#[test]
+fn mqtt_3_1_client_identifiers_have_1_to_23_characters() {
+    for client_id in [&b""[..], b"abcdefghijklmnopqrstuvwx"] {
+        let err = from_client(&connect_31(0, 0x02, client_id), V311).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Connect, "{client_id:?}");
+        assert_eq!(
+            err.return_code(),
+            Some(ConnectReturnCode::IdentifierRejected)
+        );
+        assert_eq!(err.spec_ref(), Some("MQTT 3.1 §3.1"));
+    }
+    // 23 characters, not bytes: "é" is one character in two bytes.
+    let longest = "é".repeat(23);
+    assert!(from_client(&connect_31(0, 0x02, longest.as_bytes()), V311).is_ok());
+    assert!(from_client(&connect_31(0, 0x02, b"abcdefghijklmnopqrstuvw"), V311).is_ok());
+}
+
+/// MQTT 3.1 §3.1: the fixed-header flags and bit 0 of the connect flags of a 3.1 CONNECT
+/// are "not used"; a level-3 CONNECT is judged by 3.1's rules, as mosquitto does, while
+/// 3.1.1 and 5.0 reserve them ([MQTT-2.1.3-1], [MQTT-3.1.2-3]).
+#[test]
+fn mqtt_3_1_connect_flags_are_not_used() {
+    for header_flags in [0b0001, 0b0010, 0b1111] {
+        let connect = from_client(&connect_31(header_flags, 0x03, b"c"), V311);
+        assert!(matches!(connect, Ok(Packet::Connect(_))), "{connect:?}");
+    }
+    let mut decoder = Decoder::new(Direction::FromClient);
+    decoder.feed(&connect_31(0b0100, 0x03, b"c"));
+    assert!(matches!(
+        decoder.next_packet(),
+        Ok(Some(Packet::Connect(_)))
+    ));
+    // 3.1.1 and 5.0 refuse both.
+    let mut flagged = connect_311(0x02, &field(b"c"));
+    flagged[0] |= 0b0001;
+    let err = from_client(&flagged, V311).unwrap_err();
+    assert_eq!(err.spec_ref(), Some("MQTT-2.1.3-1"));
+    let err = from_client(&connect_311(0x03, &field(b"c")), V311).unwrap_err();
+    assert_eq!(err.spec_ref(), Some("MQTT-3.1.2-3"));
+}

@@ -427,7 +427,7 @@ pub fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Bytes, Error>
 /// Decodes exactly one complete packet sent the way `direction` says.
 ///
 /// # Errors
-/// As [`crate::codec::Decoder::next_packet`]; incomplete input or bytes after the packet
+/// As the streaming decoder's `next_packet`; incomplete input or bytes after the packet
 /// are a malformed packet here, since nothing more will come.
 pub fn decode(
     data: Bytes,

@@ -56,7 +56,7 @@ impl Publish {
     }
 
     /// The message this PUBLISH carries; `None` when only a Topic Alias names its topic
-    /// and the receiver has not resolved it yet (the [`crate::codec::Decoder`] does).
+    /// and the receiver has not resolved it yet (the streaming decoder does).
     pub fn to_message(&self) -> Option<Message> {
         let topic = self.topic.clone()?;
         // The packet's invariant is the message's: nothing to check again.

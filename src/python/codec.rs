@@ -13,7 +13,6 @@ use super::convert::{
 use super::packet::{Outgoing, outgoing, packet_to_py};
 use crate::codec::{DEFAULT_MAX_PACKET_SIZE, Decoder};
 use crate::constants::ProtocolVersion;
-use crate::constants::protocol::MAX_PACKET_SIZE;
 use crate::error::Error;
 use crate::packet::wire::Utf8Policy;
 use crate::packet::{Direction, check_encoded_size, encode_publish, publish_len};
@@ -36,21 +35,13 @@ fn data(obj: &Bound<'_, PyAny>) -> Result<bytes::Bytes, Error> {
 }
 
 /// The `from_py_with` extractor of `max_packet_size`: a size, or `None` for no limit.
-fn max_packet_size(obj: &Bound<'_, PyAny>) -> PyResult<Option<NonZeroU32>> {
+fn max_packet_size(obj: &Bound<'_, PyAny>) -> PyResult<Option<u32>> {
     if obj.is_none() {
         return Ok(None);
     }
-    Ok(Some(int_arg(
-        <MaxPacketSize as super::convert::Field>::NAME,
-        obj,
-    )?))
+    let size: NonZeroU32 = int_arg(<MaxPacketSize as super::convert::Field>::NAME, obj)?;
+    Ok(Some(size.get()))
 }
-
-/// The default of `max_packet_size`.
-const DEFAULT_SIZE: NonZeroU32 = match NonZeroU32::new(DEFAULT_MAX_PACKET_SIZE) {
-    Some(size) => size,
-    None => NonZeroU32::MAX,
-};
 
 /// A sans-I/O streaming decoder for one connection.
 ///
@@ -69,22 +60,25 @@ impl PyDecoder {
     const DEFAULT_MAX_PACKET_SIZE: u32 = DEFAULT_MAX_PACKET_SIZE;
 
     #[new]
-    #[pyo3(signature = (protocol_version=None, max_packet_size=DEFAULT_SIZE, direction="from_client", *, topic_alias_maximum=0, strict_utf8=true))]
+    #[pyo3(signature = (protocol_version=None, max_packet_size=DEFAULT_MAX_PACKET_SIZE, direction="from_client", *, topic_alias_maximum=0, strict_utf8=true))]
     fn new(
         protocol_version: Option<&Bound<'_, PyAny>>,
-        #[pyo3(from_py_with = max_packet_size)] max_packet_size: Option<NonZeroU32>,
+        #[pyo3(from_py_with = max_packet_size)] max_packet_size: Option<u32>,
         #[pyo3(from_py_with = choice::<DirectionArg>)] direction: &'static str,
         #[pyo3(from_py_with = int::<TopicAliasMaximum>)] topic_alias_maximum: i128,
         #[pyo3(from_py_with = flag::<StrictUtf8>)] strict_utf8: bool,
     ) -> PyResult<Self> {
-        let mut inner = Decoder::new(self::direction(direction))
-            .with_max_packet_size(max_packet_size.map_or(MAX_PACKET_SIZE, NonZeroU32::get))
-            .with_topic_alias_maximum(int_value("topic_alias_maximum", topic_alias_maximum)?)
-            .with_utf8_policy(if strict_utf8 {
-                Utf8Policy::Strict
-            } else {
-                Utf8Policy::Lenient
-            });
+        let inner = Decoder::new(self::direction(direction));
+        let mut inner = match max_packet_size {
+            Some(size) => inner.with_max_packet_size(size),
+            None => inner.without_max_packet_size(),
+        }
+        .with_topic_alias_maximum(int_value("topic_alias_maximum", topic_alias_maximum)?)
+        .with_utf8_policy(if strict_utf8 {
+            Utf8Policy::Strict
+        } else {
+            Utf8Policy::Lenient
+        });
         if let Some(obj) = present(protocol_version) {
             inner = inner.with_version(int_arg::<ProtocolVersion>("protocol_version", obj)?);
         }

@@ -393,10 +393,11 @@ fn is_default(value: &Bound<'_, PyAny>, default: &Bound<'_, PyAny>) -> PyResult<
 
 /// A value as a call's argument: `repr`, but `Enum.MEMBER` for an enum member.
 fn shown(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<String> {
-    if value.is_instance_of::<PyInt>() && !value.is_exact_instance_of::<PyInt>() {
-        if let Ok(name) = value.getattr(pyo3::intern!(py, "name")) {
-            return Ok(format!("{}.{}", value.get_type().name()?, name.str()?));
-        }
+    if value.is_instance_of::<PyInt>()
+        && !value.is_exact_instance_of::<PyInt>()
+        && let Ok(name) = value.getattr(pyo3::intern!(py, "name"))
+    {
+        return Ok(format!("{}.{}", value.get_type().name()?, name.str()?));
     }
     Ok(value.repr()?.to_string())
 }

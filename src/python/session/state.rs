@@ -141,7 +141,7 @@ impl PySession {
         self.lock().local_receive_maximum()
     }
 
-    /// Set both Receive Maximums (each 1 to 65535).
+    /// Set both Receive Maximums (neither may be 0).
     fn set_receive_maximums(
         &self,
         peer: &Bound<'_, PyAny>,
