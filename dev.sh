@@ -7,6 +7,7 @@
 #                      mypy --strict, stubtest; fails on the first failure
 #   ./dev.sh bench     the benchmarks, Rust (criterion) and Python, each against its
 #                      anchors or targets (they report, they never fail on timings)
+#   ./dev.sh fmt       format everything (cargo fmt, ruff format, ruff's safe fixes)
 #
 # Needs only Rust (cargo) and Python 3.11+ with pip. PYTHON picks the interpreter.
 set -euo pipefail
@@ -82,6 +83,8 @@ run_tests() {
     cargo test --features python
     step "cargo doc (warnings are errors)"
     RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+    step "rust-version covers every dependency"
+    "$PYTHON" tools/check_rust_version.py
     step "no pyo3 in the dependency tree without the python feature"
     if cargo tree --edges normal | grep -q pyo3; then
         echo "pyo3 leaked into the default dependency tree" >&2
@@ -94,8 +97,8 @@ run_tests() {
     "$VPY" -m pytest -q -p no:cacheprovider --doctest-modules --pyargs mqtt_common \
         --rootdir "$PWD/target"
     step "ruff check and ruff format --check"
-    "$VENV/bin/ruff" check python tests examples benches
-    "$VENV/bin/ruff" format --check python tests examples benches
+    "$VENV/bin/ruff" check python tests examples benches tools
+    "$VENV/bin/ruff" format --check python tests examples benches tools
     step "mypy --strict"
     "$VENV/bin/mypy"
     step "stubtest mqtt_common._core"
@@ -121,12 +124,22 @@ run_bench() {
     "$VPY" benches/python/bench_codec.py
 }
 
+run_fmt() {
+    setup_venv
+    step "cargo fmt"
+    cargo fmt --all
+    step "ruff format and ruff's safe fixes"
+    "$VENV/bin/ruff" check --fix --quiet python tests examples benches tools || true
+    "$VENV/bin/ruff" format python tests examples benches tools
+}
+
 case "${1:-}" in
     example) run_example ;;
     test) run_tests ;;
     bench) run_bench ;;
+    fmt) run_fmt ;;
     *)
-        echo "usage: ./dev.sh example|test|bench" >&2
+        echo "usage: ./dev.sh example|test|bench|fmt" >&2
         exit 2
         ;;
 esac

@@ -650,7 +650,7 @@ violations! {
     IncompletePacket {
         /// How many bytes there are.
         len: usize,
-    } => ["expected one whole packet, got {len} bytes that end before it does"]
+    } => ["the data ends after {len} bytes, before the packet does"]
         spec Some("§2.1.4"), reason ReasonCode::MalformedPacket, received MALFORMED;
 
     /// A Variable Byte Integer of more than four bytes (CVE-2026-21888).

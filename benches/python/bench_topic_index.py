@@ -1,4 +1,4 @@
-"""SubscriptionIndex.match from Python, against paho-mqtt's MQTTMatcher and a linear scan.
+"""SubscriptionIndex.matches from Python, against paho-mqtt's MQTTMatcher and a linear scan.
 
 Run with ``./dev.sh bench``. The workload is the Rust benchmark's: filters of which 80%
 are exact, 15% have ``+`` and 5% have ``#``, over topics like ``site/42/device/17/temp``,
@@ -88,7 +88,7 @@ def bench_size(size: int) -> None:
         assert {(c, s.topic_filter) for c, s in ours(topic)} == expected
         assert set(scan(topic)) == expected
     results = [
-        ("SubscriptionIndex.match", per_call_ns(ours, probes)),
+        ("SubscriptionIndex.matches", per_call_ns(ours, probes)),
         ("paho MQTTMatcher.iter_match", per_call_ns(paho, probes)),
         ("linear scan, topic_matches", per_call_ns(scan, scan_probes)),
     ]
@@ -102,7 +102,7 @@ def bench_size(size: int) -> None:
 
 def main() -> None:
     """Print the table."""
-    print(f"SubscriptionIndex.match vs anchors; median of {ROUNDS} rounds")
+    print(f"SubscriptionIndex.matches vs anchors; median of {ROUNDS} rounds")
     header = f"{'filters':>8} {'candidate':<28} {'ns/match':>10} {'ours faster by':>15}"
     print(header)
     print("-" * len(header))

@@ -488,7 +488,7 @@ class Session:
     def local_receive_maximum(self) -> int:
         """The Receive Maximum of this side (how many QoS 2 flows the peer may open)."""
     def set_receive_maximums(self, peer: int, local: int) -> None:
-        """Set both Receive Maximums (each 1 to 65535)."""
+        """Set both Receive Maximums (neither may be 0)."""
     @property
     def created_at(self) -> float:
         """When the session was created (POSIX seconds)."""
