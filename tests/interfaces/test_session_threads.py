@@ -97,7 +97,8 @@ def test_four_threads_hammering_one_session(fast_switching: None) -> None:
     assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert counts["sent"] == counts["acked"] > 0
-    assert counts["qos2"] > 0 and counts["resumed"] > 0
+    assert counts["qos2"] > 0
+    assert counts["resumed"] > 0
     assert (session.outgoing_count, session.incoming_count) == (0, 0)
     assert session.expiry_interval == 120
     with pytest.raises(ProtocolError):  # a flow that ended cannot be acknowledged again
