@@ -18,6 +18,9 @@ from mqtt_common.models.constants import (
     RetainHandling,
 )
 
+# The union of packet classes is defined once, where users import it.
+from mqtt_common.models.packets import Packet as _Packet
+
 __all__ = [
     "ACTION_MEMBERS",
     "CONNECTION_STATE_MEMBERS",
@@ -987,24 +990,6 @@ class Auth:
     def properties(self) -> _PropertyDict:
         """The properties (MQTT 5.0), by snake_case name."""
     def __eq__(self, other: object, /) -> bool: ...
-
-_Packet: TypeAlias = (
-    Connect
-    | Connack
-    | Publish
-    | Puback
-    | Pubrec
-    | Pubrel
-    | Pubcomp
-    | Subscribe
-    | Suback
-    | Unsubscribe
-    | Unsuback
-    | Pingreq
-    | Pingresp
-    | Disconnect
-    | Auth
-)
 
 #: Who sends what is decoded: a client (what a server reads) or a server.
 _Direction: TypeAlias = Literal["from_client", "from_server"]

@@ -10,7 +10,7 @@ use crate::packet::properties::{Properties, PropertyValue};
 use crate::packet::wire::{
     Reader, Utf8Policy, put_string, put_variable_integer, variable_integer_len,
 };
-use crate::packet::{Encode, encode_checked};
+use crate::packet::{Encode, only_in_v5, public_encoding};
 use crate::packet_id::PacketId;
 use crate::string::MqttString;
 
@@ -107,22 +107,13 @@ impl AckFields {
 
     /// Before 5.0 an acknowledgement is its packet identifier alone.
     fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation> {
-        if version == ProtocolVersion::V5 {
-            return Ok(());
-        }
-        if self.reason_code != ReasonCode::Success {
-            return Err(Violation::NotInVersion {
-                what: self.reason_code.name(),
-                version,
-            });
-        }
-        if !self.properties.is_empty() {
-            return Err(Violation::NotInVersion {
-                what: "properties",
-                version,
-            });
-        }
-        Ok(())
+        let reason_code = self.reason_code;
+        only_in_v5(
+            reason_code.name(),
+            reason_code != ReasonCode::Success,
+            version,
+        )?;
+        only_in_v5("properties", !self.properties.is_empty(), version)
     }
 
     fn body_len(&self, version: ProtocolVersion) -> usize {
@@ -214,26 +205,17 @@ macro_rules! ack_packet {
             pub(crate) fn read(body: Bytes, version: ProtocolVersion, policy: Utf8Policy) -> Result<Self, Violation> {
                 AckFields::read($packet, body, version, policy).map(Self)
             }
-
-            /// The encoded size, fixed header included.
-            pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-                let body = self.0.body_len(version);
-                1 + variable_integer_len(body as u32) + body
-            }
-
-            /// Writes the packet, in its short form where the spec allows (§3.4.2.1).
-            ///
-            /// # Errors
-            /// A validation error ([`Violation::NotInVersion`]) for a reason code other
-            /// than Success, or properties, before 5.0; nothing is written then.
-            pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
-                encode_checked(self, version, buf)
-            }
         }
 
+        public_encoding!(
+            $name,
+            /// The short form is used where the spec allows (§3.4.2.1). Before 5.0, a
+            /// reason code other than Success, or properties, cannot be written.
+        );
+
         impl Encode for $name {
-            fn encoded_len(&self, version: ProtocolVersion) -> usize {
-                $name::encoded_len(self, version)
+            fn body_len(&self, version: ProtocolVersion) -> usize {
+                self.0.body_len(version)
             }
 
             fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation> {

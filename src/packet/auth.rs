@@ -2,20 +2,17 @@
 
 use bytes::{BufMut, Bytes};
 
-use crate::constants::{PacketType, PropertyContext, ProtocolVersion, ReasonCode};
+use crate::constants::{PacketType, ProtocolVersion, ReasonCode};
 use crate::error::{Error, Violation};
-use crate::packet::disconnect::{body_len, encode_reason, read_reason};
 use crate::packet::header::FixedHeader;
 use crate::packet::properties::Properties;
-use crate::packet::wire::{Utf8Policy, variable_integer_len};
-use crate::packet::{Encode, encode_checked};
+use crate::packet::reason::ReasonBody;
+use crate::packet::wire::Utf8Policy;
+use crate::packet::{Encode, public_encoding};
 
 /// An AUTH: a step of an extended authentication exchange (MQTT 5.0 only).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Auth {
-    reason_code: ReasonCode,
-    properties: Properties,
-}
+pub struct Auth(ReasonBody);
 
 impl Auth {
     /// An AUTH with this reason: Success, Continue authentication or Re-authenticate.
@@ -23,26 +20,17 @@ impl Auth {
     /// # Errors
     /// [`Violation::ReasonCodeNotAllowed`] (field `reason_code`) for any other code.
     pub fn new(reason_code: ReasonCode, properties: Properties) -> Result<Self, Error> {
-        reason_code
-            .in_table_of(PacketType::Auth)
-            .map_err(|v| Error::invalid("reason_code", v))?;
-        properties
-            .check_context(PropertyContext::Packet(PacketType::Auth))
-            .map_err(|v| Error::invalid("properties", v))?;
-        Ok(Self {
-            reason_code,
-            properties,
-        })
+        ReasonBody::new(PacketType::Auth, reason_code, properties).map(Self)
     }
 
     /// The reason code.
     pub fn reason_code(&self) -> ReasonCode {
-        self.reason_code
+        self.0.reason_code
     }
 
     /// The properties: Authentication Method and Data, Reason String, User Properties.
     pub fn properties(&self) -> &Properties {
-        &self.properties
+        &self.0.properties
     }
 
     /// Decodes the body of an AUTH ([`crate::packet::frame`] refuses type 15 before 5.0).
@@ -55,33 +43,20 @@ impl Auth {
     }
 
     pub(crate) fn read(body: Bytes, policy: Utf8Policy) -> Result<Self, Violation> {
-        let (reason_code, properties) =
-            read_reason(PacketType::Auth, body, ProtocolVersion::V5, policy)?;
-        Ok(Self {
-            reason_code,
-            properties,
-        })
-    }
-
-    /// The encoded size, fixed header included.
-    pub fn encoded_len(&self) -> usize {
-        let body = body_len(self.reason_code, &self.properties, ProtocolVersion::V5);
-        1 + variable_integer_len(body as u32) + body
-    }
-
-    /// Writes the packet in its shortest form (§3.15.2.1).
-    ///
-    /// # Errors
-    /// A validation error for a version before 5.0, which has no AUTH
-    /// ([`Violation::ReservedPacketType`]).
-    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
-        encode_checked(self, version, buf)
+        ReasonBody::read(PacketType::Auth, body, ProtocolVersion::V5, policy).map(Self)
     }
 }
 
+public_encoding!(
+    Auth,
+    /// Only what differs from the defaults is written (§3.15.2.1). Versions before 5.0
+    /// have no AUTH: writing one for them is refused
+    /// ([`Violation::ReservedPacketType`](crate::Violation::ReservedPacketType)).
+);
+
 impl Encode for Auth {
-    fn encoded_len(&self, _: ProtocolVersion) -> usize {
-        Auth::encoded_len(self)
+    fn body_len(&self, version: ProtocolVersion) -> usize {
+        self.0.body_len(version)
     }
 
     fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation> {
@@ -90,17 +65,10 @@ impl Encode for Auth {
                 value: PacketType::Auth.as_u8(),
             });
         }
-        self.properties
-            .check_context(PropertyContext::Packet(PacketType::Auth))
+        self.0.check_version(PacketType::Auth, version)
     }
 
-    fn write(&self, _: ProtocolVersion, buf: &mut impl BufMut) {
-        encode_reason(
-            PacketType::Auth,
-            self.reason_code,
-            &self.properties,
-            ProtocolVersion::V5,
-            buf,
-        );
+    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
+        self.0.write(PacketType::Auth, version, buf);
     }
 }

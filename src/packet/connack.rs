@@ -9,7 +9,7 @@ use crate::error::{Error, Violation};
 use crate::packet::header::FixedHeader;
 use crate::packet::properties::Properties;
 use crate::packet::wire::{Reader, Utf8Policy, put_variable_integer, variable_integer_len};
-use crate::packet::{Encode, encode_checked};
+use crate::packet::{Encode, only_in_v5, public_encoding};
 
 /// A CONNACK: the server's answer to CONNECT.
 ///
@@ -164,7 +164,15 @@ impl Connack {
             properties,
         })
     }
+}
 
+public_encoding!(
+    Connack,
+    /// Before 5.0 the reason code is written as its 3.1.1 return code
+    /// ([`Connack::return_code`]); one with none, or properties, cannot be written.
+);
+
+impl Encode for Connack {
     fn body_len(&self, version: ProtocolVersion) -> usize {
         if version != ProtocolVersion::V5 {
             return 2;
@@ -173,44 +181,10 @@ impl Connack {
         2 + variable_integer_len(len as u32) + len
     }
 
-    /// The encoded size, fixed header included.
-    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        let body = self.body_len(version);
-        1 + variable_integer_len(body as u32) + body
-    }
-
-    /// Writes the packet for `version`.
-    ///
-    /// # Errors
-    /// A validation error ([`Violation::NotInVersion`]) for a reason code 3.1.1 has no
-    /// return code for, or properties, before 5.0; nothing is written then.
-    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
-        encode_checked(self, version, buf)
-    }
-}
-
-impl Encode for Connack {
-    fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        Connack::encoded_len(self, version)
-    }
-
     fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation> {
-        if version == ProtocolVersion::V5 {
-            return Ok(());
-        }
-        if self.return_code().is_none() {
-            return Err(Violation::NotInVersion {
-                what: self.reason_code.name(),
-                version,
-            });
-        }
-        if !self.properties.is_empty() {
-            return Err(Violation::NotInVersion {
-                what: "properties",
-                version,
-            });
-        }
-        Ok(())
+        let no_return_code = self.return_code().is_none();
+        only_in_v5(self.reason_code.name(), no_return_code, version)?;
+        only_in_v5("properties", !self.properties.is_empty(), version)
     }
 
     fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {

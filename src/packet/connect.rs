@@ -216,7 +216,25 @@ impl Connect {
         (will.delay_interval != 0).then_some(will.delay_interval)
     }
 
-    fn body_len(&self) -> usize {
+    /// The encoded size, fixed header included.
+    pub fn encoded_len(&self) -> usize {
+        <Self as Encode>::encoded_len(self, self.protocol_version)
+    }
+
+    /// Writes the packet in its own protocol version.
+    ///
+    /// # Errors
+    /// A validation error when a field has no place in that version
+    /// ([`Violation::NotInVersion`]: properties before 5.0, say) or the packet is larger
+    /// than MQTT can carry; nothing is written then.
+    pub fn encode(&self, buf: &mut impl BufMut) -> Result<(), Error> {
+        encode_checked(self, self.protocol_version, buf)
+    }
+}
+
+/// A CONNECT is written in its own version, whatever the caller's.
+impl Encode for Connect {
+    fn body_len(&self, _: ProtocolVersion) -> usize {
         let v5 = self.protocol_version == ProtocolVersion::V5;
         let name = 2 + self.protocol_version.protocol_name().len();
         let properties = if v5 {
@@ -243,29 +261,6 @@ impl Connect {
             + will
             + self.username.as_ref().map_or(0, |u| 2 + u.len())
             + self.password.as_ref().map_or(0, |p| 2 + p.len())
-    }
-
-    /// The encoded size, fixed header included.
-    pub fn encoded_len(&self) -> usize {
-        let body = self.body_len();
-        1 + variable_integer_len(body as u32) + body
-    }
-
-    /// Writes the packet in its own protocol version.
-    ///
-    /// # Errors
-    /// A validation error when a field has no place in that version
-    /// ([`Violation::NotInVersion`]: properties before 5.0, say) or the packet is larger
-    /// than MQTT can carry; nothing is written then.
-    pub fn encode(&self, buf: &mut impl BufMut) -> Result<(), Error> {
-        encode_checked(self, self.protocol_version, buf)
-    }
-}
-
-/// A CONNECT is written in its own version, whatever the caller's.
-impl Encode for Connect {
-    fn encoded_len(&self, _: ProtocolVersion) -> usize {
-        Connect::encoded_len(self)
     }
 
     fn check_version(&self, _: ProtocolVersion) -> Result<(), Violation> {
@@ -296,7 +291,7 @@ impl Encode for Connect {
     fn write(&self, _: ProtocolVersion, buf: &mut impl BufMut) {
         let v5 = self.protocol_version == ProtocolVersion::V5;
         buf.put_u8(PacketType::Connect.as_u8() << 4);
-        put_variable_integer(buf, self.body_len() as u32);
+        put_variable_integer(buf, self.body_len(self.protocol_version) as u32);
         put_binary(buf, self.protocol_version.protocol_name().as_bytes());
         buf.put_u8(self.protocol_version.as_u8());
         buf.put_u8(self.flags());

@@ -18,6 +18,7 @@ mod header;
 mod ping;
 pub mod properties;
 mod publish;
+mod reason;
 mod suback;
 mod subscribe;
 mod unsuback;
@@ -42,7 +43,7 @@ pub use unsubscribe::Unsubscribe;
 pub(crate) use header::read_frame;
 // The Python `Publish` writes from its own objects through the one PUBLISH writer.
 #[cfg(feature = "python")]
-pub(crate) use publish::{check_packet_id, encode as encode_publish, encoded_len as publish_len};
+pub(crate) use publish::check_packet_id;
 
 use crate::constants::protocol::MAX_PACKET_SIZE;
 use crate::constants::{PacketType, ProtocolVersion, ReasonCode};
@@ -277,8 +278,14 @@ pub enum PacketRef<'a> {
 
 /// What each packet type knows about writing itself.
 pub(crate) trait Encode {
+    /// The Remaining Length in `version`: the bytes after the fixed header.
+    fn body_len(&self, version: ProtocolVersion) -> usize;
+
     /// The encoded size in `version`, fixed header included.
-    fn encoded_len(&self, version: ProtocolVersion) -> usize;
+    fn encoded_len(&self, version: ProtocolVersion) -> usize {
+        let body = self.body_len(version);
+        1 + wire::variable_integer_len(body as u32) + body
+    }
 
     /// Refuses a field that `version` has no place for, which writing would lose.
     fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation>;
@@ -286,6 +293,48 @@ pub(crate) trait Encode {
     /// Writes the packet, whose fields `check_version` accepted.
     fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut);
 }
+
+/// Refuses `what`, when it is there, in a version before 5.0, which has no place for it.
+pub(crate) fn only_in_v5(
+    what: &'static str,
+    present: bool,
+    version: ProtocolVersion,
+) -> Result<(), Violation> {
+    if present && version != ProtocolVersion::V5 {
+        return Err(Violation::NotInVersion { what, version });
+    }
+    Ok(())
+}
+
+/// The public `encoded_len` and `encode` of a packet type, from its [`Encode`] impl; the
+/// doc comments given go on `encode`, after the common ones.
+macro_rules! public_encoding {
+    ($type:ty $(, $(#[$doc:meta])*)?) => {
+        impl $type {
+            /// The encoded size in `version`, fixed header included.
+            pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
+                <Self as crate::packet::Encode>::encoded_len(self, version)
+            }
+
+            /// Writes the packet for `version`, in its shortest form.
+            $($(#[$doc])*)?
+            ///
+            /// # Errors
+            /// A validation error, with nothing written, for a field `version` has no
+            /// place for ([`Violation::NotInVersion`](crate::Violation::NotInVersion)), or
+            /// a packet larger than MQTT can carry.
+            pub fn encode(
+                &self,
+                version: ProtocolVersion,
+                buf: &mut impl bytes::BufMut,
+            ) -> Result<(), crate::Error> {
+                crate::packet::encode_checked(self, version, buf)
+            }
+        }
+    };
+}
+
+pub(crate) use public_encoding;
 
 /// Writes a packet after checking its size and its fields against `version`.
 pub(crate) fn encode_checked(
@@ -303,8 +352,8 @@ pub(crate) fn encode_checked(
 struct Empty(PacketType);
 
 impl Encode for Empty {
-    fn encoded_len(&self, _: ProtocolVersion) -> usize {
-        2
+    fn body_len(&self, _: ProtocolVersion) -> usize {
+        0
     }
 
     fn check_version(&self, _: ProtocolVersion) -> Result<(), Violation> {
@@ -354,7 +403,7 @@ impl PacketRef<'_> {
             Self::Unsuback(p) => p.encoded_len(version),
             Self::Pingreq | Self::Pingresp => 2,
             Self::Disconnect(p) => p.encoded_len(version),
-            Self::Auth(p) => p.encoded_len(),
+            Self::Auth(p) => p.encoded_len(version),
         }
     }
 

@@ -10,7 +10,7 @@ use crate::packet::properties::{Properties, publish_properties_len, put_publish_
 use crate::packet::wire::{
     Reader, Utf8Policy, put_binary, put_variable_integer, variable_integer_len,
 };
-use crate::packet::{Direction, Encode, encode_checked};
+use crate::packet::{Direction, Encode, only_in_v5, public_encoding};
 use crate::packet_id::PacketId;
 use crate::topic::TopicName;
 
@@ -230,86 +230,74 @@ impl Publish {
             header: &self.header,
         }
     }
-
-    /// The encoded size, fixed header included.
-    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        encoded_len(self.as_message_ref(), version)
-    }
-
-    /// Writes the packet. MQTT 3.x has no properties: forwarding a 5.0 message to a
-    /// 3.1.1 subscriber leaves them out, as the protocol has no place for them.
-    ///
-    /// # Errors
-    /// A validation error for a PUBLISH named only by a Topic Alias before 5.0
-    /// ([`Violation::NotInVersion`]), or one larger than MQTT can carry.
-    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
-        encode_checked(self, version, buf)
-    }
 }
 
+public_encoding!(
+    Publish,
+    /// MQTT 3.x has no properties: forwarding a 5.0 message to a 3.1.1 subscriber leaves
+    /// them out, as the protocol has no place for them. A PUBLISH named only by a Topic
+    /// Alias cannot be written before 5.0.
+);
+
 impl Encode for Publish {
-    fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        Publish::encoded_len(self, version)
+    fn body_len(&self, version: ProtocolVersion) -> usize {
+        self.as_message_ref().body_len(version)
     }
 
     fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation> {
-        if self.topic.is_none() && version != ProtocolVersion::V5 {
-            return Err(Violation::NotInVersion {
-                what: "a PUBLISH named only by a topic alias",
-                version,
-            });
-        }
+        let what = "a PUBLISH named only by a topic alias";
+        only_in_v5(what, self.topic.is_none(), version)
+    }
+
+    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
+        self.as_message_ref().write(version, buf);
+    }
+}
+
+/// A PUBLISH carrying a message: the one PUBLISH writer. A message always has its topic
+/// name, so every version can carry it.
+impl Encode for MessageRef<'_> {
+    fn body_len(&self, version: ProtocolVersion) -> usize {
+        let packet_id = if self.header.message_id.is_some() {
+            2
+        } else {
+            0
+        };
+        let properties = if version == ProtocolVersion::V5 {
+            let len = self
+                .header
+                .properties
+                .as_deref()
+                .map_or(0, |p| publish_properties_len(p, None));
+            variable_integer_len(len as u32) + len
+        } else {
+            0
+        };
+        2 + self.topic.len() + packet_id + properties + self.payload.len()
+    }
+
+    fn check_version(&self, _: ProtocolVersion) -> Result<(), Violation> {
         Ok(())
     }
 
     fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        encode(self.as_message_ref(), version, buf);
-    }
-}
-
-/// The body length of a PUBLISH carrying `message`.
-fn body_len(message: MessageRef<'_>, version: ProtocolVersion) -> usize {
-    let packet_id = if message.header.message_id.is_some() {
-        2
-    } else {
-        0
-    };
-    let properties = if version == ProtocolVersion::V5 {
-        let len = message
-            .header
-            .properties
-            .as_deref()
-            .map_or(0, |p| publish_properties_len(p, None));
-        variable_integer_len(len as u32) + len
-    } else {
-        0
-    };
-    2 + message.topic.len() + packet_id + properties + message.payload.len()
-}
-
-/// The encoded size of a PUBLISH carrying `message`, fixed header included.
-pub(crate) fn encoded_len(message: MessageRef<'_>, version: ProtocolVersion) -> usize {
-    let body = body_len(message, version);
-    1 + variable_integer_len(body as u32) + body
-}
-
-/// Writes a PUBLISH carrying `message`: the one PUBLISH writer.
-pub(crate) fn encode(message: MessageRef<'_>, version: ProtocolVersion, buf: &mut impl BufMut) {
-    let header = message.header;
-    let flags = (u8::from(header.dup) << 3) | (header.qos.as_u8() << 1) | u8::from(header.retain);
-    buf.put_u8((PacketType::Publish.as_u8() << 4) | flags);
-    put_variable_integer(buf, body_len(message, version) as u32);
-    put_binary(buf, message.topic.as_bytes());
-    if let Some(id) = header.message_id {
-        buf.put_u16(id.get());
-    }
-    if version == ProtocolVersion::V5 {
-        match header.properties.as_deref() {
-            Some(properties) => put_publish_properties(buf, properties, None),
-            None => buf.put_u8(0), // an empty property block: its length, 0
+        let header = self.header;
+        let flags =
+            (u8::from(header.dup) << 3) | (header.qos.as_u8() << 1) | u8::from(header.retain);
+        buf.put_u8((PacketType::Publish.as_u8() << 4) | flags);
+        put_variable_integer(buf, self.body_len(version) as u32);
+        put_binary(buf, self.topic.as_bytes());
+        if let Some(id) = header.message_id {
+            buf.put_u16(id.get());
         }
+        if version == ProtocolVersion::V5 {
+            match header.properties.as_deref() {
+                Some(properties) => put_publish_properties(buf, properties, None),
+                None => buf.put_u8(0), // an empty property block: its length, 0
+            }
+        }
+        buf.put_slice(self.payload);
     }
-    buf.put_slice(message.payload);
 }
 
 /// The packet identifier rule of a PUBLISH: QoS 1 and 2 have one (QoS 0 has none by the

@@ -13,7 +13,7 @@ use crate::packet::properties::{Properties, PropertyValue};
 use crate::packet::wire::{
     Reader, Utf8Policy, put_string, put_variable_integer, variable_integer_len,
 };
-use crate::packet::{Encode, encode_checked};
+use crate::packet::{Encode, public_encoding};
 use crate::packet_id::PacketId;
 use crate::string::MqttString;
 use crate::topic::{Subscription, SubscriptionId, TopicFilter};
@@ -182,7 +182,15 @@ impl Subscribe {
             .map_or(0, |id| 1 + variable_integer_len(id.get()))
             + user_properties_len(&self.user_properties)
     }
+}
 
+public_encoding!(
+    Subscribe,
+    /// Before 5.0, a subscription option other than QoS, a Subscription Identifier or User
+    /// Properties cannot be written.
+);
+
+impl Encode for Subscribe {
     fn body_len(&self, version: ProtocolVersion) -> usize {
         let properties = if version == ProtocolVersion::V5 {
             let len = self.properties_len();
@@ -196,28 +204,6 @@ impl Subscribe {
             .map(|s| 2 + s.topic_filter().len() + 1)
             .sum();
         2 + properties + filters
-    }
-
-    /// The encoded size, fixed header included.
-    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        let body = self.body_len(version);
-        1 + variable_integer_len(body as u32) + body
-    }
-
-    /// Writes the packet.
-    ///
-    /// # Errors
-    /// A validation error ([`Violation::NotInVersion`]) for what 3.1.1 has no place for:
-    /// a subscription option other than QoS, a Subscription Identifier or User
-    /// Properties; nothing is written then.
-    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
-        encode_checked(self, version, buf)
-    }
-}
-
-impl Encode for Subscribe {
-    fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        Subscribe::encoded_len(self, version)
     }
 
     fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation> {

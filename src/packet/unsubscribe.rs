@@ -13,7 +13,7 @@ use crate::packet::subscribe::{
 use crate::packet::wire::{
     Reader, Utf8Policy, put_string, put_variable_integer, variable_integer_len,
 };
-use crate::packet::{Encode, encode_checked};
+use crate::packet::{Encode, only_in_v5, public_encoding};
 use crate::packet_id::PacketId;
 use crate::string::MqttString;
 use crate::topic::TopicFilter;
@@ -112,7 +112,14 @@ impl Unsubscribe {
             user_properties,
         })
     }
+}
 
+public_encoding!(
+    Unsubscribe,
+    /// User Properties cannot be written before 5.0.
+);
+
+impl Encode for Unsubscribe {
     fn body_len(&self, version: ProtocolVersion) -> usize {
         let properties = if version == ProtocolVersion::V5 {
             let len = user_properties_len(&self.user_properties);
@@ -128,35 +135,8 @@ impl Unsubscribe {
                 .sum::<usize>()
     }
 
-    /// The encoded size, fixed header included.
-    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        let body = self.body_len(version);
-        1 + variable_integer_len(body as u32) + body
-    }
-
-    /// Writes the packet.
-    ///
-    /// # Errors
-    /// A validation error ([`Violation::NotInVersion`]) for User Properties before 5.0;
-    /// nothing is written then.
-    pub fn encode(&self, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), Error> {
-        encode_checked(self, version, buf)
-    }
-}
-
-impl Encode for Unsubscribe {
-    fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        Unsubscribe::encoded_len(self, version)
-    }
-
     fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation> {
-        if version != ProtocolVersion::V5 && !self.user_properties.is_empty() {
-            return Err(Violation::NotInVersion {
-                what: "user properties",
-                version,
-            });
-        }
-        Ok(())
+        only_in_v5("user properties", !self.user_properties.is_empty(), version)
     }
 
     fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {

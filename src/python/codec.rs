@@ -15,7 +15,7 @@ use crate::codec::{DEFAULT_MAX_PACKET_SIZE, Decoder};
 use crate::constants::ProtocolVersion;
 use crate::error::Error;
 use crate::packet::wire::Utf8Policy;
-use crate::packet::{Direction, check_encoded_size, encode_publish, publish_len};
+use crate::packet::{Direction, Encode, encode_checked};
 
 /// The `direction` argument.
 fn direction(name: &str) -> Direction {
@@ -165,11 +165,8 @@ pub(crate) fn encode<'py>(
             })
         }
         Outgoing::Publish(message) => {
-            let len = publish_len(message, version);
-            check_encoded_size(len)?;
-            PyBytes::new_with(py, len, |mut out| {
-                encode_publish(message, version, &mut out);
-                Ok(())
+            PyBytes::new_with(py, message.encoded_len(version), |mut out| {
+                Ok(encode_checked(&message, version, &mut out)?)
             })
         }
     }

@@ -38,19 +38,23 @@ def test_four_threads_hammering_one_session(fast_switching: None) -> None:
     counts = collections.Counter[str]()
     errors: list[BaseException] = []
     lock = threading.Lock()
+    writer_done = threading.Event()
 
     def count(name: str) -> None:
         with lock:
             counts[name] += 1
 
     def writer() -> None:  # QoS 1: send, and leave the PUBACK to the reader
-        while time.monotonic() < deadline:
-            if session.outgoing_count < 900:
-                sent.append(session.send_publish(Message("t", b"x", qos=1)).message_id or 0)
-                count("sent")
+        try:
+            while time.monotonic() < deadline:
+                if session.outgoing_count < 900:
+                    sent.append(session.send_publish(Message("t", b"x", qos=1)).message_id or 0)
+                    count("sent")
+        finally:  # the reader drains what was sent, then stops
+            writer_done.set()
 
     def reader() -> None:  # acknowledges what the writer sent
-        while time.monotonic() < deadline or sent:
+        while not writer_done.is_set() or sent:
             try:
                 packet_id = sent.popleft()
             except IndexError:

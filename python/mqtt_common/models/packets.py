@@ -16,6 +16,8 @@ Puback(packet_id=7)
 Puback(packet_id=7, reason_code=ReasonCode.NO_MATCHING_SUBSCRIBERS)
 """
 
+from typing import TypeAlias
+
 from mqtt_common._core import (
     Auth,
     Connack,
@@ -54,7 +56,7 @@ __all__ = [
 ]
 
 #: Any packet.
-Packet = (
+Packet: TypeAlias = (
     Connect
     | Connack
     | Publish
