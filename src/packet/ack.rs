@@ -5,7 +5,7 @@ use bytes::{BufMut, Bytes};
 
 use crate::constants::{PacketType, PropertyContext, PropertyId, ProtocolVersion, ReasonCode};
 use crate::error::{Error, Violation};
-use crate::packet::header::FixedHeader;
+use crate::packet::header::{FixedHeader, first_byte};
 use crate::packet::properties::{Properties, PropertyValue};
 use crate::packet::wire::{
     Reader, Utf8Policy, put_string, put_variable_integer, variable_integer_len,
@@ -129,15 +129,9 @@ impl AckFields {
         3 + variable_integer_len(properties as u32) + properties
     }
 
-    fn encode(&self, packet: PacketType, version: ProtocolVersion, buf: &mut impl BufMut) {
-        let flags = if packet == PacketType::Pubrel {
-            0b0010
-        } else {
-            0
-        };
-        buf.put_u8((packet.as_u8() << 4) | flags);
-        let body = self.body_len(version);
-        put_variable_integer(buf, body as u32);
+    /// Writes the body, `body` bytes long ([`AckFields::body_len`]): the short forms
+    /// leave out the defaults (§3.4.2.1).
+    fn write_body(&self, body: usize, buf: &mut impl BufMut) {
         buf.put_u16(self.packet_id.get());
         if body >= 3 {
             buf.put_u8(self.reason_code.as_u8());
@@ -222,8 +216,12 @@ macro_rules! ack_packet {
                 self.0.check_version(version)
             }
 
-            fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-                self.0.encode($packet, version, buf);
+            fn first_byte(&self) -> u8 {
+                first_byte($packet)
+            }
+
+            fn write_body(&self, _: ProtocolVersion, body_len: usize, buf: &mut impl BufMut) {
+                self.0.write_body(body_len, buf);
             }
         }
     };

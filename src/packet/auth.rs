@@ -4,7 +4,7 @@ use bytes::{BufMut, Bytes};
 
 use crate::constants::{PacketType, ProtocolVersion, ReasonCode};
 use crate::error::{Error, Violation};
-use crate::packet::header::FixedHeader;
+use crate::packet::header::{FixedHeader, first_byte};
 use crate::packet::properties::Properties;
 use crate::packet::reason::ReasonBody;
 use crate::packet::wire::Utf8Policy;
@@ -68,7 +68,11 @@ impl Encode for Auth {
         self.0.check_version(PacketType::Auth, version)
     }
 
-    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        self.0.write(PacketType::Auth, version, buf);
+    fn first_byte(&self) -> u8 {
+        first_byte(PacketType::Auth)
+    }
+
+    fn write_body(&self, _: ProtocolVersion, body_len: usize, buf: &mut impl BufMut) {
+        self.0.write_body(body_len, buf);
     }
 }

@@ -6,9 +6,9 @@ use crate::constants::{
     ConnectReturnCode, PacketType, PropertyContext, ProtocolVersion, ReasonCode,
 };
 use crate::error::{Error, Violation};
-use crate::packet::header::FixedHeader;
+use crate::packet::header::{FixedHeader, first_byte};
 use crate::packet::properties::Properties;
-use crate::packet::wire::{Reader, Utf8Policy, put_variable_integer, variable_integer_len};
+use crate::packet::wire::{Reader, Utf8Policy, variable_integer_len};
 use crate::packet::{Encode, only_in_v5, public_encoding};
 
 /// A CONNACK: the server's answer to CONNECT.
@@ -187,9 +187,11 @@ impl Encode for Connack {
         only_in_v5("properties", !self.properties.is_empty(), version)
     }
 
-    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        buf.put_u8(PacketType::Connack.as_u8() << 4);
-        put_variable_integer(buf, self.body_len(version) as u32);
+    fn first_byte(&self) -> u8 {
+        first_byte(PacketType::Connack)
+    }
+
+    fn write_body(&self, version: ProtocolVersion, _: usize, buf: &mut impl BufMut) {
         buf.put_u8(u8::from(self.session_present));
         if version == ProtocolVersion::V5 {
             buf.put_u8(self.reason_code.as_u8());

@@ -5,11 +5,9 @@ use bytes::{BufMut, Bytes};
 use crate::constants::{PacketType, PropertyContext, ProtocolVersion, QoS};
 use crate::error::{Error, Violation};
 use crate::message::{Header, Message, Will};
-use crate::packet::header::FixedHeader;
+use crate::packet::header::{FixedHeader, first_byte};
 use crate::packet::properties::{Properties, publish_properties_len, put_publish_properties};
-use crate::packet::wire::{
-    Reader, Utf8Policy, put_binary, put_string, put_variable_integer, variable_integer_len,
-};
+use crate::packet::wire::{Reader, Utf8Policy, put_binary, put_string, variable_integer_len};
 use crate::packet::{Encode, encode_checked};
 use crate::string::MqttString;
 use crate::topic::TopicName;
@@ -288,10 +286,12 @@ impl Encode for Connect {
         Ok(())
     }
 
-    fn write(&self, _: ProtocolVersion, buf: &mut impl BufMut) {
+    fn first_byte(&self) -> u8 {
+        first_byte(PacketType::Connect)
+    }
+
+    fn write_body(&self, _: ProtocolVersion, _: usize, buf: &mut impl BufMut) {
         let v5 = self.protocol_version == ProtocolVersion::V5;
-        buf.put_u8(PacketType::Connect.as_u8() << 4);
-        put_variable_integer(buf, self.body_len(self.protocol_version) as u32);
         put_binary(buf, self.protocol_version.protocol_name().as_bytes());
         buf.put_u8(self.protocol_version.as_u8());
         buf.put_u8(self.flags());

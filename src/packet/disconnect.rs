@@ -5,7 +5,7 @@ use bytes::{BufMut, Bytes};
 
 use crate::constants::{PacketType, PropertyId, ProtocolVersion, ReasonCode};
 use crate::error::{Error, Violation};
-use crate::packet::header::FixedHeader;
+use crate::packet::header::{FixedHeader, first_byte};
 use crate::packet::properties::Properties;
 use crate::packet::reason::ReasonBody;
 use crate::packet::wire::Utf8Policy;
@@ -131,7 +131,11 @@ impl Encode for Disconnect {
         self.0.check_version(PacketType::Disconnect, version)
     }
 
-    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        self.0.write(PacketType::Disconnect, version, buf);
+    fn first_byte(&self) -> u8 {
+        first_byte(PacketType::Disconnect)
+    }
+
+    fn write_body(&self, _: ProtocolVersion, body_len: usize, buf: &mut impl BufMut) {
+        self.0.write_body(body_len, buf);
     }
 }

@@ -40,6 +40,20 @@ impl FixedHeader {
     }
 }
 
+/// The fixed-header flags every packet type but PUBLISH and CONNECT must carry
+/// (MQTT 5.0 Table 2-2).
+const fn reserved_flags(packet_type: PacketType) -> u8 {
+    match packet_type {
+        PacketType::Pubrel | PacketType::Subscribe | PacketType::Unsubscribe => 0b0010,
+        _ => 0,
+    }
+}
+
+/// The first byte of a packet other than PUBLISH: its type and reserved flags.
+pub(crate) const fn first_byte(packet_type: PacketType) -> u8 {
+    (packet_type.as_u8() << 4) | reserved_flags(packet_type)
+}
+
 /// Checks the flags of a packet type ([MQTT-2.1.3-1], [MQTT-3.3.1-4], [MQTT-3.3.1-2]).
 ///
 /// CONNECT's are checked by [`crate::packet::Connect`] once its protocol level is known:
@@ -51,9 +65,8 @@ pub(crate) fn check_flags(packet_type: PacketType, flags: u8) -> Result<(), Viol
             let dup = flags & 0b1000 != 0;
             qos != 0b11 && !(dup && qos == 0)
         }
-        PacketType::Pubrel | PacketType::Subscribe | PacketType::Unsubscribe => flags == 0b0010,
         PacketType::Connect => true,
-        _ => flags == 0,
+        _ => flags == reserved_flags(packet_type),
     };
     if valid {
         Ok(())

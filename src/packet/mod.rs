@@ -290,8 +290,12 @@ pub(crate) trait Encode {
     /// Refuses a field that `version` has no place for, which writing would lose.
     fn check_version(&self, version: ProtocolVersion) -> Result<(), Violation>;
 
-    /// Writes the packet, whose fields `check_version` accepted.
-    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut);
+    /// The first byte of the fixed header: the packet type and its flags.
+    fn first_byte(&self) -> u8;
+
+    /// Writes what follows the fixed header, `body_len` bytes (as [`Encode::body_len`]
+    /// gave them), once `check_version` accepted the fields.
+    fn write_body(&self, version: ProtocolVersion, body_len: usize, buf: &mut impl BufMut);
 }
 
 /// Refuses `what`, when it is there, in a version before 5.0, which has no place for it.
@@ -342,9 +346,12 @@ pub(crate) fn encode_checked(
     version: ProtocolVersion,
     buf: &mut impl BufMut,
 ) -> Result<(), Error> {
-    check_encoded_size(packet.encoded_len(version))?;
     packet.check_version(version)?;
-    packet.write(version, buf);
+    let body_len = packet.body_len(version);
+    check_encoded_size(1 + wire::variable_integer_len(body_len as u32) + body_len)?;
+    buf.put_u8(packet.first_byte());
+    wire::put_variable_integer(buf, body_len as u32);
+    packet.write_body(version, body_len, buf);
     Ok(())
 }
 
@@ -360,9 +367,11 @@ impl Encode for Empty {
         Ok(())
     }
 
-    fn write(&self, _: ProtocolVersion, buf: &mut impl BufMut) {
-        buf.put_slice(&[self.0.as_u8() << 4, 0]);
+    fn first_byte(&self) -> u8 {
+        header::first_byte(self.0)
     }
+
+    fn write_body(&self, _: ProtocolVersion, _: usize, _: &mut impl BufMut) {}
 }
 
 impl PacketRef<'_> {

@@ -7,9 +7,7 @@ use crate::error::{Error, Violation};
 use crate::message::{Header, Message, MessageRef, PublishProperties, TopicAlias};
 use crate::packet::header::FixedHeader;
 use crate::packet::properties::{Properties, publish_properties_len, put_publish_properties};
-use crate::packet::wire::{
-    Reader, Utf8Policy, put_binary, put_variable_integer, variable_integer_len,
-};
+use crate::packet::wire::{Reader, Utf8Policy, put_binary, variable_integer_len};
 use crate::packet::{Direction, Encode, only_in_v5, public_encoding};
 use crate::packet_id::PacketId;
 use crate::topic::TopicName;
@@ -249,8 +247,12 @@ impl Encode for Publish {
         only_in_v5(what, self.topic.is_none(), version)
     }
 
-    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        self.as_message_ref().write(version, buf);
+    fn first_byte(&self) -> u8 {
+        self.as_message_ref().first_byte()
+    }
+
+    fn write_body(&self, version: ProtocolVersion, body_len: usize, buf: &mut impl BufMut) {
+        self.as_message_ref().write_body(version, body_len, buf);
     }
 }
 
@@ -280,12 +282,15 @@ impl Encode for MessageRef<'_> {
         Ok(())
     }
 
-    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
+    fn first_byte(&self) -> u8 {
         let header = self.header;
         let flags =
             (u8::from(header.dup) << 3) | (header.qos.as_u8() << 1) | u8::from(header.retain);
-        buf.put_u8((PacketType::Publish.as_u8() << 4) | flags);
-        put_variable_integer(buf, self.body_len(version) as u32);
+        (PacketType::Publish.as_u8() << 4) | flags
+    }
+
+    fn write_body(&self, version: ProtocolVersion, _: usize, buf: &mut impl BufMut) {
+        let header = self.header;
         put_binary(buf, self.topic.as_bytes());
         if let Some(id) = header.message_id {
             buf.put_u16(id.get());

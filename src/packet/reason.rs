@@ -8,7 +8,7 @@ use crate::error::{Error, Violation};
 use crate::packet::ack::AckProperties;
 use crate::packet::only_in_v5;
 use crate::packet::properties::Properties;
-use crate::packet::wire::{Reader, Utf8Policy, put_variable_integer, variable_integer_len};
+use crate::packet::wire::{Reader, Utf8Policy, variable_integer_len};
 use crate::packet_id::PacketId;
 
 /// A reason code from the packet's table and properties valid in the packet, either of
@@ -95,16 +95,8 @@ impl ReasonBody {
         1 + variable_integer_len(len as u32) + len
     }
 
-    /// Writes the whole `packet`, fixed header included.
-    pub(crate) fn write(
-        &self,
-        packet: PacketType,
-        version: ProtocolVersion,
-        buf: &mut impl BufMut,
-    ) {
-        buf.put_u8(packet.as_u8() << 4);
-        let body = self.body_len(version);
-        put_variable_integer(buf, body as u32);
+    /// Writes the body, `body` bytes long ([`ReasonBody::body_len`]).
+    pub(crate) fn write_body(&self, body: usize, buf: &mut impl BufMut) {
         if body >= 1 {
             buf.put_u8(self.reason_code.as_u8());
         }
@@ -238,15 +230,13 @@ impl ReasonCodes {
         2 + variable_integer_len(len as u32) + len + self.reason_codes.len()
     }
 
-    /// Writes the whole `packet`, fixed header included.
-    pub(crate) fn write(
+    /// Writes the body of a `packet`.
+    pub(crate) fn write_body(
         &self,
         packet: PacketType,
         version: ProtocolVersion,
         buf: &mut impl BufMut,
     ) {
-        buf.put_u8(packet.as_u8() << 4);
-        put_variable_integer(buf, self.body_len(packet, version) as u32);
         buf.put_u16(self.packet_id.get());
         if version == ProtocolVersion::V5 {
             self.properties.put(buf);

@@ -5,7 +5,7 @@ use bytes::{BufMut, Bytes};
 use crate::constants::{PacketType, ProtocolVersion, ReasonCode};
 use crate::error::{Error, Violation};
 use crate::packet::ack::AckProperties;
-use crate::packet::header::FixedHeader;
+use crate::packet::header::{FixedHeader, first_byte};
 use crate::packet::reason::ReasonCodes;
 use crate::packet::subscribe::Subscribe;
 use crate::packet::wire::Utf8Policy;
@@ -139,7 +139,11 @@ impl Encode for Suback {
         self.0.check_version(PacketType::Suback, version)
     }
 
-    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        self.0.write(PacketType::Suback, version, buf);
+    fn first_byte(&self) -> u8 {
+        first_byte(PacketType::Suback)
+    }
+
+    fn write_body(&self, version: ProtocolVersion, _: usize, buf: &mut impl BufMut) {
+        self.0.write_body(PacketType::Suback, version, buf);
     }
 }

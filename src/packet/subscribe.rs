@@ -8,7 +8,7 @@ use crate::constants::{
     PacketType, PropertyContext, PropertyId, ProtocolVersion, QoS, RetainHandling,
 };
 use crate::error::{Error, Violation};
-use crate::packet::header::FixedHeader;
+use crate::packet::header::{FixedHeader, first_byte};
 use crate::packet::properties::{Properties, PropertyValue};
 use crate::packet::wire::{
     Reader, Utf8Policy, put_string, put_variable_integer, variable_integer_len,
@@ -231,9 +231,11 @@ impl Encode for Subscribe {
         Ok(())
     }
 
-    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        buf.put_u8((PacketType::Subscribe.as_u8() << 4) | 0b0010);
-        put_variable_integer(buf, self.body_len(version) as u32);
+    fn first_byte(&self) -> u8 {
+        first_byte(PacketType::Subscribe)
+    }
+
+    fn write_body(&self, version: ProtocolVersion, _: usize, buf: &mut impl BufMut) {
         buf.put_u16(self.packet_id.get());
         let v5 = version == ProtocolVersion::V5;
         if v5 {

@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes};
 use crate::constants::{PacketType, ProtocolVersion, ReasonCode};
 use crate::error::{Error, Violation};
 use crate::packet::ack::AckProperties;
-use crate::packet::header::FixedHeader;
+use crate::packet::header::{FixedHeader, first_byte};
 use crate::packet::reason::ReasonCodes;
 use crate::packet::unsubscribe::Unsubscribe;
 use crate::packet::wire::Utf8Policy;
@@ -109,7 +109,11 @@ impl Encode for Unsuback {
         self.0.check_version(PacketType::Unsuback, version)
     }
 
-    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        self.0.write(PacketType::Unsuback, version, buf);
+    fn first_byte(&self) -> u8 {
+        first_byte(PacketType::Unsuback)
+    }
+
+    fn write_body(&self, version: ProtocolVersion, _: usize, buf: &mut impl BufMut) {
+        self.0.write_body(PacketType::Unsuback, version, buf);
     }
 }

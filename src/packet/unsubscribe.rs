@@ -5,7 +5,7 @@ use bytes::{BufMut, Bytes};
 
 use crate::constants::{PacketType, PropertyContext, ProtocolVersion};
 use crate::error::{Error, Violation};
-use crate::packet::header::FixedHeader;
+use crate::packet::header::{FixedHeader, first_byte};
 use crate::packet::properties::Properties;
 use crate::packet::subscribe::{
     put_user_properties, read_filter, user_properties, user_properties_len,
@@ -139,9 +139,11 @@ impl Encode for Unsubscribe {
         only_in_v5("user properties", !self.user_properties.is_empty(), version)
     }
 
-    fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        buf.put_u8((PacketType::Unsubscribe.as_u8() << 4) | 0b0010);
-        put_variable_integer(buf, self.body_len(version) as u32);
+    fn first_byte(&self) -> u8 {
+        first_byte(PacketType::Unsubscribe)
+    }
+
+    fn write_body(&self, version: ProtocolVersion, _: usize, buf: &mut impl BufMut) {
         buf.put_u16(self.packet_id.get());
         if version == ProtocolVersion::V5 {
             put_variable_integer(buf, user_properties_len(&self.user_properties) as u32);

@@ -162,7 +162,7 @@ pub(crate) fn limit<F: Field>(obj: &Bound<'_, PyAny>) -> PyResult<Option<usize>>
 
 /// The `from_py_with` extractor of a string parameter with a few allowed values.
 pub(crate) fn choice<F: Choices>(obj: &Bound<'_, PyAny>) -> PyResult<&'static str> {
-    let text = extract_str(F::NAME, obj, Violation::InvalidUtf8)?;
+    let text = extract_str(F::NAME, obj)?;
     match F::CHOICES.iter().find(|choice| **choice == text) {
         Some(choice) => Ok(choice),
         None => Err(Error::invalid(
@@ -181,12 +181,23 @@ pub(crate) fn choice<F: Choices>(obj: &Bound<'_, PyAny>) -> PyResult<&'static st
 pub(crate) fn extract_str<'a>(
     field: &'static str,
     obj: &'a Bound<'_, PyAny>,
-    bad_utf8: Violation,
+) -> Result<&'a str, Error> {
+    str_of(field, obj, || Violation::InvalidUtf8)
+}
+
+/// A `str`, with the violation a lone surrogate breaks; built only then, as a
+/// `Violation` has drop glue that would cost every call.
+fn str_of<'a>(
+    field: &'static str,
+    obj: &'a Bound<'_, PyAny>,
+    bad_utf8: impl FnOnce() -> Violation,
 ) -> Result<&'a str, Error> {
     let string = obj
         .cast::<PyString>()
         .map_err(|_| wrong_type(field, "str", obj))?;
-    string.to_str().map_err(|_| Error::invalid(field, bad_utf8))
+    string
+        .to_str()
+        .map_err(|_| Error::invalid(field, bad_utf8()))
 }
 
 /// A string MQTT can carry.
@@ -194,13 +205,13 @@ pub(crate) fn mqtt_string(
     field: &'static str,
     obj: &Bound<'_, PyAny>,
 ) -> Result<MqttString, Error> {
-    let text = extract_str(field, obj, Violation::InvalidUtf8)?;
+    let text = extract_str(field, obj)?;
     MqttString::new(text).map_err(|v| Error::invalid(field, v))
 }
 
 /// A client identifier: a string MQTT can carry.
 pub(crate) fn client_id<'a>(obj: &'a Bound<'_, PyAny>) -> Result<&'a str, Error> {
-    let text = extract_str(ClientId::NAME, obj, Violation::InvalidUtf8)?;
+    let text = extract_str(ClientId::NAME, obj)?;
     crate::string::check_str(text).map_err(|v| Error::invalid(ClientId::NAME, v))?;
     Ok(text)
 }
@@ -212,7 +223,7 @@ pub(crate) fn extract_topic<'a>(
     kind: TopicKind,
     obj: &'a Bound<'_, PyAny>,
 ) -> Result<&'a str, Error> {
-    extract_str(field, obj, Violation::TopicInvalidUtf8 { kind })
+    str_of(field, obj, || Violation::TopicInvalidUtf8 { kind })
 }
 
 /// A topic name argument.

@@ -326,21 +326,31 @@ fn parse_filter(text: &str) -> Result<(u16, bool), Violation> {
             return Err(Violation::SharedFilterMissing);
         }
     }
-    let filter = &text[filter_start as usize..];
+    let filter = &text.as_bytes()[filter_start as usize..];
+    // One pass over the bytes (`/`, `+` and `#` are ASCII): a wildcard must be a whole
+    // level, and `#` the last one.
     let mut has_wildcards = false;
-    let mut levels = filter.split('/').peekable();
-    while let Some(level) = levels.next() {
-        if level.contains('#') {
-            if level != "#" || levels.peek().is_some() {
+    for (i, &byte) in filter.iter().enumerate() {
+        if byte != b'#' && byte != b'+' {
+            continue;
+        }
+        let level_start = filter[..i]
+            .iter()
+            .rposition(|&b| b == b'/')
+            .map_or(0, |s| s + 1);
+        let level_end = filter[i..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(filter.len(), |e| i + e);
+        let level = &filter[level_start..level_end];
+        if level.contains(&b'#') {
+            if level != b"#" || level_end != filter.len() {
                 return Err(Violation::MisplacedMultiLevelWildcard);
             }
-            has_wildcards = true;
-        } else if level.contains('+') {
-            if level != "+" {
-                return Err(Violation::MisplacedSingleLevelWildcard);
-            }
-            has_wildcards = true;
+        } else if level != b"+" {
+            return Err(Violation::MisplacedSingleLevelWildcard);
         }
+        has_wildcards = true;
     }
     Ok((filter_start, has_wildcards))
 }
@@ -352,14 +362,16 @@ fn wildcard_match(filter: &str, topic: &str) -> bool {
     if topic.starts_with('$') && filter.starts_with(['+', '#']) {
         return false;
     }
-    let mut filter_levels = filter.split('/');
-    let mut topic_levels = topic.split('/');
+    // Split as bytes: `/` is ASCII, and a byte predicate is cheaper per level than a
+    // `char` pattern search, with levels as short as topics' usually are.
+    let mut filter_levels = filter.as_bytes().split(|&b| b == b'/');
+    let mut topic_levels = topic.as_bytes().split(|&b| b == b'/');
     loop {
         match (filter_levels.next(), topic_levels.next()) {
             // `#` matches the rest, including nothing at all (the parent level).
-            (Some("#"), _) => return true,
+            (Some(b"#"), _) => return true,
             (Some(f), Some(t)) => {
-                if f != "+" && f != t {
+                if f != b"+" && f != t {
                     return false;
                 }
             }

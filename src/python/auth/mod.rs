@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
 use crate::auth::{Action, AuthCredentials, AuthInterface};
-use crate::error::{Error, Violation};
+use crate::error::Error;
 use crate::python::constants::action_member;
 use crate::python::convert::{
     Fields, client_id, extract_bytes, extract_str, kwargs, present, repr, shared_bytes,
@@ -39,7 +39,7 @@ impl PyAuthCredentials {
     ) -> PyResult<Self> {
         let mut inner = AuthCredentials::new(self::client_id(client_id)?)?;
         if let Some(obj) = present(username) {
-            inner = inner.with_username(extract_str("username", obj, Violation::InvalidUtf8)?)?;
+            inner = inner.with_username(extract_str("username", obj)?)?;
         }
         if let Some(obj) = present(password) {
             inner = inner.with_password(shared_bytes(&extract_bytes("password", obj)?));
@@ -48,7 +48,7 @@ impl PyAuthCredentials {
             inner = inner.with_certificate(shared_bytes(&extract_bytes("certificate", obj)?));
         }
         if let Some(obj) = present(peer) {
-            inner = inner.with_peer(extract_str("peer", obj, Violation::InvalidUtf8)?);
+            inner = inner.with_peer(extract_str("peer", obj)?);
         }
         Ok(Self { inner })
     }

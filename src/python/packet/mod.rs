@@ -80,7 +80,7 @@ pub(crate) fn properties_from_dict(
         .map_err(|_| wrong_type(FIELD, "dict or None", obj))?;
     let mut items = Vec::new();
     for (key, value) in dict.iter() {
-        let name = extract_str(FIELD, &key, Violation::InvalidUtf8)?;
+        let name = extract_str(FIELD, &key)?;
         if name == "user_properties" {
             for (k, v) in user_properties("properties.user_properties", Some(&value))? {
                 items.push((PropertyId::UserProperty, PropertyValue::StringPair(k, v)));

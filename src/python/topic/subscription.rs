@@ -4,7 +4,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use crate::constants::{QoS, RetainHandling};
-use crate::error::{Error, Violation};
+use crate::error::Error;
 use crate::python::constants::{qos_member, retain_handling_member};
 use crate::python::convert::{
     Fields, NoLocal, Qos, RetainAsPublished, RetainHandlingArg, extract_str, flag, int, int_arg,
@@ -252,7 +252,7 @@ pub(crate) fn merge_overlapping(
         pairs.push(pair);
     }
     let publisher = match present(publisher) {
-        Some(obj) => Some(extract_str("publisher", obj, Violation::InvalidUtf8)?),
+        Some(obj) => Some(extract_str("publisher", obj)?),
         None => None,
     };
     let texts = pairs
