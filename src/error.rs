@@ -48,6 +48,9 @@ pub enum ErrorKind {
     /// An error raised by an implementation written in another language (a Python
     /// exception), which reaches its caller unchanged.
     Callback,
+    /// `StateError`: a call the state of a connection does not allow (`accept` twice,
+    /// `deliver` before `accept` or after the end). Nothing changes.
+    State,
 }
 
 impl ErrorKind {
@@ -81,6 +84,11 @@ impl ErrorKind {
         (
             "StorageError",
             Self::Storage,
+            ReasonCode::ImplementationSpecificError,
+        ),
+        (
+            "StateError",
+            Self::State,
             ReasonCode::ImplementationSpecificError,
         ),
     ];
@@ -155,6 +163,8 @@ enum Repr {
     },
     #[error("{0}")]
     Callback(Source),
+    #[error("{call}() cannot be called now: {why}")]
+    State { call: &'static str, why: String },
 }
 
 impl Error {
@@ -218,6 +228,15 @@ impl Error {
         }))
     }
 
+    /// A call that the state of a connection does not allow: `call` names it, `why`
+    /// says what stands in the way ("the connection is closed").
+    pub fn state(call: &'static str, why: impl Into<String>) -> Self {
+        Self(Box::new(Repr::State {
+            call,
+            why: why.into(),
+        }))
+    }
+
     /// An implementation written in another language failed (a Python exception raised
     /// by a Python `AuthInterface`, say); the bindings hand it back unchanged.
     pub fn callback(source: Arc<dyn std::error::Error + Send + Sync>) -> Self {
@@ -246,6 +265,7 @@ impl Error {
             Repr::Authorization(_) => ErrorKind::Authorization,
             Repr::Storage { .. } => ErrorKind::Storage,
             Repr::Callback(_) => ErrorKind::Callback,
+            Repr::State { .. } => ErrorKind::State,
         }
     }
 
@@ -1125,6 +1145,94 @@ violations! {
         name: String,
     } => ["unknown key '{name}'"]
         spec None, reason ReasonCode::UnspecifiedError, received MALFORMED;
+
+    /// A PUBLISH, or a Will, with a QoS above the server's Maximum QoS.
+    QoSAboveMaximum {
+        /// The QoS asked for.
+        qos: QoS,
+        /// The server's Maximum QoS.
+        maximum: QoS,
+    } => ["a QoS of {} is above the server's maximum QoS of {}", qos.as_u8(), maximum.as_u8()]
+        spec Some("MQTT-3.2.2-11"),
+        reason ReasonCode::QoSNotSupported,
+        received Received::Protocol(ReasonCode::QoSNotSupported);
+
+    /// A retained PUBLISH, or a retained Will, to a server without Retain Available.
+    RetainNotAvailable => ["the server does not support retained messages"]
+        spec Some("MQTT-3.2.2-14"),
+        reason ReasonCode::RetainNotSupported,
+        received Received::Protocol(ReasonCode::RetainNotSupported);
+
+    /// A wildcard subscription to a server without Wildcard Subscription Available.
+    WildcardSubscriptionsNotAvailable => ["the server does not support wildcard subscriptions"]
+        spec Some("§3.2.2.3.11"),
+        reason ReasonCode::WildcardSubscriptionsNotSupported,
+        received Received::Protocol(ReasonCode::WildcardSubscriptionsNotSupported);
+
+    /// A Subscription Identifier sent to a server without Subscription Identifiers
+    /// Available.
+    SubscriptionIdentifiersNotAvailable => ["the server does not support subscription identifiers"]
+        spec Some("§3.2.2.3.12"),
+        reason ReasonCode::SubscriptionIdentifiersNotSupported,
+        received Received::Protocol(ReasonCode::SubscriptionIdentifiersNotSupported);
+
+    /// A shared subscription to a server without Shared Subscription Available.
+    SharedSubscriptionsNotAvailable => ["the server does not support shared subscriptions"]
+        spec Some("§3.2.2.3.13"),
+        reason ReasonCode::SharedSubscriptionsNotSupported,
+        received Received::Protocol(ReasonCode::SharedSubscriptionsNotSupported);
+
+    /// Nothing received for one and a half times the Keep Alive.
+    KeepAliveTimeout {
+        /// The Keep Alive in force, in seconds.
+        keep_alive: u16,
+    } => ["nothing received for 1.5 times the keep alive of {keep_alive} s"]
+        spec Some("MQTT-3.1.2-22"),
+        reason ReasonCode::KeepAliveTimeout,
+        received Received::Protocol(ReasonCode::KeepAliveTimeout);
+
+    /// A 3.x client's Keep Alive above the server's maximum, which 3.x cannot be told
+    /// (5.0 clients get Server Keep Alive instead). Refused as mosquitto refuses it.
+    KeepAliveAboveMaximum {
+        /// The client's Keep Alive.
+        keep_alive: u16,
+        /// The server's maximum.
+        maximum: u16,
+    } => ["keep alive {keep_alive} s is above the server's maximum of {maximum} s"]
+        spec None,
+        reason ReasonCode::ClientIdentifierNotValid,
+        received Received::Refused(
+            ConnectReturnCode::IdentifierRejected,
+            ReasonCode::ClientIdentifierNotValid,
+        );
+
+    /// No CONNECT within the time the server allows a new connection.
+    ConnectTimeout {
+        /// The time allowed, in seconds.
+        seconds: u64,
+    } => ["no CONNECT within {seconds} s"]
+        spec None, reason ReasonCode::MaximumConnectTime, received PROTOCOL;
+
+    /// An AUTH whose Authentication Method is not the CONNECT's.
+    AuthenticationMethodChanged => ["AUTH names another authentication method than CONNECT"]
+        spec Some("MQTT-4.12.0-5"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// An AUTH whose reason does not fit the exchange: Re-authenticate before CONNACK,
+    /// Continue authentication with no exchange under way, or Success from a client.
+    UnexpectedAuth {
+        /// The AUTH's reason code.
+        reason: ReasonCode,
+    } => ["AUTH with reason {reason} does not fit the authentication under way"]
+        spec Some("§4.12"), reason ReasonCode::ProtocolError, received PROTOCOL;
+
+    /// More packets held before CONNACK than the server keeps.
+    TooManyPacketsBeforeConnack {
+        /// How many the server keeps.
+        limit: usize,
+    } => ["more than {limit} packets sent before CONNACK"]
+        spec None,
+        reason ReasonCode::QuotaExceeded,
+        received Received::Protocol(ReasonCode::QuotaExceeded);
 }
 
 /// Writes choices as `'a', 'b' or 'c'`.
@@ -1230,6 +1338,9 @@ mod tests {
                                 ..
                             }
                             | Violation::NotInVersion { .. }
+                            | Violation::KeepAliveAboveMaximum { .. }
+                            | Violation::ConnectTimeout { .. }
+                            | Violation::TooManyPacketsBeforeConnack { .. }
                             | Violation::WrongType { .. }
                             | Violation::NotOneOf { .. }
                             | Violation::UnknownField { .. }

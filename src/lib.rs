@@ -111,6 +111,7 @@ pub mod message;
 pub mod network;
 pub mod packet;
 pub mod packet_id;
+pub mod protocol;
 pub mod session;
 pub mod storage;
 pub mod string;
@@ -128,7 +129,7 @@ pub use bytes;
 pub use auth::{Action, AuthCredentials, AuthInterface};
 pub use constants::{
     CodeTable, ConnectReturnCode, IntegerWidth, PacketType, PropertyContext, PropertyId,
-    PropertyType, ProtocolVersion, QoS, ReasonCode, RetainHandling, UnknownCode, protocol,
+    PropertyType, ProtocolVersion, QoS, ReasonCode, RetainHandling, UnknownCode,
 };
 pub use error::{Error, ErrorKind, Result, Side, TopicKind, Violation};
 pub use integer::FromInteger;

@@ -317,6 +317,18 @@ impl Session {
         Ok(())
     }
 
+    /// PUBREC with a failure reason received (MQTT 5.0): the peer refused the QoS 2
+    /// message, and the flow ends without PUBREL (§4.3.3).
+    ///
+    /// # Errors
+    /// [`Violation::PacketIdNotFound`] or [`Violation::UnexpectedAck`].
+    pub fn pubrec_failure_received(&mut self, id: PacketId) -> Result<(), Error> {
+        self.expect(id, PacketType::Pubrec, OutgoingState::AwaitingPubrec)?;
+        self.outgoing.remove(&id);
+        self.touch();
+        Ok(())
+    }
+
     /// PUBCOMP received: ends a QoS 2 flow.
     ///
     /// # Errors

@@ -13,6 +13,7 @@ from mqtt_common.models.errors import (
     MalformedPacketError,
     MQTTError,
     ProtocolError,
+    StateError,
     StorageError,
     ValidationError,
 )
@@ -25,6 +26,7 @@ CLASSES: list[tuple[type[MQTTError], type[Exception], ReasonCode]] = [
     (AuthenticationError, MQTTError, ReasonCode.BAD_USER_NAME_OR_PASSWORD),
     (AuthorizationError, MQTTError, ReasonCode.NOT_AUTHORIZED),
     (StorageError, MQTTError, ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR),
+    (StateError, MQTTError, ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR),
     (ValidationError, MQTTError, ReasonCode.UNSPECIFIED_ERROR),
 ]
 

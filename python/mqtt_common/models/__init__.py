@@ -17,6 +17,7 @@ from mqtt_common.models.errors import (
     MalformedPacketError,
     MQTTError,
     ProtocolError,
+    StateError,
     StorageError,
     ValidationError,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "QualityOfService",
     "ReasonCode",
     "RetainHandling",
+    "StateError",
     "StorageError",
     "Subscription",
     "ValidationError",

@@ -15,6 +15,7 @@ can be subclassed.
     ├── AuthenticationError
     ├── AuthorizationError
     ├── StorageError
+    ├── StateError
     └── ValidationError (also a ValueError)
 
 >>> from mqtt_common.models import Message
@@ -39,6 +40,7 @@ __all__ = [
     "MQTTError",
     "MalformedPacketError",
     "ProtocolError",
+    "StateError",
     "StorageError",
     "ValidationError",
 ]
@@ -134,6 +136,16 @@ class StorageError(MQTTError):
     reason_code = ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR
 
 
+class StateError(MQTTError):
+    """A call the state of a connection does not allow; nothing changed.
+
+    ``ServerConnection.accept()`` twice, or ``deliver()`` before ``accept()`` or after
+    the connection ended, say.
+    """
+
+    reason_code = ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR
+
+
 class ValidationError(MQTTError, ValueError):
     """A value that breaks a rule of the model: its message names the field and the rule.
 
@@ -153,6 +165,7 @@ def _check_against_rust() -> None:
             AuthenticationError,
             AuthorizationError,
             StorageError,
+            StateError,
             ValidationError,
         )
     }
