@@ -17,6 +17,7 @@ from mqtt_common.models.constants import (
     ReasonCode,
     RetainHandling,
 )
+from mqtt_common.models.errors import MQTTError
 
 # The union of packet classes is defined once, where users import it.
 from mqtt_common.models.packets import Packet as _Packet
@@ -37,9 +38,13 @@ __all__ = [
     "Auth",
     "AuthCredentials",
     "AuthInterface",
+    "AuthStep",
+    "Closed",
     "Connack",
     "Connect",
+    "ConnectRequest",
     "Decoder",
+    "Delivered",
     "Delivery",
     "Disconnect",
     "MemorySessionStore",
@@ -54,15 +59,19 @@ __all__ = [
     "PublishProperties",
     "Pubrec",
     "Pubrel",
+    "ServerConfig",
+    "ServerConnection",
     "Session",
     "SessionInterface",
     "StorageInterface",
     "Suback",
     "Subscribe",
+    "SubscribeRequest",
     "Subscription",
     "SubscriptionIndex",
     "Unsuback",
     "Unsubscribe",
+    "UnsubscribeRequest",
     "Will",
     "__version__",
     "decode",
@@ -518,6 +527,8 @@ class Session:
         """PUBACK received: end a QoS 1 flow; return the acknowledged message."""
     def pubrec_received(self, packet_id: int) -> None:
         """PUBREC received: the peer has the QoS 2 message; send PUBREL next."""
+    def pubrec_failure_received(self, packet_id: int) -> None:
+        """PUBREC with a failure reason received (MQTT 5.0): end the QoS 2 flow, no PUBREL."""
     def pubcomp_received(self, packet_id: int) -> None:
         """PUBCOMP received: end a QoS 2 flow."""
     def publish_received(self, message: Message) -> bool:
@@ -1062,3 +1073,304 @@ class NetworkInterface:
 
         QoS 1 and 2 messages need their message_id.
         """
+
+# ---- the server protocol engine (mqtt_common.protocol) ----
+
+_Event: TypeAlias = (
+    ConnectRequest
+    | AuthStep
+    | Message
+    | SubscribeRequest
+    | UnsubscribeRequest
+    | Delivered
+    | Closed
+)
+
+@final
+class ServerConfig:
+    """The server's limits, enforced by every ServerConnection.
+
+    MQTT 5.0 clients are told them in the CONNACK. Each field is the Rust
+    `ServerConfig`'s: Receive Maximum, Maximum QoS, Retain Available, Maximum Packet Size,
+    Topic Alias Maximum, the three Available flags, the longest Keep Alive a client may
+    choose (None: any), how long a new connection may take to send CONNECT, how many
+    deliveries may wait for the client's Receive Maximum, and how many packets a client
+    may send before its CONNECT is answered.
+    """
+
+    def __new__(
+        cls,
+        *,
+        receive_maximum: int = ...,
+        maximum_qos: int = ...,
+        retain_available: bool = ...,
+        maximum_packet_size: int = ...,
+        topic_alias_maximum: int = ...,
+        wildcard_subscription_available: bool = ...,
+        subscription_identifiers_available: bool = ...,
+        shared_subscription_available: bool = ...,
+        max_keep_alive: int | None = None,
+        connect_timeout: float = ...,
+        max_queued_messages: int = ...,
+        max_packets_before_connack: int = ...,
+    ) -> Self: ...
+    @property
+    def receive_maximum(self) -> int:
+        """How many QoS 1 and 2 PUBLISH a client may leave unacknowledged towards us."""
+    @property
+    def maximum_qos(self) -> QualityOfService:
+        """The highest QoS accepted in a PUBLISH or a Will."""
+    @property
+    def retain_available(self) -> bool:
+        """Whether retained messages are accepted."""
+    @property
+    def maximum_packet_size(self) -> int:
+        """The largest packet accepted, in bytes."""
+    @property
+    def topic_alias_maximum(self) -> int:
+        """How many topic aliases a client may set (0: none)."""
+    @property
+    def wildcard_subscription_available(self) -> bool:
+        """Whether subscriptions may use wildcards."""
+    @property
+    def subscription_identifiers_available(self) -> bool:
+        """Whether subscriptions may carry a Subscription Identifier."""
+    @property
+    def shared_subscription_available(self) -> bool:
+        """Whether shared subscriptions are accepted."""
+    @property
+    def max_keep_alive(self) -> int | None:
+        """The longest Keep Alive a client may choose, in seconds, or None for any."""
+    @property
+    def connect_timeout(self) -> float:
+        """How long a new connection may take to send CONNECT, in seconds."""
+    @property
+    def max_queued_messages(self) -> int:
+        """How many deliveries may wait for a client's Receive Maximum."""
+    @property
+    def max_packets_before_connack(self) -> int:
+        """How many packets a client may send before its CONNECT is answered."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class ConnectRequest:
+    """A client asks to connect: answer with `accept`, `refuse` or `auth_continue`."""
+
+    @property
+    def client_id(self) -> str:
+        """The client identifier asked for ("" when the server is to assign one)."""
+    @property
+    def protocol_version(self) -> ProtocolVersion:
+        """The protocol version the client speaks."""
+    @property
+    def clean_start(self) -> bool:
+        """Clean Start (3.1.1: Clean Session): the client wants no previous session."""
+    @property
+    def keep_alive(self) -> int:
+        """The Keep Alive the client asked for, in seconds."""
+    @property
+    def username(self) -> str | None:
+        """The user name, or None."""
+    @property
+    def password(self) -> bytes | None:
+        """The password (binary), or None."""
+    @property
+    def will(self) -> Will | None:
+        """The Will, or None."""
+    @property
+    def credentials(self) -> AuthCredentials:
+        """The credentials for an AuthInterface (the network adds peer and certificate)."""
+    @property
+    def needs_client_id(self) -> bool:
+        """Whether the client left its identifier empty: ``accept`` must assign one."""
+    @property
+    def session_expiry_interval(self) -> int:
+        """The Session Expiry Interval asked for, in seconds.
+
+        For 3.x it is 0 with Clean Session and 4294967295 (never) without.
+        """
+    @property
+    def authentication_method(self) -> str | None:
+        """The Authentication Method of an enhanced authentication, or None."""
+    @property
+    def authentication_data(self) -> bytes | None:
+        """The Authentication Data sent with it, or None."""
+    @property
+    def connect(self) -> Connect:
+        """The CONNECT packet as it arrived."""
+
+@final
+class AuthStep:
+    """An AUTH from the client: a step of an enhanced authentication (MQTT 5.0)."""
+
+    @property
+    def reason_code(self) -> ReasonCode:
+        """Continue authentication (0x18) or Re-authenticate (0x19)."""
+    @property
+    def authentication_method(self) -> str | None:
+        """The Authentication Method."""
+    @property
+    def authentication_data(self) -> bytes | None:
+        """The Authentication Data, or None."""
+
+@final
+class SubscribeRequest:
+    """A SUBSCRIBE: answer with ``answer_subscribe``, one reason code per subscription."""
+
+    @property
+    def packet_id(self) -> int:
+        """The packet identifier to answer."""
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        """The subscriptions, in the packet's order."""
+    @property
+    def user_properties(self) -> list[tuple[str, str]]:
+        """The packet's User Properties."""
+
+@final
+class UnsubscribeRequest:
+    """An UNSUBSCRIBE: answer with ``answer_unsubscribe``, one reason code per filter."""
+
+    @property
+    def packet_id(self) -> int:
+        """The packet identifier to answer."""
+    @property
+    def topic_filters(self) -> list[str]:
+        """The topic filters, in the packet's order."""
+    @property
+    def user_properties(self) -> list[tuple[str, str]]:
+        """The packet's User Properties."""
+
+@final
+class Delivered:
+    """The client has a message this connection delivered: its QoS 1 or 2 flow ended."""
+
+    @property
+    def packet_id(self) -> int:
+        """The packet identifier, now free again."""
+    @property
+    def message(self) -> Message | None:
+        """The message of a QoS 1 flow; None for QoS 2, which forgets it at PUBREC."""
+
+@final
+class Closed:
+    """How a connection ended, and what the broker still has to do about it."""
+
+    @property
+    def initiator(self) -> Literal["client", "server", "network"]:
+        """Who ended it: "client", "server" or "network"."""
+    @property
+    def reason_code(self) -> ReasonCode:
+        """Why: the client's or this side's DISCONNECT reason (lost: UNSPECIFIED_ERROR)."""
+    @property
+    def error(self) -> MQTTError | None:
+        """The broken rule (an MQTTError), when a protocol error or a timeout ended it."""
+    @property
+    def will(self) -> Will | None:
+        """The Will to publish after ``will_delay`` seconds, or None."""
+    @property
+    def will_delay(self) -> int:
+        """Seconds to wait before publishing the Will: its delay, or the session's expiry."""
+    @property
+    def session_expiry_interval(self) -> int:
+        """The Session Expiry Interval in force at the end."""
+    @property
+    def session(self) -> Session | None:
+        """The session as the connection left it, to save; None if never accepted."""
+    @property
+    def undelivered(self) -> list[Message]:
+        """Deliveries that waited for the client's Receive Maximum and were never sent."""
+
+@final
+class ServerConnection:
+    """One client connection on a server, sans I/O: bytes in, events and bytes out.
+
+    Feed it what the socket read with ``receive_data(data, now)`` and act on the events it
+    returns: ``ConnectRequest`` (answer with ``accept`` or ``refuse``), ``Message`` (a
+    message the client published, to route), ``SubscribeRequest`` and
+    ``UnsubscribeRequest`` (answer with ``answer_subscribe`` / ``answer_unsubscribe``),
+    ``AuthStep``, ``Delivered`` and ``Closed``. Write ``data_to_send()`` to the socket,
+    and call ``handle_timeout(now)`` at ``next_deadline()``. ``now`` is seconds on one
+    monotonic clock of your choice, such as ``time.monotonic()``. A call the state does
+    not allow raises StateError and changes nothing.
+    """
+
+    def __new__(cls, config: ServerConfig | None = None, now: float = ...) -> Self: ...
+    def receive_data(self, data: bytes | bytearray | memoryview, now: float) -> list[_Event]:
+        """Hand the connection the bytes the socket read; return the events they caused."""
+    def data_to_send(self) -> bytes:
+        """Take the bytes to write to the socket."""
+    def next_deadline(self) -> float | None:
+        """When ``handle_timeout`` must be called next, in seconds, or None."""
+    def handle_timeout(self, now: float) -> list[_Event]:
+        """Run the timers due at ``now`` (connect timeout, keep alive); return the events."""
+    def connection_lost(self) -> Closed | None:
+        """Report that the network connection was lost; return the Closed event.
+
+        None if the connection had already ended.
+        """
+    def accept(
+        self,
+        session: Session,
+        *,
+        session_present: bool = False,
+        assigned_client_id: str | None = None,
+        authentication_data: bytes | bytearray | memoryview | None = None,
+    ) -> list[_Event]:
+        """Accept the CONNECT with ``session``; return the events of packets held until now."""
+    def refuse(self, reason_code: int) -> Closed:
+        """Refuse the CONNECT with ``reason_code``; return the Closed event."""
+    def auth_continue(
+        self, authentication_data: bytes | bytearray | memoryview | None = None
+    ) -> None:
+        """Send an AUTH with Continue authentication during an enhanced authentication."""
+    def auth_success(
+        self, authentication_data: bytes | bytearray | memoryview | None = None
+    ) -> None:
+        """End a re-authentication with success."""
+    def set_publish_reason(self, packet_id: int, reason_code: int) -> None:
+        """Give a received QoS 1 or 2 PUBLISH's acknowledgement another reason than Success."""
+    def answer_subscribe(self, packet_id: int, reason_codes: Iterable[int]) -> None:
+        """Answer a SUBSCRIBE with one reason code per subscription of its request."""
+    def answer_unsubscribe(self, packet_id: int, reason_codes: Iterable[int]) -> None:
+        """Answer an UNSUBSCRIBE with one reason code per topic filter."""
+    def deliver(
+        self,
+        message: Message,
+        subscription: Subscription | Delivery,
+        now: float,
+        *,
+        retained: bool = False,
+    ) -> Literal["sent", "queued", "too_large", "expired", "queue_full"]:
+        """Deliver a routed message through ``subscription`` (a Subscription or a Delivery).
+
+        Return what became of it: "sent", "queued" (waiting for the client's Receive
+        Maximum), "too_large", "expired" or "queue_full". ``retained=True`` marks a
+        retained message sent because of a new subscription.
+        """
+    def disconnect(self, reason_code: int = 0) -> Closed:
+        """End the connection from this side with ``reason_code``; return the Closed event."""
+    @property
+    def phase(self) -> Literal["awaiting_connect", "connecting", "connected", "closed"]:
+        """Where the connection stands: awaiting_connect, connecting, connected or closed."""
+    @property
+    def is_closed(self) -> bool:
+        """Whether the connection ended: write the last data_to_send(), then close."""
+    @property
+    def protocol_version(self) -> ProtocolVersion | None:
+        """The client's protocol version, once its CONNECT arrived; else None."""
+    @property
+    def client_id(self) -> str | None:
+        """The client identifier in force (the assigned one, if any), once known."""
+    @property
+    def keep_alive(self) -> int | None:
+        """The Keep Alive in force, in seconds, once the CONNECT arrived."""
+    @property
+    def session(self) -> Session | None:
+        """A copy of the session, once accepted; else None."""
+    @property
+    def queued_count(self) -> int:
+        """How many deliveries wait for the client's Receive Maximum."""
+    @property
+    def config(self) -> ServerConfig:
+        """The limits this connection enforces."""

@@ -60,21 +60,26 @@ pub struct ServerConfig {
     pub max_packets_before_connack: usize,
 }
 
+impl ServerConfig {
+    /// The defaults: a general-purpose broker's limits.
+    pub const DEFAULT: Self = Self {
+        receive_maximum: 100,
+        maximum_qos: QoS::ExactlyOnce,
+        retain_available: true,
+        maximum_packet_size: DEFAULT_MAX_PACKET_SIZE,
+        topic_alias_maximum: 10,
+        wildcard_subscription_available: true,
+        subscription_identifiers_available: true,
+        shared_subscription_available: true,
+        max_keep_alive: None,
+        connect_timeout: Duration::from_secs(10),
+        max_queued_messages: 1000,
+        max_packets_before_connack: 100,
+    };
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self {
-            receive_maximum: 100,
-            maximum_qos: QoS::ExactlyOnce,
-            retain_available: true,
-            maximum_packet_size: DEFAULT_MAX_PACKET_SIZE,
-            topic_alias_maximum: 10,
-            wildcard_subscription_available: true,
-            subscription_identifiers_available: true,
-            shared_subscription_available: true,
-            max_keep_alive: None,
-            connect_timeout: Duration::from_secs(10),
-            max_queued_messages: 1000,
-            max_packets_before_connack: 100,
-        }
+        Self::DEFAULT
     }
 }

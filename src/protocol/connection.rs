@@ -49,6 +49,16 @@ impl ConnectionPhase {
             Self::Closed => "closed",
         }
     }
+
+    /// The state's name in snake_case ("awaiting_connect"), as Python names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AwaitingConnect => "awaiting_connect",
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::Closed => "closed",
+        }
+    }
 }
 
 /// What became of a [`ServerConnection::deliver`] call.

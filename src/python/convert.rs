@@ -70,6 +70,18 @@ fields! {
     MaxSubscriptionsPerClient = "max_subscriptions_per_client",
     MaxPacketSize = "max_packet_size",
     ClientId = "client_id",
+    ReceiveMaximum = "receive_maximum",
+    MaximumQos = "maximum_qos",
+    RetainAvailable = "retain_available",
+    MaximumPacketSize = "maximum_packet_size",
+    WildcardSubscriptionAvailable = "wildcard_subscription_available",
+    SubscriptionIdentifiersAvailable = "subscription_identifiers_available",
+    SharedSubscriptionAvailable = "shared_subscription_available",
+    MaxKeepAlive = "max_keep_alive",
+    ConnectTimeout = "connect_timeout",
+    MaxQueuedMessages = "max_queued_messages",
+    MaxPacketsBeforeConnack = "max_packets_before_connack",
+    Retained = "retained",
 }
 
 impl Choices for DirectionArg {

@@ -13,6 +13,7 @@ mod implementation;
 mod message;
 mod network;
 mod packet;
+mod protocol;
 mod session;
 mod storage;
 mod topic;
@@ -55,6 +56,11 @@ mod _core {
     use super::packet::{
         PyAuth, PyConnack, PyConnect, PyDisconnect, PyPingreq, PyPingresp, PyPuback, PyPubcomp,
         PyPublish, PyPubrec, PyPubrel, PySuback, PySubscribe, PyUnsuback, PyUnsubscribe,
+    };
+    #[pymodule_export]
+    use super::protocol::{
+        PyAuthStep, PyClosed, PyConnectRequest, PyDelivered, PyServerConfig, PyServerConnection,
+        PySubscribeRequest, PyUnsubscribeRequest,
     };
     #[pymodule_export]
     use super::session::{PyMemorySessionStore, PySession, PySessionInterface};

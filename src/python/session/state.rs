@@ -228,6 +228,12 @@ impl PySession {
         Ok(self.lock().pubrec_received(id)?)
     }
 
+    /// PUBREC with a failure reason received (MQTT 5.0): end the QoS 2 flow, no PUBREL.
+    fn pubrec_failure_received(&self, packet_id: &Bound<'_, PyAny>) -> PyResult<()> {
+        let id = int_arg::<PacketId>("packet_id", packet_id)?;
+        Ok(self.lock().pubrec_failure_received(id)?)
+    }
+
     /// PUBCOMP received: end a QoS 2 flow.
     fn pubcomp_received(&self, packet_id: &Bound<'_, PyAny>) -> PyResult<()> {
         let id = int_arg::<PacketId>("packet_id", packet_id)?;

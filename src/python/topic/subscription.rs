@@ -191,13 +191,13 @@ pub(crate) struct PyDelivery {
     /// The client to send to.
     #[pyo3(get)]
     client_id: String,
-    qos: QoS,
+    pub(crate) qos: QoS,
     /// Every Subscription Identifier of the matching subscriptions, ascending.
     #[pyo3(get)]
-    subscription_identifiers: Vec<u32>,
+    pub(crate) subscription_identifiers: Vec<u32>,
     /// Whether any matching subscription asked for Retain As Published.
     #[pyo3(get)]
-    retain_as_published: bool,
+    pub(crate) retain_as_published: bool,
 }
 
 #[pymethods]

@@ -1,0 +1,269 @@
+//! `ServerConfig` for Python.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyFloat;
+
+use crate::constants::QoS;
+use crate::error::{Error, Violation};
+use crate::protocol::ServerConfig;
+use crate::python::constants::qos_member;
+use crate::python::convert::{
+    ConnectTimeout, Field, MaxKeepAlive, MaxPacketsBeforeConnack, MaxQueuedMessages,
+    MaximumPacketSize, MaximumQos, ReceiveMaximum, RetainAvailable, SharedSubscriptionAvailable,
+    SubscriptionIdentifiersAvailable, TopicAliasMaximum, WildcardSubscriptionAvailable, flag, int,
+    int_arg, int_value, present, wrong_type,
+};
+
+const DEFAULT: ServerConfig = ServerConfig::DEFAULT;
+
+/// A non-negative number of seconds (`int` or `float`) as a duration.
+pub(crate) fn seconds_arg(field: &'static str, obj: &Bound<'_, PyAny>) -> Result<Duration, Error> {
+    let is_number = obj.is_instance_of::<PyFloat>()
+        || obj.is_instance_of::<pyo3::types::PyInt>()
+            && !obj.is_instance_of::<pyo3::types::PyBool>();
+    let value: f64 = match obj.extract() {
+        Ok(value) if is_number => value,
+        _ => return Err(wrong_type(field, "float (seconds)", obj)),
+    };
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        Error::invalid(
+            field,
+            Violation::NotOneOf {
+                value: obj
+                    .repr()
+                    .map_or_else(|_| value.to_string(), |r| r.to_string()),
+                choices: &["a finite number of seconds, 0 or more"],
+            },
+        )
+    })
+}
+
+fn connect_timeout(obj: &Bound<'_, PyAny>) -> PyResult<Duration> {
+    Ok(seconds_arg(ConnectTimeout::NAME, obj)?)
+}
+
+fn max_keep_alive(obj: &Bound<'_, PyAny>) -> PyResult<Option<u16>> {
+    match present(Some(obj)) {
+        None => Ok(None),
+        Some(obj) => Ok(Some(int_arg(MaxKeepAlive::NAME, obj)?)),
+    }
+}
+
+/// The server's limits, enforced by every ServerConnection.
+///
+/// MQTT 5.0 clients are told them in the CONNACK. Each field is the Rust
+/// `ServerConfig`'s: Receive Maximum, Maximum QoS, Retain Available, Maximum Packet Size,
+/// Topic Alias Maximum, the three Available flags, the longest Keep Alive a client may
+/// choose (None: any), how long a new connection may take to send CONNECT, how many
+/// deliveries may wait for the client's Receive Maximum, and how many packets a client
+/// may send before its CONNECT is answered.
+#[pyclass(frozen, eq, name = "ServerConfig", module = "mqtt_common.protocol")]
+#[derive(PartialEq)]
+pub(crate) struct PyServerConfig {
+    pub(crate) inner: ServerConfig,
+}
+
+#[pymethods]
+impl PyServerConfig {
+    #[new]
+    #[pyo3(signature = (
+        *,
+        receive_maximum = i128::from(DEFAULT.receive_maximum),
+        maximum_qos = i128::from(DEFAULT.maximum_qos.as_u8()),
+        retain_available = DEFAULT.retain_available,
+        maximum_packet_size = i128::from(DEFAULT.maximum_packet_size),
+        topic_alias_maximum = i128::from(DEFAULT.topic_alias_maximum),
+        wildcard_subscription_available = DEFAULT.wildcard_subscription_available,
+        subscription_identifiers_available = DEFAULT.subscription_identifiers_available,
+        shared_subscription_available = DEFAULT.shared_subscription_available,
+        max_keep_alive = None,
+        connect_timeout = DEFAULT.connect_timeout,
+        max_queued_messages = DEFAULT.max_queued_messages as i128,
+        max_packets_before_connack = DEFAULT.max_packets_before_connack as i128,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        #[pyo3(from_py_with = int::<ReceiveMaximum>)] receive_maximum: i128,
+        #[pyo3(from_py_with = int::<MaximumQos>)] maximum_qos: i128,
+        #[pyo3(from_py_with = flag::<RetainAvailable>)] retain_available: bool,
+        #[pyo3(from_py_with = int::<MaximumPacketSize>)] maximum_packet_size: i128,
+        #[pyo3(from_py_with = int::<TopicAliasMaximum>)] topic_alias_maximum: i128,
+        #[pyo3(from_py_with = flag::<WildcardSubscriptionAvailable>)]
+        wildcard_subscription_available: bool,
+        #[pyo3(from_py_with = flag::<SubscriptionIdentifiersAvailable>)]
+        subscription_identifiers_available: bool,
+        #[pyo3(from_py_with = flag::<SharedSubscriptionAvailable>)]
+        shared_subscription_available: bool,
+        #[pyo3(from_py_with = max_keep_alive)] max_keep_alive: Option<u16>,
+        #[pyo3(from_py_with = connect_timeout)] connect_timeout: Duration,
+        #[pyo3(from_py_with = int::<MaxQueuedMessages>)] max_queued_messages: i128,
+        #[pyo3(from_py_with = int::<MaxPacketsBeforeConnack>)] max_packets_before_connack: i128,
+    ) -> PyResult<Self> {
+        Ok(Self {
+            inner: ServerConfig {
+                receive_maximum: int_value(ReceiveMaximum::NAME, receive_maximum)?,
+                maximum_qos: int_value::<QoS>(MaximumQos::NAME, maximum_qos)?,
+                retain_available,
+                maximum_packet_size: int_value(MaximumPacketSize::NAME, maximum_packet_size)?,
+                topic_alias_maximum: int_value(TopicAliasMaximum::NAME, topic_alias_maximum)?,
+                wildcard_subscription_available,
+                subscription_identifiers_available,
+                shared_subscription_available,
+                max_keep_alive,
+                connect_timeout,
+                max_queued_messages: int_value(MaxQueuedMessages::NAME, max_queued_messages)?,
+                max_packets_before_connack: int_value(
+                    MaxPacketsBeforeConnack::NAME,
+                    max_packets_before_connack,
+                )?,
+            },
+        })
+    }
+
+    /// How many QoS 1 and 2 PUBLISH a client may leave unacknowledged towards us.
+    #[getter]
+    fn receive_maximum(&self) -> u16 {
+        self.inner.receive_maximum
+    }
+
+    /// The highest QoS accepted in a PUBLISH or a Will.
+    #[getter]
+    fn maximum_qos<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        qos_member(py, self.inner.maximum_qos)
+    }
+
+    /// Whether retained messages are accepted.
+    #[getter]
+    fn retain_available(&self) -> bool {
+        self.inner.retain_available
+    }
+
+    /// The largest packet accepted, in bytes.
+    #[getter]
+    fn maximum_packet_size(&self) -> u32 {
+        self.inner.maximum_packet_size
+    }
+
+    /// How many topic aliases a client may set (0: none).
+    #[getter]
+    fn topic_alias_maximum(&self) -> u16 {
+        self.inner.topic_alias_maximum
+    }
+
+    /// Whether subscriptions may use wildcards.
+    #[getter]
+    fn wildcard_subscription_available(&self) -> bool {
+        self.inner.wildcard_subscription_available
+    }
+
+    /// Whether subscriptions may carry a Subscription Identifier.
+    #[getter]
+    fn subscription_identifiers_available(&self) -> bool {
+        self.inner.subscription_identifiers_available
+    }
+
+    /// Whether shared subscriptions are accepted.
+    #[getter]
+    fn shared_subscription_available(&self) -> bool {
+        self.inner.shared_subscription_available
+    }
+
+    /// The longest Keep Alive a client may choose, in seconds, or None for any.
+    #[getter]
+    fn max_keep_alive(&self) -> Option<u16> {
+        self.inner.max_keep_alive
+    }
+
+    /// How long a new connection may take to send CONNECT, in seconds.
+    #[getter]
+    fn connect_timeout(&self) -> f64 {
+        self.inner.connect_timeout.as_secs_f64()
+    }
+
+    /// How many deliveries may wait for a client's Receive Maximum.
+    #[getter]
+    fn max_queued_messages(&self) -> usize {
+        self.inner.max_queued_messages
+    }
+
+    /// How many packets a client may send before its CONNECT is answered.
+    #[getter]
+    fn max_packets_before_connack(&self) -> usize {
+        self.inner.max_packets_before_connack
+    }
+
+    fn __repr__(&self) -> String {
+        let (c, d) = (&self.inner, &DEFAULT);
+        let mut fields = Vec::new();
+        let mut add = |name: &str, differs: bool, value: String| {
+            if differs {
+                fields.push(format!("{name}={value}"));
+            }
+        };
+        let python_bool = |b: bool| if b { "True" } else { "False" }.to_string();
+        add(
+            "receive_maximum",
+            c.receive_maximum != d.receive_maximum,
+            c.receive_maximum.to_string(),
+        );
+        add(
+            "maximum_qos",
+            c.maximum_qos != d.maximum_qos,
+            format!("QualityOfService.{}", c.maximum_qos.name()),
+        );
+        add(
+            "retain_available",
+            c.retain_available != d.retain_available,
+            python_bool(c.retain_available),
+        );
+        add(
+            "maximum_packet_size",
+            c.maximum_packet_size != d.maximum_packet_size,
+            c.maximum_packet_size.to_string(),
+        );
+        add(
+            "topic_alias_maximum",
+            c.topic_alias_maximum != d.topic_alias_maximum,
+            c.topic_alias_maximum.to_string(),
+        );
+        add(
+            "wildcard_subscription_available",
+            c.wildcard_subscription_available != d.wildcard_subscription_available,
+            python_bool(c.wildcard_subscription_available),
+        );
+        add(
+            "subscription_identifiers_available",
+            c.subscription_identifiers_available != d.subscription_identifiers_available,
+            python_bool(c.subscription_identifiers_available),
+        );
+        add(
+            "shared_subscription_available",
+            c.shared_subscription_available != d.shared_subscription_available,
+            python_bool(c.shared_subscription_available),
+        );
+        add(
+            "max_keep_alive",
+            c.max_keep_alive != d.max_keep_alive,
+            c.max_keep_alive
+                .map_or("None".to_string(), |v| v.to_string()),
+        );
+        add(
+            "connect_timeout",
+            c.connect_timeout != d.connect_timeout,
+            format!("{:?}", c.connect_timeout.as_secs_f64()),
+        );
+        add(
+            "max_queued_messages",
+            c.max_queued_messages != d.max_queued_messages,
+            c.max_queued_messages.to_string(),
+        );
+        add(
+            "max_packets_before_connack",
+            c.max_packets_before_connack != d.max_packets_before_connack,
+            c.max_packets_before_connack.to_string(),
+        );
+        format!("ServerConfig({})", fields.join(", "))
+    }
+}
