@@ -1188,10 +1188,7 @@ impl ServerConnection {
             },
             None => message,
         };
-        // Sized without an alias, which only makes it smaller: the alias table must not
-        // believe the client knows an alias that was never sent.
-        let size = message.as_ref().encoded_len(version);
-        if size > maximum as usize {
+        if message.as_ref().encoded_len(version) > maximum as usize {
             return DeliveryOutcome::TooLarge;
         }
         if packet_id.is_some() {
@@ -1202,20 +1199,29 @@ impl ServerConnection {
                 return DeliveryOutcome::QueueFull;
             }
         }
-        match self.aliases.alias_for(message.topic()) {
+        let aliased = self
+            .aliases
+            .alias_for(message.topic())
+            .and_then(|(alias, send_topic)| {
+                let publish = Publish::from_message(&message)
+                    .ok()?
+                    .with_topic_alias(alias);
+                let publish = if send_topic {
+                    publish
+                } else {
+                    publish.without_topic().ok()?
+                };
+                // The alias costs three bytes, and saves the topic only once it is known:
+                // it is used only where the client still accepts the packet.
+                (publish.encoded_len(version) <= maximum as usize).then_some((alias, publish))
+            });
+        match aliased {
+            Some((alias, publish)) => {
+                self.aliases.use_alias(message.topic(), alias);
+                self.write(PacketRef::Publish(&publish), version);
+            }
             None => {
                 let _ = encode_checked(&message.as_ref(), version, &mut self.out);
-            }
-            Some((alias, send_topic)) => {
-                let Ok(mut publish) = Publish::from_message(&message) else {
-                    return DeliveryOutcome::TooLarge;
-                };
-                publish = publish.with_topic_alias(alias);
-                if !send_topic {
-                    // Cannot fail: the PUBLISH has its alias.
-                    publish = publish.clone().without_topic().unwrap_or(publish);
-                }
-                self.write(PacketRef::Publish(&publish), version);
             }
         }
         DeliveryOutcome::Sent

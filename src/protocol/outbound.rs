@@ -112,28 +112,48 @@ impl AliasTable {
     }
 
     /// The alias to send `topic` with, and whether the topic must be sent too (the
-    /// first time, or after the alias was reassigned). `None`: no aliases.
-    pub(crate) fn alias_for(&mut self, topic: &TopicName) -> Option<(TopicAlias, bool)> {
+    /// first time, or when the alias is reassigned). `None`: no aliases. Nothing changes
+    /// until [`use_alias`](Self::use_alias): the PUBLISH may yet not be sent.
+    pub(crate) fn alias_for(&self, topic: &TopicName) -> Option<(TopicAlias, bool)> {
         if self.maximum == 0 {
             return None;
         }
-        self.clock += 1;
-        if let Some((alias, used)) = self.by_topic.get_mut(topic) {
-            self.by_use.remove(used);
-            *used = self.clock;
-            self.by_use.insert(self.clock, topic.clone());
+        if let Some((alias, _)) = self.by_topic.get(topic) {
             return Some((*alias, false));
         }
         let alias = if self.by_topic.len() < usize::from(self.maximum) {
-            let next = u16::try_from(self.by_topic.len() + 1).ok()?;
-            TopicAlias::new(next).ok()?
+            TopicAlias::new(u16::try_from(self.by_topic.len() + 1).ok()?).ok()?
         } else {
-            let (_, oldest) = self.by_use.pop_first()?;
-            self.by_topic.remove(&oldest)?.0
+            let (_, oldest) = self.by_use.first_key_value()?;
+            self.by_topic.get(oldest)?.0
         };
+        Some((alias, true))
+    }
+
+    /// Records that `topic` was sent with `alias` (from [`alias_for`](Self::alias_for)),
+    /// which the client now maps to it.
+    pub(crate) fn use_alias(&mut self, topic: &TopicName, alias: TopicAlias) {
+        self.clock += 1;
+        if let Some((known, used)) = self.by_topic.get_mut(topic)
+            && *known == alias
+        {
+            self.by_use.remove(used);
+            *used = self.clock;
+            self.by_use.insert(self.clock, topic.clone());
+            return;
+        }
+        // A reassigned alias forgets its previous topic.
+        if let Some(previous) = self
+            .by_topic
+            .iter()
+            .find(|(_, (known, _))| *known == alias)
+            .map(|(topic, _)| topic.clone())
+            && let Some((_, used)) = self.by_topic.remove(&previous)
+        {
+            self.by_use.remove(&used);
+        }
         self.by_topic.insert(topic.clone(), (alias, self.clock));
         self.by_use.insert(self.clock, topic.clone());
-        Some((alias, true))
     }
 }
 
