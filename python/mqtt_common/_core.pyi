@@ -1341,12 +1341,13 @@ class ServerConnection:
         now: float,
         *,
         retained: bool = False,
-    ) -> Literal["sent", "queued", "too_large", "expired", "queue_full"]:
+    ) -> Literal["sent", "queued", "too_large", "expired", "queue_full", "closed"]:
         """Deliver a routed message through ``subscription`` (a Subscription or a Delivery).
 
         Return what became of it: "sent", "queued" (waiting for the client's Receive
-        Maximum), "too_large", "expired" or "queue_full". ``retained=True`` marks a
-        retained message sent because of a new subscription.
+        Maximum), "too_large", "expired", "queue_full" or "closed" (the connection has
+        ended: queue it for the session). ``retained=True`` marks a retained message sent
+        because of a new subscription.
         """
     def disconnect(self, reason_code: int = 0) -> Closed:
         """End the connection from this side with ``reason_code``; return the Closed event."""

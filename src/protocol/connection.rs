@@ -77,6 +77,9 @@ pub enum DeliveryOutcome {
     Expired,
     /// Too many deliveries already wait ([`ServerConfig::max_queued_messages`]).
     QueueFull,
+    /// The connection has ended (the [`Closed`] event may still be on its way to the
+    /// router): queue the message for the session instead.
+    Closed,
 }
 
 impl DeliveryOutcome {
@@ -88,6 +91,7 @@ impl DeliveryOutcome {
             Self::TooLarge => "too_large",
             Self::Expired => "expired",
             Self::QueueFull => "queue_full",
+            Self::Closed => "closed",
         }
     }
 }
@@ -493,7 +497,8 @@ impl ServerConnection {
     /// Gives the acknowledgement of a received QoS 1 or 2 PUBLISH another reason code
     /// than Success (Not authorized, No matching subscribers, ...), before the next
     /// `data_to_send`. A 3.x client gets a plain acknowledgement, as 3.x has no reasons;
-    /// a 5.0 QoS 2 message refused with a failure code ends its flow at PUBREC.
+    /// a 5.0 QoS 2 message refused with a failure code ends its flow at PUBREC. Once the
+    /// connection has ended, nothing is to be acknowledged and the call does nothing.
     ///
     /// # Errors
     /// A state error when no acknowledgement of `packet_id` waits; a validation error
@@ -503,6 +508,9 @@ impl ServerConnection {
         packet_id: PacketId,
         reason_code: ReasonCode,
     ) -> Result<(), Error> {
+        if self.is_closed() {
+            return Ok(());
+        }
         let Some(ack) = self.acks.iter_mut().find(|ack| ack.packet_id == packet_id) else {
             return Err(Error::state(
                 "set_publish_reason",
@@ -522,7 +530,8 @@ impl ServerConnection {
 
     /// Answers the SUBSCRIBE `packet_id` with one reason code per subscription of its
     /// [`SubscribeRequest`], in order: a granted QoS (lowered to the server's Maximum
-    /// QoS) or a failure.
+    /// QoS) or a failure. Once the connection has ended (the client may send SUBSCRIBE
+    /// and DISCONNECT in one read), the answer is dropped.
     ///
     /// # Errors
     /// A state error when no SUBSCRIBE `packet_id` waits for an answer; a validation
@@ -532,6 +541,9 @@ impl ServerConnection {
         packet_id: PacketId,
         reason_codes: &[ReasonCode],
     ) -> Result<(), Error> {
+        if self.is_closed() {
+            return Ok(());
+        }
         self.expect_phase("answer_subscribe", ConnectionPhase::Connected)?;
         let Some(pending) = self.subscribes.get(&packet_id) else {
             return Err(Error::state(
@@ -561,7 +573,8 @@ impl ServerConnection {
     }
 
     /// Answers the UNSUBSCRIBE `packet_id` with one reason code per filter (sent to 5.0
-    /// clients; a 3.x UNSUBACK carries none).
+    /// clients; a 3.x UNSUBACK carries none). Once the connection has ended, the answer
+    /// is dropped.
     ///
     /// # Errors
     /// A state error when no UNSUBSCRIBE `packet_id` waits for an answer; a validation
@@ -571,6 +584,9 @@ impl ServerConnection {
         packet_id: PacketId,
         reason_codes: &[ReasonCode],
     ) -> Result<(), Error> {
+        if self.is_closed() {
+            return Ok(());
+        }
         self.expect_phase("answer_unsubscribe", ConnectionPhase::Connected)?;
         let Some(&asked) = self.unsubscribes.get(&packet_id) else {
             return Err(Error::state(
@@ -603,14 +619,17 @@ impl ServerConnection {
     /// No Local is the router's to apply: it knows who published.
     ///
     /// # Errors
-    /// A state error unless the connection is accepted and open (the broker queues
-    /// for an offline session itself).
+    /// A state error before the connection is accepted. Once it has ended, the outcome
+    /// is [`DeliveryOutcome::Closed`]: the broker queues for the offline session.
     pub fn deliver(
         &mut self,
         message: &Message,
         route: &Route,
         now: Duration,
     ) -> Result<DeliveryOutcome, Error> {
+        if self.is_closed() {
+            return Ok(DeliveryOutcome::Closed);
+        }
         self.expect_phase("deliver", ConnectionPhase::Connected)?;
         self.now = self.now.max(now);
         let message = route.apply(message);
@@ -1279,6 +1298,10 @@ impl ServerConnection {
         let was_connected = self.phase == ConnectionPhase::Connected;
         self.phase = ConnectionPhase::Closed;
         self.held.clear();
+        // What a closing side had to acknowledge it flushed first; a client that left
+        // (DISCONNECT, lost connection) reads nothing more.
+        self.acks.clear();
+        self.qos1_acks = 0;
         let (will, session_expiry_interval) = match self.peer.as_mut() {
             Some(peer) => (peer.will.take(), peer.session_expiry_interval),
             None => (None, 0),

@@ -29,7 +29,7 @@ fn pairs<'py>(py: Python<'py>, pairs: &[(MqttString, MqttString)]) -> PyResult<B
 }
 
 /// A string as Python writes it in a repr.
-fn quoted(py: Python<'_>, text: &str) -> String {
+pub(crate) fn quoted(py: Python<'_>, text: &str) -> String {
     PyString::new(py, text)
         .repr()
         .map_or_else(|_| format!("{text:?}"), |r| r.to_string())

@@ -21,8 +21,8 @@ use crate::message::Message;
 use crate::packet_id::PacketId;
 use crate::protocol::{Acceptance, Event, Route, ServerConnection};
 use crate::python::convert::{
-    Field, ReasonCodeArg, Retained, SessionPresent, extract_binary, extract_bytes, flag, int,
-    int_arg, int_value, mqtt_string, present, wrong_type,
+    Field, ReasonCodeArg, Retained, SessionPresent, extract_binary, flag, int, int_arg, int_value,
+    mqtt_string, present, wrong_type,
 };
 use crate::python::message::PyMessage;
 use crate::python::session::PySession;
@@ -146,7 +146,7 @@ impl PyServerConnection {
         data: &Bound<'py, PyAny>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let data = extract_bytes("data", data)?;
+        let data = extract_binary("data", data, "bytes, bytearray or memoryview")?;
         let now = now_arg(now)?;
         let events = self.lock().receive_data(data.as_bytes(), now);
         events_to_py(py, events)
@@ -267,8 +267,9 @@ impl PyServerConnection {
     /// Deliver a routed message through ``subscription`` (a Subscription or a Delivery).
     ///
     /// Return what became of it: "sent", "queued" (waiting for the client's Receive
-    /// Maximum), "too_large", "expired" or "queue_full". ``retained=True`` marks a
-    /// retained message sent because of a new subscription.
+    /// Maximum), "too_large", "expired", "queue_full" or "closed" (the connection has
+    /// ended: queue it for the session). ``retained=True`` marks a retained message sent
+    /// because of a new subscription.
     #[pyo3(signature = (message, subscription, now, *, retained=false))]
     fn deliver(
         &self,
@@ -352,11 +353,12 @@ impl PyServerConnection {
         }
     }
 
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         let connection = self.lock();
+        let phase = connection.phase().name();
         match connection.client_id() {
-            Some(id) => format!("<ServerConnection {} {:?}>", connection.phase().name(), id),
-            None => format!("<ServerConnection {}>", connection.phase().name()),
+            Some(id) => format!("<ServerConnection {phase} {}>", event::quoted(py, id)),
+            None => format!("<ServerConnection {phase}>"),
         }
     }
 }
