@@ -122,6 +122,8 @@ run_bench() {
     "$VPY" benches/python/bench_storage.py
     step "Python: codec (256 B QoS 1 PUBLISH) against mqtt5 and paho-mqtt"
     "$VPY" benches/python/bench_codec.py
+    step "Python: the server protocol engine against the bare codec by hand"
+    "$VPY" benches/python/bench_protocol.py
 }
 
 run_fmt() {

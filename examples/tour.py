@@ -14,6 +14,10 @@ from mqtt_common import (
     topic_matches,
     validate_topic_filter,
 )
+from mqtt_common.models.packets import Connect, Publish
+from mqtt_common.protocol import Closed, ConnectRequest, ServerConfig, ServerConnection
+from mqtt_common.src.session import Session
+from mqtt_common.utils.codec import encode
 from mqtt_common.utils.topic import merge_overlapping
 
 
@@ -90,6 +94,31 @@ def main() -> None:
         print(f"  {client_id}: {subscription}")
     for delivery in merge_overlapping(matches, publisher="dashboard"):
         print("  deliver:", delivery)
+
+    engine_tour()
+
+
+def engine_tour() -> None:
+    """Show the server protocol engine: a client connects and publishes, then errs."""
+    connection = ServerConnection(ServerConfig(max_keep_alive=30), now=0.0)
+    read = encode(Connect("sensor-9", protocol_version=5, keep_alive=120), 5)
+    read += encode(Publish("site/9/temp", b"20.5", qos=1, packet_id=1), 5)
+    [request] = connection.receive_data(read, 0.0)
+    assert isinstance(request, ConnectRequest)
+    print("engine:", request, "asks for keep alive", request.keep_alive)
+    # The PUBLISH after the CONNECT waited for the answer; accepting hands it over.
+    held = connection.accept(Session(request.client_id, request.protocol_version))
+    print("  after accept:", held)
+    print("  the server writes", connection.data_to_send().hex(" "))
+    print(
+        "  keep alive in force:",
+        connection.keep_alive,
+        "next deadline:",
+        connection.next_deadline(),
+    )
+    [closed] = connection.receive_data(b"\x82\x00", 1.0)  # SUBSCRIBE with nothing in it
+    assert isinstance(closed, Closed)
+    print("  a broken rule ends it:", closed, closed.error)
 
 
 if __name__ == "__main__":

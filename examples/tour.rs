@@ -80,5 +80,56 @@ fn main() -> Result<(), Error> {
     retained.insert(TopicName::new("site/7/temp")?, message)?;
     let found = retained.matches(&TopicFilter::new("site/+/temp")?);
     println!("retained messages for site/+/temp: {}", found.len());
+
+    engine_tour()
+}
+
+/// The server protocol engine: a client connects and publishes; a broken rule ends it.
+fn engine_tour() -> Result<(), Error> {
+    use mqtt_common::codec::{Packet, encode};
+    use mqtt_common::packet::{Connect, Publish};
+    use mqtt_common::protocol::{Acceptance, Event, ServerConfig, ServerConnection};
+    use mqtt_common::{MqttString, ProtocolVersion, Session};
+    use std::time::Duration;
+
+    let config = ServerConfig {
+        max_keep_alive: Some(30),
+        ..ServerConfig::default()
+    };
+    let mut connection = ServerConnection::new(config, Duration::ZERO)?;
+    let mut connect = Connect::new(ProtocolVersion::V5, MqttString::new("sensor-9")?);
+    connect.keep_alive = 120;
+    let message = Message::builder(TopicName::new("site/9/temp")?)
+        .payload("20.5")
+        .qos(QoS::AtLeastOnce)
+        .message_id(Some(PacketId::new(1)?))
+        .build()?;
+    let mut read = encode(&Packet::Connect(Box::new(connect)), ProtocolVersion::V5)?.to_vec();
+    read.extend_from_slice(&encode(
+        &Packet::Publish(Publish::from_message(&message)?),
+        ProtocolVersion::V5,
+    )?);
+    let events = connection.receive_data(&read, Duration::ZERO);
+    let Some(Event::Connect(request)) = events.first() else {
+        return Err(Error::state("tour", "no CONNECT event"));
+    };
+    println!(
+        "engine: {} asks for keep alive {}",
+        request.client_id(),
+        request.connect.keep_alive
+    );
+    let session = Session::new(request.client_id(), request.protocol_version(), true, 0)?;
+    // The PUBLISH after the CONNECT waited for the answer; accepting hands it over.
+    let held = connection.accept(session, Acceptance::default())?;
+    println!("  after accept: {} event(s)", held.len());
+    println!(
+        "  the server writes {:02x?}",
+        &connection.data_to_send()[..]
+    );
+    println!("  next deadline: {:?}", connection.next_deadline());
+    let events = connection.receive_data(b"\x82\x00", Duration::from_secs(1));
+    if let Some(Event::Closed(closed)) = events.first() {
+        println!("  a broken rule ends it: {:?}", closed.reason_code);
+    }
     Ok(())
 }

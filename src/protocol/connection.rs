@@ -287,8 +287,9 @@ impl ServerConnection {
         self.waiting.len()
     }
 
-    /// Takes the bytes to write to the socket: acknowledgements first, then everything
-    /// else in the order it was decided.
+    /// Takes the bytes to write to the socket: everything in the order it was decided,
+    /// then the acknowledgements of received PUBLISH packets, whose reasons the broker
+    /// could change until now.
     pub fn data_to_send(&mut self) -> Bytes {
         self.flush_acks();
         self.out.split().freeze()
@@ -333,12 +334,23 @@ impl ServerConnection {
     /// Hands the connection the bytes the socket read at `now`; returns what they
     /// caused, in order. After the connection ended, bytes are ignored.
     pub fn receive_data(&mut self, data: &[u8], now: Duration) -> Vec<Event> {
+        self.receive(now, |decoder| decoder.feed(data))
+    }
+
+    /// [`receive_data`](Self::receive_data) for bytes the caller already holds as
+    /// [`Bytes`]: when nothing is buffered, the messages' payloads share them instead
+    /// of being copied.
+    pub fn receive_bytes(&mut self, data: Bytes, now: Duration) -> Vec<Event> {
+        self.receive(now, |decoder| decoder.feed_bytes(data))
+    }
+
+    fn receive(&mut self, now: Duration, feed: impl FnOnce(&mut Decoder)) -> Vec<Event> {
         let mut events = Vec::new();
         if self.is_closed() {
             return events;
         }
         self.now = self.now.max(now);
-        self.decoder.feed(data);
+        feed(&mut self.decoder);
         self.read_packets(&mut events);
         events
     }

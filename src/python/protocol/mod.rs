@@ -22,7 +22,7 @@ use crate::packet_id::PacketId;
 use crate::protocol::{Acceptance, Event, Route, ServerConnection};
 use crate::python::convert::{
     Field, ReasonCodeArg, Retained, SessionPresent, extract_binary, flag, int, int_arg, int_value,
-    mqtt_string, present, wrong_type,
+    mqtt_string, present, shared_bytes, wrong_type,
 };
 use crate::python::message::PyMessage;
 use crate::python::session::PySession;
@@ -148,7 +148,8 @@ impl PyServerConnection {
     ) -> PyResult<Bound<'py, PyList>> {
         let data = extract_binary("data", data, "bytes, bytearray or memoryview")?;
         let now = now_arg(now)?;
-        let events = self.lock().receive_data(data.as_bytes(), now);
+        // The caller's `bytes` object, shared: messages' payloads point into it.
+        let events = self.lock().receive_bytes(shared_bytes(&data), now);
         events_to_py(py, events)
     }
 
