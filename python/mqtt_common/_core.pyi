@@ -21,6 +21,7 @@ from mqtt_common.models.errors import MQTTError
 
 # The union of packet classes is defined once, where users import it.
 from mqtt_common.models.packets import Packet as _Packet
+from mqtt_common.protocol import Event as _Event
 
 __all__ = [
     "ACTION_MEMBERS",
@@ -1076,15 +1077,6 @@ class NetworkInterface:
 
 # ---- the server protocol engine (mqtt_common.protocol) ----
 
-_Event: TypeAlias = (
-    ConnectRequest
-    | AuthStep
-    | Message
-    | SubscribeRequest
-    | UnsubscribeRequest
-    | Delivered
-    | Closed
-)
 
 @final
 class ServerConfig:

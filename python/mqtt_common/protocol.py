@@ -28,6 +28,8 @@ b' \x02\x00\x00'
 90.0
 """
 
+from typing import TypeAlias
+
 from mqtt_common._core import (
     AuthStep,
     Closed,
@@ -41,7 +43,7 @@ from mqtt_common._core import (
 from mqtt_common.models.message import Message
 
 #: Everything ``receive_data``, ``handle_timeout`` and ``accept`` may return.
-Event = (
+Event: TypeAlias = (
     ConnectRequest
     | AuthStep
     | Message

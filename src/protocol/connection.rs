@@ -553,15 +553,8 @@ impl ServerConnection {
         packet_id: PacketId,
         reason_codes: &[ReasonCode],
     ) -> Result<(), Error> {
-        if self.is_closed() {
+        let Some(pending) = self.request("answer_subscribe", &self.subscribes, packet_id)? else {
             return Ok(());
-        }
-        self.expect_phase("answer_subscribe", ConnectionPhase::Connected)?;
-        let Some(pending) = self.subscribes.get(&packet_id) else {
-            return Err(Error::state(
-                "answer_subscribe",
-                format!("no SUBSCRIBE with packet identifier {packet_id} waits for an answer"),
-            ));
         };
         check_answer_count(PacketType::Suback, pending.asked, reason_codes.len())?;
         let maximum = self.config.maximum_qos;
@@ -596,15 +589,9 @@ impl ServerConnection {
         packet_id: PacketId,
         reason_codes: &[ReasonCode],
     ) -> Result<(), Error> {
-        if self.is_closed() {
+        let Some(&asked) = self.request("answer_unsubscribe", &self.unsubscribes, packet_id)?
+        else {
             return Ok(());
-        }
-        self.expect_phase("answer_unsubscribe", ConnectionPhase::Connected)?;
-        let Some(&asked) = self.unsubscribes.get(&packet_id) else {
-            return Err(Error::state(
-                "answer_unsubscribe",
-                format!("no UNSUBSCRIBE with packet identifier {packet_id} waits for an answer"),
-            ));
         };
         check_answer_count(PacketType::Unsuback, asked, reason_codes.len())?;
         let codes = match self.protocol_version() {
@@ -1344,6 +1331,28 @@ impl ServerConnection {
             call,
             format!("the connection is {}", self.phase.as_str()),
         ))
+    }
+
+    /// The request that `call` answers: `None` once the connection has ended (the
+    /// answer is dropped); a state error before it is accepted, or when no request with
+    /// `packet_id` waits.
+    fn request<'a, T>(
+        &self,
+        call: &'static str,
+        requests: &'a HashMap<PacketId, T>,
+        packet_id: PacketId,
+    ) -> Result<Option<&'a T>, Error> {
+        if self.is_closed() {
+            return Ok(None);
+        }
+        self.expect_phase(call, ConnectionPhase::Connected)?;
+        match requests.get(&packet_id) {
+            Some(request) => Ok(Some(request)),
+            None => Err(Error::state(
+                call,
+                format!("no request with packet identifier {packet_id} waits for an answer"),
+            )),
+        }
     }
 
     fn session_mut(&mut self) -> Result<&mut Session, Error> {

@@ -139,3 +139,15 @@ def test_deliver_takes_a_subscription_or_a_delivery_and_reports_the_outcome() ->
     closed = connection.disconnect(ReasonCode.ADMINISTRATIVE_ACTION)
     assert closed.reason_code is ReasonCode.ADMINISTRATIVE_ACTION
     assert connection.deliver(Message("a/b", b"x"), Subscription("a/#"), 0.0) == "closed"
+
+
+def test_no_local_is_the_routers_to_apply_and_is_exposed() -> None:
+    connection = ServerConnection(now=0.0)
+    connection.receive_data(b"\x10\x0f\x00\x04MQTT\x05\x02\x00\x3c\x00\x00\x02c1", 0.0)
+    connection.accept(Session("c1", 5))
+    # SUBSCRIBE a/# with options 0x05: QoS 1 and No Local
+    [request] = connection.receive_data(b"\x82\x09\x00\x01\x00\x00\x03a/#\x05", 0.0)
+    assert isinstance(request, SubscribeRequest)
+    [subscription] = request.subscriptions
+    assert subscription.no_local
+    assert subscription.qos is QualityOfService.AT_LEAST_ONCE

@@ -13,10 +13,26 @@ use crate::python::convert::{
     ConnectTimeout, Field, MaxKeepAlive, MaxPacketsBeforeConnack, MaxQueuedMessages,
     MaximumPacketSize, MaximumQos, ReceiveMaximum, RetainAvailable, SharedSubscriptionAvailable,
     SubscriptionIdentifiersAvailable, TopicAliasMaximum, WildcardSubscriptionAvailable, flag, int,
-    int_arg, int_value, present, wrong_type,
+    int_arg, int_value, present, repr, wrong_type,
 };
 
 const DEFAULT: ServerConfig = ServerConfig::DEFAULT;
+
+/// The constructor's keywords, in order.
+const FIELDS: [&str; 12] = [
+    "receive_maximum",
+    "maximum_qos",
+    "retain_available",
+    "maximum_packet_size",
+    "topic_alias_maximum",
+    "wildcard_subscription_available",
+    "subscription_identifiers_available",
+    "shared_subscription_available",
+    "max_keep_alive",
+    "connect_timeout",
+    "max_queued_messages",
+    "max_packets_before_connack",
+];
 
 /// A non-negative number of seconds (`int` or `float`) as a duration.
 pub(crate) fn seconds_arg(field: &'static str, obj: &Bound<'_, PyAny>) -> Result<Duration, Error> {
@@ -194,76 +210,17 @@ impl PyServerConfig {
         self.inner.max_packets_before_connack
     }
 
-    fn __repr__(&self) -> String {
-        let (c, d) = (&self.inner, &DEFAULT);
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        // The fields that differ from the defaults, each read through its getter.
+        let py = slf.py();
+        let defaults = Bound::new(py, Self { inner: DEFAULT })?;
         let mut fields = Vec::new();
-        let mut add = |name: &str, differs: bool, value: String| {
-            if differs {
-                fields.push(format!("{name}={value}"));
+        for name in FIELDS {
+            let value = slf.getattr(name)?;
+            if !value.eq(defaults.getattr(name)?)? {
+                fields.push((name, value));
             }
-        };
-        let python_bool = |b: bool| if b { "True" } else { "False" }.to_string();
-        add(
-            "receive_maximum",
-            c.receive_maximum != d.receive_maximum,
-            c.receive_maximum.to_string(),
-        );
-        add(
-            "maximum_qos",
-            c.maximum_qos != d.maximum_qos,
-            format!("QualityOfService.{}", c.maximum_qos.name()),
-        );
-        add(
-            "retain_available",
-            c.retain_available != d.retain_available,
-            python_bool(c.retain_available),
-        );
-        add(
-            "maximum_packet_size",
-            c.maximum_packet_size != d.maximum_packet_size,
-            c.maximum_packet_size.to_string(),
-        );
-        add(
-            "topic_alias_maximum",
-            c.topic_alias_maximum != d.topic_alias_maximum,
-            c.topic_alias_maximum.to_string(),
-        );
-        add(
-            "wildcard_subscription_available",
-            c.wildcard_subscription_available != d.wildcard_subscription_available,
-            python_bool(c.wildcard_subscription_available),
-        );
-        add(
-            "subscription_identifiers_available",
-            c.subscription_identifiers_available != d.subscription_identifiers_available,
-            python_bool(c.subscription_identifiers_available),
-        );
-        add(
-            "shared_subscription_available",
-            c.shared_subscription_available != d.shared_subscription_available,
-            python_bool(c.shared_subscription_available),
-        );
-        add(
-            "max_keep_alive",
-            c.max_keep_alive != d.max_keep_alive,
-            c.max_keep_alive
-                .map_or("None".to_string(), |v| v.to_string()),
-        );
-        add(
-            "connect_timeout",
-            c.connect_timeout != d.connect_timeout,
-            format!("{:?}", c.connect_timeout.as_secs_f64()),
-        );
-        add(
-            "max_queued_messages",
-            c.max_queued_messages != d.max_queued_messages,
-            c.max_queued_messages.to_string(),
-        );
-        add(
-            "max_packets_before_connack",
-            c.max_packets_before_connack != d.max_packets_before_connack,
-            c.max_packets_before_connack.to_string(),
-        );
-        format!("ServerConfig({})", fields.join(", "))
+        }
+        repr(slf.as_any(), "ServerConfig", &fields, &[])
     }
 }
