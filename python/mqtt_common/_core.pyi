@@ -1077,7 +1077,6 @@ class NetworkInterface:
 
 # ---- the server protocol engine (mqtt_common.protocol) ----
 
-
 @final
 class ServerConfig:
     """The server's limits, enforced by every ServerConnection.

@@ -25,9 +25,10 @@ from typing import Any
 from mqtt_common import _core
 from mqtt_common._core import AuthCredentials
 from mqtt_common._rust_tables import require_rust_members
+from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
 
-__all__ = ["Action", "AuthCredentials", "AuthInterface"]
+__all__ = ["Action", "AsyncAuthInterface", "AuthCredentials", "AuthInterface"]
 
 
 class Action(enum.IntEnum):
@@ -78,6 +79,46 @@ class AuthInterface(_core.AuthInterface, SynchronousInterface, abc.ABC, interfac
 
     @abc.abstractmethod
     def authorize(self, credentials: AuthCredentials, topic: str, action: Action) -> bool:
+        """Return whether the client may perform ``action`` on ``topic``.
+
+        ``topic`` is a topic filter for ``Action.SUBSCRIBE`` and a topic name otherwise.
+        """
+
+
+def _grants_only_true_async(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap an async decision so that only ``True`` grants."""
+
+    @functools.wraps(method)
+    async def decide(*args: Any, **kwargs: Any) -> bool:
+        return (await method(*args, **kwargs)) is True
+
+    decide._grants_only_true = True  # type: ignore[attr-defined]
+    return decide
+
+
+class AsyncAuthInterface(AsynchronousInterface, abc.ABC, interface=True):
+    """An authentication and authorization provider for an asyncio broker.
+
+    The same methods and rules as ``AuthInterface``, as ``async def``: for providers that
+    wait on the network or hash passwords. Only ``True`` grants. Any ``AuthInterface``
+    becomes one with ``AsyncAuthInterface.adapt(provider)``.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("authenticate", "authorize"):
+            method = cls.__dict__.get(name)
+            if inspect.iscoroutinefunction(method) and not getattr(
+                method, "_grants_only_true", False
+            ):
+                setattr(cls, name, _grants_only_true_async(method))
+
+    @abc.abstractmethod
+    async def authenticate(self, credentials: AuthCredentials) -> bool:
+        """Return whether the credentials are accepted."""
+
+    @abc.abstractmethod
+    async def authorize(self, credentials: AuthCredentials, topic: str, action: Action) -> bool:
         """Return whether the client may perform ``action`` on ``topic``.
 
         ``topic`` is a topic filter for ``Action.SUBSCRIBE`` and a topic name otherwise.

@@ -23,9 +23,10 @@ import abc
 from mqtt_common import _core
 from mqtt_common._core import Session, Will
 from mqtt_common.models.constants import ProtocolVersion
+from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
 
-__all__ = ["MemorySessionStore", "Session", "SessionInterface", "Will"]
+__all__ = ["AsyncSessionInterface", "MemorySessionStore", "Session", "SessionInterface", "Will"]
 
 
 class SessionInterface(_core.SessionInterface, SynchronousInterface, abc.ABC, interface=True):
@@ -71,6 +72,47 @@ class SessionInterface(_core.SessionInterface, SynchronousInterface, abc.ABC, in
         """Remove the client's Will (a normal DISCONNECT); return it, or None."""
 
 
+class AsyncSessionInterface(AsynchronousInterface, abc.ABC, interface=True):
+    """A session store for an asyncio broker: ``SessionInterface``'s methods as ``async def``.
+
+    Any ``SessionInterface`` becomes one with ``AsyncSessionInterface.adapt(store)``.
+    """
+
+    @abc.abstractmethod
+    async def create_session(
+        self,
+        client_id: str,
+        clean_start: bool,
+        expiry_interval: int = 0,
+        protocol_version: ProtocolVersion = ProtocolVersion.V3_1_1,
+    ) -> tuple[Session, bool]:
+        """Return the session for a CONNECT and whether one was present."""
+
+    @abc.abstractmethod
+    async def get_session(self, client_id: str) -> Session | None:
+        """Return the stored session of a client, or None."""
+
+    @abc.abstractmethod
+    async def save_session(self, session: Session) -> None:
+        """Store a session, replacing the client's previous one."""
+
+    @abc.abstractmethod
+    async def delete_session(self, client_id: str) -> bool:
+        """Delete a client's session and Will; return whether there was a session."""
+
+    @abc.abstractmethod
+    async def set_will(self, client_id: str, will: Will) -> None:
+        """Set the client's Will, replacing any other."""
+
+    @abc.abstractmethod
+    async def get_will(self, client_id: str) -> Will | None:
+        """Return the client's Will, or None."""
+
+    @abc.abstractmethod
+    async def clear_will(self, client_id: str) -> Will | None:
+        """Remove the client's Will (a normal DISCONNECT); return it, or None."""
+
+
 class MemorySessionStore(_core.MemorySessionStore, SessionInterface):
     """The reference session store, in Rust: thread-safe, in memory.
 
@@ -78,3 +120,6 @@ class MemorySessionStore(_core.MemorySessionStore, SessionInterface):
     hands out the Wills that are due (at the earlier of their delay and the session's
     expiry).
     """
+
+    #: Calls return at once: the async adapter calls them inline.
+    blocking = False

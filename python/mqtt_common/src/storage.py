@@ -20,9 +20,10 @@ import abc
 
 from mqtt_common import _core
 from mqtt_common._core import Message, Subscription
+from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
 
-__all__ = ["MemoryStorage", "StorageInterface", "Subscription"]
+__all__ = ["AsyncStorageInterface", "MemoryStorage", "StorageInterface", "Subscription"]
 
 
 class StorageInterface(_core.StorageInterface, SynchronousInterface, abc.ABC, interface=True):
@@ -77,6 +78,57 @@ class StorageInterface(_core.StorageInterface, SynchronousInterface, abc.ABC, in
         """Release the backend; later calls raise StorageError."""
 
 
+class AsyncStorageInterface(AsynchronousInterface, abc.ABC, interface=True):
+    """A storage backend for an asyncio broker: ``StorageInterface``'s methods as ``async def``.
+
+    Any ``StorageInterface`` becomes one with ``AsyncStorageInterface.adapt(storage)``.
+    """
+
+    @abc.abstractmethod
+    async def store_retained(self, message: Message) -> None:
+        """Store a retained message; one with an empty payload deletes the topic's instead."""
+
+    @abc.abstractmethod
+    async def get_retained(self, topic_filter: str) -> list[Message]:
+        """Return every retained message whose topic matches the filter."""
+
+    @abc.abstractmethod
+    async def delete_retained(self, topic: str) -> bool:
+        """Delete the retained message of a topic; return whether there was one."""
+
+    @abc.abstractmethod
+    async def enqueue(self, client_id: str, message: Message) -> None:
+        """Append a message to a client's queue."""
+
+    @abc.abstractmethod
+    async def dequeue(self, client_id: str, limit: int | None = None) -> list[Message]:
+        """Remove and return up to ``limit`` messages (all if None), oldest first."""
+
+    @abc.abstractmethod
+    async def queue_length(self, client_id: str) -> int:
+        """Return how many messages a client's queue holds."""
+
+    @abc.abstractmethod
+    async def add_subscription(self, client_id: str, subscription: Subscription) -> bool:
+        """Add a subscription; return True when it replaced the client's one with that filter."""
+
+    @abc.abstractmethod
+    async def remove_subscription(self, client_id: str, topic_filter: str) -> bool:
+        """Remove the client's subscription with exactly this filter; return whether it existed."""
+
+    @abc.abstractmethod
+    async def get_subscriptions(self, client_id: str) -> list[Subscription]:
+        """Return a client's subscriptions."""
+
+    @abc.abstractmethod
+    async def get_subscribers(self, topic: str) -> list[tuple[str, Subscription]]:
+        """Return every (client id, subscription) whose filter matches the topic."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release the backend; later calls raise StorageError."""
+
+
 class MemoryStorage(_core.MemoryStorage, StorageInterface):
     """The reference storage, in Rust: thread-safe, in memory, nothing survives the process.
 
@@ -85,3 +137,7 @@ class MemoryStorage(_core.MemoryStorage, StorageInterface):
     10,000; None for no limit), ``queue_full`` ("reject", "drop_oldest" or
     "drop_newest"), ``max_topic_levels`` (128) and ``max_subscriptions_per_client``.
     """
+
+    #: Calls return at once (no I/O; the GIL is released around the Rust work): the async
+    #: adapter calls them inline.
+    blocking = False

@@ -11,7 +11,8 @@ promises against your implementation::
             return MyStorage()
 
 The suites check the contract, not an implementation: they pass for ours and must pass
-for yours.
+for yours. The ``Async*`` suites check the asynchronous family with the same tests, each
+call awaited: implement ``make_async_storage`` (and so on) instead.
 """
 
 try:
@@ -22,15 +23,24 @@ else:
     # An installed package's asserts are not rewritten unless registered before import:
     # without this a failing contract shows a bare AssertionError instead of the values.
     pytest.register_assert_rewrite(
+        "mqtt_common.testing._blocking",
         "mqtt_common.testing.auth",
         "mqtt_common.testing.network",
         "mqtt_common.testing.session",
         "mqtt_common.testing.storage",
     )
 
-from mqtt_common.testing.auth import AuthContract
+from mqtt_common.testing.auth import AsyncAuthContract, AuthContract
 from mqtt_common.testing.network import NetworkContract
-from mqtt_common.testing.session import SessionContract
-from mqtt_common.testing.storage import StorageContract
+from mqtt_common.testing.session import AsyncSessionContract, SessionContract
+from mqtt_common.testing.storage import AsyncStorageContract, StorageContract
 
-__all__ = ["AuthContract", "NetworkContract", "SessionContract", "StorageContract"]
+__all__ = [
+    "AsyncAuthContract",
+    "AsyncSessionContract",
+    "AsyncStorageContract",
+    "AuthContract",
+    "NetworkContract",
+    "SessionContract",
+    "StorageContract",
+]

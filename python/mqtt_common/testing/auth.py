@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import abc
 
-from mqtt_common.src.auth import Action, AuthCredentials, AuthInterface
+from mqtt_common.src.auth import Action, AsyncAuthInterface, AuthCredentials, AuthInterface
+from mqtt_common.testing._blocking import blocking_view
 
 
 class AuthContract(abc.ABC):
@@ -97,3 +98,32 @@ class AuthContract(abc.ABC):
         auth = self.make_auth()
         assert auth.authorize(*self.allowed()) is auth.authorize(*self.allowed())
         assert auth.authenticate(self.accepted_credentials()) is True
+
+
+class AsyncAuthContract(AuthContract):
+    """What every ``AsyncAuthInterface`` promises.
+
+    The same as the synchronous family's, each call awaited.
+
+    Subclass as ``Test*`` and implement the two async factories and the examples.
+    """
+
+    @abc.abstractmethod
+    def make_async_auth(self) -> AsyncAuthInterface:
+        """Return the asynchronous provider to test."""
+
+    @abc.abstractmethod
+    def make_unconfigured_async_auth(self) -> AsyncAuthInterface:
+        """Return the asynchronous provider with nothing configured."""
+
+    def make_auth(self) -> AuthInterface:
+        """Return the asynchronous provider behind a synchronous view, for the suite."""
+        return blocking_view(self.make_async_auth(), AuthInterface)
+
+    def make_unconfigured_auth(self) -> AuthInterface:
+        """Return the unconfigured asynchronous provider behind a synchronous view."""
+        return blocking_view(self.make_unconfigured_async_auth(), AuthInterface)
+
+    def test_is_an_auth_interface(self) -> None:
+        """The implementation derives from the asynchronous ABC."""
+        assert isinstance(self.make_async_auth(), AsyncAuthInterface)

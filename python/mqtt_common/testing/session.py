@@ -6,7 +6,8 @@ import abc
 
 from mqtt_common.models import Message, ProtocolError
 from mqtt_common.models.constants import ProtocolVersion
-from mqtt_common.src.session import Session, SessionInterface, Will
+from mqtt_common.src.session import AsyncSessionInterface, Session, SessionInterface, Will
+from mqtt_common.testing._blocking import blocking_view
 
 
 class SessionContract(abc.ABC):
@@ -100,3 +101,24 @@ class SessionContract(abc.ABC):
         except ProtocolError:
             return
         raise AssertionError("PUBREL for an unknown packet id must raise ProtocolError")
+
+
+class AsyncSessionContract(SessionContract):
+    """Every behaviour an ``AsyncSessionInterface`` promises.
+
+    The same as the synchronous family's, each call awaited.
+
+    Subclass as ``Test*`` and implement ``make_async_store``.
+    """
+
+    @abc.abstractmethod
+    def make_async_store(self) -> AsyncSessionInterface:
+        """Return a new, empty asynchronous session store to test."""
+
+    def make_store(self) -> SessionInterface:
+        """Return the asynchronous store behind a synchronous view, for the suite."""
+        return blocking_view(self.make_async_store(), SessionInterface)
+
+    def test_is_a_session_interface(self) -> None:
+        """The implementation derives from the asynchronous ABC."""
+        assert isinstance(self.make_async_store(), AsyncSessionInterface)

@@ -6,7 +6,8 @@ import abc
 
 from mqtt_common.models import Message, Subscription
 from mqtt_common.models.errors import MQTTError, StorageError
-from mqtt_common.src.storage import StorageInterface
+from mqtt_common.src.storage import AsyncStorageInterface, StorageInterface
+from mqtt_common.testing._blocking import blocking_view
 
 
 def _topics(messages: list[Message]) -> list[str]:
@@ -169,3 +170,24 @@ class StorageContract(abc.ABC):
         except MQTTError as err:  # pragma: no cover - reported below
             raise AssertionError(f"expected StorageError, got {type(err).__name__}") from err
         raise AssertionError("a closed storage must raise StorageError")
+
+
+class AsyncStorageContract(StorageContract):
+    """Every behaviour an ``AsyncStorageInterface`` promises.
+
+    The same as the synchronous family's, each call awaited.
+
+    Subclass as ``Test*`` and implement ``make_async_storage``.
+    """
+
+    @abc.abstractmethod
+    def make_async_storage(self) -> AsyncStorageInterface:
+        """Return a new, empty asynchronous storage to test."""
+
+    def make_storage(self) -> StorageInterface:
+        """Return the asynchronous storage behind a synchronous view, for the suite."""
+        return blocking_view(self.make_async_storage(), StorageInterface)
+
+    def test_is_a_storage_interface(self) -> None:
+        """The implementation derives from the asynchronous ABC."""
+        assert isinstance(self.make_async_storage(), AsyncStorageInterface)

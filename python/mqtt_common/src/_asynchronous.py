@@ -1,0 +1,131 @@
+"""The async interface family's machinery: coroutine methods only, and one-call adapters.
+
+An asynchronous interface's methods are ``async def``: a plain ``def`` is refused when the
+class is created, as its caller would ``await`` a value that is not awaitable. Any
+synchronous implementation becomes an asynchronous one with ``Interface.adapt(backend)``:
+non-blocking backends (the Rust-backed memory stores) are called inline, blocking ones
+on a worker thread, so that the event loop never waits on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor
+from typing import Any, ClassVar, Self
+
+__all__ = ["AsynchronousInterface"]
+
+
+def _forwarder(name: str) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """Return an ``async def`` that calls the adapted backend's method ``name``."""
+
+    async def forward(self: _Adapter, *args: Any, **kwargs: Any) -> Any:
+        method = getattr(self._backend, name)
+        if not self._blocking:
+            return method(*args, **kwargs)
+        call = functools.partial(method, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    forward.__name__ = forward.__qualname__ = name
+    return forward
+
+
+class _Adapter:
+    """State of an adapter: the synchronous backend and how to call it."""
+
+    __slots__ = ()
+    _backend: Any
+    _blocking: bool
+    _executor: Executor | None
+
+
+class AsynchronousInterface:
+    """Mixin of the asynchronous interfaces: their methods must be ``async def``.
+
+    An interface class passes ``interface=True``; its public methods are then the ones a
+    subclass must define as coroutine functions.
+    """
+
+    __slots__ = ()
+
+    #: The methods of the interface, which must be coroutine functions.
+    _interface_methods: ClassVar[frozenset[str]] = frozenset()
+    #: The adapter class of this interface, made on first use.
+    _adapter: ClassVar[type | None] = None
+
+    def __init_subclass__(cls, *, interface: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if interface:
+            cls._interface_methods = frozenset(
+                name
+                for name, value in vars(cls).items()
+                if not name.startswith("_") and inspect.iscoroutinefunction(value)
+            )
+            cls._adapter = None
+            return
+        for name in sorted(cls._interface_methods):
+            method = inspect.getattr_static(cls, name, None)
+            if isinstance(method, (staticmethod, classmethod)):
+                method = method.__func__
+            if method is not None and not inspect.iscoroutinefunction(method):
+                msg = (
+                    f"{cls.__qualname__}.{name} is a plain def, but "
+                    f"{_interface_of(cls).__name__} is asynchronous: make it an async def, "
+                    f"or implement the synchronous interface and adapt it with adapt()"
+                )
+                raise TypeError(msg)
+
+    @classmethod
+    def adapt(
+        cls,
+        backend: object,
+        *,
+        blocking: bool | None = None,
+        executor: Executor | None = None,
+    ) -> Self:
+        """Return an asynchronous view of a synchronous implementation of this interface.
+
+        ``blocking`` says whether the backend's calls may wait (on the network, the disk,
+        a password hash): they then run on a worker thread of ``executor`` (default: the
+        event loop's). Left as None, it is the backend's own ``blocking`` attribute, which
+        the Rust-backed memory stores set to False (they are called inline), and True for
+        any other backend.
+        """
+        interface = _interface_of(cls)
+        missing = [name for name in interface._interface_methods if not hasattr(backend, name)]
+        if missing:
+            msg = f"{type(backend).__name__} cannot be adapted to {interface.__name__}: "
+            msg += f"it has no {', '.join(sorted(missing))}"
+            raise TypeError(msg)
+        adapter_class: Any = interface._adapter_class()
+        adapter = adapter_class.__new__(adapter_class)
+        adapter._backend = backend
+        adapter._blocking = getattr(backend, "blocking", True) if blocking is None else blocking
+        adapter._executor = executor
+        return adapter  # type: ignore[no-any-return]
+
+    @classmethod
+    def _adapter_class(cls) -> type[Any]:
+        """Make (once) the adapter class: the interface with every method forwarded."""
+        adapter: type[Any] | None = cls.__dict__.get("_adapter")
+        if adapter is None:
+            methods: dict[str, Any] = {name: _forwarder(name) for name in cls._interface_methods}
+            methods["__slots__"] = ("_backend", "_blocking", "_executor")
+            methods["__repr__"] = lambda self: f"{cls.__name__}.adapt({self._backend!r})"
+            methods["backend"] = property(
+                lambda self: self._backend, doc="The adapted synchronous backend."
+            )
+            adapter = type(f"{cls.__name__}Adapter", (cls,), methods)
+            cls._adapter = adapter
+        return adapter
+
+
+def _interface_of(cls: type) -> type[AsynchronousInterface]:
+    """Return the interface class (the one that passed ``interface=True``) above ``cls``."""
+    for base in cls.__mro__:
+        if "_interface_methods" in base.__dict__ and base.__dict__.get("_interface_methods"):
+            return base
+    return AsynchronousInterface
