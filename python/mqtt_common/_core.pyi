@@ -352,6 +352,15 @@ def merge_overlapping(
     and so are the publisher's own No Local subscriptions when `publisher` is given.
     """
 
+class _AuthCredentialsChanges(TypedDict, total=False):
+    """The fields ``AuthCredentials.replace`` may change."""
+
+    client_id: str
+    username: str | None
+    password: _BytesLike | None
+    certificate: _BytesLike | None
+    peer: str | None
+
 @final
 class AuthCredentials:
     """What a client presents when it connects; `repr` never shows the password."""
@@ -379,6 +388,9 @@ class AuthCredentials:
     @property
     def peer(self) -> str | None:
         """The peer's address, or None."""
+    def replace(self, **changes: Unpack[_AuthCredentialsChanges]) -> AuthCredentials:
+        """Return a copy with these fields changed (the network's peer and certificate)."""
+    def __replace__(self, **changes: Unpack[_AuthCredentialsChanges]) -> AuthCredentials: ...
     def __getnewargs_ex__(self) -> tuple[tuple[()], dict[str, Any]]: ...
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
@@ -1170,7 +1182,7 @@ class ConnectRequest:
         """The Will, or None."""
     @property
     def credentials(self) -> AuthCredentials:
-        """The credentials for an AuthInterface (the network adds peer and certificate)."""
+        """The credentials for an AuthInterface; replace() adds peer and certificate."""
     @property
     def needs_client_id(self) -> bool:
         """Whether the client left its identifier empty: ``accept`` must assign one."""

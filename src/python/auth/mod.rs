@@ -83,13 +83,29 @@ impl PyAuthCredentials {
         self.inner.peer()
     }
 
+    /// Return a copy with these fields changed (the network's peer and certificate).
+    #[pyo3(signature = (**changes))]
+    fn replace<'py>(
+        slf: &Bound<'py, Self>,
+        changes: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let fields = slf.get().values(slf.py())?;
+        crate::python::convert::replace(slf.as_any(), fields, changes)
+    }
+
+    #[pyo3(signature = (**changes))]
+    fn __replace__<'py>(
+        slf: &Bound<'py, Self>,
+        changes: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Self::replace(slf, changes)
+    }
+
     fn __getnewargs_ex__<'py>(
         &self,
         py: Python<'py>,
     ) -> PyResult<(Bound<'py, PyTuple>, Bound<'py, PyDict>)> {
-        let mut fields = self.fields(py)?;
-        fields[2].1 = self.password(py).into_pyobject(py)?.into_any();
-        Ok((PyTuple::empty(py), kwargs(py, fields)?))
+        Ok((PyTuple::empty(py), kwargs(py, self.values(py)?)?))
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
@@ -103,6 +119,15 @@ impl PyAuthCredentials {
 }
 
 impl PyAuthCredentials {
+    /// The fields with their values, password and certificate included: what pickling
+    /// and `replace` rebuild the object from.
+    fn values<'py>(&self, py: Python<'py>) -> PyResult<Fields<'py>> {
+        let mut fields = self.fields(py)?;
+        fields[2].1 = self.password(py).into_pyobject(py)?.into_any();
+        fields[3].1 = self.certificate(py).into_pyobject(py)?.into_any();
+        Ok(fields)
+    }
+
     /// The fields, with the password redacted and the certificate summarised: never shown.
     fn fields<'py>(&self, py: Python<'py>) -> PyResult<Fields<'py>> {
         let password = self.inner.password().map(|_| "<redacted>");

@@ -118,7 +118,7 @@ impl PyConnectRequest {
             .transpose()
     }
 
-    /// The credentials for an AuthInterface (the network adds peer and certificate).
+    /// The credentials for an AuthInterface; replace() adds peer and certificate.
     #[getter]
     fn credentials(&self) -> PyAuthCredentials {
         PyAuthCredentials {
