@@ -114,6 +114,18 @@ def validate_topic_filter(topic_filter: str) -> None:
 def topic_matches(topic_filter: str, topic: str) -> bool:
     """Return whether `topic_filter` matches `topic`; ValidationError if either is invalid."""
 
+class _PublishPropertiesChanges(TypedDict, total=False):
+    """The fields ``PublishProperties.replace`` may change."""
+
+    payload_format_indicator: int | None
+    message_expiry_interval: int | None
+    content_type: str | None
+    response_topic: str | None
+    correlation_data: _BytesLike | None
+    user_properties: Sequence[tuple[str, str]] | None
+    subscription_identifiers: Sequence[int] | None
+    topic_alias: int | None
+
 @final
 class PublishProperties:
     """The MQTT 5.0 properties of a PUBLISH."""
@@ -156,6 +168,9 @@ class PublishProperties:
         """Topic Alias, or None."""
     def to_dict(self) -> dict[str, Any]:
         """Return the properties that are set, as a dict of the constructor's keywords."""
+    def replace(self, **changes: Unpack[_PublishPropertiesChanges]) -> PublishProperties:
+        """Return a copy with these fields changed."""
+    def __replace__(self, **changes: Unpack[_PublishPropertiesChanges]) -> PublishProperties: ...
     def __bool__(self) -> bool: ...
     def __getnewargs_ex__(self) -> tuple[tuple[()], dict[str, Any]]: ...
     def __copy__(self) -> Self: ...

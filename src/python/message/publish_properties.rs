@@ -213,6 +213,23 @@ impl PyPublishProperties {
         kwargs(slf.py(), Self::fields(slf)?)
     }
 
+    /// Return a copy with these fields changed.
+    #[pyo3(signature = (**changes))]
+    fn replace<'py>(
+        slf: &Bound<'py, Self>,
+        changes: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::python::convert::replace(slf.as_any(), Self::fields(slf)?, changes)
+    }
+
+    #[pyo3(signature = (**changes))]
+    fn __replace__<'py>(
+        slf: &Bound<'py, Self>,
+        changes: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Self::replace(slf, changes)
+    }
+
     fn __bool__(&self) -> bool {
         !self.inner.is_empty()
     }

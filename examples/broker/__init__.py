@@ -1,0 +1,1 @@
+"""The reference broker: ``python examples/broker/`` (see ``__main__.py``)."""

@@ -1,0 +1,104 @@
+"""The reference broker: ``python examples/broker/ --host H --port P [options]``.
+
+An asyncio MQTT broker for 3.1, 3.1.1 and 5.0 written only against mqtt_common's public
+API. It prints a line with ``listening on H:P`` once it accepts connections, and stops
+cleanly on SIGINT or SIGTERM. See ``--help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python examples/broker/`: import as a package
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    __package__ = "broker"
+
+from broker.broker import Broker, BrokerConfig
+from broker.server import TlsOptions, listen
+from mqtt_common.protocol import ServerConfig
+from mqtt_common.src.session import AsyncSessionInterface, MemorySessionStore
+from mqtt_common.src.storage import AsyncStorageInterface, MemoryStorage
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python examples/broker/",
+        description="The reference MQTT broker of mqtt-common (asyncio, public API only).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=1883, help="port (0: any free one)")
+    parser.add_argument(
+        "--allow-anonymous",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="accept clients without a user name (default: yes)",
+    )
+    parser.add_argument(
+        "--max-keep-alive",
+        type=int,
+        default=None,
+        metavar="S",
+        help="cap the clients' keep alive, announced as Server Keep Alive",
+    )
+    parser.add_argument("--tls-cert", help="serve TLS with this certificate (PEM)")
+    parser.add_argument("--tls-key", help="the TLS certificate's private key (PEM)")
+    parser.add_argument("--tls-ca", help="CA certificates that sign client certificates")
+    parser.add_argument(
+        "--require-certificate",
+        action="store_true",
+        help="refuse TLS clients without a certificate signed by --tls-ca",
+    )
+    parser.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
+    args = parser.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
+    if args.require_certificate and args.tls_ca is None:
+        parser.error("--require-certificate needs --tls-ca")
+    return args
+
+
+def broker_for(args: argparse.Namespace) -> Broker:
+    """Build the broker the options describe."""
+    server = ServerConfig(max_keep_alive=args.max_keep_alive)
+    config = BrokerConfig(server=server, allow_anonymous=args.allow_anonymous)
+    sessions = AsyncSessionInterface.adapt(MemorySessionStore())
+    storage = AsyncStorageInterface.adapt(MemoryStorage())
+    return Broker(config, sessions, storage)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Serve until SIGINT or SIGTERM."""
+    broker = broker_for(args)
+    tls = None
+    if args.tls_cert is not None:
+        tls = TlsOptions(args.tls_cert, args.tls_key, args.tls_ca, args.require_certificate)
+    listener = await listen(broker, args.host, args.port, tls)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    logging.getLogger("broker").info("shutting down")
+    await listener.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the broker; return the exit status."""
+    args = arguments(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stdout,
+    )
+    asyncio.run(serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

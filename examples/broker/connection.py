@@ -1,0 +1,200 @@
+"""One TCP (or TLS) connection: an asyncio protocol around a ``ServerConnection``.
+
+Bytes read go to the engine in one call; its events go to the broker in order (one
+that must wait for I/O holds the ones behind it); the engine's output is written once
+per event-loop turn. The keep-alive timer is the engine's ``next_deadline``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections import deque
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
+
+from mqtt_common.models import ReasonCode
+from mqtt_common.protocol import Closed, Event, ServerConnection
+from mqtt_common.src.auth import AuthCredentials
+
+from .broker import MAX_UNREAD_BYTES
+
+if TYPE_CHECKING:
+    from .broker import Broker
+
+log = logging.getLogger("broker")
+
+_serials = itertools.count(1)
+
+
+class ClientConnection(asyncio.Protocol):
+    """The broker's side of one client connection."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.engine = ServerConnection(broker.config.server, now=broker.now())
+        self.serial = next(_serials)
+        self.client_id = ""
+        self.credentials = AuthCredentials(f"connection-{self.serial}")
+        self.authenticated = False
+        self.closed_event_seen = False
+        self.peer = "?"
+        self.certificate: bytes | None = None
+        self.transport: asyncio.Transport | None = None
+        self.pending: deque[Event] = deque()
+        self.worker: asyncio.Task[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    # ---- asyncio.Protocol ----
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Note the peer (and its certificate, over TLS); start the CONNECT timer."""
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        host, port, *_ = transport.get_extra_info("peername") or ("?", 0)
+        self.peer = f"{host}:{port}"
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            self.certificate = ssl_object.getpeercert(binary_form=True)
+        self._arm_timer()
+
+    def data_received(self, data: bytes) -> None:
+        """Hand the read to the engine; act on its events; write once this turn."""
+        events = self.engine.receive_data(data, self.broker.now())
+        if events:
+            self.process(events)
+        self.broker.mark_dirty(self)
+
+    def eof_received(self) -> bool:
+        """Close on EOF: a half-open MQTT connection has nothing more to say."""
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Tell the engine the socket is gone; it says what that means (the Will, say)."""
+        if self.timer is not None:
+            self.timer.cancel()
+        closed = self.engine.connection_lost()
+        if closed is not None:
+            self.process([closed])
+        elif not self.closed_event_seen and self.client_id:
+            self.broker.connections.pop(self.client_id, None)
+
+    # ---- events, in order ----
+
+    def process(self, events: list[Event]) -> None:
+        """Act on events in order; one that waits for I/O holds the ones behind it."""
+        if self.worker is not None:
+            self.pending.extend(events)
+            return
+        handle = self.broker.handle
+        for position, event in enumerate(events):
+            waiting = handle(self, event)
+            if waiting is not None:
+                self.pending.extend(events[position + 1 :])
+                self.worker = asyncio.get_running_loop().create_task(self._drain(waiting))
+                return
+
+    def push_front(self, events: list[Event]) -> None:
+        """Queue events that come before everything pending (those ``accept`` returns)."""
+        self.pending.extendleft(reversed(events))
+
+    async def _drain(self, first: Awaitable[None]) -> None:
+        try:
+            await first
+            while self.pending:
+                waiting = self.broker.handle(self, self.pending.popleft())
+                if waiting is not None:
+                    await waiting
+        except Exception:
+            log.exception("error while serving %s", self.client_id or self.peer)
+            self.abort()
+        finally:
+            self.worker = None
+            self.broker.mark_dirty(self)
+
+    # ---- output ----
+
+    def write_pending(self) -> None:
+        """Write what the engine has queued; close once it has ended.
+
+        While an event waits for I/O (an authorization, say), nothing is written: the
+        acknowledgement of a PUBLISH must carry the answer, so it waits for it.
+        """
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.worker is not None:
+            return
+        data = self.engine.data_to_send()
+        if data:
+            transport.write(data)
+        if self.engine.is_closed:
+            transport.close()
+        elif transport.get_write_buffer_size() > MAX_UNREAD_BYTES:
+            # A client that does not read: its queue is bounded, and it goes.
+            log.info("%s does not read what it is sent: disconnected", self.client_id)
+            closed = self.engine.disconnect(ReasonCode.QUOTA_EXCEEDED)
+            transport.abort()
+            self.process([closed])
+        self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        deadline = self.engine.next_deadline()
+        if deadline is None:
+            return
+        if self.timer is not None:
+            if self.timer.when() <= deadline:
+                return  # it fires first, and re-arms then
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self.timer = None
+        events = self.engine.handle_timeout(self.broker.now())
+        if events:
+            self.process(events)
+        self.broker.mark_dirty(self)
+        self._arm_timer()
+
+    # ---- ending it from this side ----
+
+    def refuse(self, reason_code: ReasonCode) -> None:
+        """Refuse the CONNECT; the Closed event follows."""
+        closed = self.engine.refuse(reason_code)
+        self.broker.mark_dirty(self)
+        self.process([closed])
+
+    def refuse_or_disconnect(self, reason_code: ReasonCode) -> None:
+        """End the connection with ``reason_code``, whatever its phase."""
+        if self.engine.phase == "connecting":
+            self.refuse(reason_code)
+        elif self.engine.phase == "connected":
+            self.disconnect(reason_code)
+
+    def disconnect(self, reason_code: ReasonCode) -> Closed | None:
+        """Disconnect an accepted connection; the Closed event follows."""
+        if self.engine.phase != "connected":
+            return None
+        closed = self.engine.disconnect(reason_code)
+        self.broker.mark_dirty(self)
+        self.process([closed])
+        return closed
+
+    async def take_over(self) -> None:
+        """Another connection takes this client's session: end this one first (0x8E)."""
+        closed = self.engine.disconnect(ReasonCode.SESSION_TAKEN_OVER)
+        self.write_pending()
+        waiting = self.broker.handle(self, closed)
+        if waiting is not None:
+            await waiting
+
+    def shutdown(self) -> None:
+        """Disconnect: the server is shutting down (0x8B)."""
+        if self.engine.phase == "connected":
+            self.disconnect(ReasonCode.SERVER_SHUTTING_DOWN)
+        elif self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        """Drop the connection at once."""
+        if self.transport is not None:
+            self.transport.abort()

@@ -1,0 +1,319 @@
+"""What the broker tests share: the broker as a process or in a thread, and a paho client
+whose callbacks become facts to wait for."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+EXAMPLES = ROOT / "examples"
+if str(EXAMPLES) not in sys.path:
+    sys.path.insert(0, str(EXAMPLES))
+
+from broker.broker import Broker, BrokerConfig  # noqa: E402
+from broker.server import Listener, TlsOptions, listen  # noqa: E402
+
+__all__ = ["Broker", "BrokerConfig", "Listener", "TlsOptions", "listen"]
+
+V311 = MQTTProtocolVersion.MQTTv311
+V5 = MQTTProtocolVersion.MQTTv5
+TIMEOUT = 10.0
+
+
+def wait_for(condition: Callable[[], object], timeout: float = TIMEOUT) -> None:
+    """Wait until ``condition()`` is true, or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+@dataclass
+class BrokerProcess:
+    """A broker started as a program: ``python examples/broker/ ...``."""
+
+    process: subprocess.Popen[str]
+    port: int
+    lines: list[str] = field(default_factory=list)
+
+    def output(self) -> str:
+        """Return everything the broker printed so far."""
+        return "\n".join(self.lines)
+
+
+@contextmanager
+def broker_process(*options: str) -> Iterator[BrokerProcess]:
+    """Start the broker on 127.0.0.1 and a free port; stop it by its process id."""
+    process = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "broker"), "--host", "127.0.0.1", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    port = 0
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline and not port:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        found = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+        if found:
+            port = int(found.group(1))
+    if not port:
+        process.kill()
+        raise AssertionError("the broker did not start:\n" + "\n".join(lines))
+    running = BrokerProcess(process, port, lines)
+    reader = threading.Thread(target=_read_lines, args=(process, lines), daemon=True)
+    reader.start()
+    try:
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        reader.join(timeout=TIMEOUT)
+
+
+def _read_lines(process: subprocess.Popen[str], lines: list[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line.rstrip())
+
+
+@contextmanager
+def broker_in_thread(broker: Broker, tls: TlsOptions | None = None) -> Iterator[Listener]:
+    """Serve ``broker`` on 127.0.0.1 from an event loop on a thread of this process."""
+    loop = asyncio.new_event_loop()
+    ready: list[Listener] = []
+    started = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        ready.append(loop.run_until_complete(listen(broker, "127.0.0.1", 0, tls)))
+        started.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert started.wait(TIMEOUT), "the broker did not start"
+    try:
+        yield ready[0]
+    finally:
+        asyncio.run_coroutine_threadsafe(ready[0].close(), loop).result(TIMEOUT)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(TIMEOUT)
+        loop.close()
+
+
+def default_broker(**config: Any) -> Broker:
+    """A broker on memory backends, as the command line builds it."""
+    from mqtt_common.src.session import AsyncSessionInterface, MemorySessionStore
+    from mqtt_common.src.storage import AsyncStorageInterface, MemoryStorage
+
+    return Broker(
+        BrokerConfig(**config),
+        AsyncSessionInterface.adapt(MemorySessionStore()),
+        AsyncStorageInterface.adapt(MemoryStorage()),
+    )
+
+
+class Client:
+    """A paho client (2.2, callback API 2) whose callbacks are recorded."""
+
+    def __init__(
+        self,
+        port: int,
+        client_id: str = "",
+        protocol: MQTTProtocolVersion = V5,
+        *,
+        clean_start: bool = True,
+        connect_properties: dict[str, Any] | None = None,
+        will: tuple[str, bytes, int, bool] | None = None,
+        will_properties: dict[str, Any] | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        keepalive: int = 30,
+        connect: bool = True,
+        tls: dict[str, Any] | None = None,
+    ) -> None:
+        self.protocol = protocol
+        self.port = port
+        # A test client never reconnects on its own: a drop must stay a drop.
+        kwargs: dict[str, Any] = {
+            "client_id": client_id,
+            "protocol": protocol,
+            "reconnect_on_failure": False,
+        }
+        if protocol != V5:
+            kwargs["clean_session"] = clean_start
+        self.paho = mqtt.Client(CallbackAPIVersion.VERSION2, **kwargs)
+        self.clean_start = clean_start
+        self.lock = threading.Lock()
+        self.messages: list[mqtt.MQTTMessage] = []
+        self.connack: tuple[Any, Any, Any] | None = None
+        self.disconnects: list[Any] = []
+        self.subacks: dict[int, list[int]] = {}
+        self.unsubacks: dict[int, list[int]] = {}
+        self.connected = threading.Event()
+        self.paho.on_connect = self._on_connect
+        self.paho.on_message = self._on_message
+        self.paho.on_subscribe = self._on_subscribe
+        self.paho.on_unsubscribe = self._on_unsubscribe
+        self.paho.on_disconnect = self._on_disconnect
+        if username is not None:
+            self.paho.username_pw_set(username, password)
+        if will is not None:
+            topic, payload, qos, retain = will
+            self.paho.will_set(
+                topic,
+                payload,
+                qos,
+                retain,
+                properties=props(PacketTypes.WILLMESSAGE, will_properties),
+            )
+        if tls is not None:
+            self.paho.tls_set(**tls)
+        self.connect_properties = props(PacketTypes.CONNECT, connect_properties)
+        self.keepalive = keepalive
+        if connect:
+            self.connect()
+
+    def connect(self) -> None:
+        """Connect and wait for the CONNACK."""
+        self.connected.clear()
+        kwargs: dict[str, Any] = {"keepalive": self.keepalive}
+        if self.protocol == V5:
+            kwargs["clean_start"] = self.clean_start
+            kwargs["properties"] = self.connect_properties
+        self.paho.connect("127.0.0.1", self.port, **kwargs)
+        self.paho.loop_start()
+        assert self.connected.wait(TIMEOUT), "no CONNACK"
+
+    def _on_connect(self, c: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        self.connack = (flags, reason, properties)
+        self.connected.set()
+
+    def _on_message(self, c: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        with self.lock:
+            self.messages.append(message)
+
+    def _on_subscribe(self, c: Any, u: Any, mid: int, codes: list[Any], p: Any) -> None:
+        self.subacks[mid] = [int(code.value) for code in codes]
+
+    def _on_unsubscribe(self, c: Any, u: Any, mid: int, codes: list[Any], p: Any) -> None:
+        self.unsubacks[mid] = [int(code.value) for code in codes]
+
+    def _on_disconnect(self, c: Any, u: Any, flags: Any, reason: Any, p: Any) -> None:
+        self.disconnects.append(reason)
+
+    def subscribe(
+        self, topic: str, qos: int = 0, properties: dict[str, Any] | None = None, **options: Any
+    ) -> list[int]:
+        """Subscribe and return the SUBACK's codes."""
+        if self.protocol == V5:
+            _, mid = self.paho.subscribe(
+                topic,
+                options=SubscribeOptions(qos=qos, **options),
+                properties=props(PacketTypes.SUBSCRIBE, properties),
+            )
+        else:
+            _result, mid = self.paho.subscribe(topic, qos)
+        assert mid is not None
+        wait_for(lambda: mid in self.subacks)
+        return self.subacks[mid]
+
+    def unsubscribe(self, topic: str) -> list[int]:
+        """Unsubscribe and return the UNSUBACK's codes (empty in 3.1.1)."""
+        _result, mid = self.paho.unsubscribe(topic)
+        assert mid is not None
+        wait_for(lambda: mid in self.unsubacks)
+        return self.unsubacks[mid]
+
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 0,
+        retain: bool = False,
+        properties: dict[str, Any] | None = None,
+    ) -> None:
+        """Publish and wait for the flow to end."""
+        info = self.paho.publish(
+            topic, payload, qos, retain, properties=props(PacketTypes.PUBLISH, properties)
+        )
+        info.wait_for_publish(TIMEOUT)
+
+    def payloads(self) -> list[bytes]:
+        """Return the payloads received, in order."""
+        with self.lock:
+            return [bytes(m.payload) for m in self.messages]
+
+    def wait_messages(self, count: int) -> list[mqtt.MQTTMessage]:
+        """Wait for ``count`` messages; return them."""
+        wait_for(lambda: len(self.messages) >= count)
+        with self.lock:
+            return list(self.messages)
+
+    def disconnect(self) -> None:
+        """Disconnect normally."""
+        self.paho.disconnect()
+        self.paho.loop_stop()
+
+    def drop(self) -> None:
+        """Close the socket without DISCONNECT (an unclean end: the Will is due)."""
+        sock = self.paho.socket()
+        if isinstance(sock, socket.socket):
+            sock.shutdown(socket.SHUT_RDWR)
+        self.paho.loop_stop()
+
+
+def props(packet_type: int, values: dict[str, Any] | None) -> Properties | None:
+    """paho Properties from ``{"MessageExpiryInterval": 10, ...}``."""
+    if not values:
+        return None
+    properties = Properties(packet_type)  # type: ignore[no-untyped-call]
+    for name, value in values.items():
+        setattr(properties, name, value)
+    return properties
+
+
+@contextmanager
+def clients(*made: Client) -> Iterator[tuple[Client, ...]]:
+    """Disconnect the clients at the end, whatever happened."""
+    try:
+        yield made
+    finally:
+        for client in made:
+            try:
+                client.paho.disconnect()
+            finally:
+                client.paho.loop_stop()
