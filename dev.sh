@@ -2,7 +2,11 @@
 # The project's one entry point: sets up what it needs (a .venv with pinned tools, the
 # wheel built from this tree) and runs a job.
 #
-#   ./dev.sh example   run the tour of the public API (Rust, then Python over the wheel)
+#   ./dev.sh example   the main job: start the reference broker and drive it with real
+#                      MQTT clients (paho-mqtt 3.1.1 and 5.0), printing what they see
+#   ./dev.sh broker    serve with the reference broker until interrupted (options are
+#                      passed on: ./dev.sh broker --port 1883 --max-keep-alive 60)
+#   ./dev.sh tour      the tours of the public API (Rust, then Python over the wheel)
 #   ./dev.sh test      every check: fmt, clippy, cargo test, docs, wheel, pytest, ruff,
 #                      mypy --strict, stubtest; fails on the first failure
 #   ./dev.sh bench     the benchmarks, Rust (criterion) and Python, each against its
@@ -47,6 +51,18 @@ install_wheel() {
 }
 
 run_example() {
+    install_wheel
+    step "the reference broker, driven by paho-mqtt clients (examples/broker/demo.py)"
+    "$VPY" examples/broker/demo.py
+}
+
+run_broker() {
+    install_wheel
+    step "the reference broker (Ctrl-C stops it)"
+    exec "$VPY" examples/broker/ "$@"
+}
+
+run_tour() {
     step "Rust tour: cargo run --example tour"
     cargo run --quiet --example tour
     install_wheel
@@ -81,6 +97,8 @@ run_tests() {
     cargo test
     step "cargo test --features python"
     cargo test --features python
+    step "the Rust tour runs (cargo run --example tour)"
+    cargo run --quiet --example tour >/dev/null
     step "cargo doc (warnings are errors)"
     RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
     step "rust-version covers every dependency"
@@ -137,11 +155,13 @@ run_fmt() {
 
 case "${1:-}" in
     example) run_example ;;
+    broker) shift; run_broker "$@" ;;
+    tour) run_tour ;;
     test) run_tests ;;
     bench) run_bench ;;
     fmt) run_fmt ;;
     *)
-        echo "usage: ./dev.sh example|test|bench|fmt" >&2
+        echo "usage: ./dev.sh example|broker [options]|tour|test|bench|fmt" >&2
         exit 2
         ;;
 esac

@@ -79,6 +79,8 @@ async def serve(args: argparse.Namespace) -> None:
     if args.tls_cert is not None:
         tls = TlsOptions(args.tls_cert, args.tls_key, args.tls_ca, args.require_certificate)
     listener = await listen(broker, args.host, args.port, tls)
+    # Printed whatever the log level: scripts and tests wait for this line.
+    print(f"listening on {listener.host}:{listener.port}{' (TLS)' if tls else ''}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import ssl
 from dataclasses import dataclass
 
 from .broker import Broker
 from .connection import ClientConnection
-
-log = logging.getLogger("broker")
 
 
 @dataclass
@@ -61,8 +58,4 @@ async def listen(broker: Broker, host: str, port: int, tls: TlsOptions | None = 
         ssl=tls.context() if tls is not None else None,
         reuse_address=True,
     )
-    listener = Listener(server, broker)
-    log.info(
-        "listening on %s:%d%s", listener.host, listener.port, " (TLS)" if tls is not None else ""
-    )
-    return listener
+    return Listener(server, broker)
