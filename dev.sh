@@ -7,6 +7,8 @@
 #   ./dev.sh broker    serve with the reference broker until interrupted (options are
 #                      passed on: ./dev.sh broker --port 1883 --max-keep-alive 60)
 #   ./dev.sh tour      the tours of the public API (Rust, then Python over the wheel)
+#   ./dev.sh chaos     the full robustness run of the reference broker: 200 careless and
+#                      hostile clients for 30 s (the test command runs a 5 s version)
 #   ./dev.sh test      every check: fmt, clippy, cargo test, docs, wheel, pytest, ruff,
 #                      mypy --strict, stubtest; fails on the first failure
 #   ./dev.sh bench     the benchmarks, Rust (criterion) and Python, each against its
@@ -60,6 +62,12 @@ run_broker() {
     install_wheel
     step "the reference broker (Ctrl-C stops it)"
     exec "$VPY" examples/broker/ "$@"
+}
+
+run_chaos() {
+    install_wheel
+    step "the reference broker under 200 careless and hostile clients for 30 s"
+    "$VPY" tests/reference_broker/chaos.py --clients 200 --seconds 30
 }
 
 run_tour() {
@@ -157,11 +165,12 @@ case "${1:-}" in
     example) run_example ;;
     broker) shift; run_broker "$@" ;;
     tour) run_tour ;;
+    chaos) run_chaos ;;
     test) run_tests ;;
     bench) run_bench ;;
     fmt) run_fmt ;;
     *)
-        echo "usage: ./dev.sh example|broker [options]|tour|test|bench|fmt" >&2
+        echo "usage: ./dev.sh example|broker [options]|tour|chaos|test|bench|fmt" >&2
         exit 2
         ;;
 esac

@@ -46,6 +46,27 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="S",
         help="cap the clients' keep alive, announced as Server Keep Alive",
     )
+    parser.add_argument(
+        "--max-unread",
+        type=int,
+        default=16 << 20,
+        metavar="BYTES",
+        help="disconnect a client that leaves this much unread (default: 16 MiB)",
+    )
+    parser.add_argument(
+        "--max-queued",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="messages an offline session may queue (default: 10000)",
+    )
+    parser.add_argument(
+        "--trim-every",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="give memory freed after a burst back to the OS this often (default: 10 s)",
+    )
     parser.add_argument("--tls-cert", help="serve TLS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="the TLS certificate's private key (PEM)")
     parser.add_argument("--tls-ca", help="CA certificates that sign client certificates")
@@ -65,10 +86,17 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def broker_for(args: argparse.Namespace) -> Broker:
     """Build the broker the options describe."""
-    server = ServerConfig(max_keep_alive=args.max_keep_alive)
-    config = BrokerConfig(server=server, allow_anonymous=args.allow_anonymous)
+    # A connected client's deliveries wait in its connection for its Receive Maximum, as
+    # an offline session's wait in the storage: one bound for both.
+    server = ServerConfig(max_keep_alive=args.max_keep_alive, max_queued_messages=args.max_queued)
+    config = BrokerConfig(
+        server=server,
+        allow_anonymous=args.allow_anonymous,
+        max_unread_bytes=args.max_unread,
+        max_offline_messages=args.max_queued,
+    )
     sessions = AsyncSessionInterface.adapt(MemorySessionStore())
-    storage = AsyncStorageInterface.adapt(MemoryStorage())
+    storage = AsyncStorageInterface.adapt(MemoryStorage(max_queue_length=args.max_queued))
     return Broker(config, sessions, storage)
 
 
@@ -78,7 +106,7 @@ async def serve(args: argparse.Namespace) -> None:
     tls = None
     if args.tls_cert is not None:
         tls = TlsOptions(args.tls_cert, args.tls_key, args.tls_ca, args.require_certificate)
-    listener = await listen(broker, args.host, args.port, tls)
+    listener = await listen(broker, args.host, args.port, tls, trim_every=args.trim_every)
     # Printed whatever the log level: scripts and tests wait for this line.
     print(f"listening on {listener.host}:{listener.port}{' (TLS)' if tls else ''}", flush=True)
     stop = asyncio.Event()

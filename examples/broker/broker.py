@@ -14,6 +14,7 @@ authorization provider must be asked.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import functools
 import logging
 from collections import deque
@@ -44,8 +45,6 @@ log = logging.getLogger("broker")
 
 #: A session with this expiry never ends (3.1.1 without Clean Session).
 NEVER = 0xFFFF_FFFF
-#: The write buffer a client may leave unread before it is disconnected.
-MAX_UNREAD_BYTES = 16 << 20
 
 
 @dataclass
@@ -57,6 +56,8 @@ class BrokerConfig:
     #: How many messages an offline session may queue (older ones are dropped first by
     #: the storage's own policy).
     max_offline_messages: int = 10_000
+    #: How many bytes a client may leave unread before it is disconnected (0x97).
+    max_unread_bytes: int = 16 << 20
 
 
 class Broker:
@@ -88,6 +89,7 @@ class Broker:
         self._writes: asyncio.Queue[Callable[[], Awaitable[object]]] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self.delivered = 0
+        self.dropped = 0
         self._handlers: dict[type, Callable[[ClientConnection, Any], Awaitable[None]]] = {
             ConnectRequest: self._connect,
             SubscribeRequest: self._subscribe,
@@ -195,7 +197,6 @@ class Broker:
             return
         connection.client_id = client_id
         connection.credentials = credentials.replace(client_id=client_id)
-        self.connections[client_id] = connection
         if not present:
             await self._forget_subscriptions(client_id)
         else:
@@ -203,11 +204,20 @@ class Broker:
                 self.index.subscribe(client_id, subscription)
         if request.will is not None:
             await self.sessions.set_will(client_id, request.will)
+        if engine.is_closed:
+            await self.sessions.save_session(session)
+            return
+        # From here to the end of the queue's delivery, messages for this client wait in
+        # its backlog, so that they follow what its session queued while it was away.
+        self.connections[client_id] = connection
+        connection.backlog = []
         events = engine.accept(
             session,
             session_present=present,
             assigned_client_id=client_id if request.needs_client_id else None,
         )
+        connection.authenticated = True
+        queued_since = self.offline.pop(client_id, None)
         log.info(
             "%s connected from %s (MQTT %s, %s, keep alive %s s)",
             client_id,
@@ -216,11 +226,14 @@ class Broker:
             "session resumed" if present else "new session",
             engine.keep_alive,
         )
-        connection.authenticated = True
-        self.mark_dirty(connection)
-        queued = self.offline.pop(client_id, None)
         if present:
-            await self._deliver_queued(connection, queued)
+            await self.drain_writes()  # what was queued for it is stored
+            await self._deliver_queued(connection, queued_since)
+        now = self.now()
+        for message, route in connection.backlog or ():
+            connection.engine.deliver(message, route, now)
+        connection.backlog = None
+        self.mark_dirty(connection)
         connection.push_front(events)
 
     async def _authenticate(self, request: ConnectRequest, credentials: AuthCredentials) -> bool:
@@ -322,8 +335,17 @@ class Broker:
         now: float,
     ) -> None:
         connection = self.connections.get(client_id)
+        if connection is not None and connection.backlog is not None:
+            connection.backlog.append((message, route))
+            return
         if connection is not None and connection.authenticated:
             outcome = connection.engine.deliver(message, route, now)
+            if outcome == "queue_full":
+                self.dropped += 1
+                if self.dropped % 1000 == 1:
+                    log.warning(
+                        "%s reads too slowly: its queue is full, messages dropped", client_id
+                    )
             if outcome != "closed":
                 self.delivered += 1
                 self.dirty.add(connection)
@@ -428,13 +450,15 @@ class Broker:
         log.info("%s disconnected (%s, %s)%s", client_id, closed.initiator, reason, detail)
         session = closed.session
         if session is not None and closed.session_expiry_interval != 0:
-            await self.sessions.save_session(session)
+            # The offline queue exists before anything is awaited: a message routed to
+            # this client meanwhile is kept, not lost.
             queue = self.offline.setdefault(client_id, deque())
             now = self.now()
             for message in closed.undelivered:
                 if message.qos:
                     queue.append(now)
                     self.write_later(functools.partial(self.storage.enqueue, client_id, message))
+            await self.sessions.save_session(session)
             if closed.session_expiry_interval != NEVER:
                 self.expiry_timers[client_id] = self.loop.call_later(
                     closed.session_expiry_interval, self._expire_session, client_id
@@ -481,6 +505,21 @@ class Broker:
             if timer is not None:
                 timer.cancel()
 
+    # ---- housekeeping ----
+
+    async def give_back_memory(self, every: float = 10.0) -> None:
+        """Return the memory a burst freed to the OS (glibc's ``malloc_trim``), now and then.
+
+        Queued messages live in Rust and leave their heap pages free but mapped after a
+        burst; without this the process would keep its peak size. Elsewhere a no-op.
+        """
+        trim = _malloc_trim()
+        if trim is None:
+            return
+        while True:
+            await asyncio.sleep(every)
+            trim(0)
+
     # ---- shutting down ----
 
     async def shutdown(self) -> None:
@@ -495,6 +534,16 @@ class Broker:
         for timer in [*self.will_timers.values(), *self.expiry_timers.values()]:
             timer.cancel()
         await self.storage.close()
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """Return glibc's ``malloc_trim``, or None where there is none."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
 
 
 def _count_down(message: Message, waited: float) -> Message | None:

@@ -14,11 +14,10 @@ from collections import deque
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
-from mqtt_common.models import ReasonCode
+from mqtt_common.models import Message, ReasonCode, Subscription
 from mqtt_common.protocol import Closed, Event, ServerConnection
 from mqtt_common.src.auth import AuthCredentials
-
-from .broker import MAX_UNREAD_BYTES
+from mqtt_common.utils.topic import Delivery
 
 if TYPE_CHECKING:
     from .broker import Broker
@@ -45,6 +44,9 @@ class ClientConnection(asyncio.Protocol):
         self.pending: deque[Event] = deque()
         self.worker: asyncio.Task[None] | None = None
         self.timer: asyncio.TimerHandle | None = None
+        #: Messages routed to this client while its session's queue is delivered: they
+        #: follow the queue. None when nothing is being resumed.
+        self.backlog: list[tuple[Message, Subscription | Delivery]] | None = None
 
     # ---- asyncio.Protocol ----
 
@@ -129,7 +131,7 @@ class ClientConnection(asyncio.Protocol):
             transport.write(data)
         if self.engine.is_closed:
             transport.close()
-        elif transport.get_write_buffer_size() > MAX_UNREAD_BYTES:
+        elif transport.get_write_buffer_size() > self.broker.config.max_unread_bytes:
             # A client that does not read: its queue is bounded, and it goes.
             log.info("%s does not read what it is sent: disconnected", self.client_id)
             closed = self.engine.disconnect(ReasonCode.QUOTA_EXCEEDED)

@@ -34,9 +34,11 @@ class TlsOptions:
 class Listener:
     """A running listener: where it listens, and how to stop it."""
 
-    def __init__(self, server: asyncio.Server, broker: Broker) -> None:
+    def __init__(self, server: asyncio.Server, broker: Broker, trim_every: float) -> None:
         self.server = server
         self.broker = broker
+        housekeeping = broker.give_back_memory(trim_every)
+        self.housekeeping = asyncio.get_running_loop().create_task(housekeeping)
         host, port = server.sockets[0].getsockname()[:2]
         self.host: str = host
         self.port: int = port
@@ -44,11 +46,19 @@ class Listener:
     async def close(self) -> None:
         """Stop accepting, disconnect every client (0x8B), save state, close storage."""
         self.server.close()
+        self.housekeeping.cancel()
         await self.broker.shutdown()
         await self.server.wait_closed()
 
 
-async def listen(broker: Broker, host: str, port: int, tls: TlsOptions | None = None) -> Listener:
+async def listen(
+    broker: Broker,
+    host: str,
+    port: int,
+    tls: TlsOptions | None = None,
+    *,
+    trim_every: float = 10.0,
+) -> Listener:
     """Start serving ``broker`` on ``host:port`` (0: any free port)."""
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
@@ -58,4 +68,4 @@ async def listen(broker: Broker, host: str, port: int, tls: TlsOptions | None = 
         ssl=tls.context() if tls is not None else None,
         reuse_address=True,
     )
-    return Listener(server, broker)
+    return Listener(server, broker, trim_every)
