@@ -150,6 +150,23 @@ run_bench() {
     "$VPY" benches/python/bench_codec.py
     step "Python: the server protocol engine against the bare codec by hand"
     "$VPY" benches/python/bench_protocol.py
+    install_broker_programs
+    step "the reference broker against mosquitto and amqtt (benches/broker/bench_brokers.py)"
+    cargo build --quiet --release -p mqtt-common-benches --bin mqtt_load
+    "$VPY" benches/broker/bench_brokers.py
+}
+
+# The brokers the benchmark compares with: Debian's mosquitto (amqtt comes from PyPI
+# with the dev requirements).
+install_broker_programs() {
+    if ! command -v mosquitto >/dev/null; then
+        step "install mosquitto (broker benchmark)"
+        if [ "$(id -u)" -eq 0 ]; then
+            apt-get update -qq && apt-get install -y -qq mosquitto
+        else
+            sudo apt-get update -qq && sudo apt-get install -y -qq mosquitto
+        fi
+    fi
 }
 
 run_fmt() {

@@ -265,7 +265,8 @@ class Broker:
 
     async def _authorized_publish(self, connection: ClientConnection, message: Message) -> None:
         assert self.auth is not None
-        allowed = await self.auth.authorize(connection.credentials, message.topic, Action.PUBLISH)
+        credentials = connection.credentials or AuthCredentials(connection.client_id or "?")
+        allowed = await self.auth.authorize(credentials, message.topic, Action.PUBLISH)
         if not allowed:
             if message.message_id is not None:
                 connection.engine.set_publish_reason(message.message_id, ReasonCode.NOT_AUTHORIZED)
@@ -301,7 +302,7 @@ class Broker:
         allowed = []
         for client_id, subscription in matches:
             target = self.connections.get(client_id)
-            credentials = target.credentials if target else AuthCredentials(client_id)
+            credentials = (target.credentials if target else None) or AuthCredentials(client_id)
             if await self.auth.authorize(credentials, message.topic, Action.RECEIVE):
                 allowed.append((client_id, subscription))
         now = self.now()
@@ -378,8 +379,9 @@ class Broker:
         codes: list[int] = []
         granted: list[tuple[Subscription, bool]] = []
         for subscription in request.subscriptions:
+            credentials = connection.credentials or AuthCredentials(client_id or "?")
             if self.auth is not None and not await self.auth.authorize(
-                connection.credentials, subscription.topic_filter, Action.SUBSCRIBE
+                credentials, subscription.topic_filter, Action.SUBSCRIBE
             ):
                 codes.append(ReasonCode.NOT_AUTHORIZED)
                 log.info("%s may not subscribe to %s", client_id, subscription.topic_filter)

@@ -30,18 +30,38 @@ _serials = itertools.count(1)
 class ClientConnection(asyncio.Protocol):
     """The broker's side of one client connection."""
 
+    # Slots, and nothing made before it is needed: an idle connection costs what its
+    # engine, its socket and these few fields cost (a few KiB in all).
+    __slots__ = (
+        "authenticated",
+        "backlog",
+        "broker",
+        "certificate",
+        "client_id",
+        "closed_event_seen",
+        "credentials",
+        "engine",
+        "peer",
+        "pending",
+        "serial",
+        "timer",
+        "transport",
+        "worker",
+    )
+
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
         self.engine = ServerConnection(broker.config.server, now=broker.now())
         self.serial = next(_serials)
         self.client_id = ""
-        self.credentials = AuthCredentials(f"connection-{self.serial}")
+        #: The client's credentials, once it is accepted (for authorization).
+        self.credentials: AuthCredentials | None = None
         self.authenticated = False
         self.closed_event_seen = False
         self.peer = "?"
         self.certificate: bytes | None = None
         self.transport: asyncio.Transport | None = None
-        self.pending: deque[Event] = deque()
+        self.pending: deque[Event] | None = None
         self.worker: asyncio.Task[None] | None = None
         self.timer: asyncio.TimerHandle | None = None
         #: Messages routed to this client while its session's queue is delivered: they
@@ -87,19 +107,24 @@ class ClientConnection(asyncio.Protocol):
     def process(self, events: list[Event]) -> None:
         """Act on events in order; one that waits for I/O holds the ones behind it."""
         if self.worker is not None:
-            self.pending.extend(events)
+            self._queue().extend(events)
             return
         handle = self.broker.handle
         for position, event in enumerate(events):
             waiting = handle(self, event)
             if waiting is not None:
-                self.pending.extend(events[position + 1 :])
+                self._queue().extend(events[position + 1 :])
                 self.worker = asyncio.get_running_loop().create_task(self._drain(waiting))
                 return
 
+    def _queue(self) -> deque[Event]:
+        if self.pending is None:
+            self.pending = deque()
+        return self.pending
+
     def push_front(self, events: list[Event]) -> None:
         """Queue events that come before everything pending (those ``accept`` returns)."""
-        self.pending.extendleft(reversed(events))
+        self._queue().extendleft(reversed(events))
 
     async def _drain(self, first: Awaitable[None]) -> None:
         try:
@@ -113,6 +138,7 @@ class ClientConnection(asyncio.Protocol):
             self.abort()
         finally:
             self.worker = None
+            self.pending = None
             self.broker.mark_dirty(self)
 
     # ---- output ----

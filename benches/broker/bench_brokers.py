@@ -1,0 +1,211 @@
+"""The reference broker against mosquitto 2.0.11 and amqtt, in one run, on loopback.
+
+Run with ``./dev.sh bench`` (or ``python benches/broker/bench_brokers.py [--seconds S]``
+after building the load generator: ``cargo build --release -p mqtt-common-benches --bin
+mqtt_load``). Each broker runs as its own process pinned to core 0 (``taskset``), fresh
+for each scenario; the load generator (Rust, threads and blocking sockets) runs on core
+1. MQTT 3.1.1, 256-byte payloads:
+
+* fan-in: 8 publishers, 1 subscriber; fan-out: 1 publisher, 8 subscribers; at QoS 0
+  and QoS 1 (publishers keep 64 QoS 1 messages in flight). Throughput is what the
+  subscribers received per second.
+* latency: one publisher at 2,000 messages per second, one subscriber: p50 and p99.
+* memory: the broker's RSS growth with 1,000 idle connections, per connection.
+
+Reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+LOAD = ROOT / "target" / "release" / "mqtt_load"
+SCENARIOS = [
+    ("fan-in  QoS 0 (msg/s)", ["fan-in", "--publishers", "8", "--qos", "0"]),
+    ("fan-out QoS 0 (msg/s)", ["fan-out", "--subscribers", "8", "--qos", "0"]),
+    ("fan-in  QoS 1 (msg/s)", ["fan-in", "--publishers", "8", "--qos", "1"]),
+    ("fan-out QoS 1 (msg/s)", ["fan-out", "--subscribers", "8", "--qos", "1"]),
+]
+
+
+def free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_listening(port: int, timeout: float = 15.0) -> None:
+    """Wait until something accepts connections on ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def broker_command(name: str, port: int, workdir: Path) -> list[str]:
+    """Return the command that starts broker ``name`` on ``port``, pinned to core 0."""
+    if name == "ours":
+        command = [sys.executable, str(ROOT / "examples" / "broker"), "--port", str(port)]
+        command += ["--log-level", "WARNING"]
+    elif name == "mosquitto":
+        config = workdir / "mosquitto.conf"
+        config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+        command = [shutil.which("mosquitto") or "mosquitto", "-c", str(config)]
+    else:
+        config = workdir / "amqtt.yaml"
+        config.write_text(
+            "listeners:\n  default:\n    type: tcp\n"
+            f"    bind: 127.0.0.1:{port}\n"
+            "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n"
+            "    allow_anonymous: true\n"
+        )
+        command = [str(Path(sys.executable).parent / "amqtt"), "-c", str(config)]
+    return ["taskset", "-c", "0", *command]
+
+
+def rss_kib(pid: int) -> int:
+    """Return a process's resident memory in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Broker:
+    """A broker process for one scenario."""
+
+    def __init__(self, name: str, workdir: Path) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            broker_command(name, self.port, workdir),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_listening(self.port)
+        time.sleep(0.3)
+
+    def stop(self) -> None:
+        """Stop it by its process id."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def load(arguments: list[str], port: int, seconds: float) -> dict[str, float]:
+    """Run the load generator on core 1; return its last JSON line."""
+    command = ["taskset", "-c", "1", str(LOAD), *arguments, "--port", str(port)]
+    command += ["--seconds", str(seconds)]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr.strip())
+    parsed: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return parsed
+
+
+def idle_memory(name: str, workdir: Path, connections: int) -> float:
+    """Return the broker's RSS growth per idle connection, in KiB."""
+    broker = Broker(name, workdir)
+    try:
+        before = rss_kib(broker.process.pid)
+        command = ["taskset", "-c", "1", str(LOAD), "idle", "--port", str(broker.port)]
+        command += ["--connections", str(connections), "--hold", "8"]
+        holder = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert holder.stdout is not None
+        line = holder.stdout.readline()  # printed once every connection is made
+        if '"connected"' not in line:
+            raise RuntimeError("the idle connections were not made")
+        time.sleep(1.0)
+        after = rss_kib(broker.process.pid)
+        holder.wait(timeout=30)
+        return (after - before) / connections
+    finally:
+        broker.stop()
+
+
+def measure(names: list[str], seconds: float, connections: int) -> dict[str, dict[str, float]]:
+    """Run every scenario against every broker; return the figures by row and broker."""
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as directory:
+        workdir = Path(directory)
+        for label, arguments in SCENARIOS:
+            for name in names:
+                broker = Broker(name, workdir)
+                try:
+                    result = load(arguments, broker.port, seconds)
+                    results.setdefault(label, {})[name] = result["per_second"]
+                except RuntimeError as err:
+                    print(f"  {name}, {label.strip()}: {err}", file=sys.stderr)
+                    results.setdefault(label, {})[name] = float("nan")
+                finally:
+                    broker.stop()
+        for name in names:
+            broker = Broker(name, workdir)
+            try:
+                result = load(["latency", "--rate", "2000"], broker.port, seconds)
+                results.setdefault("latency p50 (us)", {})[name] = result["p50_us"]
+                results.setdefault("latency p99 (us)", {})[name] = result["p99_us"]
+            finally:
+                broker.stop()
+            memory = idle_memory(name, workdir, connections)
+            results.setdefault("KiB per idle connection", {})[name] = memory
+    return results
+
+
+def main() -> int:
+    """Print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--brokers", default="ours,mosquitto,amqtt")
+    args = parser.parse_args()
+    if not LOAD.exists():
+        print(f"build the load generator first: {LOAD} is missing", file=sys.stderr)
+        return 2
+    names = args.brokers.split(",")
+    results = measure(names, args.seconds, args.connections)
+    cores = os.cpu_count()
+    print(
+        f"Brokers on loopback, each pinned to one core, the load on another ({cores} cores); "
+        f"MQTT 3.1.1, 256 B payloads, {args.seconds:.0f} s per scenario"
+    )
+    header = f"{'scenario':26}" + "".join(f"{name:>12}" for name in names)
+    others = [name for name in names if name != "ours"]
+    header += "".join(f"{'ours/' + name:>16}" for name in others)
+    print(header)
+    print("-" * len(header))
+    for label, row in results.items():
+        digits = 1 if label.startswith("KiB") else 0
+        line = f"{label:26}" + "".join(
+            f"{row.get(name, float('nan')):12.{digits}f}" for name in names
+        )
+        for name in others:
+            ratio = row.get("ours", float("nan")) / row.get(name, float("nan"))
+            line += f"{ratio:15.2f}x"
+        print(line)
+    print("throughput: higher is better; latency and memory: lower is better")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
