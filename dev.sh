@@ -9,6 +9,8 @@
 #   ./dev.sh tour      the tours of the public API (Rust, then Python over the wheel)
 #   ./dev.sh chaos     the full robustness run of the reference broker: 200 careless and
 #                      hostile clients for 30 s (the test command runs a 5 s version)
+#   ./dev.sh crash     the full crash test of the SQLite stores: 100 cycles of kill -9
+#                      under load, each checked on reopen (the test command runs 5)
 #   ./dev.sh test      every check: fmt, clippy, cargo test, docs, wheel, pytest, ruff,
 #                      mypy --strict, stubtest; fails on the first failure
 #   ./dev.sh bench     the benchmarks, Rust (criterion) and Python, each against its
@@ -70,6 +72,12 @@ run_chaos() {
     "$VPY" tests/reference_broker/chaos.py --clients 200 --seconds 30
 }
 
+run_crash() {
+    install_wheel
+    step "the SQLite stores killed with SIGKILL under load, 100 times, checked on reopen"
+    "$VPY" tests/persistence/crash.py --cycles 100
+}
+
 run_tour() {
     step "Rust tour: cargo run --example tour"
     cargo run --quiet --example tour
@@ -97,18 +105,20 @@ run_tests() {
     cargo fmt --all -- --check
     step "cargo clippy (no features)"
     cargo clippy --all-targets -- -D warnings
-    step "cargo clippy --features python"
-    cargo clippy --all-targets --features python -- -D warnings
+    step "cargo clippy --features python,sqlite"
+    cargo clippy --all-targets --features python,sqlite -- -D warnings
+    step "cargo clippy --features sqlite"
+    cargo clippy --all-targets --features sqlite -- -D warnings
     step "cargo clippy, the benchmark crate"
     cargo clippy -p mqtt-common-benches --all-targets -- -D warnings
     step "cargo test (no features)"
     cargo test
-    step "cargo test --features python"
-    cargo test --features python
+    step "cargo test --features python,sqlite"
+    cargo test --features python,sqlite
     step "the Rust tour runs (cargo run --example tour)"
     cargo run --quiet --example tour >/dev/null
     step "cargo doc (warnings are errors)"
-    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --features sqlite
     step "rust-version covers every dependency"
     "$PYTHON" tools/check_rust_version.py
     step "no pyo3 in the dependency tree without the python feature"
@@ -148,6 +158,8 @@ run_bench() {
     "$VPY" benches/python/bench_storage.py
     step "Python: codec (256 B QoS 1 PUBLISH) against mqtt5 and paho-mqtt"
     "$VPY" benches/python/bench_codec.py
+    step "Python: SqliteStorage against sqlite3 with a commit per call, and MemoryStorage"
+    "$VPY" benches/python/bench_sqlite.py
     step "Python: the server protocol engine against the bare codec by hand"
     "$VPY" benches/python/bench_protocol.py
     install_broker_programs
@@ -183,11 +195,12 @@ case "${1:-}" in
     broker) shift; run_broker "$@" ;;
     tour) run_tour ;;
     chaos) run_chaos ;;
+    crash) run_crash ;;
     test) run_tests ;;
     bench) run_bench ;;
     fmt) run_fmt ;;
     *)
-        echo "usage: ./dev.sh example|broker [options]|tour|chaos|test|bench|fmt" >&2
+        echo "usage: ./dev.sh example|broker [options]|tour|chaos|crash|test|bench|fmt" >&2
         exit 2
         ;;
 esac

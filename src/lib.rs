@@ -113,6 +113,8 @@ pub mod packet;
 pub mod packet_id;
 pub mod protocol;
 pub mod session;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod storage;
 pub mod string;
 pub mod topic;
@@ -137,6 +139,8 @@ pub use message::{Message, MessageBuilder, PayloadFormat, PublishProperties, Top
 pub use network::{ConnectionState, NetworkInterface};
 pub use packet_id::PacketId;
 pub use session::{InFlight, MemorySessionStore, OutgoingState, Session, SessionInterface};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{Durability, SqliteSessionStore, SqliteStorage};
 pub use storage::{MemoryStorage, MemoryStorageConfig, QueueFullPolicy, StorageInterface};
 pub use string::{BinaryData, MqttString};
 pub use topic::{

@@ -13,8 +13,9 @@ import sys
 
 
 def version(text: str) -> tuple[int, ...]:
-    """Parse "1.88" or "1.88.0" into a comparable tuple."""
-    return tuple(int(part) for part in text.split("."))
+    """Parse "1.88" or "1.88.0" into a comparable tuple (the two are equal)."""
+    parts = [int(part) for part in text.split(".")]
+    return tuple(parts + [0] * (3 - len(parts)))
 
 
 def main() -> int:

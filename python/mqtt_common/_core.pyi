@@ -4,6 +4,8 @@ Import from the public modules (``mqtt_common.models``, ``mqtt_common.utils.topi
 rather than from here.
 """
 
+import os
+import pathlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Final, Literal, Self, TypeAlias, TypedDict, final
 
@@ -64,6 +66,8 @@ __all__ = [
     "ServerConnection",
     "Session",
     "SessionInterface",
+    "SqliteSessionStore",
+    "SqliteStorage",
     "StorageInterface",
     "Suback",
     "Subscribe",
@@ -475,6 +479,60 @@ class MemoryStorage(StorageInterface):
     def close(self) -> None:
         """Release the storage; later calls raise StorageError."""
 
+@disjoint_base
+class SqliteStorage(StorageInterface):
+    """MemoryStorage's behaviour and limits, kept in an SQLite file that survives the process.
+
+    A call that changes something returns once the change is committed; concurrent calls
+    share a commit. Reads are served from memory. The file is locked while open: a second
+    open raises StorageError. ``durability`` is "full" (survives a power loss) or
+    "process_crash_only" (faster; survives the process being killed, not an OS crash).
+    """
+
+    def __new__(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        max_queue_length: int | None = ...,
+        queue_full: Literal["reject", "drop_oldest", "drop_newest"] = "reject",
+        max_topic_levels: int | None = ...,
+        max_subscriptions_per_client: int | None = None,
+        durability: Literal["full", "process_crash_only"] = "full",
+    ) -> Self: ...
+    @property
+    def path(self) -> pathlib.Path:
+        """The database file."""
+    @property
+    def durability(self) -> Literal["full", "process_crash_only"]:
+        """What a returned call survives: "full" or "process_crash_only"."""
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *_exc_info: object) -> None: ...
+    def store_retained(self, message: Message) -> None:
+        """Store a retained message; an empty payload deletes the topic's instead."""
+    def get_retained(self, topic_filter: str) -> list[Message]:
+        """Return every retained message whose topic matches the filter."""
+    def delete_retained(self, topic: str) -> bool:
+        """Delete the retained message of a topic; return whether there was one."""
+    def enqueue(self, client_id: str, message: Message) -> None:
+        """Append a message to a client's queue."""
+    def dequeue(self, client_id: str, limit: int | None = None) -> list[Message]:
+        """Remove and return up to `limit` messages from the front of a client's queue.
+
+        None takes all of them.
+        """
+    def queue_length(self, client_id: str) -> int:
+        """Return how many messages a client's queue holds."""
+    def add_subscription(self, client_id: str, subscription: Subscription) -> bool:
+        """Add a subscription; return True when it replaced the client's one with that filter."""
+    def remove_subscription(self, client_id: str, topic_filter: str) -> bool:
+        """Remove the client's subscription with exactly this filter; return whether it existed."""
+    def get_subscriptions(self, client_id: str) -> list[Subscription]:
+        """Return a client's subscriptions."""
+    def get_subscribers(self, topic: str) -> list[tuple[str, Subscription]]:
+        """Return every (client id, subscription) whose filter matches the topic."""
+    def close(self) -> None:
+        """Release the storage; later calls raise StorageError."""
+
 @final
 class Will:
     """A Will Message and its delay."""
@@ -614,6 +672,65 @@ class MemorySessionStore(SessionInterface):
         """Remove the sessions expired by `now` (default: now); return their client ids."""
     def take_due_wills(self, now: float | None = None) -> list[tuple[str, Will]]:
         """Remove and return the Wills due by `now` (default: now), as (client id, Will)."""
+    def client_ids(self) -> list[str]:
+        """Return the client ids of every stored session, sorted."""
+    def __len__(self) -> int: ...
+
+@disjoint_base
+class SqliteSessionStore(SessionInterface):
+    """MemorySessionStore's behaviour, kept in an SQLite file that survives the process.
+
+    It keeps sessions with their QoS 1 and 2 flows both ways and their expiry, and Wills
+    with their delay.
+
+    A call that changes something returns once the change is committed; concurrent calls
+    share a commit. The file is locked while open: a second open raises StorageError.
+    ``durability`` is "full" (survives a power loss) or "process_crash_only" (faster;
+    survives the process being killed, not an OS crash).
+    """
+
+    def __new__(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        durability: Literal["full", "process_crash_only"] = "full",
+    ) -> Self: ...
+    @property
+    def path(self) -> pathlib.Path:
+        """The database file."""
+    @property
+    def durability(self) -> Literal["full", "process_crash_only"]:
+        """What a returned call survives: "full" or "process_crash_only"."""
+    def close(self) -> None:
+        """Commit what is pending and release the file; later calls raise StorageError."""
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *_exc_info: object) -> None: ...
+    def create_session(
+        self,
+        client_id: str,
+        clean_start: bool,
+        expiry_interval: int = 0,
+        protocol_version: int = 4,
+    ) -> tuple[Session, bool]:
+        """Return the session for a CONNECT and whether one was present (resumed)."""
+    def get_session(self, client_id: str) -> Session | None:
+        """Return the stored session of a client, or None."""
+    def save_session(self, session: Session) -> None:
+        """Store a session, replacing the client's previous one."""
+    def delete_session(self, client_id: str) -> bool:
+        """Delete a client's session and Will; return whether there was a session."""
+    def set_will(self, client_id: str, will: Will) -> None:
+        """Set the client's Will."""
+    def get_will(self, client_id: str) -> Will | None:
+        """Return the client's Will, or None."""
+    def clear_will(self, client_id: str) -> Will | None:
+        """Remove the client's Will (a normal DISCONNECT); return it, or None."""
+    def expire_sessions(self, now: float | None = None) -> list[str]:
+        """Remove the sessions expired by `now` (default: now); return their client ids."""
+    def take_due_wills(self, now: float | None = None) -> list[tuple[str, Will]]:
+        """Remove and return the Wills due by `now` (default: now), as (client id, Will)."""
+    def client_ids(self) -> list[str]:
+        """Return the client ids of every stored session, sorted."""
     def __len__(self) -> int: ...
 
 #: MQTT 5.0 properties of CONNECT, CONNACK, DISCONNECT and AUTH, by snake_case name.

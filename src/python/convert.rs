@@ -84,12 +84,47 @@ fields! {
     Retained = "retained",
 }
 
+#[cfg(feature = "sqlite")]
+fields! {
+    DurabilityArg = "durability",
+}
+
 impl Choices for DirectionArg {
     const CHOICES: &'static [&'static str] = &["from_client", "from_server"];
 }
 
 impl Choices for QueueFull {
     const CHOICES: &'static [&'static str] = &["reject", "drop_oldest", "drop_newest"];
+}
+
+#[cfg(feature = "sqlite")]
+impl Choices for DurabilityArg {
+    const CHOICES: &'static [&'static str] = &["full", "process_crash_only"];
+}
+
+/// A file's path, from a `str` or an `os.PathLike`.
+#[cfg(feature = "sqlite")]
+pub(crate) fn path_arg(obj: &Bound<'_, PyAny>) -> PyResult<std::path::PathBuf> {
+    obj.extract()
+        .map_err(|_| wrong_type("path", "str or os.PathLike", obj).into())
+}
+
+/// The `durability` keyword as the Rust setting, and back.
+#[cfg(feature = "sqlite")]
+pub(crate) fn durability(name: &str) -> crate::sqlite::Durability {
+    match name {
+        "process_crash_only" => crate::sqlite::Durability::ProcessCrashOnly,
+        _ => crate::sqlite::Durability::Full,
+    }
+}
+
+/// The name a `durability` keyword gives a Rust setting.
+#[cfg(feature = "sqlite")]
+pub(crate) fn durability_name(durability: crate::sqlite::Durability) -> &'static str {
+    match durability {
+        crate::sqlite::Durability::Full => "full",
+        crate::sqlite::Durability::ProcessCrashOnly => "process_crash_only",
+    }
 }
 
 /// A `ValidationError` for a value of the wrong type.

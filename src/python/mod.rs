@@ -71,6 +71,9 @@ mod _core {
         PyDelivery, PySubscription, PySubscriptionIndex, merge_overlapping, topic_matches,
         validate_topic_filter, validate_topic_name,
     };
+    #[cfg(feature = "sqlite")]
+    #[pymodule_export]
+    use super::{session::PySqliteSessionStore, storage::PySqliteStorage};
 
     use pyo3::prelude::*;
 

@@ -107,6 +107,31 @@ impl MemorySessionStore {
         Ok(due)
     }
 
+    /// The client identifiers of every stored session, sorted: what a broker that
+    /// restarts over a persistent store picks up again.
+    ///
+    /// # Errors
+    /// a storage error if the lock was poisoned.
+    pub fn client_ids(&self) -> Result<Vec<String>, Error> {
+        let mut ids: Vec<String> = self
+            .read()?
+            .iter()
+            .filter(|(_, stored)| stored.session.is_some())
+            .map(|(client_id, _)| client_id.clone())
+            .collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// Takes everything `other` holds in place of what this store holds (a store whose
+    /// database refused a write reloads what it has).
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn replace_contents(&self, other: Self) -> Result<(), Error> {
+        let fresh = other.inner.into_inner().map_err(|_| poisoned())?;
+        *self.write()? = fresh;
+        Ok(())
+    }
+
     fn read(&self) -> Result<RwLockReadGuard<'_, HashMap<String, Stored>>, Error> {
         self.inner.read().map_err(|_| poisoned())
     }

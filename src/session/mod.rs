@@ -5,6 +5,8 @@ mod memory;
 mod state;
 
 pub use memory::MemorySessionStore;
+#[cfg(feature = "sqlite")]
+pub(crate) use state::SessionParts;
 pub use state::{DEFAULT_RECEIVE_MAXIMUM, InFlight, OutgoingState, Session};
 
 use crate::constants::ProtocolVersion;

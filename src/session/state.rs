@@ -436,4 +436,80 @@ impl Session {
     fn touch(&mut self) {
         self.updated_at = SystemTime::now();
     }
+
+    /// Every field, for a store that writes the session out.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn to_parts(&self) -> SessionParts {
+        SessionParts {
+            client_id: self.client_id.as_str().to_owned(),
+            protocol_version: self.protocol_version,
+            clean_start: self.clean_start,
+            expiry_interval: self.expiry_interval,
+            receive_maximum: self.receive_maximum,
+            local_receive_maximum: self.local_receive_maximum,
+            outgoing: self.outgoing.clone(),
+            incoming: self.incoming.clone(),
+            next_packet_id: self.next_packet_id,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            disconnected_at: self.disconnected_at,
+        }
+    }
+
+    /// A session read back from a store, checked as [`Session::new`] and
+    /// [`Session::set_receive_maximums`] check theirs.
+    ///
+    /// # Errors
+    /// a validation error for an invalid client id or a zero Receive Maximum, or an
+    /// in-flight message whose packet identifier is not the one it is filed under.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn from_parts(parts: SessionParts) -> Result<Self, Error> {
+        let mut session = Self::new(
+            &parts.client_id,
+            parts.protocol_version,
+            parts.clean_start,
+            parts.expiry_interval,
+        )?;
+        session.set_receive_maximums(parts.receive_maximum, parts.local_receive_maximum)?;
+        for (id, flight) in &parts.outgoing {
+            if let Some(message) = &flight.message
+                && message.message_id() != Some(*id)
+            {
+                return Err(Error::invalid(
+                    "outgoing",
+                    Violation::PacketIdNotFound {
+                        packet: PacketType::Publish,
+                        id: id.get(),
+                    },
+                ));
+            }
+        }
+        session.outgoing = parts.outgoing;
+        session.incoming = parts.incoming;
+        session.next_packet_id = parts.next_packet_id.max(1);
+        session.created_at = parts.created_at;
+        session.updated_at = parts.updated_at;
+        session.disconnected_at = parts.disconnected_at;
+        Ok(session)
+    }
+}
+
+/// Every field of a [`Session`], laid out for a store that writes it out and reads it
+/// back ([`Session::to_parts`], [`Session::from_parts`]).
+#[cfg(feature = "sqlite")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SessionParts {
+    pub(crate) client_id: String,
+    pub(crate) protocol_version: ProtocolVersion,
+    pub(crate) clean_start: bool,
+    pub(crate) expiry_interval: u32,
+    pub(crate) receive_maximum: u16,
+    pub(crate) local_receive_maximum: u16,
+    pub(crate) outgoing: BTreeMap<PacketId, InFlight>,
+    /// When each incoming QoS 2 PUBLISH arrived.
+    pub(crate) incoming: BTreeMap<PacketId, SystemTime>,
+    pub(crate) next_packet_id: u16,
+    pub(crate) created_at: SystemTime,
+    pub(crate) updated_at: SystemTime,
+    pub(crate) disconnected_at: Option<SystemTime>,
 }

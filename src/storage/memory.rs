@@ -113,6 +113,66 @@ impl MemoryStorage {
         Ok(self.read()?.retained.len())
     }
 
+    /// [`StorageInterface::enqueue`], saying what it did to the queue.
+    pub(crate) fn enqueue_reporting(
+        &self,
+        client_id: &str,
+        message: Message,
+    ) -> Result<Enqueued, Error> {
+        let mut inner = self.write()?;
+        let queue = inner.queues.entry(client_id.to_owned()).or_default();
+        let mut outcome = Enqueued::Appended;
+        if let Some(limit) = self.config.max_queue_length
+            && queue.len() >= limit
+        {
+            match self.config.queue_full {
+                QueueFullPolicy::Reject => {
+                    return Err(Error::storage(format!(
+                        "the queue of client {client_id:?} is full ({limit} messages)"
+                    )));
+                }
+                QueueFullPolicy::DropOldest if limit > 0 => {
+                    queue.pop_front();
+                    outcome = Enqueued::ReplacedOldest;
+                }
+                QueueFullPolicy::DropOldest | QueueFullPolicy::DropNewest => {
+                    return Ok(Enqueued::Dropped);
+                }
+            }
+        }
+        queue.push_back(message);
+        Ok(outcome)
+    }
+
+    /// Puts back a client's queue as a store saved it, oldest first, past the length
+    /// limit if it was lowered since: the limit bounds what comes, not what was kept.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn restore_queue(
+        &self,
+        client_id: &str,
+        messages: Vec<Message>,
+    ) -> Result<(), Error> {
+        if !messages.is_empty() {
+            let mut inner = self.write()?;
+            inner
+                .queues
+                .entry(client_id.to_owned())
+                .or_default()
+                .extend(messages);
+        }
+        Ok(())
+    }
+
+    /// Takes everything `other` holds in place of what this storage holds (a store whose
+    /// database refused a write reloads what it has).
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn replace_contents(&self, other: Self) -> Result<(), Error> {
+        let mut inner = self.write()?;
+        let fresh = other.inner.into_inner().map_err(|_| poisoned())?;
+        *inner = fresh;
+        Ok(())
+    }
+
     fn read(&self) -> Result<RwLockReadGuard<'_, Inner>, Error> {
         let guard = self.inner.read().map_err(|_| poisoned())?;
         if guard.closed {
@@ -164,28 +224,7 @@ impl StorageInterface for MemoryStorage {
     }
 
     fn enqueue(&self, client_id: &str, message: Message) -> Result<(), Error> {
-        let mut inner = self.write()?;
-        let queue = inner.queues.entry(client_id.to_owned()).or_default();
-        if let Some(limit) = self.config.max_queue_length
-            && queue.len() >= limit
-        {
-            match self.config.queue_full {
-                QueueFullPolicy::Reject => {
-                    return Err(Error::storage(format!(
-                        "the queue of client {client_id:?} is full ({limit} messages)"
-                    )));
-                }
-                QueueFullPolicy::DropOldest => {
-                    queue.pop_front();
-                }
-                QueueFullPolicy::DropNewest => return Ok(()),
-            }
-        }
-        if limit_is_zero(self.config.max_queue_length) {
-            return Ok(());
-        }
-        queue.push_back(message);
-        Ok(())
+        self.enqueue_reporting(client_id, message).map(drop)
     }
 
     fn dequeue(&self, client_id: &str, limit: Option<usize>) -> Result<Vec<Message>, Error> {
@@ -256,7 +295,13 @@ impl StorageInterface for MemoryStorage {
     }
 }
 
-/// A queue limit of 0 holds nothing: every message is dropped or refused above.
-fn limit_is_zero(limit: Option<usize>) -> bool {
-    limit == Some(0)
+/// What [`MemoryStorage::enqueue_reporting`] did to a client's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Enqueued {
+    /// The message joined the end of the queue.
+    Appended,
+    /// The queue was full: its oldest message made room for this one.
+    ReplacedOldest,
+    /// The queue was full (or holds nothing): the message was dropped.
+    Dropped,
 }

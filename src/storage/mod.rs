@@ -3,6 +3,8 @@
 
 mod memory;
 
+#[cfg(feature = "sqlite")]
+pub(crate) use memory::Enqueued;
 pub use memory::{DEFAULT_MAX_QUEUE_LENGTH, MemoryStorage, MemoryStorageConfig, QueueFullPolicy};
 
 use crate::error::Error;

@@ -26,7 +26,14 @@ from mqtt_common.models.constants import ProtocolVersion
 from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
 
-__all__ = ["AsyncSessionInterface", "MemorySessionStore", "Session", "SessionInterface", "Will"]
+__all__ = [
+    "AsyncSessionInterface",
+    "MemorySessionStore",
+    "Session",
+    "SessionInterface",
+    "SqliteSessionStore",
+    "Will",
+]
 
 
 class SessionInterface(_core.SessionInterface, SynchronousInterface, abc.ABC, interface=True):
@@ -123,3 +130,17 @@ class MemorySessionStore(_core.MemorySessionStore, SessionInterface):
 
     #: Calls return at once: the async adapter calls them inline.
     blocking = False
+
+
+class SqliteSessionStore(_core.SqliteSessionStore, SessionInterface):
+    """A session store that survives a crash, in Rust: a SQLite file with an in-memory mirror.
+
+    ``SqliteSessionStore(path, *, durability="full")`` keeps sessions, their QoS 1 and 2
+    flows and Wills; ``save_session`` writes only the flows that changed. Expiry, Wills
+    and ``client_ids()`` behave as in ``MemorySessionStore``, so a broker restarted on
+    the same file finds every session where it was. Use it as a context manager or call
+    ``close()``.
+    """
+
+    #: A write waits for the disk: the async adapter runs calls in a worker thread.
+    blocking = True

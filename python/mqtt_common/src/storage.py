@@ -23,7 +23,13 @@ from mqtt_common._core import Message, Subscription
 from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
 
-__all__ = ["AsyncStorageInterface", "MemoryStorage", "StorageInterface", "Subscription"]
+__all__ = [
+    "AsyncStorageInterface",
+    "MemoryStorage",
+    "SqliteStorage",
+    "StorageInterface",
+    "Subscription",
+]
 
 
 class StorageInterface(_core.StorageInterface, SynchronousInterface, abc.ABC, interface=True):
@@ -138,6 +144,21 @@ class MemoryStorage(_core.MemoryStorage, StorageInterface):
     "drop_newest"), ``max_topic_levels`` (128) and ``max_subscriptions_per_client``.
     """
 
-    #: Calls return at once (no I/O; the GIL is released around the Rust work): the async
-    #: adapter calls them inline.
+    #: Calls return at once (no I/O): the async adapter calls them inline.
     blocking = False
+
+
+class SqliteStorage(_core.SqliteStorage, StorageInterface):
+    """Storage that survives a crash, in Rust: a SQLite file with an in-memory mirror.
+
+    ``SqliteStorage(path, *, durability="full", ...)`` takes ``MemoryStorage``'s options
+    as well. Reads are served from memory as fast as ``MemoryStorage``; a write returns
+    once it is committed, and writes from many threads share one commit (group commit),
+    waited for with the GIL released. ``durability="full"`` survives power loss,
+    ``"process_crash_only"`` survives the process being killed. One process at a time
+    holds the file: a second ``SqliteStorage`` on it raises ``StorageError``. Use it as
+    a context manager or call ``close()``.
+    """
+
+    #: A write waits for the disk: the async adapter runs calls in a worker thread.
+    blocking = True

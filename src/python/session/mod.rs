@@ -3,6 +3,9 @@
 //! session store.
 
 mod memory;
+pub(crate) mod native;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod state;
 
 use std::sync::Arc;
@@ -10,6 +13,10 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 pub(crate) use memory::PyMemorySessionStore;
+#[cfg(feature = "sqlite")]
+pub(crate) use sqlite::PySqliteSessionStore;
+
+use native::NativeSessionStore;
 pub(crate) use state::{PySession, instant};
 
 use crate::constants::ProtocolVersion;
@@ -46,14 +53,18 @@ pub struct PythonSessionStore {
     implementation: PythonObject,
 }
 
-/// The Rust session store behind a Python object: a `MemorySessionStore` is used
-/// directly, any other `SessionInterface` subclass through [`PythonSessionStore`].
+/// The Rust session store behind a Python object: a `MemorySessionStore` or
+/// `SqliteSessionStore` is used directly, any other `SessionInterface` subclass through [`PythonSessionStore`].
 ///
 /// # Errors
 /// `TypeError` for an object whose class does not derive from `SessionInterface`.
 pub fn session_store_from_python(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn SessionInterface>> {
-    if let Some(memory) = PyMemorySessionStore::core_of(obj) {
-        return Ok(memory);
+    if let Ok(memory) = obj.cast::<PyMemorySessionStore>() {
+        return Ok(Arc::clone(memory.get().core()) as Arc<dyn SessionInterface>);
+    }
+    #[cfg(feature = "sqlite")]
+    if let Ok(sqlite) = obj.cast::<PySqliteSessionStore>() {
+        return Ok(Arc::clone(sqlite.get().core()) as Arc<dyn SessionInterface>);
     }
     Ok(Arc::new(PythonSessionStore {
         implementation: PythonObject::new::<PySessionInterface>(obj, "SessionInterface")?,

@@ -2,6 +2,9 @@
 //! `MemoryStorage`, and the adapter that lets Rust call a Python storage implementation.
 
 mod memory;
+pub(crate) mod native;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::sync::Arc;
 
@@ -10,6 +13,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 pub(crate) use memory::PyMemoryStorage;
+#[cfg(feature = "sqlite")]
+pub(crate) use sqlite::PySqliteStorage;
+
+use native::NativeStorage;
 
 use crate::error::Error;
 use crate::message::Message;
@@ -72,14 +79,18 @@ pub struct PythonStorage {
     implementation: PythonObject,
 }
 
-/// The Rust storage behind a Python object: a `MemoryStorage` is used directly, without
+/// The Rust storage behind a Python object: a `MemoryStorage` or `SqliteStorage` is used directly, without
 /// going through Python; any other `StorageInterface` subclass through [`PythonStorage`].
 ///
 /// # Errors
 /// `TypeError` for an object whose class does not derive from `StorageInterface`.
 pub fn storage_from_python(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn StorageInterface>> {
-    if let Some(memory) = PyMemoryStorage::core_of(obj) {
-        return Ok(memory);
+    if let Ok(memory) = obj.cast::<PyMemoryStorage>() {
+        return Ok(Arc::clone(memory.get().core()) as Arc<dyn StorageInterface>);
+    }
+    #[cfg(feature = "sqlite")]
+    if let Ok(sqlite) = obj.cast::<PySqliteStorage>() {
+        return Ok(Arc::clone(sqlite.get().core()) as Arc<dyn StorageInterface>);
     }
     Ok(Arc::new(PythonStorage {
         implementation: PythonObject::new::<PyStorageInterface>(obj, "StorageInterface")?,

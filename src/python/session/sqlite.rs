@@ -1,0 +1,91 @@
+//! `SqliteSessionStore` for Python.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+
+use super::PySessionInterface;
+use super::native::{NativeSessionStore, session_store_methods};
+use crate::python::convert::{DurabilityArg, choice, durability, durability_name, path_arg};
+use crate::session::SessionInterface;
+use crate::sqlite::SqliteSessionStore;
+
+/// MemorySessionStore's behaviour, kept in an SQLite file that survives the process.
+///
+/// It keeps sessions with their QoS 1 and 2 flows both ways and their expiry, and Wills
+/// with their delay.
+///
+/// A call that changes something returns once the change is committed; concurrent calls
+/// share a commit. The file is locked while open: a second open raises StorageError.
+/// ``durability`` is "full" (survives a power loss) or "process_crash_only" (faster;
+/// survives the process being killed, not an OS crash).
+#[pyclass(
+    extends = PySessionInterface,
+    subclass,
+    frozen,
+    name = "SqliteSessionStore",
+    module = "mqtt_common.src.session"
+)]
+pub(crate) struct PySqliteSessionStore {
+    inner: Arc<SqliteSessionStore>,
+}
+
+impl NativeSessionStore for PySqliteSessionStore {
+    type Core = SqliteSessionStore;
+    const WAITS_FOR_DISK: bool = true;
+
+    fn core(&self) -> &Arc<SqliteSessionStore> {
+        &self.inner
+    }
+}
+
+session_store_methods!(PySqliteSessionStore {
+    #[new]
+    #[pyo3(signature = (path, *, durability="full"))]
+    fn new(
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = choice::<DurabilityArg>)] durability: &'static str,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let path = path_arg(path)?;
+        let durability = self::durability(durability);
+        let store = py.detach(|| SqliteSessionStore::open_with(&path, durability))?;
+        Ok(PyClassInitializer::from(PySessionInterface).add_subclass(Self {
+            inner: Arc::new(store),
+        }))
+    }
+
+    /// The database file.
+    #[getter]
+    fn path(&self) -> std::path::PathBuf {
+        self.inner.path().to_path_buf()
+    }
+
+    /// What a returned call survives: "full" or "process_crash_only".
+    #[getter]
+    fn durability(&self) -> &'static str {
+        durability_name(self.inner.durability())
+    }
+
+    /// Commit what is pending and release the file; later calls raise StorageError.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        Ok(py.detach(|| self.inner.close())?)
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc_info))]
+    fn __exit__(&self, py: Python<'_>, _exc_info: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<()> {
+        Ok(py.detach(|| self.inner.close())?)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<SqliteSessionStore {:?} durability={:?}>",
+            self.inner.path().display().to_string(),
+            durability_name(self.inner.durability())
+        )
+    }
+});

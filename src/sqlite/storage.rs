@@ -1,0 +1,389 @@
+//! [`SqliteStorage`]: [`MemoryStorage`]'s behaviour, kept in an SQLite file.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rusqlite::{Connection, Transaction, params};
+
+use crate::error::Error;
+use crate::message::Message;
+use crate::sqlite::Durability;
+use crate::sqlite::database::{self, Schema, failed};
+use crate::sqlite::records::{decode_message, encode_message, narrow};
+use crate::sqlite::writer::{Failure, Mirror, Writer};
+use crate::storage::Enqueued;
+use crate::storage::{MemoryStorage, MemoryStorageConfig, StorageInterface};
+use crate::topic::{Subscription, SubscriptionId, TopicFilter, TopicName};
+
+/// The storage's tables (schema version 1). Queue order is the `queued` table's row id.
+const SCHEMA: Schema = Schema {
+    kind: "storage",
+    application_id: 0x4D51_5453, // "MQTS"
+    migrations: &["
+        CREATE TABLE retained (
+            topic TEXT PRIMARY KEY NOT NULL,
+            message BLOB NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE queued (
+            id INTEGER PRIMARY KEY,
+            client_id TEXT NOT NULL,
+            message BLOB NOT NULL
+        );
+        CREATE INDEX queued_by_client ON queued (client_id, id);
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY,
+            client_id TEXT NOT NULL,
+            topic_filter TEXT NOT NULL,
+            qos INTEGER NOT NULL,
+            no_local INTEGER NOT NULL,
+            retain_as_published INTEGER NOT NULL,
+            retain_handling INTEGER NOT NULL,
+            subscription_id INTEGER,
+            UNIQUE (client_id, topic_filter)
+        );
+    "],
+};
+
+/// Retained messages, queues for offline clients and subscriptions, kept in an SQLite
+/// file: [`MemoryStorage`]'s behaviour and limits, surviving the process.
+///
+/// Durability: when a call that changes something returns `Ok`, the change is committed
+/// to the file and survives the process being killed (and, with [`Durability::Full`],
+/// an OS crash or a power loss). Concurrent calls share one transaction (group commit),
+/// so many writers cost little more than one. Reads (`get_subscribers`, `get_retained`,
+/// `get_subscriptions`, `queue_length`) are served from memory, which is loaded when the
+/// file is opened; they see a change as soon as it is applied, which can be just before
+/// its commit. A write the database refuses (a full disk) fails every call committed
+/// with it, none of which is kept, and memory is reloaded from the file.
+///
+/// One process at a time: the file is locked while the storage is open, and a second
+/// open (from any process) fails with a storage error.
+///
+/// # Examples
+/// ```
+/// use mqtt_common::{Message, SqliteStorage, StorageInterface, TopicFilter, TopicName};
+/// let dir = std::env::temp_dir().join(format!("mqtt-common-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("storage.db");
+/// # let _ = std::fs::remove_file(&path);
+/// let storage = SqliteStorage::open(&path)?;
+/// storage.store_retained(Message::new(TopicName::new("site/1/temp")?, "21.5")?)?;
+/// storage.close()?;
+///
+/// let reopened = SqliteStorage::open(&path)?;
+/// assert_eq!(reopened.get_retained(&TopicFilter::new("site/#")?)?.len(), 1);
+/// # reopened.close()?;
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), mqtt_common::Error>(())
+/// ```
+pub struct SqliteStorage {
+    mirror: Arc<MemoryStorage>,
+    writer: Writer<MemoryStorage>,
+    path: PathBuf,
+    durability: Durability,
+}
+
+impl fmt::Debug for SqliteStorage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStorage")
+            .field("path", &self.path)
+            .field("durability", &self.durability)
+            .field("config", &self.mirror.config())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStorage {
+    /// Opens the storage in the file at `path` (created if missing), with
+    /// [`MemoryStorageConfig::default`]'s limits and [`Durability::Full`].
+    ///
+    /// # Errors
+    /// a storage error, naming the file, when it cannot be opened or created, is not an
+    /// SQLite database or not a storage's, is corrupt or holds unreadable rows, was
+    /// written by a newer version, or is held by another process.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::open_with(path, MemoryStorageConfig::default(), Durability::Full)
+    }
+
+    /// Opens the storage at `path` with these limits and durability.
+    ///
+    /// # Errors
+    /// As [`SqliteStorage::open`]; also a validation error if what the file holds breaks
+    /// a limit on subscriptions or topic levels (a queue longer than
+    /// `max_queue_length` is kept: the limit bounds what comes next).
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        config: MemoryStorageConfig,
+        durability: Durability,
+    ) -> Result<Self, Error> {
+        let path = path.as_ref().to_path_buf();
+        let conn = database::open(&path, &SCHEMA, durability)?;
+        let mirror = Arc::new(MemoryStorage::load(
+            &conn,
+            &MemoryStorage::with_config(config),
+        )?);
+        let writer = Writer::new(conn, Arc::clone(&mirror), SCHEMA.kind);
+        Ok(Self {
+            mirror,
+            writer,
+            path,
+            durability,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> MemoryStorageConfig {
+        self.mirror.config()
+    }
+
+    /// What a returned call survives.
+    pub fn durability(&self) -> Durability {
+        self.durability
+    }
+
+    /// How many retained messages are stored.
+    ///
+    /// # Errors
+    /// a storage error once closed.
+    pub fn retained_count(&self) -> Result<usize, Error> {
+        self.mirror.retained_count()
+    }
+}
+
+impl Drop for SqliteStorage {
+    fn drop(&mut self) {
+        let _ = self.writer.close();
+    }
+}
+
+fn refused(err: Error) -> Failure {
+    Failure::Refused(err)
+}
+
+fn delete_oldest(txn: &Transaction<'_>, client_id: &str, count: usize) -> Result<(), Failure> {
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    txn.prepare_cached(
+        "DELETE FROM queued WHERE id IN \
+         (SELECT id FROM queued WHERE client_id = ?1 ORDER BY id LIMIT ?2)",
+    )?
+    .execute(params![client_id, count])?;
+    Ok(())
+}
+
+impl StorageInterface for SqliteStorage {
+    fn store_retained(&self, message: Message) -> Result<(), Error> {
+        let topic = message.topic().clone();
+        let record = if message.payload().is_empty() {
+            None
+        } else {
+            Some(encode_message(&message)?)
+        };
+        self.writer.call(move |txn, mirror| {
+            mirror.store_retained(message).map_err(refused)?;
+            match record {
+                Some(record) => txn
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO retained (topic, message) VALUES (?1, ?2)",
+                    )?
+                    .execute(params![topic.as_str(), record])?,
+                None => txn
+                    .prepare_cached("DELETE FROM retained WHERE topic = ?1")?
+                    .execute([topic.as_str()])?,
+            };
+            Ok(())
+        })
+    }
+
+    fn get_retained(&self, topic_filter: &TopicFilter) -> Result<Vec<Message>, Error> {
+        self.mirror.get_retained(topic_filter)
+    }
+
+    fn delete_retained(&self, topic: &TopicName) -> Result<bool, Error> {
+        let topic = topic.clone();
+        self.writer.call(move |txn, mirror| {
+            let existed = mirror.delete_retained(&topic).map_err(refused)?;
+            if existed {
+                txn.prepare_cached("DELETE FROM retained WHERE topic = ?1")?
+                    .execute([topic.as_str()])?;
+            }
+            Ok(existed)
+        })
+    }
+
+    fn enqueue(&self, client_id: &str, message: Message) -> Result<(), Error> {
+        let record = encode_message(&message)?;
+        let client_id = client_id.to_owned();
+        self.writer.call(move |txn, mirror| {
+            match mirror
+                .enqueue_reporting(&client_id, message)
+                .map_err(refused)?
+            {
+                Enqueued::Dropped => return Ok(()),
+                Enqueued::ReplacedOldest => delete_oldest(txn, &client_id, 1)?,
+                Enqueued::Appended => {}
+            }
+            txn.prepare_cached("INSERT INTO queued (client_id, message) VALUES (?1, ?2)")?
+                .execute(params![client_id, record])?;
+            Ok(())
+        })
+    }
+
+    fn dequeue(&self, client_id: &str, limit: Option<usize>) -> Result<Vec<Message>, Error> {
+        if self.mirror.queue_length(client_id)? == 0 {
+            return Ok(Vec::new()); // nothing to write: no transaction to wait for
+        }
+        let client_id = client_id.to_owned();
+        self.writer.call(move |txn, mirror| {
+            let taken = mirror.dequeue(&client_id, limit).map_err(refused)?;
+            if !taken.is_empty() {
+                delete_oldest(txn, &client_id, taken.len())?;
+            }
+            Ok(taken)
+        })
+    }
+
+    fn queue_length(&self, client_id: &str) -> Result<usize, Error> {
+        self.mirror.queue_length(client_id)
+    }
+
+    fn add_subscription(&self, client_id: &str, subscription: Subscription) -> Result<bool, Error> {
+        let client_id = client_id.to_owned();
+        self.writer.call(move |txn, mirror| {
+            let replaced = mirror
+                .add_subscription(&client_id, subscription.clone())
+                .map_err(refused)?;
+            txn.prepare_cached(
+                "INSERT INTO subscriptions (client_id, topic_filter, qos, no_local, \
+                 retain_as_published, retain_handling, subscription_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (client_id, topic_filter) DO UPDATE SET qos = excluded.qos, \
+                 no_local = excluded.no_local, retain_as_published = excluded.retain_as_published, \
+                 retain_handling = excluded.retain_handling, subscription_id = excluded.subscription_id",
+            )?
+            .execute(params![
+                client_id,
+                subscription.topic_filter().as_str(),
+                subscription.qos() as u8,
+                subscription.no_local(),
+                subscription.retain_as_published(),
+                subscription.retain_handling() as u8,
+                subscription.subscription_id().map(SubscriptionId::get),
+            ])?;
+            Ok(replaced)
+        })
+    }
+
+    fn remove_subscription(
+        &self,
+        client_id: &str,
+        topic_filter: &TopicFilter,
+    ) -> Result<bool, Error> {
+        let client_id = client_id.to_owned();
+        let topic_filter = topic_filter.clone();
+        self.writer.call(move |txn, mirror| {
+            let existed = mirror
+                .remove_subscription(&client_id, &topic_filter)
+                .map_err(refused)?;
+            if existed {
+                txn.prepare_cached(
+                    "DELETE FROM subscriptions WHERE client_id = ?1 AND topic_filter = ?2",
+                )?
+                .execute(params![client_id, topic_filter.as_str()])?;
+            }
+            Ok(existed)
+        })
+    }
+
+    fn get_subscriptions(&self, client_id: &str) -> Result<Vec<Subscription>, Error> {
+        self.mirror.get_subscriptions(client_id)
+    }
+
+    fn get_subscribers(&self, topic: &TopicName) -> Result<Vec<(String, Subscription)>, Error> {
+        self.mirror.get_subscribers(topic)
+    }
+
+    /// Commits what is pending, folds the WAL into the file, releases the file's lock;
+    /// later calls fail with a storage error.
+    fn close(&self) -> Result<(), Error> {
+        let closed = self.writer.close();
+        self.mirror.close()?;
+        closed
+    }
+}
+
+impl Mirror for MemoryStorage {
+    fn load(conn: &Connection, like: &Self) -> Result<Self, Error> {
+        let reading = |e| failed("cannot read the storage", e);
+        let storage = Self::with_config(like.config());
+        let mut retained = conn
+            .prepare("SELECT topic, message FROM retained")
+            .map_err(reading)?;
+        let mut rows = retained.query([]).map_err(reading)?;
+        while let Some(row) = rows.next().map_err(reading)? {
+            let topic: String = row.get(0).map_err(reading)?;
+            let whose = format!("retained topic {topic:?}");
+            storage.store_retained(decode_message(row.get(1).map_err(reading)?, &whose)?)?;
+        }
+        let mut queued = conn
+            .prepare("SELECT client_id, message FROM queued ORDER BY client_id, id")
+            .map_err(reading)?;
+        let mut rows = queued.query([]).map_err(reading)?;
+        let mut queues: HashMap<String, Vec<Message>> = HashMap::new();
+        while let Some(row) = rows.next().map_err(reading)? {
+            let client_id: String = row.get(0).map_err(reading)?;
+            let message = decode_message(
+                row.get(1).map_err(reading)?,
+                &format_args!("a message queued for {client_id:?}"),
+            )?;
+            queues.entry(client_id).or_default().push(message);
+        }
+        for (client_id, messages) in queues {
+            storage.restore_queue(&client_id, messages)?;
+        }
+        let mut subscriptions = conn
+            .prepare(
+                "SELECT client_id, topic_filter, qos, no_local, retain_as_published, \
+                 retain_handling, subscription_id FROM subscriptions ORDER BY id",
+            )
+            .map_err(reading)?;
+        let mut rows = subscriptions.query([]).map_err(reading)?;
+        while let Some(row) = rows.next().map_err(reading)? {
+            let client_id: String = row.get(0).map_err(reading)?;
+            let topic_filter: String = row.get(1).map_err(reading)?;
+            let whose = format!("the subscription of {client_id:?} to {topic_filter:?}");
+            let subscription_id: Option<i64> = row.get(6).map_err(reading)?;
+            let subscription = TopicFilter::new(&topic_filter)
+                .and_then(|filter| {
+                    Subscription::builder(filter)
+                        .qos(narrow(row.get(2).map_err(reading)?, "qos", &whose)?)
+                        .no_local(row.get(3).map_err(reading)?)
+                        .retain_as_published(row.get(4).map_err(reading)?)
+                        .retain_handling(narrow(
+                            row.get(5).map_err(reading)?,
+                            "retain_handling",
+                            &whose,
+                        )?)
+                        .subscription_id(
+                            subscription_id
+                                .map(|id| narrow(id, "subscription_id", &whose))
+                                .transpose()?,
+                        )
+                        .build()
+                })
+                .map_err(|e| Error::storage(format!("{whose} is unreadable: {e}")))?;
+            storage.add_subscription(&client_id, subscription)?;
+        }
+        Ok(storage)
+    }
+
+    fn replace_contents(&self, other: Self) -> Result<(), Error> {
+        MemoryStorage::replace_contents(self, other)
+    }
+}
