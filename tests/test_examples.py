@@ -28,6 +28,9 @@ def test_the_main_job_drives_the_broker_with_real_clients() -> None:
         "dashboard (3.1.1)      got home/status/sensor = 'offline' (QoS 1)",
         "logger (3.1.1)         reconnected: session present = True",
         "logger (3.1.1)         got home/alarms = 'door closed' (QoS 1)",
-        "the broker stopped cleanly (exit status 0)",
+        "5. A restart: the broker stops and starts again on the same --data-dir",
+        "logger (3.1.1)         got home/alarms = 'smoke' (QoS 1)",
+        "tablet (5.0)           got home/kitchen/temperature = '21.0' (QoS 1, retained)",
+        "the broker stopped cleanly twice (exit statuses [0, 0])",
     ):
         assert seen in result.stdout

@@ -20,9 +20,22 @@ if __package__ in (None, ""):  # run as `python examples/broker/`: import as a p
 
 from broker.broker import Broker, BrokerConfig
 from broker.server import TlsOptions, listen
+from mqtt_common.models import StorageError
 from mqtt_common.protocol import ServerConfig
-from mqtt_common.src.session import AsyncSessionInterface, MemorySessionStore
-from mqtt_common.src.storage import AsyncStorageInterface, MemoryStorage
+from mqtt_common.src.session import (
+    AsyncSessionInterface,
+    MemorySessionStore,
+    SessionInterface,
+    SqliteSessionStore,
+)
+from mqtt_common.src.storage import (
+    AsyncStorageInterface,
+    MemoryStorage,
+    SqliteStorage,
+    StorageInterface,
+)
+
+log = logging.getLogger("broker")
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -75,6 +88,13 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="refuse TLS clients without a certificate signed by --tls-ca",
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep sessions, subscriptions, queues and retained messages in SQLite files "
+        "here, so that they survive a restart (default: in memory only)",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
     args = parser.parse_args(argv)
     if (args.tls_cert is None) != (args.tls_key is None):
@@ -84,8 +104,24 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def broker_for(args: argparse.Namespace) -> Broker:
-    """Build the broker the options describe."""
+def stores_for(args: argparse.Namespace) -> tuple[SessionInterface, StorageInterface]:
+    """Open the session store and the storage: in memory, or files in ``--data-dir``."""
+    if args.data_dir is None:
+        return MemorySessionStore(), MemoryStorage(max_queue_length=args.max_queued)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    sessions = SqliteSessionStore(args.data_dir / "sessions.db")
+    try:
+        storage = SqliteStorage(args.data_dir / "storage.db", max_queue_length=args.max_queued)
+    except BaseException:
+        sessions.close()
+        raise
+    return sessions, storage
+
+
+def broker_for(
+    args: argparse.Namespace, sessions: SessionInterface, storage: StorageInterface
+) -> Broker:
+    """Build the broker the options describe, on these stores."""
     # A connected client's deliveries wait in its connection for its Receive Maximum, as
     # an offline session's wait in the storage: one bound for both.
     server = ServerConfig(max_keep_alive=args.max_keep_alive, max_queued_messages=args.max_queued)
@@ -95,14 +131,30 @@ def broker_for(args: argparse.Namespace) -> Broker:
         max_unread_bytes=args.max_unread,
         max_offline_messages=args.max_queued,
     )
-    sessions = AsyncSessionInterface.adapt(MemorySessionStore())
-    storage = AsyncStorageInterface.adapt(MemoryStorage(max_queue_length=args.max_queued))
-    return Broker(config, sessions, storage)
+    return Broker(
+        config, AsyncSessionInterface.adapt(sessions), AsyncStorageInterface.adapt(storage)
+    )
 
 
 async def serve(args: argparse.Namespace) -> None:
     """Serve until SIGINT or SIGTERM."""
-    broker = broker_for(args)
+    sessions, storage = stores_for(args)
+    try:
+        await serve_on(args, sessions, storage)
+    finally:
+        if isinstance(sessions, SqliteSessionStore):
+            sessions.close()
+        storage.close()
+
+
+async def serve_on(
+    args: argparse.Namespace, sessions: SessionInterface, storage: StorageInterface
+) -> None:
+    """Serve on these stores until SIGINT or SIGTERM."""
+    broker = broker_for(args, sessions, storage)
+    if isinstance(sessions, SqliteSessionStore):
+        restored = await broker.restore(sessions.client_ids())
+        log.info("stored sessions taken up from %s: %d", args.data_dir, restored)
     tls = None
     if args.tls_cert is not None:
         tls = TlsOptions(args.tls_cert, args.tls_key, args.tls_ca, args.require_certificate)
@@ -126,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stdout,
     )
-    asyncio.run(serve(args))
+    try:
+        asyncio.run(serve(args))
+    except StorageError as err:  # a data dir another broker holds, a foreign file, ...
+        print(f"cannot serve: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

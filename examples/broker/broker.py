@@ -17,6 +17,7 @@ import asyncio
 import ctypes
 import functools
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -506,6 +507,54 @@ class Broker:
             timer = timers.pop(client_id, None)
             if timer is not None:
                 timer.cancel()
+
+    # ---- a restart ----
+
+    async def restore(self, client_ids: Iterable[str]) -> int:
+        """Take up the sessions a previous run left in the stores; return how many.
+
+        Each stored session gets back its subscriptions in the index, its offline queue
+        and its timers: its expiry, and the delayed Will of a client that left. A
+        session whose broker stopped without recording the disconnection (a crash)
+        counts as disconnected now; an expired one is deleted.
+        """
+        wall = time.time()
+        restored = 0
+        for client_id in client_ids:
+            session = await self.sessions.get_session(client_id)
+            if session is None:
+                continue
+            if session.disconnected_at is None:
+                session.mark_disconnected(wall)
+                await self.sessions.save_session(session)
+            if session.is_expired(wall):
+                await self.sessions.delete_session(client_id)
+                for subscription in await self.storage.get_subscriptions(client_id):
+                    await self.storage.remove_subscription(client_id, subscription.topic_filter)
+                await self.storage.dequeue(client_id)
+                continue
+            for subscription in await self.storage.get_subscriptions(client_id):
+                self.index.subscribe(client_id, subscription)
+            # How long queued messages waited before the restart is not stored: their
+            # Message Expiry Intervals count from now.
+            waiting = await self.storage.queue_length(client_id)
+            self.offline[client_id] = deque([self.now()] * waiting)
+            expires_at = session.expires_at
+            if expires_at is not None:
+                self.expiry_timers[client_id] = self.loop.call_later(
+                    expires_at - wall, self._expire_session, client_id
+                )
+            will = await self.sessions.get_will(client_id)
+            left_at = session.disconnected_at
+            if will is not None and left_at is not None:
+                due = left_at + will.delay_interval
+                if expires_at is not None:
+                    due = min(due, expires_at)
+                self.will_timers[client_id] = self.loop.call_later(
+                    max(0.0, due - wall), self._publish_will, client_id, will.message
+                )
+            restored += 1
+        return restored
 
     # ---- housekeeping ----
 

@@ -2,8 +2,10 @@
 
 ``python examples/broker/demo.py`` starts ``python examples/broker/`` on a free port of
 127.0.0.1, then paho-mqtt clients (MQTT 3.1.1 and 5.0) connect, subscribe, publish at
-QoS 0, 1 and 2, leave a retained message and a Will, and resume a persistent session.
-It prints a transcript and exits 0, or exits 1 naming what did not happen.
+QoS 0, 1 and 2, leave a retained message and a Will, and resume a persistent session;
+then the broker is restarted on the same ``--data-dir`` and the session, a message
+queued for it and the retained message are still there. It prints a transcript and
+exits 0, or exits 1 naming what did not happen.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -133,8 +136,8 @@ def new_messages(client: Client, count: int) -> list[mqtt.MQTTMessage]:
     return client.received[start : start + count]
 
 
-def start_broker() -> tuple[subprocess.Popen[str], int]:
-    """Start ``python examples/broker/ --port 0``; return it and the port it chose."""
+def start_broker(data_dir: Path) -> tuple[subprocess.Popen[str], int]:
+    """Start ``python examples/broker/ --port 0 --data-dir D``; return it and its port."""
     broker = subprocess.Popen(
         [
             sys.executable,
@@ -143,6 +146,8 @@ def start_broker() -> tuple[subprocess.Popen[str], int]:
             "127.0.0.1",
             "--port",
             "0",
+            "--data-dir",
+            str(data_dir),
             "--log-level",
             "WARNING",
         ],
@@ -199,29 +204,59 @@ def scenario(port: int) -> None:
     if not logger.session_present:
         raise DemoFailedError("the session is resumed")
     logger.show(new_messages(logger, 2))
+    logger.leave()
+    phone.publish("home/alarms", b"smoke", 1)
 
-    for client in (dashboard, phone, logger):
+    for client in (dashboard, phone):
         client.leave()
+
+
+def after_restart(port: int) -> None:
+    """Find the session, its queued message and the retained one after the restart."""
+    logger = Client(port, "logger", V311, persistent=True)
+    say(logger.name, f"reconnected: session present = {logger.session_present}")
+    if not logger.session_present:
+        raise DemoFailedError("the session survives the restart")
+    logger.show(new_messages(logger, 1))
+    tablet = Client(port, "tablet", V5)
+    tablet.subscribe("home/kitchen/temperature", qos=1)
+    tablet.show(new_messages(tablet, 1))
+    for client in (logger, tablet):
+        client.leave()
+
+
+def stop(broker: subprocess.Popen[str]) -> int:
+    """Stop the broker as an operator would (SIGTERM); return its exit status."""
+    broker.send_signal(signal.SIGTERM)
+    return broker.wait(timeout=TIMEOUT)
 
 
 def main() -> int:
     """Run the demo; return the exit status."""
     started = time.monotonic()
-    broker, port = start_broker()
-    print(f"mqtt-common reference broker on 127.0.0.1:{port}, driven by paho-mqtt clients:")
-    try:
-        scenario(port)
-    except DemoFailedError as failure:
-        print(f"FAILED: {failure} did not happen", file=sys.stderr)
-        return 1
-    finally:
-        broker.send_signal(signal.SIGTERM)
-        broker.wait(timeout=TIMEOUT)
+    with tempfile.TemporaryDirectory() as scratch:
+        data_dir = Path(scratch)
+        broker, port = start_broker(data_dir)
+        print(f"mqtt-common reference broker on 127.0.0.1:{port}, driven by paho-mqtt clients:")
+        statuses = []
+        try:
+            scenario(port)
+            statuses.append(stop(broker))
+            print("5. A restart: the broker stops and starts again on the same --data-dir")
+            broker, port = start_broker(data_dir)
+            say("broker", f"restarted, now on port {port}; its data: {data_dir}")
+            after_restart(port)
+        except DemoFailedError as failure:
+            print(f"FAILED: {failure} did not happen", file=sys.stderr)
+            return 1
+        finally:
+            if broker.poll() is None:
+                statuses.append(stop(broker))
     print(
-        f"done in {time.monotonic() - started:.1f} s; the broker stopped cleanly "
-        f"(exit status {broker.returncode})"
+        f"done in {time.monotonic() - started:.1f} s; the broker stopped cleanly twice "
+        f"(exit statuses {statuses})"
     )
-    return 0 if broker.returncode == 0 else 1
+    return 0 if statuses == [0, 0] else 1
 
 
 if __name__ == "__main__":
