@@ -89,12 +89,13 @@ run_tour() {
 # Programs the interop tests run. They are installed, never skipped: a missing program
 # fails the run.
 install_test_programs() {
-    if ! command -v mosquitto_pub >/dev/null || ! command -v mosquitto_sub >/dev/null; then
-        step "install mosquitto-clients (interop tests)"
+    if ! command -v mosquitto_pub >/dev/null || ! command -v mosquitto_sub >/dev/null \
+        || ! command -v mosquitto >/dev/null || ! command -v mosquitto_passwd >/dev/null; then
+        step "install mosquitto and mosquitto-clients (interop and auth-file tests)"
         if [ "$(id -u)" -eq 0 ]; then
-            apt-get update -qq && apt-get install -y -qq mosquitto-clients
+            apt-get update -qq && apt-get install -y -qq mosquitto mosquitto-clients
         else
-            sudo apt-get update -qq && sudo apt-get install -y -qq mosquitto-clients
+            sudo apt-get update -qq && sudo apt-get install -y -qq mosquitto mosquitto-clients
         fi
     fi
 }
@@ -105,20 +106,20 @@ run_tests() {
     cargo fmt --all -- --check
     step "cargo clippy (no features)"
     cargo clippy --all-targets -- -D warnings
-    step "cargo clippy --features python,sqlite"
-    cargo clippy --all-targets --features python,sqlite -- -D warnings
-    step "cargo clippy --features sqlite"
-    cargo clippy --all-targets --features sqlite -- -D warnings
+    step "cargo clippy --features python,sqlite,auth-files"
+    cargo clippy --all-targets --features python,sqlite,auth-files -- -D warnings
+    step "cargo clippy --features sqlite,auth-files"
+    cargo clippy --all-targets --features sqlite,auth-files -- -D warnings
     step "cargo clippy, the benchmark crate"
     cargo clippy -p mqtt-common-benches --all-targets -- -D warnings
     step "cargo test (no features)"
     cargo test
-    step "cargo test --features python,sqlite"
-    cargo test --features python,sqlite
+    step "cargo test --features python,sqlite,auth-files"
+    cargo test --features python,sqlite,auth-files
     step "the Rust tour runs (cargo run --example tour)"
     cargo run --quiet --example tour >/dev/null
     step "cargo doc (warnings are errors)"
-    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --features sqlite
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --features sqlite,auth-files
     step "rust-version covers every dependency"
     "$PYTHON" tools/check_rust_version.py
     step "no pyo3 in the dependency tree without the python feature"

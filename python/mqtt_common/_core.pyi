@@ -38,6 +38,7 @@ __all__ = [
     "QOS_MEMBERS",
     "REASON_CODE_MEMBERS",
     "RETAIN_HANDLING_MEMBERS",
+    "AclFile",
     "Auth",
     "AuthCredentials",
     "AuthInterface",
@@ -50,10 +51,12 @@ __all__ = [
     "Delivered",
     "Delivery",
     "Disconnect",
+    "FileAuth",
     "MemorySessionStore",
     "MemoryStorage",
     "Message",
     "NetworkInterface",
+    "PasswordFile",
     "Pingreq",
     "Pingresp",
     "Puback",
@@ -81,6 +84,7 @@ __all__ = [
     "__version__",
     "decode",
     "encode",
+    "hash_password",
     "merge_overlapping",
     "reason_code_is_error",
     "topic_matches",
@@ -422,6 +426,100 @@ class AuthInterface:
     """
 
     def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
+
+@final
+class PasswordFile:
+    """The users of a mosquitto password file.
+
+    Lines are ``username:hash``, with ``$6$``, ``$7$`` or ``$argon2id$`` hashes. A file with any bad line is refused whole with an AuthenticationError that names
+    every bad line by number: no line that fails to parse ever becomes a user.
+    """
+
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> PasswordFile:
+        """Read the password file at ``path``."""
+    @staticmethod
+    def parse(text: str) -> PasswordFile:
+        """Read a password file's text."""
+    def verify(self, username: str, password: _BytesLike) -> bool:
+        """Whether ``password`` is the password of ``username``.
+
+        False for an unknown user, after as much work as a wrong password costs.
+        """
+    @property
+    def usernames(self) -> list[str]:
+        """The user names, in file order."""
+    def __len__(self) -> int: ...
+    def __contains__(self, username: object, /) -> bool: ...
+
+@final
+class AclFile:
+    """The rules of a mosquitto ACL file, deciding as mosquitto 2.0 does.
+
+    A file with any bad line is refused whole with an AuthorizationError that names every
+    bad line by number.
+    """
+
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> AclFile:
+        """Read the ACL file at ``path``."""
+    @staticmethod
+    def parse(text: str) -> AclFile:
+        """Read an ACL file's text."""
+    def allows(self, client_id: str, username: str | None, topic: str, action: int) -> bool:
+        """Whether a client may perform ``action`` on ``topic`` (a filter for SUBSCRIBE)."""
+    def __len__(self) -> int: ...
+
+def hash_password(
+    password: _BytesLike,
+    kind: Literal["sha512-pbkdf2", "argon2id", "sha512"] = "sha512-pbkdf2",
+    *,
+    iterations: int = ...,
+) -> str:
+    """Hash a password as mosquitto_passwd does, with a fresh random salt.
+
+    ``kind`` is "sha512-pbkdf2" (``$7$``, mosquitto's default; ``iterations`` applies,
+    brought within 1 to 10,000,000), "argon2id" (mosquitto 2.1 reads it, 2.0 does not)
+    or "sha512" (``$6$``, weak: for old files only).
+    """
+
+@disjoint_base
+class FileAuth(AuthInterface):
+    """Mosquitto 2.0's authentication and authorization, from the same files.
+
+    It decides as mosquitto does with ``password_file``, ``acl_file`` and
+    ``allow_anonymous``. A client without a user name is accepted only with ``allow_anonymous``. One with a
+    user name, when there is a password file, only if the file holds it and the password
+    matches; without a password file it is accepted, as mosquitto does. Without an ACL
+    file every action is allowed. ``reload()`` reads both files again; if either is bad it
+    raises and the old rules stay.
+    """
+
+    def __new__(
+        cls,
+        password_file: str | os.PathLike[str] | None = None,
+        acl_file: str | os.PathLike[str] | None = None,
+        *,
+        allow_anonymous: bool = False,
+    ) -> Self: ...
+    def authenticate(self, credentials: AuthCredentials) -> bool:
+        """Whether the credentials are accepted."""
+    def authorize(self, credentials: AuthCredentials, topic: str, action: int) -> bool:
+        """Whether the client may perform ``action`` on ``topic``."""
+    def reload(self) -> None:
+        """Read the files again; keep the old rules if either new file is bad."""
+    @property
+    def passwords(self) -> PasswordFile | None:
+        """The users of the password file in force, or None without one."""
+    @property
+    def password_file(self) -> pathlib.Path | None:
+        """The password file's path, or None."""
+    @property
+    def acl_file(self) -> pathlib.Path | None:
+        """The ACL file's path, or None."""
+    @property
+    def allow_anonymous(self) -> bool:
+        """Whether clients without a user name are accepted."""
 
 @disjoint_base
 class StorageInterface:

@@ -1,6 +1,13 @@
 //! Authentication and authorization: the credentials a client presents, the actions it
 //! asks to perform, and the [`AuthInterface`] that auth providers implement.
 
+#[cfg(feature = "auth-files")]
+mod acl_file;
+#[cfg(feature = "auth-files")]
+mod file_auth;
+#[cfg(feature = "auth-files")]
+mod password_file;
+
 use std::fmt;
 
 use bytes::Bytes;
@@ -170,3 +177,13 @@ pub trait AuthInterface: Send + Sync {
         action: Action,
     ) -> Result<bool, Error>;
 }
+
+#[cfg(feature = "auth-files")]
+pub use acl_file::AclFile;
+#[cfg(feature = "auth-files")]
+pub use file_auth::FileAuth;
+#[cfg(feature = "auth-files")]
+pub use password_file::{
+    BadLine, DEFAULT_PBKDF2_ITERATIONS, HashKind, MAX_PBKDF2_ITERATIONS, PasswordFile,
+    hash_password,
+};

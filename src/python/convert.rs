@@ -89,6 +89,16 @@ fields! {
     DurabilityArg = "durability",
 }
 
+#[cfg(feature = "auth-files")]
+fields! {
+    HashKindArg = "kind",
+}
+
+#[cfg(feature = "auth-files")]
+impl Choices for HashKindArg {
+    const CHOICES: &'static [&'static str] = &["sha512-pbkdf2", "argon2id", "sha512"];
+}
+
 impl Choices for DirectionArg {
     const CHOICES: &'static [&'static str] = &["from_client", "from_server"];
 }
@@ -103,7 +113,7 @@ impl Choices for DurabilityArg {
 }
 
 /// A file's path, from a `str` or an `os.PathLike`.
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "auth-files"))]
 pub(crate) fn path_arg(obj: &Bound<'_, PyAny>) -> PyResult<std::path::PathBuf> {
     obj.extract()
         .map_err(|_| wrong_type("path", "str or os.PathLike", obj).into())

@@ -42,6 +42,9 @@ pub fn register_embedded(py: Python<'_>) -> PyResult<()> {
 /// The extension module, re-exported by the `mqtt_common` package.
 #[pymodule]
 mod _core {
+    #[cfg(feature = "auth-files")]
+    #[pymodule_export]
+    use super::auth::{PyAclFile, PyFileAuth, PyPasswordFile, hash_password};
     #[pymodule_export]
     use super::auth::{PyAuthCredentials, PyAuthInterface};
     #[pymodule_export]

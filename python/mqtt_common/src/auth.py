@@ -23,12 +23,21 @@ from collections.abc import Callable
 from typing import Any
 
 from mqtt_common import _core
-from mqtt_common._core import AuthCredentials
+from mqtt_common._core import AclFile, AuthCredentials, PasswordFile, hash_password
 from mqtt_common._rust_tables import require_rust_members
 from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
 
-__all__ = ["Action", "AsyncAuthInterface", "AuthCredentials", "AuthInterface"]
+__all__ = [
+    "AclFile",
+    "Action",
+    "AsyncAuthInterface",
+    "AuthCredentials",
+    "AuthInterface",
+    "FileAuth",
+    "PasswordFile",
+    "hash_password",
+]
 
 
 class Action(enum.IntEnum):
@@ -123,3 +132,19 @@ class AsyncAuthInterface(AsynchronousInterface, abc.ABC, interface=True):
 
         ``topic`` is a topic filter for ``Action.SUBSCRIBE`` and a topic name otherwise.
         """
+
+
+class FileAuth(_core.FileAuth, AuthInterface):
+    """Mosquitto's password and ACL files as an auth provider, in Rust; reloadable.
+
+    ``FileAuth(password_file=None, acl_file=None, *, allow_anonymous=False)`` decides as
+    mosquitto 2.0 does with the same files: passwords as ``$6$``, ``$7$`` or
+    ``$argon2id$`` hashes, checked in constant time (an unknown user costs as much as a
+    wrong password); the ACL's ``topic``, ``user`` and ``pattern`` lines (see
+    ``AclFile``). ``reload()`` reads both files again; a bad file raises an error that
+    names each bad line, and the old rules stay.
+    """
+
+    #: Checking a password takes a hash's time (argon2id: milliseconds): the async
+    #: adapter runs calls in a worker thread.
+    blocking = True

@@ -1,6 +1,12 @@
 //! `AuthCredentials`, the `AuthInterface` base class, and the adapter that lets Rust call
 //! a Python implementation.
 
+#[cfg(feature = "auth-files")]
+mod files;
+
+#[cfg(feature = "auth-files")]
+pub(crate) use files::{PyAclFile, PyFileAuth, PyPasswordFile, hash_password};
+
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};

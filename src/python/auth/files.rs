@@ -1,0 +1,302 @@
+//! `PasswordFile`, `AclFile`, `hash_password` and `FileAuth` for Python: thin wrappers; the
+//! hashing runs without the GIL.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use super::{PyAuthCredentials, PyAuthInterface};
+use crate::auth::{
+    AclFile, AuthInterface, DEFAULT_PBKDF2_ITERATIONS, FileAuth, HashKind, PasswordFile,
+};
+use crate::python::convert::{
+    HashKindArg, choice, extract_bytes, extract_str, int_arg, path_arg, wrong_type,
+};
+
+/// The users of a mosquitto password file.
+///
+/// Lines are ``username:hash``, with ``$6$``, ``$7$`` or ``$argon2id$`` hashes. A file with any bad line is refused whole with an AuthenticationError that names
+/// every bad line by number: no line that fails to parse ever becomes a user.
+#[pyclass(frozen, name = "PasswordFile", module = "mqtt_common.src.auth")]
+pub(crate) struct PyPasswordFile {
+    inner: Arc<PasswordFile>,
+}
+
+#[pymethods]
+impl PyPasswordFile {
+    /// Read the password file at ``path``.
+    #[staticmethod]
+    fn load(
+        py: Python<'_>,
+        #[pyo3(from_py_with = path_arg)] path: std::path::PathBuf,
+    ) -> PyResult<Self> {
+        let file = py.detach(|| PasswordFile::load(&path))?;
+        Ok(Self {
+            inner: Arc::new(file),
+        })
+    }
+
+    /// Read a password file's text.
+    #[staticmethod]
+    fn parse(text: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let text = extract_str("text", text)?;
+        Ok(Self {
+            inner: Arc::new(PasswordFile::parse(text)?),
+        })
+    }
+
+    /// Whether ``password`` is the password of ``username``.
+    ///
+    /// False for an unknown user, after as much work as a wrong password costs.
+    fn verify(
+        &self,
+        py: Python<'_>,
+        username: &Bound<'_, PyAny>,
+        password: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let username = extract_str("username", username)?.to_owned();
+        let password = extract_bytes("password", password)?;
+        let password = password.as_bytes().to_vec();
+        let file = Arc::clone(&self.inner);
+        Ok(py.detach(move || file.verify(&username, &password)))
+    }
+
+    /// The user names, in file order.
+    #[getter]
+    fn usernames<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.inner.usernames())
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __contains__(&self, username: &Bound<'_, PyAny>) -> bool {
+        username
+            .extract::<&str>()
+            .is_ok_and(|name| self.inner.contains(name))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<PasswordFile users={}>", self.inner.len())
+    }
+}
+
+/// Hash a password as mosquitto_passwd does, with a fresh random salt.
+///
+/// ``kind`` is "sha512-pbkdf2" (``$7$``, mosquitto's default; ``iterations`` applies,
+/// brought within 1 to 10,000,000), "argon2id" (mosquitto 2.1 reads it, 2.0 does not)
+/// or "sha512" (``$6$``, weak: for old files only).
+#[pyfunction]
+#[pyo3(signature = (password, kind="sha512-pbkdf2", *, iterations=DEFAULT_PBKDF2_ITERATIONS))]
+pub(crate) fn hash_password(
+    py: Python<'_>,
+    password: &Bound<'_, PyAny>,
+    #[pyo3(from_py_with = choice::<HashKindArg>)] kind: &'static str,
+    #[pyo3(from_py_with = iterations_arg)] iterations: u32,
+) -> PyResult<String> {
+    let kind = match kind {
+        "argon2id" => HashKind::Argon2id,
+        "sha512" => HashKind::Sha512,
+        _ => HashKind::Sha512Pbkdf2 { iterations },
+    };
+    let password = extract_bytes("password", password)?.as_bytes().to_vec();
+    Ok(py.detach(move || crate::auth::hash_password(&password, kind))?)
+}
+
+/// The rules of a mosquitto ACL file, deciding as mosquitto 2.0 does.
+///
+/// A file with any bad line is refused whole with an AuthorizationError that names every
+/// bad line by number.
+#[pyclass(frozen, name = "AclFile", module = "mqtt_common.src.auth")]
+pub(crate) struct PyAclFile {
+    inner: Arc<AclFile>,
+}
+
+#[pymethods]
+impl PyAclFile {
+    /// Read the ACL file at ``path``.
+    #[staticmethod]
+    fn load(#[pyo3(from_py_with = path_arg)] path: std::path::PathBuf) -> PyResult<Self> {
+        Ok(Self {
+            inner: Arc::new(AclFile::load(&path)?),
+        })
+    }
+
+    /// Read an ACL file's text.
+    #[staticmethod]
+    fn parse(text: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let text = extract_str("text", text)?;
+        Ok(Self {
+            inner: Arc::new(AclFile::parse(text)?),
+        })
+    }
+
+    /// Whether a client may perform ``action`` on ``topic`` (a filter for SUBSCRIBE).
+    #[pyo3(signature = (client_id, username, topic, action))]
+    fn allows(
+        &self,
+        client_id: &Bound<'_, PyAny>,
+        username: Option<&Bound<'_, PyAny>>,
+        topic: &Bound<'_, PyAny>,
+        action: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let client_id = extract_str("client_id", client_id)?;
+        let username = username.map(|u| extract_str("username", u)).transpose()?;
+        let topic = extract_str("topic", topic)?;
+        Ok(self
+            .inner
+            .allows(client_id, username, topic, action_of(action)?))
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<AclFile rules={}>", self.inner.len())
+    }
+}
+
+/// Mosquitto 2.0's authentication and authorization, from the same files.
+///
+/// It decides as mosquitto does with ``password_file``, ``acl_file`` and
+/// ``allow_anonymous``. A client without a user name is accepted only with ``allow_anonymous``. One with a
+/// user name, when there is a password file, only if the file holds it and the password
+/// matches; without a password file it is accepted, as mosquitto does. Without an ACL
+/// file every action is allowed. ``reload()`` reads both files again; if either is bad it
+/// raises and the old rules stay.
+#[pyclass(
+    extends = PyAuthInterface,
+    subclass,
+    frozen,
+    name = "FileAuth",
+    module = "mqtt_common.src.auth"
+)]
+pub(crate) struct PyFileAuth {
+    inner: Arc<FileAuth>,
+}
+
+#[pymethods]
+impl PyFileAuth {
+    #[new]
+    #[pyo3(signature = (password_file=None, acl_file=None, *, allow_anonymous=false))]
+    fn new(
+        py: Python<'_>,
+        password_file: Option<&Bound<'_, PyAny>>,
+        acl_file: Option<&Bound<'_, PyAny>>,
+        allow_anonymous: bool,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let password_file = password_file.map(path_arg).transpose()?;
+        let acl_file = acl_file.map(path_arg).transpose()?;
+        let auth = py.detach(|| {
+            let mut auth = FileAuth::new(allow_anonymous);
+            if let Some(path) = password_file {
+                auth = auth.with_password_file(path)?;
+            }
+            if let Some(path) = acl_file {
+                auth = auth.with_acl_file(path)?;
+            }
+            Ok::<_, crate::error::Error>(auth)
+        })?;
+        Ok(
+            PyClassInitializer::from(PyAuthInterface).add_subclass(Self {
+                inner: Arc::new(auth),
+            }),
+        )
+    }
+
+    /// Whether the credentials are accepted.
+    fn authenticate(&self, py: Python<'_>, credentials: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let credentials = credentials_of(credentials)?;
+        let auth = Arc::clone(&self.inner);
+        Ok(py.detach(move || auth.authenticate(&credentials))?)
+    }
+
+    /// Whether the client may perform ``action`` on ``topic``.
+    fn authorize(
+        &self,
+        credentials: &Bound<'_, PyAny>,
+        topic: &Bound<'_, PyAny>,
+        action: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let credentials = credentials_of(credentials)?;
+        let topic = extract_str("topic", topic)?;
+        let action = action_of(action)?;
+        Ok(self.inner.authorize(&credentials, topic, action)?)
+    }
+
+    /// Read the files again; keep the old rules if either new file is bad.
+    fn reload(&self, py: Python<'_>) -> PyResult<()> {
+        let auth = Arc::clone(&self.inner);
+        Ok(py.detach(move || auth.reload())?)
+    }
+
+    /// The users of the password file in force, or None without one.
+    #[getter]
+    fn passwords(&self) -> Option<PyPasswordFile> {
+        self.inner.passwords().map(|file| PyPasswordFile {
+            inner: Arc::new(file),
+        })
+    }
+
+    /// The password file's path, or None.
+    #[getter]
+    fn password_file(&self) -> Option<std::path::PathBuf> {
+        self.inner.password_path().map(std::path::Path::to_path_buf)
+    }
+
+    /// The ACL file's path, or None.
+    #[getter]
+    fn acl_file(&self) -> Option<std::path::PathBuf> {
+        self.inner.acl_path().map(std::path::Path::to_path_buf)
+    }
+
+    /// Whether clients without a user name are accepted.
+    #[getter]
+    fn allow_anonymous(&self) -> bool {
+        self.inner.allow_anonymous()
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let this = slf.get();
+        let shown = |path: Option<&std::path::Path>| {
+            path.map_or_else(
+                || "None".to_owned(),
+                |p| format!("{:?}", p.display().to_string()),
+            )
+        };
+        Ok(format!(
+            "<{} password_file={} acl_file={} allow_anonymous={}>",
+            slf.get_type().name()?,
+            shown(this.inner.password_path()),
+            shown(this.inner.acl_path()),
+            if this.inner.allow_anonymous() {
+                "True"
+            } else {
+                "False"
+            }
+        ))
+    }
+}
+
+fn credentials_of(obj: &Bound<'_, PyAny>) -> PyResult<crate::auth::AuthCredentials> {
+    Ok(obj
+        .cast::<PyAuthCredentials>()
+        .map_err(|_| wrong_type("credentials", "AuthCredentials", obj))?
+        .get()
+        .inner
+        .clone())
+}
+
+fn action_of(obj: &Bound<'_, PyAny>) -> PyResult<crate::auth::Action> {
+    obj.extract::<u8>()
+        .ok()
+        .and_then(crate::auth::Action::from_u8)
+        .ok_or_else(|| wrong_type("action", "Action", obj).into())
+}
+
+fn iterations_arg(obj: &Bound<'_, PyAny>) -> PyResult<u32> {
+    Ok(int_arg::<u32>("iterations", obj)?)
+}

@@ -1,0 +1,63 @@
+"""The auth contract kits, synchronous and asynchronous, against ``FileAuth`` on
+mosquitto's password and ACL files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mqtt_common.src.auth import (
+    Action,
+    AsyncAuthInterface,
+    AuthCredentials,
+    AuthInterface,
+    FileAuth,
+    hash_password,
+)
+from mqtt_common.testing import AsyncAuthContract, AuthContract
+
+ALICE = AuthCredentials("alice-phone", username="alice", password=b"s3cret")
+
+
+class _Files:
+    """Writes the files the provider reads under the test's tmp_path."""
+
+    @pytest.fixture(autouse=True)
+    def _files(self, tmp_path: Path) -> None:
+        self._dir = tmp_path
+
+    def _auth(self, passwords: str, acl: str) -> FileAuth:
+        (self._dir / "passwd").write_text(passwords, encoding="utf-8")
+        (self._dir / "acl").write_text(acl, encoding="utf-8")
+        return FileAuth(self._dir / "passwd", self._dir / "acl")
+
+    def make_auth(self) -> AuthInterface:
+        return self._auth(f"alice:{hash_password('s3cret')}\n", "pattern readwrite users/%u/#\n")
+
+    def make_unconfigured_auth(self) -> AuthInterface:
+        return self._auth("", "")
+
+    def accepted_credentials(self) -> AuthCredentials:
+        return ALICE
+
+    def rejected_credentials(self) -> AuthCredentials:
+        return ALICE.replace(password=b"wrong")
+
+    def allowed(self) -> tuple[AuthCredentials, str, Action]:
+        return ALICE, "users/alice/inbox", Action.PUBLISH
+
+    def denied(self) -> tuple[AuthCredentials, str, Action]:
+        return ALICE, "users/bob/inbox", Action.PUBLISH
+
+
+class TestFileAuth(_Files, AuthContract):
+    pass
+
+
+class TestAdaptedFileAuth(_Files, AsyncAuthContract):
+    def make_async_auth(self) -> AsyncAuthInterface:
+        return AsyncAuthInterface.adapt(self.make_auth())
+
+    def make_unconfigured_async_auth(self) -> AsyncAuthInterface:
+        return AsyncAuthInterface.adapt(self.make_unconfigured_auth())
