@@ -161,6 +161,8 @@ run_bench() {
     "$VPY" benches/python/bench_codec.py
     step "Python: SqliteStorage against sqlite3 with a commit per call, and MemoryStorage"
     "$VPY" benches/python/bench_sqlite.py
+    step "Python: password verification against hashlib, ACL decisions at 10,000 rules"
+    "$VPY" benches/python/bench_auth.py
     step "Python: the server protocol engine against the bare codec by hand"
     "$VPY" benches/python/bench_protocol.py
     install_broker_programs

@@ -20,8 +20,9 @@ if __package__ in (None, ""):  # run as `python examples/broker/`: import as a p
 
 from broker.broker import Broker, BrokerConfig
 from broker.server import TlsOptions, listen
-from mqtt_common.models import StorageError
+from mqtt_common.models import AuthenticationError, AuthorizationError, StorageError
 from mqtt_common.protocol import ServerConfig
+from mqtt_common.src.auth import AsyncAuthInterface, FileAuth
 from mqtt_common.src.session import (
     AsyncSessionInterface,
     MemorySessionStore,
@@ -89,6 +90,33 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="refuse TLS clients without a certificate signed by --tls-ca",
     )
     parser.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="FILE",
+        help="accept named users only with their password in this mosquitto password file",
+    )
+    parser.add_argument(
+        "--acl-file",
+        type=Path,
+        metavar="FILE",
+        help="decide what each client may publish and receive by this mosquitto ACL file",
+    )
+    identity = parser.add_mutually_exclusive_group()
+    identity.add_argument(
+        "--use-identity-as-username",
+        action="store_const",
+        const="common_name",
+        dest="use_certificate",
+        help="the client certificate's Common Name is the user name (needs --require-certificate)",
+    )
+    identity.add_argument(
+        "--use-subject-as-username",
+        action="store_const",
+        const="subject",
+        dest="use_certificate",
+        help="the client certificate's whole subject is the user name (RFC 2253 form)",
+    )
+    parser.add_argument(
         "--data-dir",
         type=Path,
         metavar="DIR",
@@ -101,6 +129,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--tls-cert and --tls-key go together")
     if args.require_certificate and args.tls_ca is None:
         parser.error("--require-certificate needs --tls-ca")
+    if args.use_certificate is not None and not args.require_certificate:
+        parser.error("a user name from the certificate needs --require-certificate")
     return args
 
 
@@ -131,8 +161,20 @@ def broker_for(
         max_unread_bytes=args.max_unread,
         max_offline_messages=args.max_queued,
     )
+    auth = None
+    if (args.password_file, args.acl_file, args.use_certificate) != (None, None, None):
+        files = FileAuth(
+            args.password_file,
+            args.acl_file,
+            allow_anonymous=args.allow_anonymous,
+            use_certificate=args.use_certificate,
+        )
+        auth = AsyncAuthInterface.adapt(files)
     return Broker(
-        config, AsyncSessionInterface.adapt(sessions), AsyncStorageInterface.adapt(storage)
+        config,
+        AsyncSessionInterface.adapt(sessions),
+        AsyncStorageInterface.adapt(storage),
+        auth,
     )
 
 
@@ -165,9 +207,25 @@ async def serve_on(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    if broker.auth is not None:
+        # SIGHUP reads the password and ACL files again, as mosquitto does.
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(reload(broker)))
     await stop.wait()
     logging.getLogger("broker").info("shutting down")
     await listener.close()
+
+
+async def reload(broker: Broker) -> None:
+    """Read the auth files again; on a bad file keep the old rules and say why."""
+    files = getattr(broker.auth, "backend", None)
+    if not isinstance(files, FileAuth):
+        return
+    try:
+        await asyncio.to_thread(files.reload)
+    except (AuthenticationError, AuthorizationError) as err:
+        log.error("the auth files were not reloaded (the old ones stay): %s", err)
+    else:
+        log.info("auth files reloaded")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         asyncio.run(serve(args))
-    except StorageError as err:  # a data dir another broker holds, a foreign file, ...
+    except (StorageError, AuthenticationError, AuthorizationError) as err:
+        # a data dir another broker holds, a bad password or ACL file, ...
         print(f"cannot serve: {err}", file=sys.stderr)
         return 1
     return 0

@@ -40,6 +40,7 @@ __all__ = [
     "RETAIN_HANDLING_MEMBERS",
     "AclFile",
     "Auth",
+    "AuthChain",
     "AuthCredentials",
     "AuthInterface",
     "AuthStep",
@@ -82,6 +83,7 @@ __all__ = [
     "UnsubscribeRequest",
     "Will",
     "__version__",
+    "certificate_username",
     "decode",
     "encode",
     "hash_password",
@@ -431,8 +433,9 @@ class AuthInterface:
 class PasswordFile:
     """The users of a mosquitto password file.
 
-    Lines are ``username:hash``, with ``$6$``, ``$7$`` or ``$argon2id$`` hashes. A file with any bad line is refused whole with an AuthenticationError that names
-    every bad line by number: no line that fails to parse ever becomes a user.
+    Lines are ``username:hash``, with ``$6$``, ``$7$`` or ``$argon2id$`` hashes. A file
+    with any bad line is refused whole with an AuthenticationError that names every bad
+    line by number: no line that fails to parse ever becomes a user.
     """
 
     @staticmethod
@@ -483,16 +486,54 @@ def hash_password(
     or "sha512" (``$6$``, weak: for old files only).
     """
 
+def certificate_username(
+    certificate: _BytesLike, identity: Literal["common_name", "subject"] = "common_name"
+) -> str:
+    """Return the user name a client certificate (DER or PEM) gives, as mosquitto does.
+
+    ``identity`` is "common_name" (the subject's first CN: ``use_identity_as_username``)
+    or "subject" (the whole subject in RFC 2253 form, as OpenSSL prints it:
+    ``use_subject_as_username``). A missing name, or one that is not UTF-8, raises
+    AuthenticationError.
+    """
+
+@disjoint_base
+class AuthChain(AuthInterface):
+    """Several providers as one.
+
+    With ``rule="first"`` the first provider that knows a client decides for it; with
+    ``rule="all"`` every provider must agree.
+    """
+
+    def __new__(
+        cls, providers: Iterable[AuthInterface], *, rule: Literal["first", "all"] = "first"
+    ) -> Self: ...
+    def authenticate(self, credentials: AuthCredentials) -> bool:
+        """Whether the credentials are accepted."""
+    def authorize(self, credentials: AuthCredentials, topic: str, action: int) -> bool:
+        """Whether the client may perform ``action`` on ``topic``."""
+    def knows(self, credentials: AuthCredentials) -> bool:
+        """Whether any provider of the chain knows the client."""
+    @property
+    def providers(self) -> list[AuthInterface]:
+        """The providers, in the order they are asked."""
+    @property
+    def rule(self) -> Literal["first", "all"]:
+        """The rule: "first" or "all"."""
+
 @disjoint_base
 class FileAuth(AuthInterface):
     """Mosquitto 2.0's authentication and authorization, from the same files.
 
     It decides as mosquitto does with ``password_file``, ``acl_file`` and
-    ``allow_anonymous``. A client without a user name is accepted only with ``allow_anonymous``. One with a
-    user name, when there is a password file, only if the file holds it and the password
-    matches; without a password file it is accepted, as mosquitto does. Without an ACL
-    file every action is allowed. ``reload()`` reads both files again; if either is bad it
-    raises and the old rules stay.
+    ``allow_anonymous``. A client without a user name is accepted only with
+    ``allow_anonymous``. One with a user name, when there is a password file, only if
+    the file holds it and the password matches; without a password file it is accepted,
+    as mosquitto does. Without an ACL file every action is allowed. With
+    ``use_certificate`` ("common_name" or "subject") the user name is the client
+    certificate's, as mosquitto's ``use_identity_as_username`` and
+    ``use_subject_as_username`` make it. ``reload()`` reads both files again; if either is
+    bad it raises and the old rules stay.
     """
 
     def __new__(
@@ -501,7 +542,17 @@ class FileAuth(AuthInterface):
         acl_file: str | os.PathLike[str] | None = None,
         *,
         allow_anonymous: bool = False,
+        use_certificate: Literal["common_name", "subject"] | None = None,
     ) -> Self: ...
+    def knows(self, credentials: AuthCredentials) -> bool:
+        """Whether the provider knows the client.
+
+        It knows a user of its password file (any user without one), an anonymous client
+        if allowed, or a certificate that gives a name.
+        """
+    @property
+    def use_certificate(self) -> Literal["common_name", "subject"] | None:
+        """Where the user name comes from: "common_name", "subject", or None (the client's)."""
     def authenticate(self, credentials: AuthCredentials) -> bool:
         """Whether the credentials are accepted."""
     def authorize(self, credentials: AuthCredentials, topic: str, action: int) -> bool:

@@ -32,11 +32,195 @@ use crate::topic::{TopicFilter, topic_matches};
 const READ: u8 = 1;
 const WRITE: u8 = 2;
 
+/// One level of a rule's filter, compiled once at load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Level {
+    Literal(String),
+    Plus,
+    Hash,
+    /// A pattern level with `%c` or `%u` in it: text and placeholders, in order.
+    Template(Vec<Piece>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    ClientId,
+    Username,
+}
+
+fn compile(filter: &str, pattern: bool) -> Vec<Level> {
+    filter
+        .split('/')
+        .map(|level| match level {
+            "+" => Level::Plus,
+            "#" => Level::Hash,
+            _ if pattern && (level.contains("%c") || level.contains("%u")) => {
+                let mut pieces = Vec::new();
+                let mut rest = level;
+                while let Some(at) = rest.find('%') {
+                    let (text, tail) = rest.split_at(at);
+                    let piece = match tail.get(..2) {
+                        Some("%c") => Some(Piece::ClientId),
+                        Some("%u") => Some(Piece::Username),
+                        _ => None,
+                    };
+                    match piece {
+                        Some(piece) => {
+                            if !text.is_empty() {
+                                pieces.push(Piece::Text(text.to_owned()));
+                            }
+                            pieces.push(piece);
+                            rest = &tail[2..];
+                        }
+                        None => {
+                            pieces.push(Piece::Text(format!("{text}%")));
+                            rest = &tail[1..];
+                        }
+                    }
+                }
+                if !rest.is_empty() {
+                    pieces.push(Piece::Text(rest.to_owned()));
+                }
+                Level::Template(pieces)
+            }
+            _ => Level::Literal(level.to_owned()),
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Rule {
     /// READ | WRITE bits; 0 for a deny line.
     access: u8,
     filter: String,
+    levels: Vec<Level>,
+    uses_username: bool,
+}
+
+impl Rule {
+    /// Whether the rule, with the client's names put in, matches the topic (split into
+    /// levels). A name holding `/` is put in as text first, as mosquitto does.
+    fn matches(
+        &self,
+        topic: &str,
+        levels: &[&str],
+        client_id: &str,
+        username: Option<&str>,
+    ) -> bool {
+        if self.uses_username && username.is_none() {
+            return false;
+        }
+        let templated = self.levels.iter().any(|l| matches!(l, Level::Template(_)));
+        if templated && (client_id.contains('/') || username.is_some_and(|u| u.contains('/'))) {
+            let filter = self
+                .filter
+                .replace("%c", client_id)
+                .replace("%u", username.unwrap_or_default());
+            return topic_matches(&filter, topic).unwrap_or(false);
+        }
+        if topic.starts_with('$') && matches!(self.levels.first(), Some(Level::Plus | Level::Hash))
+        {
+            return false;
+        }
+        let mut index = 0;
+        for level in &self.levels {
+            if matches!(level, Level::Hash) {
+                return true;
+            }
+            let Some(actual) = levels.get(index) else {
+                return false;
+            };
+            let fits = match level {
+                Level::Literal(text) => text == actual,
+                Level::Plus | Level::Hash => true,
+                Level::Template(pieces) => {
+                    let mut rest: &str = actual;
+                    pieces.iter().all(|piece| {
+                        let part = match piece {
+                            Piece::Text(text) => text.as_str(),
+                            Piece::ClientId => client_id,
+                            Piece::Username => username.unwrap_or_default(),
+                        };
+                        rest.strip_prefix(part).is_some_and(|tail| {
+                            rest = tail;
+                            true
+                        })
+                    }) && rest.is_empty()
+                }
+            };
+            if !fits {
+                return false;
+            }
+            index += 1;
+        }
+        index == levels.len()
+    }
+}
+
+/// Rules, with an index by their first level so that a decision looks only at the rules
+/// that can match the topic.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct RuleSet {
+    rules: Vec<Rule>,
+    by_first_level: HashMap<String, Vec<usize>>,
+    /// Rules whose first level is a wildcard or a template.
+    others: Vec<usize>,
+}
+
+impl RuleSet {
+    fn push(&mut self, rule: Rule) {
+        let index = self.rules.len();
+        match rule.levels.first() {
+            Some(Level::Literal(first)) => {
+                self.by_first_level
+                    .entry(first.clone())
+                    .or_default()
+                    .push(index);
+            }
+            _ => self.others.push(index),
+        }
+        self.rules.push(rule);
+    }
+
+    /// Deny lines first: Some(false) if one matches, Some(true) if a line granting
+    /// `wanted` matches, None if none does.
+    fn decide(
+        &self,
+        topic: &str,
+        levels: &[&str],
+        client_id: &str,
+        username: Option<&str>,
+        wanted: u8,
+    ) -> Option<bool> {
+        let first = levels.first().copied().unwrap_or_default();
+        let candidates = || {
+            self.by_first_level
+                .get(first)
+                .into_iter()
+                .flatten()
+                .chain(&self.others)
+                .map(|&index| &self.rules[index])
+        };
+        if candidates()
+            .any(|rule| rule.access == 0 && rule.matches(topic, levels, client_id, username))
+        {
+            return Some(false);
+        }
+        candidates()
+            .any(|rule| {
+                rule.access & wanted != 0 && rule.matches(topic, levels, client_id, username)
+            })
+            .then_some(true)
+    }
+
+    fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
 }
 
 impl Rule {
@@ -72,6 +256,8 @@ impl Rule {
         Ok(Self {
             access,
             filter: filter.to_owned(),
+            levels: compile(filter, pattern),
+            uses_username: pattern && filter.contains("%u"),
         })
     }
 }
@@ -79,9 +265,9 @@ impl Rule {
 /// The rules of a mosquitto ACL file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AclFile {
-    anonymous: Vec<Rule>,
-    users: HashMap<String, Vec<Rule>>,
-    patterns: Vec<Rule>,
+    anonymous: RuleSet,
+    users: HashMap<String, RuleSet>,
+    patterns: RuleSet,
 }
 
 impl AclFile {
@@ -169,25 +355,19 @@ impl AclFile {
         let wanted = match action {
             // What a subscriber may read is checked per delivered message.
             Action::Subscribe => return true,
+            // Not a topic name: nothing to allow.
+            _ if topic.is_empty() => return false,
             Action::Publish => WRITE,
             Action::Receive => READ,
         };
-        let own: &[Rule] = match username {
-            Some(name) => self.users.get(name).map_or(&[], Vec::as_slice),
+        let empty = RuleSet::default();
+        let own = match username {
+            Some(name) => self.users.get(name).unwrap_or(&empty),
             None => &self.anonymous,
         };
-        let matches = |filter: &str| topic_matches(filter, topic).unwrap_or(false);
-        if own
-            .iter()
-            .any(|rule| rule.access == 0 && matches(&rule.filter))
-        {
-            return false;
-        }
-        if own
-            .iter()
-            .any(|rule| rule.access & wanted != 0 && matches(&rule.filter))
-        {
-            return true;
+        let levels: Vec<&str> = topic.split('/').collect();
+        if let Some(decided) = own.decide(topic, &levels, client_id, username, wanted) {
+            return decided;
         }
         if self.patterns.is_empty() {
             return false;
@@ -196,32 +376,16 @@ impl AclFile {
         if has_wildcard(client_id) || username.is_some_and(has_wildcard) {
             return false;
         }
-        let expanded = |rule: &Rule| -> Option<String> {
-            if rule.filter.contains("%u") {
-                let name = username?;
-                Some(rule.filter.replace("%c", client_id).replace("%u", name))
-            } else {
-                Some(rule.filter.replace("%c", client_id))
-            }
-        };
-        let pattern_matches = |rule: &Rule| expanded(rule).is_some_and(|filter| matches(&filter));
-        if self
-            .patterns
-            .iter()
-            .any(|rule| rule.access == 0 && pattern_matches(rule))
-        {
-            return false;
-        }
         self.patterns
-            .iter()
-            .any(|rule| rule.access & wanted != 0 && pattern_matches(rule))
+            .decide(topic, &levels, client_id, username, wanted)
+            .unwrap_or(false)
     }
 
     /// How many rules the file has (topic and pattern lines).
     pub fn len(&self) -> usize {
         self.anonymous.len()
             + self.patterns.len()
-            + self.users.values().map(Vec::len).sum::<usize>()
+            + self.users.values().map(RuleSet::len).sum::<usize>()
     }
 
     /// Whether the file has no rule (it then denies everything but subscribing).
@@ -271,6 +435,34 @@ mod tests {
         assert!(empty.is_empty());
         assert!(!empty.allows("c", None, "t", Action::Publish));
         assert!(!empty.allows("c", None, "t", Action::Receive));
+    }
+
+    proptest::proptest! {
+        /// The compiled match equals mosquitto's way: put the names in, then match.
+        #[test]
+        fn compiled_patterns_match_as_the_expanded_filter(
+            filter in "(%c|%u|x%cy|[ab+#$]|%)(/(%c|%u|[ab+]|a%u|%x)){0,3}(/#)?",
+            topic in "[$]?[ab]{0,2}(/(c1|u1|xc1y|[ab]{0,2}|au1|%x)){0,4}",
+            client_id in "(c1|c/1|a)",
+            username in proptest::option::of("(u1|a|u/1)"),
+        ) {
+            let checked = filter.replace("%c", "c").replace("%u", "u");
+            proptest::prop_assume!(TopicFilter::new(&checked).is_ok());
+            // A topic name has at least one character; `allows` refuses an empty one.
+            proptest::prop_assume!(!topic.is_empty());
+            let rule = Rule::parse(&format!("read {filter}"), true).unwrap();
+            let levels: Vec<&str> = topic.split('/').collect();
+            let compiled = rule.matches(&topic, &levels, &client_id, username.as_deref());
+            let expected = if filter.contains("%u") && username.is_none() {
+                false
+            } else {
+                let expanded = filter
+                    .replace("%c", &client_id)
+                    .replace("%u", username.as_deref().unwrap_or_default());
+                topic_matches(&expanded, &topic).unwrap_or(false)
+            };
+            proptest::prop_assert_eq!(compiled, expected, "{} on {}", filter, topic);
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::auth::acl_file::AclFile;
+use crate::auth::certificate::CertificateIdentity;
 use crate::auth::password_file::PasswordFile;
 use crate::auth::{Action, AuthCredentials, AuthInterface};
 use crate::error::Error;
@@ -54,6 +55,7 @@ pub struct FileAuth {
     allow_anonymous: bool,
     password_path: Option<PathBuf>,
     acl_path: Option<PathBuf>,
+    certificate: Option<CertificateIdentity>,
     files: RwLock<Arc<Files>>,
 }
 
@@ -65,6 +67,7 @@ impl FileAuth {
             allow_anonymous,
             password_path: None,
             acl_path: None,
+            certificate: None,
             files: RwLock::new(Arc::new(Files::default())),
         }
     }
@@ -88,6 +91,33 @@ impl FileAuth {
         self.acl_path = Some(path.as_ref().to_path_buf());
         self.reload()?;
         Ok(self)
+    }
+
+    /// Takes the user name from the client certificate, as mosquitto's
+    /// `use_identity_as_username` or `use_subject_as_username` do: a client without a
+    /// certificate is refused, the password file is not consulted (the TLS layer has
+    /// verified the certificate), and the ACL decides by the certificate's name.
+    #[must_use]
+    pub fn with_certificate_identity(mut self, identity: CertificateIdentity) -> Self {
+        self.certificate = Some(identity);
+        self
+    }
+
+    /// The user name the provider decides by: the certificate's, or the one given.
+    ///
+    /// # Errors
+    /// an authentication error if the certificate identity is used and the
+    /// certificate is missing or gives no name.
+    pub fn username_of(&self, credentials: &AuthCredentials) -> Result<Option<String>, Error> {
+        match self.certificate {
+            None => Ok(credentials.username().map(str::to_owned)),
+            Some(identity) => {
+                let certificate = credentials
+                    .certificate()
+                    .ok_or_else(|| Error::authentication("no client certificate"))?;
+                identity.username(certificate).map(Some)
+            }
+        }
     }
 
     /// Reads the files again and uses them from now on, both or neither.
@@ -131,10 +161,32 @@ impl FileAuth {
     pub fn allow_anonymous(&self) -> bool {
         self.allow_anonymous
     }
+
+    /// Where the user name comes from when it is the client certificate's.
+    pub fn certificate_identity(&self) -> Option<CertificateIdentity> {
+        self.certificate
+    }
+
+    /// Whether the provider knows this client: a certificate that gives a name, in
+    /// certificate mode; else a user of the password file (every user without one), or
+    /// an anonymous client if those are allowed.
+    pub fn knows_client(&self, credentials: &AuthCredentials) -> bool {
+        if self.certificate.is_some() {
+            return self.username_of(credentials).is_ok();
+        }
+        match (credentials.username(), &self.files().passwords) {
+            (Some(name), Some(passwords)) => passwords.contains(name),
+            (Some(_), None) => true,
+            (None, _) => self.allow_anonymous,
+        }
+    }
 }
 
 impl AuthInterface for FileAuth {
     fn authenticate(&self, credentials: &AuthCredentials) -> Result<bool, Error> {
+        if self.certificate.is_some() {
+            return Ok(self.username_of(credentials).is_ok());
+        }
         let Some(username) = credentials.username() else {
             return Ok(self.allow_anonymous);
         };
@@ -152,13 +204,17 @@ impl AuthInterface for FileAuth {
         topic: &str,
         action: Action,
     ) -> Result<bool, Error> {
-        Ok(self.files().acl.as_ref().is_none_or(|acl| {
-            acl.allows(
-                credentials.client_id(),
-                credentials.username(),
-                topic,
-                action,
-            )
-        }))
+        let files = self.files();
+        let Some(acl) = files.acl.as_ref() else {
+            return Ok(true);
+        };
+        let Ok(username) = self.username_of(credentials) else {
+            return Ok(false);
+        };
+        Ok(acl.allows(credentials.client_id(), username.as_deref(), topic, action))
+    }
+
+    fn knows(&self, credentials: &AuthCredentials) -> Result<bool, Error> {
+        Ok(self.knows_client(credentials))
     }
 }

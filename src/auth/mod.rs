@@ -4,6 +4,10 @@
 #[cfg(feature = "auth-files")]
 mod acl_file;
 #[cfg(feature = "auth-files")]
+mod certificate;
+#[cfg(feature = "auth-files")]
+mod chain;
+#[cfg(feature = "auth-files")]
 mod file_auth;
 #[cfg(feature = "auth-files")]
 mod password_file;
@@ -176,10 +180,25 @@ pub trait AuthInterface: Send + Sync {
         topic: &str,
         action: Action,
     ) -> Result<bool, Error>;
+
+    /// Whether this provider knows the client (its user), so that in an
+    /// `AuthChain` with `ChainRule::FirstThatKnows` (feature `auth-files`) it is the
+    /// one that decides. By default a provider knows every client.
+    ///
+    /// # Errors
+    /// Any [`Error`] the provider reports.
+    fn knows(&self, credentials: &AuthCredentials) -> Result<bool, Error> {
+        let _ = credentials;
+        Ok(true)
+    }
 }
 
 #[cfg(feature = "auth-files")]
 pub use acl_file::AclFile;
+#[cfg(feature = "auth-files")]
+pub use certificate::CertificateIdentity;
+#[cfg(feature = "auth-files")]
+pub use chain::{AuthChain, ChainRule};
 #[cfg(feature = "auth-files")]
 pub use file_auth::FileAuth;
 #[cfg(feature = "auth-files")]

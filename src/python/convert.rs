@@ -92,6 +92,24 @@ fields! {
 #[cfg(feature = "auth-files")]
 fields! {
     HashKindArg = "kind",
+    CertificateIdentityArg = "identity",
+    UseCertificate = "use_certificate",
+    ChainRuleArg = "rule",
+}
+
+#[cfg(feature = "auth-files")]
+impl Choices for UseCertificate {
+    const CHOICES: &'static [&'static str] = &["common_name", "subject"];
+}
+
+#[cfg(feature = "auth-files")]
+impl Choices for CertificateIdentityArg {
+    const CHOICES: &'static [&'static str] = &["common_name", "subject"];
+}
+
+#[cfg(feature = "auth-files")]
+impl Choices for ChainRuleArg {
+    const CHOICES: &'static [&'static str] = &["first", "all"];
 }
 
 #[cfg(feature = "auth-files")]

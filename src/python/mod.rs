@@ -44,7 +44,9 @@ pub fn register_embedded(py: Python<'_>) -> PyResult<()> {
 mod _core {
     #[cfg(feature = "auth-files")]
     #[pymodule_export]
-    use super::auth::{PyAclFile, PyFileAuth, PyPasswordFile, hash_password};
+    use super::auth::{
+        PyAclFile, PyAuthChain, PyFileAuth, PyPasswordFile, certificate_username, hash_password,
+    };
     #[pymodule_export]
     use super::auth::{PyAuthCredentials, PyAuthInterface};
     #[pymodule_export]

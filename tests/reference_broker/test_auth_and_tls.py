@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from paho.mqtt.enums import MQTTProtocolVersion
 
-from mqtt_common.src.auth import Action, AsyncAuthInterface, AuthCredentials
+from mqtt_common.src.auth import Action, AsyncAuthInterface, AuthCredentials, FileAuth
 from mqtt_common.utils.topic import topic_matches
 
 from .support import (
@@ -210,3 +210,33 @@ def test_tls_with_client_certificates(certificates: Path, require: bool) -> None
             ) as (plain,):
                 assert plain.connack is not None
                 assert int(plain.connack[1].value) == 0
+
+
+def test_the_certificate_names_the_user_for_the_acl(certificates: Path, tmp_path: Path) -> None:
+    acl = tmp_path / "acl"
+    acl.write_text("user sensor-7\ntopic readwrite sensors/7/#\n")
+    broker = default_broker(allow_anonymous=False)
+    broker.auth = AsyncAuthInterface.adapt(FileAuth(acl_file=acl, use_certificate="common_name"))
+    tls = TlsOptions(
+        str(certificates / "server.pem"),
+        str(certificates / "server.key"),
+        str(certificates / "ca.pem"),
+        require_certificate=True,
+    )
+    with broker_in_thread(broker, tls) as listener:
+        client_tls = {
+            "ca_certs": str(certificates / "ca.pem"),
+            "certfile": str(certificates / "client.pem"),
+            "keyfile": str(certificates / "client.key"),
+        }
+        # The user name sent is not the one that counts: the certificate's CN is.
+        sensor = Client(listener.port, "s7", tls=client_tls, username="admin", password="x")
+        with clients(sensor):
+            assert sensor.connack is not None
+            assert int(sensor.connack[1].value) == 0
+            sensor.subscribe("sensors/#", qos=1)
+            sensor.publish("sensors/7/temp", b"21", qos=1)
+            sensor.publish("sensors/8/temp", b"refused", qos=1)
+            sensor.wait_messages(1)
+            time.sleep(0.2)
+            assert sensor.payloads() == [b"21"]

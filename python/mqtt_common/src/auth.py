@@ -23,7 +23,13 @@ from collections.abc import Callable
 from typing import Any
 
 from mqtt_common import _core
-from mqtt_common._core import AclFile, AuthCredentials, PasswordFile, hash_password
+from mqtt_common._core import (
+    AclFile,
+    AuthCredentials,
+    PasswordFile,
+    certificate_username,
+    hash_password,
+)
 from mqtt_common._rust_tables import require_rust_members
 from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
@@ -32,10 +38,12 @@ __all__ = [
     "AclFile",
     "Action",
     "AsyncAuthInterface",
+    "AuthChain",
     "AuthCredentials",
     "AuthInterface",
     "FileAuth",
     "PasswordFile",
+    "certificate_username",
     "hash_password",
 ]
 
@@ -93,6 +101,14 @@ class AuthInterface(_core.AuthInterface, SynchronousInterface, abc.ABC, interfac
         ``topic`` is a topic filter for ``Action.SUBSCRIBE`` and a topic name otherwise.
         """
 
+    def knows(self, credentials: AuthCredentials) -> bool:
+        """Return whether this provider knows the client (by default: every client).
+
+        In an ``AuthChain(rule="first")`` the first provider that knows a client is the
+        one that decides for it.
+        """
+        return True
+
 
 def _grants_only_true_async(method: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap an async decision so that only ``True`` grants."""
@@ -141,10 +157,25 @@ class FileAuth(_core.FileAuth, AuthInterface):
     mosquitto 2.0 does with the same files: passwords as ``$6$``, ``$7$`` or
     ``$argon2id$`` hashes, checked in constant time (an unknown user costs as much as a
     wrong password); the ACL's ``topic``, ``user`` and ``pattern`` lines (see
-    ``AclFile``). ``reload()`` reads both files again; a bad file raises an error that
+    ``AclFile``). With ``use_certificate="common_name"`` or ``"subject"`` the user name
+    is the client certificate's, as mosquitto's ``use_identity_as_username`` and
+    ``use_subject_as_username`` make it (no certificate: refused; the password file is
+    not consulted). ``reload()`` reads both files again; a bad file raises an error that
     names each bad line, and the old rules stay.
     """
 
     #: Checking a password takes a hash's time (argon2id: milliseconds): the async
     #: adapter runs calls in a worker thread.
+    blocking = True
+
+
+class AuthChain(_core.AuthChain, AuthInterface):
+    """Several providers as one, in Rust: ``AuthChain(providers, *, rule="first")``.
+
+    With ``rule="first"`` the first provider that ``knows`` a client decides its login
+    and its actions (a client none knows is refused); with ``rule="all"`` every provider
+    must accept the login and allow each action. Any ``AuthInterface`` may take part.
+    """
+
+    #: A provider in the chain may hash a password: the async adapter uses a thread.
     blocking = True

@@ -8,16 +8,19 @@ use pyo3::types::PyList;
 
 use super::{PyAuthCredentials, PyAuthInterface};
 use crate::auth::{
-    AclFile, AuthInterface, DEFAULT_PBKDF2_ITERATIONS, FileAuth, HashKind, PasswordFile,
+    AclFile, AuthChain, AuthInterface, CertificateIdentity, ChainRule, DEFAULT_PBKDF2_ITERATIONS,
+    FileAuth, HashKind, PasswordFile,
 };
 use crate::python::convert::{
-    HashKindArg, choice, extract_bytes, extract_str, int_arg, path_arg, wrong_type,
+    CertificateIdentityArg, ChainRuleArg, HashKindArg, UseCertificate, choice, extract_bytes,
+    extract_str, int_arg, path_arg, wrong_type,
 };
 
 /// The users of a mosquitto password file.
 ///
-/// Lines are ``username:hash``, with ``$6$``, ``$7$`` or ``$argon2id$`` hashes. A file with any bad line is refused whole with an AuthenticationError that names
-/// every bad line by number: no line that fails to parse ever becomes a user.
+/// Lines are ``username:hash``, with ``$6$``, ``$7$`` or ``$argon2id$`` hashes. A file
+/// with any bad line is refused whole with an AuthenticationError that names every bad
+/// line by number: no line that fails to parse ever becomes a user.
 #[pyclass(frozen, name = "PasswordFile", module = "mqtt_common.src.auth")]
 pub(crate) struct PyPasswordFile {
     inner: Arc<PasswordFile>,
@@ -162,11 +165,14 @@ impl PyAclFile {
 /// Mosquitto 2.0's authentication and authorization, from the same files.
 ///
 /// It decides as mosquitto does with ``password_file``, ``acl_file`` and
-/// ``allow_anonymous``. A client without a user name is accepted only with ``allow_anonymous``. One with a
-/// user name, when there is a password file, only if the file holds it and the password
-/// matches; without a password file it is accepted, as mosquitto does. Without an ACL
-/// file every action is allowed. ``reload()`` reads both files again; if either is bad it
-/// raises and the old rules stay.
+/// ``allow_anonymous``. A client without a user name is accepted only with
+/// ``allow_anonymous``. One with a user name, when there is a password file, only if
+/// the file holds it and the password matches; without a password file it is accepted,
+/// as mosquitto does. Without an ACL file every action is allowed. With
+/// ``use_certificate`` ("common_name" or "subject") the user name is the client
+/// certificate's, as mosquitto's ``use_identity_as_username`` and
+/// ``use_subject_as_username`` make it. ``reload()`` reads both files again; if either is
+/// bad it raises and the old rules stay.
 #[pyclass(
     extends = PyAuthInterface,
     subclass,
@@ -181,17 +187,25 @@ pub(crate) struct PyFileAuth {
 #[pymethods]
 impl PyFileAuth {
     #[new]
-    #[pyo3(signature = (password_file=None, acl_file=None, *, allow_anonymous=false))]
+    #[pyo3(signature = (password_file=None, acl_file=None, *, allow_anonymous=false, use_certificate=None))]
     fn new(
         py: Python<'_>,
         password_file: Option<&Bound<'_, PyAny>>,
         acl_file: Option<&Bound<'_, PyAny>>,
         allow_anonymous: bool,
+        use_certificate: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
         let password_file = password_file.map(path_arg).transpose()?;
         let acl_file = acl_file.map(path_arg).transpose()?;
+        let identity = use_certificate
+            .map(choice::<UseCertificate>)
+            .transpose()?
+            .map(identity_named);
         let auth = py.detach(|| {
             let mut auth = FileAuth::new(allow_anonymous);
+            if let Some(identity) = identity {
+                auth = auth.with_certificate_identity(identity);
+            }
             if let Some(path) = password_file {
                 auth = auth.with_password_file(path)?;
             }
@@ -225,6 +239,25 @@ impl PyFileAuth {
         let topic = extract_str("topic", topic)?;
         let action = action_of(action)?;
         Ok(self.inner.authorize(&credentials, topic, action)?)
+    }
+
+    /// Whether the provider knows the client.
+    ///
+    /// It knows a user of its password file (any user without one), an anonymous client
+    /// if allowed, or a certificate that gives a name.
+    fn knows(&self, credentials: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(self.inner.knows_client(&credentials_of(credentials)?))
+    }
+
+    /// Where the user name comes from: "common_name", "subject", or None (the client's).
+    #[getter]
+    fn use_certificate(&self) -> Option<&'static str> {
+        self.inner
+            .certificate_identity()
+            .map(|identity| match identity {
+                CertificateIdentity::Subject => "subject",
+                _ => "common_name",
+            })
     }
 
     /// Read the files again; keep the old rules if either new file is bad.
@@ -299,4 +332,119 @@ fn action_of(obj: &Bound<'_, PyAny>) -> PyResult<crate::auth::Action> {
 
 fn iterations_arg(obj: &Bound<'_, PyAny>) -> PyResult<u32> {
     Ok(int_arg::<u32>("iterations", obj)?)
+}
+
+/// Return the user name a client certificate (DER or PEM) gives, as mosquitto does.
+///
+/// ``identity`` is "common_name" (the subject's first CN: ``use_identity_as_username``)
+/// or "subject" (the whole subject in RFC 2253 form, as OpenSSL prints it:
+/// ``use_subject_as_username``). A missing name, or one that is not UTF-8, raises
+/// AuthenticationError.
+#[pyfunction]
+#[pyo3(signature = (certificate, identity="common_name"))]
+pub(crate) fn certificate_username(
+    certificate: &Bound<'_, PyAny>,
+    #[pyo3(from_py_with = choice::<CertificateIdentityArg>)] identity: &'static str,
+) -> PyResult<String> {
+    let certificate = extract_bytes("certificate", certificate)?;
+    Ok(identity_named(identity).username(certificate.as_bytes())?)
+}
+
+fn identity_named(name: &str) -> CertificateIdentity {
+    match name {
+        "subject" => CertificateIdentity::Subject,
+        _ => CertificateIdentity::CommonName,
+    }
+}
+
+/// Several providers as one.
+///
+/// With ``rule="first"`` the first provider that knows a client decides for it; with
+/// ``rule="all"`` every provider must agree.
+#[pyclass(
+    extends = PyAuthInterface,
+    subclass,
+    frozen,
+    name = "AuthChain",
+    module = "mqtt_common.src.auth"
+)]
+pub(crate) struct PyAuthChain {
+    inner: AuthChain,
+    providers: Vec<Py<PyAny>>,
+}
+
+#[pymethods]
+impl PyAuthChain {
+    #[new]
+    #[pyo3(signature = (providers, *, rule="first"))]
+    fn new(
+        providers: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = choice::<ChainRuleArg>)] rule: &'static str,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let mut objects = Vec::new();
+        let mut wrapped: Vec<Arc<dyn AuthInterface>> = Vec::new();
+        for provider in providers.try_iter()? {
+            let provider = provider?;
+            wrapped.push(Arc::new(super::PythonAuth::new(&provider)?));
+            objects.push(provider.unbind());
+        }
+        let rule = if rule == "all" {
+            ChainRule::AllMustAgree
+        } else {
+            ChainRule::FirstThatKnows
+        };
+        Ok(
+            PyClassInitializer::from(PyAuthInterface).add_subclass(Self {
+                inner: AuthChain::new(wrapped, rule),
+                providers: objects,
+            }),
+        )
+    }
+
+    /// Whether the credentials are accepted.
+    fn authenticate(&self, credentials: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(self.inner.authenticate(&credentials_of(credentials)?)?)
+    }
+
+    /// Whether the client may perform ``action`` on ``topic``.
+    fn authorize(
+        &self,
+        credentials: &Bound<'_, PyAny>,
+        topic: &Bound<'_, PyAny>,
+        action: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let credentials = credentials_of(credentials)?;
+        let topic = extract_str("topic", topic)?;
+        Ok(self
+            .inner
+            .authorize(&credentials, topic, action_of(action)?)?)
+    }
+
+    /// Whether any provider of the chain knows the client.
+    fn knows(&self, credentials: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(self.inner.knows(&credentials_of(credentials)?)?)
+    }
+
+    /// The providers, in the order they are asked.
+    #[getter]
+    fn providers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.providers.iter().map(|p| p.bind(py)))
+    }
+
+    /// The rule: "first" or "all".
+    #[getter]
+    fn rule(&self) -> &'static str {
+        match self.inner.rule() {
+            ChainRule::AllMustAgree => "all",
+            _ => "first",
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<AuthChain providers={} rule={:?}>",
+            self.providers.len(),
+            self.rule()
+        )
+    }
 }

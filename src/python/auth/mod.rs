@@ -5,7 +5,9 @@
 mod files;
 
 #[cfg(feature = "auth-files")]
-pub(crate) use files::{PyAclFile, PyFileAuth, PyPasswordFile, hash_password};
+pub(crate) use files::{
+    PyAclFile, PyAuthChain, PyFileAuth, PyPasswordFile, certificate_username, hash_password,
+};
 
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
@@ -224,6 +226,15 @@ impl AuthInterface for PythonAuth {
             let action = action_member(py, action)?;
             let args = (Self::credentials(py, credentials)?, topic, action);
             let result = self.implementation.call(py, "authorize", args)?;
+            Ok(result.is(&*pyo3::types::PyBool::new(py, true)))
+        })
+    }
+
+    /// The `knows` method every `AuthInterface` has (True unless overridden).
+    fn knows(&self, credentials: &AuthCredentials) -> Result<bool, Error> {
+        Python::attach(|py| {
+            let args = (Self::credentials(py, credentials)?,);
+            let result = self.implementation.call(py, "knows", args)?;
             Ok(result.is(&*pyo3::types::PyBool::new(py, true)))
         })
     }
