@@ -3,6 +3,8 @@ mosquitto's password and ACL files."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from mqtt_common.src.auth import (
     Action,
     AsyncAuthInterface,
+    AuthChain,
     AuthCredentials,
     AuthInterface,
     FileAuth,
@@ -61,3 +64,36 @@ class TestAdaptedFileAuth(_Files, AsyncAuthContract):
 
     def make_unconfigured_async_auth(self) -> AsyncAuthInterface:
         return AsyncAuthInterface.adapt(self.make_unconfigured_auth())
+
+
+class TestAuthChain(_Files, AuthContract):
+    """The file provider first, then one that knows every other user and lets them
+    do nothing (an empty ACL)."""
+
+    def make_auth(self) -> AuthInterface:
+        first = super().make_auth()
+        (self._dir / "empty.acl").write_text("", encoding="utf-8")
+        return AuthChain([first, FileAuth(acl_file=self._dir / "empty.acl")])
+
+    def make_unconfigured_auth(self) -> AuthInterface:
+        return AuthChain([super().make_unconfigured_auth()], rule="all")
+
+
+def test_the_async_adapter_hashes_off_the_event_loop(tmp_path: Path) -> None:
+    callers: set[int] = set()
+
+    class Watched(FileAuth):
+        def authenticate(self, credentials: AuthCredentials) -> bool:
+            callers.add(threading.get_ident())
+            return super().authenticate(credentials)
+
+    (tmp_path / "passwd").write_text(f"alice:{hash_password('s3cret', 'argon2id')}\n")
+    auth = AsyncAuthInterface.adapt(Watched(tmp_path / "passwd"))
+
+    async def main() -> int:
+        assert await auth.authenticate(ALICE) is True
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(main())
+    assert callers
+    assert loop_thread not in callers
