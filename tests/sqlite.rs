@@ -509,3 +509,71 @@ fn a_closed_store_refuses_calls() {
         assert_eq!(result.unwrap_err().kind(), ErrorKind::Storage);
     }
 }
+
+#[test]
+fn started_writes_are_answered_once_committed_in_order() {
+    use mqtt_common::sqlite::{StorageWrite, StorageWritten};
+    use std::sync::mpsc;
+    let dir = TempDir::new("storage-started");
+    let config = MemoryStorageConfig {
+        max_queue_length: Some(150),
+        queue_full: QueueFullPolicy::Reject,
+        limits: IndexLimits::default(),
+    };
+    let storage = SqliteStorage::open_with(dir.file("s.db"), config, Durability::Full).unwrap();
+    let (answers, answered) = mpsc::channel();
+    for n in 0..200_u32 {
+        let answers = answers.clone();
+        let write = StorageWrite::Enqueue {
+            client_id: "c".to_owned(),
+            message: qos1("t", &n.to_string(), None),
+        };
+        storage
+            .start(write, move |answer| answers.send((n, answer)).unwrap())
+            .unwrap();
+    }
+    let mut results: Vec<(u32, Result<StorageWritten, mqtt_common::Error>)> = (0..200)
+        .map(|_| answered.recv_timeout(Duration::from_secs(10)).unwrap())
+        .collect();
+    results.sort_by_key(|(n, _)| *n);
+    for (n, answer) in &results {
+        match answer {
+            Ok(written) => {
+                assert!(*n < 150, "{n}");
+                assert_eq!(*written, StorageWritten::Done);
+            }
+            Err(err) => {
+                assert!(*n >= 150, "{n}: {err}");
+                assert_eq!(err.kind(), ErrorKind::Storage); // the queue is full
+            }
+        }
+    }
+    // Nothing to commit: answered at once, on this thread.
+    let (taken_tx, taken) = mpsc::channel();
+    let write = StorageWrite::Dequeue {
+        client_id: "nobody".to_owned(),
+        limit: None,
+    };
+    storage
+        .start(write, move |answer| taken_tx.send(answer).unwrap())
+        .unwrap();
+    assert_eq!(
+        taken.try_recv().unwrap().unwrap(),
+        StorageWritten::Messages(vec![])
+    );
+    storage.close().unwrap();
+    let reopened = SqliteStorage::open_with(dir.file("s.db"), config, Durability::Full).unwrap();
+    let payloads: Vec<String> = reopened
+        .dequeue("c", None)
+        .unwrap()
+        .iter()
+        .map(|m| String::from_utf8(m.payload().to_vec()).unwrap())
+        .collect();
+    assert_eq!(
+        payloads,
+        (0..150).map(|n| n.to_string()).collect::<Vec<_>>()
+    );
+    reopened.close().unwrap();
+    let closed = reopened.start(StorageWrite::StoreRetained(msg("a", "b")), |_| {});
+    assert_eq!(closed.unwrap_err().kind(), ErrorKind::Storage);
+}

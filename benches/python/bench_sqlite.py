@@ -6,7 +6,9 @@ once its data is on the disk: ``SqliteStorage`` (group commit, ``durability="ful
 against the same statements through ``sqlite3`` with one commit per call (WAL,
 ``synchronous=FULL``, a connection per thread) and against ``MemoryStorage`` (no disk at
 all); "no fsync" is ``SqliteStorage(durability="process_crash_only")``, which shows
-what the threads themselves cost. Then the hot-path reads against ``MemoryStorage``, on
+what the threads themselves cost. Then the same writes from 1, 8 and 64 asyncio tasks
+through ``AsyncStorageInterface.adapt``, which starts SQLite writes without a thread
+per call, against the same sqlite3 figures. Then the hot-path reads against ``MemoryStorage``, on
 100,000 subscriptions and retained topics, after a reopen of the file. Nothing is
 asserted.
 """
@@ -14,6 +16,7 @@ asserted.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import sqlite3
 import statistics
@@ -27,7 +30,12 @@ from pathlib import Path
 from bench_topic_index import METRICS, topics, workload
 
 from mqtt_common import Message, Subscription
-from mqtt_common.src.storage import MemoryStorage, SqliteStorage, StorageInterface
+from mqtt_common.src.storage import (
+    AsyncStorageInterface,
+    MemoryStorage,
+    SqliteStorage,
+    StorageInterface,
+)
 
 WRITERS = (1, 8, 64)
 PAYLOAD = bytes(range(248))
@@ -174,7 +182,9 @@ def paired_us(
     return statistics.median(samples[0]), statistics.median(samples[1])
 
 
-def bench_writes(directory: Path, seconds: float) -> None:
+def bench_writes(directory: Path, seconds: float) -> dict[tuple[str, int], float]:
+    """Print the threads table; return the sqlite3 figures, the anchors of the next."""
+    anchors: dict[tuple[str, int], float] = {}
     header = (
         f"{'durable writes per second':<26} {'writers':>7} {'SqliteStorage':>13} "
         f"{'sqlite3':>8} {'ratio':>6} {'no fsync':>9} {'Memory':>9}"
@@ -201,9 +211,63 @@ def bench_writes(directory: Path, seconds: float) -> None:
             fastest = per_second(make(memory), writers, seconds)
             ours.close()
             weaker.close()
+            anchors[(label, writers)] = theirs
             print(
                 f"{label:<26} {writers:>7} {mine:>13,.0f} {theirs:>8,.0f} "
                 f"{mine / theirs:>5.1f}x {unsynced:>9,.0f} {fastest:>9,.0f}"
+            )
+    return anchors
+
+
+async def async_per_second(
+    storage: StorageInterface, kind: str, writers: int, seconds: float
+) -> float:
+    """Operations per second, ``writers`` asyncio tasks awaiting the adapted storage."""
+    adapted = AsyncStorageInterface.adapt(storage)
+    stop = time.perf_counter() + seconds
+    counts = [0] * writers
+
+    async def writer(task: int) -> None:
+        n = 0
+        while time.perf_counter() < stop:
+            if kind == "enqueue + dequeue":
+                message = Message(f"q/{task}", payload(n), qos=1)
+                await adapted.enqueue(f"client-{task}", message)
+                await adapted.dequeue(f"client-{task}", 1)
+            else:
+                topic = f"r/{task}/{n % 16}"
+                await adapted.store_retained(Message(topic, payload(n), qos=1, retain=True))
+            n += 1
+        counts[task] = n
+
+    began = time.perf_counter()
+    await asyncio.gather(*(writer(task) for task in range(writers)))
+    return sum(counts) / (time.perf_counter() - began)
+
+
+def bench_async_writes(
+    directory: Path, seconds: float, anchors: dict[tuple[str, int], float]
+) -> None:
+    header = (
+        f"{'asyncio writers (adapted)':<26} {'tasks':>7} {'SqliteStorage':>13} "
+        f"{'sqlite3':>8} {'ratio':>6} {'Memory':>9}"
+    )
+    print()
+    print(header)
+    print("-" * len(header))
+    for kind in ("enqueue + dequeue", "store_retained"):
+        for writers in WRITERS:
+            ours = SqliteStorage(
+                directory / f"async-{kind[:5]}-{writers}.db", max_queue_length=None
+            )
+            mine = asyncio.run(async_per_second(ours, kind, writers, seconds))
+            ours.close()
+            memory = MemoryStorage(max_queue_length=None)
+            fastest = asyncio.run(async_per_second(memory, kind, writers, seconds))
+            theirs = anchors[(kind, writers)]
+            print(
+                f"{kind:<26} {writers:>7} {mine:>13,.0f} {theirs:>8,.0f} "
+                f"{mine / theirs:>5.1f}x {fastest:>9,.0f}"
             )
 
 
@@ -274,7 +338,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=Path.cwd() / "target") as scratch:
         print(f"SQLite storage, files in {Path(scratch).parent} ({args.seconds:.0f} s each)")
-        bench_writes(Path(scratch), args.seconds)
+        anchors = bench_writes(Path(scratch), args.seconds)
+        bench_async_writes(Path(scratch), args.seconds, anchors)
         bench_reads(Path(scratch), args.size)
 
 

@@ -32,7 +32,7 @@ mod storage;
 mod writer;
 
 pub use sessions::SqliteSessionStore;
-pub use storage::SqliteStorage;
+pub use storage::{SqliteStorage, StorageWrite, StorageWritten};
 
 /// What a call that returned has survived. The default, [`Durability::Full`], is the
 /// strongest; the other is faster and named for what it gives up.

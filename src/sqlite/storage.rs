@@ -177,85 +177,134 @@ fn delete_oldest(txn: &Transaction<'_>, client_id: &str, count: usize) -> Result
     Ok(())
 }
 
-impl StorageInterface for SqliteStorage {
-    fn store_retained(&self, message: Message) -> Result<(), Error> {
-        let topic = message.topic().clone();
-        let record = if message.payload().is_empty() {
-            None
-        } else {
-            Some(encode_message(&message)?)
-        };
-        self.writer.call(move |txn, mirror| {
-            mirror.store_retained(message).map_err(refused)?;
-            match record {
-                Some(record) => txn
-                    .prepare_cached(
-                        "INSERT OR REPLACE INTO retained (topic, message) VALUES (?1, ?2)",
-                    )?
-                    .execute(params![topic.as_str(), record])?,
-                None => txn
-                    .prepare_cached("DELETE FROM retained WHERE topic = ?1")?
-                    .execute([topic.as_str()])?,
+/// A write to a [`SqliteStorage`], for [`SqliteStorage::start`]: the
+/// [`StorageInterface`] write methods as values.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum StorageWrite {
+    /// [`StorageInterface::store_retained`].
+    StoreRetained(Message),
+    /// [`StorageInterface::delete_retained`].
+    DeleteRetained(TopicName),
+    /// [`StorageInterface::enqueue`].
+    Enqueue {
+        /// The client.
+        client_id: String,
+        /// The message.
+        message: Message,
+    },
+    /// [`StorageInterface::dequeue`].
+    Dequeue {
+        /// The client.
+        client_id: String,
+        /// The most messages to take; all if `None`.
+        limit: Option<usize>,
+    },
+    /// [`StorageInterface::add_subscription`].
+    AddSubscription {
+        /// The client.
+        client_id: String,
+        /// The subscription.
+        subscription: Subscription,
+    },
+    /// [`StorageInterface::remove_subscription`].
+    RemoveSubscription {
+        /// The client.
+        client_id: String,
+        /// The filter of the subscription.
+        topic_filter: TopicFilter,
+    },
+}
+
+/// What a [`StorageWrite`] gives back.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StorageWritten {
+    /// Nothing (`store_retained`, `enqueue`).
+    Done,
+    /// Whether there was one (`delete_retained`, `remove_subscription`), or whether it
+    /// replaced one (`add_subscription`).
+    Existed(bool),
+    /// The messages taken (`dequeue`).
+    Messages(Vec<Message>),
+}
+
+impl StorageWritten {
+    fn existed(self) -> bool {
+        matches!(self, Self::Existed(true))
+    }
+
+    fn messages(self) -> Vec<Message> {
+        match self {
+            Self::Messages(messages) => messages,
+            _ => Vec::new(),
+        }
+    }
+}
+
+type Work =
+    Box<dyn FnOnce(&Transaction<'_>, &MemoryStorage) -> Result<StorageWritten, Failure> + Send>;
+
+/// The transaction work of a write: the mirror changed, then the same change written.
+fn work(write: StorageWrite) -> Result<Work, Error> {
+    Ok(match write {
+        StorageWrite::StoreRetained(message) => {
+            let topic = message.topic().clone();
+            let record = if message.payload().is_empty() {
+                None
+            } else {
+                Some(encode_message(&message)?)
             };
-            Ok(())
-        })
-    }
-
-    fn get_retained(&self, topic_filter: &TopicFilter) -> Result<Vec<Message>, Error> {
-        self.mirror.get_retained(topic_filter)
-    }
-
-    fn delete_retained(&self, topic: &TopicName) -> Result<bool, Error> {
-        let topic = topic.clone();
-        self.writer.call(move |txn, mirror| {
+            Box::new(move |txn, mirror| {
+                mirror.store_retained(message).map_err(refused)?;
+                match record {
+                    Some(record) => txn
+                        .prepare_cached(
+                            "INSERT OR REPLACE INTO retained (topic, message) VALUES (?1, ?2)",
+                        )?
+                        .execute(params![topic.as_str(), record])?,
+                    None => txn
+                        .prepare_cached("DELETE FROM retained WHERE topic = ?1")?
+                        .execute([topic.as_str()])?,
+                };
+                Ok(StorageWritten::Done)
+            })
+        }
+        StorageWrite::DeleteRetained(topic) => Box::new(move |txn, mirror| {
             let existed = mirror.delete_retained(&topic).map_err(refused)?;
             if existed {
                 txn.prepare_cached("DELETE FROM retained WHERE topic = ?1")?
                     .execute([topic.as_str()])?;
             }
-            Ok(existed)
-        })
-    }
-
-    fn enqueue(&self, client_id: &str, message: Message) -> Result<(), Error> {
-        let record = encode_message(&message)?;
-        let client_id = client_id.to_owned();
-        self.writer.call(move |txn, mirror| {
-            match mirror
-                .enqueue_reporting(&client_id, message)
-                .map_err(refused)?
-            {
-                Enqueued::Dropped => return Ok(()),
-                Enqueued::ReplacedOldest => delete_oldest(txn, &client_id, 1)?,
-                Enqueued::Appended => {}
-            }
-            txn.prepare_cached("INSERT INTO queued (client_id, message) VALUES (?1, ?2)")?
-                .execute(params![client_id, record])?;
-            Ok(())
-        })
-    }
-
-    fn dequeue(&self, client_id: &str, limit: Option<usize>) -> Result<Vec<Message>, Error> {
-        if self.mirror.queue_length(client_id)? == 0 {
-            return Ok(Vec::new()); // nothing to write: no transaction to wait for
+            Ok(StorageWritten::Existed(existed))
+        }),
+        StorageWrite::Enqueue { client_id, message } => {
+            let record = encode_message(&message)?;
+            Box::new(move |txn, mirror| {
+                match mirror
+                    .enqueue_reporting(&client_id, message)
+                    .map_err(refused)?
+                {
+                    Enqueued::Dropped => return Ok(StorageWritten::Done),
+                    Enqueued::ReplacedOldest => delete_oldest(txn, &client_id, 1)?,
+                    Enqueued::Appended => {}
+                }
+                txn.prepare_cached("INSERT INTO queued (client_id, message) VALUES (?1, ?2)")?
+                    .execute(params![client_id, record])?;
+                Ok(StorageWritten::Done)
+            })
         }
-        let client_id = client_id.to_owned();
-        self.writer.call(move |txn, mirror| {
+        StorageWrite::Dequeue { client_id, limit } => Box::new(move |txn, mirror| {
             let taken = mirror.dequeue(&client_id, limit).map_err(refused)?;
             if !taken.is_empty() {
                 delete_oldest(txn, &client_id, taken.len())?;
             }
-            Ok(taken)
-        })
-    }
-
-    fn queue_length(&self, client_id: &str) -> Result<usize, Error> {
-        self.mirror.queue_length(client_id)
-    }
-
-    fn add_subscription(&self, client_id: &str, subscription: Subscription) -> Result<bool, Error> {
-        let client_id = client_id.to_owned();
-        self.writer.call(move |txn, mirror| {
+            Ok(StorageWritten::Messages(taken))
+        }),
+        StorageWrite::AddSubscription {
+            client_id,
+            subscription,
+        } => Box::new(move |txn, mirror| {
             let replaced = mirror
                 .add_subscription(&client_id, subscription.clone())
                 .map_err(refused)?;
@@ -276,18 +325,12 @@ impl StorageInterface for SqliteStorage {
                 subscription.retain_handling() as u8,
                 subscription.subscription_id().map(SubscriptionId::get),
             ])?;
-            Ok(replaced)
-        })
-    }
-
-    fn remove_subscription(
-        &self,
-        client_id: &str,
-        topic_filter: &TopicFilter,
-    ) -> Result<bool, Error> {
-        let client_id = client_id.to_owned();
-        let topic_filter = topic_filter.clone();
-        self.writer.call(move |txn, mirror| {
+            Ok(StorageWritten::Existed(replaced))
+        }),
+        StorageWrite::RemoveSubscription {
+            client_id,
+            topic_filter,
+        } => Box::new(move |txn, mirror| {
             let existed = mirror
                 .remove_subscription(&client_id, &topic_filter)
                 .map_err(refused)?;
@@ -297,8 +340,102 @@ impl StorageInterface for SqliteStorage {
                 )?
                 .execute(params![client_id, topic_filter.as_str()])?;
             }
-            Ok(existed)
+            Ok(StorageWritten::Existed(existed))
+        }),
+    })
+}
+
+impl SqliteStorage {
+    /// The answer of a write that needs no transaction: a dequeue from an empty queue.
+    fn without_transaction(&self, write: &StorageWrite) -> Result<Option<StorageWritten>, Error> {
+        if let StorageWrite::Dequeue { client_id, .. } = write
+            && self.mirror.queue_length(client_id)? == 0
+        {
+            return Ok(Some(StorageWritten::Messages(Vec::new())));
+        }
+        Ok(None)
+    }
+
+    fn write(&self, write: StorageWrite) -> Result<StorageWritten, Error> {
+        if let Some(answer) = self.without_transaction(&write)? {
+            return Ok(answer);
+        }
+        self.writer.call(work(write)?)
+    }
+
+    /// Starts a write without waiting for it: `done` gets its result once it is
+    /// committed, on the thread that committed it (or at once, on this thread, when
+    /// there is nothing to commit). Writes started together share a commit, as calls
+    /// made together do; an asyncio adapter uses this to wait for the disk without a
+    /// thread per call.
+    ///
+    /// # Errors
+    /// a validation or storage error found before the write is queued (a closed
+    /// store, a message that cannot be stored); `done` is then not called.
+    pub fn start(
+        &self,
+        write: StorageWrite,
+        done: impl FnOnce(Result<StorageWritten, Error>) + Send + 'static,
+    ) -> Result<(), Error> {
+        if let Some(answer) = self.without_transaction(&write)? {
+            done(Ok(answer));
+            return Ok(());
+        }
+        self.writer.start(work(write)?, done)
+    }
+}
+
+impl StorageInterface for SqliteStorage {
+    fn store_retained(&self, message: Message) -> Result<(), Error> {
+        self.write(StorageWrite::StoreRetained(message)).map(drop)
+    }
+
+    fn get_retained(&self, topic_filter: &TopicFilter) -> Result<Vec<Message>, Error> {
+        self.mirror.get_retained(topic_filter)
+    }
+
+    fn delete_retained(&self, topic: &TopicName) -> Result<bool, Error> {
+        self.write(StorageWrite::DeleteRetained(topic.clone()))
+            .map(StorageWritten::existed)
+    }
+
+    fn enqueue(&self, client_id: &str, message: Message) -> Result<(), Error> {
+        let client_id = client_id.to_owned();
+        self.write(StorageWrite::Enqueue { client_id, message })
+            .map(drop)
+    }
+
+    fn dequeue(&self, client_id: &str, limit: Option<usize>) -> Result<Vec<Message>, Error> {
+        let client_id = client_id.to_owned();
+        self.write(StorageWrite::Dequeue { client_id, limit })
+            .map(StorageWritten::messages)
+    }
+
+    fn queue_length(&self, client_id: &str) -> Result<usize, Error> {
+        self.mirror.queue_length(client_id)
+    }
+
+    fn add_subscription(&self, client_id: &str, subscription: Subscription) -> Result<bool, Error> {
+        let client_id = client_id.to_owned();
+        self.write(StorageWrite::AddSubscription {
+            client_id,
+            subscription,
         })
+        .map(StorageWritten::existed)
+    }
+
+    fn remove_subscription(
+        &self,
+        client_id: &str,
+        topic_filter: &TopicFilter,
+    ) -> Result<bool, Error> {
+        let client_id = client_id.to_owned();
+        let topic_filter = topic_filter.clone();
+        self.write(StorageWrite::RemoveSubscription {
+            client_id,
+            topic_filter,
+        })
+        .map(StorageWritten::existed)
     }
 
     fn get_subscriptions(&self, client_id: &str) -> Result<Vec<Subscription>, Error> {

@@ -111,6 +111,48 @@ where
     }
 }
 
+/// A call started without waiting: `done` gets its answer once the batch is committed.
+struct Started<F, R, D> {
+    work: Option<F>,
+    result: Option<Result<R, Error>>,
+    done: D,
+    helper: Thread,
+}
+
+impl<M, F, R, D> Job<M> for Started<F, R, D>
+where
+    F: FnOnce(&Transaction<'_>, &M) -> Result<R, Failure> + Send,
+    R: Send,
+    D: FnOnce(Result<R, Error>) + Send,
+{
+    fn run(&mut self, txn: &Transaction<'_>, mirror: &M) -> Result<(), Error> {
+        let Some(work) = self.work.take() else {
+            return Ok(());
+        };
+        match work(txn, mirror) {
+            Ok(value) => self.result = Some(Ok(value)),
+            Err(Failure::Refused(err)) => self.result = Some(Err(err)),
+            Err(Failure::Database(err)) => return Err(err),
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, outcome: Result<(), Error>) {
+        let answer = match (self.result, outcome) {
+            (Some(Err(refused)), _) => Err(refused),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (_, Err(err)) => Err(err),
+            (None, Ok(())) => Err(Error::storage("the call was not run")),
+        };
+        (self.done)(answer);
+    }
+
+    fn caller(&self) -> &Thread {
+        // Nobody waits for it: the helper leads its batch when its turn comes.
+        &self.helper
+    }
+}
+
 /// What the callers share, under one lock.
 struct Queue<M> {
     /// The jobs no leader has taken yet.
@@ -125,13 +167,21 @@ struct Queue<M> {
     stopped: Option<Error>,
 }
 
-/// A store's connection and the way calls reach it.
-pub(crate) struct Writer<M> {
+/// The queue and the mirror, shared by the callers and the helper thread.
+struct Shared<M> {
     queue: Mutex<Queue<M>>,
     /// Signalled when a batch ends, for a close waiting for it (callers are woken one
     /// by one: only those with an answer, and the next leader).
     batch_done: Condvar,
     mirror: Arc<M>,
+}
+
+/// A store's connection and the way calls reach it.
+pub(crate) struct Writer<M> {
+    shared: Arc<Shared<M>>,
+    /// The thread that leads the batches of started calls (whose callers do not wait),
+    /// made on the first such call.
+    helper: Mutex<Option<std::thread::JoinHandle<()>>>,
     kind: &'static str,
 }
 
@@ -140,62 +190,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl<M: Mirror> Writer<M> {
-    /// Takes `conn`, through which every write of the store goes from now on.
-    pub(crate) fn new(conn: Connection, mirror: Arc<M>, kind: &'static str) -> Self {
-        Self {
-            queue: Mutex::new(Queue {
-                pending: VecDeque::new(),
-                conn: Some(conn),
-                leading: false,
-                closed: false,
-                stopped: None,
-            }),
-            batch_done: Condvar::new(),
-            mirror,
-            kind,
-        }
-    }
-
-    /// Runs `work` in a transaction and returns its result once that transaction is
-    /// committed.
-    ///
-    /// # Errors
-    /// what `work` refused with; a storage error if the database failed (nothing of the
-    /// call was kept) or the store is closed.
-    pub(crate) fn call<R, F>(&self, work: F) -> Result<R, Error>
-    where
-        F: FnOnce(&Transaction<'_>, &M) -> Result<R, Failure> + Send + 'static,
-        R: Send + 'static,
-    {
-        let slot: Slot<R> = Arc::new(Mutex::new(None));
-        let mut queue = lock(&self.queue);
-        if queue.closed {
-            return Err(self.closed());
-        }
-        queue.pending.push_back(Box::new(Call {
-            work: Some(work),
-            result: None,
-            slot: Arc::clone(&slot),
-            caller: thread::current(),
-        }));
-        loop {
-            if !queue.leading
-                && !queue.pending.is_empty()
-                && let Some(conn) = queue.conn.take()
-            {
-                queue = self.lead(queue, conn);
-            }
-            if let Some(answer) = lock(&slot).take() {
-                return answer;
-            }
-            drop(queue);
-            // An unpark that came first makes this return at once: no wake-up is lost.
-            thread::park();
-            queue = lock(&self.queue);
-        }
-    }
-
+impl<M: Mirror> Shared<M> {
     /// Commits the queued jobs as one batch, the queue's lock released meanwhile.
     fn lead<'a>(
         &'a self,
@@ -226,26 +221,164 @@ impl<M: Mirror> Writer<M> {
         queue
     }
 
+    /// The helper thread: leads whenever started calls wait and nobody leads; ends
+    /// once the store is closed.
+    fn help(&self) {
+        let mut queue = lock(&self.queue);
+        loop {
+            if queue.closed {
+                return;
+            }
+            if !queue.leading
+                && !queue.pending.is_empty()
+                && let Some(conn) = queue.conn.take()
+            {
+                queue = self.lead(queue, conn);
+                continue;
+            }
+            drop(queue);
+            thread::park();
+            queue = lock(&self.queue);
+        }
+    }
+}
+
+impl<M: Mirror> Writer<M> {
+    /// Takes `conn`, through which every write of the store goes from now on.
+    pub(crate) fn new(conn: Connection, mirror: Arc<M>, kind: &'static str) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                queue: Mutex::new(Queue {
+                    pending: VecDeque::new(),
+                    conn: Some(conn),
+                    leading: false,
+                    closed: false,
+                    stopped: None,
+                }),
+                batch_done: Condvar::new(),
+                mirror,
+            }),
+            helper: Mutex::new(None),
+            kind,
+        }
+    }
+
+    /// Runs `work` in a transaction and returns its result once that transaction is
+    /// committed.
+    ///
+    /// # Errors
+    /// what `work` refused with; a storage error if the database failed (nothing of the
+    /// call was kept) or the store is closed.
+    pub(crate) fn call<R, F>(&self, work: F) -> Result<R, Error>
+    where
+        F: FnOnce(&Transaction<'_>, &M) -> Result<R, Failure> + Send + 'static,
+        R: Send + 'static,
+    {
+        let slot: Slot<R> = Arc::new(Mutex::new(None));
+        let mut queue = lock(&self.shared.queue);
+        if queue.closed {
+            return Err(self.closed());
+        }
+        queue.pending.push_back(Box::new(Call {
+            work: Some(work),
+            result: None,
+            slot: Arc::clone(&slot),
+            caller: thread::current(),
+        }));
+        loop {
+            if !queue.leading
+                && !queue.pending.is_empty()
+                && let Some(conn) = queue.conn.take()
+            {
+                queue = self.shared.lead(queue, conn);
+            }
+            if let Some(answer) = lock(&slot).take() {
+                return answer;
+            }
+            drop(queue);
+            // An unpark that came first makes this return at once: no wake-up is lost.
+            thread::park();
+            queue = lock(&self.shared.queue);
+        }
+    }
+
+    /// Starts `work` without waiting for it: `done` is called with its result once its
+    /// transaction is committed (or failed), on the thread that committed it. Calls
+    /// started together share a commit, as waiting calls do.
+    ///
+    /// # Errors
+    /// a storage error if the store is closed or the helper thread cannot be started;
+    /// `done` is then not called.
+    pub(crate) fn start<R, F, D>(&self, work: F, done: D) -> Result<(), Error>
+    where
+        F: FnOnce(&Transaction<'_>, &M) -> Result<R, Failure> + Send + 'static,
+        R: Send + 'static,
+        D: FnOnce(Result<R, Error>) + Send + 'static,
+    {
+        let helper = self.helper()?;
+        let mut queue = lock(&self.shared.queue);
+        if queue.closed {
+            return Err(self.closed());
+        }
+        queue.pending.push_back(Box::new(Started {
+            work: Some(work),
+            result: None,
+            done,
+            helper: helper.clone(),
+        }));
+        if !queue.leading {
+            helper.unpark();
+        }
+        Ok(())
+    }
+
+    /// The helper thread, started on first use.
+    fn helper(&self) -> Result<Thread, Error> {
+        let mut helper = lock(&self.helper);
+        if let Some(running) = helper.as_ref() {
+            return Ok(running.thread().clone());
+        }
+        let shared = Arc::clone(&self.shared);
+        let running = std::thread::Builder::new()
+            .name(format!("mqtt-common {} commits", self.kind))
+            .spawn(move || shared.help())
+            .map_err(|e| {
+                Error::storage_caused_by(format!("cannot start the {} helper", self.kind), e)
+            })?;
+        let thread = running.thread().clone();
+        *helper = Some(running);
+        Ok(thread)
+    }
+
     /// Waits for the batch under way, checkpoints the WAL into the database file and
     /// closes the connection; later calls fail. Closing twice is harmless.
     ///
     /// # Errors
     /// a storage error if the checkpoint failed.
     pub(crate) fn close(&self) -> Result<(), Error> {
-        let mut queue = lock(&self.queue);
+        let mut queue = lock(&self.shared.queue);
         queue.closed = true;
         while queue.leading {
             queue = self
+                .shared
                 .batch_done
                 .wait(queue)
                 .unwrap_or_else(PoisonError::into_inner);
         }
         let conn = queue.conn.take();
-        // Calls queued behind the close are answered as closed.
-        for job in queue.pending.drain(..) {
-            job.finish(Err(Error::storage(format!("the {} is closed", self.kind))));
-        }
+        let orphans: Vec<Box<dyn Job<M>>> = queue.pending.drain(..).collect();
         drop(queue);
+        // Calls queued behind the close are answered as closed, outside the lock: a
+        // started call's answer may run code that calls the store.
+        for job in orphans {
+            job.finish(Err(self.closed()));
+        }
+        if let Some(helper) = lock(&self.helper).take() {
+            helper.thread().unpark();
+            if helper.thread().id() != thread::current().id() {
+                let _ = helper.join();
+            }
+        }
         conn.map_or(Ok(()), |conn| checkpoint(&conn))
     }
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,37 @@ def test_the_async_adapter_waits_for_the_disk_off_the_event_loop(tmp_path: Path)
     sessions.close()
     with pytest.raises(StorageError):
         storage.queue_length("c")
+
+
+class NoThreads(ThreadPoolExecutor):
+    """An executor that refuses work: the adapter must not need one."""
+
+    def submit(self, *args: object, **kwargs: object) -> Future[object]:  # type: ignore[override]
+        raise AssertionError("the adapter used a worker thread")
+
+
+def test_the_async_adapter_starts_writes_without_a_thread_per_call(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "s.db", max_queue_length=3)
+    adapted = AsyncStorageInterface.adapt(storage)
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_default_executor(NoThreads())
+        clients = [f"c{n}" for n in range(40)]
+        await asyncio.gather(*(adapted.enqueue(c, Message("t", c, qos=1)) for c in clients))
+        assert [await adapted.queue_length(c) for c in clients] == [1] * 40
+        for payload in ("2", "3"):
+            await adapted.enqueue("c0", Message("t", payload, qos=1))
+        with pytest.raises(StorageError, match="full"):
+            await adapted.enqueue("c0", Message("t", "4", qos=1))
+        taken = await adapted.dequeue("c0", limit=2)
+        assert [m.payload for m in taken] == [b"c0", b"2"]
+        assert await adapted.dequeue("nobody") == []
+        assert await adapted.add_subscription("c1", Subscription("a/#", 1)) is False
+        assert await adapted.remove_subscription("c1", "a/#") is True
+        await adapted.store_retained(Message("r", b"kept", retain=True))
+        assert await adapted.delete_retained("r") is True
+        storage.close()
+        with pytest.raises(StorageError, match="closed"):
+            await adapted.enqueue("c0", Message("t", "5", qos=1))
+
+    asyncio.run(main())

@@ -5,6 +5,15 @@ class is created, as its caller would ``await`` a value that is not awaitable. A
 synchronous implementation becomes an asynchronous one with ``Interface.adapt(backend)``:
 non-blocking backends (the Rust-backed memory stores) are called inline, blocking ones
 on a worker thread, so that the event loop never waits on them.
+
+A backend may also start a call itself and report when it is done (its other calls are
+then made inline): if it lists ``name`` in ``_startable``, the adapter gets a report
+channel with ``_completions()`` (one per event loop: ``fileno()`` becomes readable when
+answers wait, ``take()`` returns them as ``(token, value, error)``), starts calls with
+``_start(completions, token, name, *args)``, and resolves each awaited call from the
+loop itself. The SQLite storage does
+this: calls made together from one event loop share a commit, with no thread per call
+and one wake-up of the loop per commit.
 """
 
 from __future__ import annotations
@@ -23,14 +32,98 @@ def _forwarder(name: str) -> Callable[..., Coroutine[Any, Any, Any]]:
     """Return an ``async def`` that calls the adapted backend's method ``name``."""
 
     async def forward(self: _Adapter, *args: Any, **kwargs: Any) -> Any:
-        method = getattr(self._backend, name)
-        if not self._blocking:
+        backend = self._backend
+        way = _own_way(type(backend), name) if self._executor is None else None
+        if way == "start":
+            return await _started(self, name, args, kwargs)
+        method = getattr(backend, name)
+        if way == "inline" or not self._blocking:
             return method(*args, **kwargs)
         call = functools.partial(method, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     forward.__name__ = forward.__qualname__ = name
     return forward
+
+
+class _Reports:
+    """Where a backend's started calls report back to one event loop."""
+
+    __slots__ = ("completions", "loop", "next_token", "waiting")
+
+    def __init__(self, backend: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.completions = backend._completions()
+        self.waiting: dict[int, asyncio.Future[Any]] = {}
+        self.next_token = 0
+        loop.add_reader(self.completions.fileno(), self.collect)
+
+    def collect(self) -> None:
+        """Resolve the calls whose answers came (the loop calls this when told)."""
+        for token, value, error in self.completions.take():
+            future = self.waiting.pop(token, None)
+            if future is None or future.done():  # cancelled: the call happened anyway
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)
+
+    def start(self, backend: Any, name: str, args: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """Start one call; return the future its answer resolves."""
+        token = self.next_token
+        self.next_token += 1
+        future = self.loop.create_future()
+        self.waiting[token] = future
+        try:
+            backend._start(self.completions, token, name, *args)
+        except BaseException:
+            del self.waiting[token]
+            raise
+        return future
+
+
+async def _started(
+    adapter: _Adapter, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Start ``backend.name(*args, **kwargs)`` itself; await its answer."""
+    backend = adapter._backend
+    if kwargs:
+        bound = _signature(type(backend), name).bind(backend, *args, **kwargs)
+        args = bound.args[1:]
+    loop = asyncio.get_running_loop()
+    reports = adapter._reports
+    if reports is None or reports.loop is not loop:
+        reports = _Reports(backend, loop)
+        adapter._reports = reports  # type: ignore[misc]  # a slot of the adapter class
+    return await reports.start(backend, name, args)
+
+
+_ways: dict[tuple[type, str], str | None] = {}
+
+
+def _own_way(cls: type, name: str) -> str | None:
+    """Return how a backend that starts its own calls wants ``name`` called (cached).
+
+    "start" for the calls it lists in ``_startable``, "inline" for its others (they
+    return at once), None for any other backend, or for a method a subclass overrides
+    (the override may block: the usual rules apply).
+    """
+    key = (cls, name)
+    if key not in _ways:
+        _ways[key] = None
+        for owner in cls.__mro__:
+            startable = owner.__dict__.get("_startable")
+            if startable is not None:
+                if getattr(cls, name) is getattr(owner, name):
+                    _ways[key] = "start" if name in startable else "inline"
+                break
+    return _ways[key]
+
+
+def _signature(cls: type, name: str) -> inspect.Signature:
+    """Return the signature of a backend's method, to bind keywords to positions."""
+    return inspect.signature(getattr(cls, name))
 
 
 class _Adapter:
@@ -40,6 +133,8 @@ class _Adapter:
     _backend: Any
     _blocking: bool
     _executor: Executor | None
+    #: Where calls the backend starts itself report back (made on first use).
+    _reports: _Reports | None
 
 
 class AsynchronousInterface:
@@ -105,6 +200,7 @@ class AsynchronousInterface:
         adapter._backend = backend
         adapter._blocking = getattr(backend, "blocking", True) if blocking is None else blocking
         adapter._executor = executor
+        adapter._reports = None
         return adapter  # type: ignore[no-any-return]
 
     @classmethod
@@ -113,7 +209,7 @@ class AsynchronousInterface:
         adapter: type[Any] | None = cls.__dict__.get("_adapter")
         if adapter is None:
             methods: dict[str, Any] = {name: _forwarder(name) for name in cls._interface_methods}
-            methods["__slots__"] = ("_backend", "_blocking", "_executor")
+            methods["__slots__"] = ("_backend", "_blocking", "_executor", "_reports")
             methods["__repr__"] = lambda self: f"{cls.__name__}.adapt({self._backend!r})"
             methods["backend"] = property(
                 lambda self: self._backend, doc="The adapted synchronous backend."

@@ -154,11 +154,25 @@ class SqliteStorage(_core.SqliteStorage, StorageInterface):
     ``SqliteStorage(path, *, durability="full", ...)`` takes ``MemoryStorage``'s options
     as well. Reads are served from memory as fast as ``MemoryStorage``; a write returns
     once it is committed, and writes from many threads share one commit (group commit),
-    waited for with the GIL released. ``durability="full"`` survives power loss,
-    ``"process_crash_only"`` survives the process being killed. One process at a time
+    waited for with the GIL released; through ``AsyncStorageInterface.adapt`` the
+    writes of asyncio tasks share commits without a thread each. ``durability="full"``
+    survives power loss, ``"process_crash_only"`` survives the process being killed.
+    One process at a time
     holds the file: a second ``SqliteStorage`` on it raises ``StorageError``. Use it as
     a context manager or call ``close()``.
     """
 
-    #: A write waits for the disk: the async adapter runs calls in a worker thread.
+    #: A write waits for the disk: the async adapter does not call it inline.
     blocking = True
+    #: The writes the async adapter starts without a thread (``_start``): their commits
+    #: are shared by every call started meanwhile.
+    _startable = frozenset(
+        {
+            "store_retained",
+            "delete_retained",
+            "enqueue",
+            "dequeue",
+            "add_subscription",
+            "remove_subscription",
+        }
+    )

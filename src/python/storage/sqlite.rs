@@ -11,7 +11,7 @@ use crate::python::convert::{
     DurabilityArg, MaxQueueLength, MaxSubscriptionsPerClient, MaxTopicLevels, QueueFull, choice,
     durability, durability_name, limit, path_arg,
 };
-use crate::sqlite::SqliteStorage;
+use crate::sqlite::{SqliteStorage, StorageWrite, StorageWritten};
 use crate::storage::{DEFAULT_MAX_QUEUE_LENGTH, StorageInterface};
 use crate::topic::DEFAULT_MAX_TOPIC_LEVELS;
 
@@ -89,6 +89,29 @@ storage_methods!(PySqliteStorage {
         Ok(py.detach(|| self.inner.close())?)
     }
 
+    /// A new place for started writes to report back to one event loop.
+    fn _completions(&self) -> PyResult<PyCompletions> {
+        PyCompletions::new()
+    }
+
+    /// Start the write method ``name`` with ``args`` without waiting: once it is
+    /// committed its answer goes to ``completions`` under ``token``. The asyncio adapter
+    /// waits for the disk this way, without a thread per call.
+    #[pyo3(signature = (completions, token, name, *args))]
+    fn _start(
+        &self,
+        completions: &Bound<'_, PyCompletions>,
+        token: u64,
+        name: &Bound<'_, PyAny>,
+        args: &Bound<'_, pyo3::types::PyTuple>,
+    ) -> PyResult<()> {
+        let write = started_write(crate::python::convert::extract_str("name", name)?, args)?;
+        let completions = Arc::clone(&completions.get().shared);
+        self.inner
+            .start(write, move |answer| completions.push(token, answer))?;
+        Ok(())
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "<SqliteStorage {:?} durability={:?} {}>",
@@ -98,3 +121,148 @@ storage_methods!(PySqliteStorage {
         )
     }
 });
+
+/// The write a `_start` call names, its arguments checked as the method's own are.
+fn started_write(name: &str, args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<StorageWrite> {
+    use crate::python::convert::{client_id, int_arg, present, topic_filter, topic_name};
+    use crate::python::message::PyMessage;
+    use crate::python::topic::PySubscription;
+    let (fewest, most) = match name {
+        "store_retained" | "delete_retained" => (1, 1),
+        "dequeue" => (1, 2),
+        _ => (2, 2),
+    };
+    if !(fewest..=most).contains(&args.len()) {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{name}() takes {fewest} to {most} arguments, got {}",
+            args.len()
+        )));
+    }
+    let arg = |index: usize| args.get_item(index);
+    Ok(match name {
+        "store_retained" => StorageWrite::StoreRetained(PyMessage::core_of("message", &arg(0)?)?),
+        "delete_retained" => StorageWrite::DeleteRetained(topic_name("topic", &arg(0)?)?),
+        "enqueue" => StorageWrite::Enqueue {
+            client_id: client_id(&arg(0)?)?.to_owned(),
+            message: PyMessage::core_of("message", &arg(1)?)?,
+        },
+        "dequeue" => {
+            let limit = if args.len() > 1 { Some(arg(1)?) } else { None };
+            StorageWrite::Dequeue {
+                client_id: client_id(&arg(0)?)?.to_owned(),
+                limit: present(limit.as_ref())
+                    .map(|obj| int_arg::<usize>("limit", obj))
+                    .transpose()?,
+            }
+        }
+        "add_subscription" => StorageWrite::AddSubscription {
+            client_id: client_id(&arg(0)?)?.to_owned(),
+            subscription: PySubscription::core_of("subscription", &arg(1)?)?,
+        },
+        "remove_subscription" => StorageWrite::RemoveSubscription {
+            client_id: client_id(&arg(0)?)?.to_owned(),
+            topic_filter: topic_filter("topic_filter", &arg(1)?)?,
+        },
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "{other:?} is not a write method of SqliteStorage"
+            )));
+        }
+    })
+}
+
+/// A write's result as the synchronous method returns it.
+fn written_object(py: Python<'_>, written: StorageWritten) -> PyResult<Py<PyAny>> {
+    Ok(match written {
+        StorageWritten::Existed(flag) => pyo3::types::PyBool::new(py, flag)
+            .to_owned()
+            .into_any()
+            .unbind(),
+        StorageWritten::Messages(messages) => crate::python::storage::messages(py, messages)?
+            .into_any()
+            .unbind(),
+        _ => py.None(),
+    })
+}
+
+/// One started write's answer, as Python sees it: `(token, value, error)`.
+type Answer = (u64, Py<PyAny>, Py<PyAny>);
+
+/// Answers of started writes, waiting for an event loop to collect them.
+struct Completions {
+    answers: std::sync::Mutex<Vec<(u64, Result<StorageWritten, crate::error::Error>)>>,
+    /// One byte here wakes the loop, which watches `reader`.
+    wake: std::os::unix::net::UnixStream,
+    reader: std::os::unix::net::UnixStream,
+}
+
+impl Completions {
+    fn push(&self, token: u64, answer: Result<StorageWritten, crate::error::Error>) {
+        let mut answers = self
+            .answers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let first = answers.is_empty();
+        answers.push((token, answer));
+        drop(answers);
+        if first {
+            // A full socket means a wake-up is already pending: nothing is lost.
+            let _ = std::io::Write::write(&mut &self.wake, &[1]);
+        }
+    }
+}
+
+/// Where the started writes of a `SqliteStorage` report back to one event loop: the
+/// loop watches ``fileno()`` and calls ``take()`` when it is readable.
+#[pyclass(frozen, name = "_Completions", module = "mqtt_common.src.storage")]
+pub(crate) struct PyCompletions {
+    shared: Arc<Completions>,
+}
+
+impl PyCompletions {
+    fn new() -> PyResult<Self> {
+        let (wake, reader) = std::os::unix::net::UnixStream::pair()?;
+        wake.set_nonblocking(true)?;
+        reader.set_nonblocking(true)?;
+        Ok(Self {
+            shared: Arc::new(Completions {
+                answers: std::sync::Mutex::new(Vec::new()),
+                wake,
+                reader,
+            }),
+        })
+    }
+}
+
+#[pymethods]
+impl PyCompletions {
+    /// The file descriptor that becomes readable when answers wait.
+    fn fileno(&self) -> i32 {
+        std::os::fd::AsRawFd::as_raw_fd(&self.shared.reader)
+    }
+
+    /// Take the answers waiting, as ``(token, value, error)``.
+    fn take(&self, py: Python<'_>) -> PyResult<Vec<Answer>> {
+        // Read the wake-up bytes first: an answer pushed after this is in the list
+        // below or writes a new byte.
+        let mut buffer = [0_u8; 256];
+        while matches!(std::io::Read::read(&mut &self.shared.reader, &mut buffer), Ok(n) if n > 0) {
+        }
+        let answers = std::mem::take(
+            &mut *self
+                .shared
+                .answers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        answers
+            .into_iter()
+            .map(|(token, answer)| {
+                Ok(match answer {
+                    Ok(written) => (token, written_object(py, written)?, py.None()),
+                    Err(err) => (token, py.None(), PyErr::from(err).into_value(py).into_any()),
+                })
+            })
+            .collect()
+    }
+}
