@@ -61,8 +61,8 @@ pub(crate) trait Mirror: Send + Sync + Sized + 'static {
 trait Job<M>: Send {
     /// Does the work inside the batch's transaction.
     fn run(&mut self, txn: &Transaction<'_>, mirror: &M) -> Result<(), Error>;
-    /// Answers the caller, and wakes it: `outcome` is the batch's commit, or why it was
-    /// abandoned.
+    /// Answers the caller (waking it, if it waits): `outcome` is the batch's commit, or
+    /// why it was abandoned.
     fn finish(self: Box<Self>, outcome: Result<(), Error>);
     /// The caller's thread, parked until its answer comes or it is its turn to lead.
     fn caller(&self) -> &Thread;
@@ -71,55 +71,17 @@ trait Job<M>: Send {
 /// Where a call's answer lands; its caller looks there each time it wakes.
 type Slot<R> = Arc<Mutex<Option<Result<R, Error>>>>;
 
-struct Call<F, R> {
+/// One call: its work, then its answer given to `reply`. `caller` is the thread to wake
+/// when it is the call's turn to lead: the waiting caller's own, or the helper's for a
+/// started call nobody waits for.
+struct Call<F, R, D> {
     work: Option<F>,
     result: Option<Result<R, Error>>,
-    slot: Slot<R>,
+    reply: D,
     caller: Thread,
 }
 
-impl<M, F, R> Job<M> for Call<F, R>
-where
-    F: FnOnce(&Transaction<'_>, &M) -> Result<R, Failure> + Send,
-    R: Send,
-{
-    fn run(&mut self, txn: &Transaction<'_>, mirror: &M) -> Result<(), Error> {
-        let Some(work) = self.work.take() else {
-            return Ok(());
-        };
-        match work(txn, mirror) {
-            Ok(value) => self.result = Some(Ok(value)),
-            Err(Failure::Refused(err)) => self.result = Some(Err(err)),
-            Err(Failure::Database(err)) => return Err(err),
-        }
-        Ok(())
-    }
-
-    fn finish(self: Box<Self>, outcome: Result<(), Error>) {
-        let answer = match (self.result, outcome) {
-            (Some(Err(refused)), _) => Err(refused),
-            (Some(Ok(value)), Ok(())) => Ok(value),
-            (_, Err(err)) => Err(err),
-            (None, Ok(())) => Err(Error::storage("the call was not run")),
-        };
-        *lock(&self.slot) = Some(answer);
-        self.caller.unpark();
-    }
-
-    fn caller(&self) -> &Thread {
-        &self.caller
-    }
-}
-
-/// A call started without waiting: `done` gets its answer once the batch is committed.
-struct Started<F, R, D> {
-    work: Option<F>,
-    result: Option<Result<R, Error>>,
-    done: D,
-    helper: Thread,
-}
-
-impl<M, F, R, D> Job<M> for Started<F, R, D>
+impl<M, F, R, D> Job<M> for Call<F, R, D>
 where
     F: FnOnce(&Transaction<'_>, &M) -> Result<R, Failure> + Send,
     R: Send,
@@ -144,12 +106,11 @@ where
             (_, Err(err)) => Err(err),
             (None, Ok(())) => Err(Error::storage("the call was not run")),
         };
-        (self.done)(answer);
+        (self.reply)(answer);
     }
 
     fn caller(&self) -> &Thread {
-        // Nobody waits for it: the helper leads its batch when its turn comes.
-        &self.helper
+        &self.caller
     }
 }
 
@@ -279,11 +240,19 @@ impl<M: Mirror> Writer<M> {
         if queue.closed {
             return Err(self.closed());
         }
+        let caller = thread::current();
+        let reply = {
+            let (slot, caller) = (Arc::clone(&slot), caller.clone());
+            move |answer| {
+                *lock(&slot) = Some(answer);
+                caller.unpark();
+            }
+        };
         queue.pending.push_back(Box::new(Call {
             work: Some(work),
             result: None,
-            slot: Arc::clone(&slot),
-            caller: thread::current(),
+            reply,
+            caller,
         }));
         loop {
             if !queue.leading
@@ -320,11 +289,11 @@ impl<M: Mirror> Writer<M> {
         if queue.closed {
             return Err(self.closed());
         }
-        queue.pending.push_back(Box::new(Started {
+        queue.pending.push_back(Box::new(Call {
             work: Some(work),
             result: None,
-            done,
-            helper: helper.clone(),
+            reply: done,
+            caller: helper.clone(),
         }));
         if !queue.leading {
             helper.unpark();
