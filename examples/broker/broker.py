@@ -173,7 +173,8 @@ class Broker:
             peer=connection.peer, certificate=connection.certificate
         )
         if not await self._authenticate(request, credentials):
-            log.info("refused %s from %s: not authorized", request.client_id, connection.peer)
+            who = request.client_id or "a client without an id"
+            log.info("refused %s from %s: not authorized", who, connection.peer)
             connection.refuse(
                 ReasonCode.BAD_USER_NAME_OR_PASSWORD
                 if request.username is not None or request.password is not None

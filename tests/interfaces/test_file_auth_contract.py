@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,20 @@ def test_the_async_adapter_hashes_off_the_event_loop(tmp_path: Path) -> None:
     loop_thread = asyncio.run(main())
     assert callers
     assert loop_thread not in callers
+
+
+def test_the_async_adapter_decides_actions_inline(tmp_path: Path) -> None:
+    """authorize runs for every delivered message: it needs no worker thread."""
+    (tmp_path / "acl").write_text("user alice\ntopic read alice/#\n")
+    auth = AsyncAuthInterface.adapt(FileAuth(acl_file=tmp_path / "acl"))
+
+    class NoThreads(ThreadPoolExecutor):
+        def submit(self, *args: object, **kwargs: object) -> Future[object]:  # type: ignore[override]
+            raise AssertionError("authorize went to a worker thread")
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_default_executor(NoThreads())
+        assert await auth.authorize(ALICE, "alice/x", Action.RECEIVE) is True
+        assert await auth.authorize(ALICE, "bob/x", Action.RECEIVE) is False
+
+    asyncio.run(main())

@@ -6,8 +6,10 @@ synchronous implementation becomes an asynchronous one with ``Interface.adapt(ba
 non-blocking backends (the Rust-backed memory stores) are called inline, blocking ones
 on a worker thread, so that the event loop never waits on them.
 
-A backend may also start a call itself and report when it is done (its other calls are
-then made inline): if it lists ``name`` in ``_startable``, the adapter gets a report
+A blocking backend may list in ``_inline`` the calls that still return at once (an auth
+provider's ``authorize``, say, when only ``authenticate`` hashes): those are made
+inline. A backend may also start a call itself and report when it is done (its other
+calls are then made inline): if it lists ``name`` in ``_startable``, the adapter gets a report
 channel with ``_completions()`` (one per event loop: ``fileno()`` becomes readable when
 answers wait, ``take()`` returns them as ``(token, value, error)``), starts calls with
 ``_start(completions, token, name, *args)``, and resolves each awaited call from the
@@ -103,21 +105,27 @@ _ways: dict[tuple[type, str], str | None] = {}
 
 
 def _own_way(cls: type, name: str) -> str | None:
-    """Return how a backend that starts its own calls wants ``name`` called (cached).
+    """Return how a backend that says how to call it wants ``name`` called (cached).
 
-    "start" for the calls it lists in ``_startable``, "inline" for its others (they
-    return at once), None for any other backend, or for a method a subclass overrides
-    (the override may block: the usual rules apply).
+    "start" for the calls it lists in ``_startable``; "inline" for those it lists in
+    ``_inline`` (they return at once, even if others block), and for all others of a
+    backend that starts calls itself; None for any other backend, or for a method a
+    subclass overrides (the override may block: the usual rules apply).
     """
     key = (cls, name)
     if key not in _ways:
         _ways[key] = None
         for owner in cls.__mro__:
             startable = owner.__dict__.get("_startable")
-            if startable is not None:
-                if getattr(cls, name) is getattr(owner, name):
-                    _ways[key] = "start" if name in startable else "inline"
-                break
+            inline = owner.__dict__.get("_inline")
+            if startable is None and inline is None:
+                continue
+            if getattr(cls, name) is getattr(owner, name):
+                if name in (startable or ()):
+                    _ways[key] = "start"
+                elif startable is not None or name in (inline or ()):
+                    _ways[key] = "inline"
+            break
     return _ways[key]
 
 

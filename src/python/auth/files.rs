@@ -235,10 +235,7 @@ impl PyFileAuth {
         topic: &Bound<'_, PyAny>,
         action: &Bound<'_, PyAny>,
     ) -> PyResult<bool> {
-        let credentials = credentials_of(credentials)?;
-        let topic = extract_str("topic", topic)?;
-        let action = action_of(action)?;
-        Ok(self.inner.authorize(&credentials, topic, action)?)
+        authorize_with(&*self.inner, credentials, topic, action)
     }
 
     /// Whether the provider knows the client.
@@ -312,6 +309,18 @@ impl PyFileAuth {
             }
         ))
     }
+}
+
+/// `authorize` of a Rust provider with Python's arguments, each checked.
+fn authorize_with(
+    auth: &dyn AuthInterface,
+    credentials: &Bound<'_, PyAny>,
+    topic: &Bound<'_, PyAny>,
+    action: &Bound<'_, PyAny>,
+) -> PyResult<bool> {
+    let credentials = credentials_of(credentials)?;
+    let topic = extract_str("topic", topic)?;
+    Ok(auth.authorize(&credentials, topic, action_of(action)?)?)
 }
 
 fn credentials_of(obj: &Bound<'_, PyAny>) -> PyResult<crate::auth::AuthCredentials> {
@@ -413,11 +422,7 @@ impl PyAuthChain {
         topic: &Bound<'_, PyAny>,
         action: &Bound<'_, PyAny>,
     ) -> PyResult<bool> {
-        let credentials = credentials_of(credentials)?;
-        let topic = extract_str("topic", topic)?;
-        Ok(self
-            .inner
-            .authorize(&credentials, topic, action_of(action)?)?)
+        authorize_with(&self.inner, credentials, topic, action)
     }
 
     /// Whether any provider of the chain knows the client.
