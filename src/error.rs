@@ -715,6 +715,19 @@ violations! {
         reason ReasonCode::PacketTooLarge,
         received Received::Protocol(ReasonCode::PacketTooLarge);
 
+    /// An answer this side must not send: larger than the client's Maximum Packet Size.
+    AnswerTooLarge {
+        /// The packet that did not fit.
+        packet: PacketType,
+        /// Its size, fixed header included.
+        size: usize,
+        /// The client's Maximum Packet Size.
+        max: u32,
+    } => ["the {packet} ({size} bytes) is larger than the client's Maximum Packet Size of {max}"]
+        spec Some("MQTT-3.1.2-24"),
+        reason ReasonCode::PacketTooLarge,
+        received Received::Protocol(ReasonCode::PacketTooLarge);
+
     /// A payload longer than the largest Remaining Length.
     PayloadTooLarge {
         /// Its length in bytes.

@@ -376,15 +376,16 @@ impl Runner {
                     .transpose()
                     .map_err(CallError::Failed)?
                     .unwrap_or_default();
-                if command == "answer-subscribe" {
+                let closed = if command == "answer-subscribe" {
                     self.connection
                         .answer_subscribe(id, &codes)
-                        .map_err(raised)?;
+                        .map_err(raised)?
                 } else {
                     self.connection
                         .answer_unsubscribe(id, &codes)
-                        .map_err(raised)?;
-                }
+                        .map_err(raised)?
+                };
+                self.push(closed.map(Event::Closed).into_iter().collect());
             }
             "deliver" => {
                 let (message, route) = delivery(args).map_err(CallError::Failed)?;

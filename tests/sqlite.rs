@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use mqtt_common::{
-    Durability, ErrorKind, IndexLimits, MemoryStorageConfig, Message, PacketId, ProtocolVersion,
-    PublishProperties, QoS, QueueFullPolicy, RetainHandling, SessionInterface, SqliteSessionStore,
-    SqliteStorage, StorageInterface, Subscription, SubscriptionId, TopicFilter, TopicName, Will,
+    AuthCredentials, Durability, ErrorKind, IndexLimits, MemoryStorageConfig, Message, PacketId,
+    ProtocolVersion, PublishProperties, QoS, QueueFullPolicy, RetainHandling, SessionInterface,
+    SqliteSessionStore, SqliteStorage, StorageInterface, Subscription, SubscriptionId, TopicFilter,
+    TopicName, Will,
 };
 
 /// A directory of its own under the system's temporary one, removed when dropped.
@@ -374,6 +375,78 @@ fn a_second_open_is_refused_while_the_first_holds_the_file() {
     assert!(open_error(SqliteSessionStore::open(&sessions)).contains("locked"));
     drop(first);
     SqliteSessionStore::open(&sessions).unwrap();
+}
+
+#[test]
+fn a_session_keeps_its_owner_across_a_reopen() {
+    let dir = TempDir::new("owner");
+    let path = dir.file("sessions.db");
+    let store = SqliteSessionStore::open(&path).unwrap();
+    let (mut session, _) = store
+        .create_session("bob-phone", false, 600, ProtocolVersion::V311)
+        .unwrap();
+    let credentials = AuthCredentials::new("bob-phone")
+        .unwrap()
+        .with_username("bob")
+        .unwrap()
+        .with_password(b"secret".as_slice())
+        .with_certificate(b"DER bytes".as_slice())
+        .with_peer("10.0.0.1:5000");
+    session.set_owner(&credentials);
+    store.save_session(&session).unwrap();
+    store.close().unwrap();
+
+    let reopened = SqliteSessionStore::open(&path).unwrap();
+    let owner = reopened.get_session("bob-phone").unwrap().unwrap().owner();
+    assert_eq!(owner.client_id(), "bob-phone");
+    assert_eq!(owner.username(), Some("bob"));
+    assert_eq!(owner.certificate().map(|c| &c[..]), Some(&b"DER bytes"[..]));
+    assert_eq!(owner.password(), None, "a password is never stored");
+    assert_eq!(owner.peer(), None);
+}
+
+#[test]
+fn a_schema_1_session_file_is_migrated_and_keeps_its_sessions() {
+    let dir = TempDir::new("migrate");
+    let path = dir.file("sessions.db");
+    // What version 1 of the session store wrote: no owner columns.
+    tamper(
+        &path,
+        "PRAGMA application_id = 1297175379; PRAGMA user_version = 1;
+         CREATE TABLE sessions (client_id TEXT PRIMARY KEY NOT NULL, protocol_version INTEGER
+           NOT NULL, clean_start INTEGER NOT NULL, expiry_interval INTEGER NOT NULL,
+           receive_maximum INTEGER NOT NULL, local_receive_maximum INTEGER NOT NULL,
+           next_packet_id INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER
+           NOT NULL, disconnected_at INTEGER) WITHOUT ROWID;
+         CREATE TABLE outgoing (client_id TEXT NOT NULL, packet_id INTEGER NOT NULL, state
+           INTEGER NOT NULL, message BLOB, PRIMARY KEY (client_id, packet_id)) WITHOUT ROWID;
+         CREATE TABLE incoming (client_id TEXT NOT NULL, packet_id INTEGER NOT NULL,
+           received_at INTEGER NOT NULL, PRIMARY KEY (client_id, packet_id)) WITHOUT ROWID;
+         CREATE TABLE wills (client_id TEXT PRIMARY KEY NOT NULL, delay_interval INTEGER NOT
+           NULL, message BLOB NOT NULL) WITHOUT ROWID;
+         INSERT INTO sessions VALUES ('old', 4, 0, 4294967295, 65535, 65535, 7, 0, 0, 5);",
+    );
+    let store = SqliteSessionStore::open(&path).unwrap();
+    let old = store.get_session("old").unwrap().unwrap();
+    assert_eq!(old.expiry_interval(), u32::MAX);
+    assert_eq!(old.owner().username(), None, "no owner was recorded then");
+    let mut owned = old.clone();
+    owned.set_owner(
+        &AuthCredentials::new("old")
+            .unwrap()
+            .with_username("carol")
+            .unwrap(),
+    );
+    store.save_session(&owned).unwrap();
+    store.close().unwrap();
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let reopened = SqliteSessionStore::open(&path).unwrap();
+    let stored = reopened.get_session("old").unwrap().unwrap();
+    assert_eq!(stored.owner().username(), Some("carol"));
 }
 
 fn tamper(path: &Path, sql: &str) {

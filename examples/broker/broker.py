@@ -18,10 +18,11 @@ import ctypes
 import functools
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mqtt_common.models import Message, ReasonCode, Subscription
 from mqtt_common.models.constants import ProtocolVersion
@@ -47,18 +48,54 @@ log = logging.getLogger("broker")
 #: A session with this expiry never ends (3.1.1 without Clean Session).
 NEVER = 0xFFFF_FFFF
 
+#: What to do with a message for an offline session whose queue is full.
+QueueFull = Literal["drop_new", "drop_oldest"]
+
 
 @dataclass
 class BrokerConfig:
     """What the broker allows and where it keeps its state."""
 
     server: ServerConfig = field(default_factory=ServerConfig)
-    allow_anonymous: bool = True
-    #: How many messages an offline session may queue (older ones are dropped first by
-    #: the storage's own policy).
+    #: Whether clients without a user name (or with an empty one) are accepted without
+    #: asking the auth provider. None: only when there is no auth provider, as
+    #: mosquitto 2.0 decides.
+    allow_anonymous: bool | None = None
+    #: How many messages an offline session may queue.
     max_offline_messages: int = 10_000
+    #: A full offline queue drops the new message (mosquitto's way) or its oldest one.
+    #: The storage must be made with the same policy and length (``queue_full=
+    #: "drop_newest"`` or ``"drop_oldest"``, ``max_queue_length``).
+    queue_full: QueueFull = "drop_new"
     #: How many bytes a client may leave unread before it is disconnected (0x97).
     max_unread_bytes: int = 16 << 20
+
+
+class Throttle:
+    """Say yes at most once per ``interval`` seconds, counting the times it said no.
+
+    For warnings that a flood would repeat (a full queue, a failing provider): the first
+    is logged, then one a while with how many were left out.
+    """
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+        self._last = -interval
+        self.suppressed = 0
+
+    def ready(self) -> bool:
+        """Return True if a line may be logged now."""
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            self.suppressed += 1
+            return False
+        self._last = now
+        return True
+
+    def take_suppressed(self) -> int:
+        """Return how many lines were left out since the last one, and start over."""
+        count, self.suppressed = self.suppressed, 0
+        return count
 
 
 class Broker:
@@ -77,6 +114,9 @@ class Broker:
         self.auth = auth
         self.index: SubscriptionIndex = SubscriptionIndex()
         self.connections: dict[str, ClientConnection] = {}
+        #: Who each offline session belongs to (user name, certificate): decisions for
+        #: it while its client is away are its owner's.
+        self.owners: dict[str, AuthCredentials] = {}
         #: Offline sessions kept for later, and when each message of their queue waited
         #: since (for the Message Expiry Interval).
         self.offline: dict[str, deque[float]] = {}
@@ -90,7 +130,13 @@ class Broker:
         self._writes: asyncio.Queue[Callable[[], Awaitable[object]]] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self.delivered = 0
+        #: Deliveries dropped because a connected client's queue was full.
         self.dropped = 0
+        #: Messages dropped because an offline session's queue was full.
+        self.offline_dropped = 0
+        self._slow_reader_warning = Throttle()
+        self._queue_full_warning = Throttle()
+        self._provider_failure = Throttle()
         self._handlers: dict[type, Callable[[ClientConnection, Any], Awaitable[None]]] = {
             ConnectRequest: self._connect,
             SubscribeRequest: self._subscribe,
@@ -99,6 +145,13 @@ class Broker:
         }
 
     # ---- the event loop's side ----
+
+    @property
+    def anonymous_allowed(self) -> bool:
+        """Whether clients without a user name are accepted without asking the provider."""
+        if self.config.allow_anonymous is None:
+            return self.auth is None
+        return self.config.allow_anonymous
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -151,37 +204,60 @@ class Broker:
         if type(event) is Message:  # the hot path first
             if self.auth is not None:
                 return self._authorized_publish(connection, event)
-            self.publish(event, connection.client_id)
+            if not self.publish(event, connection.client_id) and event.message_id is not None:
+                connection.engine.set_publish_reason(
+                    event.message_id, ReasonCode.NO_MATCHING_SUBSCRIBERS
+                )
             return None
         handler = self._handlers.get(type(event))
         if handler is not None:
             return handler(connection, event)
         if isinstance(event, AuthStep):
             # No enhanced authentication method is configured: refuse the exchange.
-            connection.refuse_or_disconnect(ReasonCode.BAD_AUTHENTICATION_METHOD)
+            connection.refuse_or_disconnect(
+                ReasonCode.BAD_AUTHENTICATION_METHOD, "enhanced authentication is not offered"
+            )
         return None  # Delivered: the session already knows
 
     # ---- CONNECT ----
 
-    async def _connect(self, connection: ClientConnection, request: ConnectRequest) -> None:
-        engine = connection.engine
+    async def _admit(
+        self, connection: ClientConnection, request: ConnectRequest
+    ) -> AuthCredentials | None:
+        """Return the credentials of a client allowed in; else refuse it and return None."""
         if request.authentication_method is not None:
             # Enhanced authentication needs a method this broker does not offer.
-            connection.refuse(ReasonCode.BAD_AUTHENTICATION_METHOD)
-            return
+            connection.refuse(
+                ReasonCode.BAD_AUTHENTICATION_METHOD,
+                f"enhanced authentication ({request.authentication_method}) is not offered",
+            )
+            return None
         credentials = request.credentials.replace(
             peer=connection.peer, certificate=connection.certificate
         )
-        if not await self._authenticate(request, credentials):
-            who = request.client_id or "a client without an id"
-            log.info("refused %s from %s: not authorized", who, connection.peer)
+        try:
+            allowed = await self._authenticate(request, credentials)
+        except Exception:
+            # Not the client's fault: it may try again later (3.1.1 return code 3).
+            log.exception("the auth provider failed for %s", connection.describe())
+            connection.refuse(ReasonCode.SERVER_UNAVAILABLE, "the auth provider failed")
+            return None
+        if allowed:
+            return credentials
+        if request.username:
+            connection.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "bad user name or password")
+        else:
             connection.refuse(
-                ReasonCode.BAD_USER_NAME_OR_PASSWORD
-                if request.username is not None or request.password is not None
-                else ReasonCode.NOT_AUTHORIZED
+                ReasonCode.NOT_AUTHORIZED, "not authorized (anonymous clients are refused)"
             )
+        return None
+
+    async def _connect(self, connection: ClientConnection, request: ConnectRequest) -> None:
+        engine = connection.engine
+        credentials = await self._admit(connection, request)
+        if credentials is None:
             return
-        client_id = request.client_id or f"auto-{connection.serial}"
+        client_id = request.client_id or await self._assign_client_id()
         previous = self.connections.get(client_id)
         if previous is not None and previous is not connection:
             log.info("session of %s taken over by a new connection", client_id)
@@ -199,6 +275,7 @@ class Broker:
             return
         connection.client_id = client_id
         connection.credentials = credentials.replace(client_id=client_id)
+        session.set_owner(connection.credentials)
         if not present:
             await self._forget_subscriptions(client_id)
         else:
@@ -218,6 +295,9 @@ class Broker:
             session_present=present,
             assigned_client_id=client_id if request.needs_client_id else None,
         )
+        if engine.is_closed:
+            await self._refused_after_accept(connection, events)
+            return
         connection.authenticated = True
         queued_since = self.offline.pop(client_id, None)
         log.info(
@@ -238,13 +318,42 @@ class Broker:
         self.mark_dirty(connection)
         connection.push_front(events)
 
+    async def _refused_after_accept(
+        self, connection: ClientConnection, events: list[Event]
+    ) -> None:
+        """End a connection whose CONNACK did not fit the client's Maximum Packet Size.
+
+        It is refused after all: its Closed event (logged as a refusal) hands back the
+        session, which is kept as any other.
+        """
+        self.connections.pop(connection.client_id, None)
+        connection.backlog = None
+        for event in events:
+            if isinstance(event, Closed) and event.session is not None:
+                await self.sessions.save_session(event.session)
+        connection.push_front(events)
+
     async def _authenticate(self, request: ConnectRequest, credentials: AuthCredentials) -> bool:
-        if self.auth is None:
-            return self.config.allow_anonymous or request.username is not None
-        anonymous = request.username is None and request.password is None
-        if anonymous and self.config.allow_anonymous:
+        # An empty user name is no user name, as mosquitto counts it.
+        anonymous = not request.username
+        if anonymous and self.anonymous_allowed:
             return True
+        if self.auth is None:
+            return not anonymous
         return await self.auth.authenticate(credentials)
+
+    async def _assign_client_id(self) -> str:
+        """Return a client id for a client that gave none: random, and no session's.
+
+        128 random bits, as mosquitto's ``auto-<UUID>``: unique across restarts and
+        nodes, so a stranger never resumes a stored session.
+        """
+        while True:
+            client_id = f"auto-{str(uuid.uuid4()).upper()}"
+            if client_id in self.connections or client_id in self.owners:
+                continue
+            if await self.sessions.get_session(client_id) is None:
+                return client_id
 
     async def _deliver_queued(
         self, connection: ClientConnection, queued_since: deque[float] | None
@@ -266,23 +375,49 @@ class Broker:
     # ---- PUBLISH ----
 
     async def _authorized_publish(self, connection: ClientConnection, message: Message) -> None:
-        assert self.auth is not None
         credentials = connection.credentials or AuthCredentials(connection.client_id or "?")
-        allowed = await self.auth.authorize(credentials, message.topic, Action.PUBLISH)
-        if not allowed:
-            if message.message_id is not None:
-                connection.engine.set_publish_reason(message.message_id, ReasonCode.NOT_AUTHORIZED)
-            log.info("%s may not publish to %s", connection.client_id, message.topic)
-            return
-        await self._publish_authorized_receivers(message, connection.client_id)
+        allowed = await self._authorize(credentials, message.topic, Action.PUBLISH)
+        reason = None
+        if allowed is None:
+            reason = ReasonCode.UNSPECIFIED_ERROR
+        elif not allowed:
+            reason = ReasonCode.NOT_AUTHORIZED
+            log.info("%s may not publish to %s", connection.describe(), message.topic)
+        elif not await self._publish_authorized_receivers(message, connection.client_id):
+            reason = ReasonCode.NO_MATCHING_SUBSCRIBERS
+        if reason is not None and message.message_id is not None:
+            connection.engine.set_publish_reason(message.message_id, reason)
 
-    def publish(self, message: Message, publisher: str | None) -> None:
-        """Route a message to every matching subscription (no authorization to ask)."""
+    async def _authorize(
+        self, credentials: AuthCredentials, topic: str, action: Action
+    ) -> bool | None:
+        """Ask the provider; None if it failed (logged, a while apart in a flood)."""
+        assert self.auth is not None
+        try:
+            return await self.auth.authorize(credentials, topic, action)
+        except Exception:
+            if self._provider_failure.ready():
+                left_out = self._provider_failure.take_suppressed()
+                more = f" ({left_out} more failures since the last report)" if left_out else ""
+                log.exception(
+                    "the auth provider failed to decide whether %s may %s %s%s",
+                    credentials.client_id,
+                    action.name.lower(),
+                    topic,
+                    more,
+                )
+            return None
+
+    def publish(self, message: Message, publisher: str | None) -> bool:
+        """Route a message to every matching subscription (no authorization to ask).
+
+        Return whether any subscription matched (a 5.0 publisher is told 0x10 if none).
+        """
         if message.retain:
             self._retain(message)
         matches = self.index.matches(message.topic)
         if not matches:
-            return
+            return False
         now = self.now()
         if len(matches) == 1:
             client_id, subscription = matches[0]
@@ -290,27 +425,39 @@ class Broker:
                 subscription.no_local and client_id == publisher
             ):
                 self._deliver_to(client_id, message, subscription, now)
-                return
+                return True
         for delivery in merge_overlapping(matches, publisher=publisher):
             self._deliver_to(delivery.client_id, message, delivery, now)
         self._deliver_shared(matches, message, now)
+        return True
 
-    async def _publish_authorized_receivers(self, message: Message, publisher: str | None) -> None:
-        """Route a message to the subscribers that may receive it."""
-        assert self.auth is not None
+    async def _publish_authorized_receivers(self, message: Message, publisher: str | None) -> bool:
+        """Route a message to the subscribers that may receive it.
+
+        Return whether any subscription matched, allowed to receive or not.
+        """
         if message.retain:
             self._retain(message)
         matches = self.index.matches(message.topic)
         allowed = []
         for client_id, subscription in matches:
-            target = self.connections.get(client_id)
-            credentials = (target.credentials if target else None) or AuthCredentials(client_id)
-            if await self.auth.authorize(credentials, message.topic, Action.RECEIVE):
+            if await self._authorize(self._owner(client_id), message.topic, Action.RECEIVE):
                 allowed.append((client_id, subscription))
         now = self.now()
         for delivery in merge_overlapping(allowed, publisher=publisher):
             self._deliver_to(delivery.client_id, message, delivery, now)
         self._deliver_shared(allowed, message, now)
+        return bool(matches)
+
+    def _owner(self, client_id: str) -> AuthCredentials:
+        """Return the credentials to decide by for a client.
+
+        Its connection's while connected; its offline session's owner's while away.
+        """
+        target = self.connections.get(client_id)
+        if target is not None and target.credentials is not None:
+            return target.credentials
+        return self.owners.get(client_id) or AuthCredentials(client_id)
 
     def _retain(self, message: Message) -> None:
         self.write_later(lambda: self.storage.store_retained(message))
@@ -345,9 +492,11 @@ class Broker:
             outcome = connection.engine.deliver(message, route, now)
             if outcome == "queue_full":
                 self.dropped += 1
-                if self.dropped % 1000 == 1:
+                if self._slow_reader_warning.ready():
                     log.warning(
-                        "%s reads too slowly: its queue is full, messages dropped", client_id
+                        "%s reads too slowly: its queue is full, messages dropped (%d in all)",
+                        client_id,
+                        self.dropped,
                     )
             if outcome != "closed":
                 self.delivered += 1
@@ -356,11 +505,30 @@ class Broker:
                     self._flush_scheduled = True
                     self.loop.call_soon(self.flush)
                 return
+        if min(int(message.qos), int(route.qos)) == 0:
+            return  # QoS 0: nothing to keep for later
+        self._queue_offline(client_id, message, now)
+
+    def _queue_offline(self, client_id: str, message: Message, now: float) -> None:
+        """Keep a message for an offline session, as the queue-full policy allows."""
         queue = self.offline.get(client_id)
-        if queue is None or min(int(message.qos), int(route.qos)) == 0:
-            return  # no session kept, or QoS 0: nothing to keep for later
+        if queue is None:
+            return  # no session kept
         if len(queue) >= self.config.max_offline_messages:
-            return
+            self.offline_dropped += 1
+            newest = self.config.queue_full == "drop_new"
+            if self._queue_full_warning.ready():
+                log.warning(
+                    "the offline queue of %s is full (%d messages): %s dropped "
+                    "(%d dropped in all)",
+                    client_id,
+                    len(queue),
+                    "the new message" if newest else "its oldest message",
+                    self.offline_dropped,
+                )
+            if newest:
+                return
+            queue.popleft()  # the storage drops its oldest too: same policy, same length
         queue.append(now)
         self.write_later(lambda: self.storage.enqueue(client_id, message))
 
@@ -382,12 +550,23 @@ class Broker:
         granted: list[tuple[Subscription, bool]] = []
         for subscription in request.subscriptions:
             credentials = connection.credentials or AuthCredentials(client_id or "?")
-            if self.auth is not None and not await self.auth.authorize(
-                credentials, subscription.topic_filter, Action.SUBSCRIBE
-            ):
-                codes.append(ReasonCode.NOT_AUTHORIZED)
-                log.info("%s may not subscribe to %s", client_id, subscription.topic_filter)
-                continue
+            if self.auth is not None:
+                allowed = await self._authorize(
+                    credentials, subscription.topic_filter, Action.SUBSCRIBE
+                )
+                if not allowed:
+                    codes.append(
+                        ReasonCode.NOT_AUTHORIZED
+                        if allowed is False
+                        else ReasonCode.UNSPECIFIED_ERROR
+                    )
+                    if allowed is False:
+                        log.info(
+                            "%s may not subscribe to %s",
+                            connection.describe(),
+                            subscription.topic_filter,
+                        )
+                    continue
             existed = any(
                 s.topic_filter == subscription.topic_filter
                 for s in self.index.subscriptions(client_id)
@@ -398,8 +577,11 @@ class Broker:
             )
             codes.append(int(subscription.qos))
             granted.append((subscription, existed))
-        connection.engine.answer_subscribe(request.packet_id, codes)
+        closed = connection.engine.answer_subscribe(request.packet_id, codes)
         self.mark_dirty(connection)
+        if closed is not None:  # the SUBACK did not fit the client's Maximum Packet Size
+            connection.process([closed])
+            return
         now = self.now()
         for subscription, existed in granted:
             # Retain Handling: 0 sends retained messages, 1 only for a new subscription,
@@ -426,8 +608,10 @@ class Broker:
                 functools.partial(self.storage.remove_subscription, client_id, topic_filter)
             )
             codes.append(ReasonCode.SUCCESS if found else ReasonCode.NO_SUBSCRIPTION_EXISTED)
-        connection.engine.answer_unsubscribe(request.packet_id, codes)
+        closed = connection.engine.answer_unsubscribe(request.packet_id, codes)
         self.mark_dirty(connection)
+        if closed is not None:
+            connection.process([closed])
 
     async def _forget_subscriptions(self, client_id: str) -> None:
         for subscription in self.index.subscriptions(client_id):
@@ -438,30 +622,50 @@ class Broker:
             )
         self.index.unsubscribe_all(client_id)
         self.offline.pop(client_id, None)
+        self.owners.pop(client_id, None)
         await self.storage.dequeue(client_id)
 
     # ---- the end of a connection ----
 
+    @staticmethod
+    def _log_end(connection: ClientConnection, closed: Closed) -> None:
+        """Log how a connection ended: refused, or disconnected, with who and why."""
+        reason = _in_words(closed.reason_code)
+        detail = f": {closed.error}" if closed.error is not None else ""
+        if connection.authenticated:
+            by = {"client": "by the client", "server": "by the server", "network": "(lost)"}
+            log.info(
+                "%s disconnected %s: %s%s",
+                connection.describe(),
+                by.get(closed.initiator, closed.initiator),
+                reason,
+                detail,
+            )
+        elif connection.refusal is not None:
+            log.info("refused %s: %s", connection.describe(), connection.refusal)
+        elif closed.initiator == "server":
+            log.info("refused %s: %s%s", connection.describe(), reason, detail)
+        else:
+            log.info("%s closed before it was accepted", connection.describe())
+
     async def _closed(self, connection: ClientConnection, closed: Closed) -> None:
         client_id = connection.client_id
         connection.closed_event_seen = True
+        self._log_end(connection, closed)
         if not connection.authenticated:
             return
         if self.connections.get(client_id) is connection:
             del self.connections[client_id]
-        reason = closed.reason_code.name.lower().replace("_", " ")
-        detail = f": {closed.error}" if closed.error is not None else ""
-        log.info("%s disconnected (%s, %s)%s", client_id, closed.initiator, reason, detail)
         session = closed.session
         if session is not None and closed.session_expiry_interval != 0:
             # The offline queue exists before anything is awaited: a message routed to
             # this client meanwhile is kept, not lost.
-            queue = self.offline.setdefault(client_id, deque())
+            self.offline.setdefault(client_id, deque())
+            self.owners[client_id] = session.owner
             now = self.now()
             for message in closed.undelivered:
                 if message.qos:
-                    queue.append(now)
-                    self.write_later(functools.partial(self.storage.enqueue, client_id, message))
+                    self._queue_offline(client_id, message, now)
             await self.sessions.save_session(session)
             if closed.session_expiry_interval != NEVER:
                 self.expiry_timers[client_id] = self.loop.call_later(
@@ -472,23 +676,38 @@ class Broker:
             await self._forget_subscriptions(client_id)
         if closed.will is not None:
             will = closed.will
+            owner = session.owner if session is not None else AuthCredentials(client_id)
             if closed.will_delay == 0:
-                self._publish_will(client_id, will.message)
+                self._publish_will(client_id, will.message, owner)
             else:
                 self.will_timers[client_id] = self.loop.call_later(
-                    closed.will_delay, self._publish_will, client_id, will.message
+                    closed.will_delay, self._publish_will, client_id, will.message, owner
                 )
         else:
             self.write_later(lambda: self.sessions.clear_will(client_id))
 
-    def _publish_will(self, client_id: str, message: Message) -> None:
+    def _publish_will(self, client_id: str, message: Message, owner: AuthCredentials) -> None:
         self.will_timers.pop(client_id, None)
-        log.info("publishing the Will of %s to %s", client_id, message.topic)
         self.write_later(lambda: self.sessions.clear_will(client_id))
         if self.auth is not None:
-            self.loop.create_task(self._publish_authorized_receivers(message, client_id))
+            self.loop.create_task(self._publish_authorized_will(client_id, message, owner))
         else:
+            log.info("publishing the Will of %s to %s", client_id, message.topic)
             self.publish(message, client_id)
+
+    async def _publish_authorized_will(
+        self, client_id: str, message: Message, owner: AuthCredentials
+    ) -> None:
+        """Publish a Will if its owner may publish to its topic (mosquitto asks then)."""
+        if not await self._authorize(owner, message.topic, Action.PUBLISH):
+            log.info(
+                "the Will of %s is not published: it may not publish to %s",
+                client_id,
+                message.topic,
+            )
+            return
+        log.info("publishing the Will of %s to %s", client_id, message.topic)
+        await self._publish_authorized_receivers(message, client_id)
 
     def _expire_session(self, client_id: str) -> None:
         self.expiry_timers.pop(client_id, None)
@@ -536,6 +755,7 @@ class Broker:
                 continue
             for subscription in await self.storage.get_subscriptions(client_id):
                 self.index.subscribe(client_id, subscription)
+            self.owners[client_id] = session.owner
             # How long queued messages waited before the restart is not stored: their
             # Message Expiry Intervals count from now.
             waiting = await self.storage.queue_length(client_id)
@@ -552,7 +772,11 @@ class Broker:
                 if expires_at is not None:
                     due = min(due, expires_at)
                 self.will_timers[client_id] = self.loop.call_later(
-                    max(0.0, due - wall), self._publish_will, client_id, will.message
+                    max(0.0, due - wall),
+                    self._publish_will,
+                    client_id,
+                    will.message,
+                    session.owner,
                 )
             restored += 1
         return restored
@@ -609,6 +833,11 @@ def _count_down(message: Message, waited: float) -> Message | None:
     assert properties is not None
     changed = properties.replace(message_expiry_interval=interval - int(waited))
     return message.replace(properties=changed)
+
+
+def _in_words(reason_code: ReasonCode) -> str:
+    """Say a reason code as the log says it: "bad user name or password (0x86)"."""
+    return f"{reason_code.name.lower().replace('_', ' ')} ({int(reason_code):#04x})"
 
 
 def _version_name(version: ProtocolVersion) -> str:

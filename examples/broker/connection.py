@@ -3,6 +3,12 @@
 Bytes read go to the engine in one call; its events go to the broker in order (one
 that must wait for I/O holds the ones behind it); the engine's output is written once
 per event-loop turn. The keep-alive timer is the engine's ``next_deadline``.
+
+A connection the server ends closes gracefully: its last bytes (a DISCONNECT with the
+reason, say) are written, the sending side is shut down, and what the client still
+sends is read and discarded for a short while. Closing at once while the client's bytes
+are unread would make the kernel answer with a reset, and the client would never read
+the reason.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ log = logging.getLogger("broker")
 
 _serials = itertools.count(1)
 
+#: How long a connection the server ended waits for the client to close its side.
+LINGER = 2.0
+
 
 class ClientConnection(asyncio.Protocol):
     """The broker's side of one client connection."""
@@ -39,10 +48,12 @@ class ClientConnection(asyncio.Protocol):
         "certificate",
         "client_id",
         "closed_event_seen",
+        "closing",
         "credentials",
         "engine",
         "peer",
         "pending",
+        "refusal",
         "serial",
         "timer",
         "transport",
@@ -57,7 +68,11 @@ class ClientConnection(asyncio.Protocol):
         #: The client's credentials, once it is accepted (for authorization).
         self.credentials: AuthCredentials | None = None
         self.authenticated = False
+        #: Why the broker refused the CONNECT, in words, for the log.
+        self.refusal: str | None = None
         self.closed_event_seen = False
+        #: The engine has ended and the socket is closing gracefully.
+        self.closing = False
         self.peer = "?"
         self.certificate: bytes | None = None
         self.transport: asyncio.Transport | None = None
@@ -91,6 +106,16 @@ class ClientConnection(asyncio.Protocol):
     def eof_received(self) -> bool:
         """Close on EOF: a half-open MQTT connection has nothing more to say."""
         return False
+
+    def describe(self) -> str:
+        """Name the client for the log: its id, user name and address, as far as known."""
+        if not self.engine.protocol_version:
+            return f"a connection from {self.peer}"  # no CONNECT read
+        client_id = self.client_id or self.engine.client_id
+        who = f"client {client_id!r}" if client_id else "a client without an id"
+        username = self.credentials.username if self.credentials else self.engine.username
+        user = f"user {username!r}" if username else "no user name"
+        return f"{who} ({user}, {self.peer})"
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Tell the engine the socket is gone; it says what that means (the Will, say)."""
@@ -150,13 +175,13 @@ class ClientConnection(asyncio.Protocol):
         acknowledgement of a PUBLISH must carry the answer, so it waits for it.
         """
         transport = self.transport
-        if transport is None or transport.is_closing() or self.worker is not None:
+        if transport is None or self.closing or transport.is_closing() or self.worker is not None:
             return
         data = self.engine.data_to_send()
         if data:
             transport.write(data)
         if self.engine.is_closed:
-            transport.close()
+            self._close_gracefully(transport)
         elif transport.get_write_buffer_size() > self.broker.config.max_unread_bytes:
             # A client that does not read: its queue is bounded, and it goes.
             log.info("%s does not read what it is sent: disconnected", self.client_id)
@@ -164,6 +189,20 @@ class ClientConnection(asyncio.Protocol):
             transport.abort()
             self.process([closed])
         self._arm_timer()
+
+    def _close_gracefully(self, transport: asyncio.Transport) -> None:
+        """Shut down the sending side; close once the client closes, or after LINGER."""
+        self.closing = True
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if not transport.can_write_eof():  # TLS: its own close sends close_notify
+            transport.close()
+            return
+        transport.write_eof()
+        # Whatever the client still sends is read (the engine ignores it) until it
+        # closes its side; a client that never does is closed after LINGER seconds.
+        self.timer = asyncio.get_running_loop().call_later(LINGER, transport.close)
 
     def _arm_timer(self) -> None:
         deadline = self.engine.next_deadline()
@@ -185,16 +224,17 @@ class ClientConnection(asyncio.Protocol):
 
     # ---- ending it from this side ----
 
-    def refuse(self, reason_code: ReasonCode) -> None:
-        """Refuse the CONNECT; the Closed event follows."""
+    def refuse(self, reason_code: ReasonCode, why: str) -> None:
+        """Refuse the CONNECT (``why`` says it in words, for the log); Closed follows."""
+        self.refusal = why
         closed = self.engine.refuse(reason_code)
         self.broker.mark_dirty(self)
         self.process([closed])
 
-    def refuse_or_disconnect(self, reason_code: ReasonCode) -> None:
+    def refuse_or_disconnect(self, reason_code: ReasonCode, why: str) -> None:
         """End the connection with ``reason_code``, whatever its phase."""
         if self.engine.phase == "connecting":
-            self.refuse(reason_code)
+            self.refuse(reason_code, why)
         elif self.engine.phase == "connected":
             self.disconnect(reason_code)
 

@@ -748,6 +748,17 @@ class Session:
     @property
     def expires_at(self) -> float | None:
         """When the session expires (POSIX seconds), or None."""
+    def set_owner(self, credentials: AuthCredentials) -> None:
+        """Record who the session belongs to: these credentials' user name and certificate.
+
+        The password and peer address are not kept.
+        """
+    @property
+    def owner(self) -> AuthCredentials:
+        """The credentials to decide by while the client is away.
+
+        The client identifier, with the owner's user name and certificate (no password).
+        """
     def mark_disconnected(self, at: float | None = None) -> None:
         """Record that the connection ended at `at` (default: now)."""
     def is_expired(self, now: float | None = None) -> bool:
@@ -1614,10 +1625,18 @@ class ServerConnection:
         """End a re-authentication with success."""
     def set_publish_reason(self, packet_id: int, reason_code: int) -> None:
         """Give a received QoS 1 or 2 PUBLISH's acknowledgement another reason than Success."""
-    def answer_subscribe(self, packet_id: int, reason_codes: Iterable[int]) -> None:
-        """Answer a SUBSCRIBE with one reason code per subscription of its request."""
-    def answer_unsubscribe(self, packet_id: int, reason_codes: Iterable[int]) -> None:
-        """Answer an UNSUBSCRIBE with one reason code per topic filter."""
+    def answer_subscribe(self, packet_id: int, reason_codes: Iterable[int]) -> Closed | None:
+        """Answer a SUBSCRIBE with one reason code per subscription of its request.
+
+        Return None, or the Closed event if the answer was larger than the client's
+        Maximum Packet Size and the connection ended instead.
+        """
+    def answer_unsubscribe(self, packet_id: int, reason_codes: Iterable[int]) -> Closed | None:
+        """Answer an UNSUBSCRIBE with one reason code per topic filter.
+
+        Return None, or the Closed event if the answer was larger than the client's
+        Maximum Packet Size and the connection ended instead.
+        """
     def deliver(
         self,
         message: Message,
@@ -1650,6 +1669,9 @@ class ServerConnection:
     @property
     def keep_alive(self) -> int | None:
         """The Keep Alive in force, in seconds, once the CONNECT arrived."""
+    @property
+    def username(self) -> str | None:
+        """The user name of the CONNECT, once it arrived; else None."""
     @property
     def session(self) -> Session | None:
         """A copy of the session, once accepted; else None."""

@@ -360,6 +360,8 @@ impl AclFile {
             Action::Publish => WRITE,
             Action::Receive => READ,
         };
+        // An empty user name is no user name: mosquitto gives it the anonymous lines.
+        let username = username.filter(|name| !name.is_empty());
         let empty = RuleSet::default();
         let own = match username {
             Some(name) => self.users.get(name).unwrap_or(&empty),

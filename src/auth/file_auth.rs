@@ -22,8 +22,9 @@ struct Files {
 /// Authentication and authorization as mosquitto 2.0 does them with `password_file`,
 /// `acl_file` and `allow_anonymous`.
 ///
-/// A client without a user name is accepted only if anonymous clients are allowed. One
-/// with a user name, when there is a password file, only if the file holds that user
+/// A client without a user name is accepted only if anonymous clients are allowed; an
+/// empty user name counts as none, as mosquitto counts it (the anonymous rules of the
+/// ACL file apply to it). One with a user name, when there is a password file, only if the file holds that user
 /// and the password matches (no password is checked as the empty password); without a
 /// password file it is accepted, as mosquitto does. Without an ACL file every action
 /// is allowed; with one, [`AclFile::allows`] decides.
@@ -120,7 +121,7 @@ impl FileAuth {
     /// certificate is missing or gives no name.
     pub fn username_of(&self, credentials: &AuthCredentials) -> Result<Option<String>, Error> {
         match self.certificate {
-            None => Ok(credentials.username().map(str::to_owned)),
+            None => Ok(named(credentials).map(str::to_owned)),
             Some(identity) => {
                 let certificate = credentials
                     .certificate()
@@ -193,7 +194,7 @@ impl FileAuth {
         if self.certificate.is_some() {
             return self.username_of(credentials).is_ok();
         }
-        match (credentials.username(), &self.files().passwords) {
+        match (named(credentials), &self.files().passwords) {
             (Some(name), Some(passwords)) => passwords.contains(name),
             (Some(_), None) => true,
             (None, _) => self.allow_anonymous,
@@ -201,12 +202,18 @@ impl FileAuth {
     }
 }
 
+/// The user name of a client that gave a non-empty one: mosquitto treats an empty user
+/// name as none (an anonymous client).
+fn named(credentials: &AuthCredentials) -> Option<&str> {
+    credentials.username().filter(|name| !name.is_empty())
+}
+
 impl AuthInterface for FileAuth {
     fn authenticate(&self, credentials: &AuthCredentials) -> Result<bool, Error> {
         if self.certificate.is_some() {
             return Ok(self.username_of(credentials).is_ok());
         }
-        let Some(username) = credentials.username() else {
+        let Some(username) = named(credentials) else {
             return Ok(self.allow_anonymous);
         };
         let files = self.files();

@@ -54,6 +54,21 @@ impl AuthCredentials {
         })
     }
 
+    /// Credentials rebuilt from what a session keeps of them (no password, no peer).
+    pub(crate) fn from_parts(
+        client_id: MqttString,
+        username: Option<MqttString>,
+        certificate: Option<Bytes>,
+    ) -> Self {
+        Self {
+            client_id,
+            username,
+            password: None,
+            certificate,
+            peer: None,
+        }
+    }
+
     /// Adds a user name.
     ///
     /// # Errors

@@ -1,7 +1,8 @@
 //! Mosquitto's password file, read unchanged and written so that mosquitto reads it.
 //!
-//! A line is `username:hash`; `#` starts a comment line; blank lines are skipped. A hash
-//! is one of:
+//! A line is `username:hash`; `#` starts a comment line; blank lines are skipped. As
+//! mosquitto does, the blanks around the user name and around the hash are not part of
+//! them (` alice :hash` is user `alice`). A hash is one of:
 //!
 //! * `$6$salt$hash`: SHA-512 of the password followed by the salt (mosquitto's
 //!   `sha512`), salt and hash in base64;
@@ -284,6 +285,8 @@ impl PasswordFile {
                 fail("expected username:hash".to_owned());
                 continue;
             };
+            // Mosquitto trims the blanks around both halves: ` alice : hash` is alice's.
+            let (username, hash) = (trim_blanks(username), trim_blanks(hash));
             if username.is_empty() {
                 fail("the user name is empty".to_owned());
                 continue;
@@ -362,9 +365,32 @@ impl PasswordFile {
     }
 }
 
+/// A password file's field without the white space around it, as mosquitto's
+/// `misc__trimblanks` leaves it.
+fn trim_blanks(field: &str) -> &str {
+    field.trim_matches(|c: char| c.is_ascii_whitespace())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blanks_around_names_and_hashes_are_not_part_of_them() {
+        let hash = hash_password(b"pw", HashKind::Sha512).unwrap();
+        let text = format!(" lead:{hash}\ntrail :{hash}\n\ttab:{hash}\nsp: {hash} \n");
+        let file = PasswordFile::parse(&text).unwrap();
+        assert_eq!(
+            file.usernames().collect::<Vec<_>>(),
+            ["lead", "trail", "tab", "sp"]
+        );
+        for user in ["lead", "trail", "tab", "sp"] {
+            assert!(file.verify(user, b"pw"), "{user}");
+        }
+        assert!(!file.verify(" lead", b"pw"));
+        // A name of blanks only is an empty name: a bad line.
+        assert!(PasswordFile::check(&format!("  :{hash}\n")).is_err());
+    }
 
     #[test]
     fn each_kind_round_trips_and_refuses_a_wrong_password() {

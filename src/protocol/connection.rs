@@ -114,6 +114,7 @@ pub struct Acceptance {
 struct Peer {
     version: ProtocolVersion,
     client_id: MqttString,
+    username: Option<MqttString>,
     keep_alive: u16,
     /// The Keep Alive the client asked for, when the server replaces it (5.0).
     server_keep_alive: Option<u16>,
@@ -272,6 +273,12 @@ impl ServerConnection {
         self.peer.as_ref().map(|peer| peer.client_id.as_str())
     }
 
+    /// The user name of the CONNECT, once it arrived (for the log of a refusal the broker
+    /// did not decide).
+    pub fn username(&self) -> Option<&str> {
+        self.peer.as_ref()?.username.as_deref()
+    }
+
     /// The Keep Alive in force, in seconds (0: none), once the CONNECT arrived.
     pub fn keep_alive(&self) -> Option<u16> {
         self.peer.as_ref().map(|peer| peer.keep_alive)
@@ -370,6 +377,10 @@ impl ServerConnection {
     /// ([MQTT-4.4.0-1]). Returns the events of the packets the client sent after its
     /// CONNECT, held until now ([MQTT-3.1.4-5]).
     ///
+    /// A CONNACK larger than the client's Maximum Packet Size must not be sent
+    /// ([MQTT-3.1.2-24]): the connection then ends without one, as mosquitto ends it, and
+    /// the only event is the [`Closed`] that hands the session back.
+    ///
     /// # Errors
     /// A state error, changing nothing, unless a CONNECT waits for an answer; a validation
     /// error for a session of another client, a missing or unneeded assigned client
@@ -419,6 +430,23 @@ impl ServerConnection {
         }
         let version = peer.version;
         let connack = connack(&self.config, peer, &acceptance, assigned.as_ref())?;
+        let size = PacketRef::Connack(&connack).encoded_len(version);
+        if size > peer.maximum_packet_size as usize {
+            let err = Error::received(Violation::AnswerTooLarge {
+                packet: PacketType::Connack,
+                size,
+                max: peer.maximum_packet_size,
+            });
+            peer.client_id = client_id;
+            self.session = Some(session);
+            let closed = self.close(
+                Initiator::Server,
+                ReasonCode::PacketTooLarge,
+                Some(err),
+                false,
+            );
+            return Ok(vec![Event::Closed(closed)]);
+        }
         session.set_receive_maximums(peer.receive_maximum, self.config.receive_maximum)?;
         if acceptance.session_present {
             session.resume(version, peer.session_expiry_interval);
@@ -545,6 +573,10 @@ impl ServerConnection {
     /// QoS) or a failure. Once the connection has ended (the client may send SUBSCRIBE
     /// and DISCONNECT in one read), the answer is dropped.
     ///
+    /// A SUBACK larger than the client's Maximum Packet Size cannot be sent
+    /// ([MQTT-3.1.2-24]) and the client would wait for it for ever: the connection ends
+    /// (DISCONNECT 0x95 for 5.0), and the [`Closed`] is returned.
+    ///
     /// # Errors
     /// A state error when no SUBSCRIBE `packet_id` waits for an answer; a validation
     /// error for the wrong number of codes or a code outside the SUBACK table.
@@ -552,9 +584,9 @@ impl ServerConnection {
         &mut self,
         packet_id: PacketId,
         reason_codes: &[ReasonCode],
-    ) -> Result<(), Error> {
+    ) -> Result<Option<Closed>, Error> {
         let Some(pending) = self.request("answer_subscribe", &self.subscribes, packet_id)? else {
-            return Ok(());
+            return Ok(None);
         };
         check_answer_count(PacketType::Suback, pending.asked, reason_codes.len())?;
         let maximum = self.config.maximum_qos;
@@ -573,13 +605,13 @@ impl ServerConnection {
         }
         let suback = Suback::new(packet_id, codes, AckProperties::default())?;
         self.subscribes.remove(&packet_id);
-        self.write_own(PacketRef::Suback(&suback));
-        Ok(())
+        Ok(self.write_answer(PacketRef::Suback(&suback)))
     }
 
     /// Answers the UNSUBSCRIBE `packet_id` with one reason code per filter (sent to 5.0
     /// clients; a 3.x UNSUBACK carries none). Once the connection has ended, the answer
-    /// is dropped.
+    /// is dropped. An UNSUBACK larger than the client's Maximum Packet Size ends the
+    /// connection, as [`answer_subscribe`](Self::answer_subscribe) says.
     ///
     /// # Errors
     /// A state error when no UNSUBSCRIBE `packet_id` waits for an answer; a validation
@@ -588,10 +620,10 @@ impl ServerConnection {
         &mut self,
         packet_id: PacketId,
         reason_codes: &[ReasonCode],
-    ) -> Result<(), Error> {
+    ) -> Result<Option<Closed>, Error> {
         let Some(&asked) = self.request("answer_unsubscribe", &self.unsubscribes, packet_id)?
         else {
-            return Ok(());
+            return Ok(None);
         };
         check_answer_count(PacketType::Unsuback, asked, reason_codes.len())?;
         let codes = match self.protocol_version() {
@@ -606,8 +638,7 @@ impl ServerConnection {
         };
         let unsuback = Unsuback::new(packet_id, codes, AckProperties::default())?;
         self.unsubscribes.remove(&packet_id);
-        self.write_own(PacketRef::Unsuback(&unsuback));
-        Ok(())
+        Ok(self.write_answer(PacketRef::Unsuback(&unsuback)))
     }
 
     /// Delivers a message the broker routed to this client through `route` (its
@@ -960,7 +991,10 @@ impl ServerConnection {
         self.subscribes.insert(packet_id, pending);
         if asked == 0 {
             // Nothing for the broker to decide: every filter was refused here.
-            return self.answer_subscribe(packet_id, &[]);
+            if let Some(closed) = self.answer_subscribe(packet_id, &[])? {
+                events.push(Event::Closed(closed));
+            }
+            return Ok(());
         }
         events.push(Event::Subscribe(SubscribeRequest {
             packet_id,
@@ -1047,6 +1081,26 @@ impl ServerConnection {
     }
 
     // ---- writing ----
+
+    /// Writes an answer whose size depends on the request (SUBACK, UNSUBACK) if the
+    /// client accepts a packet that large; else ends the connection ([MQTT-3.1.2-24]).
+    fn write_answer(&mut self, packet: PacketRef<'_>) -> Option<Closed> {
+        let version = self.protocol_version().unwrap_or(ProtocolVersion::V311);
+        let max = self
+            .peer
+            .as_ref()
+            .map_or(u32::MAX, |peer| peer.maximum_packet_size);
+        let size = packet.encoded_len(version);
+        if size <= max as usize {
+            self.write(packet, version);
+            return None;
+        }
+        Some(self.fail(Error::received(Violation::AnswerTooLarge {
+            packet: packet.packet_type(),
+            size,
+            max,
+        })))
+    }
 
     /// Writes a packet this side built, in the connection's version.
     fn write_own(&mut self, packet: PacketRef<'_>) {
@@ -1407,6 +1461,7 @@ fn peer_of(
     Peer {
         version: connect.protocol_version,
         client_id: connect.client_id.clone(),
+        username: connect.username.clone(),
         keep_alive,
         server_keep_alive,
         clean_start: connect.clean_start,

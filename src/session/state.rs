@@ -17,6 +17,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
+
+use crate::auth::AuthCredentials;
 use crate::constants::{PacketType, ProtocolVersion, QoS};
 use crate::error::{Error, Violation};
 use crate::message::Message;
@@ -92,6 +95,14 @@ pub struct Session {
     created_at: SystemTime,
     updated_at: SystemTime,
     disconnected_at: Option<SystemTime>,
+    owner: Option<Owner>,
+}
+
+/// Who a session belongs to: what the broker authenticated, minus the password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Owner {
+    username: Option<MqttString>,
+    certificate: Option<Bytes>,
 }
 
 impl Session {
@@ -121,6 +132,7 @@ impl Session {
             created_at: now,
             updated_at: now,
             disconnected_at: None,
+            owner: None,
         })
     }
 
@@ -170,6 +182,59 @@ impl Session {
     /// When its connection ended, if it has.
     pub fn disconnected_at(&self) -> Option<SystemTime> {
         self.disconnected_at
+    }
+
+    /// Records who the session belongs to: the user name and client certificate the
+    /// broker accepted the connection with (the password and peer address are not
+    /// kept). Decisions taken while the client is away (may it receive this message?
+    /// may its Will be published?) are taken for this identity.
+    ///
+    /// # Examples
+    /// ```
+    /// use mqtt_common::{AuthCredentials, ProtocolVersion, Session};
+    /// let mut session = Session::new("phone", ProtocolVersion::V5, false, 3600)?;
+    /// let credentials = AuthCredentials::new("phone")?
+    ///     .with_username("alice")?
+    ///     .with_password(b"s3cret".as_slice());
+    /// session.set_owner(&credentials);
+    /// let owner = session.owner();
+    /// assert_eq!(owner.username(), Some("alice"));
+    /// assert_eq!(owner.password(), None);
+    /// # Ok::<(), mqtt_common::Error>(())
+    /// ```
+    pub fn set_owner(&mut self, credentials: &AuthCredentials) {
+        self.owner = Some(Owner {
+            username: credentials
+                .username()
+                .and_then(|name| MqttString::new(name).ok()),
+            certificate: credentials.certificate().cloned(),
+        });
+        self.touch();
+    }
+
+    /// The credentials to decide by for this session while its client is away: its
+    /// client identifier, with the user name and certificate of [`set_owner`]
+    /// (none if the owner was never recorded).
+    ///
+    /// [`set_owner`]: Self::set_owner
+    pub fn owner(&self) -> AuthCredentials {
+        AuthCredentials::from_parts(
+            self.client_id.clone(),
+            self.owner.as_ref().and_then(|owner| owner.username.clone()),
+            self.owner
+                .as_ref()
+                .and_then(|owner| owner.certificate.clone()),
+        )
+    }
+
+    /// The owner's user name, if one was recorded.
+    pub fn username(&self) -> Option<&str> {
+        self.owner.as_ref()?.username.as_deref()
+    }
+
+    /// The owner's client certificate, if one was recorded.
+    pub fn certificate(&self) -> Option<&Bytes> {
+        self.owner.as_ref()?.certificate.as_ref()
     }
 
     /// Takes the settings of a new connection that resumes this session.
@@ -453,6 +518,8 @@ impl Session {
             created_at: self.created_at,
             updated_at: self.updated_at,
             disconnected_at: self.disconnected_at,
+            username: self.username().map(str::to_owned),
+            certificate: self.certificate().cloned(),
         }
     }
 
@@ -490,6 +557,16 @@ impl Session {
         session.created_at = parts.created_at;
         session.updated_at = parts.updated_at;
         session.disconnected_at = parts.disconnected_at;
+        if parts.username.is_some() || parts.certificate.is_some() {
+            let username = parts
+                .username
+                .map(|name| MqttString::new(&name).map_err(|v| Error::invalid("username", v)))
+                .transpose()?;
+            session.owner = Some(Owner {
+                username,
+                certificate: parts.certificate,
+            });
+        }
         Ok(session)
     }
 }
@@ -512,4 +589,7 @@ pub(crate) struct SessionParts {
     pub(crate) created_at: SystemTime,
     pub(crate) updated_at: SystemTime,
     pub(crate) disconnected_at: Option<SystemTime>,
+    /// The owner's user name and certificate ([`Session::set_owner`]).
+    pub(crate) username: Option<String>,
+    pub(crate) certificate: Option<Bytes>,
 }

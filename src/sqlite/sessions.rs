@@ -20,12 +20,14 @@ use crate::sqlite::database::{self, Schema, failed};
 use crate::sqlite::records::{decode_message, encode_message, nanos, narrow, time};
 use crate::sqlite::writer::{Failure, Mirror, Writer};
 
-/// The session store's tables (schema version 1): a row per session, per message in
-/// flight each way, and per Will.
+/// The session store's tables: a row per session, per message in flight each way, and
+/// per Will. Schema version 2 adds the session's owner (user name and client
+/// certificate), so that decisions taken while the client is away are its owner's.
 const SCHEMA: Schema = Schema {
     kind: "session store",
     application_id: 0x4D51_5353, // "MQSS"
-    migrations: &["
+    migrations: &[
+        "
         CREATE TABLE sessions (
             client_id TEXT PRIMARY KEY NOT NULL,
             protocol_version INTEGER NOT NULL,
@@ -56,7 +58,12 @@ const SCHEMA: Schema = Schema {
             delay_interval INTEGER NOT NULL,
             message BLOB NOT NULL
         ) WITHOUT ROWID;
-    "],
+    ",
+        "
+        ALTER TABLE sessions ADD COLUMN username TEXT;
+        ALTER TABLE sessions ADD COLUMN certificate BLOB;
+    ",
+    ],
 };
 
 /// Sessions (with their QoS 1 and 2 flows in flight both ways, and their expiry) and
@@ -369,7 +376,8 @@ fn write_session(
     txn.prepare_cached(
         "INSERT OR REPLACE INTO sessions (client_id, protocol_version, clean_start, \
          expiry_interval, receive_maximum, local_receive_maximum, next_packet_id, created_at, \
-         updated_at, disconnected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         updated_at, disconnected_at, username, certificate) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         client_id,
@@ -382,6 +390,8 @@ fn write_session(
         nanos(parts.created_at),
         nanos(parts.updated_at),
         parts.disconnected_at.map(nanos),
+        parts.username,
+        parts.certificate.as_deref(),
     ])?;
     let (old_outgoing, old_incoming) = match old {
         Some(old) => {
@@ -481,8 +491,8 @@ impl Mirror for MemorySessionStore {
         let mut statement = conn
             .prepare(
                 "SELECT client_id, protocol_version, clean_start, expiry_interval, receive_maximum, \
-                 local_receive_maximum, next_packet_id, created_at, updated_at, disconnected_at \
-                 FROM sessions",
+                 local_receive_maximum, next_packet_id, created_at, updated_at, disconnected_at, \
+                 username, certificate FROM sessions",
             )
             .map_err(reading)?;
         let mut rows = statement.query([]).map_err(reading)?;
@@ -503,6 +513,11 @@ impl Mirror for MemorySessionStore {
                 created_at: time(row.get(7).map_err(reading)?),
                 updated_at: time(row.get(8).map_err(reading)?),
                 disconnected_at: row.get::<_, Option<i64>>(9).map_err(reading)?.map(time),
+                username: row.get(10).map_err(reading)?,
+                certificate: row
+                    .get::<_, Option<Vec<u8>>>(11)
+                    .map_err(reading)?
+                    .map(bytes::Bytes::from),
                 outgoing: outgoing.remove(&client_id).unwrap_or_default(),
                 incoming: incoming.remove(&client_id).unwrap_or_default(),
                 client_id,

@@ -70,7 +70,7 @@ class Case:
     topic: str
 
     def __str__(self) -> str:
-        who = f"{self.client_id}/{self.username or '-'}"
+        who = f"{self.client_id}/{'-' if self.username is None else repr(self.username)}"
         return f"{self.file}:{who}:{self.action.name.lower()}:{self.topic}"
 
 
@@ -94,6 +94,11 @@ CASES = [
     Case(UP, "anon1", None, P, "$share/g/public"),
     Case(UP, "anon1", None, S, "bob/#"),
     Case(UP, "anon1", None, P, "public"),
+    # an empty user name: mosquitto gives it the anonymous lines
+    Case(UP, "anon2", "", R, "public/news"),
+    Case(UP, "anon2", "", P, "inbox/anon"),
+    Case(UP, "anon2", "", R, "alice/x"),
+    Case(UP, "anon2", "", R, "users//x"),
     # a user with a block
     Case(UP, "alice-phone", "alice", P, "alice/x"),
     Case(UP, "alice-phone", "alice", R, "alice/x"),

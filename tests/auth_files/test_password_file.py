@@ -86,6 +86,71 @@ def test_a_live_mosquitto_accepts_the_files_our_tool_writes(tmp_path: Path, kind
         assert not connects("carol", "s3cret")
 
 
+def mosquitto_accepts(port: int, user: str, password: str) -> bool:
+    """Whether a live mosquitto accepts mosquitto_pub with this user name and password."""
+    done = subprocess.run(
+        [
+            MOSQUITTO_PUB,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-u",
+            user,
+            "-P",
+            password,
+            "-t",
+            "t",
+            "-m",
+            "m",
+        ],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+# (user name sent, password sent): who mosquitto and FileAuth must agree on.
+LOGINS = [
+    ("alice", "s3cret"),
+    ("lead", "s3cret"),
+    (" lead", "s3cret"),
+    ("trail", "s3cret"),
+    ("trail ", "s3cret"),
+    ("tab", "s3cret"),
+    ("spaced-hash", "s3cret"),
+    ("lead", "wrong"),
+    ("", "s3cret"),
+    ("", "wrong"),
+]
+
+
+@pytest.mark.parametrize("allow_anonymous", [True, False], ids=["anonymous", "no-anonymous"])
+def test_blank_and_empty_user_names_are_decided_as_mosquitto_decides(
+    tmp_path: Path, allow_anonymous: bool
+) -> None:
+    path = tmp_path / "passwd"
+    assert passwd("-c", "-b", path, "alice", "s3cret").returncode == 0
+    hashed = path.read_text().split(":", 1)[1].strip()
+    with path.open("a") as file:
+        file.write(f" lead:{hashed}\ntrail :{hashed}\n\ttab:{hashed}\n")
+        file.write(f"spaced-hash: {hashed} \n")
+    setting = f"allow_anonymous {'true' if allow_anonymous else 'false'}"
+    with mosquitto(tmp_path, setting, f"password_file {path}") as port:
+        theirs = {login: mosquitto_accepts(port, *login) for login in LOGINS}
+    auth = FileAuth(path, allow_anonymous=allow_anonymous)
+    ours = {
+        (user, password): auth.authenticate(
+            AuthCredentials("c1", username=user, password=password.encode())
+        )
+        for user, password in LOGINS
+    }
+    assert ours == theirs
+    # Both answers occur: the table tells the rules apart.
+    assert set(theirs.values()) == {True, False}
+
+
 def test_argon2id_hashes_verify_and_the_tool_writes_them(tmp_path: Path) -> None:
     path = tmp_path / "passwd"
     assert passwd("-H", "argon2id", "-c", "-b", path, "alice", "s3cret").returncode == 0

@@ -184,3 +184,24 @@ def test_memory_store_sweeps_and_wills() -> None:
     assert len(store) == 0
     with pytest.raises(ValidationError):
         store.set_will("c1", "not a will")  # type: ignore[arg-type]
+
+
+def test_a_session_remembers_its_owner_without_the_password() -> None:
+    from mqtt_common.src.auth import AuthCredentials
+
+    session = Session("phone", ProtocolVersion.V5, False, 60)
+    assert session.owner == AuthCredentials("phone")
+    session.set_owner(
+        AuthCredentials(
+            "phone", username="alice", password=b"s3cret", certificate=b"DER", peer="10.0.0.1:1"
+        )
+    )
+    assert session.owner == AuthCredentials("phone", username="alice", certificate=b"DER")
+    assert session.owner.password is None
+    store = MemorySessionStore()
+    store.save_session(session)
+    stored = store.get_session("phone")
+    assert stored is not None
+    assert stored.owner.username == "alice"
+    with pytest.raises(ValidationError, match="credentials"):
+        session.set_owner("alice")  # type: ignore[arg-type]

@@ -182,7 +182,7 @@ class Runner:
                 if command == "answer-subscribe"
                 else connection.answer_unsubscribe
             )
-            answer(number(args["id"]), codes)
+            self.push(answer(number(args["id"]), codes))
         elif command == "deliver":
             message, route = delivery(args)
             outcome = connection.deliver(

@@ -183,12 +183,15 @@ class Client:
         self.disconnects: list[Any] = []
         self.subacks: dict[int, list[int]] = {}
         self.unsubacks: dict[int, list[int]] = {}
+        #: The reason code of each finished QoS 1 or 2 publication, by message id.
+        self.puback_codes: dict[int, int] = {}
         self.connected = threading.Event()
         self.paho.on_connect = self._on_connect
         self.paho.on_message = self._on_message
         self.paho.on_subscribe = self._on_subscribe
         self.paho.on_unsubscribe = self._on_unsubscribe
         self.paho.on_disconnect = self._on_disconnect
+        self.paho.on_publish = self._on_publish
         if username is not None:
             self.paho.username_pw_set(username, password)
         if will is not None:
@@ -232,6 +235,9 @@ class Client:
     def _on_unsubscribe(self, c: Any, u: Any, mid: int, codes: list[Any], p: Any) -> None:
         self.unsubacks[mid] = [int(code.value) for code in codes]
 
+    def _on_publish(self, c: Any, u: Any, mid: int, reason: Any, p: Any) -> None:
+        self.puback_codes[mid] = int(reason.value)
+
     def _on_disconnect(self, c: Any, u: Any, flags: Any, reason: Any, p: Any) -> None:
         self.disconnects.append(reason)
 
@@ -271,6 +277,13 @@ class Client:
             topic, payload, qos, retain, properties=props(PacketTypes.PUBLISH, properties)
         )
         info.wait_for_publish(TIMEOUT)
+
+    def publish_code(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> int:
+        """Publish at QoS 1 or 2 and return the reason code of the PUBACK or PUBREC."""
+        info = self.paho.publish(topic, payload, qos, retain)
+        info.wait_for_publish(TIMEOUT)
+        wait_for(lambda: info.mid in self.puback_codes)
+        return self.puback_codes[info.mid]
 
     def payloads(self) -> list[bytes]:
         """Return the payloads received, in order."""

@@ -93,6 +93,6 @@ def test_a_bad_file_stops_the_start_with_a_clear_message(tmp_path: Path) -> None
         check=False,
     )
     assert done.returncode == 1
-    assert "cannot serve: " in done.stderr
+    assert "cannot start: " in done.stderr
     assert "line 2: unknown keyword" in done.stderr
     assert "Traceback" not in done.stderr

@@ -84,6 +84,6 @@ def test_a_data_dir_in_use_is_refused_clearly(tmp_path: Path) -> None:
             check=False,
         )
     assert second.returncode == 1
-    assert "cannot serve: storage error: cannot open" in second.stderr
+    assert "cannot start: storage error: cannot open" in second.stderr
     assert "locked by another process" in second.stderr
     assert "Traceback" not in second.stderr

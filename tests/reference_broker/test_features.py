@@ -5,6 +5,7 @@ a program on 127.0.0.1. One test per feature; each asserts what the client sees.
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import socket
 import subprocess
@@ -430,7 +431,13 @@ def test_mosquitto_clients_both_versions(broker: BrokerProcess) -> None:
 def test_a_log_line_per_connection_event(broker: BrokerProcess) -> None:
     with clients(Client(broker.port, "log-me")):
         pass
-    wait_for(lambda: "log-me disconnected (client, success)" in broker.output())
+    wait_for(
+        lambda: re.search(
+            r"client 'log-me' \(no user name, 127\.0\.0\.1:\d+\) disconnected by the client: "
+            r"success \(0x00\)",
+            broker.output(),
+        )
+    )
     assert "log-me connected from 127.0.0.1:" in broker.output()
 
 

@@ -244,25 +244,39 @@ impl PyServerConnection {
     }
 
     /// Answer a SUBSCRIBE with one reason code per subscription of its request.
+    ///
+    /// Return None, or the Closed event if the answer was larger than the client's
+    /// Maximum Packet Size and the connection ended instead.
     fn answer_subscribe(
         &self,
+        py: Python<'_>,
         packet_id: &Bound<'_, PyAny>,
         reason_codes: &Bound<'_, PyAny>,
-    ) -> PyResult<()> {
+    ) -> PyResult<Option<PyClosed>> {
         let packet_id = int_arg::<PacketId>("packet_id", packet_id)?;
         let codes = self::reason_codes(reason_codes)?;
-        Ok(self.lock().answer_subscribe(packet_id, &codes)?)
+        let closed = self.lock().answer_subscribe(packet_id, &codes)?;
+        closed
+            .map(|closed| PyClosed::from_core(py, closed))
+            .transpose()
     }
 
     /// Answer an UNSUBSCRIBE with one reason code per topic filter.
+    ///
+    /// Return None, or the Closed event if the answer was larger than the client's
+    /// Maximum Packet Size and the connection ended instead.
     fn answer_unsubscribe(
         &self,
+        py: Python<'_>,
         packet_id: &Bound<'_, PyAny>,
         reason_codes: &Bound<'_, PyAny>,
-    ) -> PyResult<()> {
+    ) -> PyResult<Option<PyClosed>> {
         let packet_id = int_arg::<PacketId>("packet_id", packet_id)?;
         let codes = self::reason_codes(reason_codes)?;
-        Ok(self.lock().answer_unsubscribe(packet_id, &codes)?)
+        let closed = self.lock().answer_unsubscribe(packet_id, &codes)?;
+        closed
+            .map(|closed| PyClosed::from_core(py, closed))
+            .transpose()
     }
 
     /// Deliver a routed message through ``subscription`` (a Subscription or a Delivery).
@@ -326,6 +340,12 @@ impl PyServerConnection {
     #[getter]
     fn client_id(&self) -> Option<String> {
         self.lock().client_id().map(str::to_owned)
+    }
+
+    /// The user name of the CONNECT, once it arrived; else None.
+    #[getter]
+    fn username(&self) -> Option<String> {
+        self.lock().username().map(str::to_owned)
     }
 
     /// The Keep Alive in force, in seconds, once the CONNECT arrived.

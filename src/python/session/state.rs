@@ -9,6 +9,7 @@ use pyo3::types::{PyList, PyString, PyTuple};
 use crate::constants::{PacketType, ProtocolVersion};
 use crate::error::Error;
 use crate::packet_id::PacketId;
+use crate::python::auth::PyAuthCredentials;
 use crate::python::constants::{packet_type_member, protocol_version_member};
 use crate::python::convert::{
     CleanStart, ExpiryInterval, ProtocolVersionArg, client_id, flag, int, int_arg, int_value,
@@ -174,6 +175,27 @@ impl PySession {
     #[getter]
     fn expires_at(&self) -> Option<f64> {
         self.lock().expires_at().map(seconds)
+    }
+
+    /// Record who the session belongs to: these credentials' user name and certificate.
+    ///
+    /// The password and peer address are not kept.
+    fn set_owner(&self, credentials: &Bound<'_, PyAny>) -> PyResult<()> {
+        let credentials = credentials
+            .cast::<PyAuthCredentials>()
+            .map_err(|_| wrong_type("credentials", "AuthCredentials", credentials))?;
+        self.lock().set_owner(&credentials.get().inner);
+        Ok(())
+    }
+
+    /// The credentials to decide by while the client is away.
+    ///
+    /// The client identifier, with the owner's user name and certificate (no password).
+    #[getter]
+    fn owner(&self) -> PyAuthCredentials {
+        PyAuthCredentials {
+            inner: self.lock().owner(),
+        }
     }
 
     /// Record that the connection ended at `at` (default: now).
