@@ -172,6 +172,7 @@ fn config_of(args: &Args) -> Result<ServerConfig, Failure> {
             "connect_timeout" => config.connect_timeout = Duration::from_secs(n()?),
             "max_queued_messages" => config.max_queued_messages = n()? as usize,
             "max_packets_before_connack" => config.max_packets_before_connack = n()? as usize,
+            "hold_acknowledgements" => config.hold_acknowledgements = flag()?,
             other => return Err(format!("unknown config key {other}")),
         }
     }
@@ -387,11 +388,16 @@ impl Runner {
                 };
                 self.push(closed.map(Event::Closed).into_iter().collect());
             }
+            "release" => {
+                let mark = self.connection.acknowledgement_mark();
+                self.connection.release_acknowledgements(mark);
+            }
             "deliver" => {
                 let (message, route) = delivery(args).map_err(CallError::Failed)?;
+                let tag = args.number("tag").map_err(CallError::Failed)?;
                 let outcome = self
                     .connection
-                    .deliver(&message, &route, self.now)
+                    .deliver_tagged(&message, &route, self.now, tag)
                     .map_err(raised)?;
                 if let Some(want) = args.get("outcome") {
                     check("outcome", outcome.as_str(), want).map_err(CallError::Failed)?;
@@ -558,6 +564,15 @@ fn check_event(kind: &str, args: &Args, event: &Event) -> Result<(), Failure> {
         ("delivered", Event::Delivered(delivered)) => {
             if let Some(want) = args.number("id")? {
                 check("id", u64::from(delivered.packet_id.get()), want)?;
+            }
+            if let Some(want) = args.get("tag") {
+                let got = delivered.tag.map_or("none".to_owned(), |t| t.to_string());
+                check("tag", got.as_str(), want)?;
+            }
+        }
+        ("discarded", Event::Discarded(discarded)) => {
+            if let Some(want) = args.number("tag")? {
+                check("tag", discarded.tag, want)?;
             }
         }
         ("closed", Event::Closed(closed)) => check_closed(args, closed)?,

@@ -51,6 +51,7 @@ __all__ = [
     "Decoder",
     "Delivered",
     "Delivery",
+    "Discarded",
     "Disconnect",
     "FileAuth",
     "MemorySessionStore",
@@ -1389,8 +1390,9 @@ class ServerConfig:
     `ServerConfig`'s: Receive Maximum, Maximum QoS, Retain Available, Maximum Packet Size,
     Topic Alias Maximum, the three Available flags, the longest Keep Alive a client may
     choose (None: any), how long a new connection may take to send CONNECT, how many
-    deliveries may wait for the client's Receive Maximum, and how many packets a client
-    may send before its CONNECT is answered.
+    deliveries may wait for the client's Receive Maximum, how many packets a client
+    may send before its CONNECT is answered, and whether acknowledgements of received
+    PUBLISH wait until the broker releases them (``hold_acknowledgements``).
     """
 
     def __new__(
@@ -1408,6 +1410,7 @@ class ServerConfig:
         connect_timeout: float = ...,
         max_queued_messages: int = ...,
         max_packets_before_connack: int = ...,
+        hold_acknowledgements: bool = ...,
     ) -> Self: ...
     @property
     def receive_maximum(self) -> int:
@@ -1445,6 +1448,9 @@ class ServerConfig:
     @property
     def max_packets_before_connack(self) -> int:
         """How many packets a client may send before its CONNECT is answered."""
+    @property
+    def hold_acknowledgements(self) -> bool:
+        """Whether acknowledgements of received PUBLISH wait for release_acknowledgements()."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
@@ -1546,6 +1552,21 @@ class Delivered:
     @property
     def message(self) -> Message | None:
         """The message of a QoS 1 flow; None for QoS 2, which forgets it at PUBREC."""
+    @property
+    def tag(self) -> int | None:
+        """The tag given with the delivery (``deliver(..., tag=...)``), or None."""
+
+@final
+class Discarded:
+    """A tagged delivery ended without reaching the client.
+
+    It expired or grew too large while it waited for the client's Receive Maximum, or a
+    5.0 client refused it (PUBREC with a failure code).
+    """
+
+    @property
+    def tag(self) -> int:
+        """The tag given with the delivery."""
 
 @final
 class Closed:
@@ -1644,14 +1665,20 @@ class ServerConnection:
         now: float,
         *,
         retained: bool = False,
+        tag: int | None = None,
     ) -> Literal["sent", "queued", "too_large", "expired", "queue_full", "closed"]:
         """Deliver a routed message through ``subscription`` (a Subscription or a Delivery).
 
         Return what became of it: "sent", "queued" (waiting for the client's Receive
         Maximum), "too_large", "expired", "queue_full" or "closed" (the connection has
         ended: queue it for the session). ``retained=True`` marks a retained message sent
-        because of a new subscription.
+        because of a new subscription. A ``tag`` (an int, a router's entry number) comes
+        back in the Delivered or Discarded event that ends the delivery, and in the session.
         """
+    def acknowledgement_mark(self) -> int:
+        """The mark of every acknowledgement owed so far (for release_acknowledgements)."""
+    def release_acknowledgements(self, mark: int) -> None:
+        """Let data_to_send() write the acknowledgements held up to ``mark``."""
     def disconnect(self, reason_code: int = 0) -> Closed:
         """End the connection from this side with ``reason_code``; return the Closed event."""
     @property

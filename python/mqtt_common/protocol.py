@@ -12,7 +12,11 @@ the broker's.
 The events: ``ConnectRequest`` (answer with ``accept`` or ``refuse``), ``AuthStep``, a
 ``Message`` the client published, ``SubscribeRequest`` and ``UnsubscribeRequest``
 (answer with ``answer_subscribe`` / ``answer_unsubscribe``), ``Delivered`` (a delivery's
-QoS flow ended) and ``Closed``.
+QoS flow ended), ``Discarded`` (a tagged delivery ended unsent) and ``Closed``.
+
+With ``ServerConfig(hold_acknowledgements=True)`` the PUBACK or PUBREC of a received
+QoS 1 or 2 PUBLISH waits until the broker calls ``release_acknowledgements(mark)`` with
+a mark taken (``acknowledgement_mark()``) once what the PUBLISH caused is stored.
 
 >>> from mqtt_common.protocol import ConnectRequest, ServerConnection
 >>> from mqtt_common.src.session import Session
@@ -35,6 +39,7 @@ from mqtt_common._core import (
     Closed,
     ConnectRequest,
     Delivered,
+    Discarded,
     ServerConfig,
     ServerConnection,
     SubscribeRequest,
@@ -50,6 +55,7 @@ Event: TypeAlias = (
     | SubscribeRequest
     | UnsubscribeRequest
     | Delivered
+    | Discarded
     | Closed
 )
 
@@ -58,6 +64,7 @@ __all__ = [
     "Closed",
     "ConnectRequest",
     "Delivered",
+    "Discarded",
     "Event",
     "ServerConfig",
     "ServerConnection",

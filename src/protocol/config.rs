@@ -58,6 +58,12 @@ pub struct ServerConfig {
     /// How many packets a client may send after its CONNECT before the CONNECT is
     /// answered; they are held, unprocessed, until then ([MQTT-3.1.4-5]).
     pub max_packets_before_connack: usize,
+    /// Hold the acknowledgement (PUBACK, PUBREC) of each received QoS 1 or 2 PUBLISH
+    /// until the broker releases it
+    /// ([`release_acknowledgements`](super::ServerConnection::release_acknowledgements)),
+    /// so that a broker acknowledges only what it has stored. Held acknowledgements
+    /// count against the server's Receive Maximum.
+    pub hold_acknowledgements: bool,
 }
 
 impl ServerConfig {
@@ -75,6 +81,7 @@ impl ServerConfig {
         connect_timeout: Duration::from_secs(10),
         max_queued_messages: 1000,
         max_packets_before_connack: 100,
+        hold_acknowledgements: false,
     };
 }
 

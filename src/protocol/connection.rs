@@ -18,8 +18,8 @@ use crate::packet::{
 use crate::packet_id::PacketId;
 use crate::protocol::config::ServerConfig;
 use crate::protocol::event::{
-    AuthStep, Closed, ConnectRequest, Delivered, Event, Initiator, SubscribeRequest,
-    UnsubscribeRequest,
+    AuthStep, Closed, ConnectRequest, Delivered, Discarded, Event, Initiator, SubscribeRequest,
+    Undelivered, UnsubscribeRequest,
 };
 use crate::protocol::outbound::{AliasTable, Route, WaitingQueue, count_down};
 use crate::session::{OutgoingState, Session};
@@ -134,6 +134,9 @@ struct PendingAck {
     qos: QoS,
     packet_id: PacketId,
     reason_code: ReasonCode,
+    /// Its place among every acknowledgement this connection owed (from 1): released
+    /// once the broker's mark reaches it ([`ServerConfig::hold_acknowledgements`]).
+    number: u64,
 }
 
 /// A SUBSCRIBE waiting for the broker's answer: how many codes the broker gives, and
@@ -186,6 +189,10 @@ pub struct ServerConnection {
     acks: Vec<PendingAck>,
     /// How many of `acks` acknowledge QoS 1 (the QoS 2 ones are in the session).
     qos1_acks: usize,
+    /// How many acknowledgements of received PUBLISH this connection has owed, and up to
+    /// which one the broker released them.
+    acks_owed: u64,
+    acks_released: u64,
     held: VecDeque<Packet>,
     peer: Option<Peer>,
     session: Option<Session>,
@@ -232,6 +239,8 @@ impl ServerConnection {
             out: BytesMut::new(),
             acks: Vec::new(),
             qos1_acks: 0,
+            acks_owed: 0,
+            acks_released: 0,
             held: VecDeque::new(),
             peer: None,
             session: None,
@@ -300,6 +309,26 @@ impl ServerConnection {
     pub fn data_to_send(&mut self) -> Bytes {
         self.flush_acks();
         self.out.split().freeze()
+    }
+
+    /// The mark of every acknowledgement owed so far: once what the PUBLISH packets
+    /// received up to now caused is stored, pass it to
+    /// [`release_acknowledgements`](Self::release_acknowledgements).
+    pub fn acknowledgement_mark(&self) -> u64 {
+        self.acks_owed
+    }
+
+    /// Lets [`data_to_send`](Self::data_to_send) write the acknowledgements held up to
+    /// `mark` (from [`acknowledgement_mark`](Self::acknowledgement_mark)), when the
+    /// server holds them ([`ServerConfig::hold_acknowledgements`]); a PUBACK or PUBREC
+    /// then tells the client only what the broker has stored. Marks only move forward.
+    pub fn release_acknowledgements(&mut self, mark: u64) {
+        self.acks_released = self.acks_released.max(mark.min(self.acks_owed));
+    }
+
+    /// Whether acknowledgements wait for [`release_acknowledgements`](Self::release_acknowledgements).
+    pub fn holds_acknowledgements(&self) -> bool {
+        self.config.hold_acknowledgements && self.acks_released < self.acks_owed
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next, on the
@@ -657,6 +686,24 @@ impl ServerConnection {
         route: &Route,
         now: Duration,
     ) -> Result<DeliveryOutcome, Error> {
+        self.deliver_tagged(message, route, now, None)
+    }
+
+    /// [`deliver`](Self::deliver), with the caller's `tag` for the delivery (a router's
+    /// entry number): a QoS 1 or 2 delivery reports it back when its flow ends
+    /// ([`Delivered::tag`]), when it is discarded unsent ([`Event::Discarded`]), or when
+    /// the connection ends before it was sent ([`Undelivered::tag`]); a flow under way
+    /// keeps it in the session ([`InFlight::tag`](crate::session::InFlight::tag)).
+    ///
+    /// # Errors
+    /// As [`deliver`](Self::deliver).
+    pub fn deliver_tagged(
+        &mut self,
+        message: &Message,
+        route: &Route,
+        now: Duration,
+        tag: Option<u64>,
+    ) -> Result<DeliveryOutcome, Error> {
         if self.is_closed() {
             return Ok(DeliveryOutcome::Closed);
         }
@@ -664,16 +711,16 @@ impl ServerConnection {
         self.now = self.now.max(now);
         let message = route.apply(message);
         if message.qos() == QoS::AtMostOnce {
-            return Ok(self.send_message(message, None));
+            return Ok(self.send_message(message, None, None));
         }
         if self.waiting.len() > 0 || !self.has_quota() {
-            return Ok(if self.waiting.push(message, self.now) {
+            return Ok(if self.waiting.push(message, self.now, tag) {
                 DeliveryOutcome::Queued
             } else {
                 DeliveryOutcome::QueueFull
             });
         }
-        Ok(self.send_tracked(message))
+        Ok(self.send_tracked(message, tag))
     }
 
     /// Ends the connection from this side with `reason_code`: a DISCONNECT for a 5.0
@@ -743,7 +790,7 @@ impl ServerConnection {
             Packet::Connect(connect) => self.on_connect(*connect, events),
             Packet::Publish(publish) => self.on_publish(publish, events),
             Packet::Puback(puback) => self.on_puback(puback.packet_id(), events),
-            Packet::Pubrec(pubrec) => self.on_pubrec(&pubrec),
+            Packet::Pubrec(pubrec) => self.on_pubrec(&pubrec, events),
             Packet::Pubrel(pubrel) => {
                 self.on_pubrel(pubrel.packet_id());
                 Ok(())
@@ -870,10 +917,12 @@ impl ServerConnection {
             QoS::ExactlyOnce => self.session_mut()?.publish_received(&message)?,
             _ => true,
         };
+        self.acks_owed += 1;
         self.acks.push(PendingAck {
             qos,
             packet_id,
             reason_code: ReasonCode::Success,
+            number: self.acks_owed,
         });
         if qos == QoS::AtLeastOnce {
             self.qos1_acks += 1;
@@ -885,27 +934,34 @@ impl ServerConnection {
     }
 
     fn on_puback(&mut self, packet_id: PacketId, events: &mut Vec<Event>) -> Result<(), Error> {
-        match self.session_mut()?.puback_received(packet_id) {
+        let session = self.session_mut()?;
+        let tag = session.tag_of(packet_id);
+        match session.puback_received(packet_id) {
             Ok(message) => {
                 events.push(Event::Delivered(Delivered {
                     packet_id,
                     message: Some(message),
+                    tag,
                 }));
-                self.send_waiting();
+                self.send_waiting(events);
                 Ok(())
             }
             Err(err) => ignore_unknown_id(err),
         }
     }
 
-    fn on_pubrec(&mut self, pubrec: &Pubrec) -> Result<(), Error> {
+    fn on_pubrec(&mut self, pubrec: &Pubrec, events: &mut Vec<Event>) -> Result<(), Error> {
         let packet_id = pubrec.packet_id();
         let session = self.session_mut()?;
         if pubrec.reason_code().is_error() {
             // The client refused the message: the flow ends without PUBREL.
+            let tag = session.tag_of(packet_id);
             return match session.pubrec_failure_received(packet_id) {
                 Ok(()) => {
-                    self.send_waiting();
+                    if let Some(tag) = tag {
+                        events.push(Event::Discarded(Discarded { tag, message: None }));
+                    }
+                    self.send_waiting(events);
                     Ok(())
                 }
                 Err(err) => ignore_unknown_id(err),
@@ -941,13 +997,16 @@ impl ServerConnection {
     }
 
     fn on_pubcomp(&mut self, packet_id: PacketId, events: &mut Vec<Event>) -> Result<(), Error> {
-        match self.session_mut()?.pubcomp_received(packet_id) {
+        let session = self.session_mut()?;
+        let tag = session.tag_of(packet_id);
+        match session.pubcomp_received(packet_id) {
             Ok(()) => {
                 events.push(Event::Delivered(Delivered {
                     packet_id,
                     message: None,
+                    tag,
                 }));
-                self.send_waiting();
+                self.send_waiting(events);
                 Ok(())
             }
             Err(err) => ignore_unknown_id(err),
@@ -1118,8 +1177,21 @@ impl ServerConnection {
             return;
         }
         let version = self.protocol_version().unwrap_or(ProtocolVersion::V311);
-        self.qos1_acks = 0;
-        for ack in std::mem::take(&mut self.acks) {
+        let mut due = std::mem::take(&mut self.acks);
+        if self.config.hold_acknowledgements {
+            let released = self.acks_released;
+            // Acknowledgements are owed in order: the released ones are a prefix.
+            let held = due.iter().position(|ack| ack.number > released);
+            if let Some(at) = held {
+                self.acks = due.split_off(at);
+            }
+        }
+        self.qos1_acks = self
+            .acks
+            .iter()
+            .filter(|ack| ack.qos == QoS::AtLeastOnce)
+            .count();
+        for ack in due {
             let reason_code = match version {
                 ProtocolVersion::V5 => ack.reason_code,
                 _ => ReasonCode::Success,
@@ -1217,37 +1289,50 @@ impl ServerConnection {
         })
     }
 
-    /// Sends what waits, while the client's Receive Maximum allows.
-    fn send_waiting(&mut self) {
+    /// Sends what waits, while the client's Receive Maximum allows; a tagged delivery
+    /// that expired meanwhile or no longer fits is reported discarded.
+    fn send_waiting(&mut self, events: &mut Vec<Event>) {
         while self.has_quota() {
             let Some(waiting) = self.waiting.pop() else {
                 return;
             };
             let waited = self.now.saturating_sub(waiting.since);
-            if let Some(message) = count_down(waiting.message, waited) {
-                self.send_tracked(message);
+            let tag = waiting.tag;
+            let outcome = match count_down(waiting.message, waited) {
+                Some(message) => self.send_tracked(message, tag),
+                None => DeliveryOutcome::Expired,
+            };
+            if let (DeliveryOutcome::Expired | DeliveryOutcome::TooLarge, Some(tag)) =
+                (outcome, tag)
+            {
+                events.push(Event::Discarded(Discarded { tag, message: None }));
             }
         }
     }
 
     /// Sends a QoS 1 or 2 message with a packet identifier from the session.
-    fn send_tracked(&mut self, message: Message) -> DeliveryOutcome {
+    fn send_tracked(&mut self, message: Message, tag: Option<u64>) -> DeliveryOutcome {
         let Some(session) = self.session.as_mut() else {
             return DeliveryOutcome::QueueFull;
         };
         let Ok(packet_id) = session.next_packet_id() else {
-            return if self.waiting.push(message, self.now) {
+            return if self.waiting.push(message, self.now, tag) {
                 DeliveryOutcome::Queued
             } else {
                 DeliveryOutcome::QueueFull
             };
         };
-        self.send_message(message, Some(packet_id))
+        self.send_message(message, Some(packet_id), tag)
     }
 
     /// Writes a PUBLISH for `message`, with `packet_id` for QoS 1 and 2 (the flow then
     /// starts in the session), unless it is larger than the client accepts.
-    fn send_message(&mut self, message: Message, packet_id: Option<PacketId>) -> DeliveryOutcome {
+    fn send_message(
+        &mut self,
+        message: Message,
+        packet_id: Option<PacketId>,
+        tag: Option<u64>,
+    ) -> DeliveryOutcome {
         let Some(peer) = self.peer.as_ref() else {
             return DeliveryOutcome::QueueFull;
         };
@@ -1267,7 +1352,7 @@ impl ServerConnection {
             let Some(session) = self.session.as_mut() else {
                 return DeliveryOutcome::QueueFull;
             };
-            if session.send_publish(message.clone()).is_err() {
+            if session.send_publish_tagged(message.clone(), tag).is_err() {
                 return DeliveryOutcome::QueueFull;
             }
         }
@@ -1371,7 +1456,14 @@ impl ServerConnection {
             will_delay,
             session_expiry_interval,
             session: self.session.take(),
-            undelivered: self.waiting.drain().collect(),
+            undelivered: self
+                .waiting
+                .drain()
+                .map(|waiting| Undelivered {
+                    message: waiting.message,
+                    tag: waiting.tag,
+                })
+                .collect(),
         }
     }
 

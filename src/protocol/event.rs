@@ -38,6 +38,10 @@ pub enum Event {
     Unsubscribe(UnsubscribeRequest),
     /// The client has a message this connection delivered: its QoS 1 or 2 flow ended.
     Delivered(Delivered),
+    /// A tagged delivery ended without reaching the client: it expired or grew too
+    /// large while it waited for the client's Receive Maximum, or a 5.0 client refused
+    /// it (PUBREC with a failure code). Only tagged deliveries are reported.
+    Discarded(Discarded),
     /// The connection ended; nothing more will happen on it.
     Closed(Closed),
 }
@@ -126,6 +130,27 @@ pub struct Delivered {
     pub packet_id: PacketId,
     /// The message, for a QoS 1 flow (a QoS 2 flow forgets it at PUBREC).
     pub message: Option<Message>,
+    /// The tag given with the delivery, if any
+    /// ([`deliver_tagged`](super::ServerConnection::deliver_tagged)).
+    pub tag: Option<u64>,
+}
+
+/// A tagged delivery that ended without reaching the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discarded {
+    /// The tag given with the delivery.
+    pub tag: u64,
+    /// The message, as far as the connection still had it.
+    pub message: Option<Message>,
+}
+
+/// A delivery that waited for the client's Receive Maximum and was never sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undelivered {
+    /// The message, as routed to this client.
+    pub message: Message,
+    /// The tag given with the delivery, if any.
+    pub tag: Option<u64>,
 }
 
 /// Who ended a connection.
@@ -163,5 +188,5 @@ pub struct Closed {
     pub session: Option<Session>,
     /// Deliveries that were waiting for the client's Receive Maximum, never sent: the
     /// broker queues them for the session (QoS 1 and 2) or drops them (QoS 0).
-    pub undelivered: Vec<Message>,
+    pub undelivered: Vec<Undelivered>,
 }

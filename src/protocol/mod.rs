@@ -41,8 +41,8 @@ mod outbound;
 pub use config::ServerConfig;
 pub use connection::{Acceptance, ConnectionPhase, DeliveryOutcome, ServerConnection};
 pub use event::{
-    AuthStep, Closed, ConnectRequest, Delivered, Event, Initiator, SubscribeRequest,
-    UnsubscribeRequest,
+    AuthStep, Closed, ConnectRequest, Delivered, Discarded, Event, Initiator, SubscribeRequest,
+    Undelivered, UnsubscribeRequest,
 };
 pub use outbound::Route;
 

@@ -163,6 +163,7 @@ impl AliasTable {
 pub(crate) struct Waiting {
     pub(crate) message: Message,
     pub(crate) since: Duration,
+    pub(crate) tag: Option<u64>,
 }
 
 /// The deliveries waiting, oldest first, bounded.
@@ -181,13 +182,14 @@ impl WaitingQueue {
     }
 
     /// Queues a delivery; `false` when the queue is full.
-    pub(crate) fn push(&mut self, message: Message, now: Duration) -> bool {
+    pub(crate) fn push(&mut self, message: Message, now: Duration, tag: Option<u64>) -> bool {
         if self.queue.len() >= self.limit {
             return false;
         }
         self.queue.push_back(Waiting {
             message,
             since: now,
+            tag,
         });
         true
     }
@@ -200,8 +202,8 @@ impl WaitingQueue {
         self.queue.len()
     }
 
-    pub(crate) fn drain(&mut self) -> impl Iterator<Item = Message> + '_ {
-        self.queue.drain(..).map(|waiting| waiting.message)
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = Waiting> + '_ {
+        self.queue.drain(..)
     }
 }
 

@@ -81,6 +81,8 @@ fields! {
     ConnectTimeout = "connect_timeout",
     MaxQueuedMessages = "max_queued_messages",
     MaxPacketsBeforeConnack = "max_packets_before_connack",
+    HoldAcknowledgements = "hold_acknowledgements",
+    Tag = "tag",
     Retained = "retained",
 }
 

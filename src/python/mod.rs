@@ -64,8 +64,8 @@ mod _core {
     };
     #[pymodule_export]
     use super::protocol::{
-        PyAuthStep, PyClosed, PyConnectRequest, PyDelivered, PyServerConfig, PyServerConnection,
-        PySubscribeRequest, PyUnsubscribeRequest,
+        PyAuthStep, PyClosed, PyConnectRequest, PyDelivered, PyDiscarded, PyServerConfig,
+        PyServerConnection, PySubscribeRequest, PyUnsubscribeRequest,
     };
     #[pymodule_export]
     use super::session::{PyMemorySessionStore, PySession, PySessionInterface};

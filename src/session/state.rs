@@ -56,6 +56,10 @@ pub struct InFlight {
     /// The PUBLISH, with its packet identifier, until the peer has it (PUBACK or PUBREC);
     /// `None` once only the PUBREL remains to resend.
     pub message: Option<Message>,
+    /// The caller's tag for this delivery (a router's entry number), given to the server
+    /// engine's `deliver_tagged` and reported back when the flow ends; kept with the
+    /// session across reconnects.
+    pub tag: Option<u64>,
 }
 
 /// The default Receive Maximum (§3.1.2.11.3, §3.2.2.3.3).
@@ -314,6 +318,18 @@ impl Session {
     /// (queue the message instead), [`Violation::PacketIdsExhausted`], or
     /// [`Violation::PacketIdInUse`] for a given identifier already in flight.
     pub fn send_publish(&mut self, message: Message) -> Result<Message, Error> {
+        self.send_publish_tagged(message, None)
+    }
+
+    /// [`send_publish`](Self::send_publish), remembering `tag` with the flow.
+    ///
+    /// # Errors
+    /// As [`send_publish`](Self::send_publish).
+    pub fn send_publish_tagged(
+        &mut self,
+        message: Message,
+        tag: Option<u64>,
+    ) -> Result<Message, Error> {
         let state = match message.qos() {
             QoS::AtMostOnce => return Ok(message),
             QoS::AtLeastOnce => OutgoingState::AwaitingPuback,
@@ -340,10 +356,16 @@ impl Session {
             InFlight {
                 state,
                 message: Some(message.clone()),
+                tag,
             },
         );
         self.touch();
         Ok(message)
+    }
+
+    /// The tag given with the outgoing flow `id`, if any.
+    pub fn tag_of(&self, id: PacketId) -> Option<u64> {
+        self.outgoing.get(&id)?.tag
     }
 
     /// PUBACK received: ends a QoS 1 flow; returns the acknowledged message.

@@ -22,7 +22,9 @@ use crate::sqlite::writer::{Failure, Mirror, Writer};
 
 /// The session store's tables: a row per session, per message in flight each way, and
 /// per Will. Schema version 2 adds the session's owner (user name and client
-/// certificate), so that decisions taken while the client is away are its owner's.
+/// certificate), so that decisions taken while the client is away are its owner's, and
+/// the tag of each outgoing flow (a router's entry), so that a restart knows which queued
+/// message each flow carries.
 const SCHEMA: Schema = Schema {
     kind: "session store",
     application_id: 0x4D51_5353, // "MQSS"
@@ -62,6 +64,7 @@ const SCHEMA: Schema = Schema {
         "
         ALTER TABLE sessions ADD COLUMN username TEXT;
         ALTER TABLE sessions ADD COLUMN certificate BLOB;
+        ALTER TABLE outgoing ADD COLUMN tag INTEGER;
     ",
     ],
 };
@@ -418,9 +421,16 @@ fn write_session(
             .transpose()
             .map_err(Failure::Refused)?;
         txn.prepare_cached(
-            "INSERT OR REPLACE INTO outgoing (client_id, packet_id, state, message) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR REPLACE INTO outgoing (client_id, packet_id, state, message, tag) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![client_id, id.get(), state_code(flight.state), record])?;
+        .execute(params![
+            client_id,
+            id.get(),
+            state_code(flight.state),
+            record,
+            flight.tag.map(u64::cast_signed)
+        ])?;
     }
     for id in old_incoming
         .keys()
@@ -447,7 +457,7 @@ impl Mirror for MemorySessionStore {
         let store = Self::new();
         let mut outgoing: HashMap<String, BTreeMap<PacketId, InFlight>> = HashMap::new();
         let mut statement = conn
-            .prepare("SELECT client_id, packet_id, state, message FROM outgoing")
+            .prepare("SELECT client_id, packet_id, state, message, tag FROM outgoing")
             .map_err(reading)?;
         let mut rows = statement.query([]).map_err(reading)?;
         while let Some(row) = rows.next().map_err(reading)? {
@@ -464,10 +474,17 @@ impl Mirror for MemorySessionStore {
                 .map_err(reading)?
                 .map(|record| decode_message(record, &whose))
                 .transpose()?;
-            outgoing
-                .entry(client_id)
-                .or_default()
-                .insert(id, InFlight { state, message });
+            outgoing.entry(client_id).or_default().insert(
+                id,
+                InFlight {
+                    state,
+                    message,
+                    tag: row
+                        .get::<_, Option<i64>>(4)
+                        .map_err(reading)?
+                        .map(i64::cast_unsigned),
+                },
+            );
         }
         let mut incoming: HashMap<String, BTreeMap<PacketId, SystemTime>> = HashMap::new();
         let mut statement = conn

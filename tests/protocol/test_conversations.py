@@ -21,6 +21,7 @@ from mqtt_common.protocol import (
     Closed,
     ConnectRequest,
     Delivered,
+    Discarded,
     Event,
     ServerConfig,
     ServerConnection,
@@ -83,6 +84,7 @@ CONFIG_FLAGS = {
     "wildcard_subscription_available",
     "subscription_identifiers_available",
     "shared_subscription_available",
+    "hold_acknowledgements",
 }
 
 
@@ -183,10 +185,13 @@ class Runner:
                 else connection.answer_unsubscribe
             )
             self.push(answer(number(args["id"]), codes))
+        elif command == "release":
+            connection.release_acknowledgements(connection.acknowledgement_mark())
         elif command == "deliver":
             message, route = delivery(args)
+            tag = number(args["tag"]) if "tag" in args else None
             outcome = connection.deliver(
-                message, route, self.now, retained=args.get("retained") == "1"
+                message, route, self.now, retained=args.get("retained") == "1", tag=tag
             )
             assert outcome == args.get("outcome", "sent")
         else:
@@ -241,6 +246,7 @@ def check_event(kind: str, args: dict[str, str], event: Event) -> None:
         "subscribe": SubscribeRequest,
         "unsubscribe": UnsubscribeRequest,
         "delivered": Delivered,
+        "discarded": Discarded,
         "closed": Closed,
     }
     assert isinstance(event, classes[kind]), event
@@ -277,7 +283,9 @@ def check_event(kind: str, args: dict[str, str], event: Event) -> None:
     elif isinstance(event, UnsubscribeRequest):
         checks = {"id": event.packet_id, "filters": ",".join(event.topic_filters)}
     elif isinstance(event, Delivered):
-        checks = {"id": event.packet_id}
+        checks = {"id": event.packet_id, "tag": "none" if event.tag is None else str(event.tag)}
+    elif isinstance(event, Discarded):
+        checks = {"tag": event.tag}
     else:
         assert isinstance(event, Closed)
         checks = {

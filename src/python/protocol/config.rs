@@ -10,16 +10,16 @@ use crate::error::{Error, Violation};
 use crate::protocol::ServerConfig;
 use crate::python::constants::qos_member;
 use crate::python::convert::{
-    ConnectTimeout, Field, MaxKeepAlive, MaxPacketsBeforeConnack, MaxQueuedMessages,
-    MaximumPacketSize, MaximumQos, ReceiveMaximum, RetainAvailable, SharedSubscriptionAvailable,
-    SubscriptionIdentifiersAvailable, TopicAliasMaximum, WildcardSubscriptionAvailable, flag, int,
-    int_arg, int_value, present, repr, wrong_type,
+    ConnectTimeout, Field, HoldAcknowledgements, MaxKeepAlive, MaxPacketsBeforeConnack,
+    MaxQueuedMessages, MaximumPacketSize, MaximumQos, ReceiveMaximum, RetainAvailable,
+    SharedSubscriptionAvailable, SubscriptionIdentifiersAvailable, TopicAliasMaximum,
+    WildcardSubscriptionAvailable, flag, int, int_arg, int_value, present, repr, wrong_type,
 };
 
 const DEFAULT: ServerConfig = ServerConfig::DEFAULT;
 
 /// The constructor's keywords, in order.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
     "receive_maximum",
     "maximum_qos",
     "retain_available",
@@ -32,6 +32,7 @@ const FIELDS: [&str; 12] = [
     "connect_timeout",
     "max_queued_messages",
     "max_packets_before_connack",
+    "hold_acknowledgements",
 ];
 
 /// A non-negative number of seconds (`int` or `float`) as a duration.
@@ -73,8 +74,9 @@ fn max_keep_alive(obj: &Bound<'_, PyAny>) -> PyResult<Option<u16>> {
 /// `ServerConfig`'s: Receive Maximum, Maximum QoS, Retain Available, Maximum Packet Size,
 /// Topic Alias Maximum, the three Available flags, the longest Keep Alive a client may
 /// choose (None: any), how long a new connection may take to send CONNECT, how many
-/// deliveries may wait for the client's Receive Maximum, and how many packets a client
-/// may send before its CONNECT is answered.
+/// deliveries may wait for the client's Receive Maximum, how many packets a client
+/// may send before its CONNECT is answered, and whether acknowledgements of received
+/// PUBLISH wait until the broker releases them (``hold_acknowledgements``).
 #[pyclass(frozen, eq, name = "ServerConfig", module = "mqtt_common.protocol")]
 #[derive(PartialEq)]
 pub(crate) struct PyServerConfig {
@@ -98,6 +100,7 @@ impl PyServerConfig {
         connect_timeout = DEFAULT.connect_timeout,
         max_queued_messages = DEFAULT.max_queued_messages as i128,
         max_packets_before_connack = DEFAULT.max_packets_before_connack as i128,
+        hold_acknowledgements = DEFAULT.hold_acknowledgements,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -116,6 +119,7 @@ impl PyServerConfig {
         #[pyo3(from_py_with = connect_timeout)] connect_timeout: Duration,
         #[pyo3(from_py_with = int::<MaxQueuedMessages>)] max_queued_messages: i128,
         #[pyo3(from_py_with = int::<MaxPacketsBeforeConnack>)] max_packets_before_connack: i128,
+        #[pyo3(from_py_with = flag::<HoldAcknowledgements>)] hold_acknowledgements: bool,
     ) -> PyResult<Self> {
         Ok(Self {
             inner: ServerConfig {
@@ -134,6 +138,7 @@ impl PyServerConfig {
                     MaxPacketsBeforeConnack::NAME,
                     max_packets_before_connack,
                 )?,
+                hold_acknowledgements,
             },
         })
     }
@@ -208,6 +213,12 @@ impl PyServerConfig {
     #[getter]
     fn max_packets_before_connack(&self) -> usize {
         self.inner.max_packets_before_connack
+    }
+
+    /// Whether acknowledgements of received PUBLISH wait for release_acknowledgements().
+    #[getter]
+    fn hold_acknowledgements(&self) -> bool {
+        self.inner.hold_acknowledgements
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {

@@ -59,6 +59,9 @@ pub(crate) fn event_to_py(py: Python<'_>, event: Event) -> PyResult<Bound<'_, Py
         Event::Closed(closed) => {
             Bound::new(py, PyClosed::from_core(py, closed)?)?.into_bound_py_any(py)
         }
+        Event::Discarded(discarded) => {
+            Bound::new(py, PyDiscarded { tag: discarded.tag })?.into_bound_py_any(py)
+        }
         // `Event` is non-exhaustive for Rust users; every kind is handled above.
         #[allow(unreachable_patterns)]
         _ => Ok(py.None().into_bound(py)),
@@ -295,6 +298,9 @@ pub(crate) struct PyDelivered {
     /// The message of a QoS 1 flow; None for QoS 2, which forgets it at PUBREC.
     #[pyo3(get)]
     message: Option<Py<PyMessage>>,
+    /// The tag given with the delivery (``deliver(..., tag=...)``), or None.
+    #[pyo3(get)]
+    tag: Option<u64>,
 }
 
 impl PyDelivered {
@@ -305,7 +311,26 @@ impl PyDelivered {
                 .message
                 .map(|m| Py::new(py, PyMessage::from_core(py, m)))
                 .transpose()?,
+            tag: delivered.tag,
         })
+    }
+}
+
+/// A tagged delivery ended without reaching the client.
+///
+/// It expired or grew too large while it waited for the client's Receive Maximum, or a
+/// 5.0 client refused it (PUBREC with a failure code).
+#[pyclass(frozen, name = "Discarded", module = "mqtt_common.protocol")]
+pub(crate) struct PyDiscarded {
+    /// The tag given with the delivery.
+    #[pyo3(get)]
+    tag: u64,
+}
+
+#[pymethods]
+impl PyDiscarded {
+    fn __repr__(&self) -> String {
+        format!("Discarded(tag={})", self.tag)
     }
 }
 
@@ -353,7 +378,7 @@ impl PyClosed {
         let undelivered = closed
             .undelivered
             .into_iter()
-            .map(|m| Py::new(py, PyMessage::from_core(py, m)))
+            .map(|u| Py::new(py, PyMessage::from_core(py, u.message)))
             .collect::<PyResult<Vec<_>>>()?;
         Ok(Self {
             initiator,

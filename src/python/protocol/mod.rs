@@ -5,7 +5,8 @@ mod event;
 
 pub(crate) use config::PyServerConfig;
 pub(crate) use event::{
-    PyAuthStep, PyClosed, PyConnectRequest, PyDelivered, PySubscribeRequest, PyUnsubscribeRequest,
+    PyAuthStep, PyClosed, PyConnectRequest, PyDelivered, PyDiscarded, PySubscribeRequest,
+    PyUnsubscribeRequest,
 };
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -21,8 +22,8 @@ use crate::message::Message;
 use crate::packet_id::PacketId;
 use crate::protocol::{Acceptance, Event, Route, ServerConnection};
 use crate::python::convert::{
-    Field, ReasonCodeArg, Retained, SessionPresent, extract_binary, flag, int, int_arg, int_value,
-    mqtt_string, present, shared_bytes, wrong_type,
+    Field, ReasonCodeArg, Retained, SessionPresent, Tag, extract_binary, flag, int, int_arg,
+    int_value, mqtt_string, present, shared_bytes, wrong_type,
 };
 use crate::python::message::PyMessage;
 use crate::python::session::PySession;
@@ -284,23 +285,40 @@ impl PyServerConnection {
     /// Return what became of it: "sent", "queued" (waiting for the client's Receive
     /// Maximum), "too_large", "expired", "queue_full" or "closed" (the connection has
     /// ended: queue it for the session). ``retained=True`` marks a retained message sent
-    /// because of a new subscription.
-    #[pyo3(signature = (message, subscription, now, *, retained=false))]
+    /// because of a new subscription. A ``tag`` (an int, a router's entry number) comes
+    /// back in the Delivered or Discarded event that ends the delivery, and in the session.
+    #[pyo3(signature = (message, subscription, now, *, retained=false, tag=None))]
     fn deliver(
         &self,
         message: &Bound<'_, PyAny>,
         subscription: &Bound<'_, PyAny>,
         now: &Bound<'_, PyAny>,
         #[pyo3(from_py_with = flag::<Retained>)] retained: bool,
+        tag: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<&'static str> {
         let py_message = message
             .cast::<PyMessage>()
             .map_err(|_| wrong_type("message", "Message", message))?;
         let route = route_of(subscription, retained)?;
         let now = now_arg(now)?;
+        let tag = present(tag)
+            .map(|obj| counter(Tag::NAME, obj))
+            .transpose()?;
         let core: &Message = py_message.get().core(message.py())?;
-        let outcome = self.lock().deliver(core, &route, now)?;
+        let outcome = self.lock().deliver_tagged(core, &route, now, tag)?;
         Ok(outcome.as_str())
+    }
+
+    /// The mark of every acknowledgement owed so far (for release_acknowledgements).
+    fn acknowledgement_mark(&self) -> u64 {
+        self.lock().acknowledgement_mark()
+    }
+
+    /// Let data_to_send() write the acknowledgements held up to ``mark``.
+    fn release_acknowledgements(&self, mark: &Bound<'_, PyAny>) -> PyResult<()> {
+        let mark = counter("mark", mark)?;
+        self.lock().release_acknowledgements(mark);
+        Ok(())
     }
 
     /// End the connection from this side with ``reason_code``; return the Closed event.
@@ -382,4 +400,13 @@ impl PyServerConnection {
             None => format!("<ServerConnection {phase}>"),
         }
     }
+}
+
+/// A tag or mark: an `int` from 0 to 2**64-1.
+pub(crate) fn counter(field: &'static str, obj: &Bound<'_, PyAny>) -> Result<u64, Error> {
+    if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(wrong_type(field, "int from 0 to 2**64-1", obj));
+    }
+    obj.extract::<u64>()
+        .map_err(|_| wrong_type(field, "int from 0 to 2**64-1", obj))
 }
