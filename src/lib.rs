@@ -112,6 +112,7 @@ pub mod network;
 pub mod packet;
 pub mod packet_id;
 pub mod protocol;
+pub mod router;
 pub mod session;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

@@ -45,6 +45,7 @@ pub use event::{
     Undelivered, UnsubscribeRequest,
 };
 pub use outbound::Route;
+pub(crate) use outbound::count_down;
 
 /// The protocol's names, ports and limits ([`crate::constants::protocol`]), here too:
 /// `mqtt_common::protocol::MAX_PACKET_SIZE` names what it always named.

@@ -24,14 +24,17 @@ pub struct IndexLimits {
 
 impl Default for IndexLimits {
     fn default() -> Self {
-        Self {
-            max_topic_levels: Some(DEFAULT_MAX_TOPIC_LEVELS),
-            max_subscriptions_per_client: None,
-        }
+        Self::DEFAULT
     }
 }
 
 impl IndexLimits {
+    /// The defaults: [`DEFAULT_MAX_TOPIC_LEVELS`] levels, any number of subscriptions.
+    pub const DEFAULT: Self = Self {
+        max_topic_levels: Some(DEFAULT_MAX_TOPIC_LEVELS),
+        max_subscriptions_per_client: None,
+    };
+
     pub(crate) fn check_levels(&self, kind: TopicKind, levels: usize) -> Result<(), Error> {
         match self.max_topic_levels {
             Some(limit) if levels > limit => Err(Violation::TooManyLevels {
