@@ -71,8 +71,20 @@ class Storage(StorageInterface):
         self.retained = {}
         self.subs = {}
 
-    def store_retained(self, message):
+    def store_retained(self, message, arrived_at=None):
         self.retained[message.topic] = message
+
+    def retained_messages(self):
+        return [(m, 0.0) for m in self.retained.values()]
+
+    def enqueue_entry(self, client_id, seq, message, enqueued_at):
+        raise RuntimeError("queue backend down")
+
+    def remove_queued(self, client_id, seq):
+        return False
+
+    def queued_messages(self, client_id):
+        return []
 
     def get_retained(self, topic_filter):
         return [m for t, m in self.retained.items() if topic_matches(topic_filter, t)]

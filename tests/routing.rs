@@ -117,7 +117,7 @@ fn qos(value: u64) -> Result<QoS, Failure> {
 }
 
 /// What the stores hold: the router's facts, applied.
-#[derive(Default)]
+#[derive(Default, Debug, PartialEq)]
 struct Store {
     sessions: BTreeMap<String, Session>,
     wills: BTreeMap<String, Will>,
@@ -209,10 +209,103 @@ struct Link {
     unacknowledged: Vec<(u16, QoS)>,
 }
 
+/// The real stores, beside the model: `restart` reads them back from their files.
+#[cfg(feature = "sqlite")]
+struct Files {
+    dir: std::path::PathBuf,
+    sessions: mqtt_common::SqliteSessionStore,
+    storage: mqtt_common::SqliteStorage,
+}
+
+#[cfg(feature = "sqlite")]
+impl Files {
+    fn open(dir: std::path::PathBuf) -> Result<Self, Failure> {
+        let config = mqtt_common::MemoryStorageConfig {
+            max_queue_length: None,
+            ..mqtt_common::MemoryStorageConfig::default()
+        };
+        Ok(Self {
+            sessions: mqtt_common::SqliteSessionStore::open(dir.join("sessions.db"))
+                .map_err(|e| e.to_string())?,
+            storage: mqtt_common::SqliteStorage::open_with(
+                dir.join("storage.db"),
+                config,
+                mqtt_common::Durability::ProcessCrashOnly,
+            )
+            .map_err(|e| e.to_string())?,
+            dir,
+        })
+    }
+
+    fn apply(&self, fact: &Fact) -> Result<(), Failure> {
+        use mqtt_common::{SessionInterface, StorageInterface};
+        self.storage
+            .persist(std::slice::from_ref(fact))
+            .map_err(|e| e.to_string())?;
+        let done = match fact {
+            Fact::Session { session } => self.sessions.save_session(session),
+            Fact::Will { client_id, will } => match will {
+                Some(will) => self.sessions.set_will(client_id, will.clone()),
+                None => self.sessions.clear_will(client_id).map(drop),
+            },
+            Fact::SessionEnded { client_id } => self.sessions.delete_session(client_id).map(drop),
+            _ => Ok(()),
+        };
+        done.map_err(|e| e.to_string())
+    }
+
+    /// What the files hold, read back through the stores' loading methods.
+    fn load(&self) -> Result<Store, Failure> {
+        use mqtt_common::{SessionInterface, StorageInterface};
+        let e = |e: mqtt_common::Error| e.to_string();
+        let mut store = Store::default();
+        for client_id in self.sessions.client_ids().map_err(e)? {
+            if let Some(session) = self.sessions.get_session(&client_id).map_err(e)? {
+                store.sessions.insert(client_id.clone(), session);
+            }
+            if let Some(will) = self.sessions.get_will(&client_id).map_err(e)? {
+                store.wills.insert(client_id.clone(), will);
+            }
+        }
+        let mut clients: Vec<String> = store.sessions.keys().cloned().collect();
+        clients.extend(store.wills.keys().cloned());
+        for client_id in clients {
+            let subscriptions: BTreeMap<String, Subscription> = self
+                .storage
+                .get_subscriptions(&client_id)
+                .map_err(e)?
+                .into_iter()
+                .map(|s| (s.topic_filter().as_str().to_owned(), s))
+                .collect();
+            if !subscriptions.is_empty() {
+                store.subscriptions.insert(client_id.clone(), subscriptions);
+            }
+            let queue: BTreeMap<u64, (Message, SystemTime)> = self
+                .storage
+                .queued_messages(&client_id)
+                .map_err(e)?
+                .into_iter()
+                .map(|q| (q.seq, (q.message, q.enqueued_at)))
+                .collect();
+            if !queue.is_empty() {
+                store.queues.insert(client_id, queue);
+            }
+        }
+        for (message, at) in self.storage.retained_messages().map_err(e)? {
+            store
+                .retained
+                .insert(message.topic().as_str().to_owned(), (message, at));
+        }
+        Ok(store)
+    }
+}
+
 struct Runner {
     router: Router,
     config: RouterConfig,
     store: Store,
+    #[cfg(feature = "sqlite")]
+    files: Option<Files>,
     links: HashMap<u64, Link>,
     now: SystemTime,
     /// Wills published and messages dropped, in order, for `will` and `dropped`.
@@ -228,6 +321,8 @@ impl Runner {
             router: Router::default(),
             config: RouterConfig::default(),
             store: Store::default(),
+            #[cfg(feature = "sqlite")]
+            files: None,
             links: HashMap::new(),
             now: epoch(),
             happened: VecDeque::new(),
@@ -270,7 +365,13 @@ impl Runner {
                         link.received.push_back(packet);
                     }
                 }
-                Action::Persist(fact) => self.store.apply(&fact),
+                Action::Persist(fact) => {
+                    #[cfg(feature = "sqlite")]
+                    if let Some(files) = &self.files {
+                        files.apply(&fact)?;
+                    }
+                    self.store.apply(&fact);
+                }
                 Action::PublishWill {
                     client_id, message, ..
                 } => {
@@ -753,6 +854,17 @@ impl Runner {
     /// A crash: every connection is gone unannounced, and a new router takes the facts back.
     fn restart(&mut self) -> Result<(), Failure> {
         self.links.clear();
+        #[cfg(feature = "sqlite")]
+        if let Some(files) = self.files.take() {
+            // The files are the truth after a crash: reopen them, and they must hold
+            // what the model holds.
+            let dir = files.dir.clone();
+            drop(files);
+            let reopened = Files::open(dir)?;
+            let loaded = reopened.load()?;
+            expect("the SQLite stores after a restart", &loaded, &self.store)?;
+            self.files = Some(reopened);
+        }
         self.router = Router::new(self.config);
         let mut actions = Vec::new();
         for (client_id, session) in &self.store.sessions {
@@ -858,27 +970,32 @@ fn subscription_of(words: &Words) -> Result<Subscription, Failure> {
         .map_err(|e| e.to_string())
 }
 
-#[test]
-fn every_scripted_routing_conversation() {
+/// Runs every script; `files` makes each runner keep its facts in SQLite files too.
+fn run_every_script(files: bool) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/routing");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .expect("tests/routing")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "route"))
         .collect();
-    files.sort();
-    assert!(!files.is_empty());
+    paths.sort();
+    assert!(!paths.is_empty());
     let mut failures = Vec::new();
     let mut count = 0;
-    for file in &files {
-        for script in scripts(file) {
+    for path in &paths {
+        for script in scripts(path) {
             count += 1;
             let mut runner = Runner::new();
+            let _scratch = if files {
+                Some(runner.keep_files(count))
+            } else {
+                None
+            };
             for (number, line) in &script.lines {
                 if let Err(why) = runner.step(line) {
                     failures.push(format!(
                         "{}:{number}: {}: `{line}`: {why}",
-                        file.file_name().unwrap_or_default().to_string_lossy(),
+                        path.file_name().unwrap_or_default().to_string_lossy(),
                         script.name
                     ));
                     break;
@@ -898,4 +1015,46 @@ fn every_scripted_routing_conversation() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+impl Runner {
+    /// Keeps the facts in SQLite files too, in a scratch directory removed on drop.
+    #[cfg(feature = "sqlite")]
+    fn keep_files(&mut self, number: usize) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "mqtt-common-routing-{}-{number}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        self.files = Some(Files::open(dir.clone()).expect("SQLite stores"));
+        Scratch(dir)
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    fn keep_files(&mut self, _number: usize) -> Scratch {
+        unreachable!("the SQLite run needs the sqlite feature")
+    }
+}
+
+/// A directory removed when dropped.
+struct Scratch(#[allow(dead_code)] std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn every_scripted_routing_conversation() {
+    run_every_script(false);
+}
+
+/// The same scripts with the real SQLite stores: what a restart reads back from the files
+/// is what the facts said.
+#[cfg(feature = "sqlite")]
+#[test]
+fn every_scripted_routing_conversation_on_sqlite_files() {
+    run_every_script(true);
 }

@@ -449,6 +449,88 @@ fn a_schema_1_session_file_is_migrated_and_keeps_its_sessions() {
     assert_eq!(stored.owner().username(), Some("carol"));
 }
 
+#[test]
+fn a_schema_1_storage_file_is_migrated_and_keeps_its_queues_in_order() {
+    let dir = TempDir::new("migrate-storage");
+    let path = dir.file("storage.db");
+    let record = |payload: &str| {
+        // A version 1 message record: format 1, QoS 1, no id, then a 5.0 PUBLISH at QoS 0.
+        let mut bytes = vec![
+            1_u8,
+            1,
+            0,
+            0,
+            0x30,
+            (4 + payload.len()) as u8,
+            0,
+            1,
+            b'q',
+            0,
+        ];
+        bytes.extend_from_slice(payload.as_bytes());
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    tamper(
+        &path,
+        &format!(
+            "PRAGMA application_id = 1297175635; PRAGMA user_version = 1;
+             CREATE TABLE retained (topic TEXT PRIMARY KEY NOT NULL, message BLOB NOT NULL)
+               WITHOUT ROWID;
+             CREATE TABLE queued (id INTEGER PRIMARY KEY, client_id TEXT NOT NULL,
+               message BLOB NOT NULL);
+             CREATE INDEX queued_by_client ON queued (client_id, id);
+             CREATE TABLE subscriptions (id INTEGER PRIMARY KEY, client_id TEXT NOT NULL,
+               topic_filter TEXT NOT NULL, qos INTEGER NOT NULL, no_local INTEGER NOT NULL,
+               retain_as_published INTEGER NOT NULL, retain_handling INTEGER NOT NULL,
+               subscription_id INTEGER, UNIQUE (client_id, topic_filter));
+             INSERT INTO queued (client_id, message) VALUES ('c1', x'{}'), ('c2', x'{}'),
+               ('c1', x'{}');",
+            record("first"),
+            record("other"),
+            record("second")
+        ),
+    );
+    let before = SystemTime::now();
+    let storage = SqliteStorage::open(&path).unwrap();
+    let queued = storage.queued_messages("c1").unwrap();
+    let payloads: Vec<&[u8]> = queued.iter().map(|q| &q.message.payload()[..]).collect();
+    assert_eq!(payloads, [b"first".as_slice(), b"second"]);
+    assert!(queued[0].seq < queued[1].seq);
+    assert!(
+        queued.iter().all(|q| q.enqueued_at >= before),
+        "old rows count from the open"
+    );
+    // New entries follow the old ones, and are removed by number.
+    let next = queued[1].seq + 1;
+    storage
+        .enqueue_entry(
+            "c1",
+            mqtt_common::router::QueuedMessage {
+                seq: next,
+                message: qos1("q", "third", None),
+                enqueued_at: before,
+            },
+        )
+        .unwrap();
+    assert!(storage.remove_queued("c1", queued[0].seq).unwrap());
+    storage.close().unwrap();
+    let reopened = SqliteStorage::open(&path).unwrap();
+    let left: Vec<(u64, Vec<u8>)> = reopened
+        .queued_messages("c1")
+        .unwrap()
+        .into_iter()
+        .map(|q| (q.seq, q.message.payload().to_vec()))
+        .collect();
+    assert_eq!(
+        left,
+        [
+            (queued[1].seq, b"second".to_vec()),
+            (next, b"third".to_vec())
+        ]
+    );
+    assert_eq!(reopened.dequeue("c2", None).unwrap().len(), 1);
+}
+
 fn tamper(path: &Path, sql: &str) {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(sql).unwrap();
@@ -497,7 +579,10 @@ fn unreadable_rows_are_refused_at_open() {
     let dir = TempDir::new("unreadable");
     let path = dir.file("storage.db");
     SqliteStorage::open(&path).unwrap().close().unwrap();
-    tamper(&path, "INSERT INTO retained VALUES ('a/b', x'01000000ff')");
+    tamper(
+        &path,
+        "INSERT INTO retained (topic, message) VALUES ('a/b', x'01000000ff')",
+    );
     let message = open_error(SqliteStorage::open(&path));
     assert!(message.contains("retained topic \"a/b\""), "{message}");
 
@@ -647,6 +732,12 @@ fn started_writes_are_answered_once_committed_in_order() {
         (0..150).map(|n| n.to_string()).collect::<Vec<_>>()
     );
     reopened.close().unwrap();
-    let closed = reopened.start(StorageWrite::StoreRetained(msg("a", "b")), |_| {});
+    let closed = reopened.start(
+        StorageWrite::StoreRetained {
+            message: msg("a", "b"),
+            arrived_at: SystemTime::now(),
+        },
+        |_| {},
+    );
     assert_eq!(closed.unwrap_err().kind(), ErrorKind::Storage);
 }

@@ -48,16 +48,19 @@ __all__ = [
     "Connack",
     "Connect",
     "ConnectRequest",
+    "Connected",
     "Decoder",
     "Delivered",
     "Delivery",
     "Discarded",
     "Disconnect",
+    "Fact",
     "FileAuth",
     "MemorySessionStore",
     "MemoryStorage",
     "Message",
     "NetworkInterface",
+    "Outgoing",
     "PasswordFile",
     "Pingreq",
     "Pingresp",
@@ -67,6 +70,8 @@ __all__ = [
     "PublishProperties",
     "Pubrec",
     "Pubrel",
+    "Routed",
+    "Router",
     "ServerConfig",
     "ServerConnection",
     "Session",
@@ -581,6 +586,8 @@ class StorageInterface:
     """
 
     def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
+    def persist(self, facts: Iterable[Fact]) -> None:
+        """Store the router's facts that concern this storage, in order, through its methods."""
 
 @disjoint_base
 class MemoryStorage(StorageInterface):
@@ -603,8 +610,24 @@ class MemoryStorage(StorageInterface):
         max_topic_levels: int | None = ...,
         max_subscriptions_per_client: int | None = None,
     ) -> Self: ...
-    def store_retained(self, message: Message) -> None:
-        """Store a retained message; an empty payload deletes the topic's instead."""
+    def store_retained(self, message: Message, arrived_at: float | None = None) -> None:
+        """Store a retained message; an empty payload deletes the topic's instead.
+
+        ``arrived_at`` (POSIX seconds; default: now) is when it arrived: its expiry
+        counts from then.
+        """
+    def retained_messages(self) -> list[tuple[Message, float]]:
+        """Return every retained message with its arrival time (POSIX seconds)."""
+    def enqueue_entry(
+        self, client_id: str, seq: int, message: Message, enqueued_at: float
+    ) -> None:
+        """Store a message a session is owed under the router's entry number ``seq``."""
+    def remove_queued(self, client_id: str, seq: int) -> bool:
+        """Remove the queued message with entry number ``seq``; return whether there was one."""
+    def queued_messages(self, client_id: str) -> list[tuple[int, Message, float]]:
+        """Return a client's queued messages as (entry number, message, enqueue time)."""
+    def persist(self, facts: Iterable[Fact]) -> None:
+        """Store the router's facts that concern this storage, in order."""
     def get_retained(self, topic_filter: str) -> list[Message]:
         """Return every retained message whose topic matches the filter."""
     def delete_retained(self, topic: str) -> bool:
@@ -657,8 +680,24 @@ class SqliteStorage(StorageInterface):
         """What a returned call survives: "full" or "process_crash_only"."""
     def __enter__(self) -> Self: ...
     def __exit__(self, *_exc_info: object) -> None: ...
-    def store_retained(self, message: Message) -> None:
-        """Store a retained message; an empty payload deletes the topic's instead."""
+    def store_retained(self, message: Message, arrived_at: float | None = None) -> None:
+        """Store a retained message; an empty payload deletes the topic's instead.
+
+        ``arrived_at`` (POSIX seconds; default: now) is when it arrived: its expiry
+        counts from then.
+        """
+    def retained_messages(self) -> list[tuple[Message, float]]:
+        """Return every retained message with its arrival time (POSIX seconds)."""
+    def enqueue_entry(
+        self, client_id: str, seq: int, message: Message, enqueued_at: float
+    ) -> None:
+        """Store a message a session is owed under the router's entry number ``seq``."""
+    def remove_queued(self, client_id: str, seq: int) -> bool:
+        """Remove the queued message with entry number ``seq``; return whether there was one."""
+    def queued_messages(self, client_id: str) -> list[tuple[int, Message, float]]:
+        """Return a client's queued messages as (entry number, message, enqueue time)."""
+    def persist(self, facts: Iterable[Fact]) -> None:
+        """Store the router's facts that concern this storage, in order."""
     def get_retained(self, topic_filter: str) -> list[Message]:
         """Return every retained message whose topic matches the filter."""
     def delete_retained(self, topic: str) -> bool:
@@ -1676,7 +1715,7 @@ class ServerConnection:
         back in the Delivered or Discarded event that ends the delivery, and in the session.
         """
     def acknowledgement_mark(self) -> int:
-        """The mark of every acknowledgement owed so far (for release_acknowledgements)."""
+        """Return the mark of every acknowledgement owed so far (for release_acknowledgements)."""
     def release_acknowledgements(self, mark: int) -> None:
         """Let data_to_send() write the acknowledgements held up to ``mark``."""
     def disconnect(self, reason_code: int = 0) -> Closed:
@@ -1708,3 +1747,263 @@ class ServerConnection:
     @property
     def config(self) -> ServerConfig:
         """The limits this connection enforces."""
+
+# ---- the router (mqtt_common.router) ----
+
+@final
+class Fact:
+    """A fact for the stores: what a restart needs.
+
+    ``kind`` says which: "retained", "retained_cleared", "subscribed", "unsubscribed",
+    "queued", "dequeued" (the storage's: ``StorageInterface.persist``), "session",
+    "will" (the session store's), "session_ended" (both).
+    """
+
+    @property
+    def kind(
+        self,
+    ) -> Literal[
+        "retained",
+        "retained_cleared",
+        "subscribed",
+        "unsubscribed",
+        "queued",
+        "dequeued",
+        "session",
+        "will",
+        "session_ended",
+    ]:
+        """Which fact it is ("retained", "queued", "session", ...: see the class)."""
+    @property
+    def for_sessions(self) -> bool:
+        """Whether the session store keeps it (a session, a Will, the end of a session)."""
+    @property
+    def for_storage(self) -> bool:
+        """Whether the storage keeps it (everything but a session and a Will)."""
+    @property
+    def client_id(self) -> str | None:
+        """The client it concerns, or None (retained messages)."""
+    @property
+    def message(self) -> Message | None:
+        """The message of a "retained" or "queued" fact, else None."""
+    @property
+    def topic(self) -> str | None:
+        """The topic of a "retained_cleared" fact, else None."""
+    @property
+    def subscription(self) -> Subscription | None:
+        """The subscription of a "subscribed" fact, else None."""
+    @property
+    def topic_filter(self) -> str | None:
+        """The filter of an "unsubscribed" fact, else None."""
+    @property
+    def seq(self) -> int | None:
+        """The entry number of a "queued" or "dequeued" fact, else None."""
+    @property
+    def at(self) -> float | None:
+        """When a retained message arrived, or a message was queued (POSIX seconds)."""
+    @property
+    def session(self) -> Session | None:
+        """The session of a "session" fact, else None."""
+    @property
+    def will(self) -> Will | None:
+        """The Will of a "will" fact (None: the client has none any more)."""
+    def storage_call(self) -> tuple[str, tuple[Any, ...]] | None:
+        """Return the storage call that stores it, as (method name, arguments), or None.
+
+        None for the session store's facts. "forget_client" (client id,) means: remove
+        each of the client's subscriptions, then dequeue all of its queue.
+        """
+
+@final
+class Outgoing:
+    """A delivery to a connected client that the broker hands to its engine itself.
+
+    A retained message for a new subscription, after checking the client may receive it.
+    """
+
+    @property
+    def connection(self) -> int:
+        """The connection to deliver on."""
+    @property
+    def client_id(self) -> str:
+        """Its client."""
+    @property
+    def message(self) -> Message:
+        """The message (its expiry counted down)."""
+    @property
+    def retained(self) -> bool:
+        """Whether it is a retained message sent because of a new subscription."""
+
+@final
+class Routed:
+    """What a router call decided, for the broker to carry out.
+
+    Deliveries to attached engines are already made (``touched`` names their
+    connections, whose output to write). ``facts`` are to be stored before the
+    acknowledgements that promise them are released; ``wills`` are Wills now due (publish
+    each with ``publish`` if its owner may); ``dropped`` names sessions whose full queue
+    dropped a message.
+    """
+
+    @property
+    def facts(self) -> list[Fact]:
+        """The facts to store, in order."""
+    @property
+    def wills(self) -> list[tuple[str, AuthCredentials, Message]]:
+        """Wills now due: (client id, owner's credentials, message)."""
+    @property
+    def dropped(self) -> list[str]:
+        """Sessions whose full queue dropped a message (one entry per message)."""
+    @property
+    def touched(self) -> list[int]:
+        """Connections given output."""
+    @property
+    def matched(self) -> bool:
+        """For a publication: whether any subscription matched."""
+    @property
+    def reason_codes(self) -> list[ReasonCode]:
+        """For a SUBSCRIBE or UNSUBSCRIBE: one reason code per filter."""
+    @property
+    def retained(self) -> list[Outgoing]:
+        """For a SUBSCRIBE: the retained messages to deliver (not yet delivered)."""
+
+@final
+class Connected:
+    """A connection the router accepted, or must first take over."""
+
+    @property
+    def take_over(self) -> int | None:
+        """The connection to end first (0x8E), then connect again; None once accepted."""
+    @property
+    def session(self) -> Session | None:
+        """The session to accept the CONNECT with (None with ``take_over``)."""
+    @property
+    def session_present(self) -> bool:
+        """Whether it was resumed (CONNACK's Session Present)."""
+    @property
+    def facts(self) -> list[Fact]:
+        """The facts to store (the new session, its Will)."""
+
+@final
+class Router:
+    """MQTT's rules between clients, sans I/O.
+
+    Subscriptions, retained messages, sessions that outlive their connections and what
+    they are owed, Wills, expiry, takeover.
+
+    Time comes in twice: ``now``, the wall clock (``time.time()``: facts outlive the
+    process), and ``clock``, the engines' clock (``loop.time()``), for deliveries.
+    """
+
+    def __new__(
+        cls,
+        *,
+        max_queued_messages: int = ...,
+        queue_full: Literal["drop_new", "drop_oldest"] = "drop_new",
+        shared_choice: Literal["round_robin", "random", "sticky"] = "round_robin",
+        max_subscriptions_per_client: int | None = None,
+        max_topic_levels: int | None = None,
+    ) -> Self: ...
+    def assign_client_id(self) -> str:
+        """Return a client identifier for a client that gave none.
+
+        ``auto-`` and a random UUID, never one a session here holds.
+        """
+    def has_session(self, client_id: str) -> bool:
+        """Return whether a session (connected or away) holds this client identifier."""
+    def owner(self, client_id: str) -> AuthCredentials | None:
+        """Return the credentials of a client's session owner (no password), or None."""
+    def client_of(self, connection: int) -> str | None:
+        """Return the client identifier a connection holds, or None."""
+    def restore_session(
+        self,
+        session: Session,
+        will: Will | None,
+        subscriptions: Iterable[Subscription],
+        queue: Iterable[tuple[int, Message, float]],
+        now: float,
+    ) -> Routed:
+        """Take back a session a store kept, with its Will, subscriptions and queue.
+
+        The queue is (entry number, message, enqueue time) tuples. Call
+        ``handle_timeout`` once every session and retained message is back.
+        """
+    def restore_retained(self, message: Message, arrived_at: float) -> None:
+        """Take back a retained message a store kept, with its arrival time."""
+    def connect(
+        self,
+        connection: int,
+        request: ConnectRequest,
+        client_id: str,
+        owner: AuthCredentials,
+        now: float,
+    ) -> Connected:
+        """Connect a client on ``connection`` as ``client_id``, authenticated as ``owner``.
+
+        Return ``Connected``: the session to accept with, or the connection to take over
+        first. The deliveries its queue owes are made once its engine is attached.
+        """
+    def attach(self, connection: int, engine: ServerConnection, clock: float) -> Routed:
+        """Deliver to ``engine`` from now on what goes to ``connection``.
+
+        Call it once the engine accepted the CONNECT: what the session's queue owes goes
+        now. Return what that did.
+        """
+    def closed(self, connection: int, closed: Closed, now: float, clock: float) -> Routed:
+        """Take note that a connection ended (its engine's Closed event).
+
+        The session keeps what it is owed, or ends; its Will is due now or later. The
+        engine is detached.
+        """
+    def settled(self, connection: int, tag: int) -> Routed:
+        """Take note that a tagged delivery ended (Delivered or Discarded): no longer owed."""
+    def publish(
+        self,
+        message: Message,
+        now: float,
+        clock: float,
+        *,
+        publisher: str | None = None,
+        receivers: Iterable[str] | None = None,
+    ) -> Routed:
+        """Route a published message (a retained one is stored or cleared).
+
+        ``publisher``: the client that published it (for No Local). ``receivers``: only
+        these clients may receive it (the broker's authorization); None: any.
+        """
+    def receivers(self, topic: str) -> list[tuple[str, AuthCredentials]]:
+        """Return the clients a message on ``topic`` would go to, with their owners' credentials.
+
+        Ask which may receive it, then ``publish(..., receivers=...)``.
+        """
+    def subscribe(
+        self,
+        connection: int,
+        subscriptions: Iterable[Subscription],
+        now: float,
+        *,
+        refused: Iterable[int | None] | None = None,
+    ) -> Routed:
+        """Make the subscriptions of a SUBSCRIBE, now, in order.
+
+        Except those ``refused`` (a reason code per subscription, None for allowed).
+        Return the reason codes, the facts, and the retained messages to deliver
+        (``deliver`` each the client may receive).
+        """
+    def unsubscribe(self, connection: int, topic_filters: Iterable[str]) -> Routed:
+        """Remove the subscriptions of an UNSUBSCRIBE; return a reason code per filter."""
+    def deliver(
+        self, outgoing: Outgoing, clock: float
+    ) -> Literal["sent", "queued", "too_large", "expired", "queue_full", "closed"]:
+        """Deliver an Outgoing (a retained message ``subscribe`` returned) to its engine.
+
+        Return the outcome ("sent", "queued", ...; "closed" if it is gone).
+        """
+    def next_deadline(self) -> float | None:
+        """When ``handle_timeout`` is due next (POSIX seconds), or None."""
+    def handle_timeout(self, now: float, clock: float) -> Routed:
+        """Run what is due at ``now``: Wills, session expiry, retained messages' expiry."""
+    def subscriptions(self, client_id: str) -> list[Subscription]:
+        """Return a client's subscriptions."""
+    def stats(self) -> dict[str, int]:
+        """Return counts: sessions, connected, subscriptions, retained, queued, dropped."""

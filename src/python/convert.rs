@@ -82,6 +82,9 @@ fields! {
     MaxQueuedMessages = "max_queued_messages",
     MaxPacketsBeforeConnack = "max_packets_before_connack",
     HoldAcknowledgements = "hold_acknowledgements",
+    RouterQueueFull = "queue_full",
+    SharedChoiceArg = "shared_choice",
+    MaxQueuedMessagesPerSession = "max_queued_messages",
     Tag = "tag",
     Retained = "retained",
 }
@@ -121,6 +124,14 @@ impl Choices for HashKindArg {
 
 impl Choices for DirectionArg {
     const CHOICES: &'static [&'static str] = &["from_client", "from_server"];
+}
+
+impl Choices for RouterQueueFull {
+    const CHOICES: &'static [&'static str] = &["drop_new", "drop_oldest"];
+}
+
+impl Choices for SharedChoiceArg {
+    const CHOICES: &'static [&'static str] = &["round_robin", "random", "sticky"];
 }
 
 impl Choices for QueueFull {

@@ -14,6 +14,7 @@ mod message;
 mod network;
 mod packet;
 mod protocol;
+pub(crate) mod router;
 mod session;
 mod storage;
 mod topic;
@@ -67,6 +68,8 @@ mod _core {
         PyAuthStep, PyClosed, PyConnectRequest, PyDelivered, PyDiscarded, PyServerConfig,
         PyServerConnection, PySubscribeRequest, PyUnsubscribeRequest,
     };
+    #[pymodule_export]
+    use super::router::{PyConnected, PyFact, PyOutgoing, PyRouted, PyRouter};
     #[pymodule_export]
     use super::session::{PyMemorySessionStore, PySession, PySessionInterface};
     #[pymodule_export]

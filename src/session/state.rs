@@ -207,12 +207,14 @@ impl Session {
     /// # Ok::<(), mqtt_common::Error>(())
     /// ```
     pub fn set_owner(&mut self, credentials: &AuthCredentials) {
-        self.owner = Some(Owner {
+        let owner = Owner {
             username: credentials
                 .username()
                 .and_then(|name| MqttString::new(name).ok()),
             certificate: credentials.certificate().cloned(),
-        });
+        };
+        // No name and no certificate: the same as no owner recorded (as a store reads it).
+        self.owner = (owner.username.is_some() || owner.certificate.is_some()).then_some(owner);
         self.touch();
     }
 

@@ -4,24 +4,30 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use rusqlite::{Connection, Transaction, params};
 
 use crate::error::Error;
 use crate::message::Message;
+use crate::router::{Fact, QueuedMessage};
 use crate::sqlite::Durability;
 use crate::sqlite::database::{self, Schema, failed};
-use crate::sqlite::records::{decode_message, encode_message, narrow};
+use crate::sqlite::records::{decode_message, encode_message, nanos, narrow, time};
 use crate::sqlite::writer::{Failure, Mirror, Writer};
 use crate::storage::Enqueued;
 use crate::storage::{MemoryStorage, MemoryStorageConfig, StorageInterface};
 use crate::topic::{Subscription, SubscriptionId, TopicFilter, TopicName};
 
-/// The storage's tables (schema version 1). Queue order is the `queued` table's row id.
+/// The storage's tables. Schema version 2 adds the arrival time of retained messages, and
+/// the entry number (a router's, increasing per client; queue order) and enqueue time
+/// of queued messages; rows from version 1 get their row id as entry number, and their
+/// times read as the moment the file is opened.
 const SCHEMA: Schema = Schema {
     kind: "storage",
     application_id: 0x4D51_5453, // "MQTS"
-    migrations: &["
+    migrations: &[
+        "
         CREATE TABLE retained (
             topic TEXT PRIMARY KEY NOT NULL,
             message BLOB NOT NULL
@@ -43,7 +49,15 @@ const SCHEMA: Schema = Schema {
             subscription_id INTEGER,
             UNIQUE (client_id, topic_filter)
         );
-    "],
+    ",
+        "
+        ALTER TABLE retained ADD COLUMN arrived_at INTEGER;
+        ALTER TABLE queued ADD COLUMN seq INTEGER;
+        ALTER TABLE queued ADD COLUMN enqueued_at INTEGER;
+        UPDATE queued SET seq = id;
+        CREATE UNIQUE INDEX queued_by_seq ON queued (client_id, seq);
+    ",
+    ],
 };
 
 /// Retained messages, queues for offline clients and subscriptions, kept in an SQLite
@@ -171,7 +185,7 @@ fn delete_oldest(txn: &Transaction<'_>, client_id: &str, count: usize) -> Result
     let count = i64::try_from(count).unwrap_or(i64::MAX);
     txn.prepare_cached(
         "DELETE FROM queued WHERE id IN \
-         (SELECT id FROM queued WHERE client_id = ?1 ORDER BY id LIMIT ?2)",
+         (SELECT id FROM queued WHERE client_id = ?1 ORDER BY seq LIMIT ?2)",
     )?
     .execute(params![client_id, count])?;
     Ok(())
@@ -182,8 +196,13 @@ fn delete_oldest(txn: &Transaction<'_>, client_id: &str, count: usize) -> Result
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum StorageWrite {
-    /// [`StorageInterface::store_retained`].
-    StoreRetained(Message),
+    /// [`StorageInterface::store_retained_at`].
+    StoreRetained {
+        /// The message.
+        message: Message,
+        /// When it arrived.
+        arrived_at: SystemTime,
+    },
     /// [`StorageInterface::delete_retained`].
     DeleteRetained(TopicName),
     /// [`StorageInterface::enqueue`].
@@ -193,6 +212,22 @@ pub enum StorageWrite {
         /// The message.
         message: Message,
     },
+    /// [`StorageInterface::enqueue_entry`].
+    EnqueueEntry {
+        /// The client.
+        client_id: String,
+        /// The entry.
+        entry: QueuedMessage,
+    },
+    /// [`StorageInterface::remove_queued`].
+    RemoveQueued {
+        /// The client.
+        client_id: String,
+        /// The entry number.
+        seq: u64,
+    },
+    /// [`StorageInterface::persist`]: the facts, in one transaction.
+    Persist(Vec<Fact>),
     /// [`StorageInterface::dequeue`].
     Dequeue {
         /// The client.
@@ -248,7 +283,10 @@ type Work =
 /// The transaction work of a write: the mirror changed, then the same change written.
 fn work(write: StorageWrite) -> Result<Work, Error> {
     Ok(match write {
-        StorageWrite::StoreRetained(message) => {
+        StorageWrite::StoreRetained {
+            message,
+            arrived_at,
+        } => {
             let topic = message.topic().clone();
             let record = if message.payload().is_empty() {
                 None
@@ -256,13 +294,16 @@ fn work(write: StorageWrite) -> Result<Work, Error> {
                 Some(encode_message(&message)?)
             };
             Box::new(move |txn, mirror| {
-                mirror.store_retained(message).map_err(refused)?;
+                mirror
+                    .store_retained_at(message, arrived_at)
+                    .map_err(refused)?;
                 match record {
                     Some(record) => txn
                         .prepare_cached(
-                            "INSERT OR REPLACE INTO retained (topic, message) VALUES (?1, ?2)",
+                            "INSERT OR REPLACE INTO retained (topic, message, arrived_at) \
+                             VALUES (?1, ?2, ?3)",
                         )?
-                        .execute(params![topic.as_str(), record])?,
+                        .execute(params![topic.as_str(), record, nanos(arrived_at)])?,
                     None => txn
                         .prepare_cached("DELETE FROM retained WHERE topic = ?1")?
                         .execute([topic.as_str()])?,
@@ -281,16 +322,47 @@ fn work(write: StorageWrite) -> Result<Work, Error> {
         StorageWrite::Enqueue { client_id, message } => {
             let record = encode_message(&message)?;
             Box::new(move |txn, mirror| {
-                match mirror
+                let seq = match mirror
                     .enqueue_reporting(&client_id, message)
                     .map_err(refused)?
                 {
                     Enqueued::Dropped => return Ok(StorageWritten::Done),
-                    Enqueued::ReplacedOldest => delete_oldest(txn, &client_id, 1)?,
-                    Enqueued::Appended => {}
+                    Enqueued::ReplacedOldest(seq) => {
+                        delete_oldest(txn, &client_id, 1)?;
+                        seq
+                    }
+                    Enqueued::Appended(seq) => seq,
+                };
+                insert_queued(txn, &client_id, seq, &record, SystemTime::now())?;
+                Ok(StorageWritten::Done)
+            })
+        }
+        StorageWrite::EnqueueEntry { client_id, entry } => {
+            let record = encode_message(&entry.message)?;
+            Box::new(move |txn, mirror| {
+                let (seq, at) = (entry.seq, entry.enqueued_at);
+                mirror.enqueue_entry(&client_id, entry).map_err(refused)?;
+                insert_queued(txn, &client_id, seq, &record, at)?;
+                Ok(StorageWritten::Done)
+            })
+        }
+        StorageWrite::RemoveQueued { client_id, seq } => Box::new(move |txn, mirror| {
+            let existed = mirror.remove_queued(&client_id, seq).map_err(refused)?;
+            if existed {
+                txn.prepare_cached("DELETE FROM queued WHERE client_id = ?1 AND seq = ?2")?
+                    .execute(params![client_id, seq.cast_signed()])?;
+            }
+            Ok(StorageWritten::Existed(existed))
+        }),
+        StorageWrite::Persist(facts) => {
+            let mut works = Vec::with_capacity(facts.len());
+            for fact in facts {
+                works.push(fact_work(fact)?);
+            }
+            Box::new(move |txn, mirror| {
+                for work in works {
+                    work(txn, mirror)?;
                 }
-                txn.prepare_cached("INSERT INTO queued (client_id, message) VALUES (?1, ?2)")?
-                    .execute(params![client_id, record])?;
                 Ok(StorageWritten::Done)
             })
         }
@@ -345,6 +417,91 @@ fn work(write: StorageWrite) -> Result<Work, Error> {
     })
 }
 
+/// Writes a queued message's row (replacing one with its entry number).
+fn insert_queued(
+    txn: &Transaction<'_>,
+    client_id: &str,
+    seq: u64,
+    record: &[u8],
+    enqueued_at: SystemTime,
+) -> Result<(), Failure> {
+    txn.prepare_cached(
+        "INSERT OR REPLACE INTO queued (client_id, seq, message, enqueued_at) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        client_id,
+        seq.cast_signed(),
+        record,
+        nanos(enqueued_at)
+    ])?;
+    Ok(())
+}
+
+/// The transaction work of one of the router's facts; nothing for the session store's.
+fn fact_work(fact: Fact) -> Result<Work, Error> {
+    let write = match fact {
+        Fact::Retained {
+            message,
+            arrived_at,
+        } => StorageWrite::StoreRetained {
+            message,
+            arrived_at,
+        },
+        Fact::RetainedCleared { topic } => StorageWrite::DeleteRetained(topic),
+        Fact::Subscribed {
+            client_id,
+            subscription,
+        } => StorageWrite::AddSubscription {
+            client_id,
+            subscription,
+        },
+        Fact::Unsubscribed {
+            client_id,
+            topic_filter,
+        } => StorageWrite::RemoveSubscription {
+            client_id,
+            topic_filter,
+        },
+        Fact::Queued {
+            client_id,
+            seq,
+            message,
+            enqueued_at,
+        } => StorageWrite::EnqueueEntry {
+            client_id,
+            entry: QueuedMessage {
+                seq,
+                message,
+                enqueued_at,
+            },
+        },
+        Fact::Dequeued { client_id, seq } => StorageWrite::RemoveQueued { client_id, seq },
+        Fact::SessionEnded { client_id } => {
+            // What the session had here goes: its subscriptions and its queue.
+            return Ok(Box::new(move |txn, mirror| {
+                for subscription in mirror.get_subscriptions(&client_id).map_err(refused)? {
+                    let topic_filter = subscription.topic_filter().clone();
+                    let client_id = client_id.clone();
+                    work(StorageWrite::RemoveSubscription {
+                        client_id,
+                        topic_filter,
+                    })
+                    .map_err(refused)?(txn, mirror)?;
+                }
+                let client_id = client_id.clone();
+                work(StorageWrite::Dequeue {
+                    client_id,
+                    limit: None,
+                })
+                .map_err(refused)?(txn, mirror)
+            }));
+        }
+        _ => return Ok(Box::new(|_, _| Ok(StorageWritten::Done))),
+    };
+    work(write)
+}
+
 impl SqliteStorage {
     /// The answer of a write that needs no transaction: a dequeue from an empty queue.
     fn without_transaction(&self, write: &StorageWrite) -> Result<Option<StorageWritten>, Error> {
@@ -386,8 +543,40 @@ impl SqliteStorage {
 }
 
 impl StorageInterface for SqliteStorage {
-    fn store_retained(&self, message: Message) -> Result<(), Error> {
-        self.write(StorageWrite::StoreRetained(message)).map(drop)
+    fn store_retained_at(&self, message: Message, arrived_at: SystemTime) -> Result<(), Error> {
+        self.write(StorageWrite::StoreRetained {
+            message,
+            arrived_at,
+        })
+        .map(drop)
+    }
+
+    fn retained_messages(&self) -> Result<Vec<(Message, SystemTime)>, Error> {
+        self.mirror.retained_messages()
+    }
+
+    fn enqueue_entry(&self, client_id: &str, entry: QueuedMessage) -> Result<(), Error> {
+        let client_id = client_id.to_owned();
+        self.write(StorageWrite::EnqueueEntry { client_id, entry })
+            .map(drop)
+    }
+
+    fn remove_queued(&self, client_id: &str, seq: u64) -> Result<bool, Error> {
+        let client_id = client_id.to_owned();
+        self.write(StorageWrite::RemoveQueued { client_id, seq })
+            .map(StorageWritten::existed)
+    }
+
+    fn queued_messages(&self, client_id: &str) -> Result<Vec<QueuedMessage>, Error> {
+        self.mirror.queued_messages(client_id)
+    }
+
+    /// Stores the facts in one transaction: all of them, or none and an error.
+    fn persist(&self, facts: &[Fact]) -> Result<(), Error> {
+        if facts.is_empty() {
+            return Ok(());
+        }
+        self.write(StorageWrite::Persist(facts.to_vec())).map(drop)
     }
 
     fn get_retained(&self, topic_filter: &TopicFilter) -> Result<Vec<Message>, Error> {
@@ -459,27 +648,45 @@ impl Mirror for MemoryStorage {
     fn load(conn: &Connection, like: &Self) -> Result<Self, Error> {
         let reading = |e| failed("cannot read the storage", e);
         let storage = Self::with_config(like.config());
+        // Rows written before arrival and enqueue times were kept count from now.
+        let opened = SystemTime::now();
         let mut retained = conn
-            .prepare("SELECT topic, message FROM retained")
+            .prepare("SELECT topic, message, arrived_at FROM retained")
             .map_err(reading)?;
         let mut rows = retained.query([]).map_err(reading)?;
         while let Some(row) = rows.next().map_err(reading)? {
             let topic: String = row.get(0).map_err(reading)?;
             let whose = format!("retained topic {topic:?}");
-            storage.store_retained(decode_message(row.get(1).map_err(reading)?, &whose)?)?;
+            let arrived_at = row
+                .get::<_, Option<i64>>(2)
+                .map_err(reading)?
+                .map_or(opened, time);
+            storage.store_retained_at(
+                decode_message(row.get(1).map_err(reading)?, &whose)?,
+                arrived_at,
+            )?;
         }
         let mut queued = conn
-            .prepare("SELECT client_id, message FROM queued ORDER BY client_id, id")
+            .prepare(
+                "SELECT client_id, seq, message, enqueued_at FROM queued ORDER BY client_id, seq",
+            )
             .map_err(reading)?;
         let mut rows = queued.query([]).map_err(reading)?;
-        let mut queues: HashMap<String, Vec<Message>> = HashMap::new();
+        let mut queues: HashMap<String, Vec<QueuedMessage>> = HashMap::new();
         while let Some(row) = rows.next().map_err(reading)? {
             let client_id: String = row.get(0).map_err(reading)?;
-            let message = decode_message(
-                row.get(1).map_err(reading)?,
-                &format_args!("a message queued for {client_id:?}"),
-            )?;
-            queues.entry(client_id).or_default().push(message);
+            let whose = format!("a message queued for {client_id:?}");
+            let seq: i64 = row.get(1).map_err(reading)?;
+            let message = decode_message(row.get(2).map_err(reading)?, &whose)?;
+            let enqueued_at = row
+                .get::<_, Option<i64>>(3)
+                .map_err(reading)?
+                .map_or(opened, time);
+            queues.entry(client_id).or_default().push(QueuedMessage {
+                seq: seq.cast_unsigned(),
+                message,
+                enqueued_at,
+            });
         }
         for (client_id, messages) in queues {
             storage.restore_queue(&client_id, messages)?;

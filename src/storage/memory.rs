@@ -1,10 +1,12 @@
 //! [`MemoryStorage`]: the reference [`StorageInterface`], in memory and thread-safe.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::SystemTime;
 
 use crate::error::Error;
 use crate::message::Message;
+use crate::router::QueuedMessage;
 use crate::storage::StorageInterface;
 use crate::topic::{
     IndexLimits, Subscription, SubscriptionIndex, TopicFilter, TopicName, TopicTree,
@@ -47,10 +49,13 @@ impl Default for MemoryStorageConfig {
 /// The default [`MemoryStorageConfig::max_queue_length`].
 pub const DEFAULT_MAX_QUEUE_LENGTH: usize = 10_000;
 
+/// A client's queue: its messages by entry number, with when each was queued.
+type Queue = BTreeMap<u64, (Message, SystemTime)>;
+
 #[derive(Debug)]
 struct Inner {
-    retained: TopicTree<Message>,
-    queues: HashMap<String, VecDeque<Message>>,
+    retained: TopicTree<(Message, SystemTime)>,
+    queues: HashMap<String, Queue>,
     subscriptions: SubscriptionIndex,
     closed: bool,
 }
@@ -121,7 +126,7 @@ impl MemoryStorage {
     ) -> Result<Enqueued, Error> {
         let mut inner = self.write()?;
         let queue = inner.queues.entry(client_id.to_owned()).or_default();
-        let mut outcome = Enqueued::Appended;
+        let mut outcome = Enqueued::Appended(0);
         if let Some(limit) = self.config.max_queue_length
             && queue.len() >= limit
         {
@@ -132,16 +137,20 @@ impl MemoryStorage {
                     )));
                 }
                 QueueFullPolicy::DropOldest if limit > 0 => {
-                    queue.pop_front();
-                    outcome = Enqueued::ReplacedOldest;
+                    queue.pop_first();
+                    outcome = Enqueued::ReplacedOldest(0);
                 }
                 QueueFullPolicy::DropOldest | QueueFullPolicy::DropNewest => {
                     return Ok(Enqueued::Dropped);
                 }
             }
         }
-        queue.push_back(message);
-        Ok(outcome)
+        let seq = queue.last_key_value().map_or(1, |(seq, _)| seq + 1);
+        queue.insert(seq, (message, SystemTime::now()));
+        Ok(match outcome {
+            Enqueued::ReplacedOldest(_) => Enqueued::ReplacedOldest(seq),
+            _ => Enqueued::Appended(seq),
+        })
     }
 
     /// Puts back a client's queue as a store saved it, oldest first, past the length
@@ -150,15 +159,19 @@ impl MemoryStorage {
     pub(crate) fn restore_queue(
         &self,
         client_id: &str,
-        messages: Vec<Message>,
+        entries: Vec<QueuedMessage>,
     ) -> Result<(), Error> {
-        if !messages.is_empty() {
+        if !entries.is_empty() {
             let mut inner = self.write()?;
             inner
                 .queues
                 .entry(client_id.to_owned())
                 .or_default()
-                .extend(messages);
+                .extend(
+                    entries
+                        .into_iter()
+                        .map(|e| (e.seq, (e.message, e.enqueued_at))),
+                );
         }
         Ok(())
     }
@@ -199,15 +212,24 @@ fn closed() -> Error {
 }
 
 impl StorageInterface for MemoryStorage {
-    fn store_retained(&self, message: Message) -> Result<(), Error> {
+    fn store_retained_at(&self, message: Message, arrived_at: SystemTime) -> Result<(), Error> {
         let mut inner = self.write()?;
         if message.payload().is_empty() {
             inner.retained.remove(message.topic().as_str());
         } else {
             let topic = message.topic().clone();
-            inner.retained.insert(topic, message)?;
+            inner.retained.insert(topic, (message, arrived_at))?;
         }
         Ok(())
+    }
+
+    fn retained_messages(&self) -> Result<Vec<(Message, SystemTime)>, Error> {
+        let inner = self.read()?;
+        Ok(inner
+            .retained
+            .iter()
+            .map(|(_, kept)| kept.clone())
+            .collect())
     }
 
     fn get_retained(&self, topic_filter: &TopicFilter) -> Result<Vec<Message>, Error> {
@@ -215,7 +237,7 @@ impl StorageInterface for MemoryStorage {
         let mut found = Vec::new();
         inner
             .retained
-            .for_each_match(topic_filter, |_, message| found.push(message.clone()));
+            .for_each_match(topic_filter, |_, (message, _)| found.push(message.clone()));
         Ok(found)
     }
 
@@ -227,13 +249,58 @@ impl StorageInterface for MemoryStorage {
         self.enqueue_reporting(client_id, message).map(drop)
     }
 
+    fn enqueue_entry(&self, client_id: &str, entry: QueuedMessage) -> Result<(), Error> {
+        let mut inner = self.write()?;
+        inner
+            .queues
+            .entry(client_id.to_owned())
+            .or_default()
+            .insert(entry.seq, (entry.message, entry.enqueued_at));
+        Ok(())
+    }
+
+    fn remove_queued(&self, client_id: &str, seq: u64) -> Result<bool, Error> {
+        let mut inner = self.write()?;
+        let Some(queue) = inner.queues.get_mut(client_id) else {
+            return Ok(false);
+        };
+        let existed = queue.remove(&seq).is_some();
+        if queue.is_empty() {
+            inner.queues.remove(client_id);
+        }
+        Ok(existed)
+    }
+
+    fn queued_messages(&self, client_id: &str) -> Result<Vec<QueuedMessage>, Error> {
+        let inner = self.read()?;
+        Ok(inner
+            .queues
+            .get(client_id)
+            .map(|queue| {
+                queue
+                    .iter()
+                    .map(|(seq, (message, at))| QueuedMessage {
+                        seq: *seq,
+                        message: message.clone(),
+                        enqueued_at: *at,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     fn dequeue(&self, client_id: &str, limit: Option<usize>) -> Result<Vec<Message>, Error> {
         let mut inner = self.write()?;
         let Some(queue) = inner.queues.get_mut(client_id) else {
             return Ok(Vec::new());
         };
         let count = limit.unwrap_or(queue.len()).min(queue.len());
-        let taken: Vec<Message> = queue.drain(..count).collect();
+        let mut taken = Vec::with_capacity(count);
+        for _ in 0..count {
+            if let Some((_, (message, _))) = queue.pop_first() {
+                taken.push(message);
+            }
+        }
         if queue.is_empty() {
             inner.queues.remove(client_id);
         }
@@ -241,7 +308,7 @@ impl StorageInterface for MemoryStorage {
     }
 
     fn queue_length(&self, client_id: &str) -> Result<usize, Error> {
-        Ok(self.read()?.queues.get(client_id).map_or(0, VecDeque::len))
+        Ok(self.read()?.queues.get(client_id).map_or(0, BTreeMap::len))
     }
 
     fn add_subscription(&self, client_id: &str, subscription: Subscription) -> Result<bool, Error> {
@@ -298,10 +365,10 @@ impl StorageInterface for MemoryStorage {
 /// What [`MemoryStorage::enqueue_reporting`] did to a client's queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Enqueued {
-    /// The message joined the end of the queue.
-    Appended,
-    /// The queue was full: its oldest message made room for this one.
-    ReplacedOldest,
+    /// The message joined the end of the queue, with this entry number.
+    Appended(u64),
+    /// The queue was full: its oldest message made room for this one (this number).
+    ReplacedOldest(u64),
     /// The queue was full (or holds nothing): the message was dropped.
     Dropped,
 }

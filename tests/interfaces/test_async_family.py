@@ -98,8 +98,22 @@ class NativeAsyncStorage(AsyncStorageInterface):
     def __init__(self) -> None:
         self.inner = DictStorage()
 
-    async def store_retained(self, message: Message) -> None:
-        self.inner.store_retained(message)
+    async def store_retained(self, message: Message, arrived_at: float | None = None) -> None:
+        self.inner.store_retained(message, arrived_at)
+
+    async def retained_messages(self) -> list[tuple[Message, float]]:
+        return self.inner.retained_messages()
+
+    async def enqueue_entry(
+        self, client_id: str, seq: int, message: Message, enqueued_at: float
+    ) -> None:
+        self.inner.enqueue_entry(client_id, seq, message, enqueued_at)
+
+    async def remove_queued(self, client_id: str, seq: int) -> bool:
+        return self.inner.remove_queued(client_id, seq)
+
+    async def queued_messages(self, client_id: str) -> list[tuple[int, Message, float]]:
+        return self.inner.queued_messages(client_id)
 
     async def get_retained(self, topic_filter: str) -> list[Message]:
         return self.inner.get_retained(topic_filter)

@@ -1,5 +1,6 @@
 """The storage contract kit against our storage, a pure-Python one, and broken ones."""
 
+import time
 from collections import defaultdict, deque
 
 import pytest
@@ -15,7 +16,9 @@ class DictStorage(StorageInterface):
 
     def __init__(self) -> None:
         self.retained: dict[str, Message] = {}
+        self.arrived: dict[str, float] = {}
         self.queues: defaultdict[str, deque[Message]] = defaultdict(deque)
+        self.entries: defaultdict[str, dict[int, tuple[Message, float]]] = defaultdict(dict)
         self.subscriptions: defaultdict[str, dict[str, Subscription]] = defaultdict(dict)
         self.closed = False
 
@@ -23,12 +26,31 @@ class DictStorage(StorageInterface):
         if self.closed:
             raise StorageError("closed")
 
-    def store_retained(self, message: Message) -> None:
+    def store_retained(self, message: Message, arrived_at: float | None = None) -> None:
         self._check()
         if message.payload:
             self.retained[message.topic] = message
+            self.arrived[message.topic] = time.time() if arrived_at is None else arrived_at
         else:
             self.retained.pop(message.topic, None)
+
+    def retained_messages(self) -> list[tuple[Message, float]]:
+        self._check()
+        return [(m, self.arrived[t]) for t, m in self.retained.items()]
+
+    def enqueue_entry(
+        self, client_id: str, seq: int, message: Message, enqueued_at: float
+    ) -> None:
+        self._check()
+        self.entries[client_id][seq] = (message, enqueued_at)
+
+    def remove_queued(self, client_id: str, seq: int) -> bool:
+        self._check()
+        return self.entries[client_id].pop(seq, None) is not None
+
+    def queued_messages(self, client_id: str) -> list[tuple[int, Message, float]]:
+        self._check()
+        return [(seq, m, at) for seq, (m, at) in sorted(self.entries.get(client_id, {}).items())]
 
     def get_retained(self, topic_filter: str) -> list[Message]:
         self._check()
@@ -46,6 +68,8 @@ class DictStorage(StorageInterface):
         self._check()
         queue = self.queues[client_id]
         count = len(queue) if limit is None else min(limit, len(queue))
+        if limit is None:
+            self.entries.pop(client_id, None)
         return [queue.popleft() for _ in range(count)]
 
     def queue_length(self, client_id: str) -> int:
@@ -101,8 +125,9 @@ class LifoStorage(DictStorage):
 class KeepsEmptyRetained(DictStorage):
     """Broken: stores a retained message with an empty payload instead of deleting."""
 
-    def store_retained(self, message: Message) -> None:
+    def store_retained(self, message: Message, arrived_at: float | None = None) -> None:
         self.retained[message.topic] = message
+        self.arrived[message.topic] = arrived_at or 0.0
 
 
 class IgnoresDollarRule(DictStorage):

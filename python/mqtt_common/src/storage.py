@@ -1,5 +1,13 @@
 """Storage backends: retained messages, queues for offline clients, subscriptions.
 
+For a ``Router`` a storage keeps facts and loads them at a restart: retained messages
+with their arrival time (``store_retained(message, arrived_at)``,
+``retained_messages()``), the messages a session is owed under the router's entry
+numbers with their enqueue time (``enqueue_entry``, ``remove_queued``,
+``queued_messages``), and subscriptions. ``persist(facts)`` takes the router's facts as
+they come (the base class stores them through these methods; ``SqliteStorage`` stores a
+batch in one transaction).
+
 >>> from mqtt_common.models import Message, Subscription
 >>> from mqtt_common.src.storage import MemoryStorage, StorageInterface
 >>> storage = MemoryStorage(max_queue_length=100)
@@ -19,7 +27,7 @@ from __future__ import annotations
 import abc
 
 from mqtt_common import _core
-from mqtt_common._core import Message, Subscription
+from mqtt_common._core import Fact, Message, Subscription
 from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
 
@@ -40,8 +48,16 @@ class StorageInterface(_core.StorageInterface, SynchronousInterface, abc.ABC, in
     """
 
     @abc.abstractmethod
-    def store_retained(self, message: Message) -> None:
-        """Store a retained message; one with an empty payload deletes the topic's instead."""
+    def store_retained(self, message: Message, arrived_at: float | None = None) -> None:
+        """Store a retained message; one with an empty payload deletes the topic's instead.
+
+        ``arrived_at`` (POSIX seconds; None: now) is when it arrived: its expiry counts
+        from then.
+        """
+
+    @abc.abstractmethod
+    def retained_messages(self) -> list[tuple[Message, float]]:
+        """Return every retained message with its arrival time (POSIX seconds)."""
 
     @abc.abstractmethod
     def get_retained(self, topic_filter: str) -> list[Message]:
@@ -54,6 +70,20 @@ class StorageInterface(_core.StorageInterface, SynchronousInterface, abc.ABC, in
     @abc.abstractmethod
     def enqueue(self, client_id: str, message: Message) -> None:
         """Append a message to a client's queue."""
+
+    @abc.abstractmethod
+    def enqueue_entry(
+        self, client_id: str, seq: int, message: Message, enqueued_at: float
+    ) -> None:
+        """Store a message a session is owed under the router's entry number ``seq``."""
+
+    @abc.abstractmethod
+    def remove_queued(self, client_id: str, seq: int) -> bool:
+        """Remove the queued message with entry number ``seq``; return whether there was one."""
+
+    @abc.abstractmethod
+    def queued_messages(self, client_id: str) -> list[tuple[int, Message, float]]:
+        """Return a client's queued messages as (entry number, message, enqueue time)."""
 
     @abc.abstractmethod
     def dequeue(self, client_id: str, limit: int | None = None) -> list[Message]:
@@ -91,8 +121,12 @@ class AsyncStorageInterface(AsynchronousInterface, abc.ABC, interface=True):
     """
 
     @abc.abstractmethod
-    async def store_retained(self, message: Message) -> None:
+    async def store_retained(self, message: Message, arrived_at: float | None = None) -> None:
         """Store a retained message; one with an empty payload deletes the topic's instead."""
+
+    @abc.abstractmethod
+    async def retained_messages(self) -> list[tuple[Message, float]]:
+        """Return every retained message with its arrival time (POSIX seconds)."""
 
     @abc.abstractmethod
     async def get_retained(self, topic_filter: str) -> list[Message]:
@@ -105,6 +139,40 @@ class AsyncStorageInterface(AsynchronousInterface, abc.ABC, interface=True):
     @abc.abstractmethod
     async def enqueue(self, client_id: str, message: Message) -> None:
         """Append a message to a client's queue."""
+
+    @abc.abstractmethod
+    async def enqueue_entry(
+        self, client_id: str, seq: int, message: Message, enqueued_at: float
+    ) -> None:
+        """Store a message a session is owed under the router's entry number ``seq``."""
+
+    @abc.abstractmethod
+    async def remove_queued(self, client_id: str, seq: int) -> bool:
+        """Remove the queued message with entry number ``seq``; return whether there was one."""
+
+    @abc.abstractmethod
+    async def queued_messages(self, client_id: str) -> list[tuple[int, Message, float]]:
+        """Return a client's queued messages as (entry number, message, enqueue time)."""
+
+    async def persist(self, facts: list[Fact]) -> None:
+        """Store the router's facts that concern this storage, in order.
+
+        Each through its storage call (``Fact.storage_call()``); a backend that can store
+        a batch in one transaction overrides this (the adapter of a synchronous storage
+        calls its own ``persist``).
+        """
+        for fact in facts:
+            call = fact.storage_call()
+            if call is None:
+                continue
+            name, args = call
+            if name == "forget_client":
+                (client_id,) = args
+                for subscription in await self.get_subscriptions(client_id):
+                    await self.remove_subscription(client_id, subscription.topic_filter)
+                await self.dequeue(client_id)
+            else:
+                await getattr(self, name)(*args)
 
     @abc.abstractmethod
     async def dequeue(self, client_id: str, limit: int | None = None) -> list[Message]:
@@ -171,6 +239,9 @@ class SqliteStorage(_core.SqliteStorage, StorageInterface):
             "store_retained",
             "delete_retained",
             "enqueue",
+            "enqueue_entry",
+            "remove_queued",
+            "persist",
             "dequeue",
             "add_subscription",
             "remove_subscription",

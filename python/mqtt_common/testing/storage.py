@@ -116,6 +116,63 @@ class StorageContract(abc.ABC):
         storage.enqueue("c1", message)
         assert storage.dequeue("c1") == [message]
 
+    def test_retained_messages_keep_their_arrival_time(self) -> None:
+        """A retained message is kept with the time it arrived, for a restart."""
+        storage = self.make_storage()
+        storage.store_retained(Message("a", b"1", retain=True), 1_700_000_000.5)
+        storage.store_retained(Message("$SYS/b", b"2", retain=True), 1_700_000_001.0)
+        kept = sorted((m.topic, m.payload, at) for m, at in storage.retained_messages())
+        assert kept == [("$SYS/b", b"2", 1_700_000_001.0), ("a", b"1", 1_700_000_000.5)]
+        storage.store_retained(Message("a", b"", retain=True), 1_700_000_002.0)
+        assert [m.topic for m, _ in storage.retained_messages()] == ["$SYS/b"]
+
+    def test_queued_entries_by_number(self) -> None:
+        """Owed messages are kept by entry number, in order, with their enqueue time."""
+        storage = self.make_storage()
+        for seq in (3, 1, 2):
+            storage.enqueue_entry("c1", seq, Message("q", str(seq).encode(), qos=1), 10.0 + seq)
+        storage.enqueue_entry("c2", 1, Message("q", b"other", qos=1), 5.0)
+        entries = storage.queued_messages("c1")
+        assert [(seq, m.payload, at) for seq, m, at in entries] == [
+            (1, b"1", 11.0),
+            (2, b"2", 12.0),
+            (3, b"3", 13.0),
+        ]
+        assert storage.remove_queued("c1", 2) is True
+        assert storage.remove_queued("c1", 2) is False
+        storage.enqueue_entry("c1", 3, Message("q", b"again", qos=1), 20.0)
+        assert [(s, m.payload) for s, m, _ in storage.queued_messages("c1")] == [
+            (1, b"1"),
+            (3, b"again"),
+        ]
+        assert storage.queued_messages("nobody") == []
+
+    def test_persist_stores_the_routers_facts(self) -> None:
+        """persist() stores what a router decided: retained messages, queued ones, ends."""
+        from mqtt_common.router import Router  # noqa: PLC0415  (the kit imports it late)
+        from mqtt_common.src.session import Session  # noqa: PLC0415
+
+        storage = self.make_storage()
+        router = Router()
+        away = Session("away", 5, False, 60)
+        away.mark_disconnected(1_000.0)
+        router.restore_session(away, None, [Subscription("q/#", 1)], [], 1_000.0)
+        routed = router.publish(Message("q/1", b"owed", qos=1, retain=True), 1_010.0, 0.0)
+        assert sorted(f.kind for f in routed.facts) == ["queued", "retained"]
+        storage.add_subscription("away", Subscription("q/#", 1))
+        storage.persist(routed.facts)
+        [(seq, message, at)] = storage.queued_messages("away")
+        assert (message.payload, message.retain, at) == (b"owed", False, 1_010.0)
+        [(kept, arrived)] = storage.retained_messages()
+        assert (kept.topic, arrived) == ("q/1", 1_010.0)
+        # The session expires 60 s after it ended: its subscriptions and queue go.
+        ended = router.handle_timeout(1_061.0, 0.0)
+        assert [f.kind for f in ended.facts] == ["session_ended"]
+        storage.persist(ended.facts)
+        assert storage.queued_messages("away") == []
+        assert storage.get_subscriptions("away") == []
+        assert seq >= 1
+
     def test_subscription_replace(self) -> None:
         """Subscribing again with the same filter replaces the subscription."""
         storage = self.make_storage()

@@ -71,7 +71,7 @@ pub(crate) fn event_to_py(py: Python<'_>, event: Event) -> PyResult<Bound<'_, Py
 /// A client asks to connect: answer with `accept`, `refuse` or `auth_continue`.
 #[pyclass(frozen, name = "ConnectRequest", module = "mqtt_common.protocol")]
 pub(crate) struct PyConnectRequest {
-    inner: ConnectRequest,
+    pub(crate) inner: ConnectRequest,
 }
 
 #[pymethods]
@@ -366,10 +366,13 @@ pub(crate) struct PyClosed {
     /// Deliveries that waited for the client's Receive Maximum and were never sent.
     #[pyo3(get)]
     undelivered: Py<PyList>,
+    /// The event itself, for the router.
+    pub(crate) core: Closed,
 }
 
 impl PyClosed {
     pub(crate) fn from_core(py: Python<'_>, closed: Closed) -> PyResult<Self> {
+        let core = closed.clone();
         let initiator = match closed.initiator {
             Initiator::Client => "client",
             Initiator::Server => "server",
@@ -397,6 +400,7 @@ impl PyClosed {
                 .map(|session| Py::new(py, PySession::from(session)))
                 .transpose()?,
             undelivered: PyList::new(py, undelivered)?.unbind(),
+            core,
         })
     }
 }

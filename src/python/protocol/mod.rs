@@ -103,7 +103,7 @@ pub(crate) struct PyServerConnection {
 }
 
 impl PyServerConnection {
-    fn lock(&self) -> MutexGuard<'_, ServerConnection> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ServerConnection> {
         // Every engine call completes or changes nothing: a poisoned lock still guards a
         // consistent connection.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
@@ -309,7 +309,7 @@ impl PyServerConnection {
         Ok(outcome.as_str())
     }
 
-    /// The mark of every acknowledgement owed so far (for release_acknowledgements).
+    /// Return the mark of every acknowledgement owed so far (for release_acknowledgements).
     fn acknowledgement_mark(&self) -> u64 {
         self.lock().acknowledgement_mark()
     }

@@ -17,7 +17,7 @@ pub(crate) use memory::PyMemorySessionStore;
 pub(crate) use sqlite::PySqliteSessionStore;
 
 use native::NativeSessionStore;
-pub(crate) use state::{PySession, instant};
+pub(crate) use state::{PySession, instant, seconds};
 
 use crate::constants::ProtocolVersion;
 use crate::error::Error;

@@ -19,7 +19,7 @@ use crate::python::message::PyMessage;
 use crate::session::{OutgoingState, Session};
 
 /// POSIX seconds.
-fn seconds(time: SystemTime) -> f64 {
+pub(crate) fn seconds(time: SystemTime) -> f64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
 }

@@ -22,9 +22,12 @@ use crate::error::Error;
 use crate::message::Message;
 use crate::python::implementation::{PythonObject, expect_bool, wrong_return};
 use crate::python::message::PyMessage;
+use crate::python::session::seconds;
 use crate::python::topic::PySubscription;
+use crate::router::QueuedMessage;
 use crate::storage::StorageInterface;
 use crate::topic::{Subscription, TopicFilter, TopicName};
+use std::time::SystemTime;
 
 /// Python `Message` objects for core messages.
 pub(crate) fn messages<'py>(
@@ -68,6 +71,64 @@ impl PyStorageInterface {
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
         Self
     }
+
+    /// Store the router's facts that concern this storage, in order, through its methods.
+    fn persist(slf: &Bound<'_, Self>, facts: &Bound<'_, PyAny>) -> PyResult<()> {
+        let facts = crate::python::router::facts_of(facts)?;
+        let storage = PythonStorage {
+            implementation: PythonObject::new::<PyStorageInterface>(
+                slf.as_any(),
+                "StorageInterface",
+            )?,
+        };
+        Ok(storage.persist(&facts)?)
+    }
+}
+
+/// Python `(Message, arrived_at)` tuples for core retained messages.
+pub(crate) fn timed_messages<'py>(
+    py: Python<'py>,
+    kept: Vec<(Message, SystemTime)>,
+) -> PyResult<Bound<'py, PyList>> {
+    let items = kept
+        .into_iter()
+        .map(|(message, at)| {
+            (Py::new(py, PyMessage::from_core(py, message))?, seconds(at)).into_pyobject(py)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, items)
+}
+
+/// Python `(seq, Message, enqueued_at)` tuples for core queued messages.
+pub(crate) fn queued_entries<'py>(
+    py: Python<'py>,
+    entries: Vec<QueuedMessage>,
+) -> PyResult<Bound<'py, PyList>> {
+    let items = entries
+        .into_iter()
+        .map(|entry| {
+            (
+                entry.seq,
+                Py::new(py, PyMessage::from_core(py, entry.message))?,
+                seconds(entry.enqueued_at),
+            )
+                .into_pyobject(py)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, items)
+}
+
+/// A queued message from Python arguments.
+pub(crate) fn queued_entry(
+    seq: &Bound<'_, PyAny>,
+    message: &Bound<'_, PyAny>,
+    enqueued_at: &Bound<'_, PyAny>,
+) -> Result<QueuedMessage, Error> {
+    Ok(QueuedMessage {
+        seq: crate::python::protocol::counter("seq", seq)?,
+        message: PyMessage::core_of("message", message)?,
+        enqueued_at: crate::python::session::instant("enqueued_at", Some(enqueued_at))?,
+    })
 }
 
 /// A Python `StorageInterface` seen from Rust: each trait method calls the Python method.
@@ -123,11 +184,74 @@ fn expect_messages(result: &Bound<'_, PyAny>, method: &str) -> Result<Vec<Messag
 }
 
 impl StorageInterface for PythonStorage {
-    fn store_retained(&self, message: Message) -> Result<(), Error> {
+    fn store_retained_at(&self, message: Message, arrived_at: SystemTime) -> Result<(), Error> {
         Python::attach(|py| {
-            self.implementation
-                .call(py, "store_retained", (message_object(py, message)?,))?;
+            self.implementation.call(
+                py,
+                "store_retained",
+                (message_object(py, message)?, seconds(arrived_at)),
+            )?;
             Ok(())
+        })
+    }
+
+    fn retained_messages(&self) -> Result<Vec<(Message, SystemTime)>, Error> {
+        const EXPECTED: &str = "list[tuple[Message, float]]";
+        Python::attach(|py| {
+            let result = self
+                .implementation
+                .call(py, "retained_messages", PyTuple::empty(py))?;
+            expect_list(&result, "retained_messages", EXPECTED)?
+                .iter()
+                .map(|item| {
+                    let (message, at) = item
+                        .extract::<(Bound<'_, PyMessage>, Bound<'_, PyAny>)>()
+                        .map_err(|_| wrong_return(item, "retained_messages", EXPECTED))?;
+                    let arrived_at = crate::python::session::instant("arrived_at", Some(&at))?;
+                    Ok((message.get().core(py)?.clone(), arrived_at))
+                })
+                .collect()
+        })
+    }
+
+    fn enqueue_entry(&self, client_id: &str, entry: QueuedMessage) -> Result<(), Error> {
+        Python::attach(|py| {
+            let message = message_object(py, entry.message)?;
+            self.implementation.call(
+                py,
+                "enqueue_entry",
+                (client_id, entry.seq, message, seconds(entry.enqueued_at)),
+            )?;
+            Ok(())
+        })
+    }
+
+    fn remove_queued(&self, client_id: &str, seq: u64) -> Result<bool, Error> {
+        Python::attach(|py| {
+            expect_bool(
+                &self
+                    .implementation
+                    .call(py, "remove_queued", (client_id, seq))?,
+                "remove_queued",
+            )
+        })
+    }
+
+    fn queued_messages(&self, client_id: &str) -> Result<Vec<QueuedMessage>, Error> {
+        const EXPECTED: &str = "list[tuple[int, Message, float]]";
+        Python::attach(|py| {
+            let result = self
+                .implementation
+                .call(py, "queued_messages", (client_id,))?;
+            expect_list(&result, "queued_messages", EXPECTED)?
+                .iter()
+                .map(|item| {
+                    let (seq, message, at) = item
+                        .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>, Bound<'_, PyAny>)>()
+                        .map_err(|_| wrong_return(item, "queued_messages", EXPECTED))?;
+                    queued_entry(&seq, &message, &at)
+                })
+                .collect()
         })
     }
 

@@ -44,9 +44,75 @@ macro_rules! storage_methods {
             $($own)*
 
             /// Store a retained message; an empty payload deletes the topic's instead.
-            fn store_retained(&self, py: Python<'_>, message: &Bound<'_, PyAny>) -> PyResult<()> {
+            ///
+            /// ``arrived_at`` (POSIX seconds; default: now) is when it arrived: its expiry
+            /// counts from then.
+            #[pyo3(signature = (message, arrived_at=None))]
+            fn store_retained(
+                &self,
+                py: Python<'_>,
+                message: &Bound<'_, PyAny>,
+                arrived_at: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<()> {
                 let message = $crate::python::message::PyMessage::core_of("message", message)?;
-                Ok($crate::python::storage::native::write(py, self, |s| s.store_retained(message))?)
+                let arrived_at = $crate::python::session::instant("arrived_at", arrived_at)?;
+                Ok($crate::python::storage::native::write(py, self, |s| {
+                    s.store_retained_at(message, arrived_at)
+                })?)
+            }
+
+            /// Return every retained message with its arrival time (POSIX seconds).
+            fn retained_messages<'py>(
+                &self,
+                py: Python<'py>,
+            ) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+                $crate::python::storage::timed_messages(py, self.core().retained_messages()?)
+            }
+
+            /// Store a message a session is owed under the router's entry number ``seq``.
+            fn enqueue_entry(
+                &self,
+                py: Python<'_>,
+                client_id: &Bound<'_, PyAny>,
+                seq: &Bound<'_, PyAny>,
+                message: &Bound<'_, PyAny>,
+                enqueued_at: &Bound<'_, PyAny>,
+            ) -> PyResult<()> {
+                let entry = $crate::python::storage::queued_entry(seq, message, enqueued_at)?;
+                let client_id = $crate::python::convert::client_id(client_id)?;
+                Ok($crate::python::storage::native::write(py, self, |s| {
+                    s.enqueue_entry(client_id, entry)
+                })?)
+            }
+
+            /// Remove the queued message with entry number ``seq``; return whether there was one.
+            fn remove_queued(
+                &self,
+                py: Python<'_>,
+                client_id: &Bound<'_, PyAny>,
+                seq: &Bound<'_, PyAny>,
+            ) -> PyResult<bool> {
+                let seq = $crate::python::protocol::counter("seq", seq)?;
+                let client_id = $crate::python::convert::client_id(client_id)?;
+                Ok($crate::python::storage::native::write(py, self, |s| {
+                    s.remove_queued(client_id, seq)
+                })?)
+            }
+
+            /// Return a client's queued messages as (entry number, message, enqueue time).
+            fn queued_messages<'py>(
+                &self,
+                py: Python<'py>,
+                client_id: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+                let client_id = $crate::python::convert::client_id(client_id)?;
+                $crate::python::storage::queued_entries(py, self.core().queued_messages(client_id)?)
+            }
+
+            /// Store the router's facts that concern this storage, in order.
+            fn persist(&self, py: Python<'_>, facts: &Bound<'_, PyAny>) -> PyResult<()> {
+                let facts = $crate::python::router::facts_of(facts)?;
+                Ok($crate::python::storage::native::write(py, self, |s| s.persist(&facts))?)
             }
 
             /// Return every retained message whose topic matches the filter.

@@ -128,8 +128,9 @@ fn started_write(name: &str, args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult
     use crate::python::message::PyMessage;
     use crate::python::topic::PySubscription;
     let (fewest, most) = match name {
-        "store_retained" | "delete_retained" => (1, 1),
-        "dequeue" => (1, 2),
+        "delete_retained" | "persist" => (1, 1),
+        "store_retained" | "dequeue" => (1, 2),
+        "enqueue_entry" => (4, 4),
         _ => (2, 2),
     };
     if !(fewest..=most).contains(&args.len()) {
@@ -140,7 +141,22 @@ fn started_write(name: &str, args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult
     }
     let arg = |index: usize| args.get_item(index);
     Ok(match name {
-        "store_retained" => StorageWrite::StoreRetained(PyMessage::core_of("message", &arg(0)?)?),
+        "store_retained" => StorageWrite::StoreRetained {
+            message: PyMessage::core_of("message", &arg(0)?)?,
+            arrived_at: crate::python::session::instant(
+                "arrived_at",
+                if args.len() > 1 { Some(arg(1)?) } else { None }.as_ref(),
+            )?,
+        },
+        "enqueue_entry" => StorageWrite::EnqueueEntry {
+            client_id: client_id(&arg(0)?)?.to_owned(),
+            entry: crate::python::storage::queued_entry(&arg(1)?, &arg(2)?, &arg(3)?)?,
+        },
+        "remove_queued" => StorageWrite::RemoveQueued {
+            client_id: client_id(&arg(0)?)?.to_owned(),
+            seq: crate::python::protocol::counter("seq", &arg(1)?)?,
+        },
+        "persist" => StorageWrite::Persist(crate::python::router::facts_of(&arg(0)?)?),
         "delete_retained" => StorageWrite::DeleteRetained(topic_name("topic", &arg(0)?)?),
         "enqueue" => StorageWrite::Enqueue {
             client_id: client_id(&arg(0)?)?.to_owned(),
