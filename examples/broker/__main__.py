@@ -24,7 +24,7 @@ import socket
 import ssl
 import sys
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import NoReturn
 
 if __package__ in (None, ""):  # run as `python examples/broker/`: import as a package
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,13 +42,11 @@ from mqtt_common.protocol import ServerConfig
 from mqtt_common.src.auth import AsyncAuthInterface, FileAuth
 from mqtt_common.src.session import (
     AsyncSessionInterface,
-    MemorySessionStore,
     SessionInterface,
     SqliteSessionStore,
 )
 from mqtt_common.src.storage import (
     AsyncStorageInterface,
-    MemoryStorage,
     SqliteStorage,
     StorageInterface,
 )
@@ -272,15 +270,10 @@ def check_file(path: str | Path | None, what: str) -> None:
         raise StartupError(f"cannot read the {what} {path}: {err.strerror}") from None
 
 
-def stores_for(args: argparse.Namespace) -> tuple[SessionInterface, StorageInterface]:
-    """Open the session store and the storage: in memory, or files in ``--data-dir``."""
-    queue_full: Literal["drop_newest", "drop_oldest"] = (
-        "drop_newest" if args.queue_full == "drop-new" else "drop_oldest"
-    )
+def stores_for(args: argparse.Namespace) -> tuple[SqliteSessionStore, SqliteStorage] | None:
+    """Open the stores in ``--data-dir``; None without one (the router's memory is all)."""
     if args.data_dir is None:
-        return MemorySessionStore(), MemoryStorage(
-            max_queue_length=args.max_queued, queue_full=queue_full
-        )
+        return None
     if args.data_dir.exists() and not args.data_dir.is_dir():
         raise StartupError(
             f"--data-dir {args.data_dir} is a file: name a directory (it is made if missing)"
@@ -291,9 +284,8 @@ def stores_for(args: argparse.Namespace) -> tuple[SessionInterface, StorageInter
         raise StartupError(f"cannot make --data-dir {args.data_dir}: {err.strerror}") from None
     sessions = SqliteSessionStore(args.data_dir / "sessions.db")
     try:
-        storage = SqliteStorage(
-            args.data_dir / "storage.db", max_queue_length=args.max_queued, queue_full=queue_full
-        )
+        # The router bounds the queues (--max-queued, --queue-full): the file keeps all.
+        storage = SqliteStorage(args.data_dir / "storage.db", max_queue_length=None)
     except BaseException:
         sessions.close()
         raise
@@ -301,12 +293,17 @@ def stores_for(args: argparse.Namespace) -> tuple[SessionInterface, StorageInter
 
 
 def broker_for(
-    args: argparse.Namespace, sessions: SessionInterface, storage: StorageInterface
+    args: argparse.Namespace, stores: tuple[SessionInterface, StorageInterface] | None
 ) -> Broker:
-    """Build the broker the options describe, on these stores."""
+    """Build the broker the options describe, on these stores (None: in memory only)."""
     # A connected client's deliveries wait in its connection for its Receive Maximum, as
-    # an offline session's wait in the storage: one bound for both.
-    server = ServerConfig(max_keep_alive=args.max_keep_alive, max_queued_messages=args.max_queued)
+    # what a session is owed waits in the router: one bound for both. With stores, the
+    # engines hold acknowledgements until what they promise is stored.
+    server = ServerConfig(
+        max_keep_alive=args.max_keep_alive,
+        max_queued_messages=args.max_queued,
+        hold_acknowledgements=stores is not None,
+    )
     allow_anonymous = anonymous_allowed(args)
     config = BrokerConfig(
         server=server,
@@ -326,6 +323,9 @@ def broker_for(
             use_certificate=args.use_certificate,
         )
         auth = AsyncAuthInterface.adapt(files)
+    if stores is None:
+        return Broker(config, auth=auth)
+    sessions, storage = stores
     return Broker(
         config,
         AsyncSessionInterface.adapt(sessions),
@@ -337,22 +337,22 @@ def broker_for(
 async def serve(args: argparse.Namespace) -> None:
     """Serve until SIGINT or SIGTERM."""
     anonymous_allowed(args)  # refuse an unprotected public address before opening files
-    sessions, storage = stores_for(args)
+    stores = stores_for(args)
     try:
-        await serve_on(args, sessions, storage)
+        await serve_on(args, stores)
     finally:
-        if isinstance(sessions, SqliteSessionStore):
-            sessions.close()
-        storage.close()
+        if stores is not None:
+            for store in stores:
+                store.close()
 
 
 async def serve_on(
-    args: argparse.Namespace, sessions: SessionInterface, storage: StorageInterface
+    args: argparse.Namespace, stores: tuple[SqliteSessionStore, SqliteStorage] | None
 ) -> None:
     """Serve on these stores until SIGINT or SIGTERM."""
-    broker = broker_for(args, sessions, storage)
-    if isinstance(sessions, SqliteSessionStore):
-        restored = await broker.restore(sessions.client_ids())
+    broker = broker_for(args, stores)
+    if stores is not None:
+        restored = await broker.restore(stores[0].client_ids())
         log.info("stored sessions taken up from %s: %d", args.data_dir, restored)
     tls = None
     if args.tls_cert is not None:

@@ -1,25 +1,23 @@
-"""The broker: routing, sessions, retained messages, Wills, on mqtt_common's public API.
+"""The broker: asyncio glue around mqtt_common's engine and router.
 
-Every per-connection rule of MQTT is ``ServerConnection``'s; this module decides what a
-broker decides: who may connect (an ``AsyncAuthInterface``), which sessions resume (an
-``AsyncSessionInterface``), where a message goes (a ``SubscriptionIndex``), what is kept
-for later (an ``AsyncStorageInterface``: retained messages, offline queues,
-subscriptions), and when a Will or a session's end is due.
+Every rule of MQTT is the library's: one connection's in ``ServerConnection``, those
+between connections (subscriptions, retained messages, sessions and what they are
+owed, Wills, expiry, takeover) in ``Router``. What is left here is what only a broker
+can do: sockets (``connection.py``), awaiting the auth provider, writing the router's
+facts to the stores, and timers.
 
-Speed comes from batches: one engine call per socket read, one socket write per
-connection per event-loop turn, and nothing awaited on a message's path unless an
-authorization provider must be asked.
+Nothing acknowledged is lost: with stores, the engines hold each PUBACK and PUBREC (and
+the broker holds each SUBACK) until the facts the packet caused are committed. The facts
+of one event-loop turn share one commit (group commit); commits go one after another,
+in order. Without stores nothing waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
-import functools
 import logging
 import time
-import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,23 +28,22 @@ from mqtt_common.protocol import (
     AuthStep,
     Closed,
     ConnectRequest,
+    Delivered,
+    Discarded,
     Event,
     ServerConfig,
     SubscribeRequest,
     UnsubscribeRequest,
 )
+from mqtt_common.router import Fact, Routed, Router
 from mqtt_common.src.auth import Action, AsyncAuthInterface, AuthCredentials
 from mqtt_common.src.session import AsyncSessionInterface, Session
 from mqtt_common.src.storage import AsyncStorageInterface
-from mqtt_common.utils.topic import Delivery, SubscriptionIndex, merge_overlapping
 
 if TYPE_CHECKING:
     from .connection import ClientConnection
 
 log = logging.getLogger("broker")
-
-#: A session with this expiry never ends (3.1.1 without Clean Session).
-NEVER = 0xFFFF_FFFF
 
 #: What to do with a message for an offline session whose queue is full.
 QueueFull = Literal["drop_new", "drop_oldest"]
@@ -54,19 +51,19 @@ QueueFull = Literal["drop_new", "drop_oldest"]
 
 @dataclass
 class BrokerConfig:
-    """What the broker allows and where it keeps its state."""
+    """What the broker allows."""
 
     server: ServerConfig = field(default_factory=ServerConfig)
     #: Whether clients without a user name (or with an empty one) are accepted without
     #: asking the auth provider. None: only when there is no auth provider, as
     #: mosquitto 2.0 decides.
     allow_anonymous: bool | None = None
-    #: How many messages an offline session may queue.
+    #: How many messages one session may be owed (queued while away, unacknowledged).
     max_offline_messages: int = 10_000
-    #: A full offline queue drops the new message (mosquitto's way) or its oldest one.
-    #: The storage must be made with the same policy and length (``queue_full=
-    #: "drop_newest"`` or ``"drop_oldest"``, ``max_queue_length``).
+    #: A full queue drops the new message (mosquitto's way) or its oldest one.
     queue_full: QueueFull = "drop_new"
+    #: How a shared subscription's member is picked.
+    shared_choice: Literal["round_robin", "random", "sticky"] = "round_robin"
     #: How many bytes a client may leave unread before it is disconnected (0x97).
     max_unread_bytes: int = 16 << 20
 
@@ -99,48 +96,54 @@ class Throttle:
 
 
 class Broker:
-    """The shared state of every connection, and the decisions a broker makes."""
+    """The shared state of every connection: the router, the stores, the provider."""
 
     def __init__(
         self,
         config: BrokerConfig,
-        sessions: AsyncSessionInterface,
-        storage: AsyncStorageInterface,
+        sessions: AsyncSessionInterface | None = None,
+        storage: AsyncStorageInterface | None = None,
         auth: AsyncAuthInterface | None = None,
     ) -> None:
         self.config = config
         self.sessions = sessions
         self.storage = storage
         self.auth = auth
-        self.index: SubscriptionIndex = SubscriptionIndex()
-        self.connections: dict[str, ClientConnection] = {}
-        #: Who each offline session belongs to (user name, certificate): decisions for
-        #: it while its client is away are its owner's.
-        self.owners: dict[str, AuthCredentials] = {}
-        #: Offline sessions kept for later, and when each message of their queue waited
-        #: since (for the Message Expiry Interval).
-        self.offline: dict[str, deque[float]] = {}
-        self.will_timers: dict[str, asyncio.TimerHandle] = {}
-        self.expiry_timers: dict[str, asyncio.TimerHandle] = {}
-        self.shared_turn: dict[str, int] = {}
+        self.durable = sessions is not None and storage is not None
+        if self.durable and not config.server.hold_acknowledgements:
+            config.server = _holding(config.server)
+        self.router = Router(
+            max_queued_messages=config.max_offline_messages,
+            queue_full=config.queue_full,
+            shared_choice=config.shared_choice,
+        )
+        #: Accepted connections, by the router's connection id.
+        self.connections: dict[int, ClientConnection] = {}
         self.dirty: set[ClientConnection] = set()
         self._flush_scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        #: Storage writes, in order: one worker awaits them one after another.
-        self._writes: asyncio.Queue[Callable[[], Awaitable[object]]] = asyncio.Queue()
-        self._writer: asyncio.Task[None] | None = None
+        # ---- what waits for the next commit ----
+        self._facts: list[Fact] = []
+        self._sessions_to_save: dict[str, Session] = {}
+        self._releases: dict[ClientConnection, int] = {}
+        self._answers: list[Callable[[], None]] = []
+        self._committing: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        # ---- counts ----
         self.delivered = 0
-        #: Deliveries dropped because a connected client's queue was full.
+        #: Deliveries dropped because a connected client's engine queue was full.
         self.dropped = 0
-        #: Messages dropped because an offline session's queue was full.
+        #: Messages dropped because a session's queue was full.
         self.offline_dropped = 0
-        self._slow_reader_warning = Throttle()
         self._queue_full_warning = Throttle()
         self._provider_failure = Throttle()
-        self._handlers: dict[type, Callable[[ClientConnection, Any], Awaitable[None]]] = {
+        self._handlers: dict[type, Callable[[ClientConnection, Any], Awaitable[None] | None]] = {
             ConnectRequest: self._connect,
             SubscribeRequest: self._subscribe,
             UnsubscribeRequest: self._unsubscribe,
+            Delivered: self._settled,
+            Discarded: self._settled,
             Closed: self._closed,
         }
 
@@ -172,30 +175,144 @@ class Broker:
             self.loop.call_soon(self.flush)
 
     def flush(self) -> None:
-        """Write each dirty connection's output once."""
+        """End of a loop turn: start the commit of its facts, write each dirty connection."""
         self._flush_scheduled = False
+        self._commit_soon()
         dirty, self.dirty = self.dirty, set()
         for connection in dirty:
             connection.write_pending()
+        self._arm_timer()
 
-    def write_later(self, operation: Callable[[], Awaitable[object]]) -> None:
-        """Queue a storage write; the writer runs them in order."""
-        self._writes.put_nowait(operation)
-        if self._writer is None or self._writer.done():
-            self._writer = self.loop.create_task(self._write_in_order())
+    def act(self, routed: Routed) -> None:
+        """Carry out what the router decided: output, facts, Wills, drops."""
+        for serial in routed.touched:
+            connection = self.connections.get(serial)
+            if connection is not None:
+                self.delivered += 1
+                self.mark_dirty(connection)
+        if routed.facts and self.durable:
+            self._facts.extend(routed.facts)
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                self.loop.call_soon(self.flush)
+        for client_id in routed.dropped:
+            self._queue_full(client_id)
+        for client_id, owner, message in routed.wills:
+            self._publish_will(client_id, owner, message)
 
-    async def _write_in_order(self) -> None:
-        while not self._writes.empty():
-            operation = self._writes.get_nowait()
+    # ---- durability: facts, then the acknowledgements that promise them ----
+
+    def hold_until_stored(self, connection: ClientConnection, answer: Callable[[], None]) -> None:
+        """Run ``answer`` (a SUBACK, say) once what is pending is stored; now without stores."""
+        if not self.durable:
+            answer()
+            return
+        self._answers.append(answer)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def note_received(self, connection: ClientConnection, mark: int) -> None:
+        """Release the acknowledgements its engine holds up to ``mark`` with the next commit.
+
+        Call it once the events they acknowledge are handled (their facts are pending).
+        """
+        if self.durable:
+            self._releases[connection] = mark
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                self.loop.call_soon(self.flush)
+
+    def save_session_soon(self, session: Session) -> None:
+        """Store a session with the next commit (a QoS 2 flow's state before its PUBREC)."""
+        if self.durable:
+            self._sessions_to_save[session.client_id] = session
+
+    def _waiting(self) -> bool:
+        return bool(self._facts or self._releases or self._answers or self._sessions_to_save)
+
+    def _commit_soon(self) -> None:
+        idle = self._committing is None or self._committing.done()
+        if idle and self._waiting():
+            self._committing = self.loop.create_task(self._commit())
+
+    async def _commit(self) -> None:
+        """Store what waits, in order, one batch at a time; then release what it promised."""
+        while self._waiting():
+            facts, self._facts = self._facts, []
+            saves, self._sessions_to_save = self._sessions_to_save, {}
+            releases, self._releases = self._releases, {}
+            answers, self._answers = self._answers, []
             try:
-                await operation()
-            except Exception:  # a failed write is logged; the broker keeps serving
-                log.exception("storage write failed")
+                await self._store(facts, saves.values())
+            except Exception:
+                # Nothing it promised is released: the clients' acknowledgements never
+                # come, and they send again once they reconnect.
+                log.exception(
+                    "storing %d facts failed: their acknowledgements are withheld", len(facts)
+                )
+                for connection in releases:
+                    connection.refuse_or_disconnect(
+                        ReasonCode.UNSPECIFIED_ERROR, "the storage failed"
+                    )
+                continue
+            for connection, mark in releases.items():
+                connection.engine.release_acknowledgements(mark)
+                self.mark_dirty(connection)
+            for answer in answers:
+                answer()
 
-    async def drain_writes(self) -> None:
-        """Wait until every queued storage write is done."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+    async def _store(self, facts: list[Fact], sessions: Iterable[Session]) -> None:
+        """Write facts to the stores: the storage's in one call, the sessions' in order."""
+        assert self.storage is not None
+        assert self.sessions is not None
+        storing = [self.storage.persist(facts)] if any(f.for_storage for f in facts) else []
+        await asyncio.gather(*storing, self._store_sessions(facts, sessions))
+
+    async def _store_sessions(self, facts: list[Fact], sessions: Iterable[Session]) -> None:
+        assert self.sessions is not None
+        for fact in facts:
+            if not fact.for_sessions:
+                continue
+            client_id = fact.client_id or ""
+            if fact.kind == "session" and fact.session is not None:
+                await self.sessions.save_session(fact.session)
+            elif fact.kind == "will":
+                if fact.will is None:
+                    await self.sessions.clear_will(client_id)
+                else:
+                    await self.sessions.set_will(client_id, fact.will)
+            elif fact.kind == "session_ended":
+                await self.sessions.delete_session(client_id)
+        for session in sessions:
+            await self.sessions.save_session(session)
+
+    async def drain(self) -> None:
+        """Wait until everything pending is stored."""
+        self._commit_soon()
+        while self._committing is not None and not self._committing.done():
+            await asyncio.shield(self._committing)
+            self._commit_soon()
+
+    # ---- the router's timers ----
+
+    def _arm_timer(self) -> None:
+        deadline = self.router.next_deadline()
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = deadline
+        if deadline is not None:
+            delay = max(0.0, deadline - time.time())
+            self._timer = self.loop.call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self.act(self.router.handle_timeout(time.time(), self.now()))
+        self._arm_timer()
 
     # ---- events ----
 
@@ -204,10 +321,7 @@ class Broker:
         if type(event) is Message:  # the hot path first
             if self.auth is not None:
                 return self._authorized_publish(connection, event)
-            if not self.publish(event, connection.client_id) and event.message_id is not None:
-                connection.engine.set_publish_reason(
-                    event.message_id, ReasonCode.NO_MATCHING_SUBSCRIBERS
-                )
+            self._route(connection, event, None)
             return None
         handler = self._handlers.get(type(event))
         if handler is not None:
@@ -217,7 +331,28 @@ class Broker:
             connection.refuse_or_disconnect(
                 ReasonCode.BAD_AUTHENTICATION_METHOD, "enhanced authentication is not offered"
             )
-        return None  # Delivered: the session already knows
+        return None
+
+    def _route(
+        self, connection: ClientConnection, message: Message, receivers: list[str] | None
+    ) -> None:
+        """Route a client's message (to ``receivers`` only, when given)."""
+        routed = self.router.publish(
+            message,
+            time.time(),
+            self.now(),
+            publisher=connection.client_id,
+            receivers=receivers,
+        )
+        self.act(routed)
+        if not routed.matched and message.message_id is not None:
+            connection.engine.set_publish_reason(
+                message.message_id, ReasonCode.NO_MATCHING_SUBSCRIBERS
+            )
+        if message.qos == 2 and connection.session_persists:
+            session = connection.engine.session
+            if session is not None:
+                self.save_session_soon(session)
 
     # ---- CONNECT ----
 
@@ -252,87 +387,6 @@ class Broker:
             )
         return None
 
-    async def _connect(self, connection: ClientConnection, request: ConnectRequest) -> None:
-        engine = connection.engine
-        credentials = await self._admit(connection, request)
-        if credentials is None:
-            return
-        client_id = request.client_id or await self._assign_client_id()
-        previous = self.connections.get(client_id)
-        if previous is not None and previous is not connection:
-            log.info("session of %s taken over by a new connection", client_id)
-            await previous.take_over()
-        self._cancel_timers(client_id)
-        session, present = await self.sessions.create_session(
-            client_id,
-            request.clean_start,
-            request.session_expiry_interval,
-            request.protocol_version,
-        )
-        present = present and not request.clean_start
-        if engine.is_closed:  # the client left while we waited
-            await self.sessions.save_session(session)
-            return
-        connection.client_id = client_id
-        connection.credentials = credentials.replace(client_id=client_id)
-        session.set_owner(connection.credentials)
-        if not present:
-            await self._forget_subscriptions(client_id)
-        else:
-            for subscription in await self.storage.get_subscriptions(client_id):
-                self.index.subscribe(client_id, subscription)
-        if request.will is not None:
-            await self.sessions.set_will(client_id, request.will)
-        if engine.is_closed:
-            await self.sessions.save_session(session)
-            return
-        # From here to the end of the queue's delivery, messages for this client wait in
-        # its backlog, so that they follow what its session queued while it was away.
-        self.connections[client_id] = connection
-        connection.backlog = []
-        events = engine.accept(
-            session,
-            session_present=present,
-            assigned_client_id=client_id if request.needs_client_id else None,
-        )
-        if engine.is_closed:
-            await self._refused_after_accept(connection, events)
-            return
-        connection.authenticated = True
-        queued_since = self.offline.pop(client_id, None)
-        log.info(
-            "%s connected from %s (MQTT %s, %s, keep alive %s s)",
-            client_id,
-            connection.peer,
-            _version_name(request.protocol_version),
-            "session resumed" if present else "new session",
-            engine.keep_alive,
-        )
-        if present:
-            await self.drain_writes()  # what was queued for it is stored
-            await self._deliver_queued(connection, queued_since)
-        now = self.now()
-        for message, route in connection.backlog or ():
-            connection.engine.deliver(message, route, now)
-        connection.backlog = None
-        self.mark_dirty(connection)
-        connection.push_front(events)
-
-    async def _refused_after_accept(
-        self, connection: ClientConnection, events: list[Event]
-    ) -> None:
-        """End a connection whose CONNACK did not fit the client's Maximum Packet Size.
-
-        It is refused after all: its Closed event (logged as a refusal) hands back the
-        session, which is kept as any other.
-        """
-        self.connections.pop(connection.client_id, None)
-        connection.backlog = None
-        for event in events:
-            if isinstance(event, Closed) and event.session is not None:
-                await self.sessions.save_session(event.session)
-        connection.push_front(events)
-
     async def _authenticate(self, request: ConnectRequest, credentials: AuthCredentials) -> bool:
         # An empty user name is no user name, as mosquitto counts it.
         anonymous = not request.username
@@ -342,51 +396,77 @@ class Broker:
             return not anonymous
         return await self.auth.authenticate(credentials)
 
-    async def _assign_client_id(self) -> str:
-        """Return a client id for a client that gave none: random, and no session's.
-
-        128 random bits, as mosquitto's ``auto-<UUID>``: unique across restarts and
-        nodes, so a stranger never resumes a stored session.
-        """
-        while True:
-            client_id = f"auto-{str(uuid.uuid4()).upper()}"
-            if client_id in self.connections or client_id in self.owners:
-                continue
-            if await self.sessions.get_session(client_id) is None:
-                return client_id
-
-    async def _deliver_queued(
-        self, connection: ClientConnection, queued_since: deque[float] | None
-    ) -> None:
-        """Send what an offline session queued, in order, minus what expired."""
-        messages = await self.storage.dequeue(connection.client_id)
-        now = self.now()
-        since = queued_since or deque()
-        for message in messages:
-            waited = now - since.popleft() if since else 0.0
-            fresh = _count_down(message, waited)
-            if fresh is None:
-                continue
-            route = self._route_for(connection.client_id, fresh)
-            if route is not None:
-                connection.engine.deliver(fresh, route, now)
+    async def _connect(self, connection: ClientConnection, request: ConnectRequest) -> None:
+        credentials = await self._admit(connection, request)
+        if credentials is None or connection.engine.is_closed:
+            return
+        engine = connection.engine
+        client_id = request.client_id or self.router.assign_client_id()
+        credentials = credentials.replace(client_id=client_id)
+        connected = self.router.connect(
+            connection.serial, request, client_id, credentials, time.time()
+        )
+        while connected.take_over is not None:
+            previous = self.connections.get(connected.take_over)
+            if previous is None:  # cannot happen: the router names accepted connections
+                break
+            log.info("session of %s taken over by a new connection", client_id)
+            previous.take_over()
+            connected = self.router.connect(
+                connection.serial, request, client_id, credentials, time.time()
+            )
+        assert connected.session is not None
+        events = engine.accept(
+            connected.session,
+            session_present=connected.session_present,
+            assigned_client_id=client_id if request.needs_client_id else None,
+        )
+        connection.client_id = client_id
+        connection.credentials = credentials
+        connection.session_persists = request.session_expiry_interval != 0
+        self.connections[connection.serial] = connection
+        connection.authenticated = not engine.is_closed
+        if self.durable:
+            self._facts.extend(connected.facts)
+        self.act(self.router.attach(connection.serial, engine, self.now()))
+        if connection.authenticated:
+            log.info(
+                "%s connected from %s (MQTT %s, %s, keep alive %s s)",
+                client_id,
+                connection.peer,
+                _version_name(request.protocol_version),
+                "session resumed" if connected.session_present else "new session",
+                engine.keep_alive,
+            )
         self.mark_dirty(connection)
+        connection.push_front(events)
 
     # ---- PUBLISH ----
 
     async def _authorized_publish(self, connection: ClientConnection, message: Message) -> None:
         credentials = connection.credentials or AuthCredentials(connection.client_id or "?")
         allowed = await self._authorize(credentials, message.topic, Action.PUBLISH)
-        reason = None
-        if allowed is None:
-            reason = ReasonCode.UNSPECIFIED_ERROR
-        elif not allowed:
-            reason = ReasonCode.NOT_AUTHORIZED
-            log.info("%s may not publish to %s", connection.describe(), message.topic)
-        elif not await self._publish_authorized_receivers(message, connection.client_id):
-            reason = ReasonCode.NO_MATCHING_SUBSCRIBERS
-        if reason is not None and message.message_id is not None:
-            connection.engine.set_publish_reason(message.message_id, reason)
+        if allowed is None or not allowed:
+            if allowed is False:
+                log.info("%s may not publish to %s", connection.describe(), message.topic)
+            if message.message_id is not None:
+                connection.engine.set_publish_reason(
+                    message.message_id,
+                    ReasonCode.NOT_AUTHORIZED
+                    if allowed is False
+                    else ReasonCode.UNSPECIFIED_ERROR,
+                )
+            return
+        receivers = await self._allowed_receivers(message.topic)
+        self._route(connection, message, receivers)
+
+    async def _allowed_receivers(self, topic: str) -> list[str]:
+        """Return the clients that would receive a message on ``topic`` and may."""
+        allowed = []
+        for client_id, owner in self.router.receivers(topic):
+            if await self._authorize(owner, topic, Action.RECEIVE):
+                allowed.append(client_id)
+        return allowed
 
     async def _authorize(
         self, credentials: AuthCredentials, topic: str, action: Action
@@ -408,222 +488,120 @@ class Broker:
                 )
             return None
 
-    def publish(self, message: Message, publisher: str | None) -> bool:
-        """Route a message to every matching subscription (no authorization to ask).
-
-        Return whether any subscription matched (a 5.0 publisher is told 0x10 if none).
-        """
-        if message.retain:
-            self._retain(message)
-        matches = self.index.matches(message.topic)
-        if not matches:
-            return False
-        now = self.now()
-        if len(matches) == 1:
-            client_id, subscription = matches[0]
-            if subscription.share_group is None and not (
-                subscription.no_local and client_id == publisher
-            ):
-                self._deliver_to(client_id, message, subscription, now)
-                return True
-        for delivery in merge_overlapping(matches, publisher=publisher):
-            self._deliver_to(delivery.client_id, message, delivery, now)
-        self._deliver_shared(matches, message, now)
-        return True
-
-    async def _publish_authorized_receivers(self, message: Message, publisher: str | None) -> bool:
-        """Route a message to the subscribers that may receive it.
-
-        Return whether any subscription matched, allowed to receive or not.
-        """
-        if message.retain:
-            self._retain(message)
-        matches = self.index.matches(message.topic)
-        allowed = []
-        for client_id, subscription in matches:
-            if await self._authorize(self._owner(client_id), message.topic, Action.RECEIVE):
-                allowed.append((client_id, subscription))
-        now = self.now()
-        for delivery in merge_overlapping(allowed, publisher=publisher):
-            self._deliver_to(delivery.client_id, message, delivery, now)
-        self._deliver_shared(allowed, message, now)
-        return bool(matches)
-
-    def _owner(self, client_id: str) -> AuthCredentials:
-        """Return the credentials to decide by for a client.
-
-        Its connection's while connected; its offline session's owner's while away.
-        """
-        target = self.connections.get(client_id)
-        if target is not None and target.credentials is not None:
-            return target.credentials
-        return self.owners.get(client_id) or AuthCredentials(client_id)
-
-    def _retain(self, message: Message) -> None:
-        self.write_later(lambda: self.storage.store_retained(message))
-
-    def _deliver_shared(
-        self, matches: Iterable[tuple[str, Subscription]], message: Message, now: float
-    ) -> None:
-        """One member of each shared subscription's group gets the message, in turn."""
-        groups: dict[str, list[tuple[str, Subscription]]] = {}
-        for client_id, subscription in matches:
-            if subscription.share_group is not None:
-                groups.setdefault(subscription.topic_filter, []).append((client_id, subscription))
-        for shared_filter, members in groups.items():
-            online = [m for m in members if m[0] in self.connections] or members
-            turn = self.shared_turn.get(shared_filter, 0)
-            self.shared_turn[shared_filter] = turn + 1
-            client_id, subscription = online[turn % len(online)]
-            self._deliver_to(client_id, message, subscription, now)
-
-    def _deliver_to(
-        self,
-        client_id: str,
-        message: Message,
-        route: Subscription | Delivery,
-        now: float,
-    ) -> None:
-        connection = self.connections.get(client_id)
-        if connection is not None and connection.backlog is not None:
-            connection.backlog.append((message, route))
+    def _publish_will(self, client_id: str, owner: AuthCredentials, message: Message) -> None:
+        if self.auth is None:
+            log.info("publishing the Will of %s to %s", client_id, message.topic)
+            self.act(self.router.publish(message, time.time(), self.now(), publisher=client_id))
             return
-        if connection is not None and connection.authenticated:
-            outcome = connection.engine.deliver(message, route, now)
-            if outcome == "queue_full":
-                self.dropped += 1
-                if self._slow_reader_warning.ready():
-                    log.warning(
-                        "%s reads too slowly: its queue is full, messages dropped (%d in all)",
-                        client_id,
-                        self.dropped,
-                    )
-            if outcome != "closed":
-                self.delivered += 1
-                self.dirty.add(connection)
-                if not self._flush_scheduled:
-                    self._flush_scheduled = True
-                    self.loop.call_soon(self.flush)
-                return
-        if min(int(message.qos), int(route.qos)) == 0:
-            return  # QoS 0: nothing to keep for later
-        self._queue_offline(client_id, message, now)
+        self.loop.create_task(self._publish_authorized_will(client_id, owner, message))
 
-    def _queue_offline(self, client_id: str, message: Message, now: float) -> None:
-        """Keep a message for an offline session, as the queue-full policy allows."""
-        queue = self.offline.get(client_id)
-        if queue is None:
-            return  # no session kept
-        if len(queue) >= self.config.max_offline_messages:
-            self.offline_dropped += 1
+    async def _publish_authorized_will(
+        self, client_id: str, owner: AuthCredentials, message: Message
+    ) -> None:
+        """Publish a Will if its owner may publish to its topic (mosquitto asks then)."""
+        if not await self._authorize(owner, message.topic, Action.PUBLISH):
+            log.info(
+                "the Will of %s is not published: it may not publish to %s",
+                client_id,
+                message.topic,
+            )
+            return
+        log.info("publishing the Will of %s to %s", client_id, message.topic)
+        receivers = await self._allowed_receivers(message.topic)
+        self.act(
+            self.router.publish(
+                message, time.time(), self.now(), publisher=client_id, receivers=receivers
+            )
+        )
+
+    def _queue_full(self, client_id: str) -> None:
+        self.offline_dropped += 1
+        if self._queue_full_warning.ready():
             newest = self.config.queue_full == "drop_new"
-            if self._queue_full_warning.ready():
-                log.warning(
-                    "the offline queue of %s is full (%d messages): %s dropped "
-                    "(%d dropped in all)",
-                    client_id,
-                    len(queue),
-                    "the new message" if newest else "its oldest message",
-                    self.offline_dropped,
-                )
-            if newest:
-                return
-            queue.popleft()  # the storage drops its oldest too: same policy, same length
-        queue.append(now)
-        self.write_later(lambda: self.storage.enqueue(client_id, message))
-
-    def _route_for(self, client_id: str, message: Message) -> Subscription | Delivery | None:
-        """Return the route a queued message takes to a client: its matching subscriptions."""
-        mine = [(c, s) for c, s in self.index.matches(message.topic) if c == client_id]
-        if not mine:
-            return None
-        if len(mine) == 1:
-            return mine[0][1]
-        merged = merge_overlapping(mine)
-        return merged[0] if merged else mine[0][1]
+            log.warning(
+                "the offline queue of %s is full (%d messages): %s dropped (%d dropped in all)",
+                client_id,
+                self.config.max_offline_messages,
+                "the new message" if newest else "its oldest message",
+                self.offline_dropped,
+            )
 
     # ---- SUBSCRIBE and UNSUBSCRIBE ----
 
     async def _subscribe(self, connection: ClientConnection, request: SubscribeRequest) -> None:
-        client_id = connection.client_id
-        codes: list[int] = []
-        granted: list[tuple[Subscription, bool]] = []
-        for subscription in request.subscriptions:
-            credentials = connection.credentials or AuthCredentials(client_id or "?")
-            if self.auth is not None:
+        refused: list[int | None] = []
+        if self.auth is not None:
+            credentials = connection.credentials or AuthCredentials(connection.client_id)
+            for subscription in request.subscriptions:
                 allowed = await self._authorize(
                     credentials, subscription.topic_filter, Action.SUBSCRIBE
                 )
-                if not allowed:
-                    codes.append(
-                        ReasonCode.NOT_AUTHORIZED
-                        if allowed is False
-                        else ReasonCode.UNSPECIFIED_ERROR
+                if allowed is False:
+                    log.info(
+                        "%s may not subscribe to %s",
+                        connection.describe(),
+                        subscription.topic_filter,
                     )
-                    if allowed is False:
-                        log.info(
-                            "%s may not subscribe to %s",
-                            connection.describe(),
-                            subscription.topic_filter,
-                        )
-                    continue
-            existed = any(
-                s.topic_filter == subscription.topic_filter
-                for s in self.index.subscriptions(client_id)
-            )
-            self.index.subscribe(client_id, subscription)
-            self.write_later(
-                functools.partial(self.storage.add_subscription, client_id, subscription)
-            )
-            codes.append(int(subscription.qos))
-            granted.append((subscription, existed))
-        closed = connection.engine.answer_subscribe(request.packet_id, codes)
-        self.mark_dirty(connection)
-        if closed is not None:  # the SUBACK did not fit the client's Maximum Packet Size
-            connection.process([closed])
+                refused.append(
+                    None
+                    if allowed
+                    else ReasonCode.NOT_AUTHORIZED
+                    if allowed is False
+                    else ReasonCode.UNSPECIFIED_ERROR
+                )
+        if connection.engine.is_closed:
             return
-        now = self.now()
-        for subscription, existed in granted:
-            # Retain Handling: 0 sends retained messages, 1 only for a new subscription,
-            # 2 never; a shared subscription never gets them [MQTT-3.3.1-10].
-            handling = int(subscription.retain_handling)
-            if (
-                subscription.share_group is not None
-                or handling == 2
-                or (handling == 1 and existed)
-            ):
-                continue
-            for message in await self.storage.get_retained(subscription.topic_filter):
-                connection.engine.deliver(message, subscription, now, retained=True)
+        routed = self.router.subscribe(
+            connection.serial, request.subscriptions, time.time(), refused=refused or None
+        )
+        self.act(routed)
+        codes = routed.reason_codes
+        self.hold_until_stored(
+            connection, lambda: self._answer(connection, request.packet_id, codes, subscribe=True)
+        )
+        clock = self.now()
+        for outgoing in routed.retained:
+            if self.auth is not None:
+                owner = connection.credentials or AuthCredentials(connection.client_id)
+                if not await self._authorize(owner, outgoing.message.topic, Action.RECEIVE):
+                    continue
+            self.router.deliver(outgoing, clock)
         self.mark_dirty(connection)
+
+    def _answer(
+        self,
+        connection: ClientConnection,
+        packet_id: int,
+        codes: list[ReasonCode],
+        *,
+        subscribe: bool,
+    ) -> None:
+        engine = connection.engine
+        closed = (
+            engine.answer_subscribe(packet_id, codes)
+            if subscribe
+            else engine.answer_unsubscribe(packet_id, codes)
+        )
+        self.mark_dirty(connection)
+        if closed is not None:  # the answer did not fit the client's Maximum Packet Size
+            connection.process([closed])
 
     async def _unsubscribe(
         self, connection: ClientConnection, request: UnsubscribeRequest
     ) -> None:
-        client_id = connection.client_id
-        codes = []
-        for topic_filter in request.topic_filters:
-            found = self.index.unsubscribe(client_id, topic_filter)
-            self.write_later(
-                functools.partial(self.storage.remove_subscription, client_id, topic_filter)
-            )
-            codes.append(ReasonCode.SUCCESS if found else ReasonCode.NO_SUBSCRIPTION_EXISTED)
-        closed = connection.engine.answer_unsubscribe(request.packet_id, codes)
-        self.mark_dirty(connection)
-        if closed is not None:
-            connection.process([closed])
+        routed = self.router.unsubscribe(connection.serial, request.topic_filters)
+        self.act(routed)
+        codes = routed.reason_codes
+        self.hold_until_stored(
+            connection,
+            lambda: self._answer(connection, request.packet_id, codes, subscribe=False),
+        )
 
-    async def _forget_subscriptions(self, client_id: str) -> None:
-        for subscription in self.index.subscriptions(client_id):
-            self.write_later(
-                functools.partial(
-                    self.storage.remove_subscription, client_id, subscription.topic_filter
-                )
-            )
-        self.index.unsubscribe_all(client_id)
-        self.offline.pop(client_id, None)
-        self.owners.pop(client_id, None)
-        await self.storage.dequeue(client_id)
+    # ---- acknowledgements of deliveries ----
+
+    def _settled(self, connection: ClientConnection, event: Delivered | Discarded) -> None:
+        if event.tag is not None:
+            self.act(self.router.settled(connection.serial, event.tag))
 
     # ---- the end of a connection ----
 
@@ -648,137 +626,41 @@ class Broker:
         else:
             log.info("%s closed before it was accepted", connection.describe())
 
-    async def _closed(self, connection: ClientConnection, closed: Closed) -> None:
-        client_id = connection.client_id
+    def _closed(self, connection: ClientConnection, closed: Closed) -> None:
         connection.closed_event_seen = True
         self._log_end(connection, closed)
-        if not connection.authenticated:
-            return
-        if self.connections.get(client_id) is connection:
-            del self.connections[client_id]
-        session = closed.session
-        if session is not None and closed.session_expiry_interval != 0:
-            # The offline queue exists before anything is awaited: a message routed to
-            # this client meanwhile is kept, not lost.
-            self.offline.setdefault(client_id, deque())
-            self.owners[client_id] = session.owner
-            now = self.now()
-            for message in closed.undelivered:
-                if message.qos:
-                    self._queue_offline(client_id, message, now)
-            await self.sessions.save_session(session)
-            if closed.session_expiry_interval != NEVER:
-                self.expiry_timers[client_id] = self.loop.call_later(
-                    closed.session_expiry_interval, self._expire_session, client_id
-                )
-        elif session is not None:
-            await self.sessions.delete_session(client_id)
-            await self._forget_subscriptions(client_id)
-        if closed.will is not None:
-            will = closed.will
-            owner = session.owner if session is not None else AuthCredentials(client_id)
-            if closed.will_delay == 0:
-                self._publish_will(client_id, will.message, owner)
-            else:
-                self.will_timers[client_id] = self.loop.call_later(
-                    closed.will_delay, self._publish_will, client_id, will.message, owner
-                )
-        else:
-            self.write_later(lambda: self.sessions.clear_will(client_id))
-
-    def _publish_will(self, client_id: str, message: Message, owner: AuthCredentials) -> None:
-        self.will_timers.pop(client_id, None)
-        self.write_later(lambda: self.sessions.clear_will(client_id))
-        if self.auth is not None:
-            self.loop.create_task(self._publish_authorized_will(client_id, message, owner))
-        else:
-            log.info("publishing the Will of %s to %s", client_id, message.topic)
-            self.publish(message, client_id)
-
-    async def _publish_authorized_will(
-        self, client_id: str, message: Message, owner: AuthCredentials
-    ) -> None:
-        """Publish a Will if its owner may publish to its topic (mosquitto asks then)."""
-        if not await self._authorize(owner, message.topic, Action.PUBLISH):
-            log.info(
-                "the Will of %s is not published: it may not publish to %s",
-                client_id,
-                message.topic,
-            )
-            return
-        log.info("publishing the Will of %s to %s", client_id, message.topic)
-        await self._publish_authorized_receivers(message, client_id)
-
-    def _expire_session(self, client_id: str) -> None:
-        self.expiry_timers.pop(client_id, None)
-        if client_id in self.connections:
-            return
-        log.info("session of %s expired", client_id)
-
-        async def expire() -> None:
-            await self.sessions.delete_session(client_id)
-            await self._forget_subscriptions(client_id)
-
-        self.loop.create_task(expire())
-
-    def _cancel_timers(self, client_id: str) -> None:
-        """Cancel the Will delay and session expiry of a client that comes back."""
-        for timers in (self.will_timers, self.expiry_timers):
-            timer = timers.pop(client_id, None)
-            if timer is not None:
-                timer.cancel()
+        self._releases.pop(connection, None)
+        if self.connections.pop(connection.serial, None) is None:
+            return  # never accepted
+        self.act(self.router.closed(connection.serial, closed, time.time(), self.now()))
 
     # ---- a restart ----
 
     async def restore(self, client_ids: Iterable[str]) -> int:
-        """Take up the sessions a previous run left in the stores; return how many.
+        """Take up what a previous run left in the stores; return how many sessions.
 
-        Each stored session gets back its subscriptions in the index, its offline queue
-        and its timers: its expiry, and the delayed Will of a client that left. A
-        session whose broker stopped without recording the disconnection (a crash)
-        counts as disconnected now; an expired one is deleted.
+        Sessions with their Wills, subscriptions and owed messages, and retained messages
+        with their arrival time, go back to the router; what became due meanwhile (an
+        expired session, a Will) happens now.
         """
-        wall = time.time()
+        assert self.sessions is not None
+        assert self.storage is not None
+        now = time.time()
         restored = 0
         for client_id in client_ids:
             session = await self.sessions.get_session(client_id)
             if session is None:
                 continue
-            if session.disconnected_at is None:
-                session.mark_disconnected(wall)
-                await self.sessions.save_session(session)
-            if session.is_expired(wall):
-                await self.sessions.delete_session(client_id)
-                for subscription in await self.storage.get_subscriptions(client_id):
-                    await self.storage.remove_subscription(client_id, subscription.topic_filter)
-                await self.storage.dequeue(client_id)
-                continue
-            for subscription in await self.storage.get_subscriptions(client_id):
-                self.index.subscribe(client_id, subscription)
-            self.owners[client_id] = session.owner
-            # How long queued messages waited before the restart is not stored: their
-            # Message Expiry Intervals count from now.
-            waiting = await self.storage.queue_length(client_id)
-            self.offline[client_id] = deque([self.now()] * waiting)
-            expires_at = session.expires_at
-            if expires_at is not None:
-                self.expiry_timers[client_id] = self.loop.call_later(
-                    expires_at - wall, self._expire_session, client_id
-                )
             will = await self.sessions.get_will(client_id)
-            left_at = session.disconnected_at
-            if will is not None and left_at is not None:
-                due = left_at + will.delay_interval
-                if expires_at is not None:
-                    due = min(due, expires_at)
-                self.will_timers[client_id] = self.loop.call_later(
-                    max(0.0, due - wall),
-                    self._publish_will,
-                    client_id,
-                    will.message,
-                    session.owner,
-                )
+            subscriptions = await self.storage.get_subscriptions(client_id)
+            queue = await self.storage.queued_messages(client_id)
+            self.act(self.router.restore_session(session, will, subscriptions, queue, now))
             restored += 1
+        for message, arrived_at in await self.storage.retained_messages():
+            self.router.restore_retained(message, arrived_at)
+        self.act(self.router.handle_timeout(now, self.now()))
+        await self.drain()
+        self._arm_timer()
         return restored
 
     # ---- housekeeping ----
@@ -799,17 +681,39 @@ class Broker:
     # ---- shutting down ----
 
     async def shutdown(self) -> None:
-        """Disconnect every client (Server shutting down), save sessions, close storage."""
+        """Disconnect every client (Server shutting down), store what is pending, close."""
         for connection in list(self.connections.values()):
             connection.shutdown()
-        for _ in range(50):  # let the Closed events save their sessions
+        for _ in range(50):  # let the Closed events reach the router
             if not self.connections:
                 break
             await asyncio.sleep(0.01)
-        await self.drain_writes()
-        for timer in [*self.will_timers.values(), *self.expiry_timers.values()]:
-            timer.cancel()
-        await self.storage.close()
+        if self.durable:
+            await self.drain()
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.storage is not None:
+            await self.storage.close()
+
+
+def _holding(server: ServerConfig) -> ServerConfig:
+    """Return the same limits, with acknowledgements held until released."""
+    fields = [
+        "receive_maximum",
+        "maximum_qos",
+        "retain_available",
+        "maximum_packet_size",
+        "topic_alias_maximum",
+        "wildcard_subscription_available",
+        "subscription_identifiers_available",
+        "shared_subscription_available",
+        "max_keep_alive",
+        "connect_timeout",
+        "max_queued_messages",
+        "max_packets_before_connack",
+    ]
+    values = {name: getattr(server, name) for name in fields}
+    return ServerConfig(**values, hold_acknowledgements=True)
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -822,19 +726,6 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
-def _count_down(message: Message, waited: float) -> Message | None:
-    """Return the message with its expiry counted down by ``waited`` s (None: expired)."""
-    properties = message.properties
-    interval = properties.message_expiry_interval if properties is not None else None
-    if interval is None or waited < 1:
-        return message
-    if waited >= interval:
-        return None
-    assert properties is not None
-    changed = properties.replace(message_expiry_interval=interval - int(waited))
-    return message.replace(properties=changed)
-
-
 def _in_words(reason_code: ReasonCode) -> str:
     """Say a reason code as the log says it: "bad user name or password (0x86)"."""
     return f"{reason_code.name.lower().replace('_', ' ')} ({int(reason_code):#04x})"
@@ -844,11 +735,4 @@ def _version_name(version: ProtocolVersion) -> str:
     return {3: "3.1", 4: "3.1.1", 5: "5.0"}.get(int(version), str(int(version)))
 
 
-def session_summary(session: Session | None) -> str:
-    """Describe a session in a few words, for the log."""
-    if session is None:
-        return "no session"
-    return f"{session.outgoing_count} out, {session.incoming_count} in flight"
-
-
-__all__ = ["Broker", "BrokerConfig", "session_summary"]
+__all__ = ["Broker", "BrokerConfig", "Subscription"]

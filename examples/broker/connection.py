@@ -20,10 +20,9 @@ from collections import deque
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
-from mqtt_common.models import Message, ReasonCode, Subscription
+from mqtt_common.models import ReasonCode
 from mqtt_common.protocol import Closed, Event, ServerConnection
 from mqtt_common.src.auth import AuthCredentials
-from mqtt_common.utils.topic import Delivery
 
 if TYPE_CHECKING:
     from .broker import Broker
@@ -43,7 +42,6 @@ class ClientConnection(asyncio.Protocol):
     # engine, its socket and these few fields cost (a few KiB in all).
     __slots__ = (
         "authenticated",
-        "backlog",
         "broker",
         "certificate",
         "client_id",
@@ -55,6 +53,7 @@ class ClientConnection(asyncio.Protocol):
         "pending",
         "refusal",
         "serial",
+        "session_persists",
         "timer",
         "transport",
         "worker",
@@ -63,8 +62,12 @@ class ClientConnection(asyncio.Protocol):
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
         self.engine = ServerConnection(broker.config.server, now=broker.now())
+        #: The router's name for this connection.
         self.serial = next(_serials)
         self.client_id = ""
+        #: Whether the client's session outlives the connection (its QoS 2 flows are
+        #: then stored before their PUBREC).
+        self.session_persists = False
         #: The client's credentials, once it is accepted (for authorization).
         self.credentials: AuthCredentials | None = None
         self.authenticated = False
@@ -76,12 +79,9 @@ class ClientConnection(asyncio.Protocol):
         self.peer = "?"
         self.certificate: bytes | None = None
         self.transport: asyncio.Transport | None = None
-        self.pending: deque[Event] | None = None
+        self.pending: deque[Event | _Release] | None = None
         self.worker: asyncio.Task[None] | None = None
         self.timer: asyncio.TimerHandle | None = None
-        #: Messages routed to this client while its session's queue is delivered: they
-        #: follow the queue. None when nothing is being resumed.
-        self.backlog: list[tuple[Message, Subscription | Delivery]] | None = None
 
     # ---- asyncio.Protocol ----
 
@@ -101,7 +101,17 @@ class ClientConnection(asyncio.Protocol):
         events = self.engine.receive_data(data, self.broker.now())
         if events:
             self.process(events)
+            if self.broker.durable:
+                # The acknowledgements this read owes are released once what its events
+                # caused is stored: once they are all handled, with the next commit.
+                self._release_after(self.engine.acknowledgement_mark())
         self.broker.mark_dirty(self)
+
+    def _release_after(self, mark: int) -> None:
+        if self.worker is None:
+            self.broker.note_received(self, mark)
+        else:
+            self._queue().append(_Release(mark))
 
     def eof_received(self) -> bool:
         """Close on EOF: a half-open MQTT connection has nothing more to say."""
@@ -124,8 +134,6 @@ class ClientConnection(asyncio.Protocol):
         closed = self.engine.connection_lost()
         if closed is not None:
             self.process([closed])
-        elif not self.closed_event_seen and self.client_id:
-            self.broker.connections.pop(self.client_id, None)
 
     # ---- events, in order ----
 
@@ -142,7 +150,7 @@ class ClientConnection(asyncio.Protocol):
                 self.worker = asyncio.get_running_loop().create_task(self._drain(waiting))
                 return
 
-    def _queue(self) -> deque[Event]:
+    def _queue(self) -> deque[Event | _Release]:
         if self.pending is None:
             self.pending = deque()
         return self.pending
@@ -155,7 +163,11 @@ class ClientConnection(asyncio.Protocol):
         try:
             await first
             while self.pending:
-                waiting = self.broker.handle(self, self.pending.popleft())
+                item = self.pending.popleft()
+                if isinstance(item, _Release):
+                    self.broker.note_received(self, item.mark)
+                    continue
+                waiting = self.broker.handle(self, item)
                 if waiting is not None:
                     await waiting
         except Exception:
@@ -247,13 +259,22 @@ class ClientConnection(asyncio.Protocol):
         self.process([closed])
         return closed
 
-    async def take_over(self) -> None:
-        """Another connection takes this client's session: end this one first (0x8E)."""
-        closed = self.engine.disconnect(ReasonCode.SESSION_TAKEN_OVER)
-        self.write_pending()
-        waiting = self.broker.handle(self, closed)
-        if waiting is not None:
-            await waiting
+    def take_over(self) -> None:
+        """Another connection takes this client's session: end this one now (0x8E).
+
+        Its Closed event is handled at once, even if earlier events still wait for I/O:
+        the new connection needs the session now.
+        """
+        closed: Closed | None = None
+        if self.engine.phase == "connected":
+            closed = self.engine.disconnect(ReasonCode.SESSION_TAKEN_OVER)
+            self.broker.mark_dirty(self)
+        elif self.pending:  # it ended already; its Closed waits behind other events
+            closed = next((e for e in self.pending if isinstance(e, Closed)), None)
+            if closed is not None:
+                self.pending.remove(closed)
+        if closed is not None:
+            self.broker.handle(self, closed)
 
     def shutdown(self) -> None:
         """Disconnect: the server is shutting down (0x8B)."""
@@ -266,3 +287,12 @@ class ClientConnection(asyncio.Protocol):
         """Drop the connection at once."""
         if self.transport is not None:
             self.transport.abort()
+
+
+class _Release:
+    """In a connection's queue of events: release the acknowledgements owed up to here."""
+
+    __slots__ = ("mark",)
+
+    def __init__(self, mark: int) -> None:
+        self.mark = mark
