@@ -11,6 +11,9 @@
 #                      hostile clients for 30 s (the test command runs a 5 s version)
 #   ./dev.sh crash     the full crash test of the SQLite stores: 100 cycles of kill -9
 #                      under load, each checked on reopen (the test command runs 5)
+#   ./dev.sh crash-broker  the full crash test of the reference broker: 100 cycles of
+#                      kill -9 under QoS 1 load with persistent subscribers; nothing
+#                      acknowledged may be lost (the test command runs 4)
 #   ./dev.sh test      every check: fmt, clippy, cargo test, docs, wheel, pytest, ruff,
 #                      mypy --strict, stubtest; fails on the first failure
 #   ./dev.sh bench     the benchmarks, Rust (criterion) and Python, each against its
@@ -76,6 +79,12 @@ run_crash() {
     install_wheel
     step "the SQLite stores killed with SIGKILL under load, 100 times, checked on reopen"
     "$VPY" tests/persistence/crash.py --cycles 100
+}
+
+run_crash_broker() {
+    install_wheel
+    step "the reference broker killed with SIGKILL under QoS 1 load, 100 times"
+    "$VPY" tests/persistence/broker_crash.py --cycles 100
 }
 
 run_tour() {
@@ -199,11 +208,12 @@ case "${1:-}" in
     tour) run_tour ;;
     chaos) run_chaos ;;
     crash) run_crash ;;
+    crash-broker) run_crash_broker ;;
     test) run_tests ;;
     bench) run_bench ;;
     fmt) run_fmt ;;
     *)
-        echo "usage: ./dev.sh example|broker [options]|tour|chaos|crash|test|bench|fmt" >&2
+        echo "usage: ./dev.sh example|broker [options]|tour|chaos|crash|crash-broker|test|bench|fmt" >&2
         exit 2
         ;;
 esac
