@@ -55,6 +55,18 @@ install_wheel() {
         --interpreter "$VPY"
     "$VPY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
         target/wheels/mqtt_common-*.whl
+    install_broker
+}
+
+# The reference broker's own distribution (broker/), installed from the source tree
+# (editable: later changes need no reinstall), with its `mqtt-broker` command.
+install_broker() {
+    local stamp=$VENV/.broker-installed
+    if [ ! -f "$stamp" ] || [ broker/pyproject.toml -nt "$stamp" ]; then
+        step "install the reference broker (broker/, editable: mqtt-broker)"
+        "$VPY" -m pip install --quiet --disable-pip-version-check --no-deps -e broker
+        touch "$stamp"
+    fi
 }
 
 run_example() {
@@ -140,11 +152,11 @@ run_tests() {
     # Run from outside the source tree so that only the installed wheel is importable.
     step "pytest (tests and doctests, over the installed wheel)"
     "$VPY" -m pytest -q tests
-    "$VPY" -m pytest -q -p no:cacheprovider --doctest-modules --pyargs mqtt_common \
+    "$VPY" -m pytest -q -p no:cacheprovider --doctest-modules --pyargs mqtt_common mqtt_broker \
         --rootdir "$PWD/target"
     step "ruff check and ruff format --check"
-    "$VENV/bin/ruff" check python tests examples benches tools
-    "$VENV/bin/ruff" format --check python tests examples benches tools
+    "$VENV/bin/ruff" check python broker tests examples benches tools
+    "$VENV/bin/ruff" format --check python broker tests examples benches tools
     step "mypy --strict"
     "$VENV/bin/mypy"
     step "stubtest mqtt_common._core"
@@ -198,8 +210,8 @@ run_fmt() {
     step "cargo fmt"
     cargo fmt --all
     step "ruff format and ruff's safe fixes"
-    "$VENV/bin/ruff" check --fix --quiet python tests examples benches tools || true
-    "$VENV/bin/ruff" format python tests examples benches tools
+    "$VENV/bin/ruff" check --fix --quiet python broker tests examples benches tools || true
+    "$VENV/bin/ruff" format python broker tests examples benches tools
 }
 
 case "${1:-}" in

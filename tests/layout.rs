@@ -191,3 +191,41 @@ fn the_binding_writes_no_rule_of_its_own() {
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+#[test]
+fn the_reference_broker_writes_no_rule_of_its_own() {
+    // The broker is glue: every MQTT rule is the engine's or the router's, so no spec
+    // reference and no protocol limit appears in its source.
+    let broker = Path::new(env!("CARGO_MANIFEST_DIR")).join("broker/src/mqtt_broker");
+    let forbidden = [
+        "MQTT-",
+        "§",
+        "0xFFFF",
+        "4294967295",
+        "65535",
+        "65_535",
+        "268435455",
+        "268_435_455",
+    ];
+    let mut checked = 0;
+    let mut found = Vec::new();
+    for entry in fs::read_dir(&broker).unwrap() {
+        let file = entry.unwrap().path();
+        if file.extension().is_none_or(|e| e != "py") {
+            continue;
+        }
+        checked += 1;
+        let text = fs::read_to_string(&file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            if forbidden.iter().any(|pattern| line.contains(pattern)) {
+                found.push(format!("{}:{}: {line}", file.display(), number + 1));
+            }
+        }
+    }
+    assert!(
+        checked >= 4,
+        "the broker's modules are in {}",
+        broker.display()
+    );
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -1,1 +1,1 @@
-"""The reference broker: ``python examples/broker/`` (see ``__main__.py``)."""
+"""The reference broker from a clone: ``python examples/broker/`` runs ``mqtt_broker``."""

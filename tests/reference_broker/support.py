@@ -24,13 +24,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from mqtt_broker import Broker, BrokerConfig, Listener, TlsOptions, listen
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLES = ROOT / "examples"
-if str(EXAMPLES) not in sys.path:
-    sys.path.insert(0, str(EXAMPLES))
-
-from broker.broker import Broker, BrokerConfig  # noqa: E402
-from broker.server import Listener, TlsOptions, listen  # noqa: E402
 
 __all__ = ["Broker", "BrokerConfig", "Listener", "TlsOptions", "listen"]
 
@@ -135,15 +132,8 @@ def broker_in_thread(broker: Broker, tls: TlsOptions | None = None) -> Iterator[
 
 
 def default_broker(**config: Any) -> Broker:
-    """A broker on memory backends, as the command line builds it."""
-    from mqtt_common.src.session import AsyncSessionInterface, MemorySessionStore
-    from mqtt_common.src.storage import AsyncStorageInterface, MemoryStorage
-
-    return Broker(
-        BrokerConfig(**config),
-        AsyncSessionInterface.adapt(MemorySessionStore()),
-        AsyncStorageInterface.adapt(MemoryStorage()),
-    )
+    """A broker without stores (the router's memory is all), as the command line builds it."""
+    return Broker(BrokerConfig(**config))
 
 
 class Client:

@@ -435,3 +435,18 @@ def test_an_auth_provider_that_raises_answers_server_unavailable(
     assert len(failures) == 2, "one report per failed CONNECT"
     assert all("the auth provider failed" in record.getMessage() for record in failures)
     assert any("refused client 'probe'" in r.getMessage() for r in caplog.records)
+
+
+def test_the_broker_is_its_own_distribution_with_a_command() -> None:
+    import shutil
+
+    import mqtt_broker
+
+    command = shutil.which("mqtt-broker", path=str(Path(sys.executable).parent))
+    assert command is not None, "pip install ./broker gives the mqtt-broker command"
+    done = subprocess.run(
+        [command, "--help"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("usage: mqtt-broker")
+    assert mqtt_broker.Broker is not None

@@ -1,0 +1,446 @@
+"""The reference broker's command line: ``mqtt-broker --host H --port P [options]``.
+
+Also ``python -m mqtt_broker`` and, from a clone, ``python examples/broker/``.
+
+An asyncio MQTT broker for 3.1, 3.1.1 and 5.0 written only against mqtt_common's public
+API. It prints a line with ``listening on H:P`` once it accepts connections, and stops
+cleanly on SIGINT or SIGTERM. See ``--help``.
+
+Secure by default, as mosquitto 2.0: with a password file, an ACL file or a client
+certificate identity, clients without a user name are refused unless
+``--allow-anonymous`` is given; with none of them, only loopback is served.
+
+Every mistake in how it is started is one line on standard error, naming the option,
+file or port and what to do: exit status 2 for a bad command line, 1 for anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import ipaddress
+import logging
+import signal
+import socket
+import ssl
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from mqtt_broker.broker import Broker, BrokerConfig
+from mqtt_broker.server import TlsOptions, listen
+from mqtt_common.models import (
+    AuthenticationError,
+    AuthorizationError,
+    StorageError,
+    ValidationError,
+)
+from mqtt_common.models.constants import MQTTProtocol
+from mqtt_common.protocol import ServerConfig
+from mqtt_common.src.auth import AsyncAuthInterface, FileAuth
+from mqtt_common.src.session import (
+    AsyncSessionInterface,
+    SessionInterface,
+    SqliteSessionStore,
+)
+from mqtt_common.src.storage import (
+    AsyncStorageInterface,
+    SqliteStorage,
+    StorageInterface,
+)
+
+log = logging.getLogger("broker")
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: The largest TCP port number.
+MAX_PORT = (1 << 16) - 1
+
+
+class StartupError(Exception):
+    """A reason the broker cannot start, in one line an operator can act on."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (and exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the mistake in one line and exit with status 2."""
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def integer(low: int, high: int, what: str) -> type[int]:
+    """Return an argparse type: an integer from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not {what} ({low} to {high})")
+        return value
+
+    return parse  # type: ignore[return-value]
+
+
+def positive_seconds(text: str) -> float:
+    """Parse a number of seconds above 0 (an argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds above 0")
+    return value
+
+
+def log_level(text: str) -> str:
+    """Parse a logging level, in any case (an argparse type)."""
+    if text.upper() not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a log level (one of {', '.join(LOG_LEVELS)})"
+        )
+    return text.upper()
+
+
+def arguments(argv: list[str] | None = None, prog: str = "mqtt-broker") -> argparse.Namespace:
+    """Parse the command line."""
+    parser = OneLineParser(
+        prog=prog,
+        description="The reference MQTT broker of mqtt-common (asyncio, public API only).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--port",
+        type=integer(0, MAX_PORT, "a port number"),
+        default=1883,
+        help="port (0: any free one)",
+    )
+    parser.add_argument(
+        "--allow-anonymous",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="accept clients without a user name (default: only when there is no "
+        "password file, ACL file or certificate identity, and then only on loopback)",
+    )
+    parser.add_argument(
+        "--max-keep-alive",
+        type=integer(0, MQTTProtocol.MAX_KEEP_ALIVE, "a keep alive in seconds"),
+        default=None,
+        metavar="S",
+        help="cap the clients' keep alive, announced as Server Keep Alive",
+    )
+    parser.add_argument(
+        "--max-unread",
+        type=integer(1, 1 << 40, "a number of bytes"),
+        default=16 << 20,
+        metavar="BYTES",
+        help="disconnect a client that leaves this much unread (default: 16 MiB)",
+    )
+    parser.add_argument(
+        "--max-queued",
+        type=integer(1, 1 << 31, "a number of messages"),
+        default=10_000,
+        metavar="N",
+        help="messages an offline session may queue (default: 10000)",
+    )
+    parser.add_argument(
+        "--queue-full",
+        choices=("drop-new", "drop-oldest"),
+        default="drop-new",
+        help="what a full offline queue drops: the new message (default, as mosquitto) "
+        "or its oldest one",
+    )
+    parser.add_argument(
+        "--trim-every",
+        type=positive_seconds,
+        default=10.0,
+        metavar="S",
+        help="give memory freed after a burst back to the OS this often (default: 10 s)",
+    )
+    parser.add_argument("--tls-cert", help="serve TLS with this certificate (PEM)")
+    parser.add_argument("--tls-key", help="the TLS certificate's private key (PEM)")
+    parser.add_argument("--tls-ca", help="CA certificates that sign client certificates")
+    parser.add_argument(
+        "--require-certificate",
+        action="store_true",
+        help="refuse TLS clients without a certificate signed by --tls-ca",
+    )
+    parser.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="FILE",
+        help="accept named users only with their password in this mosquitto password file",
+    )
+    parser.add_argument(
+        "--acl-file",
+        type=Path,
+        metavar="FILE",
+        help="decide what each client may publish and receive by this mosquitto ACL file",
+    )
+    identity = parser.add_mutually_exclusive_group()
+    identity.add_argument(
+        "--use-identity-as-username",
+        action="store_const",
+        const="common_name",
+        dest="use_certificate",
+        help="the client certificate's Common Name is the user name (needs --require-certificate)",
+    )
+    identity.add_argument(
+        "--use-subject-as-username",
+        action="store_const",
+        const="subject",
+        dest="use_certificate",
+        help="the client certificate's whole subject is the user name (RFC 2253 form)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep sessions, subscriptions, queues and retained messages in SQLite files "
+        "here, so that they survive a restart (default: in memory only)",
+    )
+    parser.add_argument(
+        "--log-level",
+        type=log_level,
+        default="INFO",
+        help=f"logging level: {', '.join(LOG_LEVELS)} (default: INFO)",
+    )
+    args = parser.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
+    if args.require_certificate and args.tls_ca is None:
+        parser.error("--require-certificate needs --tls-ca")
+    if args.use_certificate is not None and not args.require_certificate:
+        parser.error("a user name from the certificate needs --require-certificate")
+    return args
+
+
+def has_auth_source(args: argparse.Namespace) -> bool:
+    """Whether the options name something that decides who may connect."""
+    return (args.password_file, args.acl_file, args.use_certificate) != (None, None, None)
+
+
+def anonymous_allowed(args: argparse.Namespace) -> bool:
+    """Whether anonymous clients are accepted, as mosquitto 2.0 decides by default.
+
+    Raises StartupError for anonymous clients on a non-loopback address that nothing
+    controls: serving them takes an explicit ``--allow-anonymous``.
+    """
+    if args.allow_anonymous is not None:
+        return bool(args.allow_anonymous)
+    if has_auth_source(args):
+        return False
+    if not is_loopback(args.host):
+        raise StartupError(
+            f"refusing to serve anonymous clients on {args.host or 'every address'} with "
+            "no --password-file, --acl-file or certificate identity: give "
+            "--allow-anonymous to serve them anyway, or an auth source"
+        )
+    return True
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address ``host`` names is a loopback address."""
+    if not host:
+        return False  # every interface
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None)
+    except OSError:
+        return False  # the bind will say what is wrong with it
+    return bool(found) and all(
+        ipaddress.ip_address(str(address[4][0]).split("%")[0]).is_loopback for address in found
+    )
+
+
+def check_file(path: str | Path | None, what: str) -> None:
+    """Raise StartupError unless ``path`` (if given) is a file this process can read."""
+    if path is None:
+        return
+    try:
+        with open(path, "rb"):
+            pass
+    except IsADirectoryError:
+        raise StartupError(f"cannot read the {what} {path}: it is a directory") from None
+    except OSError as err:
+        raise StartupError(f"cannot read the {what} {path}: {err.strerror}") from None
+
+
+def stores_for(args: argparse.Namespace) -> tuple[SqliteSessionStore, SqliteStorage] | None:
+    """Open the stores in ``--data-dir``; None without one (the router's memory is all)."""
+    if args.data_dir is None:
+        return None
+    if args.data_dir.exists() and not args.data_dir.is_dir():
+        raise StartupError(
+            f"--data-dir {args.data_dir} is a file: name a directory (it is made if missing)"
+        )
+    try:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StartupError(f"cannot make --data-dir {args.data_dir}: {err.strerror}") from None
+    sessions = SqliteSessionStore(args.data_dir / "sessions.db")
+    try:
+        # The router bounds the queues (--max-queued, --queue-full): the file keeps all.
+        storage = SqliteStorage(args.data_dir / "storage.db", max_queue_length=None)
+    except BaseException:
+        sessions.close()
+        raise
+    return sessions, storage
+
+
+def broker_for(
+    args: argparse.Namespace, stores: tuple[SessionInterface, StorageInterface] | None
+) -> Broker:
+    """Build the broker the options describe, on these stores (None: in memory only)."""
+    # A connected client's deliveries wait in its connection for its Receive Maximum, as
+    # what a session is owed waits in the router: one bound for both. With stores, the
+    # engines hold acknowledgements until what they promise is stored.
+    server = ServerConfig(
+        max_keep_alive=args.max_keep_alive,
+        max_queued_messages=args.max_queued,
+        hold_acknowledgements=stores is not None,
+    )
+    allow_anonymous = anonymous_allowed(args)
+    config = BrokerConfig(
+        server=server,
+        allow_anonymous=allow_anonymous,
+        max_unread_bytes=args.max_unread,
+        max_offline_messages=args.max_queued,
+        queue_full="drop_new" if args.queue_full == "drop-new" else "drop_oldest",
+    )
+    auth = None
+    if has_auth_source(args):
+        check_file(args.password_file, "password file")
+        check_file(args.acl_file, "ACL file")
+        files = FileAuth(
+            args.password_file,
+            args.acl_file,
+            allow_anonymous=allow_anonymous,
+            use_certificate=args.use_certificate,
+        )
+        auth = AsyncAuthInterface.adapt(files)
+    if stores is None:
+        return Broker(config, auth=auth)
+    sessions, storage = stores
+    return Broker(
+        config,
+        AsyncSessionInterface.adapt(sessions),
+        AsyncStorageInterface.adapt(storage),
+        auth,
+    )
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Serve until SIGINT or SIGTERM."""
+    anonymous_allowed(args)  # refuse an unprotected public address before opening files
+    stores = stores_for(args)
+    try:
+        await serve_on(args, stores)
+    finally:
+        if stores is not None:
+            for store in stores:
+                store.close()
+
+
+async def serve_on(
+    args: argparse.Namespace, stores: tuple[SqliteSessionStore, SqliteStorage] | None
+) -> None:
+    """Serve on these stores until SIGINT or SIGTERM."""
+    broker = broker_for(args, stores)
+    if stores is not None:
+        restored = await broker.restore(stores[0].client_ids())
+        log.info("stored sessions taken up from %s: %d", args.data_dir, restored)
+    tls = None
+    if args.tls_cert is not None:
+        tls = TlsOptions(args.tls_cert, args.tls_key, args.tls_ca, args.require_certificate)
+        check_tls(tls)
+    try:
+        listener = await listen(broker, args.host, args.port, tls, trim_every=args.trim_every)
+    except OSError as err:
+        raise StartupError(cannot_listen(args.host, args.port, err)) from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    if broker.auth is not None:
+        # SIGHUP reads the password and ACL files again, as mosquitto does.
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(reload(broker)))
+    # Printed whatever the log level, once a signal stops it cleanly: scripts and tests
+    # wait for this line.
+    print(f"listening on {listener.host}:{listener.port}{' (TLS)' if tls else ''}", flush=True)
+    await stop.wait()
+    logging.getLogger("broker").info("shutting down")
+    await listener.close()
+
+
+def check_tls(tls: TlsOptions) -> None:
+    """Raise StartupError unless the TLS files exist and make a server context."""
+    check_file(tls.certificate, "TLS certificate (--tls-cert)")
+    check_file(tls.key, "TLS key (--tls-key)")
+    check_file(tls.ca, "CA file (--tls-ca)")
+    try:
+        tls.context()
+    except ssl.SSLError as err:
+        files = f"{tls.certificate} and {tls.key}" + (f" with {tls.ca}" if tls.ca else "")
+        raise StartupError(
+            f"cannot use {files} for TLS: {err.reason or err} (PEM files, the key "
+            "belonging to the certificate)"
+        ) from None
+
+
+def cannot_listen(host: str, port: int, err: OSError) -> str:
+    """Say why the broker cannot listen on ``host:port``, and what to do."""
+    where = f"{host}:{port}"
+    if err.errno == errno.EADDRINUSE:
+        return f"cannot listen on {where}: the port is in use (stop what uses it, or --port)"
+    if err.errno == errno.EACCES:
+        return f"cannot listen on {where}: permission denied (ports below 1024 need privileges)"
+    if err.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {where}: no interface of this machine has that address"
+    if isinstance(err, socket.gaierror):
+        return f"cannot listen on {where}: unknown host name ({err.strerror})"
+    return f"cannot listen on {where}: {err.strerror or err}"
+
+
+async def reload(broker: Broker) -> None:
+    """Read the auth files again; on a bad file keep the old rules and say why."""
+    files = getattr(broker.auth, "backend", None)
+    if not isinstance(files, FileAuth):
+        return
+    try:
+        await asyncio.to_thread(files.reload)
+    except (AuthenticationError, AuthorizationError) as err:
+        log.error("the auth files were not reloaded (the old ones stay): %s", err)
+    else:
+        log.info("auth files reloaded")
+
+
+def main(argv: list[str] | None = None, prog: str = "mqtt-broker") -> int:
+    """Run the broker; return the exit status."""
+    args = arguments(argv, prog)
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stdout,
+    )
+    try:
+        asyncio.run(serve(args))
+    except StartupError as err:
+        print(f"cannot start: {err}", file=sys.stderr)
+        return 1
+    except (StorageError, AuthenticationError, AuthorizationError, ValidationError) as err:
+        # a data dir another broker holds, a bad password or ACL file, ...
+        print(f"cannot start: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # a second Ctrl-C while shutting down
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
