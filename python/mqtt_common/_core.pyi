@@ -1490,6 +1490,9 @@ class ServerConfig:
     @property
     def hold_acknowledgements(self) -> bool:
         """Whether acknowledgements of received PUBLISH wait for release_acknowledgements()."""
+    def replace(self, **changes: Any) -> ServerConfig:
+        """Return a copy with these limits changed."""
+    def __replace__(self, **changes: Any) -> ServerConfig: ...
     def __eq__(self, other: object, /) -> bool: ...
 
 @final

@@ -111,7 +111,7 @@ class Broker:
         self.auth = auth
         self.durable = sessions is not None and storage is not None
         if self.durable and not config.server.hold_acknowledgements:
-            config.server = _holding(config.server)
+            config.server = config.server.replace(hold_acknowledgements=True)
         self.router = Router(
             max_queued_messages=config.max_offline_messages,
             queue_full=config.queue_full,
@@ -694,26 +694,6 @@ class Broker:
             self._timer.cancel()
         if self.storage is not None:
             await self.storage.close()
-
-
-def _holding(server: ServerConfig) -> ServerConfig:
-    """Return the same limits, with acknowledgements held until released."""
-    fields = [
-        "receive_maximum",
-        "maximum_qos",
-        "retain_available",
-        "maximum_packet_size",
-        "topic_alias_maximum",
-        "wildcard_subscription_available",
-        "subscription_identifiers_available",
-        "shared_subscription_available",
-        "max_keep_alive",
-        "connect_timeout",
-        "max_queued_messages",
-        "max_packets_before_connack",
-    ]
-    values = {name: getattr(server, name) for name in fields}
-    return ServerConfig(**values, hold_acknowledgements=True)
 
 
 def _malloc_trim() -> Callable[[int], int] | None:

@@ -221,6 +221,27 @@ impl PyServerConfig {
         self.inner.hold_acknowledgements
     }
 
+    /// Return a copy with these limits changed.
+    #[pyo3(signature = (**changes))]
+    fn replace<'py>(
+        slf: &Bound<'py, Self>,
+        changes: Option<&Bound<'py, pyo3::types::PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let fields = FIELDS
+            .iter()
+            .map(|name| Ok((*name, slf.getattr(*name)?)))
+            .collect::<PyResult<Vec<_>>>()?;
+        crate::python::convert::replace(slf.as_any(), fields, changes)
+    }
+
+    #[pyo3(signature = (**changes))]
+    fn __replace__<'py>(
+        slf: &Bound<'py, Self>,
+        changes: Option<&Bound<'py, pyo3::types::PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Self::replace(slf, changes)
+    }
+
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         // The fields that differ from the defaults, each read through its getter.
         let py = slf.py();

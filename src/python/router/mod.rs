@@ -534,6 +534,14 @@ impl PyRouter {
     }
 }
 
+/// Core subscriptions from a Python iterable of `Subscription`.
+fn subscriptions_of(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Subscription>> {
+    obj.try_iter()
+        .map_err(|_| wrong_type("subscriptions", "a list of Subscription", obj))?
+        .map(|item| PySubscription::core_of("subscriptions", &item?).map_err(PyErr::from))
+        .collect()
+}
+
 fn connection_arg(obj: &Bound<'_, PyAny>) -> Result<ConnectionId, Error> {
     counter("connection", obj)
 }
@@ -620,11 +628,7 @@ impl PyRouter {
         let will = present(Some(will))
             .map(|w| PyWill::core_of("will", w))
             .transpose()?;
-        let subscriptions = subscriptions
-            .try_iter()
-            .map_err(|_| wrong_type("subscriptions", "a list of Subscription", subscriptions))?
-            .map(|item| PySubscription::core_of("subscriptions", &item?).map_err(PyErr::from))
-            .collect::<PyResult<Vec<Subscription>>>()?;
+        let subscriptions = subscriptions_of(subscriptions)?;
         let queue = queue
             .try_iter()
             .map_err(|_| wrong_type("queue", "a list of (seq, Message, float)", queue))?
@@ -827,11 +831,7 @@ impl PyRouter {
         now: &Bound<'_, PyAny>,
         refused: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRouted> {
-        let subscriptions = subscriptions
-            .try_iter()
-            .map_err(|_| wrong_type("subscriptions", "a list of Subscription", subscriptions))?
-            .map(|item| PySubscription::core_of("subscriptions", &item?).map_err(PyErr::from))
-            .collect::<PyResult<Vec<Subscription>>>()?;
+        let subscriptions = subscriptions_of(subscriptions)?;
         let refused = match present(refused) {
             None => Vec::new(),
             Some(codes) => codes
