@@ -59,13 +59,24 @@ def wait_listening(port: int, timeout: float = 15.0) -> None:
 
 
 def broker_command(name: str, port: int, workdir: Path) -> list[str]:
-    """Return the command that starts broker ``name`` on ``port``, pinned to core 0."""
-    if name == "ours":
+    """Return the command that starts broker ``name`` on ``port``, pinned to core 0.
+
+    "ours-durable" is ours with ``--data-dir`` (a fresh one); "mosquitto-persist" is
+    mosquitto with ``persistence true`` (it saves to disk every 30 s, and at exit).
+    """
+    if name in ("ours", "ours-durable"):
         command = [sys.executable, str(ROOT / "examples" / "broker"), "--port", str(port)]
         command += ["--log-level", "WARNING"]
-    elif name == "mosquitto":
-        config = workdir / "mosquitto.conf"
-        config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+        if name == "ours-durable":
+            data = Path(tempfile.mkdtemp(dir=workdir))
+            command += ["--data-dir", str(data)]
+    elif name in ("mosquitto", "mosquitto-persist"):
+        config = workdir / f"mosquitto-{port}.conf"
+        text = f"listener {port} 127.0.0.1\nallow_anonymous true\n"
+        if name == "mosquitto-persist":
+            data = Path(tempfile.mkdtemp(dir=workdir))
+            text += f"persistence true\npersistence_location {data}/\n"
+        config.write_text(text)
         command = [shutil.which("mosquitto") or "mosquitto", "-c", str(config)]
     else:
         config = workdir / "amqtt.yaml"
@@ -177,7 +188,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=1000)
-    parser.add_argument("--brokers", default="ours,mosquitto,amqtt")
+    parser.add_argument("--brokers", default="ours,ours-durable,mosquitto,mosquitto-persist,amqtt")
     args = parser.parse_args()
     if not LOAD.exists():
         print(f"build the load generator first: {LOAD} is missing", file=sys.stderr)
@@ -189,19 +200,19 @@ def main() -> int:
         f"Brokers on loopback, each pinned to one core, the load on another ({cores} cores); "
         f"MQTT 3.1.1, 256 B payloads, {args.seconds:.0f} s per scenario"
     )
-    header = f"{'scenario':26}" + "".join(f"{name:>12}" for name in names)
+    header = f"{'scenario':26}" + "".join(f"{name:>18}" for name in names)
     others = [name for name in names if name != "ours"]
-    header += "".join(f"{'ours/' + name:>16}" for name in others)
+    header += "".join(f"{'ours/' + name:>26}" for name in others if name != "ours-durable")
     print(header)
     print("-" * len(header))
     for label, row in results.items():
         digits = 1 if label.startswith("KiB") else 0
         line = f"{label:26}" + "".join(
-            f"{row.get(name, float('nan')):12.{digits}f}" for name in names
+            f"{row.get(name, float('nan')):18.{digits}f}" for name in names
         )
-        for name in others:
+        for name in [n for n in others if n != "ours-durable"]:
             ratio = row.get("ours", float("nan")) / row.get(name, float("nan"))
-            line += f"{ratio:15.2f}x"
+            line += f"{ratio:25.2f}x"
         print(line)
     print("throughput: higher is better; latency and memory: lower is better")
     return 0
