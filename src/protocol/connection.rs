@@ -119,7 +119,8 @@ struct Peer {
     /// The Keep Alive the client asked for, when the server replaces it (5.0).
     server_keep_alive: Option<u16>,
     clean_start: bool,
-    will: Option<Will>,
+    /// Boxed: most clients have none, and an idle connection should cost little.
+    will: Option<Box<Will>>,
     session_expiry_interval: u32,
     receive_maximum: u16,
     maximum_packet_size: u32,
@@ -196,7 +197,8 @@ pub struct ServerConnection {
     held: VecDeque<Packet>,
     peer: Option<Peer>,
     session: Option<Session>,
-    aliases: AliasTable,
+    /// The topic aliases this side set, when the client allows any (boxed: most don't).
+    aliases: Option<Box<AliasTable>>,
     waiting: WaitingQueue,
     subscribes: HashMap<PacketId, PendingSubscribe>,
     unsubscribes: HashMap<PacketId, usize>,
@@ -244,7 +246,7 @@ impl ServerConnection {
             held: VecDeque::new(),
             peer: None,
             session: None,
-            aliases: AliasTable::default(),
+            aliases: None,
             waiting,
             subscribes: HashMap::new(),
             unsubscribes: HashMap::new(),
@@ -484,10 +486,12 @@ impl ServerConnection {
             session.set_expiry_interval(peer.session_expiry_interval);
         }
         peer.client_id = client_id;
-        self.aliases = AliasTable::new(match version {
-            ProtocolVersion::V5 => peer.topic_alias_maximum,
-            _ => 0,
-        });
+        self.aliases = match version {
+            ProtocolVersion::V5 if peer.topic_alias_maximum > 0 => {
+                Some(Box::new(AliasTable::new(peer.topic_alias_maximum)))
+            }
+            _ => None,
+        };
         self.write(PacketRef::Connack(&connack), version);
         self.decoder.connack_sent();
         self.phase = ConnectionPhase::Connected;
@@ -1358,7 +1362,8 @@ impl ServerConnection {
         }
         let aliased = self
             .aliases
-            .alias_for(message.topic())
+            .as_ref()
+            .and_then(|aliases| aliases.alias_for(message.topic()))
             .and_then(|(alias, send_topic)| {
                 let publish = Publish::from_message(&message)
                     .ok()?
@@ -1374,7 +1379,9 @@ impl ServerConnection {
             });
         match aliased {
             Some((alias, publish)) => {
-                self.aliases.use_alias(message.topic(), alias);
+                if let Some(aliases) = self.aliases.as_mut() {
+                    aliases.use_alias(message.topic(), alias);
+                }
                 self.write(PacketRef::Publish(&publish), version);
             }
             None => {
@@ -1441,7 +1448,10 @@ impl ServerConnection {
         self.acks.clear();
         self.qos1_acks = 0;
         let (will, session_expiry_interval) = match self.peer.as_mut() {
-            Some(peer) => (peer.will.take(), peer.session_expiry_interval),
+            Some(peer) => (
+                peer.will.take().map(|will| *will),
+                peer.session_expiry_interval,
+            ),
             None => (None, 0),
         };
         let will = will.filter(|_| will_due && was_connected);
@@ -1557,7 +1567,7 @@ fn peer_of(
         keep_alive,
         server_keep_alive,
         clean_start: connect.clean_start,
-        will: connect.will.clone(),
+        will: connect.will.clone().map(Box::new),
         session_expiry_interval,
         receive_maximum: property(PropertyId::ReceiveMaximum)
             .and_then(|v| u16::try_from(v).ok())

@@ -113,11 +113,12 @@ struct Client {
     owner: AuthCredentials,
     connection: Option<ConnectionId>,
     /// The protocol state (QoS flows) while the client is away; its connection's engine
-    /// holds it meanwhile.
-    session: Option<Session>,
+    /// holds it meanwhile. Boxed, as the Will: most clients are connected, and most
+    /// have no Will, and an idle client should cost little.
+    session: Option<Box<Session>>,
     expiry_interval: u32,
     disconnected_at: Option<SystemTime>,
-    will: Option<Will>,
+    will: Option<Box<Will>>,
     /// When the Will of a client that is away is due.
     will_due: Option<SystemTime>,
     queue: VecDeque<Entry>,
@@ -325,9 +326,9 @@ impl Router {
             .collect();
         if let (Some(will), Some(left)) = (will, client.disconnected_at) {
             client.will_due = Some(left + Duration::from_secs(u64::from(will.delay_interval)));
-            client.will = Some(will);
+            client.will = Some(Box::new(will));
         }
-        client.session = Some(session);
+        client.session = Some(Box::new(session));
         self.clients.insert(client_id.clone(), client);
         self.schedule(&client_id);
         Ok(actions)
@@ -386,7 +387,7 @@ impl Router {
             match client.and_then(|c| c.session.take()) {
                 Some(mut session) => {
                     session.resume(version, expiry_interval);
-                    (session, true)
+                    (*session, true)
                 }
                 None => (
                     Session::new(client_id, version, request.clean_start(), expiry_interval)?,
@@ -406,7 +407,7 @@ impl Router {
         client.will_due = None;
         let will = request.will().cloned();
         let had_will = client.will.is_some();
-        client.will.clone_from(&will);
+        client.will = will.clone().map(Box::new);
         self.connections.insert(connection, client_id.to_owned());
         self.schedule(client_id);
         let Some(client) = self.clients.get_mut(client_id) else {
@@ -506,7 +507,7 @@ impl Router {
         actions.push(Action::Persist(Fact::Session {
             session: session.clone(),
         }));
-        client.session = Some(session);
+        client.session = Some(Box::new(session));
         // A routed message that waited for Receive Maximum without a tag (a retained
         // message for a new subscription) is owed now, as any other.
         for undelivered in &closed.undelivered {
@@ -533,7 +534,7 @@ impl Router {
             }
             Some(will) => {
                 client.will_due = Some(now + Duration::from_secs(u64::from(closed.will_delay)));
-                client.will = Some(will);
+                client.will = Some(Box::new(will));
             }
             None => {
                 if client.will.take().is_some() {
