@@ -12,7 +12,7 @@
 //! The packet types, [`Packet`] and the one-shot [`encode`] and [`decode`] live in
 //! [`crate::packet`]; they are re-exported here, where codec users look for them.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use bytes::{Bytes, BytesMut};
 
@@ -20,6 +20,7 @@ pub use crate::packet::{Packet, PacketRef, decode, encode};
 
 use crate::constants::protocol::MAX_PACKET_SIZE;
 use crate::constants::{PacketType, PropertyId, ProtocolVersion};
+use crate::detach::Detach;
 use crate::error::{Error, Violation};
 use crate::packet::wire::Utf8Policy;
 use crate::packet::{Direction, Publish, read_frame, sent_by};
@@ -46,7 +47,8 @@ pub const DEFAULT_MAX_PACKET_SIZE: u32 = 1 << 20;
 #[derive(Debug)]
 pub struct Decoder {
     /// Topic names by Topic Alias, for this connection only ([MQTT-3.3.2-7]).
-    aliases: HashMap<u16, TopicName>,
+    /// A BTreeMap: empty, it costs half a HashMap (most connections use no aliases).
+    aliases: BTreeMap<u16, TopicName>,
     topic_alias_maximum: u16,
     buffer: BytesMut,
     /// Bytes given to [`Decoder::feed_bytes`] and not decoded yet, kept without a copy.
@@ -78,7 +80,7 @@ impl Decoder {
     /// with the default maximum packet size and the strict UTF-8 policy.
     pub fn new(direction: Direction) -> Self {
         Self {
-            aliases: HashMap::new(),
+            aliases: BTreeMap::new(),
             topic_alias_maximum: 0,
             buffer: BytesMut::new(),
             chunk: Bytes::new(),
@@ -317,7 +319,8 @@ impl Decoder {
         }
         match publish.topic() {
             Some(topic) => {
-                self.aliases.insert(alias, topic.clone());
+                // Kept while the alias lives: its own memory, not a slice of the read.
+                self.aliases.insert(alias, topic.detached());
             }
             None => {
                 let topic = self

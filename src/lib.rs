@@ -105,6 +105,7 @@
 pub mod auth;
 pub mod codec;
 pub mod constants;
+pub mod detach;
 pub mod error;
 pub mod integer;
 pub mod message;
@@ -134,6 +135,7 @@ pub use constants::{
     CodeTable, ConnectReturnCode, IntegerWidth, PacketType, PropertyContext, PropertyId,
     PropertyType, ProtocolVersion, QoS, ReasonCode, RetainHandling, UnknownCode,
 };
+pub use detach::Detach;
 pub use error::{Error, ErrorKind, Result, Side, TopicKind, Violation};
 pub use integer::FromInteger;
 pub use message::{Message, MessageBuilder, PayloadFormat, PublishProperties, TopicAlias, Will};

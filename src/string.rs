@@ -11,6 +11,7 @@ use std::str::FromStr;
 use bytes::Bytes;
 
 use crate::constants::protocol::{MAX_BINARY_LENGTH, MAX_STRING_LENGTH};
+use crate::detach::Detach;
 use crate::error::Violation;
 
 /// A UTF-8 Encoded String of MQTT (§1.5.4): well-formed UTF-8 without surrogates
@@ -230,5 +231,18 @@ impl Deref for BinaryData {
 impl fmt::Debug for BinaryData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl Detach for MqttString {
+    fn detached(&self) -> Self {
+        // A copy of valid bytes is valid.
+        Self(self.0.detached())
+    }
+}
+
+impl Detach for BinaryData {
+    fn detached(&self) -> Self {
+        Self(self.0.detached())
     }
 }

@@ -1869,6 +1869,9 @@ class Routed:
     @property
     def retained(self) -> list[Outgoing]:
         """For a SUBSCRIBE: the retained messages to deliver (not yet delivered)."""
+    @property
+    def events(self) -> list[_Event]:
+        """For ``receive``: the events left for the broker, in order."""
 
 @final
 class Connected:
@@ -1951,6 +1954,17 @@ class Router:
 
         Call it once the engine accepted the CONNECT: what the session's queue owes goes
         now. Return what that did.
+        """
+    def receive(
+        self, connection: int, data: bytes | bytearray | memoryview, now: float, clock: float
+    ) -> Routed:
+        """Hand an attached connection's read to its engine, and route what needs nobody
+        else: its QoS 0 and 1 messages are published, its tagged deliveries settled.
+
+        Return what that did. ``events`` holds the events left for the broker, in order,
+        from the first that needs it (a SUBSCRIBE, a QoS 2 message, the end of the
+        connection). For a broker that authorizes nothing: one with an authorization
+        provider calls the engine's ``receive_data`` and decides each publication.
         """
     def closed(self, connection: int, closed: Closed, now: float, clock: float) -> Routed:
         """Take note that a connection ended (its engine's Closed event).

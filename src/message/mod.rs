@@ -19,6 +19,7 @@ pub use will::Will;
 
 use crate::constants::QoS;
 use crate::constants::protocol::MAX_PAYLOAD_SIZE;
+use crate::detach::Detach;
 use crate::error::{Error, Violation};
 use crate::packet_id::PacketId;
 use crate::topic::TopicName;
@@ -376,5 +377,22 @@ impl MessageBuilder {
     /// [`Violation::DupWithQoS0`] (field `dup`).
     pub fn build(self) -> Result<Message, Error> {
         Message::from_parts(self.topic, self.payload, self.header)
+    }
+}
+
+impl Detach for Message {
+    /// The topic, payload and properties copied; the header fields as they are.
+    fn detached(&self) -> Self {
+        Self {
+            topic: self.topic.detached(),
+            payload: self.payload.detached(),
+            header: Header {
+                qos: self.header.qos,
+                retain: self.header.retain,
+                dup: self.header.dup,
+                message_id: self.header.message_id,
+                properties: self.header.properties.detached(),
+            },
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::num::NonZeroU16;
 
+use crate::detach::Detach;
 use crate::error::{Error, Violation};
 use crate::integer::FromInteger;
 use crate::string::{BinaryData, MqttString};
@@ -142,5 +143,22 @@ impl PublishProperties {
     /// Whether no property is set.
     pub fn is_empty(&self) -> bool {
         self == &Self::EMPTY
+    }
+}
+
+impl Detach for PublishProperties {
+    fn detached(&self) -> Self {
+        Self {
+            content_type: self.content_type.detached(),
+            response_topic: self.response_topic.detached(),
+            correlation_data: self.correlation_data.detached(),
+            user_properties: self
+                .user_properties
+                .iter()
+                .map(|(name, value)| (name.detached(), value.detached()))
+                .collect(),
+            subscription_identifiers: self.subscription_identifiers.clone(),
+            ..*self
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::detach::Detach;
 use crate::message::Message;
 
 /// A Will Message: published for the client when its connection ends without a
@@ -30,5 +31,14 @@ impl Will {
     pub fn due_at(&self, disconnected_at: SystemTime, session_expiry: u32) -> SystemTime {
         let delay = self.delay_interval.min(session_expiry);
         disconnected_at + Duration::from_secs(u64::from(delay))
+    }
+}
+
+impl Detach for Will {
+    fn detached(&self) -> Self {
+        Self {
+            message: self.message.detached(),
+            ..*self
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! [`ServerConnection`]: one client connection's protocol rules, without I/O.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -8,6 +8,7 @@ use bytes::{Bytes, BytesMut};
 use crate::auth::AuthCredentials;
 use crate::codec::Decoder;
 use crate::constants::{PacketType, PropertyContext, PropertyId, ProtocolVersion, QoS, ReasonCode};
+use crate::detach::Detach;
 use crate::error::{Error, ErrorKind, Violation};
 use crate::message::{Message, Will};
 use crate::packet::{
@@ -200,8 +201,10 @@ pub struct ServerConnection {
     /// The topic aliases this side set, when the client allows any (boxed: most don't).
     aliases: Option<Box<AliasTable>>,
     waiting: WaitingQueue,
-    subscribes: HashMap<PacketId, PendingSubscribe>,
-    unsubscribes: HashMap<PacketId, usize>,
+    // BTreeMaps: empty, they cost half a HashMap and allocate nothing (most connections
+    // have no request waiting).
+    subscribes: BTreeMap<PacketId, PendingSubscribe>,
+    unsubscribes: BTreeMap<PacketId, usize>,
     reauthenticating: bool,
     started: Duration,
     last_received: Duration,
@@ -248,8 +251,8 @@ impl ServerConnection {
             session: None,
             aliases: None,
             waiting,
-            subscribes: HashMap::new(),
-            unsubscribes: HashMap::new(),
+            subscribes: BTreeMap::new(),
+            unsubscribes: BTreeMap::new(),
             reauthenticating: false,
             started: now,
             last_received: now,
@@ -1495,7 +1498,7 @@ impl ServerConnection {
     fn request<'a, T>(
         &self,
         call: &'static str,
-        requests: &'a HashMap<PacketId, T>,
+        requests: &'a BTreeMap<PacketId, T>,
         packet_id: PacketId,
     ) -> Result<Option<&'a T>, Error> {
         if self.is_closed() {
@@ -1545,7 +1548,8 @@ impl WithReason for Pubcomp {
     }
 }
 
-/// What the CONNECT says, kept for the connection's life.
+/// What the CONNECT says, kept for the connection's life: in memory of its own, not as
+/// slices that would keep the read the CONNECT came in alive ([`Detach`]).
 fn peer_of(
     connect: &Connect,
     keep_alive: u16,
@@ -1562,12 +1566,12 @@ fn peer_of(
     };
     Peer {
         version: connect.protocol_version,
-        client_id: connect.client_id.clone(),
-        username: connect.username.clone(),
+        client_id: connect.client_id.detached(),
+        username: connect.username.detached(),
         keep_alive,
         server_keep_alive,
         clean_start: connect.clean_start,
-        will: connect.will.clone().map(Box::new),
+        will: connect.will.as_ref().map(|will| Box::new(will.detached())),
         session_expiry_interval,
         receive_maximum: property(PropertyId::ReceiveMaximum)
             .and_then(|v| u16::try_from(v).ok())
@@ -1577,7 +1581,7 @@ fn peer_of(
             .and_then(|v| u16::try_from(v).ok())
             .unwrap_or(0),
         authentication_method: match connect.properties.get(PropertyId::AuthenticationMethod) {
-            Some(PropertyValue::String(text)) if v5 => Some(text.clone()),
+            Some(PropertyValue::String(text)) if v5 => Some(text.detached()),
             _ => None,
         },
     }

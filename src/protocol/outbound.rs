@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 use crate::constants::QoS;
+use crate::detach::Detach;
 use crate::message::{Message, TopicAlias};
 use crate::topic::{Delivery, Subscription, SubscriptionId, TopicName};
 
@@ -134,12 +135,15 @@ impl AliasTable {
     /// which the client now maps to it.
     pub(crate) fn use_alias(&mut self, topic: &TopicName, alias: TopicAlias) {
         self.clock += 1;
-        if let Some((known, used)) = self.by_topic.get_mut(topic)
-            && *known == alias
+        if let Some((kept, &(known, used))) = self.by_topic.get_key_value(topic)
+            && known == alias
         {
-            self.by_use.remove(used);
-            *used = self.clock;
-            self.by_use.insert(self.clock, topic.clone());
+            let kept = kept.clone();
+            self.by_use.remove(&used);
+            self.by_use.insert(self.clock, kept);
+            if let Some(entry) = self.by_topic.get_mut(topic) {
+                entry.1 = self.clock;
+            }
             return;
         }
         // A reassigned alias forgets its previous topic.
@@ -152,8 +156,10 @@ impl AliasTable {
         {
             self.by_use.remove(&used);
         }
-        self.by_topic.insert(topic.clone(), (alias, self.clock));
-        self.by_use.insert(self.clock, topic.clone());
+        // Kept while the alias lives: in memory of its own, not a slice of a read.
+        let kept = topic.detached();
+        self.by_topic.insert(kept.clone(), (alias, self.clock));
+        self.by_use.insert(self.clock, kept);
     }
 }
 

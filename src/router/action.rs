@@ -6,7 +6,8 @@ use std::time::SystemTime;
 use crate::auth::AuthCredentials;
 use crate::constants::ReasonCode;
 use crate::message::{Message, Will};
-use crate::protocol::Route;
+use crate::packet_id::PacketId;
+use crate::protocol::{Event, Route};
 use crate::session::Session;
 use crate::topic::{Subscription, TopicFilter, TopicName};
 
@@ -161,6 +162,19 @@ pub struct Published {
     pub matched: bool,
     /// The deliveries, queued copies and facts.
     pub actions: Vec<Action>,
+}
+
+/// What [`Router::route_events`](super::Router::route_events) did with a read's events.
+#[derive(Debug, Clone, Default)]
+pub struct RoutedEvents {
+    /// The deliveries, queued copies, facts and drops of the messages published and the
+    /// deliveries settled, in order.
+    pub actions: Vec<Action>,
+    /// The packet identifiers of the QoS 1 messages no subscription matched.
+    pub unmatched: Vec<PacketId>,
+    /// The events left for the broker, in order: the first that needs it, and every
+    /// one after it.
+    pub rest: Vec<Event>,
 }
 
 /// What [`Router::subscribe`](super::Router::subscribe) and

@@ -65,11 +65,12 @@
 
 mod action;
 mod config;
+mod events;
 mod shared;
 
 pub use action::{
     Action, Answered, Connected, Connecting, ConnectionId, Fact, Outgoing, Published,
-    QueuedMessage, RouterStats,
+    QueuedMessage, RoutedEvents, RouterStats,
 };
 pub use config::{QueueFull, RouterConfig, SharedChoice};
 
@@ -79,6 +80,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::auth::AuthCredentials;
 use crate::constants::{QoS, ReasonCode, RetainHandling};
+use crate::detach::Detach;
 use crate::error::Error;
 use crate::message::{Message, Will};
 use crate::protocol::{Closed, ConnectRequest, Route};
@@ -405,7 +407,7 @@ impl Router {
         client.expiry_interval = expiry_interval;
         client.disconnected_at = None;
         client.will_due = None;
-        let will = request.will().cloned();
+        let will = request.will().map(Detach::detached);
         let had_will = client.will.is_some();
         client.will = will.clone().map(Box::new);
         self.connections.insert(connection, client_id.to_owned());
@@ -686,13 +688,15 @@ impl Router {
                 answered.reason_codes.push(*code);
                 continue;
             }
-            match self.index.subscribe(&client_id, subscription.clone()) {
+            // Kept for the session's life: in memory of its own, not a slice of the read.
+            let kept = subscription.detached();
+            match self.index.subscribe(&client_id, kept.clone()) {
                 Err(err) => answered.reason_codes.push(subscribe_failure(&err)),
                 Ok(previous) => {
                     answered.reason_codes.push(granted(subscription.qos()));
                     answered.actions.push(Action::Persist(Fact::Subscribed {
                         client_id: client_id.clone(),
-                        subscription: subscription.clone(),
+                        subscription: kept,
                     }));
                     let send = match subscription.retain_handling() {
                         RetainHandling::SendAtSubscribe => true,
@@ -973,8 +977,9 @@ impl Router {
             }
             return;
         }
+        // Kept until replaced or expired: in memory of its own, not a slice of the read.
         let stored = match message.to_builder().message_id(None).dup(false).build() {
-            Ok(stored) => stored,
+            Ok(stored) => stored.detached(),
             Err(_) => return,
         };
         if self.keep_retained(stored.clone(), now).is_ok() {

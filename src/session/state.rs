@@ -21,6 +21,7 @@ use bytes::Bytes;
 
 use crate::auth::AuthCredentials;
 use crate::constants::{PacketType, ProtocolVersion, QoS};
+use crate::detach::Detach;
 use crate::error::{Error, Violation};
 use crate::message::Message;
 use crate::packet_id::PacketId;
@@ -211,7 +212,7 @@ impl Session {
             username: credentials
                 .username()
                 .and_then(|name| MqttString::new(name).ok()),
-            certificate: credentials.certificate().cloned(),
+            certificate: credentials.certificate().map(Detach::detached),
         };
         // No name and no certificate: the same as no owner recorded (as a store reads it).
         self.owner = (owner.username.is_some() || owner.certificate.is_some()).then_some(owner);

@@ -28,6 +28,7 @@ pub use subscription::{
 pub use topic_tree::TopicTree;
 
 use crate::constants::protocol::{MAX_TOPIC_LENGTH, SHARED_SUBSCRIPTION_PREFIX};
+use crate::detach::Detach;
 use crate::error::{Error, TopicKind, Violation};
 use crate::string::MqttString;
 
@@ -478,6 +479,21 @@ macro_rules! topic_traits {
 
 topic_traits!(TopicName);
 topic_traits!(TopicFilter);
+
+impl Detach for TopicName {
+    fn detached(&self) -> Self {
+        Self(self.0.detached())
+    }
+}
+
+impl Detach for TopicFilter {
+    fn detached(&self) -> Self {
+        Self {
+            text: self.text.detached(),
+            ..*self
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

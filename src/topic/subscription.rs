@@ -5,6 +5,7 @@ use std::num::NonZeroU32;
 
 use crate::constants::protocol::MAX_SUBSCRIPTION_ID;
 use crate::constants::{QoS, RetainHandling};
+use crate::detach::Detach;
 use crate::error::{Error, Violation};
 use crate::integer::FromInteger;
 use crate::topic::TopicFilter;
@@ -284,4 +285,17 @@ pub fn merge_overlapping<'a>(
 /// A client identifier checked as an MQTT string ([MQTT-1.5.4-1], [MQTT-1.5.4-2]).
 pub(crate) fn check_client_id(client_id: &str) -> Result<(), Error> {
     crate::string::check_str(client_id).map_err(|v| Error::invalid("client_id", v))
+}
+
+impl Detach for Subscription {
+    fn detached(&self) -> Self {
+        Self {
+            topic_filter: self.topic_filter.detached(),
+            qos: self.qos,
+            no_local: self.no_local,
+            retain_as_published: self.retain_as_published,
+            retain_handling: self.retain_handling,
+            subscription_id: self.subscription_id,
+        }
+    }
 }

@@ -110,7 +110,7 @@ impl PyServerConnection {
     }
 }
 
-fn events_to_py(py: Python<'_>, events: Vec<Event>) -> PyResult<Bound<'_, PyList>> {
+pub(crate) fn events_to_py(py: Python<'_>, events: Vec<Event>) -> PyResult<Bound<'_, PyList>> {
     let list = PyList::empty(py);
     for event in events {
         list.append(event_to_py(py, event)?)?;

@@ -21,8 +21,11 @@ use crate::python::convert::{
     SharedChoiceArg, choice, client_id, int, int_arg, int_value, limit, present, topic_filter,
     topic_name, wrong_type,
 };
+use crate::python::convert::{extract_binary, shared_bytes};
 use crate::python::message::{PyMessage, PyWill};
-use crate::python::protocol::{PyClosed, PyConnectRequest, PyServerConnection, counter};
+use crate::python::protocol::{
+    PyClosed, PyConnectRequest, PyServerConnection, counter, events_to_py,
+};
 use crate::python::session::{PySession, instant, seconds};
 use crate::python::topic::PySubscription;
 use crate::router::{
@@ -324,6 +327,9 @@ pub(crate) struct PyRouted {
     /// For a SUBSCRIBE: the retained messages to deliver (not yet delivered).
     #[pyo3(get)]
     retained: Py<PyList>,
+    /// For ``receive``: the events left for the broker, in order.
+    #[pyo3(get)]
+    events: Py<PyList>,
 }
 
 #[pymethods]
@@ -519,6 +525,7 @@ impl PyRouter {
             matched,
             reason_codes: PyList::new(py, codes)?.unbind(),
             retained: PyList::new(py, retained)?.unbind(),
+            events: PyList::empty(py).unbind(),
         })
     }
 
@@ -721,6 +728,48 @@ impl PyRouter {
         let owed = self.pending.remove(&connection).unwrap_or_default();
         let actions = owed.into_iter().map(Action::Deliver).collect();
         self.finish(py, actions, engine_clock(clock)?)
+    }
+
+    /// Hand an attached connection's read to its engine, and route what needs nobody
+    /// else: its QoS 0 and 1 messages are published, its tagged deliveries settled.
+    ///
+    /// Return what that did. ``events`` holds the events left for the broker, in order,
+    /// from the first that needs it (a SUBSCRIBE, a QoS 2 message, the end of the
+    /// connection). For a broker that authorizes nothing: one with an authorization
+    /// provider calls the engine's ``receive_data`` and decides each publication.
+    fn receive(
+        &mut self,
+        py: Python<'_>,
+        connection: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+        now: &Bound<'_, PyAny>,
+        clock: &Bound<'_, PyAny>,
+    ) -> PyResult<PyRouted> {
+        let id = connection_arg(connection)?;
+        let Some(engine) = self.engines.get(&id).map(|e| e.clone_ref(py)) else {
+            return Err(Error::state("receive", format!("no engine is attached to {id}")).into());
+        };
+        let data = extract_binary("data", data, "bytes, bytearray or memoryview")?;
+        let (now, clock) = (wall(now)?, engine_clock(clock)?);
+        // The caller's `bytes` object, shared: messages' payloads point into it.
+        let events = engine
+            .get()
+            .lock()
+            .receive_bytes(shared_bytes(&data), clock);
+        let routed = self.inner.route_events(id, events, now);
+        if !routed.unmatched.is_empty() {
+            let mut engine = engine.get().lock();
+            for packet_id in routed.unmatched {
+                // Cannot fail: this read queued the acknowledgement, and an engine that
+                // has ended since ignores the call.
+                let _ = engine.set_publish_reason(packet_id, ReasonCode::NoMatchingSubscribers);
+            }
+        }
+        let mut gathered = Gathered::default();
+        self.gather(py, routed.actions, clock, false, &mut gathered)?;
+        let mut answer = Self::routed(py, gathered, false, Vec::new())?;
+        answer.events = events_to_py(py, routed.rest)?.unbind();
+        Ok(answer)
     }
 
     /// Take note that a connection ended (its engine's Closed event).
