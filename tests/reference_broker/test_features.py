@@ -15,6 +15,9 @@ from collections.abc import Iterator
 import pytest
 from paho.mqtt.enums import MQTTProtocolVersion
 
+from mqtt_common.models.packets import Publish
+from mqtt_common.utils.codec import Decoder
+
 from .support import V5, V311, BrokerProcess, Client, broker_process, clients, wait_for
 
 PUB = shutil.which("mosquitto_pub") or "mosquitto_pub"
@@ -487,3 +490,46 @@ def raw_v5(port: int, client_id: str, **limits: int) -> socket.socket:
     assert connack[:1] == b"\x20", connack
     assert connack[3] == 0, connack  # accepted
     return sock
+
+
+def test_a_burst_beyond_the_unread_limit_reaches_a_client_that_reads_it() -> None:
+    """The retained messages of a new ``#`` subscription may go over ``--max-unread``;
+    a client that reads is not cut off for it; one that reads nothing is, a second
+    later."""
+    limit = 2 << 20
+    # About 6.5 MB: what the kernel's buffers do not take (4 MB at most) still leaves
+    # more than the limit waiting in the broker, and less than four times it.
+    retained = 26_000
+    with (
+        broker_process("--max-unread", str(limit)) as broker,
+        clients(Client(broker.port, "filler", V311)) as (filler,),
+    ):
+        for n in range(retained):
+            filler.publish(f"burst/{n}", b"x" * 230, 0, retain=True)
+        filler.publish_code("sync", b"", 1)  # the broker has read them all
+
+        def subscriber(client_id: str) -> socket.socket:
+            sock = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
+            body = b"\x00\x04MQTT\x04\x02\x00\x3c" + len(client_id).to_bytes(2, "big")
+            body += client_id.encode()
+            sock.sendall(bytes([0x10, len(body)]) + body)
+            assert read_packet(sock)[:2] == b"\x20\x02"
+            sock.sendall(b"\x82\x06\x00\x01\x00\x01#\x00")  # SUBSCRIBE # at QoS 0
+            return sock
+
+        with subscriber("reader") as reader:
+            time.sleep(0.5)  # the burst is written meanwhile; none of it is read yet
+            decoder = Decoder(4, direction="from_server")
+            got = 0
+            while got < retained:
+                chunk = reader.recv(1 << 20)
+                assert chunk, f"disconnected after {got} messages"
+                got += sum(isinstance(p, Publish) for p in decoder.feed(chunk))
+        assert got == retained
+        assert "reader does not read" not in broker.output()
+
+        with subscriber("never-reads"):
+            for _ in range(30):  # a trickle, far below four times the limit
+                filler.publish("burst/live", b"y" * 100, 0)
+                time.sleep(0.1)
+            wait_for(lambda: "never-reads does not read" in broker.output())

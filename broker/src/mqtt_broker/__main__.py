@@ -136,7 +136,8 @@ def arguments(argv: list[str] | None = None, prog: str = "mqtt-broker") -> argpa
         type=integer(1, 1 << 40, "a number of bytes"),
         default=16 << 20,
         metavar="BYTES",
-        help="disconnect a client that leaves this much unread (default: 16 MiB)",
+        help="disconnect a client that leaves this much unread and reads none of it for a"
+        " second, or four times as much (default: 16 MiB)",
     )
     parser.add_argument(
         "--max-queued",

@@ -64,7 +64,8 @@ class BrokerConfig:
     queue_full: QueueFull = "drop_new"
     #: How a shared subscription's member is picked.
     shared_choice: Literal["round_robin", "random", "sticky"] = "round_robin"
-    #: How many bytes a client may leave unread before it is disconnected (0x97).
+    #: How many bytes a client may leave unread before it is disconnected (0x97) if it
+    #: reads none of them for a second (four times as many in any case).
     max_unread_bytes: int = 16 << 20
 
 
@@ -121,6 +122,8 @@ class Broker:
         self.connections: dict[int, ClientConnection] = {}
         self.dirty: set[ClientConnection] = set()
         self._flush_scheduled = False
+        #: A listener serves a batch of ready sockets (the flush waits for its end).
+        self._batching = False
         self._loop: asyncio.AbstractEventLoop | None = None
         # ---- what waits for the next commit ----
         self._facts: list[Fact] = []
@@ -170,9 +173,24 @@ class Broker:
     def mark_dirty(self, connection: ClientConnection) -> None:
         """Queue a connection's output for this loop turn's single write."""
         self.dirty.add(connection)
+        self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        """Flush at the end of this batch of reads, or else in the next loop turn."""
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self.loop.call_soon(self.flush)
+            if not self._batching:
+                self.loop.call_soon(self.flush)
+
+    def begin_batch(self) -> None:
+        """Start a batch of ready sockets (a listener serves them): flush at its end."""
+        self._batching = True
+
+    def end_batch(self) -> None:
+        """End the batch: flush what it gave."""
+        self._batching = False
+        if self._flush_scheduled:
+            self.flush()
 
     def flush(self) -> None:
         """End of a loop turn: start the commit of its facts, write each dirty connection."""
@@ -192,9 +210,7 @@ class Broker:
                 self.mark_dirty(connection)
         if routed.facts and self.durable:
             self._facts.extend(routed.facts)
-            if not self._flush_scheduled:
-                self._flush_scheduled = True
-                self.loop.call_soon(self.flush)
+            self._flush_soon()
         for client_id in routed.dropped:
             self._queue_full(client_id)
         for client_id, owner, message in routed.wills:
@@ -208,9 +224,7 @@ class Broker:
             answer()
             return
         self._answers.append(answer)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self.loop.call_soon(self.flush)
+        self._flush_soon()
 
     def note_received(self, connection: ClientConnection, mark: int) -> None:
         """Release the acknowledgements its engine holds up to ``mark`` with the next commit.
@@ -219,9 +233,7 @@ class Broker:
         """
         if self.durable:
             self._releases[connection] = mark
-            if not self._flush_scheduled:
-                self._flush_scheduled = True
-                self.loop.call_soon(self.flush)
+            self._flush_soon()
 
     def save_session_soon(self, session: Session) -> None:
         """Store a session with the next commit (a QoS 2 flow's state before its PUBREC)."""
@@ -422,7 +434,8 @@ class Broker:
             assigned_client_id=client_id if request.needs_client_id else None,
         )
         connection.client_id = client_id
-        connection.credentials = credentials
+        # Kept for the provider's authorization questions; without one, nobody asks.
+        connection.credentials = credentials if self.auth is not None else None
         connection.session_persists = request.session_expiry_interval != 0
         self.connections[connection.serial] = connection
         connection.authenticated = not engine.is_closed

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
@@ -33,6 +34,8 @@ _serials = itertools.count(1)
 
 #: How long a connection the server ended waits for the client to close its side.
 LINGER = 2.0
+#: How long a client may read nothing while more than the limit waits unread for it.
+STALL = 1.0
 
 
 class ClientConnection(asyncio.Protocol):
@@ -49,13 +52,16 @@ class ClientConnection(asyncio.Protocol):
         "closing",
         "credentials",
         "engine",
+        "owed",
         "peer",
         "pending",
         "refusal",
         "serial",
         "session_persists",
+        "stalled_since",
         "timer",
         "transport",
+        "unread",
         "worker",
     )
 
@@ -74,6 +80,12 @@ class ClientConnection(asyncio.Protocol):
         #: Why the broker refused the CONNECT, in words, for the log.
         self.refusal: str | None = None
         self.closed_event_seen = False
+        #: The engine's acknowledgement mark last passed on for release (durable only).
+        self.owed = 0
+        #: Since when more than the limit is unread with nothing of it read, and how
+        #: much was unread after the last write (see ``_does_not_read``).
+        self.stalled_since: float | None = None
+        self.unread = 0
         #: The engine has ended and the socket is closing gracefully.
         self.closing = False
         self.peer = "?"
@@ -97,15 +109,34 @@ class ClientConnection(asyncio.Protocol):
         self._arm_timer()
 
     def data_received(self, data: bytes) -> None:
-        """Hand the read to the engine; act on its events; write once this turn."""
-        events = self.engine.receive_data(data, self.broker.now())
+        """Hand the read to the engine; act on its events; write once this turn.
+
+        Once the client is accepted, and when no provider decides who may publish, the
+        router takes the read: its publications and settlements are routed in Rust, and
+        only the events left (a SUBSCRIBE, say) come back here.
+        """
+        broker = self.broker
+        if (
+            self.worker is None
+            and self.authenticated
+            and not self.closed_event_seen
+            and broker.auth is None
+        ):
+            routed = broker.router.receive(self.serial, data, time.time(), broker.now())
+            broker.act(routed)
+            events = routed.events
+        else:
+            events = self.engine.receive_data(data, broker.now())
         if events:
             self.process(events)
-            if self.broker.durable:
-                # The acknowledgements this read owes are released once what its events
-                # caused is stored: once they are all handled, with the next commit.
-                self._release_after(self.engine.acknowledgement_mark())
-        self.broker.mark_dirty(self)
+        if broker.durable:
+            mark = self.engine.acknowledgement_mark()
+            if mark != self.owed:
+                # The acknowledgements this read owes are released once what it caused
+                # is stored: once its events are all handled, with the next commit.
+                self.owed = mark
+                self._release_after(mark)
+        broker.mark_dirty(self)
 
     def _release_after(self, mark: int) -> None:
         if self.worker is None:
@@ -189,18 +220,37 @@ class ClientConnection(asyncio.Protocol):
         transport = self.transport
         if transport is None or self.closing or transport.is_closing() or self.worker is not None:
             return
+        waited = transport.get_write_buffer_size()
         data = self.engine.data_to_send()
         if data:
             transport.write(data)
         if self.engine.is_closed:
             self._close_gracefully(transport)
-        elif transport.get_write_buffer_size() > self.broker.config.max_unread_bytes:
-            # A client that does not read: its queue is bounded, and it goes.
+        elif self._does_not_read(waited, transport.get_write_buffer_size()):
+            # A client that does not read: what waits for it is bounded, and it goes.
             log.info("%s does not read what it is sent: disconnected", self.client_id)
             closed = self.engine.disconnect(ReasonCode.QUOTA_EXCEEDED)
             transport.abort()
             self.process([closed])
         self._arm_timer()
+
+    def _does_not_read(self, waited: int, unread: int) -> bool:
+        """Return whether the client leaves too much unread.
+
+        Too much: more than the limit with nothing of it read for ``STALL`` seconds, or
+        four times the limit in any case. ``waited`` is what was unread before this
+        write, ``unread`` what is after it. A burst (the retained messages of a new
+        subscription to ``#``) may go over the limit for a client that reads it.
+        """
+        limit = self.broker.config.max_unread_bytes
+        if unread <= limit:
+            self.stalled_since = None
+            return False
+        now = self.broker.now()
+        if self.stalled_since is None or waited < self.unread:
+            self.stalled_since = now  # over the limit just now, or it read since
+        self.unread = unread
+        return unread > 4 * limit or now - self.stalled_since >= STALL
 
     def _close_gracefully(self, transport: asyncio.Transport) -> None:
         """Shut down the sending side; close once the client closes, or after LINGER."""
