@@ -9,8 +9,14 @@ for each scenario; the load generator (Rust, threads and blocking sockets) runs 
 * fan-in: 8 publishers, 1 subscriber; fan-out: 1 publisher, 8 subscribers; at QoS 0
   and QoS 1 (publishers keep 64 QoS 1 messages in flight). Throughput is what the
   subscribers received per second.
-* latency: one publisher at 2,000 messages per second, one subscriber: p50 and p99.
+* latency: one publisher at 1,000 messages per second, one subscriber: p50 and p99,
+  and the broker's CPU time per message at that rate (``/proc/<pid>/schedstat``).
 * memory: the broker's RSS growth with 1,000 idle connections, per connection.
+* scale: one client subscribes to 100,000 filters, 100 per SUBSCRIBE (the time, the
+  cost of the last tenth of the SUBSCRIBE packets against the first, the memory per
+  subscription); one client publishes 100,000 retained messages (the rate, the memory
+  per message), then a new subscriber to ``r/#`` is sent them (how long, how many in
+  30 s).
 
 Reported, never asserted.
 """
@@ -30,6 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 LOAD = ROOT / "target" / "release" / "mqtt_load"
+#: Filters subscribed and retained messages stored in the scale scenarios.
+SCALE = 100_000
 SCENARIOS = [
     ("fan-in  QoS 0 (msg/s)", ["fan-in", "--publishers", "8", "--qos", "0"]),
     ("fan-out QoS 0 (msg/s)", ["fan-out", "--subscribers", "8", "--qos", "0"]),
@@ -154,6 +162,12 @@ def idle_memory(name: str, workdir: Path, connections: int) -> float:
         broker.stop()
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time a process has used, in seconds (nanosecond resolution)."""
+    with open(f"/proc/{pid}/schedstat") as stats:
+        return int(stats.read().split()[0]) / 1e9
+
+
 def measure(names: list[str], seconds: float, connections: int) -> dict[str, dict[str, float]]:
     """Run every scenario against every broker; return the figures by row and broker."""
     results: dict[str, dict[str, float]] = {}
@@ -173,14 +187,62 @@ def measure(names: list[str], seconds: float, connections: int) -> dict[str, dic
         for name in names:
             broker = Broker(name, workdir)
             try:
-                result = load(["latency", "--rate", "2000"], broker.port, seconds)
+                cpu_before = cpu_seconds(broker.process.pid)
+                result = load(["latency", "--rate", "1000"], broker.port, seconds)
+                cpu = cpu_seconds(broker.process.pid) - cpu_before
                 results.setdefault("latency p50 (us)", {})[name] = result["p50_us"]
                 results.setdefault("latency p99 (us)", {})[name] = result["p99_us"]
+                per_message = cpu / max(result["messages"], 1) * 1e6
+                results.setdefault("CPU per message (us)", {})[name] = per_message
             finally:
                 broker.stop()
             memory = idle_memory(name, workdir, connections)
             results.setdefault("KiB per idle connection", {})[name] = memory
+        for name in names:
+            if name.startswith(("ours", "mosquitto")):
+                for label, figure in scale(name, workdir, SCALE).items():
+                    results.setdefault(label, {})[name] = figure
     return results
+
+
+def scale(name: str, workdir: Path, count: int) -> dict[str, float]:
+    """Run the two scale scenarios against one broker; return their figures."""
+    figures: dict[str, float] = {}
+    broker = Broker(name, workdir)
+    try:
+        before = rss_kib(broker.process.pid)
+        command = [str(LOAD), "subscriptions", "--port", str(broker.port)]
+        command += ["--filters", str(count), "--per-packet", "100", "--hold", "3"]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as client:
+            assert client.stdout is not None
+            result = json.loads(client.stdout.readline())
+            time.sleep(1.0)
+            grown = rss_kib(broker.process.pid) - before
+            client.wait(timeout=60)
+        figures["subscribe 100k filters (s)"] = result["seconds"]
+        figures["SUBSCRIBE last/first tenth"] = result["last_tenth_us"] / result["first_tenth_us"]
+        figures["bytes per subscription"] = grown * 1024 / count
+    finally:
+        broker.stop()
+    broker = Broker(name, workdir)
+    try:
+        before = rss_kib(broker.process.pid)
+        command = [str(LOAD), "retained", "--port", str(broker.port)]
+        command += ["--messages", str(count), "--hold", "2"]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as client:
+            assert client.stdout is not None
+            stored = json.loads(client.stdout.readline())
+            time.sleep(1.0)
+            grown = rss_kib(broker.process.pid) - before
+            delivered = json.loads(client.stdout.readline())
+            client.wait(timeout=60)
+        figures["retained stored (msg/s)"] = stored["stored_per_second"]
+        figures["bytes per retained message"] = grown * 1024 / count
+        figures["100k retained to r/# (s)"] = delivered["seconds"]
+        figures["retained sent in 30 s (%)"] = delivered["delivered"] * 100 / count
+    finally:
+        broker.stop()
+    return figures
 
 
 def main() -> int:
@@ -206,15 +268,20 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for label, row in results.items():
-        digits = 1 if label.startswith("KiB") else 0
+        digits = 2 if label.endswith(("(s)", "tenth")) else 1 if label.startswith("KiB") else 0
         line = f"{label:26}" + "".join(
-            f"{row.get(name, float('nan')):18.{digits}f}" for name in names
+            f"{row[name]:18.{digits}f}" if name in row else f"{'-':>18}" for name in names
         )
         for name in [n for n in others if n != "ours-durable"]:
-            ratio = row.get("ours", float("nan")) / row.get(name, float("nan"))
-            line += f"{ratio:25.2f}x"
+            if "ours" in row and name in row:
+                line += f"{row['ours'] / row[name]:25.2f}x"
+            else:
+                line += f"{'-':>26}"
         print(line)
-    print("throughput: higher is better; latency and memory: lower is better")
+    print("throughput: higher is better; latency, CPU, memory and times: lower is better")
+    print("SUBSCRIBE last/first tenth: what the last tenth of the SUBSCRIBE packets cost against")
+    print("the first (1.00: the same however many subscriptions the client already has)")
+    print("-: not measured (the scale scenarios run against ours and mosquitto only)")
     return 0
 
 

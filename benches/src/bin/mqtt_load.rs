@@ -7,7 +7,17 @@
 //! mqtt_load fan-out --port P --subscribers 8 --qos 1 --seconds 5
 //! mqtt_load latency --port P --rate 2000 --seconds 5
 //! mqtt_load idle    --port P --connections 1000 --hold 5
+//! mqtt_load subscriptions --port P --filters 100000 --per-packet 100 --hold 3
+//! mqtt_load retained --port P --messages 100000 --hold 3
 //! ```
+//!
+//! `subscriptions`: one client subscribes to that many distinct filters, that many per
+//! SUBSCRIBE, each SUBSCRIBE after the previous SUBACK; it prints how long that took and
+//! the cost of the first and last tenth of the SUBSCRIBE packets, then holds the
+//! subscriptions (the harness measures the broker's memory meanwhile). `retained`: one
+//! client publishes that many retained QoS 0 messages to distinct topics (a PINGREQ
+//! after them: its PINGRESP says the broker has read them all), prints the rate, holds,
+//! then a new client subscribes to `r/#` and counts what it is sent in 30 s.
 //!
 //! Publishers write pre-encoded PUBLISH packets in large batches (QoS 0) or keep a window
 //! of QoS 1 PUBLISH packets in flight; subscribers count whole packets (and answer QoS 1
@@ -38,13 +48,14 @@ struct Options {
     payload: usize,
     rate: u64,
     window: usize,
+    per_packet: usize,
 }
 
 fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     let mode = args
         .next()
-        .ok_or("usage: mqtt_load fan-in|fan-out|latency|idle [options]")?;
+        .ok_or("usage: mqtt_load fan-in|fan-out|latency|idle|subscriptions|retained [options]")?;
     let mut options = Options {
         mode,
         port: 1883,
@@ -54,6 +65,7 @@ fn options() -> Result<Options, String> {
         payload: 256,
         rate: 1000,
         window: 64,
+        per_packet: 100,
     };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -64,7 +76,7 @@ fn options() -> Result<Options, String> {
         };
         match flag.as_str() {
             "--port" => options.port = number()? as u16,
-            "--publishers" | "--subscribers" | "--connections" => {
+            "--publishers" | "--subscribers" | "--connections" | "--filters" | "--messages" => {
                 options.clients = number()? as usize;
             }
             "--qos" => {
@@ -74,6 +86,7 @@ fn options() -> Result<Options, String> {
             "--payload" => options.payload = number()? as usize,
             "--rate" => options.rate = number()? as u64,
             "--window" => options.window = number()? as usize,
+            "--per-packet" => options.per_packet = (number()? as usize).max(1),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -387,6 +400,122 @@ fn run_idle(options: &Options) -> Result<String, String> {
     ))
 }
 
+/// Waits for the next packet of `kind`, skipping others.
+fn expect(
+    reader: &mut PacketReader,
+    stream: &mut TcpStream,
+    kind: PacketType,
+) -> std::io::Result<Vec<u8>> {
+    loop {
+        let (got, body) = reader.next(stream)?;
+        if got == kind {
+            return Ok(body);
+        }
+    }
+}
+
+fn run_subscriptions(options: &Options) -> Result<String, String> {
+    let io = |e: std::io::Error| e.to_string();
+    let mut stream = connect(options.port, "scale-subscriber").map_err(io)?;
+    let mut reader = PacketReader::new();
+    let packets = options.clients.div_ceil(options.per_packet);
+    let mut costs = Vec::with_capacity(packets);
+    let started = Instant::now();
+    for packet in 0..packets {
+        let subscriptions = (packet * options.per_packet
+            ..((packet + 1) * options.per_packet).min(options.clients))
+            .map(|n| {
+                TopicFilter::new(&format!("scale/{n}/+"))
+                    .map(|filter| Subscription::new(filter, QoS::AtMostOnce))
+                    .map_err(|e| e.to_string())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let id = PacketId::new((packet % 65_535) as u16 + 1).map_err(|e| e.to_string())?;
+        let subscribe = Subscribe::new(id, subscriptions, vec![]).map_err(|e| e.to_string())?;
+        let sent = Instant::now();
+        stream
+            .write_all(&packet_bytes(&Packet::Subscribe(subscribe)))
+            .map_err(io)?;
+        expect(&mut reader, &mut stream, PacketType::Suback).map_err(io)?;
+        costs.push(sent.elapsed().as_secs_f64());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let tenth = (packets / 10).max(1);
+    let mean = |part: &[f64]| part.iter().sum::<f64>() / part.len().max(1) as f64 * 1e6;
+    println!(
+        "{{\"mode\": \"subscriptions\", \"filters\": {}, \"seconds\": {seconds:.3}, \"first_tenth_us\": {:.0}, \"last_tenth_us\": {:.0}}}",
+        options.clients,
+        mean(&costs[..tenth]),
+        mean(&costs[costs.len() - tenth..])
+    );
+    let _ = std::io::stdout().flush();
+    thread::sleep(Duration::from_secs_f64(options.seconds));
+    Ok("{\"mode\": \"subscriptions-done\"}".to_owned())
+}
+
+fn run_retained(options: &Options) -> Result<String, String> {
+    let io = |e: std::io::Error| e.to_string();
+    let mut publisher = connect(options.port, "scale-publisher").map_err(io)?;
+    let payload = vec![0x5A; options.payload];
+    let started = Instant::now();
+    let mut batch = Vec::with_capacity(1 << 20);
+    for n in 0..options.clients {
+        let message =
+            Message::builder(TopicName::new(&format!("r/{n}")).map_err(|e| e.to_string())?)
+                .payload(payload.clone())
+                .retain(true)
+                .build()
+                .map_err(|e| e.to_string())?;
+        let publish = Publish::from_message(&message).map_err(|e| e.to_string())?;
+        batch.extend_from_slice(&packet_bytes(&Packet::Publish(publish)));
+        if batch.len() >= 1 << 20 {
+            publisher.write_all(&batch).map_err(io)?;
+            batch.clear();
+        }
+    }
+    batch.extend_from_slice(&packet_bytes(&Packet::Pingreq));
+    publisher.write_all(&batch).map_err(io)?;
+    let mut reader = PacketReader::new();
+    expect(&mut reader, &mut publisher, PacketType::Pingresp).map_err(io)?;
+    let stored = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"mode\": \"retained\", \"messages\": {}, \"stored_per_second\": {:.0}}}",
+        options.clients,
+        options.clients as f64 / stored
+    );
+    let _ = std::io::stdout().flush();
+    thread::sleep(Duration::from_secs_f64(options.seconds));
+    let mut subscriber = connect(options.port, "scale-newcomer").map_err(io)?;
+    let asked = Instant::now();
+    // Sent here, not with `subscribe`: the retained messages may share a read with the
+    // SUBACK, and one reader must see them all.
+    let filter = TopicFilter::new("r/#").map_err(|e| e.to_string())?;
+    let id = PacketId::new(1).map_err(|e| e.to_string())?;
+    let request = Subscribe::new(id, vec![Subscription::new(filter, QoS::AtMostOnce)], vec![])
+        .map_err(|e| e.to_string())?;
+    subscriber
+        .write_all(&packet_bytes(&Packet::Subscribe(request)))
+        .map_err(io)?;
+    let _ = subscriber.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut reader = PacketReader::new();
+    let (mut delivered, mut last) = (0usize, asked.elapsed());
+    while delivered < options.clients && asked.elapsed() < Duration::from_secs(30) {
+        match reader.next(&mut subscriber) {
+            Ok((PacketType::Publish, _)) => {
+                delivered += 1;
+                last = asked.elapsed();
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(_) => {}
+        }
+    }
+    Ok(format!(
+        "{{\"mode\": \"retained-delivered\", \"delivered\": {delivered}, \"seconds\": {:.3}}}",
+        last.as_secs_f64()
+    ))
+}
+
 fn main() {
     let options = match options() {
         Ok(options) => options,
@@ -400,6 +529,8 @@ fn main() {
         "fan-out" => run_throughput(&options, false),
         "latency" => run_latency(&options),
         "idle" => run_idle(&options),
+        "subscriptions" => run_subscriptions(&options),
+        "retained" => run_retained(&options),
         other => Err(format!("unknown mode {other}")),
     };
     match result {
