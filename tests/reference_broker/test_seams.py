@@ -450,3 +450,40 @@ def test_the_broker_is_its_own_distribution_with_a_command() -> None:
     assert done.returncode == 0
     assert done.stdout.startswith("usage: mqtt-broker")
     assert mqtt_broker.Broker is not None
+
+
+@pytest.mark.parametrize("options", [(), ("--allow-anonymous", "--acl-file", "ACL")])
+def test_a_subscription_takes_effect_before_what_is_read_after_it(
+    options: tuple[str, ...], tmp_path: Path
+) -> None:
+    """A SUBSCRIBE and another client's PUBLISH read in the same loop turn: the
+    subscription is in place for the message (eclipse paho's interop suite lost the
+    message here; mosquitto applies a subscription the moment it reads it)."""
+    acl = tmp_path / "acl"
+    acl.write_text("topic readwrite #\n")
+    options = tuple(str(acl) if option == "ACL" else option for option in options)
+    with broker_process(*options) as broker:
+        subscriber = socket.create_connection(("127.0.0.1", broker.port), timeout=10)
+        publisher = socket.create_connection(("127.0.0.1", broker.port), timeout=10)
+        with subscriber, publisher:
+            for sock, name in ((subscriber, b"race-sub"), (publisher, b"race-pub")):
+                sock.sendall(connect_v5(name))
+                assert sock.recv(64).startswith(b"\x20")
+            # Both packets wait in the sockets while the broker is stopped: it reads
+            # them in one batch, the SUBSCRIBE first.
+            broker.process.send_signal(signal.SIGSTOP)
+            try:
+                subscriber.sendall(b"\x82\x0a\x00\x01\x00\x00\x04race\x01")
+                time.sleep(0.05)
+                publisher.sendall(publish_v5(b"race", 1, b"first"))
+                time.sleep(0.05)
+            finally:
+                broker.process.send_signal(signal.SIGCONT)
+            received = b""
+            deadline = time.monotonic() + 5
+            while b"first" not in received and time.monotonic() < deadline:
+                with contextlib.suppress(TimeoutError):
+                    subscriber.settimeout(0.5)
+                    received += subscriber.recv(65536)
+            assert received.startswith(b"\x90"), received  # the SUBACK first
+            assert b"first" in received, received

@@ -35,7 +35,7 @@ from mqtt_common.protocol import (
     SubscribeRequest,
     UnsubscribeRequest,
 )
-from mqtt_common.router import Fact, Routed, Router
+from mqtt_common.router import Fact, Outgoing, Routed, Router
 from mqtt_common.src.auth import Action, AsyncAuthInterface, AuthCredentials
 from mqtt_common.src.session import AsyncSessionInterface, Session
 from mqtt_common.src.storage import AsyncStorageInterface
@@ -541,45 +541,64 @@ class Broker:
 
     # ---- SUBSCRIBE and UNSUBSCRIBE ----
 
-    async def _subscribe(self, connection: ClientConnection, request: SubscribeRequest) -> None:
-        refused: list[int | None] = []
+    def _subscribe(
+        self, connection: ClientConnection, request: SubscribeRequest
+    ) -> Awaitable[None] | None:
+        """Apply a SUBSCRIBE now, in order with what was read before and after it.
+
+        With a provider, once it has decided each filter (and each retained message).
+        """
         if self.auth is not None:
-            credentials = connection.credentials or AuthCredentials(connection.client_id)
-            for subscription in request.subscriptions:
-                allowed = await self._authorize(
-                    credentials, subscription.topic_filter, Action.SUBSCRIBE
+            return self._authorized_subscribe(connection, request)
+        clock = self.now()
+        for outgoing in self._apply_subscribe(connection, request, None):
+            self.router.deliver(outgoing, clock)
+        return None
+
+    async def _authorized_subscribe(
+        self, connection: ClientConnection, request: SubscribeRequest
+    ) -> None:
+        credentials = connection.credentials or AuthCredentials(connection.client_id)
+        refused: list[int | None] = []
+        for subscription in request.subscriptions:
+            topic_filter = subscription.topic_filter
+            allowed = await self._authorize(credentials, topic_filter, Action.SUBSCRIBE)
+            if allowed is False:
+                log.info(
+                    "%s may not subscribe to %s", connection.describe(), subscription.topic_filter
                 )
-                if allowed is False:
-                    log.info(
-                        "%s may not subscribe to %s",
-                        connection.describe(),
-                        subscription.topic_filter,
-                    )
-                refused.append(
-                    None
-                    if allowed
-                    else ReasonCode.NOT_AUTHORIZED
-                    if allowed is False
-                    else ReasonCode.UNSPECIFIED_ERROR
-                )
+            refused.append(
+                None
+                if allowed
+                else ReasonCode.NOT_AUTHORIZED
+                if allowed is False
+                else ReasonCode.UNSPECIFIED_ERROR
+            )
         if connection.engine.is_closed:
             return
+        clock = self.now()
+        for outgoing in self._apply_subscribe(connection, request, refused):
+            if await self._authorize(credentials, outgoing.message.topic, Action.RECEIVE):
+                self.router.deliver(outgoing, clock)
+        self.mark_dirty(connection)
+
+    def _apply_subscribe(
+        self,
+        connection: ClientConnection,
+        request: SubscribeRequest,
+        refused: list[int | None] | None,
+    ) -> list[Outgoing]:
+        """Subscribe in the router, answer once stored; return the retained to send."""
         routed = self.router.subscribe(
-            connection.serial, request.subscriptions, time.time(), refused=refused or None
+            connection.serial, request.subscriptions, time.time(), refused=refused
         )
         self.act(routed)
         codes = routed.reason_codes
         self.hold_until_stored(
             connection, lambda: self._answer(connection, request.packet_id, codes, subscribe=True)
         )
-        clock = self.now()
-        for outgoing in routed.retained:
-            if self.auth is not None:
-                owner = connection.credentials or AuthCredentials(connection.client_id)
-                if not await self._authorize(owner, outgoing.message.topic, Action.RECEIVE):
-                    continue
-            self.router.deliver(outgoing, clock)
         self.mark_dirty(connection)
+        return routed.retained
 
     def _answer(
         self,
@@ -599,9 +618,7 @@ class Broker:
         if closed is not None:  # the answer did not fit the client's Maximum Packet Size
             connection.process([closed])
 
-    async def _unsubscribe(
-        self, connection: ClientConnection, request: UnsubscribeRequest
-    ) -> None:
+    def _unsubscribe(self, connection: ClientConnection, request: UnsubscribeRequest) -> None:
         routed = self.router.unsubscribe(connection.serial, request.topic_filters)
         self.act(routed)
         codes = routed.reason_codes
