@@ -1958,10 +1958,10 @@ class Router:
     def receive(
         self, connection: int, data: bytes | bytearray | memoryview, now: float, clock: float
     ) -> Routed:
-        """Hand an attached connection's read to its engine, and route what needs nobody
-        else: its QoS 0 and 1 messages are published, its tagged deliveries settled.
+        """Hand an attached connection's read to its engine; route what needs nobody else.
 
-        Return what that did. ``events`` holds the events left for the broker, in order,
+        Its QoS 0 and 1 messages are published, its tagged deliveries settled. Return
+        what that did. ``events`` holds the events left for the broker, in order,
         from the first that needs it (a SUBSCRIBE, a QoS 2 message, the end of the
         connection). For a broker that authorizes nothing: one with an authorization
         provider calls the engine's ``receive_data`` and decides each publication.
