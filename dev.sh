@@ -127,20 +127,20 @@ run_tests() {
     cargo fmt --all -- --check
     step "cargo clippy (no features)"
     cargo clippy --all-targets -- -D warnings
-    step "cargo clippy --features python,sqlite,auth-files"
-    cargo clippy --all-targets --features python,sqlite,auth-files -- -D warnings
+    step "cargo clippy --features python,sqlite,auth-files,blocking,testing"
+    cargo clippy --all-targets --features python,sqlite,auth-files,blocking,testing -- -D warnings
     step "cargo clippy --features sqlite,auth-files"
     cargo clippy --all-targets --features sqlite,auth-files -- -D warnings
     step "cargo clippy, the benchmark crate"
     cargo clippy -p mqtt-common-benches --all-targets -- -D warnings
     step "cargo test (no features)"
     cargo test
-    step "cargo test --features python,sqlite,auth-files"
-    cargo test --features python,sqlite,auth-files
+    step "cargo test --features python,sqlite,auth-files,blocking,testing"
+    cargo test --features python,sqlite,auth-files,blocking,testing
     step "the Rust tour runs (cargo run --example tour)"
     cargo run --quiet --example tour >/dev/null
     step "cargo doc (warnings are errors)"
-    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --features sqlite,auth-files
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --features sqlite,auth-files,blocking,testing
     step "rust-version covers every dependency"
     "$PYTHON" tools/check_rust_version.py
     step "no pyo3 in the dependency tree without the python feature"

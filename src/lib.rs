@@ -102,6 +102,7 @@
 #![deny(missing_docs, missing_debug_implementations, unsafe_code)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+pub mod asynchronous;
 pub mod auth;
 pub mod codec;
 pub mod constants;
@@ -119,6 +120,8 @@ pub mod session;
 pub mod sqlite;
 pub mod storage;
 pub mod string;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod topic;
 
 /// The Python bindings (feature `python`): the `mqtt_common._core` extension module, and
@@ -130,7 +133,7 @@ pub mod python;
 /// users name the same version this crate uses.
 pub use bytes;
 
-pub use auth::{Action, AuthCredentials, AuthInterface};
+pub use auth::{Action, AsyncAuthInterface, AuthCredentials, AuthInterface};
 pub use constants::{
     CodeTable, ConnectReturnCode, IntegerWidth, PacketType, PropertyContext, PropertyId,
     PropertyType, ProtocolVersion, QoS, ReasonCode, RetainHandling, UnknownCode,
@@ -141,10 +144,14 @@ pub use integer::FromInteger;
 pub use message::{Message, MessageBuilder, PayloadFormat, PublishProperties, TopicAlias, Will};
 pub use network::{ConnectionState, NetworkInterface};
 pub use packet_id::PacketId;
-pub use session::{InFlight, MemorySessionStore, OutgoingState, Session, SessionInterface};
+pub use session::{
+    AsyncSessionInterface, InFlight, MemorySessionStore, OutgoingState, Session, SessionInterface,
+};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{Durability, SqliteSessionStore, SqliteStorage};
-pub use storage::{MemoryStorage, MemoryStorageConfig, QueueFullPolicy, StorageInterface};
+pub use storage::{
+    AsyncStorageInterface, MemoryStorage, MemoryStorageConfig, QueueFullPolicy, StorageInterface,
+};
 pub use string::{BinaryData, MqttString};
 pub use topic::{
     Delivery, IndexLimits, Subscription, SubscriptionBuilder, SubscriptionId, SubscriptionIndex,

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "auth-files")]
 mod acl_file;
+mod asynchronous;
 #[cfg(feature = "auth-files")]
 mod certificate;
 #[cfg(feature = "auth-files")]
@@ -210,6 +211,7 @@ pub trait AuthInterface: Send + Sync {
 
 #[cfg(feature = "auth-files")]
 pub use acl_file::AclFile;
+pub use asynchronous::AsyncAuthInterface;
 #[cfg(feature = "auth-files")]
 pub use certificate::CertificateIdentity;
 #[cfg(feature = "auth-files")]

@@ -1,9 +1,11 @@
 //! Sessions: a client's [`Session`] state, the [`SessionInterface`] that session stores
 //! implement, and [`MemorySessionStore`], the reference store.
 
+mod asynchronous;
 mod memory;
 mod state;
 
+pub use asynchronous::AsyncSessionInterface;
 pub use memory::MemorySessionStore;
 #[cfg(feature = "sqlite")]
 pub(crate) use state::SessionParts;

@@ -13,8 +13,10 @@
 //! the router's facts as they come; a backend that can should store one batch in one
 //! transaction.
 
+mod asynchronous;
 mod memory;
 
+pub use asynchronous::AsyncStorageInterface;
 #[cfg(feature = "sqlite")]
 pub(crate) use memory::Enqueued;
 pub use memory::{DEFAULT_MAX_QUEUE_LENGTH, MemoryStorage, MemoryStorageConfig, QueueFullPolicy};
