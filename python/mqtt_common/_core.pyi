@@ -1816,6 +1816,12 @@ class Fact:
         None for the session store's facts. "forget_client" (client id,) means: remove
         each of the client's subscriptions, then dequeue all of its queue.
         """
+    def session_call(self) -> tuple[str, tuple[Any, ...]] | None:
+        """Return the session-store call that stores it, as (method name, arguments), or None.
+
+        None for the storage's facts: "save_session" (session,), "set_will" (client id,
+        will), "clear_will" (client id,) or "delete_session" (client id,).
+        """
 
 @final
 class Outgoing:

@@ -66,6 +66,7 @@
 mod action;
 mod config;
 mod events;
+mod sessions;
 mod shared;
 
 pub use action::{
@@ -73,6 +74,7 @@ pub use action::{
     QueuedMessage, RoutedEvents, RouterStats,
 };
 pub use config::{QueueFull, RouterConfig, SharedChoice};
+pub use sessions::{SessionCall, persist_sessions, persist_sessions_async};
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};

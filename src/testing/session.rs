@@ -4,6 +4,7 @@
 use crate::constants::{ProtocolVersion, QoS};
 use crate::message::{Message, Will};
 use crate::packet_id::PacketId;
+use crate::router::{Fact, persist_sessions_async};
 use crate::session::AsyncSessionInterface;
 
 use super::{message, topic};
@@ -24,6 +25,7 @@ where
     get_save_delete(&make()).await;
     wills(&make()).await;
     a_new_connection_cancels_the_pending_will(&make()).await;
+    persist_stores_the_routers_facts(&make()).await;
 }
 
 fn will() -> Will {
@@ -173,4 +175,46 @@ async fn a_new_connection_cancels_the_pending_will(store: &impl AsyncSessionInte
         .await
         .expect(name);
     assert!(store.get_will("c1").await.expect(name).is_none(), "{name}");
+}
+
+async fn persist_stores_the_routers_facts(store: &impl AsyncSessionInterface) {
+    let name = "persist_stores_the_routers_facts";
+    let (session, _) = store
+        .create_session("away", false, 60, ProtocolVersion::V5)
+        .await
+        .expect(name);
+    let kept = [
+        Fact::Session { session },
+        Fact::Will {
+            client_id: "away".to_owned(),
+            will: Some(will()),
+        },
+    ];
+    persist_sessions_async(store, &kept).await.expect(name);
+    assert!(
+        store.get_session("away").await.expect(name).is_some(),
+        "{name}"
+    );
+    assert_eq!(
+        store.get_will("away").await.expect(name),
+        Some(will()),
+        "{name}"
+    );
+    let published = [Fact::Will {
+        client_id: "away".to_owned(),
+        will: None,
+    }];
+    persist_sessions_async(store, &published).await.expect(name);
+    assert!(
+        store.get_will("away").await.expect(name).is_none(),
+        "{name}: Will cleared"
+    );
+    let ended = [Fact::SessionEnded {
+        client_id: "away".to_owned(),
+    }];
+    persist_sessions_async(store, &ended).await.expect(name);
+    assert!(
+        store.get_session("away").await.expect(name).is_none(),
+        "{name}: ended"
+    );
 }

@@ -283,19 +283,7 @@ class Broker:
 
     async def _store_sessions(self, facts: list[Fact], sessions: Iterable[Session]) -> None:
         assert self.sessions is not None
-        for fact in facts:
-            if not fact.for_sessions:
-                continue
-            client_id = fact.client_id or ""
-            if fact.kind == "session" and fact.session is not None:
-                await self.sessions.save_session(fact.session)
-            elif fact.kind == "will":
-                if fact.will is None:
-                    await self.sessions.clear_will(client_id)
-                else:
-                    await self.sessions.set_will(client_id, fact.will)
-            elif fact.kind == "session_ended":
-                await self.sessions.delete_session(client_id)
+        await self.sessions.persist(facts)
         for session in sessions:
             await self.sessions.save_session(session)
 

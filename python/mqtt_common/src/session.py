@@ -19,12 +19,16 @@ False
 from __future__ import annotations
 
 import abc
+from typing import TYPE_CHECKING
 
 from mqtt_common import _core
 from mqtt_common._core import Session, Will
 from mqtt_common.models.constants import ProtocolVersion
 from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
+
+if TYPE_CHECKING:
+    from mqtt_common.router import Fact
 
 __all__ = [
     "AsyncSessionInterface",
@@ -78,6 +82,18 @@ class SessionInterface(_core.SessionInterface, SynchronousInterface, abc.ABC, in
     def clear_will(self, client_id: str) -> Will | None:
         """Remove the client's Will (a normal DISCONNECT); return it, or None."""
 
+    def persist(self, facts: list[Fact]) -> None:
+        """Store the router's facts that concern this store, in order.
+
+        Sessions, Wills and the end of sessions, each through its call
+        (``Fact.session_call()``); the storage's facts are left out.
+        """
+        for fact in facts:
+            call = fact.session_call()
+            if call is not None:
+                name, args = call
+                getattr(self, name)(*args)
+
 
 class AsyncSessionInterface(AsynchronousInterface, abc.ABC, interface=True):
     """A session store for an asyncio broker: ``SessionInterface``'s methods as ``async def``.
@@ -118,6 +134,18 @@ class AsyncSessionInterface(AsynchronousInterface, abc.ABC, interface=True):
     @abc.abstractmethod
     async def clear_will(self, client_id: str) -> Will | None:
         """Remove the client's Will (a normal DISCONNECT); return it, or None."""
+
+    async def persist(self, facts: list[Fact]) -> None:
+        """Store the router's facts that concern this store, in order.
+
+        Each through its call (``Fact.session_call()``), awaited in turn (the adapter of
+        a synchronous store calls its own ``persist``).
+        """
+        for fact in facts:
+            call = fact.session_call()
+            if call is not None:
+                name, args = call
+                await getattr(self, name)(*args)
 
 
 class MemorySessionStore(_core.MemorySessionStore, SessionInterface):

@@ -89,6 +89,29 @@ class SessionContract(abc.ABC):
         store.create_session("c1", False, 60)
         assert store.get_will("c1") is None
 
+    def test_persist_stores_the_routers_facts(self) -> None:
+        """persist() keeps sessions and Wills as the router's facts say, then forgets them."""
+        from mqtt_common.router import Router  # noqa: PLC0415  (the kit imports it late)
+
+        store = self.make_store()
+        router = Router()
+        away = Session("away", 5, False, 60)
+        away.mark_disconnected(1_000.0)
+        will = Will(Message("status/away", b"gone"), delay_interval=30)
+        restored = router.restore_session(away, will, [], [], 1_000.0)
+        store.persist(restored.facts)
+        store.save_session(away)
+        store.set_will("away", will)
+        # The Will is due 30 s after the client left; the session ends 60 s after.
+        due = router.handle_timeout(1_031.0, 0.0)
+        store.persist(due.facts)
+        assert store.get_will("away") is None
+        assert store.get_session("away") is not None
+        ended = router.handle_timeout(1_061.0, 0.0)
+        assert [f.kind for f in ended.facts] == ["session_ended"]
+        store.persist(ended.facts)
+        assert store.get_session("away") is None
+
     def test_session_flows_refuse_illegal_transitions(self) -> None:
         """A stored session keeps refusing acknowledgements for nothing in flight."""
         store = self.make_store()

@@ -246,6 +246,37 @@ impl PyFact {
         )?))
     }
 
+    /// Return the session-store call that stores it, as (method name, arguments), or None.
+    ///
+    /// None for the storage's facts: "save_session" (session,), "set_will" (client id,
+    /// will), "clear_will" (client id,) or "delete_session" (client id,).
+    fn session_call<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        use crate::router::SessionCall;
+        let Some(call) = self.inner.session_call() else {
+            return Ok(None);
+        };
+        let (name, args): (&str, Vec<Py<PyAny>>) = match call {
+            SessionCall::SaveSession(session) => (
+                "save_session",
+                vec![Py::new(py, PySession::from(session))?.into_any()],
+            ),
+            SessionCall::SetWill(client, will) => (
+                "set_will",
+                vec![
+                    client.into_py_any(py)?,
+                    Py::new(py, PyWill::from_core(py, will)?)?.into_any(),
+                ],
+            ),
+            SessionCall::ClearWill(client) => ("clear_will", vec![client.into_py_any(py)?]),
+            SessionCall::DeleteSession(client) => ("delete_session", vec![client.into_py_any(py)?]),
+        };
+        let args = PyTuple::new(py, args)?;
+        Ok(Some(PyTuple::new(
+            py,
+            [name.into_py_any(py)?, args.into_any().unbind()],
+        )?))
+    }
+
     fn __repr__(&self) -> String {
         match self.client_id() {
             Some(client) => format!("Fact({}, client_id={client:?})", self.kind()),
