@@ -6,14 +6,16 @@
 #                      MQTT clients (paho-mqtt 3.1.1 and 5.0), printing what they see
 #   ./dev.sh broker    serve with the reference broker until interrupted (options are
 #                      passed on: ./dev.sh broker --port 1883 --max-keep-alive 60)
+#   ./dev.sh tokio-broker  serve with the tokio broker (tokio-broker/) until interrupted,
+#                      the same way: ./dev.sh tokio-broker --port 1883 --data-dir data
 #   ./dev.sh tour      the tours of the public API (Rust, then Python over the wheel)
 #   ./dev.sh chaos     the full robustness run of the reference broker: 200 careless and
 #                      hostile clients for 30 s (the test command runs a 5 s version)
 #   ./dev.sh crash     the full crash test of the SQLite stores: 100 cycles of kill -9
 #                      under load, each checked on reopen (the test command runs 5)
-#   ./dev.sh crash-broker  the full crash test of the reference broker: 100 cycles of
-#                      kill -9 under QoS 1 load with persistent subscribers; nothing
-#                      acknowledged may be lost (the test command runs 4)
+#   ./dev.sh crash-broker  the full crash test of both brokers: 100 cycles of kill -9
+#                      each under QoS 1 load with persistent subscribers; nothing
+#                      acknowledged may be lost (the test command runs 4 of each)
 #   ./dev.sh test      every check: fmt, clippy, cargo test, docs, wheel, pytest, ruff,
 #                      mypy --strict, stubtest; fails on the first failure
 #   ./dev.sh bench     the benchmarks, Rust (criterion) and Python, each against its
@@ -95,8 +97,22 @@ run_crash() {
 
 run_crash_broker() {
     install_wheel
+    build_tokio_broker
     step "the reference broker killed with SIGKILL under QoS 1 load, 100 times"
-    "$VPY" tests/persistence/broker_crash.py --cycles 100
+    "$VPY" tests/persistence/broker_crash.py --cycles 100 --broker python
+    step "the tokio broker killed with SIGKILL under QoS 1 load, 100 times"
+    "$VPY" tests/persistence/broker_crash.py --cycles 100 --broker tokio
+}
+
+# The tokio broker (tokio-broker/), in release mode: the tests run it as a program.
+build_tokio_broker() {
+    step "build the tokio broker (cargo build --release -p mqtt-tokio-broker)"
+    cargo build --quiet --release -p mqtt-tokio-broker
+}
+
+run_tokio_broker() {
+    build_tokio_broker
+    exec target/release/mqtt-tokio-broker "$@"
 }
 
 run_tour() {
@@ -131,6 +147,8 @@ run_tests() {
     cargo clippy --all-targets --features python,sqlite,auth-files,blocking,testing -- -D warnings
     step "cargo clippy --features sqlite,auth-files"
     cargo clippy --all-targets --features sqlite,auth-files -- -D warnings
+    step "cargo clippy, the tokio broker"
+    cargo clippy -p mqtt-tokio-broker --all-targets -- -D warnings
     step "cargo clippy, the benchmark crate"
     cargo clippy -p mqtt-common-benches --all-targets -- -D warnings
     step "cargo test (no features)"
@@ -149,6 +167,7 @@ run_tests() {
         exit 1
     fi
     install_wheel
+    build_tokio_broker
     # Run from outside the source tree so that only the installed wheel is importable.
     step "pytest (tests and doctests, over the installed wheel)"
     "$VPY" -m pytest -q tests
@@ -217,6 +236,7 @@ run_fmt() {
 case "${1:-}" in
     example) run_example ;;
     broker) shift; run_broker "$@" ;;
+    tokio-broker) shift; run_tokio_broker "$@" ;;
     tour) run_tour ;;
     chaos) run_chaos ;;
     crash) run_crash ;;
@@ -225,7 +245,7 @@ case "${1:-}" in
     bench) run_bench ;;
     fmt) run_fmt ;;
     *)
-        echo "usage: ./dev.sh example|broker [options]|tour|chaos|crash|crash-broker|test|bench|fmt" >&2
+        echo "usage: ./dev.sh example|broker [options]|tokio-broker [options]|tour|chaos|crash|crash-broker|test|bench|fmt" >&2
         exit 2
         ;;
 esac

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from reference_broker import support  # noqa: E402
 from reference_broker.support import broker_process  # noqa: E402
 
 V5 = MQTTProtocolVersion.MQTTv5
@@ -279,8 +280,20 @@ def report(
     return passed, "\n".join(lines)
 
 
-def run(cycles: int, seed: int, workdir: Path, verbose: bool = True) -> tuple[bool, str]:
-    """Run the crash test; return whether it passed, and its report."""
+def run(
+    cycles: int, seed: int, workdir: Path, verbose: bool = True, broker: str = "python"
+) -> tuple[bool, str]:
+    """Run the crash test against ``broker`` ("python" or "tokio"); return whether it
+    passed, and its report."""
+    support.KIND = broker
+    try:
+        return crash(cycles, seed, workdir, verbose)
+    finally:
+        support.KIND = "python"
+
+
+def crash(cycles: int, seed: int, workdir: Path, verbose: bool) -> tuple[bool, str]:
+    """The crash test's cycles, against the broker ``support.KIND`` names."""
     rng = random.Random(seed)
     record = Record()
     started = time.monotonic()
@@ -314,9 +327,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--cycles", type=int, default=100)
     parser.add_argument("--seed", type=int, default=random.randrange(1 << 30))
+    parser.add_argument("--broker", choices=["python", "tokio"], default="python")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        passed, report = run(args.cycles, args.seed, Path(workdir))
+        passed, report = run(args.cycles, args.seed, Path(workdir), broker=args.broker)
     print(report)
     return 0 if passed else 1
 

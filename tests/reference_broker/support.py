@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -59,11 +60,41 @@ class BrokerProcess:
         return "\n".join(self.lines)
 
 
+#: The tokio broker (``./dev.sh test`` builds it before the tests run).
+TOKIO_BROKER = ROOT / "target" / "release" / "mqtt-tokio-broker"
+#: Which broker ``broker_process`` starts: "python" (the reference broker) or "tokio".
+#: ``tests/tokio_broker`` runs the reference broker's tests with "tokio".
+KIND = "python"
+
+
+@pytest.fixture(scope="module")
+def tokio_broker() -> Iterator[None]:
+    """Start the tokio broker wherever this module's tests start a broker.
+
+    The ``test_tokio_*`` modules import a reference-broker test module's tests and use
+    this fixture (autouse), so that the same tests run against both brokers.
+    """
+    global KIND  # noqa: PLW0603  (the one switch the tests share)
+    KIND = "tokio"
+    try:
+        yield
+    finally:
+        KIND = "python"
+
+
+def broker_command() -> list[str]:
+    """Return the command that starts the broker under test (without its options)."""
+    if KIND == "tokio":
+        assert TOKIO_BROKER.exists(), f"build the tokio broker first: {TOKIO_BROKER} is missing"
+        return [str(TOKIO_BROKER)]
+    return [sys.executable, str(EXAMPLES / "broker")]
+
+
 @contextmanager
 def broker_process(*options: str) -> Iterator[BrokerProcess]:
     """Start the broker on 127.0.0.1 and a free port; stop it by its process id."""
     process = subprocess.Popen(
-        [sys.executable, str(EXAMPLES / "broker"), "--host", "127.0.0.1", "--port", "0", *options],
+        [*broker_command(), "--host", "127.0.0.1", "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -133,6 +133,8 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "/CN=test CA",
     )
     (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    # An extension makes it an X.509 v3 certificate: rustls (the tokio broker) refuses v1.
+    (directory / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
     for name, subject in (("server", "/CN=127.0.0.1"), ("client", "/CN=sensor-7")):
         openssl(
             "req",
@@ -146,7 +148,7 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "-subj",
             subject,
         )
-        extra = ["-extfile", "san.ext"] if name == "server" else []
+        extra = ["-extfile", "san.ext" if name == "server" else "client.ext"]
         openssl(
             "x509",
             "-req",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,7 +13,8 @@ from paho.mqtt.enums import MQTTProtocolVersion
 
 from mqtt_common.src.auth import hash_password
 
-from .support import EXAMPLES, V5, V311, Client, broker_process, clients, wait_for
+from . import support
+from .support import V5, V311, Client, broker_process, clients, wait_for
 
 ACL = """
 user alice
@@ -86,7 +86,7 @@ def test_a_bad_file_stops_the_start_with_a_clear_message(tmp_path: Path) -> None
     bad = tmp_path / "acl"
     bad.write_text("topic read a/#\nfrobnicate\n")
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "broker"), "--port", "0", "--acl-file", str(bad)],
+        [*support.broker_command(), "--port", "0", "--acl-file", str(bad)],
         capture_output=True,
         text=True,
         timeout=30,

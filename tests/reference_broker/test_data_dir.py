@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from .support import EXAMPLES, V5, Client, broker_process, clients, wait_for
+from . import support
+from .support import V5, Client, broker_process, clients, wait_for
 
 SESSION = {"SessionExpiryInterval": 300}
 
@@ -77,7 +77,7 @@ def test_a_session_outlives_a_crash_and_its_delayed_will_is_published(tmp_path: 
 def test_a_data_dir_in_use_is_refused_clearly(tmp_path: Path) -> None:
     with broker_process("--data-dir", str(tmp_path)):
         second = subprocess.run(
-            [sys.executable, str(EXAMPLES / "broker"), "--port", "0", "--data-dir", str(tmp_path)],
+            [*support.broker_command(), "--port", "0", "--data-dir", str(tmp_path)],
             capture_output=True,
             text=True,
             timeout=30,

@@ -1,0 +1,10 @@
+"""The reference broker's tests of --data-dir,
+run against the tokio broker (``tokio-broker/``)."""
+
+import pytest
+
+from .support import tokio_broker
+from .test_data_dir import *  # noqa: F403
+
+pytestmark = pytest.mark.usefixtures("tokio_broker")
+_ = tokio_broker  # the fixture, imported for the mark above

@@ -1,0 +1,275 @@
+//! What the connections share: the router, their mailboxes, the auth provider and the
+//! stores; and the broker's own work: the router's timers, Wills, a restart.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use mqtt_common::protocol::ServerConfig;
+use mqtt_common::router::{Action, Fact, Outgoing, Router};
+use mqtt_common::{Action as Permission, AsyncAuthInterface, AuthCredentials, Error, Message};
+use tokio::time::Instant;
+
+use crate::mailbox::{Command, Mailbox};
+use crate::persist::Persister;
+
+/// How often the router's timers are looked at, at the least.
+const TICK: Duration = Duration::from_millis(250);
+
+/// The broker's shared state.
+pub struct Broker {
+    /// MQTT's rules between connections. Held for sync calls only, never across an
+    /// await: a call takes microseconds.
+    router: Mutex<Router>,
+    mailboxes: Mutex<HashMap<u64, Arc<Mailbox>>>,
+    /// The provider asked who may connect, publish, subscribe and receive; None: every
+    /// named client may do anything.
+    pub auth: Option<Arc<dyn AsyncAuthInterface>>,
+    /// Whether clients without a user name are accepted without asking the provider.
+    pub anonymous_allowed: bool,
+    /// The stores, with `--data-dir`.
+    pub persister: Option<Persister>,
+    /// Every connection's engine configuration.
+    pub server: ServerConfig,
+    started: Instant,
+    next_connection: AtomicU64,
+    /// Messages dropped from full offline queues.
+    dropped: AtomicU64,
+}
+
+impl Broker {
+    /// A broker on this router.
+    pub fn new(
+        router: Router,
+        server: ServerConfig,
+        auth: Option<Arc<dyn AsyncAuthInterface>>,
+        anonymous_allowed: bool,
+        persister: Option<Persister>,
+    ) -> Self {
+        Self {
+            router: Mutex::new(router),
+            mailboxes: Mutex::new(HashMap::new()),
+            auth,
+            anonymous_allowed,
+            persister,
+            server,
+            started: Instant::now(),
+            next_connection: AtomicU64::new(1),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// The router, locked.
+    pub fn router(&self) -> MutexGuard<'_, Router> {
+        // A router call completes or changes nothing: a poisoned lock still guards it.
+        self.router.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The engines' clock: time since the broker started.
+    pub fn clock(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The instant at `at` on the engines' clock.
+    pub fn instant(&self, at: Duration) -> Instant {
+        self.started + at
+    }
+
+    /// A new connection's id.
+    pub fn next_connection_id(&self) -> u64 {
+        self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn mailboxes(&self) -> MutexGuard<'_, HashMap<u64, Arc<Mailbox>>> {
+        self.mailboxes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// From now on, deliveries to connection `id` go to `mailbox`.
+    pub fn register(&self, id: u64, mailbox: Arc<Mailbox>) {
+        self.mailboxes().insert(id, mailbox);
+    }
+
+    /// Connection `id` has ended.
+    pub fn forget(&self, id: u64) {
+        self.mailboxes().remove(&id);
+    }
+
+    /// Connection `id`'s mailbox, while it is connected.
+    pub fn mailbox(&self, id: u64) -> Option<Arc<Mailbox>> {
+        self.mailboxes().get(&id).cloned()
+    }
+
+    /// How many connections are accepted.
+    pub fn connected(&self) -> usize {
+        self.mailboxes().len()
+    }
+
+    /// Tells every connection to end (0x8B).
+    pub fn shut_down_connections(&self) {
+        for mailbox in self.mailboxes().values() {
+            mailbox.post(Command::Shutdown);
+        }
+    }
+
+    /// Carries out the router's actions on behalf of connection `own` (None: the
+    /// broker's own): deliveries to `own` are appended to `deliver_here`, the others
+    /// posted to their connections; Wills are published; drops counted. Returns the
+    /// facts to store.
+    pub fn carry_out(
+        self: &Arc<Self>,
+        actions: Vec<Action>,
+        own: Option<u64>,
+        deliver_here: &mut VecDeque<Outgoing>,
+    ) -> Vec<Fact> {
+        let mut facts = Vec::new();
+        let mut pending = VecDeque::from(actions);
+        while let Some(action) = pending.pop_front() {
+            match action {
+                Action::Deliver(out) if Some(out.connection) == own => deliver_here.push_back(out),
+                Action::Deliver(out) => {
+                    // A connection that ended meanwhile: the router hears of it from
+                    // its `closed`, and what it owed is still queued.
+                    if let Some(mailbox) = self.mailbox(out.connection) {
+                        mailbox.post(Command::Deliver(Box::new(out)));
+                    }
+                }
+                // Without stores, the router's memory is all there is.
+                Action::Persist(fact) if self.persister.is_some() => facts.push(fact),
+                Action::PublishWill {
+                    client_id,
+                    owner,
+                    message,
+                } => {
+                    if self.auth.is_some() {
+                        tokio::spawn(self.clone().publish_will(client_id, owner, message));
+                    } else {
+                        tracing::info!("publishing the Will of {client_id} to {}", message.topic());
+                        let published =
+                            self.router()
+                                .publish(&message, Some(&client_id), SystemTime::now());
+                        pending.extend(published.actions);
+                    }
+                }
+                Action::Dropped { client_id, queued } => {
+                    let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                    if dropped == 1 || dropped.is_power_of_two() {
+                        tracing::warn!(
+                            "the offline queue of {client_id} is full ({queued} messages): \
+                             the new message dropped ({dropped} dropped in all)"
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        facts
+    }
+
+    /// Carries out actions of the broker's own, and stores their facts.
+    pub fn carry_out_own(self: &Arc<Self>, actions: Vec<Action>) {
+        let mut none = VecDeque::new();
+        let facts = self.carry_out(actions, None, &mut none);
+        if let Some(persister) = &self.persister
+            && !facts.is_empty()
+        {
+            persister.store(facts, Vec::new(), None);
+        }
+    }
+
+    /// The clients a message would go to that may receive it (the provider asked for
+    /// each, as its owner).
+    pub async fn allowed_receivers(&self, message: &Message) -> HashSet<String> {
+        let receivers = self.router().receivers(message.topic());
+        let mut allowed = HashSet::new();
+        if let Some(auth) = &self.auth {
+            for (client_id, owner) in receivers {
+                let topic = message.topic().as_str();
+                if matches!(
+                    auth.authorize(&owner, topic, Permission::Receive).await,
+                    Ok(true)
+                ) {
+                    allowed.insert(client_id);
+                }
+            }
+        }
+        allowed
+    }
+
+    /// Publishes a Will if its owner may publish to its topic (mosquitto asks then).
+    async fn publish_will(
+        self: Arc<Self>,
+        client_id: String,
+        owner: AuthCredentials,
+        message: Message,
+    ) {
+        let Some(auth) = &self.auth else {
+            return;
+        };
+        let topic = message.topic().as_str();
+        if !matches!(
+            auth.authorize(&owner, topic, Permission::Publish).await,
+            Ok(true)
+        ) {
+            tracing::info!(
+                "the Will of {client_id} is not published: it may not publish to {topic}"
+            );
+            return;
+        }
+        tracing::info!("publishing the Will of {client_id} to {topic}");
+        let receivers = self.allowed_receivers(&message).await;
+        let published = self.router().publish_filtered(
+            &message,
+            Some(&client_id),
+            SystemTime::now(),
+            |client| receivers.contains(client),
+        );
+        self.carry_out_own(published.actions);
+    }
+
+    /// Runs the router's timers (Wills, session expiry, retained expiry) for ever.
+    pub async fn run_timers(self: Arc<Self>) {
+        loop {
+            let wait = self
+                .router()
+                .next_deadline()
+                .map_or(TICK, |at| {
+                    at.duration_since(SystemTime::now()).unwrap_or_default()
+                })
+                .min(TICK);
+            tokio::time::sleep(wait).await;
+            let actions = self.router().handle_timeout(SystemTime::now());
+            if !actions.is_empty() {
+                self.carry_out_own(actions);
+            }
+        }
+    }
+
+    /// Takes up what a previous run left in the stores; returns how many sessions.
+    pub async fn restore(self: &Arc<Self>, client_ids: Vec<String>) -> Result<usize, Error> {
+        let Some(persister) = &self.persister else {
+            return Ok(0);
+        };
+        let now = SystemTime::now();
+        let mut restored = 0;
+        for client_id in client_ids {
+            let Some(session) = persister.sessions.get_session(&client_id).await? else {
+                continue;
+            };
+            let will = persister.sessions.get_will(&client_id).await?;
+            let subscriptions = persister.storage.get_subscriptions(&client_id).await?;
+            let queue = persister.storage.queued_messages(&client_id).await?;
+            let actions =
+                self.router()
+                    .restore_session(session, will, subscriptions, queue, now)?;
+            self.carry_out_own(actions);
+            restored += 1;
+        }
+        for (message, arrived_at) in persister.storage.retained_messages().await? {
+            self.router().restore_retained(message, arrived_at)?;
+        }
+        let actions = self.router().handle_timeout(now);
+        self.carry_out_own(actions);
+        Ok(restored)
+    }
+}

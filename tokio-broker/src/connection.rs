@@ -1,0 +1,825 @@
+//! One client connection: a task that owns its socket and its `ServerConnection`.
+//!
+//! Each turn of its loop waits for one thing (bytes from the client, mail from other
+//! tasks, the engine's next deadline), hands it to the engine, acts on the engine's
+//! events (asking the router and the auth provider), stores the facts that caused
+//! (with `--data-dir`), and writes what the engine has to send. The MQTT rules are the
+//! engine's and the router's; this is glue.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use mqtt_common::protocol::{
+    Acceptance, Closed, ConnectRequest, ConnectionPhase, DeliveryOutcome, Event, Initiator,
+    ServerConnection, SubscribeRequest, UnsubscribeRequest,
+};
+use mqtt_common::router::{Action, Connecting, Outgoing};
+use mqtt_common::{
+    Action as Permission, AuthCredentials, Message, MqttString, PacketId, ProtocolVersion, QoS,
+    ReasonCode, Session,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::time::{Instant, timeout};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use crate::broker::Broker;
+use crate::mailbox::{Command, Mailbox};
+
+/// How much one read takes.
+const READ_SIZE: usize = 64 * 1024;
+/// How long a write may wait for the client to read before it is dropped.
+const WRITE_STALL: Duration = Duration::from_secs(10);
+/// How long a connection the server ended waits for the client to close its side.
+const LINGER: Duration = Duration::from_secs(2);
+/// How long a TLS handshake may take.
+const HANDSHAKE: Duration = Duration::from_secs(10);
+
+/// Serves one accepted socket until the connection ends.
+pub async fn serve(
+    broker: Arc<Broker>,
+    socket: TcpStream,
+    peer: SocketAddr,
+    tls: Option<TlsAcceptor>,
+) {
+    let _ = socket.set_nodelay(true);
+    let stream = match tls {
+        None => Stream::Plain(socket),
+        Some(acceptor) => match timeout(HANDSHAKE, acceptor.accept(socket)).await {
+            Ok(Ok(stream)) => Stream::Tls(Box::new(stream)),
+            Ok(Err(err)) => {
+                tracing::info!("TLS handshake with {peer} failed: {err}");
+                return;
+            }
+            Err(_) => {
+                tracing::info!("TLS handshake with {peer} timed out");
+                return;
+            }
+        },
+    };
+    let mut connection = Connection::new(broker, stream, peer);
+    connection.run().await;
+}
+
+/// The socket, plain or TLS.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    /// The next bytes from the client; None at its end. Cancel-safe. A plain socket gets
+    /// a buffer only once it is readable, so an idle connection holds none.
+    async fn read(&mut self) -> std::io::Result<Option<Bytes>> {
+        match self {
+            Self::Plain(socket) => loop {
+                socket.readable().await?;
+                let mut buffer = BytesMut::with_capacity(READ_SIZE);
+                match socket.try_read_buf(&mut buffer) {
+                    Ok(0) => return Ok(None),
+                    Ok(_) => return Ok(Some(buffer.freeze())),
+                    Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+                    Err(err) => return Err(err),
+                }
+            },
+            Self::Tls(stream) => {
+                let mut buffer = BytesMut::with_capacity(READ_SIZE);
+                match stream.read_buf(&mut buffer).await? {
+                    0 => Ok(None),
+                    _ => Ok(Some(buffer.freeze())),
+                }
+            }
+        }
+    }
+
+    async fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match self {
+            Self::Plain(socket) => socket.write_all(data).await,
+            Self::Tls(stream) => {
+                stream.write_all(data).await?;
+                stream.flush().await
+            }
+        }
+    }
+
+    async fn shutdown(&mut self) -> std::io::Result<()> {
+        match self {
+            Self::Plain(socket) => socket.shutdown().await,
+            Self::Tls(stream) => stream.shutdown().await,
+        }
+    }
+
+    /// The client's certificate (DER), over TLS with client certificates.
+    fn certificate(&self) -> Option<Bytes> {
+        match self {
+            Self::Plain(_) => None,
+            Self::Tls(stream) => stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(|certificate| Bytes::copy_from_slice(certificate.as_ref())),
+        }
+    }
+}
+
+/// What woke the connection up.
+enum Wake {
+    Mail,
+    Read(std::io::Result<Option<Bytes>>),
+    Deadline,
+}
+
+/// An answer to a SUBSCRIBE or UNSUBSCRIBE that waits until its facts are stored.
+enum Answer {
+    Subscribe(PacketId, Vec<ReasonCode>),
+    Unsubscribe(PacketId, Vec<ReasonCode>),
+}
+
+/// What the facts sent with one number release once they are stored.
+struct Release {
+    number: u64,
+    mark: u64,
+    answers: Vec<Answer>,
+}
+
+struct Connection {
+    broker: Arc<Broker>,
+    id: u64,
+    stream: Stream,
+    peer: SocketAddr,
+    engine: ServerConnection,
+    mailbox: Arc<Mailbox>,
+    client_id: String,
+    /// The client's credentials, kept when a provider will be asked about them.
+    credentials: Option<AuthCredentials>,
+    accepted: bool,
+    /// The client's session outlives the connection (its QoS 2 state is stored).
+    session_persists: bool,
+    /// Why the CONNECT was refused, in words, for the log.
+    refusal: Option<String>,
+    // ---- durability (with --data-dir) ----
+    facts: Vec<mqtt_common::router::Fact>,
+    save_session: bool,
+    answers: Vec<Answer>,
+    released_mark: u64,
+    numbers: u64,
+    releases: VecDeque<Release>,
+}
+
+impl Connection {
+    fn new(broker: Arc<Broker>, stream: Stream, peer: SocketAddr) -> Self {
+        let mut config = broker.server.clone();
+        config.hold_acknowledgements = broker.persister.is_some();
+        // The configuration was checked at startup: it cannot be refused here.
+        let engine = ServerConnection::new(config, broker.clock())
+            .unwrap_or_else(|err| unreachable!("a checked configuration: {err}"));
+        Self {
+            id: broker.next_connection_id(),
+            broker,
+            stream,
+            peer,
+            engine,
+            mailbox: Arc::new(Mailbox::default()),
+            client_id: String::new(),
+            credentials: None,
+            accepted: false,
+            session_persists: false,
+            refusal: None,
+            facts: Vec::new(),
+            save_session: false,
+            answers: Vec::new(),
+            released_mark: 0,
+            numbers: 0,
+            releases: VecDeque::new(),
+        }
+    }
+
+    async fn run(&mut self) {
+        loop {
+            let wake = self.wait().await;
+            match wake {
+                Wake::Mail => self.read_mail().await,
+                Wake::Read(Ok(Some(bytes))) => self.received(bytes).await,
+                Wake::Read(Ok(None) | Err(_)) => {
+                    if let Some(closed) = self.engine.connection_lost() {
+                        self.closed(closed);
+                    }
+                }
+                Wake::Deadline => {
+                    let events = self.engine.handle_timeout(self.broker.clock());
+                    self.handle(events).await;
+                }
+            }
+            if self.mailbox.overflowed() && self.engine.phase() == ConnectionPhase::Connected {
+                tracing::info!(
+                    "{} does not read what it is sent: disconnected",
+                    self.describe()
+                );
+                if let Ok(closed) = self.engine.disconnect(ReasonCode::QuotaExceeded) {
+                    self.closed(closed);
+                }
+            }
+            self.store();
+            if !self.write().await {
+                if let Some(closed) = self.engine.connection_lost() {
+                    self.closed(closed);
+                    self.store();
+                }
+                break;
+            }
+            if self.engine.is_closed() {
+                self.linger().await;
+                break;
+            }
+        }
+        self.broker.forget(self.id);
+    }
+
+    /// Waits for the client's bytes, mail, or the engine's next deadline.
+    async fn wait(&mut self) -> Wake {
+        let deadline = self
+            .engine
+            .next_deadline()
+            .map(|at| self.broker.instant(at));
+        let mailbox = self.mailbox.clone();
+        tokio::select! {
+            biased;
+            () = mailbox.wait() => Wake::Mail,
+            read = self.stream.read() => Wake::Read(read),
+            () = sleep_until(deadline) => Wake::Deadline,
+        }
+    }
+
+    // ---- the client's side ----
+
+    async fn received(&mut self, bytes: Bytes) {
+        let now = self.broker.clock();
+        let events = self.engine.receive_bytes(bytes, now);
+        if !(self.accepted && self.broker.auth.is_none()) {
+            return self.handle(events).await;
+        }
+        // No provider to ask: the router takes publications and settlements at once.
+        let routed = self
+            .broker
+            .router()
+            .route_events(self.id, events, SystemTime::now());
+        for packet_id in routed.unmatched {
+            let _ = self
+                .engine
+                .set_publish_reason(packet_id, ReasonCode::NoMatchingSubscribers);
+        }
+        self.carry_out(routed.actions);
+        self.handle(routed.rest).await;
+    }
+
+    /// Acts on events in order (those an accepted CONNECT releases come first).
+    async fn handle(&mut self, events: Vec<Event>) {
+        let mut events = VecDeque::from(events);
+        while let Some(event) = events.pop_front() {
+            match event {
+                Event::Connect(request) => {
+                    for held in self.connect(request).await.into_iter().rev() {
+                        events.push_front(held);
+                    }
+                }
+                Event::Message(message) => self.publish(message).await,
+                Event::Subscribe(request) => self.subscribe(request).await,
+                Event::Unsubscribe(request) => self.unsubscribe(request),
+                Event::Delivered(delivered) => {
+                    if let Some(tag) = delivered.tag {
+                        let actions = self.broker.router().settled(self.id, tag);
+                        self.carry_out(actions);
+                    }
+                }
+                Event::Discarded(discarded) => {
+                    let actions = self.broker.router().settled(self.id, discarded.tag);
+                    self.carry_out(actions);
+                }
+                Event::Closed(closed) => self.closed(closed),
+                Event::Auth(_) => self.refuse(
+                    ReasonCode::BadAuthenticationMethod,
+                    "enhanced authentication is not offered",
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    async fn connect(&mut self, request: ConnectRequest) -> Vec<Event> {
+        if let Some(method) = &request.authentication_method {
+            let why = format!("enhanced authentication ({method}) is not offered");
+            self.refuse(ReasonCode::BadAuthenticationMethod, &why);
+            return Vec::new();
+        }
+        let mut credentials = request.credentials.clone().with_peer(self.peer.to_string());
+        if let Some(certificate) = self.stream.certificate() {
+            credentials = credentials.with_certificate(certificate);
+        }
+        // An empty user name is no user name, as mosquitto counts it.
+        let anonymous = request.credentials.username().is_none_or(str::is_empty);
+        let allowed = match &self.broker.auth {
+            _ if anonymous && self.broker.anonymous_allowed => Ok(true),
+            None => Ok(!anonymous),
+            Some(auth) => auth.authenticate(&credentials).await,
+        };
+        match allowed {
+            Err(err) => {
+                tracing::error!("the auth provider failed for {}: {err}", self.describe());
+                self.refuse(ReasonCode::ServerUnavailable, "the auth provider failed");
+                return Vec::new();
+            }
+            Ok(false) if anonymous => {
+                let why = "not authorized (anonymous clients are refused)";
+                self.refuse(ReasonCode::NotAuthorized, why);
+                return Vec::new();
+            }
+            Ok(false) => {
+                self.refuse(
+                    ReasonCode::BadUserNameOrPassword,
+                    "bad user name or password",
+                );
+                return Vec::new();
+            }
+            Ok(true) => {}
+        }
+        if self.engine.is_closed() {
+            return Vec::new();
+        }
+        let client_id = if request.needs_client_id {
+            self.broker.router().assign_client_id()
+        } else {
+            request.client_id().to_owned()
+        };
+        let Ok(owner) = owner(&credentials, &client_id) else {
+            self.refuse(
+                ReasonCode::ClientIdentifierNotValid,
+                "an invalid client identifier",
+            );
+            return Vec::new();
+        };
+        // Registered before the router knows the connection: from then on others may
+        // deliver to it.
+        self.broker.register(self.id, self.mailbox.clone());
+        let connected = loop {
+            let outcome = self.broker.router().connect(
+                self.id,
+                &request,
+                &client_id,
+                &owner,
+                SystemTime::now(),
+            );
+            match outcome {
+                Ok(Connecting::TakeOver(held)) => {
+                    tracing::info!("session of {client_id} taken over by a new connection");
+                    self.take_over_from(held).await;
+                }
+                Ok(Connecting::Accepted(connected)) => break *connected,
+                Ok(_) | Err(_) => {
+                    self.refuse(ReasonCode::UnspecifiedError, "the router refused it");
+                    return Vec::new();
+                }
+            }
+        };
+        let acceptance = Acceptance {
+            session_present: connected.session_present,
+            assigned_client_id: request
+                .needs_client_id
+                .then(|| MqttString::new(&client_id).ok())
+                .flatten(),
+            authentication_data: None,
+        };
+        let held = match self.engine.accept(connected.session, acceptance) {
+            Ok(held) => held,
+            Err(err) => {
+                tracing::error!("cannot accept {client_id}: {err}");
+                Vec::new()
+            }
+        };
+        self.client_id = client_id;
+        self.accepted = !self.engine.is_closed();
+        self.session_persists = request.session_expiry_interval != 0;
+        if self.broker.auth.is_some() {
+            self.credentials = Some(owner);
+        }
+        self.carry_out(connected.actions);
+        if self.accepted {
+            tracing::info!(
+                "{} connected from {} (MQTT {}, {}, keep alive {} s)",
+                self.client_id,
+                self.peer,
+                version_name(request.protocol_version()),
+                if connected.session_present {
+                    "session resumed"
+                } else {
+                    "new session"
+                },
+                self.engine.keep_alive().unwrap_or(0)
+            );
+        }
+        held
+    }
+
+    /// Ends the connection that holds this client's session (0x8E), and waits until it
+    /// has told the router.
+    async fn take_over_from(&self, held: u64) {
+        match self.broker.mailbox(held) {
+            Some(mailbox) => {
+                let (done, ended) = oneshot::channel();
+                mailbox.post(Command::TakeOver(done));
+                let _ = ended.await;
+            }
+            // Registered, not yet told the router: let it finish.
+            None => tokio::task::yield_now().await,
+        }
+    }
+
+    async fn publish(&mut self, message: Message) {
+        let now = SystemTime::now();
+        let published = match self.broker.auth.clone() {
+            None => self
+                .broker
+                .router()
+                .publish(&message, Some(&self.client_id), now),
+            Some(auth) => {
+                let credentials = self.credentials();
+                let topic = message.topic().as_str();
+                let allowed = auth
+                    .authorize(&credentials, topic, Permission::Publish)
+                    .await;
+                if !matches!(allowed, Ok(true)) {
+                    tracing::info!("{} may not publish to {topic}", self.describe());
+                    if let Some(packet_id) = message.message_id() {
+                        let code = match allowed {
+                            Ok(_) => ReasonCode::NotAuthorized,
+                            Err(_) => ReasonCode::UnspecifiedError,
+                        };
+                        let _ = self.engine.set_publish_reason(packet_id, code);
+                    }
+                    return;
+                }
+                let receivers = self.broker.allowed_receivers(&message).await;
+                self.broker.router().publish_filtered(
+                    &message,
+                    Some(&self.client_id),
+                    now,
+                    |client| receivers.contains(client),
+                )
+            }
+        };
+        if !published.matched
+            && let Some(packet_id) = message.message_id()
+        {
+            let _ = self
+                .engine
+                .set_publish_reason(packet_id, ReasonCode::NoMatchingSubscribers);
+        }
+        self.carry_out(published.actions);
+        if message.qos() == QoS::ExactlyOnce && self.session_persists {
+            self.save_session = true; // its flow's state is stored before its PUBREC
+        }
+    }
+
+    async fn subscribe(&mut self, request: SubscribeRequest) {
+        let mut refused = Vec::new();
+        if let Some(auth) = self.broker.auth.clone() {
+            let credentials = self.credentials();
+            for subscription in &request.subscriptions {
+                let filter = subscription.topic_filter().as_str();
+                refused.push(
+                    match auth
+                        .authorize(&credentials, filter, Permission::Subscribe)
+                        .await
+                    {
+                        Ok(true) => None,
+                        Ok(false) => {
+                            tracing::info!("{} may not subscribe to {filter}", self.describe());
+                            Some(ReasonCode::NotAuthorized)
+                        }
+                        Err(_) => Some(ReasonCode::UnspecifiedError),
+                    },
+                );
+            }
+        }
+        if self.engine.is_closed() {
+            return;
+        }
+        let answered = self.broker.router().subscribe(
+            self.id,
+            &request.subscriptions,
+            &refused,
+            SystemTime::now(),
+        );
+        let Ok(answered) = answered else {
+            return;
+        };
+        self.answer(Answer::Subscribe(request.packet_id, answered.reason_codes));
+        let mut actions = Vec::new();
+        for action in answered.actions {
+            // The retained messages a new subscription is sent: ask the provider first.
+            if let (Action::Deliver(out), Some(auth)) = (&action, &self.broker.auth)
+                && out.route.from_retained
+            {
+                let topic = out.message.topic().as_str();
+                let credentials = self.credentials();
+                if !matches!(
+                    auth.authorize(&credentials, topic, Permission::Receive)
+                        .await,
+                    Ok(true)
+                ) {
+                    continue;
+                }
+            }
+            actions.push(action);
+        }
+        self.carry_out(actions);
+    }
+
+    fn unsubscribe(&mut self, request: UnsubscribeRequest) {
+        let answered = self
+            .broker
+            .router()
+            .unsubscribe(self.id, &request.topic_filters);
+        if let Ok(answered) = answered {
+            self.answer(Answer::Unsubscribe(
+                request.packet_id,
+                answered.reason_codes,
+            ));
+            self.carry_out(answered.actions);
+        }
+    }
+
+    /// Answers a SUBSCRIBE or UNSUBSCRIBE: now, or with `--data-dir` once its facts are
+    /// stored.
+    fn answer(&mut self, answer: Answer) {
+        if self.broker.persister.is_some() {
+            self.answers.push(answer);
+        } else {
+            self.give(answer);
+        }
+    }
+
+    fn give(&mut self, answer: Answer) {
+        let closed = match answer {
+            Answer::Subscribe(packet_id, codes) => self.engine.answer_subscribe(packet_id, &codes),
+            Answer::Unsubscribe(packet_id, codes) => {
+                self.engine.answer_unsubscribe(packet_id, &codes)
+            }
+        };
+        // The answer did not fit the client's Maximum Packet Size: the connection ended.
+        if let Ok(Some(closed)) = closed {
+            self.closed(closed);
+        }
+    }
+
+    // ---- what the router decided ----
+
+    /// Carries out the router's actions: deliveries to this connection go to its
+    /// engine, the others to their connections; facts are kept for the next commit.
+    fn carry_out(&mut self, actions: Vec<Action>) {
+        let mut own = VecDeque::new();
+        let facts = self.broker.carry_out(actions, Some(self.id), &mut own);
+        self.facts.extend(facts);
+        while let Some(out) = own.pop_front() {
+            self.deliver(out);
+        }
+    }
+
+    fn deliver(&mut self, out: Outgoing) {
+        if self.engine.phase() != ConnectionPhase::Connected {
+            return; // the router learns of the end from `closed`
+        }
+        let outcome =
+            self.engine
+                .deliver_tagged(&out.message, &out.route, self.broker.clock(), out.tag);
+        if let (Ok(DeliveryOutcome::TooLarge | DeliveryOutcome::Expired), Some(tag)) =
+            (outcome, out.tag)
+        {
+            let actions = self.broker.router().settled(self.id, tag);
+            self.carry_out(actions);
+        }
+    }
+
+    async fn read_mail(&mut self) {
+        for command in self.mailbox.take() {
+            match command {
+                Command::Deliver(out) => self.deliver(*out),
+                Command::TakeOver(done) => {
+                    if let Ok(closed) = self.engine.disconnect(ReasonCode::SessionTakenOver) {
+                        self.closed(closed);
+                    }
+                    let _ = done.send(());
+                }
+                Command::Committed(number) => self.committed(number),
+                Command::Shutdown => {
+                    if let Ok(closed) = self.engine.disconnect(ReasonCode::ServerShuttingDown) {
+                        self.closed(closed);
+                    } else if let Some(closed) = self.engine.connection_lost() {
+                        self.closed(closed);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- durability ----
+
+    /// With `--data-dir`: sends what this turn caused to the commit task, numbered; the
+    /// acknowledgements it owes wait for that number.
+    fn store(&mut self) {
+        let Some(persister) = &self.broker.persister else {
+            return;
+        };
+        let mark = self.engine.acknowledgement_mark();
+        let owed = mark != self.released_mark || !self.answers.is_empty();
+        if self.facts.is_empty() && !self.save_session && !owed {
+            return;
+        }
+        let sessions: Vec<Session> = match (self.save_session, self.engine.session()) {
+            (true, Some(session)) => vec![session.clone()],
+            _ => Vec::new(),
+        };
+        self.save_session = false;
+        self.numbers += 1;
+        self.releases.push_back(Release {
+            number: self.numbers,
+            mark,
+            answers: std::mem::take(&mut self.answers),
+        });
+        self.released_mark = mark;
+        let waiter = Some((self.mailbox.clone(), self.numbers));
+        persister.store(std::mem::take(&mut self.facts), sessions, waiter);
+    }
+
+    fn committed(&mut self, number: u64) {
+        while let Some(release) = self.releases.front() {
+            if release.number > number {
+                break;
+            }
+            let Some(release) = self.releases.pop_front() else {
+                break;
+            };
+            self.engine.release_acknowledgements(release.mark);
+            for answer in release.answers {
+                self.give(answer);
+            }
+        }
+    }
+
+    // ---- the end ----
+
+    fn refuse(&mut self, reason_code: ReasonCode, why: &str) {
+        self.refusal = Some(why.to_owned());
+        let closed = if self.engine.phase() == ConnectionPhase::Connecting {
+            self.engine.refuse(reason_code)
+        } else {
+            self.engine.disconnect(reason_code)
+        };
+        if let Ok(closed) = closed {
+            self.closed(closed);
+        }
+    }
+
+    fn closed(&mut self, closed: Closed) {
+        self.log_end(&closed);
+        if self.accepted {
+            self.accepted = false;
+            let actions = self
+                .broker
+                .router()
+                .closed(self.id, &closed, SystemTime::now());
+            self.carry_out(actions);
+        }
+        self.broker.forget(self.id);
+    }
+
+    fn log_end(&self, closed: &Closed) {
+        let reason = in_words(closed.reason_code);
+        let detail = closed
+            .error
+            .as_ref()
+            .map(|err| format!(": {err}"))
+            .unwrap_or_default();
+        if self.accepted {
+            let by = match closed.initiator {
+                Initiator::Client => "by the client",
+                Initiator::Server => "by the server",
+                _ => "(lost)",
+            };
+            tracing::info!("{} disconnected {by}: {reason}{detail}", self.describe());
+        } else if let Some(why) = &self.refusal {
+            tracing::info!("refused {}: {why}", self.describe());
+        } else if closed.initiator == Initiator::Server {
+            tracing::info!("refused {}: {reason}{detail}", self.describe());
+        } else {
+            tracing::info!("{} closed before it was accepted", self.describe());
+        }
+    }
+
+    /// Writes what the engine has to send; false when the client is gone or reads
+    /// nothing for `WRITE_STALL`.
+    async fn write(&mut self) -> bool {
+        let data = self.engine.data_to_send();
+        if data.is_empty() {
+            return true;
+        }
+        match timeout(WRITE_STALL, self.stream.write_all(&data)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => false,
+            Err(_) => {
+                tracing::info!("{} does not read what it is sent: dropped", self.describe());
+                false
+            }
+        }
+    }
+
+    /// The server ended the connection: its last bytes are written; the sending side is
+    /// shut down, and what the client still sends is read and dropped until it closes
+    /// its side or `LINGER` passes. Closing at once while the client's bytes are unread
+    /// would make the kernel answer with a reset, and the client would never read the
+    /// reason.
+    async fn linger(&mut self) {
+        let _ = self.stream.shutdown().await;
+        let _ = timeout(LINGER, async {
+            while let Ok(Some(_)) = self.stream.read().await {}
+        })
+        .await;
+    }
+
+    fn credentials(&self) -> AuthCredentials {
+        self.credentials.clone().unwrap_or_else(|| {
+            AuthCredentials::new(&self.client_id)
+                .unwrap_or_else(|_| unreachable!("an accepted client id is valid"))
+        })
+    }
+
+    /// The client, for the log: its id, user name and address, as far as known.
+    fn describe(&self) -> String {
+        if self.engine.protocol_version().is_none() {
+            return format!("a connection from {}", self.peer);
+        }
+        let client_id = if self.client_id.is_empty() {
+            self.engine.client_id().unwrap_or_default()
+        } else {
+            &self.client_id
+        };
+        let who = if client_id.is_empty() {
+            "a client without an id".to_owned()
+        } else {
+            format!("client '{client_id}'")
+        };
+        let user = match self.engine.username() {
+            Some(name) => format!("user '{name}'"),
+            None => "no user name".to_owned(),
+        };
+        format!("{who} ({user}, {})", self.peer)
+    }
+}
+
+/// The owner's credentials under the client id in force (the assigned one, say).
+fn owner(
+    credentials: &AuthCredentials,
+    client_id: &str,
+) -> Result<AuthCredentials, mqtt_common::Error> {
+    let mut owner = AuthCredentials::new(client_id)?;
+    if let Some(name) = credentials.username() {
+        owner = owner.with_username(name)?;
+    }
+    if let Some(password) = credentials.password() {
+        owner = owner.with_password(password.clone());
+    }
+    if let Some(certificate) = credentials.certificate() {
+        owner = owner.with_certificate(certificate.clone());
+    }
+    if let Some(peer) = credentials.peer() {
+        owner = owner.with_peer(peer);
+    }
+    Ok(owner)
+}
+
+/// A reason code as the log says it: "bad user name or password (0x86)".
+fn in_words(code: ReasonCode) -> String {
+    let name = code.name().to_lowercase().replace('_', " ");
+    format!("{name} ({:#04x})", code.as_u8())
+}
+
+fn version_name(version: ProtocolVersion) -> &'static str {
+    match version {
+        ProtocolVersion::V31 => "3.1",
+        ProtocolVersion::V311 => "3.1.1",
+        _ => "5.0",
+    }
+}
+
+/// Sleeps until `deadline`; for ever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

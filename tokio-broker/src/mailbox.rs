@@ -1,0 +1,69 @@
+//! What other tasks tell a connection: deliveries the router decided, a takeover, the
+//! commit of its facts, the shutdown.
+//!
+//! A queue behind a mutex and a `Notify`, rather than a channel: an idle connection's
+//! mailbox allocates nothing (a channel allocates its first block of slots up front).
+//! It is bounded: a connection that cannot keep up (its client does not read) is told
+//! to end instead of taking ever more memory.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use mqtt_common::router::Outgoing;
+use tokio::sync::{Notify, oneshot};
+
+/// How many commands may wait for one connection.
+const CAPACITY: usize = 100_000;
+
+/// Something a connection must do.
+#[derive(Debug)]
+pub enum Command {
+    /// Hand this message to the engine.
+    Deliver(Box<Outgoing>),
+    /// Another connection takes the session over: end with 0x8E, then answer.
+    TakeOver(oneshot::Sender<()>),
+    /// The facts sent with this number (and all before) are stored.
+    Committed(u64),
+    /// The broker stops: end with 0x8B.
+    Shutdown,
+}
+
+/// A connection's mailbox.
+#[derive(Debug, Default)]
+pub struct Mailbox {
+    queue: Mutex<VecDeque<Command>>,
+    ready: Notify,
+    overflowed: AtomicBool,
+}
+
+impl Mailbox {
+    /// Posts a command; past the capacity the mailbox is marked overflowed instead (the
+    /// connection then ends).
+    pub fn post(&self, command: Command) {
+        {
+            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            if queue.len() >= CAPACITY && !matches!(command, Command::Shutdown) {
+                self.overflowed.store(true, Ordering::Relaxed);
+            } else {
+                queue.push_back(command);
+            }
+        }
+        self.ready.notify_one();
+    }
+
+    /// Waits until something was posted.
+    pub async fn wait(&self) {
+        self.ready.notified().await;
+    }
+
+    /// Takes everything posted so far.
+    pub fn take(&self) -> VecDeque<Command> {
+        std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Whether commands were refused for want of room.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,278 @@
+//! mqtt-tokio-broker: an MQTT 3.1, 3.1.1 and 5.0 broker on tokio, on mqtt-common's
+//! engine (`ServerConnection`, one per connection), router (one for all), SQLite stores
+//! (`--data-dir`) and mosquitto's password and ACL files.
+//!
+//! It is the Rust user's template: one task per connection on the multi-threaded
+//! runtime (`connection`), the router behind a mutex held only for its synchronous
+//! calls (`broker`), a group-commit task for the stores (`persist`), a mailbox per
+//! connection for what the others tell it (`mailbox`). The MQTT rules are the library's.
+
+mod broker;
+mod connection;
+mod mailbox;
+mod options;
+mod persist;
+mod tls;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use mqtt_common::asynchronous::Blocking;
+use mqtt_common::auth::FileAuth;
+use mqtt_common::protocol::ServerConfig;
+use mqtt_common::router::{QueueFull, Router, RouterConfig};
+use mqtt_common::{
+    AsyncAuthInterface, AsyncSessionInterface, AsyncStorageInterface, Durability,
+    MemoryStorageConfig, SqliteSessionStore, SqliteStorage,
+};
+use tokio::net::TcpListener;
+
+use crate::broker::Broker;
+use crate::options::Options;
+use crate::persist::Persister;
+
+/// How long the connections have to end at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+fn main() -> ExitCode {
+    let options = match Options::try_parse() {
+        Ok(options) => options,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(options.log_level)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("mqtt-broker")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start: no runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(serve(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("cannot start: {why}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The stores in `--data-dir`, and the session store's own handle (for its client ids
+/// at a restart).
+struct Stores {
+    storage: Arc<dyn AsyncStorageInterface>,
+    sessions: Arc<dyn AsyncSessionInterface>,
+    session_file: Arc<SqliteSessionStore>,
+}
+
+fn open_stores(options: &Options) -> Result<Option<Stores>, String> {
+    let Some(dir) = &options.data_dir else {
+        return Ok(None);
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "--data-dir {} is a file: name a directory (it is made if missing)",
+            dir.display()
+        ));
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|err| format!("cannot make --data-dir {}: {err}", dir.display()))?;
+    let session_file =
+        Arc::new(SqliteSessionStore::open(dir.join("sessions.db")).map_err(|err| err.to_string())?);
+    // The router bounds the queues (--max-queued): the file keeps all it is given.
+    let config = MemoryStorageConfig {
+        max_queue_length: None,
+        ..MemoryStorageConfig::default()
+    };
+    let storage = SqliteStorage::open_with(dir.join("storage.db"), config, Durability::Full)
+        .map_err(|err| err.to_string())?;
+    Ok(Some(Stores {
+        storage: Arc::new(Blocking::new(storage)),
+        sessions: Arc::new(Blocking::from_arc(session_file.clone())),
+        session_file,
+    }))
+}
+
+fn auth_for(options: &Options) -> Result<Option<Arc<Blocking<FileAuth>>>, String> {
+    if !options.has_auth_source() {
+        return Ok(None);
+    }
+    let mut auth = FileAuth::new(options.anonymous_allowed());
+    if let Some(path) = &options.password_file {
+        auth = auth
+            .with_password_file(path)
+            .map_err(|err| err.to_string())?;
+    }
+    if let Some(path) = &options.acl_file {
+        auth = auth.with_acl_file(path).map_err(|err| err.to_string())?;
+    }
+    // Checking a password hash takes milliseconds: on the blocking pool.
+    Ok(Some(Arc::new(Blocking::new(auth))))
+}
+
+/// Reads the password and ACL files again at each SIGHUP, as mosquitto does; files
+/// that do not read keep the old ones in force.
+async fn reload_on_hangup(files: Arc<Blocking<FileAuth>>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let auth = files.clone();
+            match tokio::task::spawn_blocking(move || auth.get_ref().reload()).await {
+                Ok(Ok(())) => tracing::info!("auth files reloaded"),
+                Ok(Err(err)) => {
+                    tracing::error!("the auth files were not reloaded (the old ones stay): {err}");
+                }
+                Err(err) => tracing::error!("the auth files were not reloaded: {err}"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(files);
+}
+
+async fn serve(options: Options) -> Result<(), String> {
+    if let Some(refusal) = options.refusal() {
+        return Err(refusal);
+    }
+    let tls = match (&options.tls_cert, &options.tls_key) {
+        (Some(certificate), Some(key)) => Some(tls::acceptor(
+            certificate,
+            key,
+            options.tls_ca.as_deref(),
+            options.require_certificate,
+        )?),
+        _ => None,
+    };
+    let files = auth_for(&options)?;
+    if let Some(files) = &files {
+        tokio::spawn(reload_on_hangup(files.clone()));
+    }
+    let auth = files.map(|files| files as Arc<dyn AsyncAuthInterface>);
+    let stores = open_stores(&options)?;
+    let router = Router::new(RouterConfig {
+        max_queued_messages: options.max_queued,
+        queue_full: QueueFull::DropNew,
+        ..RouterConfig::default()
+    });
+    let server = ServerConfig {
+        max_keep_alive: options.max_keep_alive,
+        ..ServerConfig::default()
+    };
+    let (persister, committing, session_file) = match stores {
+        Some(stores) => {
+            let (persister, task) = Persister::start(stores.storage, stores.sessions);
+            (Some(persister), Some(task), Some(stores.session_file))
+        }
+        None => (None, None, None),
+    };
+    let broker = Arc::new(Broker::new(
+        router,
+        server,
+        auth,
+        options.anonymous_allowed(),
+        persister,
+    ));
+    if let Some(file) = session_file.clone() {
+        let client_ids = tokio::task::spawn_blocking(move || file.client_ids())
+            .await
+            .map_err(|err| err.to_string())?
+            .map_err(|err| err.to_string())?;
+        let restored = broker
+            .restore(client_ids)
+            .await
+            .map_err(|err| err.to_string())?;
+        let dir = options
+            .data_dir
+            .as_deref()
+            .unwrap_or(std::path::Path::new("."));
+        tracing::info!(
+            "stored sessions taken up from {}: {restored}",
+            dir.display()
+        );
+    }
+    let listener = TcpListener::bind((options.host.as_str(), options.port))
+        .await
+        .map_err(|err| format!("cannot listen on {}:{}: {err}", options.host, options.port))?;
+    let address = listener.local_addr().map_err(|err| err.to_string())?;
+    // The line scripts and tests wait for.
+    println!("listening on {}:{}", address.ip(), address.port());
+    let timers = tokio::spawn(broker.clone().run_timers());
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((socket, peer)) => {
+                    tokio::spawn(connection::serve(broker.clone(), socket, peer, tls.clone()));
+                }
+                Err(err) => tracing::warn!("cannot accept a connection: {err}"),
+            },
+            () = &mut stop => break,
+        }
+    }
+    tracing::info!("shutting down");
+    drop(listener);
+    broker.shut_down_connections();
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    while broker.connected() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    timers.abort();
+    let Ok(broker) = Arc::try_unwrap(broker) else {
+        return Ok(()); // connections still hold it: the process ends anyway
+    };
+    if let (Some(persister), Some(committing)) = (broker.persister, committing) {
+        // Dropping the persister ends the commit task once it has stored what it has.
+        let (storage, sessions) = persister.stop();
+        let _ = committing.await;
+        drop(sessions);
+        storage.close().await.map_err(|err| err.to_string())?;
+    }
+    if let Some(file) = session_file {
+        tokio::task::spawn_blocking(move || file.close())
+            .await
+            .map_err(|err| err.to_string())?
+            .map_err(|err| err.to_string())?;
+    }
+    Ok(())
+}
+
+/// Resolves at SIGINT or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
