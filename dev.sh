@@ -206,7 +206,12 @@ run_bench() {
     step "Python: the server protocol engine against the bare codec by hand"
     "$VPY" benches/python/bench_protocol.py
     install_broker_programs
-    step "the reference broker against mosquitto and amqtt (benches/broker/bench_brokers.py)"
+    build_tokio_broker
+    if [ ! -x target/rumqttd/bin/rumqttd ]; then
+        step "install rumqttd 0.20 into target/rumqttd (the broker benchmark's Rust anchor)"
+        cargo install --quiet rumqttd --version 0.20.0 --root target/rumqttd
+    fi
+    step "our brokers against mosquitto, rumqttd and amqtt (benches/broker/bench_brokers.py)"
     cargo build --quiet --release -p mqtt-common-benches --bin mqtt_load
     "$VPY" benches/broker/bench_brokers.py
 }

@@ -308,7 +308,7 @@ impl Runner {
             }
             "lost" => {
                 if let Some(closed) = self.connection.connection_lost() {
-                    self.push(vec![Event::Closed(closed)]);
+                    self.push(vec![Event::Closed(Box::new(closed))]);
                 }
             }
             "accept" => {
@@ -346,12 +346,12 @@ impl Runner {
                 let reason =
                     code(args.get("reason").unwrap_or("0x87")).map_err(CallError::Failed)?;
                 let closed = self.connection.refuse(reason).map_err(raised)?;
-                self.push(vec![Event::Closed(closed)]);
+                self.push(vec![Event::Closed(Box::new(closed))]);
             }
             "disconnect" => {
                 let reason = code(args.get("reason").unwrap_or("0")).map_err(CallError::Failed)?;
                 let closed = self.connection.disconnect(reason).map_err(raised)?;
-                self.push(vec![Event::Closed(closed)]);
+                self.push(vec![Event::Closed(Box::new(closed))]);
             }
             "auth-continue" | "auth-success" => {
                 let data = args.get("data").map(|d| d.as_bytes().to_vec().into());
@@ -386,7 +386,12 @@ impl Runner {
                         .answer_unsubscribe(id, &codes)
                         .map_err(raised)?
                 };
-                self.push(closed.map(Event::Closed).into_iter().collect());
+                self.push(
+                    closed
+                        .map(|c| Event::Closed(Box::new(c)))
+                        .into_iter()
+                        .collect(),
+                );
             }
             "release" => {
                 let mark = self.connection.acknowledgement_mark();

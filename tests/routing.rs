@@ -542,7 +542,7 @@ impl Runner {
                     .get_mut(&connection)
                     .ok_or("no such connection")?;
                 let closed = link.engine.connection_lost().ok_or("already closed")?;
-                self.events(connection, vec![Event::Closed(closed)])?;
+                self.events(connection, vec![Event::Closed(Box::new(closed))])?;
             }
             "disconnect" => {
                 let connection = number(words.plain(0, "connection")?)?;

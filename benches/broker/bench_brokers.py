@@ -1,10 +1,13 @@
-"""The reference broker against mosquitto 2.0.11 and amqtt, in one run, on loopback.
+"""Our brokers against mosquitto 2.0.11, rumqttd 0.20 and amqtt, in one run, on loopback.
 
-Run with ``./dev.sh bench`` (or ``python benches/broker/bench_brokers.py [--seconds S]``
-after building the load generator: ``cargo build --release -p mqtt-common-benches --bin
-mqtt_load``). Each broker runs as its own process pinned to core 0 (``taskset``), fresh
-for each scenario; the load generator (Rust, threads and blocking sockets) runs on core
-1. MQTT 3.1.1, 256-byte payloads:
+Ours: the reference broker (Python, asyncio) and the tokio broker (``tokio-broker/``).
+
+Run with ``./dev.sh bench`` (or ``python benches/broker/bench_brokers.py [--seconds S]
+[--brokers a,b]`` after building the load generator and the tokio broker, and installing
+rumqttd: ``./dev.sh bench`` does all three). Each broker runs as its own process pinned
+to core 0 (``taskset``), fresh for each scenario, except "tokio-2cores"; the load
+generator (Rust, threads and blocking sockets) runs on core 1, and its share of that
+core is reported. MQTT 3.1.1, 256-byte payloads:
 
 * fan-in: 8 publishers, 1 subscriber; fan-out: 1 publisher, 8 subscribers; at QoS 0
   and QoS 1 (publishers keep 64 QoS 1 messages in flight). Throughput is what the
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -36,6 +40,29 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 LOAD = ROOT / "target" / "release" / "mqtt_load"
+#: The tokio broker (``cargo build --release -p mqtt-tokio-broker``).
+TOKIO = ROOT / "target" / "release" / "mqtt-tokio-broker"
+#: rumqttd 0.20, the tokio broker Rust users pick today
+#: (``cargo install rumqttd --version 0.20.0 --root target/rumqttd``).
+RUMQTTD = ROOT / "target" / "rumqttd" / "bin" / "rumqttd"
+#: rumqttd's configuration: its defaults, one 3.1.1 listener on loopback.
+RUMQTTD_CONFIG = """id = 0
+[router]
+id = 0
+max_connections = 10010
+max_outgoing_packet_count = 200
+max_segment_size = 104857600
+max_segment_count = 10
+[v4.1]
+name = "v4-1"
+listen = "127.0.0.1:{port}"
+next_connection_delay_ms = 1
+    [v4.1.connections]
+    connection_timeout_ms = 60000
+    max_payload_size = 20480
+    max_inflight_count = 100
+    dynamic_filters = true
+"""
 #: Filters subscribed and retained messages stored in the scale scenarios.
 SCALE = 100_000
 SCENARIOS = [
@@ -69,10 +96,20 @@ def wait_listening(port: int, timeout: float = 15.0) -> None:
 def broker_command(name: str, port: int, workdir: Path) -> list[str]:
     """Return the command that starts broker ``name`` on ``port``, pinned to core 0.
 
-    "ours-durable" is ours with ``--data-dir`` (a fresh one); "mosquitto-persist" is
-    mosquitto with ``persistence true`` (it saves to disk every 30 s, and at exit).
+    "ours" is the reference broker, "ours-durable" it with ``--data-dir`` (a fresh one);
+    "tokio" is the tokio broker, "tokio-2cores" it on both cores (not pinned: it shares
+    core 1 with the load generator); "mosquitto-persist" is mosquitto with
+    ``persistence true`` (it saves to disk every 30 s, and at exit).
     """
-    if name in ("ours", "ours-durable"):
+    if name in ("tokio", "tokio-2cores"):
+        command = [str(TOKIO), "--port", str(port), "--log-level", "warning"]
+        if name == "tokio-2cores":
+            return command  # both cores, shared with the load generator
+    elif name == "rumqttd":
+        config = workdir / f"rumqttd-{port}.toml"
+        config.write_text(RUMQTTD_CONFIG.format(port=port))
+        command = [str(RUMQTTD), "--config", str(config)]
+    elif name in ("ours", "ours-durable"):
         command = [sys.executable, str(ROOT / "examples" / "broker"), "--port", str(port)]
         command += ["--log-level", "WARNING"]
         if name == "ours-durable":
@@ -130,15 +167,24 @@ class Broker:
 
 
 def load(arguments: list[str], port: int, seconds: float) -> dict[str, float]:
-    """Run the load generator on core 1; return its last JSON line."""
+    """Run the load generator on core 1; return its last JSON line.
+
+    With it, "load_cpu_percent": the share of a core the generator used.
+    """
     command = ["taskset", "-c", "1", str(LOAD), *arguments, "--port", str(port)]
     command += ["--seconds", str(seconds)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 60, check=False
     )
+    elapsed = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if result.returncode != 0:
         raise RuntimeError(result.stderr.strip())
     parsed: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    parsed["load_cpu_percent"] = 100 * used / elapsed
     return parsed
 
 
@@ -179,6 +225,9 @@ def measure(names: list[str], seconds: float, connections: int) -> dict[str, dic
                 try:
                     result = load(arguments, broker.port, seconds)
                     results.setdefault(label, {})[name] = result["per_second"]
+                    if label.startswith("fan-in  QoS 0"):
+                        share = result["load_cpu_percent"]
+                        results.setdefault("load's CPU, fan-in QoS 0 (%)", {})[name] = share
                 except RuntimeError as err:
                     print(f"  {name}, {label.strip()}: {err}", file=sys.stderr)
                     results.setdefault(label, {})[name] = float("nan")
@@ -199,7 +248,7 @@ def measure(names: list[str], seconds: float, connections: int) -> dict[str, dic
             memory = idle_memory(name, workdir, connections)
             results.setdefault("KiB per idle connection", {})[name] = memory
         for name in names:
-            if name.startswith(("ours", "mosquitto")):
+            if name in ("ours", "tokio", "mosquitto", "rumqttd"):
                 for label, figure in scale(name, workdir, SCALE).items():
                     results.setdefault(label, {})[name] = figure
     return results
@@ -250,7 +299,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=1000)
-    parser.add_argument("--brokers", default="ours,ours-durable,mosquitto,mosquitto-persist,amqtt")
+    parser.add_argument("--baseline", default="ours", help="the broker the ratios are of")
+    parser.add_argument(
+        "--brokers",
+        default="ours,ours-durable,tokio,tokio-2cores,mosquitto,mosquitto-persist,rumqttd,amqtt",
+    )
     args = parser.parse_args()
     if not LOAD.exists():
         print(f"build the load generator first: {LOAD} is missing", file=sys.stderr)
@@ -263,8 +316,9 @@ def main() -> int:
         f"MQTT 3.1.1, 256 B payloads, {args.seconds:.0f} s per scenario"
     )
     header = f"{'scenario':26}" + "".join(f"{name:>18}" for name in names)
-    others = [name for name in names if name != "ours"]
-    header += "".join(f"{'ours/' + name:>26}" for name in others if name != "ours-durable")
+    base = args.baseline
+    others = [name for name in names if name not in (base, "ours-durable", "tokio-2cores")]
+    header += "".join(f"{base + '/' + name:>26}" for name in others)
     print(header)
     print("-" * len(header))
     for label, row in results.items():
@@ -272,9 +326,9 @@ def main() -> int:
         line = f"{label:26}" + "".join(
             f"{row[name]:18.{digits}f}" if name in row else f"{'-':>18}" for name in names
         )
-        for name in [n for n in others if n != "ours-durable"]:
-            if "ours" in row and name in row:
-                line += f"{row['ours'] / row[name]:25.2f}x"
+        for name in others:
+            if row.get(base) and row.get(name):
+                line += f"{row[base] / row[name]:25.2f}x"
             else:
                 line += f"{'-':>26}"
         print(line)

@@ -368,7 +368,9 @@ impl ServerConnection {
                 keep_alive: self.peer.as_ref().map_or(0, |peer| peer.keep_alive),
             },
         };
-        events.push(Event::Closed(self.fail(Error::received(violation))));
+        events.push(Event::Closed(Box::new(
+            self.fail(Error::received(violation)),
+        )));
         events
     }
 
@@ -479,7 +481,7 @@ impl ServerConnection {
                 Some(err),
                 false,
             );
-            return Ok(vec![Event::Closed(closed)]);
+            return Ok(vec![Event::Closed(Box::new(closed))]);
         }
         session.set_receive_maximums(peer.receive_maximum, self.config.receive_maximum)?;
         if acceptance.session_present {
@@ -777,7 +779,7 @@ impl ServerConnection {
                         self.handle(packet, events);
                     }
                 }
-                Err(err) => events.push(Event::Closed(self.fail(err))),
+                Err(err) => events.push(Event::Closed(Box::new(self.fail(err)))),
             }
         }
     }
@@ -786,7 +788,7 @@ impl ServerConnection {
         let limit = self.config.max_packets_before_connack;
         if self.held.len() >= limit {
             let err = Error::received(Violation::TooManyPacketsBeforeConnack { limit });
-            events.push(Event::Closed(self.fail(err)));
+            events.push(Event::Closed(Box::new(self.fail(err))));
             return;
         }
         self.held.push_back(packet);
@@ -810,7 +812,7 @@ impl ServerConnection {
                 Ok(())
             }
             Packet::Disconnect(disconnect) => {
-                events.push(Event::Closed(self.on_disconnect(&disconnect)));
+                events.push(Event::Closed(Box::new(self.on_disconnect(&disconnect))));
                 Ok(())
             }
             Packet::Auth(auth) => self.on_auth(&auth, events),
@@ -821,7 +823,7 @@ impl ServerConnection {
             })),
         };
         if let Err(err) = result {
-            events.push(Event::Closed(self.fail(err)));
+            events.push(Event::Closed(Box::new(self.fail(err))));
         }
     }
 
@@ -880,14 +882,14 @@ impl ServerConnection {
             credentials = credentials.with_password(password.clone());
         }
         self.phase = ConnectionPhase::Connecting;
-        events.push(Event::Connect(ConnectRequest {
+        events.push(Event::Connect(Box::new(ConnectRequest {
             needs_client_id: connect.client_id.is_empty(),
             session_expiry_interval,
             credentials,
             authentication_method,
             authentication_data,
             connect,
-        }));
+        })));
         Ok(())
     }
 
@@ -1058,7 +1060,7 @@ impl ServerConnection {
         if asked == 0 {
             // Nothing for the broker to decide: every filter was refused here.
             if let Some(closed) = self.answer_subscribe(packet_id, &[])? {
-                events.push(Event::Closed(closed));
+                events.push(Event::Closed(Box::new(closed)));
             }
             return Ok(());
         }

@@ -20,7 +20,7 @@ pub enum Event {
     /// [`accept`](super::ServerConnection::accept) or
     /// [`refuse`](super::ServerConnection::refuse), or continue an enhanced
     /// authentication with [`auth_continue`](super::ServerConnection::auth_continue).
-    Connect(ConnectRequest),
+    Connect(Box<ConnectRequest>),
     /// A step of an enhanced authentication (an AUTH packet, MQTT 5.0 §4.12): during the
     /// CONNECT, or a re-authentication once connected.
     Auth(AuthStep),
@@ -43,7 +43,7 @@ pub enum Event {
     /// it (PUBREC with a failure code). Only tagged deliveries are reported.
     Discarded(Discarded),
     /// The connection ended; nothing more will happen on it.
-    Closed(Closed),
+    Closed(Box<Closed>),
 }
 
 /// A CONNECT the broker must accept or refuse.

@@ -49,8 +49,8 @@ pub enum Action {
 pub struct Outgoing {
     /// The connection to deliver on.
     pub connection: ConnectionId,
-    /// Its client.
-    pub client_id: String,
+    /// Its client (shared: one copy for all its deliveries).
+    pub client_id: std::sync::Arc<str>,
     /// The message, its Message Expiry Interval already counted down by the time it
     /// waited in the router.
     pub message: Message,

@@ -78,6 +78,7 @@ pub use sessions::{SessionCall, persist_sessions, persist_sessions_async};
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::auth::AuthCredentials;
@@ -114,6 +115,8 @@ struct Entry {
 /// One client identifier's session, connected or away.
 #[derive(Debug)]
 struct Client {
+    /// Its client id, shared with every delivery to it (no copy per message).
+    id: Arc<str>,
     owner: AuthCredentials,
     connection: Option<ConnectionId>,
     /// The protocol state (QoS flows) while the client is away; its connection's engine
@@ -132,8 +135,9 @@ struct Client {
 }
 
 impl Client {
-    fn new(owner: AuthCredentials) -> Self {
+    fn new(id: &str, owner: AuthCredentials) -> Self {
         Self {
+            id: Arc::from(id),
             owner,
             connection: None,
             session: None,
@@ -315,7 +319,7 @@ impl Router {
         for subscription in subscriptions {
             self.index.subscribe(&client_id, subscription)?;
         }
-        let mut client = Client::new(session.owner());
+        let mut client = Client::new(&client_id, session.owner());
         client.expiry_interval = session.expiry_interval();
         client.disconnected_at = session.disconnected_at();
         client.next_seq = queue.iter().map(|q| q.seq + 1).max().unwrap_or(1);
@@ -403,7 +407,7 @@ impl Router {
         let client = self
             .clients
             .entry(client_id.to_owned())
-            .or_insert_with(|| Client::new(session.owner()));
+            .or_insert_with(|| Client::new(client_id, session.owner()));
         client.owner = session.owner();
         client.connection = Some(connection);
         client.expiry_interval = expiry_interval;
@@ -444,7 +448,7 @@ impl Router {
                     entry.handed = true;
                     actions.push(Action::Deliver(Outgoing {
                         connection,
-                        client_id: client_id.to_owned(),
+                        client_id: client.id.clone(),
                         route: pass_through(&message),
                         message,
                         tag: Some(entry.seq),
@@ -594,7 +598,7 @@ impl Router {
         if message.retain() {
             self.retain(message, now, &mut actions);
         }
-        let mut targets: Vec<(String, Route)> = Vec::new();
+        let mut targets: Vec<(Arc<str>, Route)> = Vec::new();
         let mut matches: Vec<(&str, &Subscription)> = Vec::new();
         self.index
             .for_each_match(message.topic(), |client, subscription| {
@@ -606,12 +610,16 @@ impl Router {
             && !subscription.topic_filter().is_shared()
         {
             // One subscription: the common case, without the merge.
-            if !(subscription.no_local() && publisher == Some(client)) {
-                targets.push((client.to_owned(), Route::from(subscription)));
+            if !(subscription.no_local() && publisher == Some(client))
+                && let Some(id) = self.client_arc(client)
+            {
+                targets.push((id, Route::from(subscription)));
             }
         } else {
             for delivery in merge_overlapping(matches.iter().copied(), publisher) {
-                targets.push((delivery.client_id.to_owned(), Route::from(&delivery)));
+                if let Some(id) = self.client_arc(delivery.client_id) {
+                    targets.push((id, Route::from(&delivery)));
+                }
             }
             let mut groups: Vec<(&str, Vec<(&str, &Subscription)>)> = Vec::new();
             for &(client, subscription) in &matches {
@@ -640,8 +648,10 @@ impl Router {
                     connected
                 };
                 let chosen = self.chooser.choose(group, pool.len(), publisher);
-                if let Some((client, subscription)) = pool.get(chosen) {
-                    targets.push(((*client).to_owned(), Route::from(*subscription)));
+                if let Some((client, subscription)) = pool.get(chosen)
+                    && let Some(id) = self.client_arc(client)
+                {
+                    targets.push((id, Route::from(*subscription)));
                 }
             }
         }
@@ -879,15 +889,20 @@ impl Router {
     }
 
     /// Sends or keeps one routed message for one client.
+    /// A known client's id, shared.
+    fn client_arc(&self, client_id: &str) -> Option<Arc<str>> {
+        self.clients.get(client_id).map(|client| client.id.clone())
+    }
+
     fn route_to(
         &mut self,
-        client_id: &str,
+        client_id: &Arc<str>,
         message: &Message,
         route: Route,
         now: SystemTime,
         actions: &mut Vec<Action>,
     ) {
-        let Some(client) = self.clients.get(client_id) else {
+        let Some(client) = self.clients.get(&**client_id) else {
             return;
         };
         let (connection, persistent) = (client.connection, client.persistent());
@@ -905,7 +920,7 @@ impl Router {
                 if tag.is_some() || qos == QoS::AtMostOnce || !persistent {
                     actions.push(Action::Deliver(Outgoing {
                         connection,
-                        client_id: client_id.to_owned(),
+                        client_id: client_id.clone(),
                         message: message.clone(),
                         route,
                         tag,
@@ -1025,6 +1040,7 @@ impl Router {
         actions: &mut Vec<Action>,
     ) {
         let route = Route::from(subscription).retained();
+        let client_id: Arc<str> = Arc::from(client_id);
         self.retained
             .for_each_match(subscription.topic_filter(), |_, retained| {
                 let waited = now.duration_since(retained.arrived_at).unwrap_or_default();
@@ -1032,7 +1048,7 @@ impl Router {
                 {
                     actions.push(Action::Deliver(Outgoing {
                         connection,
-                        client_id: client_id.to_owned(),
+                        client_id: client_id.clone(),
                         message,
                         route: route.clone(),
                         tag: None,

@@ -1,7 +1,7 @@
 //! What the connections share: the router, their mailboxes, the auth provider and the
 //! stores; and the broker's own work: the router's timers, Wills, a restart.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -114,26 +114,23 @@ impl Broker {
 
     /// Carries out the router's actions on behalf of connection `own` (None: the
     /// broker's own): deliveries to `own` are appended to `deliver_here`, the others
-    /// posted to their connections; Wills are published; drops counted. Returns the
-    /// facts to store.
+    /// posted to their connections (those now congested are added to `congested`);
+    /// Wills are published; drops counted. Returns the facts to store.
     pub fn carry_out(
         self: &Arc<Self>,
         actions: Vec<Action>,
         own: Option<u64>,
         deliver_here: &mut VecDeque<Outgoing>,
+        congested: &mut Vec<Arc<Mailbox>>,
     ) -> Vec<Fact> {
         let mut facts = Vec::new();
+        // Each connection's deliveries, in order, posted together at the end.
+        let mut posts: BTreeMap<u64, Vec<Outgoing>> = BTreeMap::new();
         let mut pending = VecDeque::from(actions);
         while let Some(action) = pending.pop_front() {
             match action {
                 Action::Deliver(out) if Some(out.connection) == own => deliver_here.push_back(out),
-                Action::Deliver(out) => {
-                    // A connection that ended meanwhile: the router hears of it from
-                    // its `closed`, and what it owed is still queued.
-                    if let Some(mailbox) = self.mailbox(out.connection) {
-                        mailbox.post(Command::Deliver(Box::new(out)));
-                    }
-                }
+                Action::Deliver(out) => posts.entry(out.connection).or_default().push(out),
                 // Without stores, the router's memory is all there is.
                 Action::Persist(fact) if self.persister.is_some() => facts.push(fact),
                 Action::PublishWill {
@@ -163,13 +160,28 @@ impl Broker {
                 _ => {}
             }
         }
+        if !posts.is_empty() {
+            let mailboxes = self.mailboxes();
+            for (connection, deliveries) in posts {
+                // A connection that ended meanwhile: the router hears of it from its
+                // `closed`, and what it owed is still queued.
+                let Some(mailbox) = mailboxes.get(&connection) else {
+                    continue;
+                };
+                mailbox.post(Command::Deliver(deliveries));
+                if mailbox.congested() && !congested.iter().any(|m| Arc::ptr_eq(m, mailbox)) {
+                    congested.push(mailbox.clone());
+                }
+            }
+        }
         facts
     }
 
     /// Carries out actions of the broker's own, and stores their facts.
     pub fn carry_out_own(self: &Arc<Self>, actions: Vec<Action>) {
-        let mut none = VecDeque::new();
-        let facts = self.carry_out(actions, None, &mut none);
+        let (mut none, mut unheeded) = (VecDeque::new(), Vec::new());
+        // The broker's own messages (Wills, expiry) are few: they do not wait.
+        let facts = self.carry_out(actions, None, &mut none, &mut unheeded);
         if let Some(persister) = &self.persister
             && !facts.is_empty()
         {

@@ -33,12 +33,21 @@ use crate::mailbox::{Command, Mailbox};
 
 /// How much one read takes.
 const READ_SIZE: usize = 64 * 1024;
+/// How much one read of TLS takes (its records hold at most 16 KiB).
+const TLS_READ_SIZE: usize = 64 * 1024;
+
+thread_local! {
+    /// Each runtime thread's buffer for plain reads (see `Stream::read`).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; READ_SIZE]);
+}
 /// How long a write may wait for the client to read before it is dropped.
 const WRITE_STALL: Duration = Duration::from_secs(10);
 /// How long a connection the server ended waits for the client to close its side.
 const LINGER: Duration = Duration::from_secs(2);
 /// How long a TLS handshake may take.
 const HANDSHAKE: Duration = Duration::from_secs(10);
+/// How long reading waits at most for a congested receiver to drain, each time.
+const PUSH_BACK: Duration = Duration::from_millis(500);
 
 /// Serves one accepted socket until the connection ends.
 pub async fn serve(
@@ -79,16 +88,22 @@ impl Stream {
         match self {
             Self::Plain(socket) => loop {
                 socket.readable().await?;
-                let mut buffer = BytesMut::with_capacity(READ_SIZE);
-                match socket.try_read_buf(&mut buffer) {
-                    Ok(0) => return Ok(None),
-                    Ok(_) => return Ok(Some(buffer.freeze())),
+                // Read into the thread's scratch buffer, then keep an exact copy: the
+                // messages' payloads point into it for as long as a receiver holds
+                // them, and a large buffer per read would be held (and zeroed by the
+                // kernel again and again) for a few bytes each.
+                let read = SCRATCH.with_borrow_mut(|scratch| match socket.try_read(scratch) {
+                    Ok(0) => Ok(None),
+                    Ok(n) => Ok(Some(Bytes::copy_from_slice(&scratch[..n]))),
+                    Err(err) => Err(err),
+                });
+                match read {
                     Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
-                    Err(err) => return Err(err),
+                    other => return other,
                 }
             },
             Self::Tls(stream) => {
-                let mut buffer = BytesMut::with_capacity(READ_SIZE);
+                let mut buffer = BytesMut::with_capacity(TLS_READ_SIZE);
                 match stream.read_buf(&mut buffer).await? {
                     0 => Ok(None),
                     _ => Ok(Some(buffer.freeze())),
@@ -133,6 +148,8 @@ enum Wake {
     Mail,
     Read(std::io::Result<Option<Bytes>>),
     Deadline,
+    /// A congested mailbox drained (or the wait for it ended).
+    Drained,
 }
 
 /// An answer to a SUBSCRIBE or UNSUBSCRIBE that waits until its facts are stored.
@@ -170,6 +187,9 @@ struct Connection {
     released_mark: u64,
     numbers: u64,
     releases: VecDeque<Release>,
+    /// Mailboxes this connection filled past their high water: it reads no more from
+    /// its client until they drain (see `wait`).
+    congested: Vec<Arc<Mailbox>>,
 }
 
 impl Connection {
@@ -197,6 +217,7 @@ impl Connection {
             released_mark: 0,
             numbers: 0,
             releases: VecDeque::new(),
+            congested: Vec::new(),
         }
     }
 
@@ -215,6 +236,7 @@ impl Connection {
                     let events = self.engine.handle_timeout(self.broker.clock());
                     self.handle(events).await;
                 }
+                Wake::Drained => {}
             }
             if self.mailbox.overflowed() && self.engine.phase() == ConnectionPhase::Connected {
                 tracing::info!(
@@ -241,13 +263,30 @@ impl Connection {
         self.broker.forget(self.id);
     }
 
-    /// Waits for the client's bytes, mail, or the engine's next deadline.
+    /// Waits for the client's bytes, mail, or the engine's next deadline. While a
+    /// mailbox this connection filled is congested, the client's bytes wait (for at
+    /// most `PUSH_BACK` each time): TCP then slows the client down to what the
+    /// receivers take.
     async fn wait(&mut self) -> Wake {
         let deadline = self
             .engine
             .next_deadline()
             .map(|at| self.broker.instant(at));
         let mailbox = self.mailbox.clone();
+        self.congested.retain(|m| m.congested());
+        if let Some(full) = self.congested.first().cloned() {
+            return tokio::select! {
+                biased;
+                () = mailbox.wait() => Wake::Mail,
+                () = full.drained() => Wake::Drained,
+                () = tokio::time::sleep(PUSH_BACK) => {
+                    // A receiver that stalls is cut off by its own bound, not waited for.
+                    self.congested.clear();
+                    Wake::Drained
+                }
+                () = sleep_until(deadline) => Wake::Deadline,
+            };
+        }
         tokio::select! {
             biased;
             () = mailbox.wait() => Wake::Mail,
@@ -280,11 +319,19 @@ impl Connection {
 
     /// Acts on events in order (those an accepted CONNECT releases come first).
     async fn handle(&mut self, events: Vec<Event>) {
+        if !events.is_empty() {
+            // On the heap: its awaits (authentication, authorization) hold a large
+            // state, which every idle connection's task would otherwise carry.
+            Box::pin(self.act_on(events)).await;
+        }
+    }
+
+    async fn act_on(&mut self, events: Vec<Event>) {
         let mut events = VecDeque::from(events);
         while let Some(event) = events.pop_front() {
             match event {
                 Event::Connect(request) => {
-                    for held in self.connect(request).await.into_iter().rev() {
+                    for held in self.connect(*request).await.into_iter().rev() {
                         events.push_front(held);
                     }
                 }
@@ -301,7 +348,7 @@ impl Connection {
                     let actions = self.broker.router().settled(self.id, discarded.tag);
                     self.carry_out(actions);
                 }
-                Event::Closed(closed) => self.closed(closed),
+                Event::Closed(closed) => self.closed(*closed),
                 Event::Auth(_) => self.refuse(
                     ReasonCode::BadAuthenticationMethod,
                     "enhanced authentication is not offered",
@@ -583,20 +630,25 @@ impl Connection {
     /// engine, the others to their connections; facts are kept for the next commit.
     fn carry_out(&mut self, actions: Vec<Action>) {
         let mut own = VecDeque::new();
-        let facts = self.broker.carry_out(actions, Some(self.id), &mut own);
+        let facts = self
+            .broker
+            .carry_out(actions, Some(self.id), &mut own, &mut self.congested);
         self.facts.extend(facts);
-        while let Some(out) = own.pop_front() {
-            self.deliver(out);
+        if !own.is_empty() {
+            let now = self.broker.clock();
+            while let Some(out) = own.pop_front() {
+                self.deliver(out, now);
+            }
         }
     }
 
-    fn deliver(&mut self, out: Outgoing) {
+    fn deliver(&mut self, out: Outgoing, now: Duration) {
         if self.engine.phase() != ConnectionPhase::Connected {
             return; // the router learns of the end from `closed`
         }
-        let outcome =
-            self.engine
-                .deliver_tagged(&out.message, &out.route, self.broker.clock(), out.tag);
+        let outcome = self
+            .engine
+            .deliver_tagged(&out.message, &out.route, now, out.tag);
         if let (Ok(DeliveryOutcome::TooLarge | DeliveryOutcome::Expired), Some(tag)) =
             (outcome, out.tag)
         {
@@ -608,7 +660,12 @@ impl Connection {
     async fn read_mail(&mut self) {
         for command in self.mailbox.take() {
             match command {
-                Command::Deliver(out) => self.deliver(*out),
+                Command::Deliver(deliveries) => {
+                    let now = self.broker.clock();
+                    for out in deliveries {
+                        self.deliver(out, now);
+                    }
+                }
                 Command::TakeOver(done) => {
                     if let Ok(closed) = self.engine.disconnect(ReasonCode::SessionTakenOver) {
                         self.closed(closed);

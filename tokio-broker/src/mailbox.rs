@@ -3,8 +3,10 @@
 //!
 //! A queue behind a mutex and a `Notify`, rather than a channel: an idle connection's
 //! mailbox allocates nothing (a channel allocates its first block of slots up front).
-//! It is bounded: a connection that cannot keep up (its client does not read) is told
-//! to end instead of taking ever more memory.
+//! It pushes back: past `HIGH_WATER` commands the connections that post to it pause
+//! their reading until it drains (`congested`, `drained`), so that fast publishers slow
+//! down to what a subscriber takes rather than filling memory. And it is bounded: a
+//! connection that cannot keep up at all (its client does not read) is told to end.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -13,14 +15,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use mqtt_common::router::Outgoing;
 use tokio::sync::{Notify, oneshot};
 
-/// How many commands may wait for one connection.
-const CAPACITY: usize = 100_000;
+/// How many commands (each one read's deliveries) may wait for one connection.
+const CAPACITY: usize = 10_000;
+/// Past this many waiting commands, those who post pause (see `congested`).
+const HIGH_WATER: usize = 64;
 
 /// Something a connection must do.
 #[derive(Debug)]
 pub enum Command {
-    /// Hand this message to the engine.
-    Deliver(Box<Outgoing>),
+    /// Hand these messages to the engine, in order.
+    Deliver(Vec<Outgoing>),
     /// Another connection takes the session over: end with 0x8E, then answer.
     TakeOver(oneshot::Sender<()>),
     /// The facts sent with this number (and all before) are stored.
@@ -34,6 +38,7 @@ pub enum Command {
 pub struct Mailbox {
     queue: Mutex<VecDeque<Command>>,
     ready: Notify,
+    drained: Notify,
     overflowed: AtomicBool,
 }
 
@@ -59,7 +64,28 @@ impl Mailbox {
 
     /// Takes everything posted so far.
     pub fn take(&self) -> VecDeque<Command> {
-        std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()))
+        let taken = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        if !taken.is_empty() {
+            self.drained.notify_waiters();
+        }
+        taken
+    }
+
+    /// Whether so much waits here that those who post should pause.
+    pub fn congested(&self) -> bool {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).len() > HIGH_WATER
+    }
+
+    /// Waits until the owner takes what waits.
+    pub async fn drained(&self) {
+        // Registered before the check, so a `take` in between is not missed.
+        let notified = self.drained.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if !self.congested() {
+            return;
+        }
+        notified.await;
     }
 
     /// Whether commands were refused for want of room.

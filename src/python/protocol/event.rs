@@ -45,7 +45,9 @@ pub(crate) fn event_to_py(py: Python<'_>, event: Event) -> PyResult<Bound<'_, Py
         Event::Message(message) => {
             Bound::new(py, PyMessage::from_core(py, message))?.into_bound_py_any(py)
         }
-        Event::Connect(inner) => Bound::new(py, PyConnectRequest { inner })?.into_bound_py_any(py),
+        Event::Connect(inner) => {
+            Bound::new(py, PyConnectRequest { inner: *inner })?.into_bound_py_any(py)
+        }
         Event::Auth(inner) => Bound::new(py, PyAuthStep { inner })?.into_bound_py_any(py),
         Event::Subscribe(inner) => {
             Bound::new(py, PySubscribeRequest { inner })?.into_bound_py_any(py)
@@ -57,7 +59,7 @@ pub(crate) fn event_to_py(py: Python<'_>, event: Event) -> PyResult<Bound<'_, Py
             Bound::new(py, PyDelivered::from_core(py, delivered)?)?.into_bound_py_any(py)
         }
         Event::Closed(closed) => {
-            Bound::new(py, PyClosed::from_core(py, closed)?)?.into_bound_py_any(py)
+            Bound::new(py, PyClosed::from_core(py, *closed)?)?.into_bound_py_any(py)
         }
         Event::Discarded(discarded) => {
             Bound::new(py, PyDiscarded { tag: discarded.tag })?.into_bound_py_any(py)
