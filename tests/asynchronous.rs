@@ -10,9 +10,10 @@ use mqtt_common::asynchronous::{Blocking, Inline};
 use mqtt_common::auth::{FileAuth, HashKind, hash_password};
 use mqtt_common::testing::{AuthExamples, auth_contract, session_contract, storage_contract};
 use mqtt_common::{
-    Action, AsyncAuthInterface, AsyncStorageInterface, AuthCredentials, AuthInterface, Error,
-    MemorySessionStore, MemoryStorage, ProtocolVersion, Session, SessionInterface,
-    SqliteSessionStore, SqliteStorage, Will,
+    Action, AsyncAuthInterface, AsyncSessionInterface, AsyncStorageInterface, AuthCredentials,
+    AuthInterface, Error, MemorySessionStore, MemoryStorage, Message, ProtocolVersion, Session,
+    SessionInterface, SqliteSessionStore, SqliteStorage, StorageInterface, TopicFilter, TopicName,
+    Will,
 };
 use pollster::block_on;
 
@@ -65,6 +66,58 @@ fn sqlite_backends_keep_the_contract_on_the_pool() {
     block_on(session_contract(|| {
         Blocking::new(SqliteSessionStore::open(path("sessions")).expect("a new session store"))
     }));
+}
+
+#[test]
+fn sqlite_stores_keep_the_contract_natively() {
+    let scratch = Scratch::new("native");
+    let n = AtomicUsize::new(0);
+    let path =
+        |kind: &str| scratch.file(&format!("{kind}-{}.db", n.fetch_add(1, Ordering::Relaxed)));
+    block_on(storage_contract(|| {
+        SqliteStorage::open(path("storage")).expect("a new SQLite storage")
+    }));
+    block_on(session_contract(|| {
+        SqliteSessionStore::open(path("sessions")).expect("a new session store")
+    }));
+}
+
+#[test]
+fn native_sqlite_writes_are_answered_by_the_stores_writer_not_a_thread_each() {
+    let scratch = Scratch::new("started");
+    let storage = SqliteStorage::open(scratch.file("s.db")).expect("a new SQLite storage");
+    // Started together, before anything waits: each is queued to the store's writer,
+    // which commits them together and completes every future itself.
+    let writes: Vec<_> = (0..200)
+        .map(|i| {
+            let topic = TopicName::new(&format!("t/{i}")).expect("topic");
+            let message = Message::new(topic, "x").expect("message");
+            AsyncStorageInterface::store_retained(&storage, message)
+        })
+        .collect();
+    for write in writes {
+        block_on(write).expect("a committed write");
+    }
+    let all = TopicFilter::new("t/#").expect("filter");
+    assert_eq!(
+        StorageInterface::get_retained(&storage, &all)
+            .expect("read")
+            .len(),
+        200
+    );
+    let sessions = SqliteSessionStore::open(scratch.file("n.db")).expect("a session store");
+    let ids: Vec<String> = (0..50).map(|i| format!("c{i}")).collect();
+    let created: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            AsyncSessionInterface::create_session(&sessions, id, false, 60, ProtocolVersion::V5)
+        })
+        .collect();
+    for creation in created {
+        let (session, present) = block_on(creation).expect("a committed session");
+        assert!(!present, "{} was new", session.client_id());
+    }
+    assert_eq!(sessions.len().expect("a count"), 50);
 }
 
 fn file_auth(dir: &Path, passwords: &str, acl: &str) -> FileAuth {

@@ -25,6 +25,7 @@
 //! Messages are stored as the MQTT 5.0 PUBLISH packet a server would send (see the
 //! record layout in the source's `records` module), readable by any MQTT decoder.
 
+mod asynchronous;
 mod database;
 mod records;
 mod sessions;

@@ -246,14 +246,23 @@ impl SqliteSessionStore {
         F: FnOnce(&MemorySessionStore) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        let client_id = client_id.to_owned();
-        self.writer.call(move |txn, mirror| {
-            let before = Entry::of(mirror, &client_id)?;
-            let result = change(mirror).map_err(Failure::Refused)?;
-            let after = Entry::of(mirror, &client_id)?;
-            write_changes(txn, &client_id, &before, &after)?;
-            Ok(result)
-        })
+        self.writer.call(change_work(client_id, change))
+    }
+
+    /// Starts [`change`](Self::change) without waiting: `done` gets its result once it
+    /// is committed (see [`Writer::start`]).
+    pub(super) fn start_change<R, F, D>(
+        &self,
+        client_id: &str,
+        change: F,
+        done: D,
+    ) -> Result<(), Error>
+    where
+        F: FnOnce(&MemorySessionStore) -> Result<R, Error> + Send + 'static,
+        R: Send + 'static,
+        D: FnOnce(Result<R, Error>) + Send + 'static,
+    {
+        self.writer.start(change_work(client_id, change), done)
     }
 }
 
@@ -307,6 +316,26 @@ impl SessionInterface for SqliteSessionStore {
         }
         let id = client_id.to_owned();
         self.change(client_id, move |mirror| mirror.clear_will(&id))
+    }
+}
+
+/// The transaction work of a change for `client_id`: the mirror changed, then the rows
+/// that differ written.
+fn change_work<R, F>(
+    client_id: &str,
+    change: F,
+) -> impl FnOnce(&Transaction<'_>, &MemorySessionStore) -> Result<R, Failure> + Send + 'static
+where
+    F: FnOnce(&MemorySessionStore) -> Result<R, Error> + Send + 'static,
+    R: Send + 'static,
+{
+    let client_id = client_id.to_owned();
+    move |txn, mirror| {
+        let before = Entry::of(mirror, &client_id)?;
+        let result = change(mirror).map_err(Failure::Refused)?;
+        let after = Entry::of(mirror, &client_id)?;
+        write_changes(txn, &client_id, &before, &after)?;
+        Ok(result)
     }
 }
 

@@ -265,11 +265,11 @@ pub enum StorageWritten {
 }
 
 impl StorageWritten {
-    fn existed(self) -> bool {
+    pub(super) fn existed(self) -> bool {
         matches!(self, Self::Existed(true))
     }
 
-    fn messages(self) -> Vec<Message> {
+    pub(super) fn messages(self) -> Vec<Message> {
         match self {
             Self::Messages(messages) => messages,
             _ => Vec::new(),

@@ -99,9 +99,11 @@ fn open_stores(options: &Options) -> Result<Option<Stores>, String> {
     };
     let storage = SqliteStorage::open_with(dir.join("storage.db"), config, Durability::Full)
         .map_err(|err| err.to_string())?;
+    // Native members of the async family: a commit answers the awaiting task, with no
+    // thread held per call.
     Ok(Some(Stores {
-        storage: Arc::new(Blocking::new(storage)),
-        sessions: Arc::new(Blocking::from_arc(session_file.clone())),
+        storage: Arc::new(storage),
+        sessions: session_file.clone(),
         session_file,
     }))
 }
