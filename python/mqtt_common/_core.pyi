@@ -39,6 +39,7 @@ __all__ = [
     "REASON_CODE_MEMBERS",
     "RETAIN_HANDLING_MEMBERS",
     "AclFile",
+    "AsyncSqliteStorage",
     "Auth",
     "AuthChain",
     "AuthCredentials",
@@ -95,6 +96,7 @@ __all__ = [
     "hash_password",
     "merge_overlapping",
     "reason_code_is_error",
+    "shutdown_runtime",
     "topic_matches",
     "validate_topic_filter",
     "validate_topic_name",
@@ -651,6 +653,78 @@ class MemoryStorage(StorageInterface):
         """Return every (client id, subscription) whose filter matches the topic."""
     def close(self) -> None:
         """Release the storage; later calls raise StorageError."""
+
+@disjoint_base
+class AsyncSqliteStorage:
+    """SqliteStorage as an asynchronous storage: every method returns an awaitable.
+
+    A write's awaitable resolves once the write is committed; writes awaited together
+    share a commit. Reads are served from memory. No thread is started per call: the
+    storage's writer completes each call on the extension's shared tokio runtime.
+    """
+
+    def __new__(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        max_queue_length: int | None = ...,
+        queue_full: Literal["reject", "drop_oldest", "drop_newest"] = "reject",
+        max_topic_levels: int | None = ...,
+        max_subscriptions_per_client: int | None = None,
+        durability: Literal["full", "process_crash_only"] = "full",
+    ) -> Self: ...
+    @property
+    def path(self) -> pathlib.Path:
+        """The database file."""
+    @property
+    def durability(self) -> Literal["full", "process_crash_only"]:
+        """What a resolved write survives: "full" or "process_crash_only"."""
+    async def store_retained(self, message: Message, arrived_at: float | None = None) -> None:
+        """Store a retained message; an empty payload deletes the topic's instead.
+
+        ``arrived_at`` (POSIX seconds; default: now) is when it arrived.
+        """
+    async def retained_messages(self) -> list[tuple[Message, float]]:
+        """Return every retained message with its arrival time (POSIX seconds)."""
+    async def get_retained(self, topic_filter: str) -> list[Message]:
+        """Return every retained message whose topic matches the filter."""
+    async def delete_retained(self, topic: str) -> bool:
+        """Delete the retained message of a topic; return whether there was one."""
+    async def enqueue(self, client_id: str, message: Message) -> None:
+        """Append a message to a client's queue."""
+    async def enqueue_entry(
+        self, client_id: str, seq: int, message: Message, enqueued_at: float
+    ) -> None:
+        """Store a message a session is owed under the router's entry number ``seq``."""
+    async def remove_queued(self, client_id: str, seq: int) -> bool:
+        """Remove the queued message with entry number ``seq``; return whether there was one."""
+    async def queued_messages(self, client_id: str) -> list[tuple[int, Message, float]]:
+        """Return a client's queued messages as (entry number, message, enqueue time)."""
+    async def persist(self, facts: Iterable[Fact]) -> None:
+        """Store the router's facts that concern this storage, in one transaction."""
+    async def dequeue(self, client_id: str, limit: int | None = None) -> list[Message]:
+        """Remove and return up to ``limit`` messages from the front of a client's queue.
+
+        None takes all of them.
+        """
+    async def queue_length(self, client_id: str) -> int:
+        """Return how many messages a client's queue holds."""
+    async def add_subscription(self, client_id: str, subscription: Subscription) -> bool:
+        """Add a subscription; return True when it replaced the client's one with that filter."""
+    async def remove_subscription(self, client_id: str, topic_filter: str) -> bool:
+        """Remove the client's subscription with exactly this filter; return whether it existed."""
+    async def get_subscriptions(self, client_id: str) -> list[Subscription]:
+        """Return a client's subscriptions."""
+    async def get_subscribers(self, topic: str) -> list[tuple[str, Subscription]]:
+        """Return every (client id, subscription) whose filter matches the topic."""
+    async def close(self) -> None:
+        """Commit what is pending and release the file; later calls raise StorageError."""
+
+def shutdown_runtime() -> None:
+    """Stop the extension's tokio runtime, giving its tasks a moment to end.
+
+    It starts again on next use. Registered with ``atexit`` when it starts.
+    """
 
 @disjoint_base
 class SqliteStorage(StorageInterface):

@@ -15,6 +15,7 @@ mod network;
 mod packet;
 mod protocol;
 pub(crate) mod router;
+mod runtime;
 mod session;
 mod storage;
 mod topic;
@@ -71,6 +72,8 @@ mod _core {
     #[pymodule_export]
     use super::router::{PyConnected, PyFact, PyOutgoing, PyRouted, PyRouter};
     #[pymodule_export]
+    use super::runtime::shutdown_runtime;
+    #[pymodule_export]
     use super::session::{PyMemorySessionStore, PySession, PySessionInterface};
     #[pymodule_export]
     use super::storage::{PyMemoryStorage, PyStorageInterface};
@@ -81,7 +84,10 @@ mod _core {
     };
     #[cfg(feature = "sqlite")]
     #[pymodule_export]
-    use super::{session::PySqliteSessionStore, storage::PySqliteStorage};
+    use super::{
+        session::PySqliteSessionStore,
+        storage::{PyAsyncSqliteStorage, PySqliteStorage},
+    };
 
     use pyo3::prelude::*;
 

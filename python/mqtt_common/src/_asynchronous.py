@@ -158,6 +158,9 @@ class AsynchronousInterface:
     _interface_methods: ClassVar[frozenset[str]] = frozenset()
     #: The adapter class of this interface, made on first use.
     _adapter: ClassVar[type | None] = None
+    #: Set by a class whose methods are a Rust backend's: they are not coroutine
+    #: functions, but each returns an awaitable (an ``asyncio.Future``).
+    _native_awaitables: ClassVar[bool] = False
 
     def __init_subclass__(cls, *, interface: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -168,6 +171,9 @@ class AsynchronousInterface:
                 if not name.startswith("_") and inspect.iscoroutinefunction(value)
             )
             cls._adapter = None
+            return
+        if cls.__dict__.get("_native_awaitables", False):
+            # A Rust backend's methods: builtins that return asyncio futures.
             return
         for name in sorted(cls._interface_methods):
             method = inspect.getattr_static(cls, name, None)

@@ -32,6 +32,7 @@ from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
 
 __all__ = [
+    "AsyncSqliteStorage",
     "AsyncStorageInterface",
     "MemoryStorage",
     "SqliteStorage",
@@ -214,6 +215,20 @@ class MemoryStorage(_core.MemoryStorage, StorageInterface):
 
     #: Calls return at once (no I/O): the async adapter calls them inline.
     blocking = False
+
+
+class AsyncSqliteStorage(_core.AsyncSqliteStorage, AsyncStorageInterface):
+    """``SqliteStorage`` as a native asynchronous storage, in Rust.
+
+    ``AsyncSqliteStorage(path, *, durability="full", ...)`` takes ``SqliteStorage``'s
+    options. Every method returns an awaitable: a write's resolves once it is committed,
+    and writes awaited together share one commit; reads are answered from memory. The
+    calls run on the extension's shared tokio runtime (threads ``mqtt-common-rt``,
+    started on first use, stopped at exit): no thread is started or held per call.
+    Call it from a running event loop. ``await storage.close()`` releases the file.
+    """
+
+    _native_awaitables = True
 
 
 class SqliteStorage(_core.SqliteStorage, StorageInterface):

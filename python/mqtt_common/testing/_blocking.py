@@ -27,8 +27,12 @@ def blocking_view(
     loop = asyncio.new_event_loop()
 
     def blocking(name: str) -> Any:
+        async def awaited(*args: Any, **kwargs: Any) -> Any:
+            # Called inside the loop: a native backend binds its future to the running one.
+            return await getattr(implementation, name)(*args, **kwargs)
+
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return loop.run_until_complete(getattr(implementation, name)(*args, **kwargs))
+            return loop.run_until_complete(awaited(*args, **kwargs))
 
         call.__name__ = call.__qualname__ = name
         return call

@@ -1,6 +1,8 @@
 //! Storage for Python (`mqtt_common.src.storage`): the `StorageInterface` base class,
 //! `MemoryStorage`, and the adapter that lets Rust call a Python storage implementation.
 
+#[cfg(feature = "sqlite")]
+mod asynchronous;
 mod memory;
 pub(crate) mod native;
 #[cfg(feature = "sqlite")]
@@ -12,6 +14,8 @@ use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
+#[cfg(feature = "sqlite")]
+pub(crate) use asynchronous::PyAsyncSqliteStorage;
 pub(crate) use memory::PyMemoryStorage;
 #[cfg(feature = "sqlite")]
 pub(crate) use sqlite::PySqliteStorage;

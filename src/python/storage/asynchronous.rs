@@ -1,0 +1,352 @@
+//! `AsyncSqliteStorage` for Python: the SQLite storage as a native member of the async
+//! family. Each method returns an `asyncio.Future` that the storage's commit resolves
+//! through the extension's runtime ([`crate::python::runtime`]), with no thread per call.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use super::memory::{describe_config, storage_config};
+use super::{messages, queued_entries, queued_entry, subscription_object, timed_messages};
+use crate::python::convert::{
+    DurabilityArg, MaxQueueLength, MaxSubscriptionsPerClient, MaxTopicLevels, QueueFull, choice,
+    client_id, durability, durability_name, int_arg, limit, path_arg, present, topic_filter,
+    topic_name,
+};
+use crate::python::message::PyMessage;
+use crate::python::runtime::{awaitable, none, plain};
+use crate::python::topic::PySubscription;
+use crate::sqlite::SqliteStorage;
+use crate::storage::{AsyncStorageInterface, DEFAULT_MAX_QUEUE_LENGTH};
+use crate::topic::DEFAULT_MAX_TOPIC_LEVELS;
+
+/// SqliteStorage as an asynchronous storage: every method returns an awaitable.
+///
+/// A write's awaitable resolves once the write is committed; writes awaited together
+/// share a commit. Reads are served from memory. No thread is started per call: the
+/// storage's writer completes each call on the extension's shared tokio runtime.
+#[pyclass(
+    subclass,
+    frozen,
+    name = "AsyncSqliteStorage",
+    module = "mqtt_common.src.storage"
+)]
+pub(crate) struct PyAsyncSqliteStorage {
+    inner: Arc<SqliteStorage>,
+}
+
+impl PyAsyncSqliteStorage {
+    fn core(&self) -> Arc<dyn AsyncStorageInterface> {
+        self.inner.clone()
+    }
+}
+
+/// A list made for an answer, as the answer.
+fn list(made: PyResult<Bound<'_, PyList>>) -> PyResult<Py<PyAny>> {
+    made.map(|list| list.into_any().unbind())
+}
+
+#[pymethods]
+impl PyAsyncSqliteStorage {
+    #[new]
+    #[pyo3(signature = (path, *, max_queue_length=DEFAULT_MAX_QUEUE_LENGTH, queue_full="reject", max_topic_levels=DEFAULT_MAX_TOPIC_LEVELS, max_subscriptions_per_client=None, durability="full"))]
+    fn new(
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = limit::<MaxQueueLength>)] max_queue_length: Option<usize>,
+        #[pyo3(from_py_with = choice::<QueueFull>)] queue_full: &'static str,
+        #[pyo3(from_py_with = limit::<MaxTopicLevels>)] max_topic_levels: Option<usize>,
+        #[pyo3(from_py_with = limit::<MaxSubscriptionsPerClient>)]
+        max_subscriptions_per_client: Option<usize>,
+        #[pyo3(from_py_with = choice::<DurabilityArg>)] durability: &'static str,
+    ) -> PyResult<Self> {
+        let path = path_arg(path)?;
+        let config = storage_config(
+            max_queue_length,
+            queue_full,
+            max_topic_levels,
+            max_subscriptions_per_client,
+        );
+        let durability = self::durability(durability);
+        let storage = py.detach(|| SqliteStorage::open_with(&path, config, durability))?;
+        Ok(Self {
+            inner: Arc::new(storage),
+        })
+    }
+
+    /// The database file.
+    #[getter]
+    fn path(&self) -> std::path::PathBuf {
+        self.inner.path().to_path_buf()
+    }
+
+    /// What a resolved write survives: "full" or "process_crash_only".
+    #[getter]
+    fn durability(&self) -> &'static str {
+        durability_name(self.inner.durability())
+    }
+
+    /// Store a retained message; an empty payload deletes the topic's instead.
+    ///
+    /// ``arrived_at`` (POSIX seconds; default: now) is when it arrived.
+    #[pyo3(signature = (message, arrived_at=None))]
+    fn store_retained<'py>(
+        &self,
+        py: Python<'py>,
+        message: &Bound<'py, PyAny>,
+        arrived_at: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let message = PyMessage::core_of("message", message)?;
+        let arrived_at = crate::python::session::instant("arrived_at", arrived_at)?;
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.store_retained_at(message, arrived_at).await },
+            none,
+        )
+    }
+
+    /// Return every retained message with its arrival time (POSIX seconds).
+    fn retained_messages<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.retained_messages().await },
+            |py, found| list(timed_messages(py, found)),
+        )
+    }
+
+    /// Return every retained message whose topic matches the filter.
+    fn get_retained<'py>(
+        &self,
+        py: Python<'py>,
+        topic_filter: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let filter = self::topic_filter("topic_filter", topic_filter)?;
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.get_retained(&filter).await },
+            |py, found| list(messages(py, found)),
+        )
+    }
+
+    /// Delete the retained message of a topic; return whether there was one.
+    fn delete_retained<'py>(
+        &self,
+        py: Python<'py>,
+        topic: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let topic = topic_name("topic", topic)?;
+        let core = self.core();
+        awaitable(py, async move { core.delete_retained(&topic).await }, plain)
+    }
+
+    /// Append a message to a client's queue.
+    fn enqueue<'py>(
+        &self,
+        py: Python<'py>,
+        client_id: &Bound<'py, PyAny>,
+        message: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let message = PyMessage::core_of("message", message)?;
+        let client_id = self::client_id(client_id)?.to_owned();
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.enqueue(&client_id, message).await },
+            none,
+        )
+    }
+
+    /// Store a message a session is owed under the router's entry number ``seq``.
+    fn enqueue_entry<'py>(
+        &self,
+        py: Python<'py>,
+        client_id: &Bound<'py, PyAny>,
+        seq: &Bound<'py, PyAny>,
+        message: &Bound<'py, PyAny>,
+        enqueued_at: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let entry = queued_entry(seq, message, enqueued_at)?;
+        let client_id = self::client_id(client_id)?.to_owned();
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.enqueue_entry(&client_id, entry).await },
+            none,
+        )
+    }
+
+    /// Remove the queued message with entry number ``seq``; return whether there was one.
+    fn remove_queued<'py>(
+        &self,
+        py: Python<'py>,
+        client_id: &Bound<'py, PyAny>,
+        seq: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let seq = crate::python::protocol::counter("seq", seq)?;
+        let client_id = self::client_id(client_id)?.to_owned();
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.remove_queued(&client_id, seq).await },
+            plain,
+        )
+    }
+
+    /// Return a client's queued messages as (entry number, message, enqueue time).
+    fn queued_messages<'py>(
+        &self,
+        py: Python<'py>,
+        client_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client_id = self::client_id(client_id)?.to_owned();
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.queued_messages(&client_id).await },
+            |py, found| list(queued_entries(py, found)),
+        )
+    }
+
+    /// Store the router's facts that concern this storage, in one transaction.
+    fn persist<'py>(
+        &self,
+        py: Python<'py>,
+        facts: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let facts = crate::python::router::facts_of(facts)?;
+        let core = self.core();
+        awaitable(py, async move { core.persist(&facts).await }, none)
+    }
+
+    /// Remove and return up to ``limit`` messages from the front of a client's queue.
+    ///
+    /// None takes all of them.
+    #[pyo3(signature = (client_id, limit=None))]
+    fn dequeue<'py>(
+        &self,
+        py: Python<'py>,
+        client_id: &Bound<'py, PyAny>,
+        limit: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let limit = present(limit)
+            .map(|obj| int_arg::<usize>("limit", obj))
+            .transpose()?;
+        let client_id = self::client_id(client_id)?.to_owned();
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.dequeue(&client_id, limit).await },
+            |py, taken| list(messages(py, taken)),
+        )
+    }
+
+    /// Return how many messages a client's queue holds.
+    fn queue_length<'py>(
+        &self,
+        py: Python<'py>,
+        client_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client_id = self::client_id(client_id)?.to_owned();
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.queue_length(&client_id).await },
+            plain,
+        )
+    }
+
+    /// Add a subscription; return True when it replaced the client's one with that filter.
+    fn add_subscription<'py>(
+        &self,
+        py: Python<'py>,
+        client_id: &Bound<'py, PyAny>,
+        subscription: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let subscription = PySubscription::core_of("subscription", subscription)?;
+        let client_id = self::client_id(client_id)?.to_owned();
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.add_subscription(&client_id, subscription).await },
+            plain,
+        )
+    }
+
+    /// Remove the client's subscription with exactly this filter; return whether it existed.
+    fn remove_subscription<'py>(
+        &self,
+        py: Python<'py>,
+        client_id: &Bound<'py, PyAny>,
+        topic_filter: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let filter = self::topic_filter("topic_filter", topic_filter)?;
+        let client_id = self::client_id(client_id)?.to_owned();
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.remove_subscription(&client_id, &filter).await },
+            plain,
+        )
+    }
+
+    /// Return a client's subscriptions.
+    fn get_subscriptions<'py>(
+        &self,
+        py: Python<'py>,
+        client_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client_id = self::client_id(client_id)?.to_owned();
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.get_subscriptions(&client_id).await },
+            |py, found| {
+                let objects = found
+                    .into_iter()
+                    .map(|s| subscription_object(py, s))
+                    .collect::<PyResult<Vec<_>>>()?;
+                list(PyList::new(py, objects))
+            },
+        )
+    }
+
+    /// Return every (client id, subscription) whose filter matches the topic.
+    fn get_subscribers<'py>(
+        &self,
+        py: Python<'py>,
+        topic: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let topic = topic_name("topic", topic)?;
+        let core = self.core();
+        awaitable(
+            py,
+            async move { core.get_subscribers(&topic).await },
+            |py, found| {
+                let pairs = found
+                    .into_iter()
+                    .map(|(client, s)| (client, subscription_object(py, s)?).into_pyobject(py))
+                    .collect::<PyResult<Vec<_>>>()?;
+                list(PyList::new(py, pairs))
+            },
+        )
+    }
+
+    /// Commit what is pending and release the file; later calls raise StorageError.
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let core = self.core();
+        awaitable(py, async move { core.close().await }, none)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<AsyncSqliteStorage {:?} durability={:?} {}>",
+            self.inner.path().display().to_string(),
+            durability_name(self.inner.durability()),
+            describe_config(self.inner.config())
+        )
+    }
+}
