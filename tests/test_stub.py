@@ -19,22 +19,25 @@ from mqtt_common import _core
 
 STUB = importlib.resources.files("mqtt_common").joinpath("_core.pyi").read_text("utf-8")
 TREE = ast.parse(STUB)
+#: A stub's functions: methods that return awaitables are written ``async def``.
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 def _docstring(node: ast.AST) -> str | None:
-    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+    if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
         return ast.get_docstring(node)
     return None
 
 
-def _stub_items() -> Iterator[tuple[str, ast.FunctionDef | ast.ClassDef, ast.ClassDef | None]]:
+def _stub_items() -> Iterator[tuple[str, Function | ast.ClassDef, ast.ClassDef | None]]:
     for node in TREE.body:
-        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+        if isinstance(node, FUNCTIONS) and not node.name.startswith("_"):
             yield node.name, node, None
         elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
             yield node.name, node, None
             for member in node.body:
-                if isinstance(member, ast.FunctionDef) and (
+                if isinstance(member, FUNCTIONS) and (
                     not member.name.startswith("_") or member.name == "__new__"
                 ):
                     yield f"{node.name}.{member.name}", member, node
@@ -50,7 +53,7 @@ def _runtime(path: str) -> Any:
     return obj
 
 
-def _is_property(node: ast.FunctionDef) -> bool:
+def _is_property(node: Function) -> bool:
     return any(
         (isinstance(d, ast.Name) and d.id == "property")
         or (isinstance(d, ast.Attribute) and d.attr == "setter")
@@ -66,7 +69,7 @@ def _literal(node: ast.expr | None) -> Any:
     return ast.unparse(node)  # an enum member or an expression: compared as text
 
 
-def _stub_parameters(node: ast.FunctionDef, *, skip_first: bool) -> list[tuple[str, str, Any]]:
+def _stub_parameters(node: Function, *, skip_first: bool) -> list[tuple[str, str, Any]]:
     args = node.args
     positional = [*args.posonlyargs, *args.args]
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
@@ -110,7 +113,7 @@ def _comparable(parameters: list[tuple[str, str, Any]]) -> list[tuple[str, str, 
 
 @pytest.mark.parametrize(("path", "node", "owner"), ITEMS, ids=[path for path, _, _ in ITEMS])
 def test_stub_item_exists_with_the_runtime_docstring(
-    path: str, node: ast.FunctionDef | ast.ClassDef, owner: ast.ClassDef | None
+    path: str, node: Function | ast.ClassDef, owner: ast.ClassDef | None
 ) -> None:
     obj = _runtime(path)
     if path.endswith(".__new__"):
@@ -123,13 +126,13 @@ def test_stub_item_exists_with_the_runtime_docstring(
 SIGNED = [
     (path, node, owner)
     for path, node, owner in ITEMS
-    if isinstance(node, ast.FunctionDef) and not _is_property(node)
+    if isinstance(node, FUNCTIONS) and not _is_property(node)
 ]
 
 
 @pytest.mark.parametrize(("path", "node", "owner"), SIGNED, ids=[path for path, _, _ in SIGNED])
 def test_stub_signature_equals_the_runtime_signature(
-    path: str, node: ast.FunctionDef, owner: ast.ClassDef | None
+    path: str, node: Function, owner: ast.ClassDef | None
 ) -> None:
     if path.endswith(".__new__"):
         assert owner is not None

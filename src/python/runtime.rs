@@ -65,8 +65,9 @@ fn ensure_started(py: Python<'_>) -> PyResult<()> {
     Ok(())
 }
 
-/// Stop the extension's tokio runtime, giving its tasks a moment to end; it starts again
-/// on next use. Registered with ``atexit`` when it starts.
+/// Stop the extension's tokio runtime, giving its tasks a moment to end.
+///
+/// It starts again on next use. Registered with ``atexit`` when it starts.
 #[pyfunction]
 pub(crate) fn shutdown_runtime(py: Python<'_>) {
     let taken = RUNTIME.lock().unwrap_or_else(|e| e.into_inner()).take();
