@@ -673,6 +673,7 @@ impl Connection {
                     let _ = done.send(());
                 }
                 Command::Committed(number) => self.committed(number),
+                Command::StoreFailed => self.store_failed(),
                 Command::Shutdown => {
                     if let Ok(closed) = self.engine.disconnect(ReasonCode::ServerShuttingDown) {
                         self.closed(closed);
@@ -725,6 +726,22 @@ impl Connection {
             for answer in release.answers {
                 self.give(answer);
             }
+        }
+    }
+
+    /// What this connection's acknowledgements promise could not be stored: none of
+    /// them is released, now or by a later commit, and the connection ends.
+    fn store_failed(&mut self) {
+        self.releases.clear();
+        self.answers.clear();
+        if let Ok(closed) = self.engine.disconnect(ReasonCode::UnspecifiedError) {
+            tracing::info!(
+                "{} disconnected: its messages could not be stored",
+                self.describe()
+            );
+            self.closed(closed);
+        } else if let Some(closed) = self.engine.connection_lost() {
+            self.closed(closed);
         }
     }
 

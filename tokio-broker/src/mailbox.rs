@@ -29,6 +29,9 @@ pub enum Command {
     TakeOver(oneshot::Sender<()>),
     /// The facts sent with this number (and all before) are stored.
     Committed(u64),
+    /// Storing this connection's facts failed: what they promised must never be
+    /// released, so the connection ends (0x80) and its client sends them again.
+    StoreFailed,
     /// The broker stops: end with 0x8B.
     Shutdown,
 }
@@ -43,12 +46,13 @@ pub struct Mailbox {
 }
 
 impl Mailbox {
-    /// Posts a command; past the capacity the mailbox is marked overflowed instead (the
-    /// connection then ends).
+    /// Posts a command; past the capacity a delivery is refused and the mailbox marked
+    /// overflowed instead (the connection then ends). The other commands are few and
+    /// must arrive: they are always taken.
     pub fn post(&self, command: Command) {
         {
             let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-            if queue.len() >= CAPACITY && !matches!(command, Command::Shutdown) {
+            if queue.len() >= CAPACITY && matches!(command, Command::Deliver(_)) {
                 self.overflowed.store(true, Ordering::Relaxed);
             } else {
                 queue.push_back(command);

@@ -100,9 +100,13 @@ async fn commit(
         };
         let (stored, saved) = tokio::join!(storage.persist(&facts), store_sessions);
         if let Err(err) = stored.and(saved) {
-            // Nothing is released: what was promised was not stored. The clients send
-            // again what they were not acknowledged, after a reconnect.
+            // Nothing is released: what was promised was not stored. Its connections
+            // end, so that no later commit releases it either; their clients send again
+            // what they were not acknowledged, after a reconnect.
             tracing::error!("cannot store what was received: {err}");
+            for (mailbox, _) in batches.into_iter().filter_map(|b| b.waiter) {
+                mailbox.post(Command::StoreFailed);
+            }
             continue;
         }
         for (mailbox, number) in batches.into_iter().filter_map(|b| b.waiter) {
