@@ -16,14 +16,30 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from mqtt_common.models.errors import StorageError
+from mqtt_common.router import Fact
+from mqtt_common.src.session import AsyncSessionInterface, MemorySessionStore
+from mqtt_common.src.storage import AsyncStorageInterface, MemoryStorage
+
 from . import support
-from .support import EXAMPLES, TIMEOUT, TOKIO_BROKER, V5, Client, broker_process, wait_for
+from .support import (
+    EXAMPLES,
+    TIMEOUT,
+    TOKIO_BROKER,
+    V5,
+    Broker,
+    BrokerConfig,
+    Client,
+    broker_in_thread,
+    broker_process,
+    wait_for,
+)
 
 #: The largest file the broker may write while the stores are to fail.
 FILE_LIMIT = 256 * 1024
@@ -122,3 +138,26 @@ def _restart(kind: str, data_dir: Path) -> Iterator[support.BrokerProcess]:
             yield broker
     finally:
         support.KIND = saved
+
+
+class _FullDisk(MemoryStorage):
+    """A storage whose every ``persist`` fails, as a full disk would."""
+
+    def persist(self, facts: Iterable[Fact]) -> None:
+        raise StorageError("no space left on the device")
+
+
+def test_a_subscription_that_cannot_be_stored_ends_its_connection() -> None:
+    """No SUBACK for it (it would promise what is not stored), and no endless wait."""
+    broker = Broker(
+        BrokerConfig(),
+        sessions=AsyncSessionInterface.adapt(MemorySessionStore()),
+        storage=AsyncStorageInterface.adapt(_FullDisk()),
+    )
+    with broker_in_thread(broker) as listener:
+        client = Client(listener.port, "sub", V5, clean_start=False)
+        client.paho.subscribe("t", qos=1)
+        wait_for(lambda: client.disconnects)
+        assert not client.subacks
+        assert [int(reason.value) for reason in client.disconnects] == [0x80]
+        client.paho.loop_stop()

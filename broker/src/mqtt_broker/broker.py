@@ -129,7 +129,7 @@ class Broker:
         self._facts: list[Fact] = []
         self._sessions_to_save: dict[str, Session] = {}
         self._releases: dict[ClientConnection, int] = {}
-        self._answers: list[Callable[[], None]] = []
+        self._answers: list[tuple[ClientConnection, Callable[[], None]]] = []
         self._committing: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -223,7 +223,7 @@ class Broker:
         if not self.durable:
             answer()
             return
-        self._answers.append(answer)
+        self._answers.append((connection, answer))
         self._flush_soon()
 
     def note_received(self, connection: ClientConnection, mark: int) -> None:
@@ -263,7 +263,9 @@ class Broker:
                 log.exception(
                     "storing %d facts failed: their acknowledgements are withheld", len(facts)
                 )
-                for connection in releases:
+                # Their connections end: a later commit must not release it either, and
+                # a SUBACK that will never come should not be waited for.
+                for connection in {*releases, *(c for c, _ in answers)}:
                     connection.refuse_or_disconnect(
                         ReasonCode.UNSPECIFIED_ERROR, "the storage failed"
                     )
@@ -271,7 +273,7 @@ class Broker:
             for connection, mark in releases.items():
                 connection.engine.release_acknowledgements(mark)
                 self.mark_dirty(connection)
-            for answer in answers:
+            for _, answer in answers:
                 answer()
 
     async def _store(self, facts: list[Fact], sessions: Iterable[Session]) -> None:
