@@ -31,6 +31,12 @@ tokio::task_local! {
     static TASK_LOCALS: TaskLocals;
 }
 
+thread_local! {
+    /// The runtime an `awaitable` call on this thread spawns on: pyo3-async-runtimes
+    /// spawns from the caller's thread, outside any runtime.
+    static CALLER: std::cell::RefCell<Option<Handle>> = const { std::cell::RefCell::new(None) };
+}
+
 /// The runtime's handle, the runtime started if it is not running.
 fn handle() -> Result<Handle, Error> {
     let mut runtime = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -54,15 +60,16 @@ fn handle() -> Result<Handle, Error> {
     Ok(handle)
 }
 
-/// Starts the runtime (once) and arranges its shutdown at interpreter exit.
-fn ensure_started(py: Python<'_>) -> PyResult<()> {
+/// The runtime's handle, started (once) if needed, its shutdown then arranged for
+/// interpreter exit.
+fn ensure_started(py: Python<'_>) -> PyResult<Handle> {
     let starting = RUNTIME.lock().unwrap_or_else(|e| e.into_inner()).is_none();
-    handle()?;
+    let handle = handle()?;
     if starting {
         let shutdown = pyo3::wrap_pyfunction!(shutdown_runtime, py)?;
         py.import("atexit")?.call_method1("register", (shutdown,))?;
     }
-    Ok(())
+    Ok(handle)
 }
 
 /// Stop the extension's tokio runtime, giving its tasks a moment to end.
@@ -77,6 +84,17 @@ pub(crate) fn shutdown_runtime(py: Python<'_>) {
     }
 }
 
+/// Where pyo3-async-runtimes spawns: the runtime it runs in (its inner tasks), or the
+/// one `awaitable` named on this thread (the outer task, spawned from Python).
+fn spawner() -> Handle {
+    Handle::try_current()
+        .ok()
+        .or_else(|| CALLER.with_borrow(Clone::clone))
+        .unwrap_or_else(|| {
+            unreachable!("only `awaitable` converts futures, and it names a runtime")
+        })
+}
+
 /// The runtime as pyo3-async-runtimes sees it.
 struct Shared;
 
@@ -88,22 +106,14 @@ impl GenericRuntime for Shared {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        match handle() {
-            Ok(handle) => handle.spawn(fut),
-            // Started by `awaitable` just before: only a failure to start it again
-            // after an exit-time shutdown lands here; the awaiting future is cancelled.
-            Err(_) => Handle::current().spawn(fut),
-        }
+        spawner().spawn(fut)
     }
 
     fn spawn_blocking<F>(f: F) -> Self::JoinHandle
     where
         F: FnOnce() + Send + 'static,
     {
-        match handle() {
-            Ok(handle) => handle.spawn_blocking(f),
-            Err(_) => Handle::current().spawn_blocking(f),
-        }
+        spawner().spawn_blocking(f)
     }
 }
 
@@ -148,11 +158,14 @@ where
     T: Send + 'static,
     F: Future<Output = Result<T, Error>> + Send + 'static,
 {
-    ensure_started(py)?;
-    pyo3_async_runtimes::generic::future_into_py::<Shared, _, _>(py, async move {
+    let runtime = ensure_started(py)?;
+    let previous = CALLER.replace(Some(runtime));
+    let converted = pyo3_async_runtimes::generic::future_into_py::<Shared, _, _>(py, async move {
         let value = future.await.map_err(PyErr::from)?;
         Ok(Answer { value, convert })
-    })
+    });
+    CALLER.set(previous);
+    converted
 }
 
 /// `convert` for futures without a value: None.

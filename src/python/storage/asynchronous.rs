@@ -7,12 +7,11 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use super::memory::{describe_config, storage_config};
+use super::sqlite::{describe, open};
 use super::{messages, queued_entries, queued_entry, subscription_object, timed_messages};
 use crate::python::convert::{
     DurabilityArg, MaxQueueLength, MaxSubscriptionsPerClient, MaxTopicLevels, QueueFull, choice,
-    client_id, durability, durability_name, int_arg, limit, path_arg, present, topic_filter,
-    topic_name,
+    client_id, durability_name, int_arg, limit, present, topic_filter, topic_name,
 };
 use crate::python::message::PyMessage;
 use crate::python::runtime::{awaitable, none, plain};
@@ -61,15 +60,15 @@ impl PyAsyncSqliteStorage {
         max_subscriptions_per_client: Option<usize>,
         #[pyo3(from_py_with = choice::<DurabilityArg>)] durability: &'static str,
     ) -> PyResult<Self> {
-        let path = path_arg(path)?;
-        let config = storage_config(
+        let storage = open(
+            py,
+            path,
             max_queue_length,
             queue_full,
             max_topic_levels,
             max_subscriptions_per_client,
-        );
-        let durability = self::durability(durability);
-        let storage = py.detach(|| SqliteStorage::open_with(&path, config, durability))?;
+            durability,
+        )?;
         Ok(Self {
             inner: Arc::new(storage),
         })
@@ -342,11 +341,6 @@ impl PyAsyncSqliteStorage {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "<AsyncSqliteStorage {:?} durability={:?} {}>",
-            self.inner.path().display().to_string(),
-            durability_name(self.inner.durability()),
-            describe_config(self.inner.config())
-        )
+        describe("AsyncSqliteStorage", &self.inner)
     }
 }

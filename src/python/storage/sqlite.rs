@@ -54,15 +54,15 @@ storage_methods!(PySqliteStorage {
         max_subscriptions_per_client: Option<usize>,
         #[pyo3(from_py_with = choice::<DurabilityArg>)] durability: &'static str,
     ) -> PyResult<PyClassInitializer<Self>> {
-        let path = path_arg(path)?;
-        let config = storage_config(
+        let storage = open(
+            py,
+            path,
             max_queue_length,
             queue_full,
             max_topic_levels,
             max_subscriptions_per_client,
-        );
-        let durability = self::durability(durability);
-        let storage = py.detach(|| SqliteStorage::open_with(&path, config, durability))?;
+            durability,
+        )?;
         Ok(PyClassInitializer::from(PyStorageInterface).add_subclass(Self {
             inner: Arc::new(storage),
         }))
@@ -113,14 +113,42 @@ storage_methods!(PySqliteStorage {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "<SqliteStorage {:?} durability={:?} {}>",
-            self.inner.path().display().to_string(),
-            durability_name(self.inner.durability()),
-            describe_config(self.inner.config())
-        )
+        describe("SqliteStorage", &self.inner)
     }
 });
+
+/// Opens the storage a Python constructor names (the synchronous and the asynchronous
+/// class take the same options), without the GIL while the file is read.
+#[allow(clippy::too_many_arguments)] // the constructor's keyword arguments, as given
+pub(super) fn open(
+    py: Python<'_>,
+    path: &Bound<'_, PyAny>,
+    max_queue_length: Option<usize>,
+    queue_full: &'static str,
+    max_topic_levels: Option<usize>,
+    max_subscriptions_per_client: Option<usize>,
+    durability: &'static str,
+) -> PyResult<SqliteStorage> {
+    let path = path_arg(path)?;
+    let config = storage_config(
+        max_queue_length,
+        queue_full,
+        max_topic_levels,
+        max_subscriptions_per_client,
+    );
+    let durability = self::durability(durability);
+    Ok(py.detach(|| SqliteStorage::open_with(&path, config, durability))?)
+}
+
+/// `<Class 'path' durability=... limits>`, a storage's `repr`.
+pub(super) fn describe(class: &str, storage: &SqliteStorage) -> String {
+    format!(
+        "<{class} {:?} durability={:?} {}>",
+        storage.path().display().to_string(),
+        durability_name(storage.durability()),
+        describe_config(storage.config())
+    )
+}
 
 /// The write a `_start` call names, its arguments checked as the method's own are.
 fn started_write(name: &str, args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<StorageWrite> {
