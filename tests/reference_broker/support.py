@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,14 +138,23 @@ def _read_lines(process: subprocess.Popen[str], lines: list[str]) -> None:
 
 
 @contextmanager
-def broker_in_thread(broker: Broker, tls: TlsOptions | None = None) -> Iterator[Listener]:
-    """Serve ``broker`` on 127.0.0.1 from an event loop on a thread of this process."""
+def broker_in_thread(
+    broker: Broker,
+    tls: TlsOptions | None = None,
+    first: Callable[[], Coroutine[Any, Any, object]] | None = None,
+) -> Iterator[Listener]:
+    """Serve ``broker`` on 127.0.0.1 from an event loop on a thread of this process.
+
+    ``first`` (a restore, say) is awaited on that loop before it listens.
+    """
     loop = asyncio.new_event_loop()
     ready: list[Listener] = []
     started = threading.Event()
 
     def run() -> None:
         asyncio.set_event_loop(loop)
+        if first is not None:
+            loop.run_until_complete(first())
         ready.append(loop.run_until_complete(listen(broker, "127.0.0.1", 0, tls)))
         started.set()
         loop.run_forever()

@@ -48,6 +48,17 @@ def _forwarder(name: str) -> Callable[..., Coroutine[Any, Any, Any]]:
     return forward
 
 
+def _awaiting(name: str, native: Callable[..., Any]) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """Return an ``async def`` that awaits the future the native method ``name`` returns."""
+
+    async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return await native(self, *args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = native.__doc__
+    return call
+
+
 class _Reports:
     """Where a backend's started calls report back to one event loop."""
 
@@ -158,8 +169,8 @@ class AsynchronousInterface:
     _interface_methods: ClassVar[frozenset[str]] = frozenset()
     #: The adapter class of this interface, made on first use.
     _adapter: ClassVar[type | None] = None
-    #: Set by a class whose methods are a Rust backend's: they are not coroutine
-    #: functions, but each returns an awaitable (an ``asyncio.Future``).
+    #: Set by a class whose methods are a Rust backend's (they return asyncio futures):
+    #: each is then wrapped in a coroutine function.
     _native_awaitables: ClassVar[bool] = False
 
     def __init_subclass__(cls, *, interface: bool = False, **kwargs: Any) -> None:
@@ -173,7 +184,11 @@ class AsynchronousInterface:
             cls._adapter = None
             return
         if cls.__dict__.get("_native_awaitables", False):
-            # A Rust backend's methods: builtins that return asyncio futures.
+            # A Rust backend's methods return asyncio futures: each becomes a coroutine
+            # function, so that the class keeps the interface's promise (asyncio.run,
+            # create_task and iscoroutinefunction work as with any implementation).
+            for name in cls._interface_methods:
+                setattr(cls, name, _awaiting(name, getattr(cls, name)))
             return
         for name in sorted(cls._interface_methods):
             method = inspect.getattr_static(cls, name, None)

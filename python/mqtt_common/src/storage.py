@@ -221,11 +221,11 @@ class AsyncSqliteStorage(_core.AsyncSqliteStorage, AsyncStorageInterface):
     """``SqliteStorage`` as a native asynchronous storage, in Rust.
 
     ``AsyncSqliteStorage(path, *, durability="full", ...)`` takes ``SqliteStorage``'s
-    options. Every method returns an awaitable: a write's resolves once it is committed,
+    options. Every method is a coroutine function: a write's returns once it is committed,
     and writes awaited together share one commit; reads are answered from memory. The
     calls run on the extension's shared tokio runtime (threads ``mqtt-common-rt``,
     started on first use, stopped at exit): no thread is started or held per call.
-    Call it from a running event loop. ``await storage.close()`` releases the file.
+    ``await storage.close()`` releases the file.
     """
 
     _native_awaitables = True
