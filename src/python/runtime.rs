@@ -84,12 +84,13 @@ pub(crate) fn shutdown_runtime(py: Python<'_>) {
     }
 }
 
-/// Where pyo3-async-runtimes spawns: the runtime it runs in (its inner tasks), or the
-/// one `awaitable` named on this thread (the outer task, spawned from Python).
+/// Where pyo3-async-runtimes spawns: the runtime `awaitable` named on this thread (the
+/// outer task, spawned from Python, which may itself run in some other runtime), or the
+/// one it runs in (the inner tasks, on our workers).
 fn spawner() -> Handle {
-    Handle::try_current()
-        .ok()
-        .or_else(|| CALLER.with_borrow(Clone::clone))
+    CALLER
+        .with_borrow(Clone::clone)
+        .or_else(|| Handle::try_current().ok())
         .unwrap_or_else(|| {
             unreachable!("only `awaitable` converts futures, and it names a runtime")
         })
