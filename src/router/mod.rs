@@ -135,9 +135,9 @@ struct Client {
 }
 
 impl Client {
-    fn new(id: &str, owner: AuthCredentials) -> Self {
+    fn new(id: Arc<str>, owner: AuthCredentials) -> Self {
         Self {
-            id: Arc::from(id),
+            id,
             owner,
             connection: None,
             session: None,
@@ -187,8 +187,10 @@ pub struct Router {
     config: RouterConfig,
     index: SubscriptionIndex,
     retained: TopicTree<Retained>,
-    clients: HashMap<String, Client>,
-    connections: HashMap<ConnectionId, String>,
+    // Boxed clients and shared ids: a table sized for growth holds a pointer per free
+    // slot rather than a whole client, and a client id is stored once.
+    clients: HashMap<Arc<str>, Box<Client>>,
+    connections: HashMap<ConnectionId, Arc<str>>,
     timers: BTreeSet<(SystemTime, Timer)>,
     chooser: Chooser,
     ids: RandomState,
@@ -262,7 +264,7 @@ impl Router {
                 &hex[16..20],
                 &hex[20..]
             );
-            if !self.clients.contains_key(&id) {
+            if !self.clients.contains_key(id.as_str()) {
                 return id;
             }
         }
@@ -280,7 +282,7 @@ impl Router {
 
     /// The client identifier a connection holds, once accepted.
     pub fn client_of(&self, connection: ConnectionId) -> Option<&str> {
-        self.connections.get(&connection).map(String::as_str)
+        self.connections.get(&connection).map(|id| &**id)
     }
 
     /// Who a client is, to decide for it: its session's owner (user name and certificate;
@@ -319,7 +321,7 @@ impl Router {
         for subscription in subscriptions {
             self.index.subscribe(&client_id, subscription)?;
         }
-        let mut client = Client::new(&client_id, session.owner());
+        let mut client = Client::new(Arc::from(client_id.as_str()), session.owner());
         client.expiry_interval = session.expiry_interval();
         client.disconnected_at = session.disconnected_at();
         client.next_seq = queue.iter().map(|q| q.seq + 1).max().unwrap_or(1);
@@ -337,7 +339,7 @@ impl Router {
             client.will = Some(Box::new(will));
         }
         client.session = Some(Box::new(session));
-        self.clients.insert(client_id.clone(), client);
+        self.clients.insert(client.id.clone(), Box::new(client));
         self.schedule(&client_id);
         Ok(actions)
     }
@@ -404,10 +406,14 @@ impl Router {
             }
         };
         session.set_owner(owner);
-        let client = self
-            .clients
-            .entry(client_id.to_owned())
-            .or_insert_with(|| Client::new(client_id, session.owner()));
+        if !self.clients.contains_key(client_id) {
+            let id: Arc<str> = Arc::from(client_id);
+            let client = Client::new(id.clone(), session.owner());
+            self.clients.insert(id, Box::new(client));
+        }
+        let Some(client) = self.clients.get_mut(client_id) else {
+            return Err(Error::state("connect", "the client's session vanished"));
+        };
         client.owner = session.owner();
         client.connection = Some(connection);
         client.expiry_interval = expiry_interval;
@@ -416,7 +422,7 @@ impl Router {
         let will = request.will().map(Detach::detached);
         let had_will = client.will.is_some();
         client.will = will.clone().map(Box::new);
-        self.connections.insert(connection, client_id.to_owned());
+        self.connections.insert(connection, client.id.clone());
         self.schedule(client_id);
         let Some(client) = self.clients.get_mut(client_id) else {
             return Err(Error::state("connect", "the client's session vanished"));
@@ -479,7 +485,8 @@ impl Router {
         let Some(client_id) = self.connections.remove(&connection) else {
             return actions; // never accepted
         };
-        let Some(client) = self.clients.get_mut(&client_id) else {
+        let client_id = client_id.to_string();
+        let Some(client) = self.clients.get_mut(client_id.as_str()) else {
             return actions;
         };
         if client.connection != Some(connection) {
@@ -501,7 +508,7 @@ impl Router {
             self.end_session(&client_id, &mut actions);
             return actions;
         };
-        let Some(client) = self.clients.get_mut(&client_id) else {
+        let Some(client) = self.clients.get_mut(client_id.as_str()) else {
             return actions;
         };
         // Which owed messages the client has under way: the engine resends them at the
@@ -524,7 +531,7 @@ impl Router {
                 self.owe(&client_id, message, now, &mut actions);
             }
         }
-        let Some(client) = self.clients.get_mut(&client_id) else {
+        let Some(client) = self.clients.get_mut(client_id.as_str()) else {
             return actions;
         };
         match will {
@@ -842,7 +849,7 @@ impl Router {
     ) -> Result<String, Error> {
         self.connections
             .get(&connection)
-            .cloned()
+            .map(|id| id.to_string())
             .ok_or_else(|| Error::state(call, format!("connection {connection} holds no session")))
     }
 

@@ -1,8 +1,9 @@
 //! What other tasks tell a connection: deliveries the router decided, a takeover, the
 //! commit of its facts, the shutdown.
 //!
-//! A queue behind a mutex and a `Notify`, rather than a channel: an idle connection's
-//! mailbox allocates nothing (a channel allocates its first block of slots up front).
+//! A queue behind a mutex and the one waker of its one reader, rather than a channel: an
+//! idle connection's mailbox allocates nothing (a channel allocates its first block of
+//! slots up front), and waiting for it stores nothing in the connection's task.
 //! It pushes back: past `HIGH_WATER` commands the connections that post to it pause
 //! their reading until it drains (`congested`, `drained`), so that fast publishers slow
 //! down to what a subscriber takes rather than filling memory. And it is bounded: a
@@ -11,6 +12,9 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+use atomic_waker::AtomicWaker;
 
 use mqtt_common::router::Outgoing;
 use tokio::sync::{Notify, oneshot};
@@ -40,7 +44,9 @@ pub enum Command {
 #[derive(Debug, Default)]
 pub struct Mailbox {
     queue: Mutex<VecDeque<Command>>,
-    ready: Notify,
+    /// Something was posted since the reader last looked.
+    posted: AtomicBool,
+    reader: AtomicWaker,
     drained: Notify,
     overflowed: AtomicBool,
 }
@@ -58,12 +64,20 @@ impl Mailbox {
                 queue.push_back(command);
             }
         }
-        self.ready.notify_one();
+        self.posted.store(true, Ordering::Release);
+        self.reader.wake();
     }
 
-    /// Waits until something was posted.
-    pub async fn wait(&self) {
-        self.ready.notified().await;
+    /// Ready once something was posted since the last time it was; for the mailbox's
+    /// one reader (a second one would take the first one's wake-up).
+    pub fn poll_posted(&self, cx: &mut Context<'_>) -> Poll<()> {
+        // Registered before the check, so a post in between wakes this reader.
+        self.reader.register(cx.waker());
+        if self.posted.swap(false, Ordering::AcqRel) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 
     /// Takes everything posted so far.
