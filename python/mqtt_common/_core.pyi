@@ -951,6 +951,52 @@ class MemorySessionStore(SessionInterface):
     def __len__(self) -> int: ...
 
 @disjoint_base
+class AsyncSqliteSessionStore:
+    """SqliteSessionStore as an asynchronous session store; every method is awaitable.
+
+    A change's awaitable resolves once it is committed; changes awaited together share a
+    commit. Reads are served from memory. No thread is started per call: the store's
+    writer completes each call on the extension's shared tokio runtime.
+    """
+
+    def __new__(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        durability: Literal["full", "process_crash_only"] = "full",
+    ) -> Self: ...
+    @property
+    def path(self) -> pathlib.Path:
+        """The database file."""
+    @property
+    def durability(self) -> Literal["full", "process_crash_only"]:
+        """What a resolved change survives: "full" or "process_crash_only"."""
+    async def create_session(
+        self,
+        client_id: str,
+        clean_start: bool,
+        expiry_interval: int = 0,
+        protocol_version: int = 4,
+    ) -> tuple[Session, bool]:
+        """Return the session for a CONNECT and whether one was present (resumed)."""
+    async def get_session(self, client_id: str) -> Session | None:
+        """Return the stored session of a client, or None."""
+    async def save_session(self, session: Session) -> None:
+        """Store a session, replacing the client's previous one."""
+    async def delete_session(self, client_id: str) -> bool:
+        """Delete a client's session and Will; return whether there was a session."""
+    async def set_will(self, client_id: str, will: Will) -> None:
+        """Set the client's Will, replacing any other."""
+    async def get_will(self, client_id: str) -> Will | None:
+        """Return the client's Will, or None."""
+    async def clear_will(self, client_id: str) -> Will | None:
+        """Remove the client's Will (a normal DISCONNECT); return it, or None."""
+    async def client_ids(self) -> list[str]:
+        """Return the client id of every stored session (to restore them after a restart)."""
+    async def close(self) -> None:
+        """Commit what is pending and release the file; later calls raise StorageError."""
+
+@disjoint_base
 class SqliteSessionStore(SessionInterface):
     """MemorySessionStore's behaviour, kept in an SQLite file that survives the process.
 

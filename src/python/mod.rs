@@ -85,7 +85,7 @@ mod _core {
     #[cfg(feature = "sqlite")]
     #[pymodule_export]
     use super::{
-        session::PySqliteSessionStore,
+        session::{PyAsyncSqliteSessionStore, PySqliteSessionStore},
         storage::{PyAsyncSqliteStorage, PySqliteStorage},
     };
 

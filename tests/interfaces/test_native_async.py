@@ -1,4 +1,5 @@
-"""A Rust asynchronous backend seen from Python: ``AsyncSqliteStorage``.
+"""Rust asynchronous backends seen from Python: ``AsyncSqliteStorage`` and
+``AsyncSqliteSessionStore``.
 
 Its calls run on the extension's one shared tokio runtime and come back as asyncio
 futures: the async contract kit passes over it, no thread is started per call, writes
@@ -17,8 +18,14 @@ import pytest
 from mqtt_common import _core
 from mqtt_common.models import Message, Subscription
 from mqtt_common.models.errors import StorageError, ValidationError
+from mqtt_common.src.session import (
+    AsyncSessionInterface,
+    AsyncSqliteSessionStore,
+    SqliteSessionStore,
+    Will,
+)
 from mqtt_common.src.storage import AsyncSqliteStorage, AsyncStorageInterface
-from mqtt_common.testing import AsyncStorageContract
+from mqtt_common.testing import AsyncSessionContract, AsyncStorageContract
 
 
 def _thread_names() -> list[str]:
@@ -147,3 +154,77 @@ def test_the_runtime_stops_and_starts_again(tmp_path: Path) -> None:
         await storage.close()
 
     asyncio.run(close())
+
+
+class TestAsyncSqliteSessionStore(AsyncSessionContract):
+    @pytest.fixture(autouse=True)
+    def _files(self, tmp_path: Path) -> None:
+        self._dir = tmp_path
+        self._count = 0
+
+    def make_async_store(self) -> AsyncSessionInterface:
+        self._count += 1
+        path = self._dir / f"sessions-{self._count}.db"
+        return AsyncSqliteSessionStore(path, durability="process_crash_only")
+
+
+def test_the_session_store_is_of_coroutine_functions(tmp_path: Path) -> None:
+    store = AsyncSqliteSessionStore(tmp_path / "s.db")
+    assert isinstance(store, AsyncSessionInterface)
+    for name in AsyncSessionInterface._interface_methods:
+        assert inspect.iscoroutinefunction(getattr(AsyncSqliteSessionStore, name)), name
+    assert repr(store).startswith("<AsyncSqliteSessionStore ")
+
+    async def main() -> None:
+        session, present = await asyncio.create_task(store.create_session("c", False, 60))
+        assert (session.client_id, present) == ("c", False)
+        await store.close()
+        with pytest.raises(StorageError):
+            await store.get_session("c")
+
+    asyncio.run(main())
+
+
+def test_the_session_store_keeps_the_synchronous_store_s_file(tmp_path: Path) -> None:
+    """What one writes, the other reads back: the same file, the same facts."""
+    path = tmp_path / "s.db"
+
+    async def write() -> None:
+        store = AsyncSqliteSessionStore(path)
+        changes = []
+        for i in range(50):
+            session, _ = await store.create_session(f"c{i}", False, 3600, 5)
+            session.send_publish(Message(f"t/{i}", b"x", qos=1))
+            changes.append(store.save_session(session))
+            changes.append(store.set_will(f"c{i}", Will(Message(f"w/{i}", b"gone"), 30)))
+        await asyncio.gather(*changes)
+        assert await store.delete_session("c49")
+        assert (await store.clear_will("c48")) == Will(Message("w/48", b"gone"), 30)
+        await store.close()
+
+    asyncio.run(write())
+    with SqliteSessionStore(path) as synchronous:
+        assert sorted(synchronous.client_ids()) == sorted(f"c{i}" for i in range(49))
+        session = synchronous.get_session("c7")
+        assert session is not None
+        assert [packet_id for packet_id, _, _ in session.outgoing()] == [1]
+        assert synchronous.get_will("c7") == Will(Message("w/7", b"gone"), 30)
+        assert synchronous.get_will("c48") is None
+
+
+def test_the_session_store_refuses_bad_input_with_the_documented_classes(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        store = AsyncSqliteSessionStore(tmp_path / "s.db")
+        with pytest.raises(ValidationError):
+            await store.create_session("c", False, -1)
+        with pytest.raises(ValidationError):
+            await store.get_will("a\x00b")
+        with pytest.raises(ValidationError, match="expected Session"):
+            await store.save_session("not a session")  # type: ignore[arg-type]
+        with pytest.raises(StorageError):
+            AsyncSqliteSessionStore(tmp_path / "s.db")
+        await store.close()
+
+    asyncio.run(main())

@@ -1,25 +1,30 @@
-"""The reference broker on a Rust asynchronous storage (``AsyncSqliteStorage``), with
-real clients: what a publisher was acknowledged for an absent subscriber is there after
-the broker and its stores are closed and opened again."""
+"""The reference broker on Rust asynchronous stores (``AsyncSqliteStorage`` and
+``AsyncSqliteSessionStore``), with real clients: what a publisher was acknowledged for an
+absent subscriber is there after the broker and its stores are closed and opened again."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-from mqtt_common.src.session import AsyncSessionInterface, SqliteSessionStore
+from mqtt_common.src.session import AsyncSqliteSessionStore
 from mqtt_common.src.storage import AsyncSqliteStorage
 
 from .support import V5, Broker, BrokerConfig, Client, broker_in_thread
 
 
-def _broker(data_dir: Path) -> tuple[Broker, SqliteSessionStore, AsyncSqliteStorage]:
-    sessions = SqliteSessionStore(data_dir / "sessions.db")
+def _broker(data_dir: Path) -> tuple[Broker, AsyncSqliteSessionStore, AsyncSqliteStorage]:
+    sessions = AsyncSqliteSessionStore(data_dir / "sessions.db")
     storage = AsyncSqliteStorage(data_dir / "storage.db")
-    broker = Broker(
-        BrokerConfig(), sessions=AsyncSessionInterface.adapt(sessions), storage=storage
-    )
+    broker = Broker(BrokerConfig(), sessions=sessions, storage=storage)
     return broker, sessions, storage
+
+
+def _close(sessions: AsyncSqliteSessionStore, storage: AsyncSqliteStorage) -> None:
+    async def close() -> None:
+        await asyncio.gather(sessions.close(), storage.close())
+
+    asyncio.run(close())
 
 
 def test_queued_messages_survive_a_restart_on_the_native_storage(tmp_path: Path) -> None:
@@ -35,14 +40,13 @@ def test_queued_messages_survive_a_restart_on_the_native_storage(tmp_path: Path)
         codes = [publisher.publish_code("t", f"m{n}".encode(), qos=1) for n in range(20)]
         assert codes == [0] * 20
         publisher.disconnect()
-    sessions.close()
-    asyncio.run(storage.close())
+    _close(sessions, storage)
 
     broker, sessions, storage = _broker(tmp_path)
     restored: list[int] = []
 
     async def restore() -> None:
-        restored.append(await broker.restore(sessions.client_ids()))
+        restored.append(await broker.restore(await sessions.client_ids()))
 
     with broker_in_thread(broker, first=restore) as listener:
         assert restored == [1]
@@ -54,5 +58,4 @@ def test_queued_messages_survive_a_restart_on_the_native_storage(tmp_path: Path)
         subscriber.wait_messages(20)
         assert subscriber.payloads() == [f"m{n}".encode() for n in range(20)]
         subscriber.disconnect()
-    sessions.close()
-    asyncio.run(storage.close())
+    _close(sessions, storage)

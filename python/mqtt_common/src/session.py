@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncSessionInterface",
+    "AsyncSqliteSessionStore",
     "MemorySessionStore",
     "Session",
     "SessionInterface",
@@ -158,6 +159,20 @@ class MemorySessionStore(_core.MemorySessionStore, SessionInterface):
 
     #: Calls return at once: the async adapter calls them inline.
     blocking = False
+
+
+class AsyncSqliteSessionStore(_core.AsyncSqliteSessionStore, AsyncSessionInterface):
+    """``SqliteSessionStore`` as a native asynchronous session store, in Rust.
+
+    ``AsyncSqliteSessionStore(path, *, durability="full")`` keeps what
+    ``SqliteSessionStore`` keeps, in the same file format. Every method is a coroutine
+    function: a change's returns once it is committed, and changes awaited together share
+    one commit; reads are answered from memory. The calls run on the extension's shared
+    tokio runtime (threads ``mqtt-common-rt``, started on first use, stopped at exit): no
+    thread is started or held per call. ``await store.close()`` releases the file.
+    """
+
+    _native_awaitables = True
 
 
 class SqliteSessionStore(_core.SqliteSessionStore, SessionInterface):

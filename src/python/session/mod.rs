@@ -2,6 +2,8 @@
 //! base class, `MemorySessionStore`, and the adapter that lets Rust call a Python
 //! session store.
 
+#[cfg(feature = "sqlite")]
+mod asynchronous;
 mod memory;
 pub(crate) mod native;
 #[cfg(feature = "sqlite")]
@@ -12,6 +14,8 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 
+#[cfg(feature = "sqlite")]
+pub(crate) use asynchronous::PyAsyncSqliteSessionStore;
 pub(crate) use memory::PyMemorySessionStore;
 #[cfg(feature = "sqlite")]
 pub(crate) use sqlite::PySqliteSessionStore;

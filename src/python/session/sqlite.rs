@@ -47,9 +47,7 @@ session_store_methods!(PySqliteSessionStore {
         path: &Bound<'_, PyAny>,
         #[pyo3(from_py_with = choice::<DurabilityArg>)] durability: &'static str,
     ) -> PyResult<PyClassInitializer<Self>> {
-        let path = path_arg(path)?;
-        let durability = self::durability(durability);
-        let store = py.detach(|| SqliteSessionStore::open_with(&path, durability))?;
+        let store = open(py, path, durability)?;
         Ok(PyClassInitializer::from(PySessionInterface).add_subclass(Self {
             inner: Arc::new(store),
         }))
@@ -82,10 +80,27 @@ session_store_methods!(PySqliteSessionStore {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "<SqliteSessionStore {:?} durability={:?}>",
-            self.inner.path().display().to_string(),
-            durability_name(self.inner.durability())
-        )
+        describe("SqliteSessionStore", &self.inner)
     }
 });
+
+/// Opens the store at a Python path with a durability name (checked by the caller),
+/// without the GIL while the file is read.
+pub(crate) fn open(
+    py: Python<'_>,
+    path: &Bound<'_, PyAny>,
+    durability: &'static str,
+) -> PyResult<SqliteSessionStore> {
+    let path = path_arg(path)?;
+    let durability = self::durability(durability);
+    Ok(py.detach(|| SqliteSessionStore::open_with(&path, durability))?)
+}
+
+/// The `repr` of a Python class over the store.
+pub(crate) fn describe(class: &str, store: &SqliteSessionStore) -> String {
+    format!(
+        "<{class} {:?} durability={:?}>",
+        store.path().display().to_string(),
+        durability_name(store.durability())
+    )
+}
