@@ -20,6 +20,9 @@
 #                      mypy --strict, stubtest; fails on the first failure
 #   ./dev.sh bench     the benchmarks, Rust (criterion) and Python, each against its
 #                      anchors or targets (they report, they never fail on timings)
+#   ./dev.sh docs      the Rust API docs as docs.rs shows them, each feature-gated item
+#                      labelled with its cargo feature (needs the nightly toolchain:
+#                      rustup toolchain install nightly); prints where they are
 #   ./dev.sh fmt       format everything (cargo fmt, ruff format, ruff's safe fixes)
 #
 # Needs only Rust (cargo) and Python 3.11+ with pip. PYTHON picks the interpreter.
@@ -238,6 +241,22 @@ run_fmt() {
     "$VENV/bin/ruff" format python broker tests examples benches tools
 }
 
+# The docs as docs.rs builds them (Cargo.toml's [package.metadata.docs.rs]): nightly
+# rustdoc with --cfg docsrs labels what each cargo feature brings.
+run_docs() {
+    if ! rustup run nightly rustdoc --version >/dev/null 2>&1; then
+        echo "./dev.sh docs needs the nightly toolchain (feature labels are nightly-only):" >&2
+        echo "    rustup toolchain install nightly --profile minimal" >&2
+        exit 1
+    fi
+    step "cargo +nightly doc with docs.rs's settings (feature labels)"
+    RUSTDOCFLAGS="--cfg docsrs -D warnings" cargo +nightly doc --no-deps \
+        --features sqlite,auth-files,blocking,testing --target-dir target/docsrs
+    local labels
+    labels=$(grep -rl 'Available on <strong>crate feature' target/docsrs/doc/mqtt_common | wc -l)
+    echo "$labels pages carry feature labels: target/docsrs/doc/mqtt_common/index.html"
+}
+
 case "${1:-}" in
     example) run_example ;;
     broker) shift; run_broker "$@" ;;
@@ -247,10 +266,11 @@ case "${1:-}" in
     crash) run_crash ;;
     crash-broker) run_crash_broker ;;
     test) run_tests ;;
+    docs) run_docs ;;
     bench) run_bench ;;
     fmt) run_fmt ;;
     *)
-        echo "usage: ./dev.sh example|broker [options]|tokio-broker [options]|tour|chaos|crash|crash-broker|test|bench|fmt" >&2
+        echo "usage: ./dev.sh example|broker [options]|tokio-broker [options]|tour|chaos|crash|crash-broker|test|bench|docs|fmt" >&2
         exit 2
         ;;
 esac

@@ -101,6 +101,9 @@
 
 #![deny(missing_docs, missing_debug_implementations, unsafe_code)]
 #![warn(rust_2018_idioms, unreachable_pub)]
+// docs.rs (and `./dev.sh docs`) builds with nightly and `--cfg docsrs`: every item behind a
+// cargo feature is labelled with it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod asynchronous;
 pub mod auth;
