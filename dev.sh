@@ -130,12 +130,14 @@ run_tour() {
 # fails the run.
 install_test_programs() {
     if ! command -v mosquitto_pub >/dev/null || ! command -v mosquitto_sub >/dev/null \
-        || ! command -v mosquitto >/dev/null || ! command -v mosquitto_passwd >/dev/null; then
-        step "install mosquitto and mosquitto-clients (interop and auth-file tests)"
+        || ! command -v mosquitto >/dev/null || ! command -v mosquitto_passwd >/dev/null \
+        || ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+        step "install mosquitto, mosquitto-clients and redis-server (interop, auth-file and Redis tests)"
+        local packages="mosquitto mosquitto-clients redis-server"
         if [ "$(id -u)" -eq 0 ]; then
-            apt-get update -qq && apt-get install -y -qq mosquitto mosquitto-clients
+            apt-get update -qq && apt-get install -y -qq $packages
         else
-            sudo apt-get update -qq && sudo apt-get install -y -qq mosquitto mosquitto-clients
+            sudo apt-get update -qq && sudo apt-get install -y -qq $packages
         fi
     fi
 }
@@ -146,22 +148,24 @@ run_tests() {
     cargo fmt --all -- --check
     step "cargo clippy (no features)"
     cargo clippy --all-targets -- -D warnings
-    step "cargo clippy --features python,sqlite,auth-files,blocking,testing"
-    cargo clippy --all-targets --features python,sqlite,auth-files,blocking,testing -- -D warnings
+    step "cargo clippy --features python,sqlite,auth-files,blocking,testing,redis"
+    cargo clippy --all-targets --features python,sqlite,auth-files,blocking,testing,redis -- -D warnings
     step "cargo clippy --features sqlite,auth-files"
     cargo clippy --all-targets --features sqlite,auth-files -- -D warnings
+    step "cargo clippy --features redis"
+    cargo clippy --all-targets --features redis -- -D warnings
     step "cargo clippy, the tokio broker"
     cargo clippy -p mqtt-tokio-broker --all-targets -- -D warnings
     step "cargo clippy, the benchmark crate"
     cargo clippy -p mqtt-common-benches --all-targets -- -D warnings
     step "cargo test (no features)"
     cargo test
-    step "cargo test --features python,sqlite,auth-files,blocking,testing"
-    cargo test --features python,sqlite,auth-files,blocking,testing
+    step "cargo test --features python,sqlite,auth-files,blocking,testing,redis (Redis tests start redis-server)"
+    cargo test --features python,sqlite,auth-files,blocking,testing,redis
     step "the Rust tour runs (cargo run --example tour)"
     cargo run --quiet --example tour >/dev/null
     step "cargo doc (warnings are errors)"
-    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --features sqlite,auth-files,blocking,testing
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --features sqlite,auth-files,blocking,testing,redis
     step "rust-version covers every dependency"
     "$PYTHON" tools/check_rust_version.py
     step "no pyo3 in the dependency tree without the python feature"
@@ -251,7 +255,7 @@ run_docs() {
     fi
     step "cargo +nightly doc with docs.rs's settings (feature labels)"
     RUSTDOCFLAGS="--cfg docsrs -D warnings" cargo +nightly doc --no-deps \
-        --features sqlite,auth-files,blocking,testing --target-dir target/docsrs
+        --features sqlite,auth-files,blocking,testing,redis --target-dir target/docsrs
     local labels
     labels=$(grep -rl 'Available on <strong>crate feature' target/docsrs/doc/mqtt_common | wc -l)
     echo "$labels pages carry feature labels: target/docsrs/doc/mqtt_common/index.html"

@@ -117,6 +117,10 @@ pub mod network;
 pub mod packet;
 pub mod packet_id;
 pub mod protocol;
+#[cfg(any(feature = "sqlite", feature = "redis"))]
+mod records;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod router;
 pub mod session;
 #[cfg(feature = "sqlite")]
@@ -147,6 +151,8 @@ pub use integer::FromInteger;
 pub use message::{Message, MessageBuilder, PayloadFormat, PublishProperties, TopicAlias, Will};
 pub use network::{ConnectionState, NetworkInterface};
 pub use packet_id::PacketId;
+#[cfg(feature = "redis")]
+pub use redis::{RedisConfig, RedisSessionStore, RedisStorage};
 pub use session::{
     AsyncSessionInterface, InFlight, MemorySessionStore, OutgoingState, Session, SessionInterface,
 };

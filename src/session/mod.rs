@@ -7,7 +7,7 @@ mod state;
 
 pub use asynchronous::AsyncSessionInterface;
 pub use memory::MemorySessionStore;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "redis"))]
 pub(crate) use state::SessionParts;
 pub use state::{DEFAULT_RECEIVE_MAXIMUM, InFlight, OutgoingState, Session};
 

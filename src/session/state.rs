@@ -528,7 +528,7 @@ impl Session {
     }
 
     /// Every field, for a store that writes the session out.
-    #[cfg(feature = "sqlite")]
+    #[cfg(any(feature = "sqlite", feature = "redis"))]
     pub(crate) fn to_parts(&self) -> SessionParts {
         SessionParts {
             client_id: self.client_id.as_str().to_owned(),
@@ -554,7 +554,7 @@ impl Session {
     /// # Errors
     /// a validation error for an invalid client id or a zero Receive Maximum, or an
     /// in-flight message whose packet identifier is not the one it is filed under.
-    #[cfg(feature = "sqlite")]
+    #[cfg(any(feature = "sqlite", feature = "redis"))]
     pub(crate) fn from_parts(parts: SessionParts) -> Result<Self, Error> {
         let mut session = Self::new(
             &parts.client_id,
@@ -598,7 +598,7 @@ impl Session {
 
 /// Every field of a [`Session`], laid out for a store that writes it out and reads it
 /// back ([`Session::to_parts`], [`Session::from_parts`]).
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "redis"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SessionParts {
     pub(crate) client_id: String,

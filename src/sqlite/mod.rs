@@ -27,7 +27,6 @@
 
 mod asynchronous;
 mod database;
-mod records;
 mod sessions;
 mod storage;
 mod writer;

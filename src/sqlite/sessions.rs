@@ -13,11 +13,11 @@ use crate::constants::ProtocolVersion;
 use crate::error::Error;
 use crate::message::Will;
 use crate::packet_id::PacketId;
+use crate::records::{decode_message, encode_message, nanos, narrow, time};
 use crate::session::SessionParts;
 use crate::session::{InFlight, MemorySessionStore, OutgoingState, Session, SessionInterface};
 use crate::sqlite::Durability;
 use crate::sqlite::database::{self, Schema, failed};
-use crate::sqlite::records::{decode_message, encode_message, nanos, narrow, time};
 use crate::sqlite::writer::{Failure, Mirror, Writer};
 
 /// The session store's tables: a row per session, per message in flight each way, and

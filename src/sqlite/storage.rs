@@ -10,10 +10,10 @@ use rusqlite::{Connection, Transaction, params};
 
 use crate::error::Error;
 use crate::message::Message;
+use crate::records::{decode_message, encode_message, nanos, narrow, time};
 use crate::router::{Fact, QueuedMessage};
 use crate::sqlite::Durability;
 use crate::sqlite::database::{self, Schema, failed};
-use crate::sqlite::records::{decode_message, encode_message, nanos, narrow, time};
 use crate::sqlite::writer::{Failure, Mirror, Writer};
 use crate::storage::Enqueued;
 use crate::storage::{MemoryStorage, MemoryStorageConfig, StorageInterface};

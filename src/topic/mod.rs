@@ -22,6 +22,8 @@ mod topic_tree;
 mod trie;
 
 pub use index::{DEFAULT_MAX_TOPIC_LEVELS, IndexLimits, SubscriptionIndex};
+#[cfg(feature = "redis")]
+pub(crate) use subscription::check_client_id;
 pub use subscription::{
     Delivery, Subscription, SubscriptionBuilder, SubscriptionId, merge_overlapping,
 };

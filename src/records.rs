@@ -117,6 +117,7 @@ pub(crate) fn time(nanos: i64) -> SystemTime {
 }
 
 /// A stored integer as the type it must fit, or a storage error naming the column.
+#[cfg(feature = "sqlite")]
 pub(crate) fn narrow<T: FromInteger>(
     value: i64,
     column: &str,

@@ -1,0 +1,230 @@
+//! [`RedisSessionStore`]: sessions (with their QoS flows both ways) and Wills in Redis.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+
+use redis::{Value, cmd};
+
+use super::records::{decode_session, decode_will, encode_session, encode_will};
+use super::{Batch, Redis, RedisConfig};
+use crate::asynchronous::BoxFuture;
+use crate::constants::ProtocolVersion;
+use crate::error::Error;
+use crate::message::Will;
+use crate::session::{AsyncSessionInterface, Session};
+
+/// `MemorySessionStore`'s behaviour, kept in Redis (see the [module
+/// documentation](super) for the key layout and what a returned call survives).
+///
+/// A session is one record (its state and both ways' QoS flows), written whole by each
+/// save: one command, atomic on its own. Reads go to Redis.
+#[derive(Debug)]
+pub struct RedisSessionStore {
+    redis: Redis,
+    closed: AtomicBool,
+}
+
+impl RedisSessionStore {
+    /// Connects and checks the key layout's version.
+    ///
+    /// # Errors
+    /// A storage error naming the server if it cannot be reached or its keys under the
+    /// prefix have another layout version.
+    pub async fn open(redis: &RedisConfig) -> Result<Self, Error> {
+        Ok(Self {
+            redis: Redis::open(redis).await?,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// The server (its URL without the password).
+    pub fn server(&self) -> &str {
+        &self.redis.server
+    }
+
+    /// The client id of every stored session (to restore them after a restart), read
+    /// in pages.
+    ///
+    /// # Errors
+    /// A storage error naming the server.
+    pub async fn client_ids(&self) -> Result<Vec<String>, Error> {
+        let redis = self.open_or_closed()?;
+        let members = redis
+            .set_members(&self.clients_key(), "list the sessions")
+            .await?;
+        // A member whose session is gone (a write between the two keys was cut off) is
+        // left out.
+        let mut found = Vec::with_capacity(members.len());
+        for page in members.chunks(100) {
+            let mut batch = Batch::reads();
+            for client_id in page {
+                let key = self.session_key(client_id);
+                batch.add(&key, cmd("EXISTS").arg(&key).clone());
+            }
+            let present = redis.send(&batch, "list the sessions").await?;
+            found.extend(
+                page.iter()
+                    .zip(present)
+                    .filter(|(_, present)| matches!(present, Value::Int(1)))
+                    .map(|(client_id, _)| client_id.clone()),
+            );
+        }
+        Ok(found)
+    }
+
+    fn open_or_closed(&self) -> Result<&Redis, Error> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::storage("the session store is closed"));
+        }
+        Ok(&self.redis)
+    }
+
+    fn clients_key(&self) -> String {
+        self.redis.key("clients")
+    }
+
+    fn session_key(&self, client_id: &str) -> String {
+        self.redis.client_key("session", client_id)
+    }
+
+    fn will_key(&self, client_id: &str) -> String {
+        self.redis.client_key("will", client_id)
+    }
+
+    async fn read_session(&self, client_id: &str) -> Result<Option<Session>, Error> {
+        let redis = self.open_or_closed()?;
+        let record: Option<Vec<u8>> = redis
+            .query(
+                redis::cmd("GET").arg(self.session_key(client_id)),
+                "read a session",
+            )
+            .await?;
+        record
+            .map(|record| decode_session(client_id, &record))
+            .transpose()
+    }
+
+    /// Writes a session (and lists its client), with the Will cancelled if `cancel_will`.
+    async fn write_session(&self, session: &Session, cancel_will: bool) -> Result<(), Error> {
+        let redis = self.open_or_closed()?;
+        let client_id = session.client_id();
+        let key = self.session_key(client_id);
+        let mut batch = Batch::writes();
+        // The set first: a member without a session is skipped when listed; a session
+        // whose client is not listed would not be restored.
+        let clients = self.clients_key();
+        batch.add(&clients, cmd("SADD").arg(&clients).arg(client_id).clone());
+        batch.add(
+            &key,
+            cmd("SET").arg(&key).arg(encode_session(session)?).clone(),
+        );
+        if cancel_will {
+            let will = self.will_key(client_id);
+            batch.add(&will, cmd("DEL").arg(&will).clone());
+        }
+        redis.send(&batch, "store a session").await.map(drop)
+    }
+}
+
+impl AsyncSessionInterface for RedisSessionStore {
+    fn create_session<'a>(
+        &'a self,
+        client_id: &'a str,
+        clean_start: bool,
+        expiry_interval: u32,
+        protocol_version: ProtocolVersion,
+    ) -> BoxFuture<'a, Result<(Session, bool), Error>> {
+        Box::pin(async move {
+            let fresh = Session::new(client_id, protocol_version, clean_start, expiry_interval)?;
+            let stored = self.read_session(client_id).await?;
+            let now = SystemTime::now();
+            // As MemorySessionStore: a stored, unexpired session is resumed unless the
+            // client asks for a clean start; a Will still waiting is cancelled either way
+            // [MQTT-3.1.3-9].
+            let (session, present) = match stored {
+                Some(mut session) if !clean_start && !session.is_expired(now) => {
+                    session.resume(protocol_version, expiry_interval);
+                    (session, true)
+                }
+                _ => (fresh, false),
+            };
+            self.write_session(&session, true).await?;
+            Ok((session, present))
+        })
+    }
+
+    fn get_session<'a>(
+        &'a self,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Session>, Error>> {
+        Box::pin(self.read_session(client_id))
+    }
+
+    fn save_session<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.write_session(session, false))
+    }
+
+    fn delete_session<'a>(&'a self, client_id: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let redis = self.open_or_closed()?;
+            let key = self.session_key(client_id);
+            let mut batch = Batch::writes();
+            batch.add(&key, cmd("DEL").arg(&key).clone());
+            let will = self.will_key(client_id);
+            batch.add(&will, cmd("DEL").arg(&will).clone());
+            let clients = self.clients_key();
+            batch.add(&clients, cmd("SREM").arg(&clients).arg(client_id).clone());
+            let answers = redis.send(&batch, "delete a session").await?;
+            Ok(matches!(answers.first(), Some(Value::Int(n)) if *n > 0))
+        })
+    }
+
+    fn set_will<'a>(&'a self, client_id: &'a str, will: Will) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let redis = self.open_or_closed()?;
+            let key = self.will_key(client_id);
+            let _: Value = redis
+                .query(
+                    redis::cmd("SET").arg(&key).arg(encode_will(&will)?),
+                    "store a Will",
+                )
+                .await?;
+            redis.replicated(&key).await
+        })
+    }
+
+    fn get_will<'a>(&'a self, client_id: &'a str) -> BoxFuture<'a, Result<Option<Will>, Error>> {
+        Box::pin(async move {
+            let redis = self.open_or_closed()?;
+            let record: Option<Vec<u8>> = redis
+                .query(
+                    redis::cmd("GET").arg(self.will_key(client_id)),
+                    "read a Will",
+                )
+                .await?;
+            let whose = format!("the Will of {client_id:?}");
+            record.map(|r| decode_will(&r, &whose)).transpose()
+        })
+    }
+
+    fn clear_will<'a>(&'a self, client_id: &'a str) -> BoxFuture<'a, Result<Option<Will>, Error>> {
+        Box::pin(async move {
+            let redis = self.open_or_closed()?;
+            let key = self.will_key(client_id);
+            let record: Option<Vec<u8>> = redis
+                .query(redis::cmd("GETDEL").arg(&key), "remove a Will")
+                .await?;
+            redis.replicated(&key).await?;
+            let whose = format!("the Will of {client_id:?}");
+            record.map(|r| decode_will(&r, &whose)).transpose()
+        })
+    }
+}
+
+impl RedisSessionStore {
+    /// Stops the store: later calls fail with a storage error. Every returned call was
+    /// acknowledged by Redis: nothing waits to be written.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+}

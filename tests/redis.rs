@@ -1,0 +1,426 @@
+//! The Redis stores against a real `redis-server` (Debian's; `./dev.sh test` installs
+//! it), started here on 127.0.0.1 on a free port and stopped by its process id: the
+//! contract kits of the async family, their faults, and what survives a reopen.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use mqtt_common::testing::{session_contract, storage_contract};
+use mqtt_common::{
+    AsyncSessionInterface, AsyncStorageInterface, ErrorKind, MemoryStorageConfig, Message,
+    ProtocolVersion, RedisConfig, RedisSessionStore, RedisStorage, TopicFilter, TopicName, Will,
+};
+
+/// A `redis-server` of the test's own, stopped (by its process id) when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Server {
+    /// Starts one with an append-only file in a directory of its own.
+    fn start() -> Self {
+        Self::start_on(free_port(), Self::scratch())
+    }
+
+    /// A new, empty directory for a server's files.
+    fn scratch() -> PathBuf {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "mqtt-common-redis-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        dir
+    }
+
+    fn start_on(port: u16, dir: PathBuf) -> Self {
+        Self::start_with(port, dir, &[])
+    }
+
+    fn start_with(port: u16, dir: PathBuf, extra: &[&str]) -> Self {
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            .arg("--dir")
+            .arg(&dir)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "redis-server must be installed for these tests (./dev.sh test installs \
+                 Debian's: apt-get install -y redis-server)",
+            );
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not listen on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port, dir }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills it (SIGKILL) and starts it again on the same port and files.
+    fn restart(mut self) -> Self {
+        self.stop();
+        let dir = std::mem::take(&mut self.dir);
+        let port = self.port;
+        std::mem::forget(self);
+        Self::start_on(port, dir)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A Redis Cluster of three masters on loopback, made with `redis-cli --cluster create`.
+struct Cluster {
+    nodes: Vec<Server>,
+}
+
+impl Cluster {
+    fn start() -> Self {
+        let nodes: Vec<Server> = (0..3)
+            .map(|_| {
+                // A port whose cluster bus port (+10000) is free too.
+                Server::start_with(
+                    free_cluster_port(),
+                    Server::scratch(),
+                    &["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"],
+                )
+            })
+            .collect();
+        let mut create = Command::new("redis-cli");
+        create.args(["--cluster", "create"]);
+        for node in &nodes {
+            create.arg(format!("127.0.0.1:{}", node.port));
+        }
+        let status = create
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("redis-cli (Debian's redis-tools) must be installed");
+        assert!(status.success(), "redis-cli --cluster create failed");
+        let started = Instant::now();
+        for node in &nodes {
+            loop {
+                let info = Command::new("redis-cli")
+                    .args(["-p", &node.port.to_string(), "cluster", "info"])
+                    .output()
+                    .expect("redis-cli");
+                if String::from_utf8_lossy(&info.stdout).contains("cluster_state:ok") {
+                    break;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "the cluster is not ok"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Self { nodes }
+    }
+
+    /// Any node's URL: the stores find the others from it.
+    fn url(&self) -> String {
+        self.nodes[1].url()
+    }
+}
+
+fn free_cluster_port() -> u16 {
+    loop {
+        let port = free_port();
+        if port < 55_000 && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// A prefix of its own for each store, so that each starts empty.
+fn fresh(server: &Server) -> RedisConfig {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    RedisConfig::new(server.url()).with_prefix(format!("test{n}"))
+}
+
+/// Opens a store from synchronous code inside the runtime (the kits' `make`).
+fn opened<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
+}
+
+fn message(topic: &str, payload: &str) -> Message {
+    Message::new(TopicName::new(topic).expect("topic"), payload.to_owned()).expect("message")
+}
+
+fn retained(topic: &str, payload: &str) -> Message {
+    Message::builder(TopicName::new(topic).expect("topic"))
+        .payload(payload.to_owned())
+        .retain(true)
+        .build()
+        .expect("message")
+}
+
+#[test]
+fn the_redis_stores_keep_the_contracts() {
+    let server = Server::start();
+    runtime().block_on(async {
+        storage_contract(|| {
+            opened(RedisStorage::open(
+                &fresh(&server),
+                MemoryStorageConfig::default(),
+            ))
+            .expect("a Redis storage")
+        })
+        .await;
+        session_contract(|| opened(RedisSessionStore::open(&fresh(&server))).expect("a store"))
+            .await;
+    });
+}
+
+#[test]
+fn the_redis_stores_keep_the_contracts_on_a_cluster() {
+    let cluster = Cluster::start();
+    let config = || {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        RedisConfig::new(cluster.url()).with_prefix(format!("cluster{n}"))
+    };
+    runtime().block_on(async {
+        let probe = RedisStorage::open(&config(), MemoryStorageConfig::default())
+            .await
+            .expect("a Redis storage");
+        assert!(
+            probe.is_cluster(),
+            "the stores use the cluster, not one node"
+        );
+        storage_contract(|| {
+            opened(RedisStorage::open(
+                &config(),
+                MemoryStorageConfig::default(),
+            ))
+            .expect("a Redis storage")
+        })
+        .await;
+        session_contract(|| opened(RedisSessionStore::open(&config())).expect("a store")).await;
+        // Clients' keys spread over the three masters, each client's on one slot.
+        let storage = RedisStorage::open(&config(), MemoryStorageConfig::default())
+            .await
+            .expect("a Redis storage");
+        for i in 0..30 {
+            let client = format!("client-{i}");
+            let filter = TopicFilter::new(&format!("t/{i}/#")).expect("filter");
+            let subscription =
+                mqtt_common::Subscription::new(filter, mqtt_common::QoS::AtLeastOnce);
+            storage
+                .add_subscription(&client, subscription)
+                .await
+                .expect("subscribed");
+            storage
+                .enqueue(&client, message("t", "x"))
+                .await
+                .expect("queued");
+        }
+        let topic = TopicName::new("t/7/a").expect("topic");
+        let found = storage.get_subscribers(&topic).await.expect("read");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "client-7");
+    });
+    drop(cluster);
+}
+
+#[test]
+fn what_was_stored_is_there_after_a_reopen_and_a_kill_of_redis() {
+    let server = Server::start();
+    let config = fresh(&server);
+    let runtime = runtime();
+    runtime.block_on(async {
+        let storage = RedisStorage::open(&config, MemoryStorageConfig::default())
+            .await
+            .expect("a storage");
+        let sessions = RedisSessionStore::open(&config).await.expect("a store");
+        let writes: Vec<_> = (0..200)
+            .map(|i| storage.store_retained(retained(&format!("r/{i}"), "x")))
+            .collect();
+        // Under way together: their commands share the connection's round trips.
+        for write in futures::future::join_all(writes).await {
+            write.expect("a retained message stored");
+        }
+        let (session, _) = sessions
+            .create_session("c", false, 3600, ProtocolVersion::V5)
+            .await
+            .expect("a session");
+        sessions.save_session(&session).await.expect("saved");
+        let will = Will {
+            message: message("w", "gone"),
+            delay_interval: 5,
+        };
+        sessions.set_will("c", will).await.expect("a Will");
+    });
+    // Everything acknowledged was in the append-only file (appendfsync always).
+    let server = server.restart();
+    runtime.block_on(async {
+        let storage = RedisStorage::open(&config, MemoryStorageConfig::default())
+            .await
+            .expect("a storage");
+        let all = TopicFilter::new("r/#").expect("filter");
+        assert_eq!(storage.get_retained(&all).await.expect("read").len(), 200);
+        let sessions = RedisSessionStore::open(&config).await.expect("a store");
+        assert_eq!(
+            sessions.client_ids().await.expect("ids"),
+            vec!["c".to_owned()]
+        );
+        let will = sessions.get_will("c").await.expect("read").expect("a Will");
+        assert_eq!(will.delay_interval, 5);
+    });
+    drop(server);
+}
+
+#[test]
+fn a_lost_redis_gives_storage_errors_then_calls_work_again() {
+    let server = Server::start();
+    let config = fresh(&server);
+    let runtime = runtime();
+    let storage = runtime
+        .block_on(RedisStorage::open(&config, MemoryStorageConfig::default()))
+        .expect("a storage");
+    runtime
+        .block_on(storage.enqueue("c", message("t", "before")))
+        .expect("queued");
+    let mut server = server;
+    server.stop();
+    let err = runtime
+        .block_on(storage.enqueue("c", message("t", "meanwhile")))
+        .expect_err("Redis is down");
+    assert_eq!(err.kind(), ErrorKind::Storage);
+    assert!(err.to_string().contains(&server.url()), "{err}");
+    let server = server.restart();
+    // The connection comes back by itself (with backoff): the first calls may still
+    // fail while it does; none is reported done that Redis did not take.
+    let started = Instant::now();
+    loop {
+        match runtime.block_on(storage.enqueue("c", message("t", "after"))) {
+            Ok(()) => break,
+            Err(err) => {
+                assert_eq!(err.kind(), ErrorKind::Storage);
+                assert!(started.elapsed() < Duration::from_secs(20), "{err}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    let queued = runtime
+        .block_on(storage.queued_messages("c"))
+        .expect("read");
+    let payloads: Vec<&[u8]> = queued
+        .iter()
+        .map(|q| q.message.payload().as_ref())
+        .collect();
+    assert_eq!(payloads, vec![b"before".as_slice(), b"after".as_slice()]);
+    drop(server);
+}
+
+#[test]
+fn an_unreachable_server_is_named_in_the_error() {
+    let port = free_port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let mut config = RedisConfig::new(&url);
+    config.connection_timeout = Duration::from_secs(1);
+    let err = runtime()
+        .block_on(RedisStorage::open(&config, MemoryStorageConfig::default()))
+        .expect_err("nothing listens there");
+    assert_eq!(err.kind(), ErrorKind::Storage);
+    assert!(err.to_string().contains(&url), "{err}");
+}
+
+#[test]
+fn another_layout_version_and_a_bad_prefix_are_refused() {
+    let server = Server::start();
+    let runtime = runtime();
+    let config = fresh(&server);
+    runtime.block_on(async {
+        let client = redis_client(&server).await;
+        let mut connection = client;
+        let () = redis::cmd("SET")
+            .arg(format!("{}:schema", config.prefix))
+            .arg("99")
+            .query_async(&mut connection)
+            .await
+            .expect("set");
+        let err = RedisSessionStore::open(&config)
+            .await
+            .expect_err("version 99");
+        assert!(err.to_string().contains("layout version"), "{err}");
+        let bad = RedisConfig::new(server.url()).with_prefix("a{b}");
+        let err = RedisSessionStore::open(&bad).await.expect_err("braces");
+        assert!(err.to_string().contains("prefix"), "{err}");
+    });
+}
+
+#[test]
+fn a_write_that_no_replica_took_fails_when_replicas_are_required() {
+    let server = Server::start();
+    let config = fresh(&server).with_replicas(1, Duration::from_millis(100));
+    let runtime = runtime();
+    runtime.block_on(async {
+        let storage = RedisStorage::open(&config, MemoryStorageConfig::default())
+            .await
+            .expect("a storage");
+        let err = storage
+            .store_retained(retained("r", "x"))
+            .await
+            .expect_err("there is no replica");
+        assert!(err.to_string().contains("0 of the 1 replicas"), "{err}");
+    });
+}
+
+async fn redis_client(server: &Server) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(server.url())
+        .expect("a client")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("a connection")
+}
