@@ -14,8 +14,9 @@
 #   ./dev.sh crash     the full crash test of the SQLite stores: 100 cycles of kill -9
 #                      under load, each checked on reopen (the test command runs 5)
 #   ./dev.sh crash-broker  the full crash test of both brokers: 100 cycles of kill -9
-#                      each under QoS 1 load with persistent subscribers; nothing
-#                      acknowledged may be lost (the test command runs 4 of each)
+#                      each under QoS 1 load with persistent subscribers, then 20 of
+#                      the tokio broker on Redis (redis-server killed in the middle);
+#                      nothing acknowledged may be lost (the test command runs 4 of each)
 #   ./dev.sh test      every check: fmt, clippy, cargo test, docs, wheel, pytest, ruff,
 #                      mypy --strict, stubtest; fails on the first failure
 #   ./dev.sh bench     the benchmarks, Rust (criterion) and Python, each against its
@@ -105,6 +106,9 @@ run_crash_broker() {
     "$VPY" tests/persistence/broker_crash.py --cycles 100 --broker python
     step "the tokio broker killed with SIGKILL under QoS 1 load, 100 times"
     "$VPY" tests/persistence/broker_crash.py --cycles 100 --broker tokio
+    install_test_programs
+    step "the tokio broker on Redis killed with SIGKILL 20 times, and Redis once"
+    "$VPY" tests/persistence/broker_crash.py --cycles 20 --broker tokio --store redis
 }
 
 # The tokio broker (tokio-broker/), in release mode: the tests run it as a program.

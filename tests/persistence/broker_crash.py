@@ -12,6 +12,11 @@ owed, and the run checks:
 * every retained topic holds the last value acknowledged to its publisher, or a later
   one.
 
+With ``--store redis`` the broker keeps its state in a ``redis-server`` of the run's own
+(``appendfsync always``) instead of ``--data-dir``, and in the middle cycle Redis
+itself is killed with SIGKILL under the load, then restarted on the same append-only
+file, before the broker is killed.
+
 ``python tests/persistence/broker_crash.py --cycles 100`` (``./dev.sh crash``); the test
 command runs a few cycles (``tests/persistence/test_broker_crash.py``).
 """
@@ -281,24 +286,40 @@ def report(
 
 
 def run(
-    cycles: int, seed: int, workdir: Path, verbose: bool = True, broker: str = "python"
+    cycles: int,
+    seed: int,
+    workdir: Path,
+    *,
+    verbose: bool = True,
+    broker: str = "python",
+    store: str = "sqlite",
 ) -> tuple[bool, str]:
-    """Run the crash test against ``broker`` ("python" or "tokio"); return whether it
+    """Run the crash test against ``broker`` ("python" or "tokio") keeping its state in
+    ``store`` ("sqlite": ``--data-dir``; "redis": ``--redis-url``); return whether it
     passed, and its report."""
     support.KIND = broker
     try:
-        return crash(cycles, seed, workdir, verbose)
+        if store == "redis":
+            with support.redis_server(workdir / "redis") as redis:
+                options = ("--redis-url", redis.url, "--redis-prefix", "crash")
+                return crash(cycles, seed, options, verbose, redis)
+        return crash(cycles, seed, ("--data-dir", str(workdir / "data")), verbose, None)
     finally:
         support.KIND = "python"
 
 
-def crash(cycles: int, seed: int, workdir: Path, verbose: bool) -> tuple[bool, str]:
+def crash(
+    cycles: int,
+    seed: int,
+    store_options: tuple[str, ...],
+    verbose: bool,
+    redis: support.RedisServer | None,
+) -> tuple[bool, str]:
     """The crash test's cycles, against the broker ``support.KIND`` names."""
     rng = random.Random(seed)
     record = Record()
     started = time.monotonic()
-    data = workdir / "data"
-    options = ("--data-dir", str(data), "--max-queued", "1000000", "--log-level", "WARNING")
+    options = (*store_options, "--max-queued", "1000000", "--log-level", "WARNING")
     publishers = [Publisher("a", V5), Publisher("b", V311)]
     with broker_process(*options) as broker:
         subscribe_all(broker.port, record, rng)
@@ -309,6 +330,21 @@ def crash(cycles: int, seed: int, workdir: Path, verbose: bool) -> tuple[bool, s
                 process.kill()
                 process.wait()
 
+            if redis is not None and cycle == cycles // 2:
+                # Redis itself dies under the load; the broker fails the calls meanwhile
+                # (nothing is acknowledged), then finds it again on the same files.
+                def kill_redis_then_broker(process: Any = broker.process) -> None:
+                    redis.kill()
+                    time.sleep(0.3)
+                    redis.start()
+                    time.sleep(0.5)
+                    process.kill()
+                    process.wait()
+
+                one_cycle(broker.port, kill_redis_then_broker, publishers, record, rng)
+                if verbose:
+                    print(f"cycle {cycle + 1}: redis-server killed and restarted", flush=True)
+                continue
             one_cycle(broker.port, kill, publishers, record, rng)
         if verbose:
             print(
@@ -328,9 +364,12 @@ def main() -> int:
     parser.add_argument("--cycles", type=int, default=100)
     parser.add_argument("--seed", type=int, default=random.randrange(1 << 30))
     parser.add_argument("--broker", choices=["python", "tokio"], default="python")
+    parser.add_argument("--store", choices=["sqlite", "redis"], default="sqlite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        passed, report = run(args.cycles, args.seed, Path(workdir), broker=args.broker)
+        passed, report = run(
+            args.cycles, args.seed, Path(workdir), broker=args.broker, store=args.store
+        )
     print(report)
     return 0 if passed else 1
 

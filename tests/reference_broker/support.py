@@ -82,6 +82,66 @@ def tokio_broker() -> Iterator[None]:
         KIND = "python"
 
 
+@dataclass
+class RedisServer:
+    """A ``redis-server`` of a test's own on 127.0.0.1 (Debian's; ``./dev.sh test``
+    installs it), with its append-only file written before each answer
+    (``appendfsync always``): what it acknowledged survives its own ``kill -9``."""
+
+    port: int
+    directory: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Its URL, for ``--redis-url``."""
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start it (again, on the same port and files) and wait until it answers."""
+        command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port)]
+        command += ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
+        command += ["--dir", str(self.directory)]
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"redis-server did not answer on port {self.port}")
+            time.sleep(0.02)
+
+    def kill(self) -> None:
+        """SIGKILL it, by its process id."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[RedisServer]:
+    """Run a ``redis-server`` keeping its files in ``directory``; stop it at the end."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = RedisServer(port, directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
 def broker_command() -> list[str]:
     """Return the command that starts the broker under test (without its options)."""
     if KIND == "tokio":

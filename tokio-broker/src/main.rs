@@ -1,6 +1,7 @@
 //! mqtt-tokio-broker: an MQTT 3.1, 3.1.1 and 5.0 broker on tokio, on mqtt-common's
 //! engine (`ServerConnection`, one per connection), router (one for all), SQLite stores
-//! (`--data-dir`) and mosquitto's password and ACL files.
+//! (`--data-dir`) or Redis stores (`--redis-url`), and mosquitto's password and ACL
+//! files.
 //!
 //! It is the Rust user's template: one task per connection on the multi-threaded
 //! runtime (`connection`), the router behind a mutex held only for its synchronous
@@ -14,6 +15,7 @@ mod options;
 mod persist;
 mod tls;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +27,8 @@ use mqtt_common::protocol::ServerConfig;
 use mqtt_common::router::{QueueFull, Router, RouterConfig};
 use mqtt_common::{
     AsyncAuthInterface, AsyncSessionInterface, AsyncStorageInterface, Durability,
-    MemoryStorageConfig, SqliteSessionStore, SqliteStorage,
+    MemoryStorageConfig, RedisConfig, RedisSessionStore, RedisStorage, SqliteSessionStore,
+    SqliteStorage,
 };
 use tokio::net::TcpListener;
 
@@ -70,15 +73,91 @@ fn main() -> ExitCode {
     }
 }
 
-/// The stores in `--data-dir`, and the session store's own handle (for its client ids
-/// at a restart).
+/// The stores (in `--data-dir` or in Redis), and the session store's own handle (for
+/// its client ids at a restart, and its closing).
 struct Stores {
     storage: Arc<dyn AsyncStorageInterface>,
     sessions: Arc<dyn AsyncSessionInterface>,
-    session_file: Arc<SqliteSessionStore>,
+    list: SessionList,
 }
 
-fn open_stores(options: &Options) -> Result<Option<Stores>, String> {
+/// Where the stored sessions are listed.
+#[derive(Clone)]
+enum SessionList {
+    File(Arc<SqliteSessionStore>, PathBuf),
+    Redis(Arc<RedisSessionStore>),
+}
+
+impl SessionList {
+    /// Every stored session's client id.
+    async fn client_ids(&self) -> Result<Vec<String>, String> {
+        match self {
+            Self::File(file, _) => {
+                let file = file.clone();
+                tokio::task::spawn_blocking(move || file.client_ids())
+                    .await
+                    .map_err(|err| err.to_string())?
+                    .map_err(|err| err.to_string())
+            }
+            Self::Redis(store) => store.client_ids().await.map_err(|err| err.to_string()),
+        }
+    }
+
+    /// Where they are, for the log.
+    fn describe(&self) -> String {
+        match self {
+            Self::File(_, dir) => dir.display().to_string(),
+            Self::Redis(store) => store.server().to_owned(),
+        }
+    }
+
+    /// Stores what is pending and lets go of the store.
+    async fn close(self) -> Result<(), String> {
+        match self {
+            Self::File(file, _) => tokio::task::spawn_blocking(move || file.close())
+                .await
+                .map_err(|err| err.to_string())?
+                .map_err(|err| err.to_string()),
+            Self::Redis(store) => {
+                store.close();
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn open_stores(options: &Options) -> Result<Option<Stores>, String> {
+    // The router bounds the queues (--max-queued): the stores keep all they are given.
+    let config = MemoryStorageConfig {
+        max_queue_length: None,
+        ..MemoryStorageConfig::default()
+    };
+    if let Some(url) = &options.redis_url {
+        let redis = RedisConfig::new(url.as_str()).with_prefix(options.redis_prefix.as_str());
+        let storage = RedisStorage::open(&redis, config)
+            .await
+            .map_err(|err| err.to_string())?;
+        let sessions = Arc::new(
+            RedisSessionStore::open(&redis)
+                .await
+                .map_err(|err| err.to_string())?,
+        );
+        tracing::info!(
+            "state kept in Redis at {} under {:?}{}",
+            storage.server(),
+            options.redis_prefix,
+            if storage.is_cluster() {
+                " (a cluster)"
+            } else {
+                ""
+            }
+        );
+        return Ok(Some(Stores {
+            storage: Arc::new(storage),
+            sessions: sessions.clone(),
+            list: SessionList::Redis(sessions),
+        }));
+    }
     let Some(dir) = &options.data_dir else {
         return Ok(None);
     };
@@ -92,11 +171,6 @@ fn open_stores(options: &Options) -> Result<Option<Stores>, String> {
         .map_err(|err| format!("cannot make --data-dir {}: {err}", dir.display()))?;
     let session_file =
         Arc::new(SqliteSessionStore::open(dir.join("sessions.db")).map_err(|err| err.to_string())?);
-    // The router bounds the queues (--max-queued): the file keeps all it is given.
-    let config = MemoryStorageConfig {
-        max_queue_length: None,
-        ..MemoryStorageConfig::default()
-    };
     let storage = SqliteStorage::open_with(dir.join("storage.db"), config, Durability::Full)
         .map_err(|err| err.to_string())?;
     // Native members of the async family: a commit answers the awaiting task, with no
@@ -104,7 +178,7 @@ fn open_stores(options: &Options) -> Result<Option<Stores>, String> {
     Ok(Some(Stores {
         storage: Arc::new(storage),
         sessions: session_file.clone(),
-        session_file,
+        list: SessionList::File(session_file, dir.clone()),
     }))
 }
 
@@ -167,7 +241,7 @@ async fn serve(options: Options) -> Result<(), String> {
         tokio::spawn(reload_on_hangup(files.clone()));
     }
     let auth = files.map(|files| files as Arc<dyn AsyncAuthInterface>);
-    let stores = open_stores(&options)?;
+    let stores = open_stores(&options).await?;
     let router = Router::new(RouterConfig {
         max_queued_messages: options.max_queued,
         queue_full: QueueFull::DropNew,
@@ -177,10 +251,10 @@ async fn serve(options: Options) -> Result<(), String> {
         max_keep_alive: options.max_keep_alive,
         ..ServerConfig::default()
     };
-    let (persister, committing, session_file) = match stores {
+    let (persister, committing, session_list) = match stores {
         Some(stores) => {
             let (persister, task) = Persister::start(stores.storage, stores.sessions);
-            (Some(persister), Some(task), Some(stores.session_file))
+            (Some(persister), Some(task), Some(stores.list))
         }
         None => (None, None, None),
     };
@@ -191,22 +265,15 @@ async fn serve(options: Options) -> Result<(), String> {
         options.anonymous_allowed(),
         persister,
     ));
-    if let Some(file) = session_file.clone() {
-        let client_ids = tokio::task::spawn_blocking(move || file.client_ids())
-            .await
-            .map_err(|err| err.to_string())?
-            .map_err(|err| err.to_string())?;
+    if let Some(list) = &session_list {
+        let client_ids = list.client_ids().await?;
         let restored = broker
             .restore(client_ids)
             .await
             .map_err(|err| err.to_string())?;
-        let dir = options
-            .data_dir
-            .as_deref()
-            .unwrap_or(std::path::Path::new("."));
         tracing::info!(
             "stored sessions taken up from {}: {restored}",
-            dir.display()
+            list.describe()
         );
     }
     let listener = TcpListener::bind((options.host.as_str(), options.port))
@@ -247,11 +314,8 @@ async fn serve(options: Options) -> Result<(), String> {
         drop(sessions);
         storage.close().await.map_err(|err| err.to_string())?;
     }
-    if let Some(file) = session_file {
-        tokio::task::spawn_blocking(move || file.close())
-            .await
-            .map_err(|err| err.to_string())?
-            .map_err(|err| err.to_string())?;
+    if let Some(list) = session_list {
+        list.close().await?;
     }
     Ok(())
 }

@@ -21,8 +21,20 @@ pub struct Options {
     pub port: u16,
     /// Keep sessions, queued and retained messages in SQLite files in this directory
     /// (made if missing): nothing acknowledged is lost across a restart or a crash.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "redis_url")]
     pub data_dir: Option<PathBuf>,
+    /// Keep them in Redis instead (redis:// or rediss://; for a Redis Cluster, any
+    /// node's URL): a PUBACK is sent once Redis has what it promises.
+    #[arg(long, value_name = "URL")]
+    pub redis_url: Option<String>,
+    /// What every key in Redis starts with (several brokers can share one Redis).
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        default_value = "mqtt",
+        requires = "redis_url"
+    )]
+    pub redis_prefix: String,
     /// Authenticate users with a mosquitto password file.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,

@@ -81,6 +81,9 @@ async fn commit(
     storage: Arc<dyn AsyncStorageInterface>,
     sessions: Arc<dyn AsyncSessionInterface>,
 ) {
+    // Whether the last commit failed: the log says when the stores fail and when they
+    // answer again, once each, not once per commit.
+    let mut failing = false;
     while let Some(first) = received.recv().await {
         let mut batches = vec![first];
         while let Ok(more) = received.try_recv() {
@@ -103,11 +106,23 @@ async fn commit(
             // Nothing is released: what was promised was not stored. Its connections
             // end, so that no later commit releases it either; their clients send again
             // what they were not acknowledged, after a reconnect.
-            tracing::error!("cannot store what was received: {err}");
+            if !failing {
+                tracing::error!(
+                    "cannot store what was received (its connections end until the stores \
+                     answer again): {err}"
+                );
+                failing = true;
+            } else {
+                tracing::debug!("cannot store what was received: {err}");
+            }
             for (mailbox, _) in batches.into_iter().filter_map(|b| b.waiter) {
                 mailbox.post(Command::StoreFailed);
             }
             continue;
+        }
+        if failing {
+            tracing::warn!("the stores answer again: what is received is stored");
+            failing = false;
         }
         for (mailbox, number) in batches.into_iter().filter_map(|b| b.waiter) {
             mailbox.post(Command::Committed(number));
