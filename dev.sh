@@ -15,7 +15,7 @@
 #                      under load, each checked on reopen (the test command runs 5)
 #   ./dev.sh crash-broker  the full crash test of both brokers: 100 cycles of kill -9
 #                      each under QoS 1 load with persistent subscribers, then 20 of
-#                      the tokio broker on Redis (redis-server killed in the middle);
+#                      each on Redis (redis-server killed in the middle);
 #                      nothing acknowledged may be lost (the test command runs 4 of each)
 #   ./dev.sh test      every check: fmt, clippy, cargo test, docs, wheel, pytest, ruff,
 #                      mypy --strict, stubtest; fails on the first failure
@@ -107,6 +107,8 @@ run_crash_broker() {
     step "the tokio broker killed with SIGKILL under QoS 1 load, 100 times"
     "$VPY" tests/persistence/broker_crash.py --cycles 100 --broker tokio
     install_test_programs
+    step "the reference broker on Redis killed with SIGKILL 20 times, and Redis once"
+    "$VPY" tests/persistence/broker_crash.py --cycles 20 --broker python --store redis
     step "the tokio broker on Redis killed with SIGKILL 20 times, and Redis once"
     "$VPY" tests/persistence/broker_crash.py --cycles 20 --broker tokio --store redis
 }

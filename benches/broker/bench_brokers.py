@@ -209,8 +209,11 @@ def idle_memory(name: str, workdir: Path, connections: int) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """Return the CPU time a process's threads have used, in seconds (nanosecond
-    resolution; every thread counts: the tokio broker and rumqttd work on several)."""
+    """Return the CPU time a process's threads have used, in seconds.
+
+    Nanosecond resolution; every thread counts (the tokio broker and rumqttd work on
+    several).
+    """
     total = 0
     for task in os.listdir(f"/proc/{pid}/task"):
         try:

@@ -27,24 +27,18 @@ from mqtt_common.protocol import Event as _Event
 
 __all__ = [
     "ACTION_MEMBERS",
-    "CONNECTION_STATE_MEMBERS",
-    "CONNECT_RETURN_CODE_MEMBERS",
-    "ERROR_CLASSES",
-    "PACKET_TYPE_MEMBERS",
-    "PROPERTY_ID_MEMBERS",
-    "PROTOCOL_INT_CONSTANTS",
-    "PROTOCOL_STR_CONSTANTS",
-    "PROTOCOL_VERSION_MEMBERS",
-    "QOS_MEMBERS",
-    "REASON_CODE_MEMBERS",
-    "RETAIN_HANDLING_MEMBERS",
     "AclFile",
+    "AsyncRedisSessionStore",
+    "AsyncRedisStorage",
+    "AsyncSqliteSessionStore",
     "AsyncSqliteStorage",
     "Auth",
     "AuthChain",
     "AuthCredentials",
     "AuthInterface",
     "AuthStep",
+    "CONNECTION_STATE_MEMBERS",
+    "CONNECT_RETURN_CODE_MEMBERS",
     "Closed",
     "Connack",
     "Connect",
@@ -55,13 +49,21 @@ __all__ = [
     "Delivery",
     "Discarded",
     "Disconnect",
+    "ERROR_CLASSES",
     "Fact",
     "FileAuth",
     "MemorySessionStore",
     "MemoryStorage",
     "Message",
+    "NativeAsyncSessionStore",
+    "NativeAsyncStorage",
     "NetworkInterface",
     "Outgoing",
+    "PACKET_TYPE_MEMBERS",
+    "PROPERTY_ID_MEMBERS",
+    "PROTOCOL_INT_CONSTANTS",
+    "PROTOCOL_STR_CONSTANTS",
+    "PROTOCOL_VERSION_MEMBERS",
     "PasswordFile",
     "Pingreq",
     "Pingresp",
@@ -71,6 +73,9 @@ __all__ = [
     "PublishProperties",
     "Pubrec",
     "Pubrel",
+    "QOS_MEMBERS",
+    "REASON_CODE_MEMBERS",
+    "RETAIN_HANDLING_MEMBERS",
     "Routed",
     "Router",
     "ServerConfig",
@@ -655,30 +660,13 @@ class MemoryStorage(StorageInterface):
         """Release the storage; later calls raise StorageError."""
 
 @disjoint_base
-class AsyncSqliteStorage:
-    """SqliteStorage as an asynchronous storage: every method returns an awaitable.
+class NativeAsyncStorage:
+    """A storage implemented in Rust, asynchronous: every method returns an awaitable.
 
-    A write's awaitable resolves once the write is committed; writes awaited together
-    share a commit. Reads are served from memory. No thread is started per call: the
-    storage's writer completes each call on the extension's shared tokio runtime.
+    The base of the native asynchronous storages (``AsyncSqliteStorage``,
+    ``AsyncRedisStorage``); not made directly.
     """
 
-    def __new__(
-        cls,
-        path: str | os.PathLike[str],
-        *,
-        max_queue_length: int | None = ...,
-        queue_full: Literal["reject", "drop_oldest", "drop_newest"] = "reject",
-        max_topic_levels: int | None = ...,
-        max_subscriptions_per_client: int | None = None,
-        durability: Literal["full", "process_crash_only"] = "full",
-    ) -> Self: ...
-    @property
-    def path(self) -> pathlib.Path:
-        """The database file."""
-    @property
-    def durability(self) -> Literal["full", "process_crash_only"]:
-        """What a resolved write survives: "full" or "process_crash_only"."""
     async def store_retained(self, message: Message, arrived_at: float | None = None) -> None:
         """Store a retained message; an empty payload deletes the topic's instead.
 
@@ -718,7 +706,66 @@ class AsyncSqliteStorage:
     async def get_subscribers(self, topic: str) -> list[tuple[str, Subscription]]:
         """Return every (client id, subscription) whose filter matches the topic."""
     async def close(self) -> None:
-        """Commit what is pending and release the file; later calls raise StorageError."""
+        """Store what is pending and release the backend; later calls raise StorageError."""
+
+@disjoint_base
+class AsyncSqliteStorage(NativeAsyncStorage):
+    """SqliteStorage as an asynchronous storage: every method returns an awaitable.
+
+    A write's awaitable resolves once the write is committed; writes awaited together
+    share a commit. Reads are served from memory. No thread is started per call: the
+    storage's writer completes each call on the extension's shared tokio runtime.
+    """
+
+    def __new__(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        max_queue_length: int | None = ...,
+        queue_full: Literal["reject", "drop_oldest", "drop_newest"] = "reject",
+        max_topic_levels: int | None = ...,
+        max_subscriptions_per_client: int | None = None,
+        durability: Literal["full", "process_crash_only"] = "full",
+    ) -> Self: ...
+    @property
+    def path(self) -> pathlib.Path:
+        """The database file."""
+    @property
+    def durability(self) -> Literal["full", "process_crash_only"]:
+        """What a resolved write survives: "full" or "process_crash_only"."""
+    def __repr__(self) -> str: ...
+
+@disjoint_base
+class AsyncRedisStorage(NativeAsyncStorage):
+    """RedisStorage as an asynchronous storage: every method returns an awaitable.
+
+    A write's awaitable resolves once Redis acknowledged it (and the replicas asked for,
+    if any). The calls run on the extension's shared tokio runtime over one pipelined
+    connection, with no thread per call. The constructor connects (the URL of any node
+    of a Redis Cluster uses the cluster) and checks the key layout's version.
+    """
+
+    def __new__(
+        cls,
+        url: str,
+        *,
+        prefix: str = "mqtt",
+        replicas: int = 0,
+        replica_timeout: float | None = None,
+        max_queue_length: int | None = ...,
+        queue_full: Literal["reject", "drop_oldest", "drop_newest"] = "reject",
+        max_topic_levels: int | None = ...,
+        max_subscriptions_per_client: int | None = None,
+    ) -> Self: ...
+    @property
+    def server(self) -> str:
+        """The server's URL (without its password)."""
+    @property
+    def prefix(self) -> str:
+        """What every key of this storage starts with."""
+    @property
+    def is_cluster(self) -> bool:
+        """Whether the server is a Redis Cluster node (the cluster is used)."""
 
 def shutdown_runtime() -> None:
     """Stop the extension's tokio runtime, giving its tasks a moment to end.
@@ -951,26 +998,13 @@ class MemorySessionStore(SessionInterface):
     def __len__(self) -> int: ...
 
 @disjoint_base
-class AsyncSqliteSessionStore:
-    """SqliteSessionStore as an asynchronous session store; every method is awaitable.
+class NativeAsyncSessionStore:
+    """A session store implemented in Rust, asynchronous: every method returns an awaitable.
 
-    A change's awaitable resolves once it is committed; changes awaited together share a
-    commit. Reads are served from memory. No thread is started per call: the store's
-    writer completes each call on the extension's shared tokio runtime.
+    The base of the native asynchronous session stores (``AsyncSqliteSessionStore``,
+    ``AsyncRedisSessionStore``); not made directly.
     """
 
-    def __new__(
-        cls,
-        path: str | os.PathLike[str],
-        *,
-        durability: Literal["full", "process_crash_only"] = "full",
-    ) -> Self: ...
-    @property
-    def path(self) -> pathlib.Path:
-        """The database file."""
-    @property
-    def durability(self) -> Literal["full", "process_crash_only"]:
-        """What a resolved change survives: "full" or "process_crash_only"."""
     async def create_session(
         self,
         client_id: str,
@@ -991,10 +1025,61 @@ class AsyncSqliteSessionStore:
         """Return the client's Will, or None."""
     async def clear_will(self, client_id: str) -> Will | None:
         """Remove the client's Will (a normal DISCONNECT); return it, or None."""
+
+@disjoint_base
+class AsyncSqliteSessionStore(NativeAsyncSessionStore):
+    """SqliteSessionStore as an asynchronous session store; every method is awaitable.
+
+    A change's awaitable resolves once it is committed; changes awaited together share a
+    commit. Reads are served from memory. No thread is started per call: the store's
+    writer completes each call on the extension's shared tokio runtime.
+    """
+
+    def __new__(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        durability: Literal["full", "process_crash_only"] = "full",
+    ) -> Self: ...
+    @property
+    def path(self) -> pathlib.Path:
+        """The database file."""
+    @property
+    def durability(self) -> Literal["full", "process_crash_only"]:
+        """What a resolved change survives: "full" or "process_crash_only"."""
     async def client_ids(self) -> list[str]:
         """Return the client id of every stored session (to restore them after a restart)."""
     async def close(self) -> None:
         """Commit what is pending and release the file; later calls raise StorageError."""
+
+@disjoint_base
+class AsyncRedisSessionStore(NativeAsyncSessionStore):
+    """RedisSessionStore as an asynchronous session store; every method is awaitable.
+
+    A change's awaitable resolves once Redis acknowledged it (and the replicas asked
+    for, if any). The calls run on the extension's shared tokio runtime over one
+    pipelined connection, with no thread per call. The constructor connects and checks
+    the key layout's version.
+    """
+
+    def __new__(
+        cls,
+        url: str,
+        *,
+        prefix: str = "mqtt",
+        replicas: int = 0,
+        replica_timeout: float | None = None,
+    ) -> Self: ...
+    @property
+    def server(self) -> str:
+        """The server's URL (without its password)."""
+    @property
+    def prefix(self) -> str:
+        """What every key of this store starts with."""
+    async def client_ids(self) -> list[str]:
+        """Return the client id of every stored session (to restore them after a restart)."""
+    async def close(self) -> None:
+        """Stop the store; later calls raise StorageError (every resolved change is stored)."""
 
 @disjoint_base
 class SqliteSessionStore(SessionInterface):

@@ -74,14 +74,19 @@ mod _core {
     #[pymodule_export]
     use super::runtime::shutdown_runtime;
     #[pymodule_export]
-    use super::session::{PyMemorySessionStore, PySession, PySessionInterface};
+    use super::session::{
+        PyMemorySessionStore, PyNativeAsyncSessionStore, PySession, PySessionInterface,
+    };
     #[pymodule_export]
-    use super::storage::{PyMemoryStorage, PyStorageInterface};
+    use super::storage::{PyMemoryStorage, PyNativeAsyncStorage, PyStorageInterface};
     #[pymodule_export]
     use super::topic::{
         PyDelivery, PySubscription, PySubscriptionIndex, merge_overlapping, topic_matches,
         validate_topic_filter, validate_topic_name,
     };
+    #[cfg(feature = "redis")]
+    #[pymodule_export]
+    use super::{session::PyAsyncRedisSessionStore, storage::PyAsyncRedisStorage};
     #[cfg(feature = "sqlite")]
     #[pymodule_export]
     use super::{

@@ -169,6 +169,25 @@ where
     converted
 }
 
+/// Runs `future` on the shared runtime and waits for it without the GIL (opening a
+/// backend that connects, from a constructor). Spawned rather than `block_on`: the
+/// caller may be inside some other runtime.
+pub(crate) fn wait_for<T, F>(py: Python<'_>, future: F) -> PyResult<T>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+{
+    let runtime = ensure_started(py)?;
+    let (answer, answered) = std::sync::mpsc::sync_channel(1);
+    runtime.spawn(async move {
+        let _ = answer.send(future.await);
+    });
+    match py.detach(move || answered.recv()) {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(Error::storage("the extension's runtime stopped during the call").into()),
+    }
+}
+
 /// `convert` for futures without a value: None.
 pub(crate) fn none(py: Python<'_>, (): ()) -> PyResult<Py<PyAny>> {
     Ok(py.None())

@@ -1,7 +1,7 @@
 """The broker crash test, short: a few kill -9 cycles of the reference broker and of the
-tokio broker under QoS 1 load, and nothing acknowledged lost; the tokio broker on Redis
-too, with Redis itself killed in the middle cycle (``./dev.sh crash-broker`` runs 100 of
-each, and 20 on Redis)."""
+tokio broker under QoS 1 load, and nothing acknowledged lost; both on Redis too, with
+Redis itself killed in the middle cycle (``./dev.sh crash-broker`` runs 100 of each, and
+20 of each on Redis)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from .broker_crash import run
 
 
 @pytest.mark.parametrize(
-    ("broker", "store"), [("python", "sqlite"), ("tokio", "sqlite"), ("tokio", "redis")]
+    ("broker", "store"),
+    [("python", "sqlite"), ("tokio", "sqlite"), ("python", "redis"), ("tokio", "redis")],
 )
 def test_nothing_acknowledged_is_lost_across_kill_9(
     tmp_path: Path, broker: str, store: str

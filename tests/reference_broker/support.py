@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,7 @@ class RedisServer:
 
     port: int
     directory: Path
+    cluster: bool = False
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -102,6 +104,8 @@ class RedisServer:
         command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port)]
         command += ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
         command += ["--dir", str(self.directory)]
+        if self.cluster:
+            command += ["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"]
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.DEVNULL,
@@ -131,15 +135,65 @@ class RedisServer:
 def redis_server(directory: Path) -> Iterator[RedisServer]:
     """Run a ``redis-server`` keeping its files in ``directory``; stop it at the end."""
     directory.mkdir(parents=True, exist_ok=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = RedisServer(port, directory)
+    server = RedisServer(_free_port(), directory)
     server.start()
     try:
         yield server
     finally:
         server.kill()
+
+
+def _free_port(below: int = 65536) -> int:
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port < below:
+            return port
+
+
+def _cluster_ok(port: int) -> bool:
+    """Whether the cluster node on ``port`` says the cluster is ready."""
+    info = subprocess.run(
+        ["redis-cli", "-p", str(port), "cluster", "info"], capture_output=True, check=False
+    )
+    return b"cluster_state:ok" in info.stdout
+
+
+@contextmanager
+def redis_cluster(directory: Path) -> Iterator[list[RedisServer]]:
+    """Run a Redis Cluster of three masters on loopback (``redis-cli --cluster create``),
+    its nodes' files in ``directory``; stop them at the end."""
+    nodes: list[RedisServer] = []
+    try:
+        for n in range(3):
+            # A port whose cluster bus port (+10000) is free too.
+            while True:
+                port = _free_port(below=55_000)
+                with socket.socket() as bus:
+                    try:
+                        bus.bind(("127.0.0.1", port + 10_000))
+                    except OSError:
+                        continue
+                break
+            node = RedisServer(port, directory / f"node{n}", cluster=True)
+            node.directory.mkdir(parents=True, exist_ok=True)
+            node.start()
+            nodes.append(node)
+        subprocess.run(
+            ["redis-cli", "--cluster", "create"]
+            + [f"127.0.0.1:{node.port}" for node in nodes]
+            + ["--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        for node in nodes:
+            wait_for(partial(_cluster_ok, node.port), timeout=20)
+        yield nodes
+    finally:
+        for node in nodes:
+            node.kill()
 
 
 def broker_command() -> list[str]:

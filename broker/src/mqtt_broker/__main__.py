@@ -25,6 +25,8 @@ import signal
 import socket
 import ssl
 import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -40,14 +42,14 @@ from mqtt_common.models.constants import MQTTProtocol
 from mqtt_common.protocol import ServerConfig
 from mqtt_common.src.auth import AsyncAuthInterface, FileAuth
 from mqtt_common.src.session import (
+    AsyncRedisSessionStore,
     AsyncSessionInterface,
-    SessionInterface,
     SqliteSessionStore,
 )
 from mqtt_common.src.storage import (
+    AsyncRedisStorage,
     AsyncStorageInterface,
     SqliteStorage,
-    StorageInterface,
 )
 
 log = logging.getLogger("broker")
@@ -195,12 +197,25 @@ def arguments(argv: list[str] | None = None, prog: str = "mqtt-broker") -> argpa
         dest="use_certificate",
         help="the client certificate's whole subject is the user name (RFC 2253 form)",
     )
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--data-dir",
         type=Path,
         metavar="DIR",
         help="keep sessions, subscriptions, queues and retained messages in SQLite files "
         "here, so that they survive a restart (default: in memory only)",
+    )
+    where.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="keep them in Redis instead (redis:// or rediss://; for a Redis Cluster, any "
+        "node's URL): a PUBACK is sent once Redis has what it promises",
+    )
+    parser.add_argument(
+        "--redis-prefix",
+        default="mqtt",
+        metavar="PREFIX",
+        help="what every key in Redis starts with (default: mqtt)",
     )
     parser.add_argument(
         "--log-level",
@@ -272,8 +287,29 @@ def check_file(path: str | Path | None, what: str) -> None:
         raise StartupError(f"cannot read the {what} {path}: {err.strerror}") from None
 
 
-def stores_for(args: argparse.Namespace) -> tuple[SqliteSessionStore, SqliteStorage] | None:
-    """Open the stores in ``--data-dir``; None without one (the router's memory is all)."""
+@dataclass
+class Stores:
+    """Where the broker keeps its state.
+
+    The stores as the broker calls them, and how to list the stored sessions at a start
+    and let go of the stores at the end.
+    """
+
+    sessions: AsyncSessionInterface
+    storage: AsyncStorageInterface
+    #: Where they are, for the log.
+    where: str
+    client_ids: Callable[[], Awaitable[list[str]]]
+    close: Callable[[], Awaitable[None]]
+
+
+def stores_for(args: argparse.Namespace) -> Stores | None:
+    """Open the stores in ``--data-dir`` or Redis.
+
+    None without either: the router's memory is all.
+    """
+    if args.redis_url is not None:
+        return redis_stores(args.redis_url, args.redis_prefix)
     if args.data_dir is None:
         return None
     if args.data_dir.exists() and not args.data_dir.is_dir():
@@ -291,12 +327,39 @@ def stores_for(args: argparse.Namespace) -> tuple[SqliteSessionStore, SqliteStor
     except BaseException:
         sessions.close()
         raise
-    return sessions, storage
+
+    async def client_ids() -> list[str]:
+        return sessions.client_ids()
+
+    async def close() -> None:
+        sessions.close()
+        storage.close()
+
+    return Stores(
+        AsyncSessionInterface.adapt(sessions),
+        AsyncStorageInterface.adapt(storage),
+        str(args.data_dir),
+        client_ids,
+        close,
+    )
 
 
-def broker_for(
-    args: argparse.Namespace, stores: tuple[SessionInterface, StorageInterface] | None
-) -> Broker:
+def redis_stores(url: str, prefix: str) -> Stores:
+    """Open the Redis stores (native asynchronous backends: no thread per call)."""
+    sessions = AsyncRedisSessionStore(url, prefix=prefix)
+    # The router bounds the queues (--max-queued, --queue-full): Redis keeps all.
+    storage = AsyncRedisStorage(url, prefix=prefix, max_queue_length=None)
+    cluster = " (a cluster)" if storage.is_cluster else ""
+    log.info("state kept in Redis at %s under %r%s", storage.server, prefix, cluster)
+
+    async def close() -> None:
+        await sessions.close()
+        await storage.close()
+
+    return Stores(sessions, storage, storage.server, sessions.client_ids, close)
+
+
+def broker_for(args: argparse.Namespace, stores: Stores | None) -> Broker:
     """Build the broker the options describe, on these stores (None: in memory only)."""
     # A connected client's deliveries wait in its connection for its Receive Maximum, as
     # what a session is owed waits in the router: one bound for both. With stores, the
@@ -327,13 +390,7 @@ def broker_for(
         auth = AsyncAuthInterface.adapt(files)
     if stores is None:
         return Broker(config, auth=auth)
-    sessions, storage = stores
-    return Broker(
-        config,
-        AsyncSessionInterface.adapt(sessions),
-        AsyncStorageInterface.adapt(storage),
-        auth,
-    )
+    return Broker(config, stores.sessions, stores.storage, auth)
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -344,18 +401,15 @@ async def serve(args: argparse.Namespace) -> None:
         await serve_on(args, stores)
     finally:
         if stores is not None:
-            for store in stores:
-                store.close()
+            await stores.close()
 
 
-async def serve_on(
-    args: argparse.Namespace, stores: tuple[SqliteSessionStore, SqliteStorage] | None
-) -> None:
+async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
     """Serve on these stores until SIGINT or SIGTERM."""
     broker = broker_for(args, stores)
     if stores is not None:
-        restored = await broker.restore(stores[0].client_ids())
-        log.info("stored sessions taken up from %s: %d", args.data_dir, restored)
+        restored = await broker.restore(await stores.client_ids())
+        log.info("stored sessions taken up from %s: %d", stores.where, restored)
     tls = None
     if args.tls_cert is not None:
         tls = TlsOptions(args.tls_cert, args.tls_key, args.tls_ca, args.require_certificate)

@@ -127,10 +127,17 @@ class Broker:
         self._loop: asyncio.AbstractEventLoop | None = None
         # ---- what waits for the next commit ----
         self._facts: list[Fact] = []
+        # Connections whose session was accepted with facts waiting to be stored: if the
+        # commit fails, they end too (their clients were told of a session that is not
+        # stored).
+        self._sessions_pending: set[ClientConnection] = set()
         self._sessions_to_save: dict[str, Session] = {}
         self._releases: dict[ClientConnection, int] = {}
         self._answers: list[tuple[ClientConnection, Callable[[], None]]] = []
         self._committing: asyncio.Task[None] | None = None
+        # Whether the last commit failed: the log says when the stores fail and when
+        # they answer again, once each, not once per commit.
+        self._store_failing = False
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         # ---- counts ----
@@ -255,21 +262,32 @@ class Broker:
             saves, self._sessions_to_save = self._sessions_to_save, {}
             releases, self._releases = self._releases, {}
             answers, self._answers = self._answers, []
+            accepted, self._sessions_pending = self._sessions_pending, set()
             try:
                 await self._store(facts, saves.values())
             except Exception:
                 # Nothing it promised is released: the clients' acknowledgements never
                 # come, and they send again once they reconnect.
-                log.exception(
-                    "storing %d facts failed: their acknowledgements are withheld", len(facts)
-                )
+                if not self._store_failing:
+                    log.exception(
+                        "cannot store what was received (%d facts): their acknowledgements "
+                        "are withheld and their connections end until the stores answer "
+                        "again",
+                        len(facts),
+                    )
+                    self._store_failing = True
+                else:
+                    log.debug("cannot store what was received (%d facts)", len(facts))
                 # Their connections end: a later commit must not release it either, and
                 # a SUBACK that will never come should not be waited for.
-                for connection in {*releases, *(c for c, _ in answers)}:
+                for connection in {*releases, *(c for c, _ in answers), *accepted}:
                     connection.refuse_or_disconnect(
                         ReasonCode.UNSPECIFIED_ERROR, "the storage failed"
                     )
                 continue
+            if self._store_failing:
+                log.warning("the stores answer again: what is received is stored")
+                self._store_failing = False
             for connection, mark in releases.items():
                 connection.engine.release_acknowledgements(mark)
                 self.mark_dirty(connection)
@@ -431,6 +449,8 @@ class Broker:
         connection.authenticated = not engine.is_closed
         if self.durable:
             self._facts.extend(connected.facts)
+            if connected.facts:
+                self._sessions_pending.add(connection)
         self.act(self.router.attach(connection.serial, engine, self.now()))
         if connection.authenticated:
             log.info(

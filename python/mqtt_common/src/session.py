@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mqtt_common.router import Fact
 
 __all__ = [
+    "AsyncRedisSessionStore",
     "AsyncSessionInterface",
     "AsyncSqliteSessionStore",
     "MemorySessionStore",
@@ -159,6 +160,19 @@ class MemorySessionStore(_core.MemorySessionStore, SessionInterface):
 
     #: Calls return at once: the async adapter calls them inline.
     blocking = False
+
+
+class AsyncRedisSessionStore(_core.AsyncRedisSessionStore, AsyncSessionInterface):
+    """Sessions (with their QoS flows both ways) and Wills kept in Redis, in Rust.
+
+    ``AsyncRedisSessionStore(url, *, prefix="mqtt", replicas=0, replica_timeout=None)``
+    connects at once and checks the key layout's version; ``await store.client_ids()``
+    lists the stored sessions for a restart. Every method is a coroutine function whose
+    call returns once Redis acknowledged the change, on the extension's shared tokio
+    runtime: no thread is started or held per call.
+    """
+
+    _native_awaitables = True
 
 
 class AsyncSqliteSessionStore(_core.AsyncSqliteSessionStore, AsyncSessionInterface):

@@ -32,6 +32,7 @@ from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
 
 __all__ = [
+    "AsyncRedisStorage",
     "AsyncSqliteStorage",
     "AsyncStorageInterface",
     "MemoryStorage",
@@ -226,6 +227,23 @@ class AsyncSqliteStorage(_core.AsyncSqliteStorage, AsyncStorageInterface):
     calls run on the extension's shared tokio runtime (threads ``mqtt-common-rt``,
     started on first use, stopped at exit): no thread is started or held per call.
     ``await storage.close()`` releases the file.
+    """
+
+    _native_awaitables = True
+
+
+class AsyncRedisStorage(_core.AsyncRedisStorage, AsyncStorageInterface):
+    """``MemoryStorage``'s behaviour kept in Redis or a Redis Cluster, in Rust.
+
+    ``AsyncRedisStorage(url, *, prefix="mqtt", replicas=0, replica_timeout=None, ...)``
+    takes ``MemoryStorage``'s limits as well; it connects at once (``redis://`` or
+    ``rediss://``; any node's URL for a cluster) and checks the key layout's version
+    under ``prefix``. Every method is a coroutine function whose call returns once Redis
+    acknowledged the write (and ``replicas`` replicas, if asked); what that survives is
+    Redis' own setting (``appendfsync always``: a crash of Redis or its machine). The
+    calls run on the extension's shared tokio runtime over one pipelined connection: no
+    thread is started or held per call. A lost Redis fails calls with ``StorageError``
+    naming the server while the connection comes back by itself.
     """
 
     _native_awaitables = True

@@ -1,6 +1,6 @@
 //! `mqtt_common.protocol` for Python: the sans-I/O server engine.
 
-mod config;
+pub(crate) mod config;
 mod event;
 
 pub(crate) use config::PyServerConfig;

@@ -1,7 +1,7 @@
-//! `AsyncSqliteSessionStore` for Python: the SQLite session store as a native member of
-//! the async family. Each method returns an `asyncio.Future` that the store's commit
-//! resolves through the extension's runtime ([`crate::python::runtime`]), with no thread
-//! per call.
+//! `NativeAsyncSessionStore`: the Python base class whose methods are an
+//! `AsyncSessionInterface` implemented in Rust (`AsyncSqliteSessionStore`,
+//! `AsyncRedisSessionStore`), each returning an `asyncio.Future` that the store resolves
+//! through the extension's runtime ([`crate::python::runtime`]), with no thread per call.
 
 use std::sync::Arc;
 
@@ -9,35 +9,36 @@ use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 
 use super::PySession;
-use super::sqlite::{describe, open};
 use crate::constants::ProtocolVersion;
 use crate::python::convert::{
-    DurabilityArg, ExpiryInterval, ProtocolVersionArg, choice, client_id, durability_name,
-    extract_bool, int, int_value,
+    ExpiryInterval, ProtocolVersionArg, client_id, extract_bool, int, int_value,
 };
 use crate::python::message::PyWill;
 use crate::python::runtime::{awaitable, none, plain};
 use crate::session::AsyncSessionInterface;
-use crate::sqlite::SqliteSessionStore;
 
-/// SqliteSessionStore as an asynchronous session store; every method is awaitable.
+/// A session store implemented in Rust, asynchronous: every method returns an awaitable.
 ///
-/// A change's awaitable resolves once it is committed; changes awaited together share a
-/// commit. Reads are served from memory. No thread is started per call: the store's
-/// writer completes each call on the extension's shared tokio runtime.
+/// The base of the native asynchronous session stores (``AsyncSqliteSessionStore``,
+/// ``AsyncRedisSessionStore``); not made directly.
 #[pyclass(
     subclass,
     frozen,
-    name = "AsyncSqliteSessionStore",
+    name = "NativeAsyncSessionStore",
     module = "mqtt_common.src.session"
 )]
-pub(crate) struct PyAsyncSqliteSessionStore {
-    inner: Arc<SqliteSessionStore>,
+pub(crate) struct PyNativeAsyncSessionStore {
+    core: Arc<dyn AsyncSessionInterface>,
 }
 
-impl PyAsyncSqliteSessionStore {
+impl PyNativeAsyncSessionStore {
+    /// The base of a class over `core`.
+    pub(crate) fn over(core: Arc<dyn AsyncSessionInterface>) -> Self {
+        Self { core }
+    }
+
     fn core(&self) -> Arc<dyn AsyncSessionInterface> {
-        self.inner.clone()
+        self.core.clone()
     }
 }
 
@@ -50,31 +51,7 @@ fn will_or_none(py: Python<'_>, will: Option<crate::message::Will>) -> PyResult<
 }
 
 #[pymethods]
-impl PyAsyncSqliteSessionStore {
-    #[new]
-    #[pyo3(signature = (path, *, durability="full"))]
-    fn new(
-        py: Python<'_>,
-        path: &Bound<'_, PyAny>,
-        #[pyo3(from_py_with = choice::<DurabilityArg>)] durability: &'static str,
-    ) -> PyResult<Self> {
-        Ok(Self {
-            inner: Arc::new(open(py, path, durability)?),
-        })
-    }
-
-    /// The database file.
-    #[getter]
-    fn path(&self) -> std::path::PathBuf {
-        self.inner.path().to_path_buf()
-    }
-
-    /// What a resolved change survives: "full" or "process_crash_only".
-    #[getter]
-    fn durability(&self) -> &'static str {
-        durability_name(self.inner.durability())
-    }
-
+impl PyNativeAsyncSessionStore {
     /// Return the session for a CONNECT and whether one was present (resumed).
     #[pyo3(signature = (client_id, clean_start, expiry_interval=0, protocol_version=4))]
     fn create_session<'py>(
@@ -186,21 +163,5 @@ impl PyAsyncSqliteSessionStore {
             async move { core.clear_will(&client_id).await },
             will_or_none,
         )
-    }
-
-    /// Return the client id of every stored session (to restore them after a restart).
-    fn client_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let store = self.inner.clone();
-        awaitable(py, async move { store.client_ids() }, plain)
-    }
-
-    /// Commit what is pending and release the file; later calls raise StorageError.
-    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let store = self.inner.clone();
-        awaitable(py, async move { store.close() }, none)
-    }
-
-    fn __repr__(&self) -> String {
-        describe("AsyncSqliteSessionStore", &self.inner)
     }
 }

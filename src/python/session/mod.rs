@@ -2,10 +2,11 @@
 //! base class, `MemorySessionStore`, and the adapter that lets Rust call a Python
 //! session store.
 
-#[cfg(feature = "sqlite")]
 mod asynchronous;
 mod memory;
 pub(crate) mod native;
+#[cfg(feature = "redis")]
+mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod state;
@@ -14,11 +15,12 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 
-#[cfg(feature = "sqlite")]
-pub(crate) use asynchronous::PyAsyncSqliteSessionStore;
+pub(crate) use asynchronous::PyNativeAsyncSessionStore;
 pub(crate) use memory::PyMemorySessionStore;
+#[cfg(feature = "redis")]
+pub(crate) use redis::PyAsyncRedisSessionStore;
 #[cfg(feature = "sqlite")]
-pub(crate) use sqlite::PySqliteSessionStore;
+pub(crate) use sqlite::{PyAsyncSqliteSessionStore, PySqliteSessionStore};
 
 use native::NativeSessionStore;
 pub(crate) use state::{PySession, instant, seconds};

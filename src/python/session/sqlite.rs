@@ -5,8 +5,10 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use super::PySessionInterface;
+use super::asynchronous::PyNativeAsyncSessionStore;
 use super::native::{NativeSessionStore, session_store_methods};
 use crate::python::convert::{DurabilityArg, choice, durability, durability_name, path_arg};
+use crate::python::runtime::{awaitable, none, plain};
 use crate::session::SessionInterface;
 use crate::sqlite::SqliteSessionStore;
 
@@ -103,4 +105,67 @@ pub(crate) fn describe(class: &str, store: &SqliteSessionStore) -> String {
         store.path().display().to_string(),
         durability_name(store.durability())
     )
+}
+
+/// SqliteSessionStore as an asynchronous session store; every method is awaitable.
+///
+/// A change's awaitable resolves once it is committed; changes awaited together share a
+/// commit. Reads are served from memory. No thread is started per call: the store's
+/// writer completes each call on the extension's shared tokio runtime.
+#[pyclass(
+    extends = PyNativeAsyncSessionStore,
+    subclass,
+    frozen,
+    name = "AsyncSqliteSessionStore",
+    module = "mqtt_common.src.session"
+)]
+pub(crate) struct PyAsyncSqliteSessionStore {
+    inner: Arc<SqliteSessionStore>,
+}
+
+#[pymethods]
+impl PyAsyncSqliteSessionStore {
+    #[new]
+    #[pyo3(signature = (path, *, durability="full"))]
+    fn new(
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = choice::<DurabilityArg>)] durability: &'static str,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let inner = Arc::new(open(py, path, durability)?);
+        // Named in full: the synchronous trait's methods are called here by name.
+        let core: Arc<dyn crate::session::AsyncSessionInterface> = inner.clone();
+        Ok(
+            PyClassInitializer::from(PyNativeAsyncSessionStore::over(core))
+                .add_subclass(Self { inner }),
+        )
+    }
+
+    /// The database file.
+    #[getter]
+    fn path(&self) -> std::path::PathBuf {
+        self.inner.path().to_path_buf()
+    }
+
+    /// What a resolved change survives: "full" or "process_crash_only".
+    #[getter]
+    fn durability(&self) -> &'static str {
+        durability_name(self.inner.durability())
+    }
+
+    /// Return the client id of every stored session (to restore them after a restart).
+    fn client_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.inner.clone();
+        awaitable(py, async move { store.client_ids() }, plain)
+    }
+
+    /// Commit what is pending and release the file; later calls raise StorageError.
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.inner.clone();
+        awaitable(py, async move { store.close() }, none)
+    }
+
+    fn __repr__(&self) -> String {
+        describe("AsyncSqliteSessionStore", &self.inner)
+    }
 }

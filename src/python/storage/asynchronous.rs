@@ -1,5 +1,6 @@
-//! `AsyncSqliteStorage` for Python: the SQLite storage as a native member of the async
-//! family. Each method returns an `asyncio.Future` that the storage's commit resolves
+//! `NativeAsyncStorage`: the Python base class whose methods are an
+//! `AsyncStorageInterface` implemented in Rust (`AsyncSqliteStorage`,
+//! `AsyncRedisStorage`), each returning an `asyncio.Future` that the backend resolves
 //! through the extension's runtime ([`crate::python::runtime`]), with no thread per call.
 
 use std::sync::Arc;
@@ -7,37 +8,35 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use super::sqlite::{describe, open};
 use super::{messages, queued_entries, queued_entry, subscription_object, timed_messages};
-use crate::python::convert::{
-    DurabilityArg, MaxQueueLength, MaxSubscriptionsPerClient, MaxTopicLevels, QueueFull, choice,
-    client_id, durability_name, int_arg, limit, present, topic_filter, topic_name,
-};
+use crate::python::convert::{client_id, int_arg, present, topic_filter, topic_name};
 use crate::python::message::PyMessage;
 use crate::python::runtime::{awaitable, none, plain};
 use crate::python::topic::PySubscription;
-use crate::sqlite::SqliteStorage;
-use crate::storage::{AsyncStorageInterface, DEFAULT_MAX_QUEUE_LENGTH};
-use crate::topic::DEFAULT_MAX_TOPIC_LEVELS;
+use crate::storage::AsyncStorageInterface;
 
-/// SqliteStorage as an asynchronous storage: every method returns an awaitable.
+/// A storage implemented in Rust, asynchronous: every method returns an awaitable.
 ///
-/// A write's awaitable resolves once the write is committed; writes awaited together
-/// share a commit. Reads are served from memory. No thread is started per call: the
-/// storage's writer completes each call on the extension's shared tokio runtime.
+/// The base of the native asynchronous storages (``AsyncSqliteStorage``,
+/// ``AsyncRedisStorage``); not made directly.
 #[pyclass(
     subclass,
     frozen,
-    name = "AsyncSqliteStorage",
+    name = "NativeAsyncStorage",
     module = "mqtt_common.src.storage"
 )]
-pub(crate) struct PyAsyncSqliteStorage {
-    inner: Arc<SqliteStorage>,
+pub(crate) struct PyNativeAsyncStorage {
+    core: Arc<dyn AsyncStorageInterface>,
 }
 
-impl PyAsyncSqliteStorage {
+impl PyNativeAsyncStorage {
+    /// The base of a class over `core`.
+    pub(crate) fn over(core: Arc<dyn AsyncStorageInterface>) -> Self {
+        Self { core }
+    }
+
     fn core(&self) -> Arc<dyn AsyncStorageInterface> {
-        self.inner.clone()
+        self.core.clone()
     }
 }
 
@@ -47,45 +46,7 @@ fn list(made: PyResult<Bound<'_, PyList>>) -> PyResult<Py<PyAny>> {
 }
 
 #[pymethods]
-impl PyAsyncSqliteStorage {
-    #[new]
-    #[pyo3(signature = (path, *, max_queue_length=DEFAULT_MAX_QUEUE_LENGTH, queue_full="reject", max_topic_levels=DEFAULT_MAX_TOPIC_LEVELS, max_subscriptions_per_client=None, durability="full"))]
-    fn new(
-        py: Python<'_>,
-        path: &Bound<'_, PyAny>,
-        #[pyo3(from_py_with = limit::<MaxQueueLength>)] max_queue_length: Option<usize>,
-        #[pyo3(from_py_with = choice::<QueueFull>)] queue_full: &'static str,
-        #[pyo3(from_py_with = limit::<MaxTopicLevels>)] max_topic_levels: Option<usize>,
-        #[pyo3(from_py_with = limit::<MaxSubscriptionsPerClient>)]
-        max_subscriptions_per_client: Option<usize>,
-        #[pyo3(from_py_with = choice::<DurabilityArg>)] durability: &'static str,
-    ) -> PyResult<Self> {
-        let storage = open(
-            py,
-            path,
-            max_queue_length,
-            queue_full,
-            max_topic_levels,
-            max_subscriptions_per_client,
-            durability,
-        )?;
-        Ok(Self {
-            inner: Arc::new(storage),
-        })
-    }
-
-    /// The database file.
-    #[getter]
-    fn path(&self) -> std::path::PathBuf {
-        self.inner.path().to_path_buf()
-    }
-
-    /// What a resolved write survives: "full" or "process_crash_only".
-    #[getter]
-    fn durability(&self) -> &'static str {
-        durability_name(self.inner.durability())
-    }
-
+impl PyNativeAsyncStorage {
     /// Store a retained message; an empty payload deletes the topic's instead.
     ///
     /// ``arrived_at`` (POSIX seconds; default: now) is when it arrived.
@@ -334,13 +295,9 @@ impl PyAsyncSqliteStorage {
         )
     }
 
-    /// Commit what is pending and release the file; later calls raise StorageError.
+    /// Store what is pending and release the backend; later calls raise StorageError.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let core = self.core();
         awaitable(py, async move { core.close().await }, none)
-    }
-
-    fn __repr__(&self) -> String {
-        describe("AsyncSqliteStorage", &self.inner)
     }
 }

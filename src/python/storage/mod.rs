@@ -1,10 +1,11 @@
 //! Storage for Python (`mqtt_common.src.storage`): the `StorageInterface` base class,
 //! `MemoryStorage`, and the adapter that lets Rust call a Python storage implementation.
 
-#[cfg(feature = "sqlite")]
 mod asynchronous;
 mod memory;
 pub(crate) mod native;
+#[cfg(feature = "redis")]
+mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -14,11 +15,12 @@ use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-#[cfg(feature = "sqlite")]
-pub(crate) use asynchronous::PyAsyncSqliteStorage;
+pub(crate) use asynchronous::PyNativeAsyncStorage;
 pub(crate) use memory::PyMemoryStorage;
+#[cfg(feature = "redis")]
+pub(crate) use redis::{PyAsyncRedisStorage, redis_config};
 #[cfg(feature = "sqlite")]
-pub(crate) use sqlite::PySqliteStorage;
+pub(crate) use sqlite::{PyAsyncSqliteStorage, PySqliteStorage};
 
 use native::NativeStorage;
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use super::PyStorageInterface;
+use super::asynchronous::PyNativeAsyncStorage;
 use super::memory::{describe_config, storage_config};
 use super::native::{NativeStorage, storage_methods};
 use crate::python::convert::{
@@ -308,5 +309,67 @@ impl PyCompletions {
                 })
             })
             .collect()
+    }
+}
+
+/// SqliteStorage as an asynchronous storage: every method returns an awaitable.
+///
+/// A write's awaitable resolves once the write is committed; writes awaited together
+/// share a commit. Reads are served from memory. No thread is started per call: the
+/// storage's writer completes each call on the extension's shared tokio runtime.
+#[pyclass(
+    extends = PyNativeAsyncStorage,
+    subclass,
+    frozen,
+    name = "AsyncSqliteStorage",
+    module = "mqtt_common.src.storage"
+)]
+pub(crate) struct PyAsyncSqliteStorage {
+    inner: Arc<SqliteStorage>,
+}
+
+#[pymethods]
+impl PyAsyncSqliteStorage {
+    #[new]
+    #[pyo3(signature = (path, *, max_queue_length=DEFAULT_MAX_QUEUE_LENGTH, queue_full="reject", max_topic_levels=DEFAULT_MAX_TOPIC_LEVELS, max_subscriptions_per_client=None, durability="full"))]
+    fn new(
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = limit::<MaxQueueLength>)] max_queue_length: Option<usize>,
+        #[pyo3(from_py_with = choice::<QueueFull>)] queue_full: &'static str,
+        #[pyo3(from_py_with = limit::<MaxTopicLevels>)] max_topic_levels: Option<usize>,
+        #[pyo3(from_py_with = limit::<MaxSubscriptionsPerClient>)]
+        max_subscriptions_per_client: Option<usize>,
+        #[pyo3(from_py_with = choice::<DurabilityArg>)] durability: &'static str,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let storage = open(
+            py,
+            path,
+            max_queue_length,
+            queue_full,
+            max_topic_levels,
+            max_subscriptions_per_client,
+            durability,
+        )?;
+        let inner = Arc::new(storage);
+        // Named in full: the synchronous trait's methods are called here by name.
+        let core: Arc<dyn crate::storage::AsyncStorageInterface> = inner.clone();
+        Ok(PyClassInitializer::from(PyNativeAsyncStorage::over(core)).add_subclass(Self { inner }))
+    }
+
+    /// The database file.
+    #[getter]
+    fn path(&self) -> std::path::PathBuf {
+        self.inner.path().to_path_buf()
+    }
+
+    /// What a resolved write survives: "full" or "process_crash_only".
+    #[getter]
+    fn durability(&self) -> &'static str {
+        durability_name(self.inner.durability())
+    }
+
+    fn __repr__(&self) -> String {
+        describe("AsyncSqliteStorage", &self.inner)
     }
 }
