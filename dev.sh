@@ -219,6 +219,9 @@ run_bench() {
     step "Python: the server protocol engine against the bare codec by hand"
     "$VPY" benches/python/bench_protocol.py
     install_broker_programs
+    install_test_programs
+    step "Python: the Redis stores against redis-py's asyncio client"
+    "$VPY" benches/python/bench_redis.py
     build_tokio_broker
     if [ ! -x target/rumqttd/bin/rumqttd ]; then
         step "install rumqttd 0.20 into target/rumqttd (the broker benchmark's Rust anchor)"
@@ -226,7 +229,8 @@ run_bench() {
     fi
     step "our brokers against mosquitto, rumqttd and amqtt (benches/broker/bench_brokers.py)"
     cargo build --quiet --release -p mqtt-common-benches --bin mqtt_load
-    "$VPY" benches/broker/bench_brokers.py
+    "$VPY" benches/broker/bench_brokers.py --baseline tokio \
+        --brokers tokio,tokio-2cores,tokio-durable,tokio-redis,ours,ours-durable,ours-redis,mosquitto,mosquitto-persist,rumqttd,amqtt
 }
 
 # The brokers the benchmark compares with: Debian's mosquitto (amqtt comes from PyPI

@@ -39,6 +39,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
+
+from reference_broker.support import RedisServer  # noqa: E402
+
 LOAD = ROOT / "target" / "release" / "mqtt_load"
 #: The tokio broker (``cargo build --release -p mqtt-tokio-broker``).
 TOKIO = ROOT / "target" / "release" / "mqtt-tokio-broker"
@@ -70,6 +75,12 @@ SCENARIOS = [
     ("fan-out QoS 0 (msg/s)", ["fan-out", "--subscribers", "8", "--qos", "0"]),
     ("fan-in  QoS 1 (msg/s)", ["fan-in", "--publishers", "8", "--qos", "1"]),
     ("fan-out QoS 1 (msg/s)", ["fan-out", "--subscribers", "8", "--qos", "1"]),
+    # The subscriber keeps its session: a broker that stores keeps what it is owed
+    # until it acknowledges it (--data-dir, --redis-url).
+    (
+        "fan-in  QoS 1 kept (msg/s)",
+        ["fan-in", "--publishers", "8", "--qos", "1", "--persistent", "1"],
+    ),
 ]
 
 
@@ -93,14 +104,24 @@ def wait_listening(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def broker_command(name: str, port: int, workdir: Path) -> list[str]:
+def broker_command(name: str, port: int, workdir: Path, redis_url: str | None = None) -> list[str]:
     """Return the command that starts broker ``name`` on ``port``, pinned to core 0.
 
-    "ours" is the reference broker, "ours-durable" it with ``--data-dir`` (a fresh one);
+    "ours-redis" and "tokio-redis" keep their state in the Redis at ``redis_url``.
+
+    "ours" is the reference broker, "ours-durable" it with ``--data-dir`` (a fresh one),
+    as "tokio-durable" is the tokio broker;
     "tokio" is the tokio broker, "tokio-2cores" it on both cores (not pinned: it shares
     core 1 with the load generator); "mosquitto-persist" is mosquitto with
     ``persistence true`` (it saves to disk every 30 s, and at exit).
     """
+    if name in {"tokio-redis", "ours-redis"}:
+        base = "tokio" if name == "tokio-redis" else "ours"
+        command = broker_command(base, port, workdir)
+        return [*command, "--redis-url", str(redis_url), "--redis-prefix", f"bench{port}"]
+    if name == "tokio-durable":
+        data = Path(tempfile.mkdtemp(dir=workdir))
+        return [*broker_command("tokio", port, workdir), "--data-dir", str(data)]
     if name in ("tokio", "tokio-2cores"):
         command = [str(TOKIO), "--port", str(port), "--log-level", "warning"]
         if name == "tokio-2cores":
@@ -148,8 +169,16 @@ class Broker:
 
     def __init__(self, name: str, workdir: Path) -> None:
         self.port = free_port()
+        self.redis: RedisServer | None = None
+        if name.endswith("-redis"):
+            # Its own redis-server (on no core in particular), with every write in the
+            # append-only file before Redis answers, as --data-dir syncs each commit.
+            self.redis = RedisServer(free_port(), workdir / f"redis-{self.port}")
+            self.redis.directory.mkdir(parents=True, exist_ok=True)
+            self.redis.start()
+        redis_url = self.redis.url if self.redis is not None else None
         self.process = subprocess.Popen(
-            broker_command(name, self.port, workdir),
+            broker_command(name, self.port, workdir, redis_url),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -164,6 +193,8 @@ class Broker:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.redis is not None:
+            self.redis.kill()
 
 
 def load(arguments: list[str], port: int, seconds: float) -> dict[str, float]:
@@ -327,7 +358,9 @@ def main() -> int:
     )
     header = f"{'scenario':26}" + "".join(f"{name:>18}" for name in names)
     base = args.baseline
-    others = [name for name in names if name not in (base, "ours-durable", "tokio-2cores")]
+    # Ratios against the plain brokers only (the variants are read from their columns).
+    plain = ("ours", "tokio", "mosquitto", "rumqttd", "amqtt")
+    others = [name for name in names if name != base and name in plain]
     header += "".join(f"{base + '/' + name:>26}" for name in others)
     print(header)
     print("-" * len(header))

@@ -27,6 +27,17 @@ from mqtt_common.protocol import Event as _Event
 
 __all__ = [
     "ACTION_MEMBERS",
+    "CONNECTION_STATE_MEMBERS",
+    "CONNECT_RETURN_CODE_MEMBERS",
+    "ERROR_CLASSES",
+    "PACKET_TYPE_MEMBERS",
+    "PROPERTY_ID_MEMBERS",
+    "PROTOCOL_INT_CONSTANTS",
+    "PROTOCOL_STR_CONSTANTS",
+    "PROTOCOL_VERSION_MEMBERS",
+    "QOS_MEMBERS",
+    "REASON_CODE_MEMBERS",
+    "RETAIN_HANDLING_MEMBERS",
     "AclFile",
     "AsyncRedisSessionStore",
     "AsyncRedisStorage",
@@ -37,8 +48,6 @@ __all__ = [
     "AuthCredentials",
     "AuthInterface",
     "AuthStep",
-    "CONNECTION_STATE_MEMBERS",
-    "CONNECT_RETURN_CODE_MEMBERS",
     "Closed",
     "Connack",
     "Connect",
@@ -49,7 +58,6 @@ __all__ = [
     "Delivery",
     "Discarded",
     "Disconnect",
-    "ERROR_CLASSES",
     "Fact",
     "FileAuth",
     "MemorySessionStore",
@@ -59,11 +67,6 @@ __all__ = [
     "NativeAsyncStorage",
     "NetworkInterface",
     "Outgoing",
-    "PACKET_TYPE_MEMBERS",
-    "PROPERTY_ID_MEMBERS",
-    "PROTOCOL_INT_CONSTANTS",
-    "PROTOCOL_STR_CONSTANTS",
-    "PROTOCOL_VERSION_MEMBERS",
     "PasswordFile",
     "Pingreq",
     "Pingresp",
@@ -73,9 +76,6 @@ __all__ = [
     "PublishProperties",
     "Pubrec",
     "Pubrel",
-    "QOS_MEMBERS",
-    "REASON_CODE_MEMBERS",
-    "RETAIN_HANDLING_MEMBERS",
     "Routed",
     "Router",
     "ServerConfig",
@@ -94,6 +94,7 @@ __all__ = [
     "Unsubscribe",
     "UnsubscribeRequest",
     "Will",
+    "_Completions",
     "__version__",
     "certificate_username",
     "decode",
@@ -767,6 +768,16 @@ class AsyncRedisStorage(NativeAsyncStorage):
     def is_cluster(self) -> bool:
         """Whether the server is a Redis Cluster node (the cluster is used)."""
 
+@final
+class _Completions:
+    """Where the calls started from one event loop report back."""
+
+    def __new__(cls) -> Self: ...
+    def fileno(self) -> int:
+        """Return the file descriptor that becomes readable when answers wait."""
+    def take(self) -> list[tuple[int, object, BaseException | None]]:
+        """Take the answers waiting, as ``(token, value, error)``."""
+
 def shutdown_runtime() -> None:
     """Stop the extension's tokio runtime, giving its tasks a moment to end.
 
@@ -1005,6 +1016,11 @@ class NativeAsyncSessionStore:
     ``AsyncRedisSessionStore``); not made directly.
     """
 
+    async def persist(self, facts: Iterable[Fact]) -> None:
+        """Store the router's session facts in order; sent together where the store can.
+
+        Sessions, Wills and the end of sessions; the storage's facts are left out.
+        """
     async def create_session(
         self,
         client_id: str,

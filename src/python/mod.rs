@@ -72,7 +72,7 @@ mod _core {
     #[pymodule_export]
     use super::router::{PyConnected, PyFact, PyOutgoing, PyRouted, PyRouter};
     #[pymodule_export]
-    use super::runtime::shutdown_runtime;
+    use super::runtime::{PyCompletions, shutdown_runtime};
     #[pymodule_export]
     use super::session::{
         PyMemorySessionStore, PyNativeAsyncSessionStore, PySession, PySessionInterface,

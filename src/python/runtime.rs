@@ -1,21 +1,23 @@
 //! The extension's one tokio runtime, on which Rust futures run while asyncio awaits
 //! them: a Rust asynchronous backend is then an `Async*Interface` in Python with no
-//! thread per call (pyo3-async-runtimes turns each future into an `asyncio.Future`,
-//! resolved from the runtime through the event loop's `call_soon_threadsafe`).
+//! thread per call.
 //!
-//! It starts on first use, its threads named `mqtt-common-rt` (at most two workers and
-//! the one that hands answers to Python), and shuts down at interpreter exit (an
-//! `atexit` hook), giving its tasks a moment to end.
+//! A call creates an `asyncio.Future` on the running loop and spawns the Rust future on
+//! the runtime; its answer goes to the loop's [`PyCompletions`] channel, which wakes the
+//! loop once for every answer that came meanwhile (one byte on a socket the loop
+//! watches), and the loop resolves them all in one go. Under load, answers come in
+//! batches: one wake-up and one taking of the GIL per batch, not per call.
+//!
+//! It starts on first use, its threads named `mqtt-common-rt` (at most two workers), and
+//! shuts down at interpreter exit (an `atexit` hook), giving its tasks a moment to end.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::TaskLocals;
-use pyo3_async_runtimes::generic::{ContextExt, Runtime as GenericRuntime};
+use pyo3::sync::PyOnceLock;
 use tokio::runtime::{Builder, Handle, Runtime};
 
 use crate::error::Error;
@@ -27,30 +29,16 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 static RUNTIME: Mutex<Option<Runtime>> = Mutex::new(None);
 
-tokio::task_local! {
-    static TASK_LOCALS: TaskLocals;
-}
-
-thread_local! {
-    /// The runtime an `awaitable` call on this thread spawns on: pyo3-async-runtimes
-    /// spawns from the caller's thread, outside any runtime.
-    static CALLER: std::cell::RefCell<Option<Handle>> = const { std::cell::RefCell::new(None) };
-}
-
 /// The runtime's handle, the runtime started if it is not running.
 fn handle() -> Result<Handle, Error> {
-    let mut runtime = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut runtime = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(running) = runtime.as_ref() {
         return Ok(running.handle().clone());
     }
-    // Few threads: they only wait for backends and hand answers to the event loop.
+    // Few threads: they only wait for backends; the answers go to the event loop.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
     let started = Builder::new_multi_thread()
         .worker_threads(threads)
-        // pyo3-async-runtimes hands each answer to Python from a blocking task (it takes
-        // the GIL there, not on a worker). Tokio would start a blocking thread for each
-        // answer that waits meanwhile, up to 512; one thread takes them in turn instead.
-        .max_blocking_threads(1)
         .thread_name(THREAD_NAME)
         .enable_all()
         .build()
@@ -63,7 +51,10 @@ fn handle() -> Result<Handle, Error> {
 /// The runtime's handle, started (once) if needed, its shutdown then arranged for
 /// interpreter exit.
 fn ensure_started(py: Python<'_>) -> PyResult<Handle> {
-    let starting = RUNTIME.lock().unwrap_or_else(|e| e.into_inner()).is_none();
+    let starting = RUNTIME
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .is_none();
     let handle = handle()?;
     if starting {
         let shutdown = pyo3::wrap_pyfunction!(shutdown_runtime, py)?;
@@ -77,79 +68,135 @@ fn ensure_started(py: Python<'_>) -> PyResult<Handle> {
 /// It starts again on next use. Registered with ``atexit`` when it starts.
 #[pyfunction]
 pub(crate) fn shutdown_runtime(py: Python<'_>) {
-    let taken = RUNTIME.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let taken = RUNTIME
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
     if let Some(runtime) = taken {
-        // Its tasks may need the GIL to hand over their last answers.
         py.detach(|| runtime.shutdown_timeout(SHUTDOWN_GRACE));
     }
 }
 
-/// Where pyo3-async-runtimes spawns: the runtime `awaitable` named on this thread (the
-/// outer task, spawned from Python, which may itself run in some other runtime), or the
-/// one it runs in (the inner tasks, on our workers).
-fn spawner() -> Handle {
-    CALLER
-        .with_borrow(Clone::clone)
-        .or_else(|| Handle::try_current().ok())
-        .unwrap_or_else(|| {
-            unreachable!("only `awaitable` converts futures, and it names a runtime")
+/// An answer waiting for the event loop: made a Python `(value, error)` with the GIL.
+pub(crate) type Pending = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+
+/// Answers waiting for one event loop, and the socket that wakes it.
+pub(crate) struct Completions {
+    answers: Mutex<Vec<(u64, Pending)>>,
+    /// One byte here wakes the loop, which watches `reader`.
+    wake: std::os::unix::net::UnixStream,
+    reader: std::os::unix::net::UnixStream,
+}
+
+impl Completions {
+    /// Hands over the answer of call `token`; wakes the loop if it has none waiting.
+    pub(crate) fn push(&self, token: u64, answer: Pending) {
+        let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
+        let first = answers.is_empty();
+        answers.push((token, answer));
+        drop(answers);
+        if first {
+            // A full socket means a wake-up is already pending: nothing is lost.
+            let _ = std::io::Write::write(&mut &self.wake, &[1]);
+        }
+    }
+
+    /// Hands over a result, made a Python object by `convert` once the loop takes it.
+    pub(crate) fn push_result<T: Send + 'static>(
+        &self,
+        token: u64,
+        result: Result<T, Error>,
+        convert: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+    ) {
+        self.push(token, Box::new(move |py| convert(py, result?)));
+    }
+}
+
+/// Where the calls started from one event loop report back: the loop watches
+/// ``fileno()`` and calls ``take()`` when it is readable.
+#[pyclass(frozen, name = "_Completions", module = "mqtt_common._core")]
+pub(crate) struct PyCompletions {
+    shared: Arc<Completions>,
+}
+
+impl PyCompletions {
+    /// A new channel.
+    pub(crate) fn new() -> PyResult<Self> {
+        let (wake, reader) = std::os::unix::net::UnixStream::pair()?;
+        wake.set_nonblocking(true)?;
+        reader.set_nonblocking(true)?;
+        Ok(Self {
+            shared: Arc::new(Completions {
+                answers: Mutex::new(Vec::new()),
+                wake,
+                reader,
+            }),
         })
-}
-
-/// The runtime as pyo3-async-runtimes sees it.
-struct Shared;
-
-impl GenericRuntime for Shared {
-    type JoinError = tokio::task::JoinError;
-    type JoinHandle = tokio::task::JoinHandle<()>;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        spawner().spawn(fut)
     }
 
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        spawner().spawn_blocking(f)
+    /// The channel, for the tasks that answer into it.
+    pub(crate) fn shared(&self) -> Arc<Completions> {
+        Arc::clone(&self.shared)
     }
 }
 
-impl ContextExt for Shared {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        Box::pin(TASK_LOCALS.scope(locals, fut))
+/// One answer as Python takes it: `(token, value, error)`.
+type Answer = (u64, Py<PyAny>, Py<PyAny>);
+
+#[pymethods]
+impl PyCompletions {
+    #[new]
+    fn make() -> PyResult<Self> {
+        Self::new()
     }
 
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS.try_with(Clone::clone).ok()
+    /// Return the file descriptor that becomes readable when answers wait.
+    fn fileno(&self) -> i32 {
+        std::os::fd::AsRawFd::as_raw_fd(&self.shared.reader)
+    }
+
+    /// Take the answers waiting, as ``(token, value, error)``.
+    fn take(&self, py: Python<'_>) -> Vec<Answer> {
+        // Read the wake-up bytes first: an answer pushed after this is in the list
+        // below or writes a new byte.
+        let mut buffer = [0_u8; 256];
+        while matches!(std::io::Read::read(&mut &self.shared.reader, &mut buffer), Ok(n) if n > 0) {
+        }
+        let answers = std::mem::take(
+            &mut *self
+                .shared
+                .answers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        answers
+            .into_iter()
+            .map(|(token, answer)| match answer(py) {
+                Ok(value) => (token, value, py.None()),
+                Err(err) => (token, py.None(), err.into_value(py).into_any()),
+            })
+            .collect()
     }
 }
 
-/// A value a future produced, made a Python object once the event loop takes it.
-struct Answer<T> {
-    value: T,
-    convert: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
-}
-
-impl<'py, T> IntoPyObject<'py> for Answer<T> {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        (self.convert)(py, self.value).map(|object| object.into_bound(py))
-    }
+/// The running event loop's report channel (``_asynchronous._native_reports()``), made on
+/// its first call from that loop.
+fn running_reports(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    static REPORTS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let reports = REPORTS.get_or_try_init(py, || {
+        Ok::<_, PyErr>(
+            py.import("mqtt_common.src._asynchronous")?
+                .getattr("_native_reports")?
+                .unbind(),
+        )
+    })?;
+    reports.bind(py).call0()
 }
 
 /// An `asyncio.Future` of the running loop that `future` (run on the shared runtime)
 /// resolves: with `convert` of its value, or with its error as the documented
-/// exception class.
+/// exception class. The call goes on if the awaiting task is cancelled (a write is
+/// not cut in half).
 pub(crate) fn awaitable<'py, T, F>(
     py: Python<'py>,
     future: F,
@@ -160,13 +207,19 @@ where
     F: Future<Output = Result<T, Error>> + Send + 'static,
 {
     let runtime = ensure_started(py)?;
-    let previous = CALLER.replace(Some(runtime));
-    let converted = pyo3_async_runtimes::generic::future_into_py::<Shared, _, _>(py, async move {
-        let value = future.await.map_err(PyErr::from)?;
-        Ok(Answer { value, convert })
+    let reports = running_reports(py)?;
+    let completions = reports
+        .getattr(pyo3::intern!(py, "completions"))?
+        .cast_into::<PyCompletions>()?
+        .get()
+        .shared();
+    let (token, waiting): (u64, Bound<'py, PyAny>) = reports
+        .call_method0(pyo3::intern!(py, "expect"))?
+        .extract()?;
+    runtime.spawn(async move {
+        completions.push_result(token, future.await, convert);
     });
-    CALLER.set(previous);
-    converted
+    Ok(waiting)
 }
 
 /// Runs `future` on the shared runtime and waits for it without the GIL (opening a

@@ -11,6 +11,7 @@ use crate::asynchronous::BoxFuture;
 use crate::constants::ProtocolVersion;
 use crate::error::Error;
 use crate::message::Will;
+use crate::router::{Fact, SessionCall};
 use crate::session::{AsyncSessionInterface, Session};
 
 /// `MemorySessionStore`'s behaviour, kept in Redis (see the [module
@@ -104,23 +105,48 @@ impl RedisSessionStore {
             .transpose()
     }
 
+    /// Adds the commands that make `call` to `batch`.
+    fn add_commands(&self, batch: &mut Batch, call: SessionCall) -> Result<(), Error> {
+        match call {
+            SessionCall::SaveSession(session) => {
+                let client_id = session.client_id();
+                // The set first: a member without a session is skipped when listed; a
+                // session whose client is not listed would not be restored.
+                let clients = self.clients_key();
+                batch.add(&clients, cmd("SADD").arg(&clients).arg(client_id).clone());
+                let key = self.session_key(client_id);
+                let record = encode_session(&session)?;
+                batch.add(&key, cmd("SET").arg(&key).arg(record).clone());
+            }
+            SessionCall::SetWill(client_id, will) => {
+                let key = self.will_key(&client_id);
+                batch.add(&key, cmd("SET").arg(&key).arg(encode_will(&will)?).clone());
+            }
+            SessionCall::ClearWill(client_id) => {
+                let key = self.will_key(&client_id);
+                batch.add(&key, cmd("DEL").arg(&key).clone());
+            }
+            SessionCall::DeleteSession(client_id) => {
+                // The session first: its answer says whether there was one.
+                let key = self.session_key(&client_id);
+                batch.add(&key, cmd("DEL").arg(&key).clone());
+                let will = self.will_key(&client_id);
+                batch.add(&will, cmd("DEL").arg(&will).clone());
+                let clients = self.clients_key();
+                batch.add(&clients, cmd("SREM").arg(&clients).arg(&client_id).clone());
+            }
+        }
+        Ok(())
+    }
+
     /// Writes a session (and lists its client), with the Will cancelled if `cancel_will`.
     async fn write_session(&self, session: &Session, cancel_will: bool) -> Result<(), Error> {
         let redis = self.open_or_closed()?;
-        let client_id = session.client_id();
-        let key = self.session_key(client_id);
         let mut batch = Batch::writes();
-        // The set first: a member without a session is skipped when listed; a session
-        // whose client is not listed would not be restored.
-        let clients = self.clients_key();
-        batch.add(&clients, cmd("SADD").arg(&clients).arg(client_id).clone());
-        batch.add(
-            &key,
-            cmd("SET").arg(&key).arg(encode_session(session)?).clone(),
-        );
+        self.add_commands(&mut batch, SessionCall::SaveSession(session.clone()))?;
         if cancel_will {
-            let will = self.will_key(client_id);
-            batch.add(&will, cmd("DEL").arg(&will).clone());
+            let client_id = session.client_id().to_owned();
+            self.add_commands(&mut batch, SessionCall::ClearWill(client_id))?;
         }
         redis.send(&batch, "store a session").await.map(drop)
     }
@@ -167,13 +193,8 @@ impl AsyncSessionInterface for RedisSessionStore {
     fn delete_session<'a>(&'a self, client_id: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
             let redis = self.open_or_closed()?;
-            let key = self.session_key(client_id);
             let mut batch = Batch::writes();
-            batch.add(&key, cmd("DEL").arg(&key).clone());
-            let will = self.will_key(client_id);
-            batch.add(&will, cmd("DEL").arg(&will).clone());
-            let clients = self.clients_key();
-            batch.add(&clients, cmd("SREM").arg(&clients).arg(client_id).clone());
+            self.add_commands(&mut batch, SessionCall::DeleteSession(client_id.to_owned()))?;
             let answers = redis.send(&batch, "delete a session").await?;
             Ok(matches!(answers.first(), Some(Value::Int(n)) if *n > 0))
         })
@@ -204,6 +225,22 @@ impl AsyncSessionInterface for RedisSessionStore {
                 .await?;
             let whose = format!("the Will of {client_id:?}");
             record.map(|r| decode_will(&r, &whose)).transpose()
+        })
+    }
+
+    fn persist<'a>(&'a self, facts: &'a [Fact]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let redis = self.open_or_closed()?;
+            let mut batch = Batch::writes();
+            for call in facts.iter().filter_map(Fact::session_call) {
+                self.add_commands(&mut batch, call)?;
+            }
+            if !batch.is_empty() {
+                redis
+                    .send(&batch, "store the router's session facts")
+                    .await?;
+            }
+            Ok(())
         })
     }
 

@@ -7,6 +7,7 @@ use crate::asynchronous::{BoxFuture, Inline, ready};
 use crate::constants::ProtocolVersion;
 use crate::error::Error;
 use crate::message::Will;
+use crate::router::Fact;
 
 use super::{Session, SessionInterface};
 
@@ -45,6 +46,16 @@ pub trait AsyncSessionInterface: Send + Sync {
 
     /// [`SessionInterface::clear_will`].
     fn clear_will<'a>(&'a self, client_id: &'a str) -> BoxFuture<'a, Result<Option<Will>, Error>>;
+
+    /// Stores the router's facts that concern this store (sessions, Wills, the end of
+    /// sessions), in order; the storage's are left out. By default through the store's
+    /// own methods, one after another ([`persist_sessions_async`]); a store that can
+    /// send them together (one round trip, one transaction) should.
+    ///
+    /// [`persist_sessions_async`]: crate::router::persist_sessions_async
+    fn persist<'a>(&'a self, facts: &'a [Fact]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(crate::router::persist_sessions_async(self, facts))
+    }
 }
 
 impl<T: SessionInterface> AsyncSessionInterface for Inline<T> {

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use mqtt_common::router::{Fact, persist_sessions_async};
+use mqtt_common::router::Fact;
 use mqtt_common::{AsyncSessionInterface, AsyncStorageInterface, Session};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -94,13 +94,15 @@ async fn commit(
             .iter_mut()
             .flat_map(|b| b.sessions.drain(..))
             .collect();
-        let store_sessions = async {
-            persist_sessions_async(sessions.as_ref(), &facts).await?;
-            for session in &states {
-                sessions.save_session(session).await?;
-            }
-            Ok::<(), mqtt_common::Error>(())
-        };
+        // The sessions' facts and the states saved with them, in one call: a store that
+        // can sends them together.
+        let session_facts: Vec<Fact> = facts
+            .iter()
+            .filter(|fact| fact.session_call().is_some())
+            .cloned()
+            .chain(states.into_iter().map(|session| Fact::Session { session }))
+            .collect();
+        let store_sessions = sessions.persist(&session_facts);
         let (stored, saved) = tokio::join!(storage.persist(&facts), store_sessions);
         if let Err(err) = stored.and(saved) {
             // Nothing is released: what was promised was not stored. Its connections

@@ -49,6 +49,9 @@ struct Options {
     rate: u64,
     window: usize,
     per_packet: usize,
+    /// Subscribers keep their sessions (clean session off): what they are owed is
+    /// stored by a broker that stores.
+    persistent: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -66,6 +69,7 @@ fn options() -> Result<Options, String> {
         rate: 1000,
         window: 64,
         per_packet: 100,
+        persistent: false,
     };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -87,6 +91,7 @@ fn options() -> Result<Options, String> {
             "--rate" => options.rate = number()? as u64,
             "--window" => options.window = number()? as usize,
             "--per-packet" => options.per_packet = (number()? as usize).max(1),
+            "--persistent" => options.persistent = number()? != 0.0,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -94,11 +99,16 @@ fn options() -> Result<Options, String> {
 }
 
 fn connect(port: u16, client_id: &str) -> std::io::Result<TcpStream> {
+    connect_with(port, client_id, true)
+}
+
+fn connect_with(port: u16, client_id: &str, clean: bool) -> std::io::Result<TcpStream> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_nodelay(true)?;
     let id = MqttString::new(client_id).map_err(std::io::Error::other)?;
     let mut connect = Connect::new(VERSION, id);
     connect.keep_alive = 600;
+    connect.clean_start = clean;
     stream.write_all(&packet_bytes(&Packet::Connect(Box::new(connect))))?;
     let mut reader = PacketReader::new();
     let connack = reader.next(&mut stream)?;
@@ -289,7 +299,8 @@ fn run_throughput(options: &Options, fan_in: bool) -> Result<String, String> {
     };
     let mut threads = Vec::new();
     for n in 0..subscribers {
-        let mut stream = connect(options.port, &format!("load-sub-{n}")).map_err(io)?;
+        let id = format!("load-sub-{n}");
+        let mut stream = connect_with(options.port, &id, !options.persistent).map_err(io)?;
         subscribe(&mut stream, "load/#", options.qos).map_err(io)?;
         threads.push(subscriber(stream, options.qos, count.clone(), stop.clone()));
     }

@@ -23,9 +23,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import weakref
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
 from typing import Any, ClassVar, Self
+
+from mqtt_common import _core
 
 __all__ = ["AsynchronousInterface"]
 
@@ -60,13 +63,13 @@ def _awaiting(name: str, native: Callable[..., Any]) -> Callable[..., Coroutine[
 
 
 class _Reports:
-    """Where a backend's started calls report back to one event loop."""
+    """Where calls started from one event loop report back to it."""
 
-    __slots__ = ("completions", "loop", "next_token", "waiting")
+    __slots__ = ("__weakref__", "completions", "loop", "next_token", "waiting")
 
-    def __init__(self, backend: Any, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, completions: Any, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.completions = backend._completions()
+        self.completions = completions
         self.waiting: dict[int, asyncio.Future[Any]] = {}
         self.next_token = 0
         loop.add_reader(self.completions.fileno(), self.collect)
@@ -82,18 +85,43 @@ class _Reports:
             else:
                 future.set_result(value)
 
-    def start(self, backend: Any, name: str, args: tuple[Any, ...]) -> asyncio.Future[Any]:
-        """Start one call; return the future its answer resolves."""
+    def expect(self) -> tuple[int, asyncio.Future[Any]]:
+        """Return a new call's token and the future its answer will resolve."""
         token = self.next_token
         self.next_token += 1
         future = self.loop.create_future()
         self.waiting[token] = future
+        return token, future
+
+    def start(self, backend: Any, name: str, args: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """Start one call; return the future its answer resolves."""
+        token, future = self.expect()
         try:
             backend._start(self.completions, token, name, *args)
         except BaseException:
             del self.waiting[token]
             raise
         return future
+
+
+#: The report channel of each event loop that awaits Rust backends' calls.
+_native: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Reports] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _native_reports() -> _Reports:
+    """Return the running loop's channel for Rust backends' answers (made on first use).
+
+    A Rust backend's method calls ``expect()`` on it for the future it returns, and
+    its task on the extension's runtime hands the answer to ``completions``.
+    """
+    loop = asyncio.get_running_loop()
+    reports = _native.get(loop)
+    if reports is None:
+        reports = _Reports(_core._Completions(), loop)
+        _native[loop] = reports
+    return reports
 
 
 async def _started(
@@ -107,7 +135,7 @@ async def _started(
     loop = asyncio.get_running_loop()
     reports = adapter._reports
     if reports is None or reports.loop is not loop:
-        reports = _Reports(backend, loop)
+        reports = _Reports(backend._completions(), loop)
         adapter._reports = reports  # type: ignore[misc]  # a slot of the adapter class
     return await reports.start(backend, name, args)
 

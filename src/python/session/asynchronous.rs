@@ -52,6 +52,19 @@ fn will_or_none(py: Python<'_>, will: Option<crate::message::Will>) -> PyResult<
 
 #[pymethods]
 impl PyNativeAsyncSessionStore {
+    /// Store the router's session facts in order; sent together where the store can.
+    ///
+    /// Sessions, Wills and the end of sessions; the storage's facts are left out.
+    fn persist<'py>(
+        &self,
+        py: Python<'py>,
+        facts: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let facts = crate::python::router::facts_of(facts)?;
+        let core = self.core();
+        awaitable(py, async move { core.persist(&facts).await }, none)
+    }
+
     /// Return the session for a CONNECT and whether one was present (resumed).
     #[pyo3(signature = (client_id, clean_start, expiry_interval=0, protocol_version=4))]
     fn create_session<'py>(

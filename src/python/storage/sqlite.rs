@@ -12,6 +12,7 @@ use crate::python::convert::{
     DurabilityArg, MaxQueueLength, MaxSubscriptionsPerClient, MaxTopicLevels, QueueFull, choice,
     durability, durability_name, limit, path_arg,
 };
+use crate::python::runtime::PyCompletions;
 use crate::sqlite::{SqliteStorage, StorageWrite, StorageWritten};
 use crate::storage::{DEFAULT_MAX_QUEUE_LENGTH, StorageInterface};
 use crate::topic::DEFAULT_MAX_TOPIC_LEVELS;
@@ -107,9 +108,10 @@ storage_methods!(PySqliteStorage {
         args: &Bound<'_, pyo3::types::PyTuple>,
     ) -> PyResult<()> {
         let write = started_write(crate::python::convert::extract_str("name", name)?, args)?;
-        let completions = Arc::clone(&completions.get().shared);
-        self.inner
-            .start(write, move |answer| completions.push(token, answer))?;
+        let completions = completions.get().shared();
+        self.inner.start(write, move |answer| {
+            completions.push_result(token, answer, written_object);
+        })?;
         Ok(())
     }
 
@@ -228,88 +230,6 @@ fn written_object(py: Python<'_>, written: StorageWritten) -> PyResult<Py<PyAny>
             .unbind(),
         _ => py.None(),
     })
-}
-
-/// One started write's answer, as Python sees it: `(token, value, error)`.
-type Answer = (u64, Py<PyAny>, Py<PyAny>);
-
-/// Answers of started writes, waiting for an event loop to collect them.
-struct Completions {
-    answers: std::sync::Mutex<Vec<(u64, Result<StorageWritten, crate::error::Error>)>>,
-    /// One byte here wakes the loop, which watches `reader`.
-    wake: std::os::unix::net::UnixStream,
-    reader: std::os::unix::net::UnixStream,
-}
-
-impl Completions {
-    fn push(&self, token: u64, answer: Result<StorageWritten, crate::error::Error>) {
-        let mut answers = self
-            .answers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let first = answers.is_empty();
-        answers.push((token, answer));
-        drop(answers);
-        if first {
-            // A full socket means a wake-up is already pending: nothing is lost.
-            let _ = std::io::Write::write(&mut &self.wake, &[1]);
-        }
-    }
-}
-
-/// Where the started writes of a `SqliteStorage` report back to one event loop: the
-/// loop watches ``fileno()`` and calls ``take()`` when it is readable.
-#[pyclass(frozen, name = "_Completions", module = "mqtt_common.src.storage")]
-pub(crate) struct PyCompletions {
-    shared: Arc<Completions>,
-}
-
-impl PyCompletions {
-    fn new() -> PyResult<Self> {
-        let (wake, reader) = std::os::unix::net::UnixStream::pair()?;
-        wake.set_nonblocking(true)?;
-        reader.set_nonblocking(true)?;
-        Ok(Self {
-            shared: Arc::new(Completions {
-                answers: std::sync::Mutex::new(Vec::new()),
-                wake,
-                reader,
-            }),
-        })
-    }
-}
-
-#[pymethods]
-impl PyCompletions {
-    /// The file descriptor that becomes readable when answers wait.
-    fn fileno(&self) -> i32 {
-        std::os::fd::AsRawFd::as_raw_fd(&self.shared.reader)
-    }
-
-    /// Take the answers waiting, as ``(token, value, error)``.
-    fn take(&self, py: Python<'_>) -> PyResult<Vec<Answer>> {
-        // Read the wake-up bytes first: an answer pushed after this is in the list
-        // below or writes a new byte.
-        let mut buffer = [0_u8; 256];
-        while matches!(std::io::Read::read(&mut &self.shared.reader, &mut buffer), Ok(n) if n > 0) {
-        }
-        let answers = std::mem::take(
-            &mut *self
-                .shared
-                .answers
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        answers
-            .into_iter()
-            .map(|(token, answer)| {
-                Ok(match answer {
-                    Ok(written) => (token, written_object(py, written)?, py.None()),
-                    Err(err) => (token, py.None(), PyErr::from(err).into_value(py).into_any()),
-                })
-            })
-            .collect()
-    }
 }
 
 /// SqliteStorage as an asynchronous storage: every method returns an awaitable.
