@@ -45,8 +45,32 @@ impl Server {
     }
 
     fn start_with(port: u16, dir: PathBuf, extra: &[&str]) -> Self {
+        Self::start_listening(port, dir, &["--port", &port.to_string()], extra)
+    }
+
+    /// Starts one that speaks only TLS, on `port`, with a certificate for 127.0.0.1
+    /// that `ca.pem` in `dir` signed.
+    fn start_tls(port: u16, dir: PathBuf) -> Self {
+        let file = |name: &str| dir.join(name).display().to_string();
+        let (cert, key, ca) = (file("server.pem"), file("server.key"), file("ca.pem"));
+        let listen = ["--port", "0", "--tls-port", &port.to_string()];
+        let tls = [
+            "--tls-cert-file",
+            cert.as_str(),
+            "--tls-key-file",
+            key.as_str(),
+            "--tls-ca-cert-file",
+            ca.as_str(),
+            "--tls-auth-clients",
+            "no",
+        ];
+        Self::start_listening(port, dir.clone(), &listen, &tls)
+    }
+
+    fn start_listening(port: u16, dir: PathBuf, listen: &[&str], extra: &[&str]) -> Self {
         let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(listen)
             .args([
                 "--save",
                 "",
@@ -415,6 +439,135 @@ fn a_write_that_no_replica_took_fails_when_replicas_are_required() {
             .expect_err("there is no replica");
         assert!(err.to_string().contains("0 of the 1 replicas"), "{err}");
     });
+}
+
+#[test]
+fn a_write_waits_for_the_replica_it_requires() {
+    let server = Server::start();
+    let replica = Server::start_with(
+        free_port(),
+        Server::scratch(),
+        &["--replicaof", "127.0.0.1", &server.port.to_string()],
+    );
+    let config = fresh(&server).with_replicas(1, Duration::from_secs(5));
+    let runtime = runtime();
+    runtime.block_on(async {
+        let storage = RedisStorage::open(&config, MemoryStorageConfig::default())
+            .await
+            .expect("a storage");
+        // The replica takes a moment to attach: a write fails until it has.
+        let started = Instant::now();
+        while storage.store_retained(retained("r", "x")).await.is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no replica attached"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Acknowledged by the replica too: the replica has it.
+        storage
+            .enqueue("c", message("t", "on both"))
+            .await
+            .expect("a replicated write");
+        let mut on_replica = redis_client(&replica).await;
+        let length: usize = redis::cmd("HLEN")
+            .arg(format!("{}:queue:{{cc}}", config.prefix))
+            .query_async(&mut on_replica)
+            .await
+            .expect("HLEN");
+        assert_eq!(length, 1);
+    });
+    drop(replica);
+}
+
+/// A CA and a server certificate for 127.0.0.1 it signed, in `dir` (by openssl).
+fn make_certificates(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("san");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    ]);
+}
+
+#[test]
+fn rediss_with_a_ca_of_its_own() {
+    let dir = Server::scratch();
+    make_certificates(&dir);
+    let port = free_port();
+    let server = Server::start_tls(port, dir.clone());
+    let url = format!("rediss://127.0.0.1:{port}");
+    let runtime = runtime();
+    // Not trusted by the system's roots: refused, and the error names the server.
+    let err = runtime
+        .block_on(RedisSessionStore::open(&RedisConfig::new(&url)))
+        .expect_err("an unknown CA");
+    assert!(err.to_string().contains(&url), "{err}");
+    let config = RedisConfig::new(&url).with_tls_ca(dir.join("ca.pem"));
+    runtime.block_on(async {
+        let sessions = RedisSessionStore::open(&config)
+            .await
+            .expect("TLS with the CA");
+        let (session, present) = sessions
+            .create_session("c", false, 60, ProtocolVersion::V5)
+            .await
+            .expect("a session over TLS");
+        assert!(!present);
+        assert_eq!(
+            sessions.get_session("c").await.expect("read"),
+            Some(session)
+        );
+    });
+    drop(server);
 }
 
 async fn redis_client(server: &Server) -> redis::aio::MultiplexedConnection {

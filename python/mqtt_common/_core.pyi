@@ -753,6 +753,7 @@ class AsyncRedisStorage(NativeAsyncStorage):
         prefix: str = "mqtt",
         replicas: int = 0,
         replica_timeout: float | None = None,
+        tls_ca: str | os.PathLike[str] | None = None,
         max_queue_length: int | None = ...,
         queue_full: Literal["reject", "drop_oldest", "drop_newest"] = "reject",
         max_topic_levels: int | None = ...,
@@ -1085,6 +1086,7 @@ class AsyncRedisSessionStore(NativeAsyncSessionStore):
         prefix: str = "mqtt",
         replicas: int = 0,
         replica_timeout: float | None = None,
+        tls_ca: str | os.PathLike[str] | None = None,
     ) -> Self: ...
     @property
     def server(self) -> str:

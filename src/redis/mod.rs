@@ -105,6 +105,9 @@ pub struct RedisConfig {
     pub response_timeout: Duration,
     /// How long connecting may take.
     pub connection_timeout: Duration,
+    /// For `rediss://`: the CA certificate (PEM) to trust instead of the system's roots
+    /// (a self-signed deployment's).
+    pub tls_ca: Option<std::path::PathBuf>,
 }
 
 impl RedisConfig {
@@ -116,7 +119,15 @@ impl RedisConfig {
             replicas: None,
             response_timeout: Duration::from_secs(5),
             connection_timeout: Duration::from_secs(5),
+            tls_ca: None,
         }
+    }
+
+    /// The same, trusting this CA certificate (PEM file) for `rediss://`.
+    #[must_use]
+    pub fn with_tls_ca(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tls_ca = Some(path.into());
+        self
     }
 
     /// The same, under another key prefix.
@@ -217,7 +228,25 @@ impl Redis {
             )));
         }
         let failed = |err: RedisError| Error::storage(format!("Redis at {server}: {err}"));
-        let client = redis::Client::open(config.url.as_str()).map_err(failed)?;
+        let certificates = match &config.tls_ca {
+            None => None,
+            Some(path) => Some(redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(std::fs::read(path).map_err(|err| {
+                    Error::storage(format!(
+                        "Redis at {server}: cannot read the CA file {}: {err}",
+                        path.display()
+                    ))
+                })?),
+            }),
+        };
+        let client = match &certificates {
+            None => redis::Client::open(config.url.as_str()),
+            Some(certificates) => {
+                redis::Client::build_with_tls(config.url.as_str(), certificates.clone())
+            }
+        }
+        .map_err(failed)?;
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.connection_timeout))
             .set_response_timeout(Some(config.response_timeout))
@@ -232,11 +261,13 @@ impl Redis {
             .await
             .map_err(failed)?;
         let link = if info.contains("cluster_enabled:1") {
-            let cluster = ClusterClient::builder(vec![config.url.as_str()])
+            let mut builder = ClusterClient::builder(vec![config.url.as_str()])
                 .connection_timeout(config.connection_timeout)
-                .response_timeout(config.response_timeout)
-                .build()
-                .map_err(failed)?;
+                .response_timeout(config.response_timeout);
+            if let Some(certificates) = certificates {
+                builder = builder.certs(certificates);
+            }
+            let cluster = builder.build().map_err(failed)?;
             Link::Cluster(cluster.get_async_connection().await.map_err(failed)?)
         } else {
             Link::Single(single)

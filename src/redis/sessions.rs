@@ -11,8 +11,7 @@ use crate::asynchronous::BoxFuture;
 use crate::constants::ProtocolVersion;
 use crate::error::Error;
 use crate::message::Will;
-use crate::router::{Fact, SessionCall};
-use crate::session::{AsyncSessionInterface, Session};
+use crate::session::{AsyncSessionInterface, Session, SessionCall};
 
 /// `MemorySessionStore`'s behaviour, kept in Redis (see the [module
 /// documentation](super) for the key layout and what a returned call survives).
@@ -228,12 +227,12 @@ impl AsyncSessionInterface for RedisSessionStore {
         })
     }
 
-    fn persist<'a>(&'a self, facts: &'a [Fact]) -> BoxFuture<'a, Result<(), Error>> {
+    fn persist<'a>(&'a self, calls: &'a [SessionCall]) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let redis = self.open_or_closed()?;
             let mut batch = Batch::writes();
-            for call in facts.iter().filter_map(Fact::session_call) {
-                self.add_commands(&mut batch, call)?;
+            for call in calls {
+                self.add_commands(&mut batch, call.clone())?;
             }
             if !batch.is_empty() {
                 redis

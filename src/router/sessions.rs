@@ -2,28 +2,15 @@
 //!
 //! The storage's share is the storage module's (`storage_call`, and
 //! `StorageInterface::persist`); a session store's is here, as the session module cannot
-//! name the router's facts (they hold its sessions).
+//! name the router's facts (they hold its sessions): a store takes them as
+//! [`SessionCall`]s ([`AsyncSessionInterface::persist`]).
 
 use crate::error::Error;
-use crate::message::Will;
-use crate::session::{AsyncSessionInterface, Session, SessionInterface};
+use crate::session::{AsyncSessionInterface, SessionInterface};
 
 use super::Fact;
 
-/// A session-store method call that stores one of the router's facts
-/// ([`Fact::session_call`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SessionCall {
-    /// `save_session`.
-    SaveSession(Session),
-    /// `set_will`.
-    SetWill(String, Will),
-    /// `clear_will`.
-    ClearWill(String),
-    /// `delete_session` (its Will goes with it).
-    DeleteSession(String),
-}
+pub use crate::session::SessionCall;
 
 impl Fact {
     /// The session-store call that stores this fact; None for the storage's facts.
@@ -66,7 +53,8 @@ pub fn persist_sessions<S: SessionInterface + ?Sized>(
     Ok(())
 }
 
-/// [`persist_sessions`] for an asynchronous store, each call awaited in turn.
+/// [`persist_sessions`] for an asynchronous store: its
+/// [`persist`](AsyncSessionInterface::persist) of the facts' calls, in order.
 ///
 /// # Errors
 /// The store's error.
@@ -74,15 +62,9 @@ pub async fn persist_sessions_async<S: AsyncSessionInterface + ?Sized>(
     store: &S,
     facts: &[Fact],
 ) -> Result<(), Error> {
-    for call in facts.iter().filter_map(Fact::session_call) {
-        match call {
-            SessionCall::SaveSession(session) => store.save_session(&session).await?,
-            SessionCall::SetWill(client_id, will) => store.set_will(&client_id, will).await?,
-            SessionCall::ClearWill(client_id) => drop(store.clear_will(&client_id).await?),
-            SessionCall::DeleteSession(client_id) => {
-                store.delete_session(&client_id).await?;
-            }
-        }
+    let calls: Vec<SessionCall> = facts.iter().filter_map(Fact::session_call).collect();
+    if calls.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    store.persist(&calls).await
 }

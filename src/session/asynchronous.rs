@@ -7,9 +7,8 @@ use crate::asynchronous::{BoxFuture, Inline, ready};
 use crate::constants::ProtocolVersion;
 use crate::error::Error;
 use crate::message::Will;
-use crate::router::Fact;
 
-use super::{Session, SessionInterface};
+use super::{Session, SessionCall, SessionInterface};
 
 /// A session store for an asynchronous broker: [`SessionInterface`]'s methods and rules,
 /// each returning a `Send` future ([`crate::asynchronous`]).
@@ -47,14 +46,27 @@ pub trait AsyncSessionInterface: Send + Sync {
     /// [`SessionInterface::clear_will`].
     fn clear_will<'a>(&'a self, client_id: &'a str) -> BoxFuture<'a, Result<Option<Will>, Error>>;
 
-    /// Stores the router's facts that concern this store (sessions, Wills, the end of
-    /// sessions), in order; the storage's are left out. By default through the store's
-    /// own methods, one after another ([`persist_sessions_async`]); a store that can
-    /// send them together (one round trip, one transaction) should.
-    ///
-    /// [`persist_sessions_async`]: crate::router::persist_sessions_async
-    fn persist<'a>(&'a self, facts: &'a [Fact]) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(crate::router::persist_sessions_async(self, facts))
+    /// Makes these calls, in order: the router's session facts (sessions, Wills, the end
+    /// of sessions; the router's `Fact::session_call` and `persist_sessions_async` make
+    /// them). By default through the store's own methods,
+    /// one after another; a store that can send them together (one round trip, one
+    /// transaction) should.
+    fn persist<'a>(&'a self, calls: &'a [SessionCall]) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            for call in calls {
+                match call {
+                    SessionCall::SaveSession(session) => self.save_session(session).await?,
+                    SessionCall::SetWill(client_id, will) => {
+                        self.set_will(client_id, will.clone()).await?;
+                    }
+                    SessionCall::ClearWill(client_id) => drop(self.clear_will(client_id).await?),
+                    SessionCall::DeleteSession(client_id) => {
+                        self.delete_session(client_id).await?;
+                    }
+                }
+            }
+            Ok(())
+        })
     }
 }
 

@@ -2,10 +2,12 @@
 //! implement, and [`MemorySessionStore`], the reference store.
 
 mod asynchronous;
+mod calls;
 mod memory;
 mod state;
 
 pub use asynchronous::AsyncSessionInterface;
+pub use calls::SessionCall;
 pub use memory::MemorySessionStore;
 #[cfg(any(feature = "sqlite", feature = "redis"))]
 pub(crate) use state::SessionParts;

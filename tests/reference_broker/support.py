@@ -92,16 +92,26 @@ class RedisServer:
     port: int
     directory: Path
     cluster: bool = False
+    #: TLS only, with ``server.pem``, ``server.key`` and ``ca.pem`` from this directory.
+    tls: Path | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         """Its URL, for ``--redis-url``."""
-        return f"redis://127.0.0.1:{self.port}"
+        scheme = "rediss" if self.tls is not None else "redis"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         """Start it (again, on the same port and files) and wait until it answers."""
-        command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port)]
+        command = ["redis-server", "--bind", "127.0.0.1"]
+        if self.tls is None:
+            command += ["--port", str(self.port)]
+        else:
+            command += ["--port", "0", "--tls-port", str(self.port), "--tls-auth-clients", "no"]
+            command += ["--tls-cert-file", str(self.tls / "server.pem")]
+            command += ["--tls-key-file", str(self.tls / "server.key")]
+            command += ["--tls-ca-cert-file", str(self.tls / "ca.pem")]
         command += ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
         command += ["--dir", str(self.directory)]
         if self.cluster:
@@ -115,6 +125,8 @@ class RedisServer:
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    if self.tls is not None:
+                        return  # listening: the handshake is the clients' to make
                     s.sendall(b"PING\r\n")
                     if s.recv(16).startswith(b"+PONG"):
                         return

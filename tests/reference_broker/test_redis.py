@@ -6,6 +6,8 @@ them against the tokio broker.)"""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +16,10 @@ import pytest
 
 from . import support
 from .support import V5, V311, Client, broker_process, clients, wait_for
+from .test_auth_and_tls import certificates
 
 SESSION = {"SessionExpiryInterval": 300}
+_ = certificates  # the fixture, imported for the tests that take it
 
 
 @pytest.fixture
@@ -93,6 +97,34 @@ def test_redis_lost_mid_run_gives_errors_then_everything_works_again(
             wait_for(lambda: b"after redis is back" in back.payloads())
 
 
+def test_a_redis_over_tls_with_a_ca_of_its_own(tmp_path: Path, certificates: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    redis = support.RedisServer(port, tmp_path / "tls-redis", tls=certificates)
+    redis.directory.mkdir()
+    redis.start()
+    try:
+        options = ("--redis-url", redis.url, "--redis-ca", str(certificates / "ca.pem"))
+        with broker_process(*options) as broker:
+            away = Client(
+                broker.port, "tls-away", V5, clean_start=False, connect_properties=SESSION
+            )
+            assert away.subscribe("tls/q", qos=1) == [1]
+            away.disconnect()
+            with clients(Client(broker.port, "tls-pub", V5)) as (pub,):
+                assert pub.publish_code("tls/q", b"over TLS", qos=1) == 0
+        with broker_process(*options) as broker:
+            back = Client(
+                broker.port, "tls-away", V5, clean_start=False, connect_properties=SESSION
+            )
+            with clients(back):
+                back.wait_messages(1)
+                assert back.payloads() == [b"over TLS"]
+    finally:
+        redis.kill()
+
+
 def _acknowledged(port: int, topic: str, payload: bytes) -> bool:
     """Publish at QoS 1 from a new client; whether it got a PUBACK (0) rather than the
     end of its connection."""
@@ -105,8 +137,6 @@ def _acknowledged(port: int, topic: str, payload: bytes) -> bool:
 
 
 def test_a_redis_that_cannot_be_reached_stops_the_start_clearly(tmp_path: Path) -> None:
-    import socket
-    import subprocess
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -133,7 +133,10 @@ async fn open_stores(options: &Options) -> Result<Option<Stores>, String> {
         ..MemoryStorageConfig::default()
     };
     if let Some(url) = &options.redis_url {
-        let redis = RedisConfig::new(url.as_str()).with_prefix(options.redis_prefix.as_str());
+        let mut redis = RedisConfig::new(url.as_str()).with_prefix(options.redis_prefix.as_str());
+        if let Some(ca) = &options.redis_ca {
+            redis = redis.with_tls_ca(ca);
+        }
         let storage = RedisStorage::open(&redis, config)
             .await
             .map_err(|err| err.to_string())?;

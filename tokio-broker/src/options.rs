@@ -35,6 +35,9 @@ pub struct Options {
         requires = "redis_url"
     )]
     pub redis_prefix: String,
+    /// For rediss://: trust this CA certificate (PEM) instead of the system's.
+    #[arg(long, value_name = "FILE", requires = "redis_url")]
+    pub redis_ca: Option<PathBuf>,
     /// Authenticate users with a mosquitto password file.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,

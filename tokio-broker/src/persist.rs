@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use mqtt_common::router::Fact;
+use mqtt_common::router::{Fact, SessionCall};
 use mqtt_common::{AsyncSessionInterface, AsyncStorageInterface, Session};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -96,13 +96,12 @@ async fn commit(
             .collect();
         // The sessions' facts and the states saved with them, in one call: a store that
         // can sends them together.
-        let session_facts: Vec<Fact> = facts
+        let calls: Vec<SessionCall> = facts
             .iter()
-            .filter(|fact| fact.session_call().is_some())
-            .cloned()
-            .chain(states.into_iter().map(|session| Fact::Session { session }))
+            .filter_map(Fact::session_call)
+            .chain(states.into_iter().map(SessionCall::SaveSession))
             .collect();
-        let store_sessions = sessions.persist(&session_facts);
+        let store_sessions = sessions.persist(&calls);
         let (stored, saved) = tokio::join!(storage.persist(&facts), store_sessions);
         if let Err(err) = stored.and(saved) {
             // Nothing is released: what was promised was not stored. Its connections

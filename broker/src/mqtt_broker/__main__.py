@@ -218,6 +218,12 @@ def arguments(argv: list[str] | None = None, prog: str = "mqtt-broker") -> argpa
         help="what every key in Redis starts with (default: mqtt)",
     )
     parser.add_argument(
+        "--redis-ca",
+        type=Path,
+        metavar="FILE",
+        help="for rediss://: trust this CA certificate (PEM) instead of the system's",
+    )
+    parser.add_argument(
         "--log-level",
         type=log_level,
         default="INFO",
@@ -309,7 +315,7 @@ def stores_for(args: argparse.Namespace) -> Stores | None:
     None without either: the router's memory is all.
     """
     if args.redis_url is not None:
-        return redis_stores(args.redis_url, args.redis_prefix)
+        return redis_stores(args.redis_url, args.redis_prefix, args.redis_ca)
     if args.data_dir is None:
         return None
     if args.data_dir.exists() and not args.data_dir.is_dir():
@@ -344,11 +350,11 @@ def stores_for(args: argparse.Namespace) -> Stores | None:
     )
 
 
-def redis_stores(url: str, prefix: str) -> Stores:
+def redis_stores(url: str, prefix: str, tls_ca: Path | None = None) -> Stores:
     """Open the Redis stores (native asynchronous backends: no thread per call)."""
-    sessions = AsyncRedisSessionStore(url, prefix=prefix)
+    sessions = AsyncRedisSessionStore(url, prefix=prefix, tls_ca=tls_ca)
     # The router bounds the queues (--max-queued, --queue-full): Redis keeps all.
-    storage = AsyncRedisStorage(url, prefix=prefix, max_queue_length=None)
+    storage = AsyncRedisStorage(url, prefix=prefix, tls_ca=tls_ca, max_queue_length=None)
     cluster = " (a cluster)" if storage.is_cluster else ""
     log.info("state kept in Redis at %s under %r%s", storage.server, prefix, cluster)
 

@@ -61,8 +61,12 @@ impl PyNativeAsyncSessionStore {
         facts: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let facts = crate::python::router::facts_of(facts)?;
+        let calls: Vec<_> = facts
+            .iter()
+            .filter_map(crate::router::Fact::session_call)
+            .collect();
         let core = self.core();
-        awaitable(py, async move { core.persist(&facts).await }, none)
+        awaitable(py, async move { core.persist(&calls).await }, none)
     }
 
     /// Return the session for a CONNECT and whether one was present (resumed).

@@ -32,15 +32,16 @@ pub(crate) struct PyAsyncRedisSessionStore {
 #[pymethods]
 impl PyAsyncRedisSessionStore {
     #[new]
-    #[pyo3(signature = (url, *, prefix="mqtt", replicas=0, replica_timeout=None))]
+    #[pyo3(signature = (url, *, prefix="mqtt", replicas=0, replica_timeout=None, tls_ca=None))]
     fn new(
         py: Python<'_>,
         url: &str,
         prefix: &str,
         replicas: u32,
         replica_timeout: Option<&Bound<'_, PyAny>>,
+        tls_ca: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
-        let config = redis_config(url, prefix, replicas, replica_timeout)?;
+        let config = redis_config(url, prefix, replicas, replica_timeout, tls_ca)?;
         let store = wait_for(py, async move { RedisSessionStore::open(&config).await })?;
         let inner = Arc::new(store);
         let core: Arc<dyn AsyncSessionInterface> = inner.clone();

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use super::asynchronous::PyNativeAsyncStorage;
 use super::memory::storage_config;
 use crate::python::convert::{
-    MaxQueueLength, MaxSubscriptionsPerClient, MaxTopicLevels, QueueFull, choice, limit,
+    MaxQueueLength, MaxSubscriptionsPerClient, MaxTopicLevels, QueueFull, choice, limit, path_arg,
 };
 use crate::python::protocol::config::seconds_arg;
 use crate::python::runtime::wait_for;
@@ -37,7 +37,7 @@ pub(crate) struct PyAsyncRedisStorage {
 #[pymethods]
 impl PyAsyncRedisStorage {
     #[new]
-    #[pyo3(signature = (url, *, prefix="mqtt", replicas=0, replica_timeout=None, max_queue_length=DEFAULT_MAX_QUEUE_LENGTH, queue_full="reject", max_topic_levels=DEFAULT_MAX_TOPIC_LEVELS, max_subscriptions_per_client=None))]
+    #[pyo3(signature = (url, *, prefix="mqtt", replicas=0, replica_timeout=None, tls_ca=None, max_queue_length=DEFAULT_MAX_QUEUE_LENGTH, queue_full="reject", max_topic_levels=DEFAULT_MAX_TOPIC_LEVELS, max_subscriptions_per_client=None))]
     #[allow(clippy::too_many_arguments)] // the constructor's keyword arguments, as given
     fn new(
         py: Python<'_>,
@@ -45,13 +45,14 @@ impl PyAsyncRedisStorage {
         prefix: &str,
         replicas: u32,
         replica_timeout: Option<&Bound<'_, PyAny>>,
+        tls_ca: Option<&Bound<'_, PyAny>>,
         #[pyo3(from_py_with = limit::<MaxQueueLength>)] max_queue_length: Option<usize>,
         #[pyo3(from_py_with = choice::<QueueFull>)] queue_full: &'static str,
         #[pyo3(from_py_with = limit::<MaxTopicLevels>)] max_topic_levels: Option<usize>,
         #[pyo3(from_py_with = limit::<MaxSubscriptionsPerClient>)]
         max_subscriptions_per_client: Option<usize>,
     ) -> PyResult<PyClassInitializer<Self>> {
-        let config = redis_config(url, prefix, replicas, replica_timeout)?;
+        let config = redis_config(url, prefix, replicas, replica_timeout, tls_ca)?;
         let limits = storage_config(
             max_queue_length,
             queue_full,
@@ -105,8 +106,12 @@ pub(crate) fn redis_config(
     prefix: &str,
     replicas: u32,
     replica_timeout: Option<&Bound<'_, PyAny>>,
+    tls_ca: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<RedisConfig> {
     let mut config = RedisConfig::new(url).with_prefix(prefix);
+    if let Some(path) = tls_ca.filter(|path| !path.is_none()) {
+        config = config.with_tls_ca(path_arg(path)?);
+    }
     let timeout = match replica_timeout {
         Some(seconds) if !seconds.is_none() => seconds_arg("replica_timeout", seconds)?,
         _ => REPLICA_TIMEOUT,
