@@ -126,6 +126,17 @@ impl Drop for Server {
     }
 }
 
+/// How each cluster node runs. A replica takes over however long it was away from its
+/// master (validity factor 0): a test's replicas have only just synced.
+const CLUSTER_NODE: [&str; 6] = [
+    "--cluster-enabled",
+    "yes",
+    "--cluster-node-timeout",
+    "2000",
+    "--cluster-replica-validity-factor",
+    "0",
+];
+
 /// A Redis Cluster of three masters on loopback, made with `redis-cli --cluster create`.
 struct Cluster {
     nodes: Vec<Server>,
@@ -133,14 +144,15 @@ struct Cluster {
 
 impl Cluster {
     fn start() -> Self {
-        let nodes: Vec<Server> = (0..3)
+        Self::start_with_replicas(0)
+    }
+
+    /// Three masters, each with `replicas` replicas.
+    fn start_with_replicas(replicas: usize) -> Self {
+        let nodes: Vec<Server> = (0..3 * (1 + replicas))
             .map(|_| {
                 // A port whose cluster bus port (+10000) is free too.
-                Server::start_with(
-                    free_cluster_port(),
-                    Server::scratch(),
-                    &["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"],
-                )
+                Server::start_with(free_cluster_port(), Server::scratch(), &CLUSTER_NODE)
             })
             .collect();
         let mut create = Command::new("redis-cli");
@@ -149,7 +161,7 @@ impl Cluster {
             create.arg(format!("127.0.0.1:{}", node.port));
         }
         let status = create
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -178,6 +190,51 @@ impl Cluster {
     /// Any node's URL: the stores find the others from it.
     fn url(&self) -> String {
         self.nodes[1].url()
+    }
+
+    /// Starts node `index` again (stopped), on its port and files.
+    fn revive(&mut self, index: usize) {
+        let port = self.nodes[index].port;
+        let dir = std::mem::take(&mut self.nodes[index].dir);
+        self.nodes[index].stop();
+        let revived = Server::start_with(port, dir, &CLUSTER_NODE);
+        // The old value's directory is now the revived one's: nothing to remove.
+        drop(std::mem::replace(&mut self.nodes[index], revived));
+    }
+
+    /// The node that is the master of `key`'s slot now, as the node `asked` sees it.
+    fn master_of(&self, key: &str, asked: usize) -> usize {
+        let port = self.nodes[asked].port.to_string();
+        let answer = Command::new("redis-cli")
+            .args(["-p", &port, "cluster", "keyslot", key])
+            .output()
+            .expect("redis-cli");
+        let slot: u32 = String::from_utf8_lossy(&answer.stdout)
+            .trim()
+            .parse()
+            .expect("a slot");
+        let shards = Command::new("redis-cli")
+            .args(["-p", &port, "cluster", "slots"])
+            .output()
+            .expect("redis-cli");
+        // Lines: start, end, master ip, master port, id, (replicas...) per range.
+        let text = String::from_utf8_lossy(&shards.stdout);
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        let mut i = 0;
+        while i + 3 < lines.len() {
+            if let (Ok(start), Ok(end)) = (lines[i].parse::<u32>(), lines[i + 1].parse::<u32>())
+                && (start..=end).contains(&slot)
+            {
+                let port: u16 = lines[i + 3].parse().expect("a port");
+                return self
+                    .nodes
+                    .iter()
+                    .position(|node| node.port == port)
+                    .expect("a node of the cluster");
+            }
+            i += 1;
+        }
+        panic!("no master for slot {slot}:\n{text}");
     }
 }
 
@@ -295,6 +352,75 @@ fn the_redis_stores_keep_the_contracts_on_a_cluster() {
         assert_eq!(found[0].0, "client-7");
     });
     drop(cluster);
+}
+
+#[test]
+fn a_cluster_failing_over_keeps_what_it_acknowledged_and_works_on_the_new_master() {
+    let mut cluster = Cluster::start_with_replicas(1);
+    // Each write waits for its replica (WAIT, on the key's master): a failover keeps it.
+    // (Without, Redis replicates after it answers, and a failover may lose what it
+    // acknowledged: this test, written first without, lost "before".)
+    let config = RedisConfig::new(cluster.url())
+        .with_prefix("failover")
+        .with_replicas(1, Duration::from_secs(5));
+    let runtime = runtime();
+    let storage = runtime
+        .block_on(RedisStorage::open(&config, MemoryStorageConfig::default()))
+        .expect("a storage");
+    // The replicas attach after the cluster is made: until then a write fails WAIT.
+    let started = Instant::now();
+    while runtime
+        .block_on(storage.enqueue("c", message("t", "before")))
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no replica attached"
+        );
+        runtime
+            .block_on(storage.dequeue("c", None))
+            .expect("emptied");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let master = cluster.master_of("failover:queue:{cc}", 0);
+    let survivor = (master + 1) % cluster.nodes.len();
+    cluster.nodes[master].stop();
+    // A replica takes over; until the old master is back as its replica, a write is
+    // taken by the new master but not acknowledged (its WAIT fails): storage errors.
+    let started = Instant::now();
+    while cluster.master_of("failover:queue:{cc}", survivor) == master {
+        assert!(started.elapsed() < Duration::from_secs(30), "no failover");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let err = runtime
+        .block_on(storage.enqueue("c", message("t", "unacknowledged")))
+        .expect_err("no replica to wait for");
+    assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
+    cluster.revive(master);
+    let started = Instant::now();
+    while let Err(err) = runtime.block_on(storage.enqueue("c", message("t", "after"))) {
+        assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
+        assert!(started.elapsed() < Duration::from_secs(30), "{err}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let now = cluster.master_of("failover:queue:{cc}", survivor);
+    assert_ne!(now, master, "a replica took over");
+    let queued = runtime
+        .block_on(storage.queued_messages("c"))
+        .expect("read from the new master");
+    let payloads: Vec<&[u8]> = queued
+        .iter()
+        .map(|q| q.message.payload().as_ref())
+        .collect();
+    // Everything acknowledged is there, in order ("before" first, "after" last);
+    // what failed may be there too (Redis does not take a write back when its WAIT
+    // fails), as a client sends again what it was not acknowledged.
+    assert_eq!(
+        payloads.first(),
+        Some(&b"before".as_slice()),
+        "{payloads:?}"
+    );
+    assert_eq!(payloads.last(), Some(&b"after".as_slice()), "{payloads:?}");
 }
 
 #[test]

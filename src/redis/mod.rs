@@ -33,10 +33,14 @@
 //! * `appendonly yes` + `appendfsync everysec` (Redis' default when AOF is on): a crash
 //!   of Redis; up to a second of writes on a crash of the machine;
 //! * without AOF (RDB snapshots only): only what the last snapshot held;
-//! * [`RedisConfig::replicas`]: each call then also waits (`WAIT`) until that many
-//!   replicas have the write, and fails if they do not within the timeout. With
-//!   failover (Sentinel, Cluster), this is what keeps an acknowledged write after the
-//!   master is lost.
+//! * [`RedisConfig::replicas`]: each call then also waits (`WAIT`, on the master of the
+//!   keys written) until that many replicas have the write, and fails if they do not
+//!   within the timeout. With failover (Sentinel, Cluster), this is what keeps an
+//!   acknowledged write after the master is lost: Redis replicates after it answers,
+//!   so without it a failover can lose acknowledged writes (a test of this crate, on a
+//!   cluster, lost one so). A call that fails its `WAIT` may still have been written
+//!   (Redis takes nothing back): like any unacknowledged write, its caller sends it
+//!   again, and it may then be there twice.
 //!
 //! # Key layout
 //!

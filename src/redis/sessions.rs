@@ -160,19 +160,17 @@ impl AsyncSessionInterface for RedisSessionStore {
         protocol_version: ProtocolVersion,
     ) -> BoxFuture<'a, Result<(Session, bool), Error>> {
         Box::pin(async move {
-            let fresh = Session::new(client_id, protocol_version, clean_start, expiry_interval)?;
+            Session::valid_client_id(client_id)?;
             let stored = self.read_session(client_id).await?;
-            let now = SystemTime::now();
-            // As MemorySessionStore: a stored, unexpired session is resumed unless the
-            // client asks for a clean start; a Will still waiting is cancelled either way
-            // [MQTT-3.1.3-9].
-            let (session, present) = match stored {
-                Some(mut session) if !clean_start && !session.is_expired(now) => {
-                    session.resume(protocol_version, expiry_interval);
-                    (session, true)
-                }
-                _ => (fresh, false),
-            };
+            let (session, present) = Session::for_connect(
+                stored,
+                client_id,
+                clean_start,
+                expiry_interval,
+                protocol_version,
+                SystemTime::now(),
+            )?;
+            // A Will still waiting from the last connection is cancelled [MQTT-3.1.3-9].
             self.write_session(&session, true).await?;
             Ok((session, present))
         })

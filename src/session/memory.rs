@@ -153,22 +153,22 @@ impl SessionInterface for MemorySessionStore {
         expiry_interval: u32,
         protocol_version: ProtocolVersion,
     ) -> Result<(Session, bool), Error> {
-        let fresh = Session::new(client_id, protocol_version, clean_start, expiry_interval)?;
+        // Checked before the lock: a refused client id changes nothing.
+        Session::valid_client_id(client_id)?;
         let mut inner = self.write()?;
         let stored = inner.entry(client_id.to_owned()).or_default();
         // A new connection cancels a Will still waiting from the last one [MQTT-3.1.3-9].
         stored.will = None;
-        let now = SystemTime::now();
-        let resumable = stored
-            .session
-            .as_ref()
-            .is_some_and(|session| !clean_start && !session.is_expired(now));
-        if resumable && let Some(session) = stored.session.as_mut() {
-            session.resume(protocol_version, expiry_interval);
-            return Ok((session.clone(), true));
-        }
-        stored.session = Some(fresh.clone());
-        Ok((fresh, false))
+        let (session, present) = Session::for_connect(
+            stored.session.take(),
+            client_id,
+            clean_start,
+            expiry_interval,
+            protocol_version,
+            SystemTime::now(),
+        )?;
+        stored.session = Some(session.clone());
+        Ok((session, present))
     }
 
     fn get_session(&self, client_id: &str) -> Result<Option<Session>, Error> {

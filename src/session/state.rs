@@ -111,6 +111,41 @@ struct Owner {
 }
 
 impl Session {
+    /// A client id a session can have (an MQTT string).
+    ///
+    /// # Errors
+    /// A validation error (field `client_id`).
+    pub(crate) fn valid_client_id(client_id: &str) -> Result<MqttString, Error> {
+        MqttString::new(client_id).map_err(|v| Error::invalid("client_id", v))
+    }
+
+    /// The session a CONNECT gets from what a store holds for its client: `stored`
+    /// resumed with the new expiry interval if there is one, unexpired at `now`, and the
+    /// client does not ask for a clean start ([MQTT-3.1.2-4..6]); else a new one. With
+    /// whether one was present (resumed).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn for_connect(
+        stored: Option<Session>,
+        client_id: &str,
+        clean_start: bool,
+        expiry_interval: u32,
+        protocol_version: ProtocolVersion,
+        now: SystemTime,
+    ) -> Result<(Self, bool), Error> {
+        match stored {
+            Some(mut session) if !clean_start && !session.is_expired(now) => {
+                session.resume(protocol_version, expiry_interval);
+                Ok((session, true))
+            }
+            _ => Ok((
+                Self::new(client_id, protocol_version, clean_start, expiry_interval)?,
+                false,
+            )),
+        }
+    }
+
     /// A new, connected session.
     ///
     /// # Errors
@@ -122,7 +157,7 @@ impl Session {
         clean_start: bool,
         expiry_interval: u32,
     ) -> Result<Self, Error> {
-        let client_id = MqttString::new(client_id).map_err(|v| Error::invalid("client_id", v))?;
+        let client_id = Self::valid_client_id(client_id)?;
         let now = SystemTime::now();
         Ok(Self {
             client_id,
