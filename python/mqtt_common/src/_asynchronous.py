@@ -65,14 +65,21 @@ def _awaiting(name: str, native: Callable[..., Any]) -> Callable[..., Coroutine[
 class _Reports:
     """Where calls started from one event loop report back to it."""
 
-    __slots__ = ("__weakref__", "completions", "loop", "next_token", "waiting")
+    __slots__ = ("__weakref__", "_loop", "completions", "next_token", "waiting")
 
     def __init__(self, completions: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+        # Weakly: the loop holds its channel (its reader), not the other way round, so
+        # that a finished loop and its channel's socket pair are freed with it.
+        self._loop = weakref.ref(loop)
         self.completions = completions
         self.waiting: dict[int, asyncio.Future[Any]] = {}
         self.next_token = 0
         loop.add_reader(self.completions.fileno(), self.collect)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop the calls report back to; None once it is gone."""
+        return self._loop()
 
     def collect(self) -> None:
         """Resolve the calls whose answers came (the loop calls this when told)."""
@@ -89,7 +96,9 @@ class _Reports:
         """Return a new call's token and the future its answer will resolve."""
         token = self.next_token
         self.next_token += 1
-        future = self.loop.create_future()
+        loop = self.loop
+        assert loop is not None, "a call is made from a running loop"
+        future = loop.create_future()
         self.waiting[token] = future
         return token, future
 
