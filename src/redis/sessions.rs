@@ -105,7 +105,7 @@ impl RedisSessionStore {
     }
 
     /// Adds the commands that make `call` to `batch`.
-    fn add_commands(&self, batch: &mut Batch, call: SessionCall) -> Result<(), Error> {
+    fn add_commands(&self, batch: &mut Batch, call: &SessionCall) -> Result<(), Error> {
         match call {
             SessionCall::SaveSession(session) => {
                 let client_id = session.client_id();
@@ -114,25 +114,25 @@ impl RedisSessionStore {
                 let clients = self.clients_key();
                 batch.add(&clients, cmd("SADD").arg(&clients).arg(client_id).clone());
                 let key = self.session_key(client_id);
-                let record = encode_session(&session)?;
+                let record = encode_session(session)?;
                 batch.add(&key, cmd("SET").arg(&key).arg(record).clone());
             }
             SessionCall::SetWill(client_id, will) => {
-                let key = self.will_key(&client_id);
-                batch.add(&key, cmd("SET").arg(&key).arg(encode_will(&will)?).clone());
+                let key = self.will_key(client_id);
+                batch.add(&key, cmd("SET").arg(&key).arg(encode_will(will)?).clone());
             }
             SessionCall::ClearWill(client_id) => {
-                let key = self.will_key(&client_id);
+                let key = self.will_key(client_id);
                 batch.add(&key, cmd("DEL").arg(&key).clone());
             }
             SessionCall::DeleteSession(client_id) => {
                 // The session first: its answer says whether there was one.
-                let key = self.session_key(&client_id);
+                let key = self.session_key(client_id);
                 batch.add(&key, cmd("DEL").arg(&key).clone());
-                let will = self.will_key(&client_id);
+                let will = self.will_key(client_id);
                 batch.add(&will, cmd("DEL").arg(&will).clone());
                 let clients = self.clients_key();
-                batch.add(&clients, cmd("SREM").arg(&clients).arg(&client_id).clone());
+                batch.add(&clients, cmd("SREM").arg(&clients).arg(client_id).clone());
             }
         }
         Ok(())
@@ -142,10 +142,10 @@ impl RedisSessionStore {
     async fn write_session(&self, session: &Session, cancel_will: bool) -> Result<(), Error> {
         let redis = self.open_or_closed()?;
         let mut batch = Batch::writes();
-        self.add_commands(&mut batch, SessionCall::SaveSession(session.clone()))?;
+        self.add_commands(&mut batch, &SessionCall::SaveSession(session.clone()))?;
         if cancel_will {
             let client_id = session.client_id().to_owned();
-            self.add_commands(&mut batch, SessionCall::ClearWill(client_id))?;
+            self.add_commands(&mut batch, &SessionCall::ClearWill(client_id))?;
         }
         redis.send(&batch, "store a session").await.map(drop)
     }
@@ -191,7 +191,10 @@ impl AsyncSessionInterface for RedisSessionStore {
         Box::pin(async move {
             let redis = self.open_or_closed()?;
             let mut batch = Batch::writes();
-            self.add_commands(&mut batch, SessionCall::DeleteSession(client_id.to_owned()))?;
+            self.add_commands(
+                &mut batch,
+                &SessionCall::DeleteSession(client_id.to_owned()),
+            )?;
             let answers = redis.send(&batch, "delete a session").await?;
             Ok(matches!(answers.first(), Some(Value::Int(n)) if *n > 0))
         })
@@ -230,7 +233,7 @@ impl AsyncSessionInterface for RedisSessionStore {
             let redis = self.open_or_closed()?;
             let mut batch = Batch::writes();
             for call in calls {
-                self.add_commands(&mut batch, call.clone())?;
+                self.add_commands(&mut batch, call)?;
             }
             if !batch.is_empty() {
                 redis
