@@ -147,7 +147,7 @@ class RedisServer:
 def redis_server(directory: Path) -> Iterator[RedisServer]:
     """Run a ``redis-server`` keeping its files in ``directory``; stop it at the end."""
     directory.mkdir(parents=True, exist_ok=True)
-    server = RedisServer(_free_port(), directory)
+    server = RedisServer(free_port(), directory)
     server.start()
     try:
         yield server
@@ -155,7 +155,8 @@ def redis_server(directory: Path) -> Iterator[RedisServer]:
         server.kill()
 
 
-def _free_port(below: int = 65536) -> int:
+def free_port(below: int = 65536) -> int:
+    """Return a free TCP port on 127.0.0.1 (below ``below``)."""
     while True:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -181,7 +182,7 @@ def redis_cluster(directory: Path) -> Iterator[list[RedisServer]]:
         for n in range(3):
             # A port whose cluster bus port (+10000) is free too.
             while True:
-                port = _free_port(below=55_000)
+                port = free_port(below=55_000)
                 with socket.socket() as bus:
                     try:
                         bus.bind(("127.0.0.1", port + 10_000))

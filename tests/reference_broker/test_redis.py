@@ -6,7 +6,6 @@ them against the tokio broker.)"""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -98,10 +97,7 @@ def test_redis_lost_mid_run_gives_errors_then_everything_works_again(
 
 
 def test_a_redis_over_tls_with_a_ca_of_its_own(tmp_path: Path, certificates: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    redis = support.RedisServer(port, tmp_path / "tls-redis", tls=certificates)
+    redis = support.RedisServer(support.free_port(), tmp_path / "tls-redis", tls=certificates)
     redis.directory.mkdir()
     redis.start()
     try:
@@ -138,10 +134,7 @@ def _acknowledged(port: int, topic: str, payload: bytes) -> bool:
 
 def test_a_redis_that_cannot_be_reached_stops_the_start_clearly(tmp_path: Path) -> None:
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"redis://127.0.0.1:{port}"
+    url = f"redis://127.0.0.1:{support.free_port()}"
     started = subprocess.run(
         [*support.broker_command(), "--port", "0", "--redis-url", url],
         capture_output=True,
