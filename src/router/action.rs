@@ -11,6 +11,8 @@ use crate::protocol::{Event, Route};
 use crate::session::Session;
 use crate::topic::{Subscription, TopicFilter, TopicName};
 
+use super::cluster::{Change, Forward};
+
 /// The broker's handle for one network connection: any number it gives each new one
 /// (a counter), never reused while the router may still name it.
 pub type ConnectionId = u64;
@@ -41,6 +43,12 @@ pub enum Action {
         /// How many messages its queue holds.
         queued: usize,
     },
+    /// A cluster node's router only: send a message published here to another node,
+    /// before the acknowledgement that promises it, as a [`Fact`] is stored.
+    Forward(Forward),
+    /// A cluster node's router only: tell every node (this one included) of a change to
+    /// what they share, in one order, before the acknowledgement that promises it.
+    Share(Change),
 }
 
 /// A delivery to a connected client: hand it to that connection's engine with

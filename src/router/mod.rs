@@ -64,6 +64,7 @@
 //! ```
 
 mod action;
+mod cluster;
 mod config;
 mod events;
 mod sessions;
@@ -73,6 +74,7 @@ pub use action::{
     Action, Answered, Connected, Connecting, ConnectionId, Fact, Outgoing, Published,
     QueuedMessage, RoutedEvents, RouterStats,
 };
+pub use cluster::{Change, Forward, MAX_NODE_ID_LEN, check_node_id};
 pub use config::{QueueFull, RouterConfig, SharedChoice};
 pub use sessions::{SessionCall, persist_sessions, persist_sessions_async};
 
@@ -91,6 +93,7 @@ use crate::session::Session;
 use crate::topic::{
     Subscription, SubscriptionIndex, TopicFilter, TopicName, TopicTree, merge_overlapping,
 };
+use cluster::ClusterView;
 use shared::Chooser;
 
 /// A retained message, when it arrived, and when it expires.
@@ -193,6 +196,8 @@ pub struct Router {
     connections: HashMap<ConnectionId, Arc<str>>,
     timers: BTreeSet<(SystemTime, Timer)>,
     chooser: Chooser,
+    /// As a node of a cluster: the other nodes' filters (boxed: most routers are alone).
+    cluster: Option<Box<ClusterView>>,
     ids: RandomState,
     assigned: u64,
     dropped: u64,
@@ -214,11 +219,117 @@ impl Router {
             connections: HashMap::new(),
             timers: BTreeSet::new(),
             chooser: Chooser::new(config.shared_choice),
+            cluster: None,
             ids: RandomState::new(),
             assigned: 0,
             dropped: 0,
             config,
         }
+    }
+
+    /// An empty router for node `node` of a cluster (see [`Change`] and [`Forward`]):
+    /// besides what a lone router does, a message published here is also a
+    /// [`Forward`] for every other node whose clients' filters match it
+    /// ([`Action::Forward`]), and what the nodes share (this node's filters, retained
+    /// messages published here) is an [`Action::Share`] for all of them.
+    ///
+    /// # Errors
+    /// A state error for a node identifier [`check_node_id`] refuses.
+    pub fn clustered(config: RouterConfig, node: &str) -> Result<Self, Error> {
+        let view = ClusterView::new(node, config.shared_choice)?;
+        let mut router = Self::new(config);
+        router.cluster = Some(Box::new(view));
+        Ok(router)
+    }
+
+    /// This router's node identifier, if it is a node of a cluster.
+    pub fn node_id(&self) -> Option<&str> {
+        self.cluster.as_deref().map(|view| &*view.node)
+    }
+
+    /// The topic filters this node's clients subscribe to (each once), for the other
+    /// nodes: what a node announces when it starts.
+    pub fn node_filters(&self) -> Vec<TopicFilter> {
+        self.cluster
+            .as_deref()
+            .map(ClusterView::local_filters)
+            .unwrap_or_default()
+    }
+
+    /// The nodes known to have subscribers, this one included.
+    pub fn known_nodes(&self) -> Vec<String> {
+        self.cluster
+            .as_deref()
+            .map(ClusterView::nodes)
+            .unwrap_or_default()
+    }
+
+    /// Applies a change to what the nodes share, as every node sees it, in the order
+    /// the transport gives (this node's own retained messages included: the order
+    /// decides which of two nodes' messages on one topic stays). Nothing is stored:
+    /// the node that made the change stored it.
+    ///
+    /// # Errors
+    /// A validation error for a retained topic with more levels than the limits allow.
+    pub fn apply_change(&mut self, change: &Change) -> Result<(), Error> {
+        match change {
+            Change::Filter {
+                node,
+                filter,
+                present,
+            } => {
+                if let Some(view) = self.cluster.as_deref_mut() {
+                    view.apply_filter(node, filter, *present);
+                }
+                Ok(())
+            }
+            Change::Retained {
+                message,
+                arrived_at,
+            } => self.keep_retained(message.clone(), *arrived_at),
+            Change::RetainedCleared { topic } => {
+                if let Some(old) = self.retained.remove(topic.as_str())
+                    && let Some(at) = old.expires_at
+                {
+                    self.timers.remove(&(at, Timer::Retained(topic.clone())));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Forgets the filters of a node that left the cluster.
+    pub fn forget_node(&mut self, node: &str) {
+        if let Some(view) = self.cluster.as_deref_mut() {
+            view.forget_node(node);
+        }
+    }
+
+    /// Routes a message another node forwarded to this node's clients, allowed as
+    /// [`publish_filtered`](Self::publish_filtered) allows: every matching
+    /// subscription, but of shared ones only the groups the forward names. Its
+    /// Message Expiry Interval counts down from its publication (an expired one goes
+    /// nowhere); its retained message, if any, came as a [`Change`].
+    pub fn receive_forward(
+        &mut self,
+        forward: &Forward,
+        now: SystemTime,
+        allowed: impl FnMut(&str) -> bool,
+    ) -> Published {
+        let waited = now.duration_since(forward.published_at).unwrap_or_default();
+        let Some(message) = crate::protocol::count_down(forward.message.clone(), waited) else {
+            return Published::default();
+        };
+        let mut actions = Vec::new();
+        let matched = self.route_locally(
+            &message,
+            forward.publisher.as_deref(),
+            now,
+            allowed,
+            Some(&forward.groups),
+            &mut actions,
+        );
+        Published { matched, actions }
     }
 
     /// The bounds and choices in force.
@@ -319,7 +430,10 @@ impl Router {
             }));
         }
         for subscription in subscriptions {
-            self.index.subscribe(&client_id, subscription)?;
+            let filter = subscription.topic_filter().clone();
+            if self.index.subscribe(&client_id, subscription)?.is_none() {
+                self.node_gained(&filter, &mut actions);
+            }
         }
         let mut client = Client::new(Arc::from(client_id.as_str()), session.owner());
         client.expiry_interval = session.expiry_interval();
@@ -599,12 +713,44 @@ impl Router {
         message: &Message,
         publisher: Option<&str>,
         now: SystemTime,
-        mut allowed: impl FnMut(&str) -> bool,
+        allowed: impl FnMut(&str) -> bool,
     ) -> Published {
         let mut actions = Vec::new();
         if message.retain() {
             self.retain(message, now, &mut actions);
         }
+        let Some(view) = self.cluster.as_deref_mut() else {
+            let matched = self.route_locally(message, publisher, now, allowed, None, &mut actions);
+            return Published { matched, actions };
+        };
+        let plan = view.plan(message.topic(), publisher);
+        let mut matched = !plan.remote.is_empty();
+        for (node, groups) in plan.remote {
+            actions.push(Action::Forward(Forward {
+                node,
+                message: message.clone(),
+                publisher: publisher.map(str::to_owned),
+                groups,
+                published_at: now,
+            }));
+        }
+        let groups = Some(&plan.local_groups);
+        matched |= self.route_locally(message, publisher, now, allowed, groups, &mut actions);
+        Published { matched, actions }
+    }
+
+    /// Routes a message to this router's clients that `allowed` allows; of shared
+    /// subscriptions, only the groups in `groups` (None: all). Returns whether any
+    /// subscription matched.
+    fn route_locally(
+        &mut self,
+        message: &Message,
+        publisher: Option<&str>,
+        now: SystemTime,
+        mut allowed: impl FnMut(&str) -> bool,
+        served: Option<&Vec<String>>,
+        actions: &mut Vec<Action>,
+    ) -> bool {
         let mut targets: Vec<(Arc<str>, Route)> = Vec::new();
         let mut matches: Vec<(&str, &Subscription)> = Vec::new();
         self.index
@@ -634,6 +780,9 @@ impl Router {
                     continue;
                 }
                 let group = subscription.topic_filter().as_str();
+                if served.is_some_and(|served| !served.iter().any(|s| s == group)) {
+                    continue; // another node serves this group
+                }
                 match groups.iter_mut().find(|(g, _)| *g == group) {
                     Some((_, members)) => members.push((client, subscription)),
                     None => groups.push((group, vec![(client, subscription)])),
@@ -663,9 +812,9 @@ impl Router {
             }
         }
         for (client_id, route) in targets {
-            self.route_to(&client_id, message, route, now, &mut actions);
+            self.route_to(&client_id, message, route, now, actions);
         }
-        Published { matched, actions }
+        matched
     }
 
     /// The clients a message on `topic` would be routed to, each with its owner's
@@ -712,6 +861,9 @@ impl Router {
             match self.index.subscribe(&client_id, kept.clone()) {
                 Err(err) => answered.reason_codes.push(subscribe_failure(&err)),
                 Ok(previous) => {
+                    if previous.is_none() {
+                        self.node_gained(kept.topic_filter(), &mut answered.actions);
+                    }
                     answered.reason_codes.push(granted(subscription.qos()));
                     answered.actions.push(Action::Persist(Fact::Subscribed {
                         client_id: client_id.clone(),
@@ -751,6 +903,7 @@ impl Router {
         let mut answered = Answered::default();
         for topic_filter in topic_filters {
             if self.index.unsubscribe(&client_id, topic_filter).is_some() {
+                self.node_lost(topic_filter, &mut answered.actions);
                 answered.reason_codes.push(ReasonCode::Success);
                 answered.actions.push(Action::Persist(Fact::Unsubscribed {
                     client_id: client_id.clone(),
@@ -886,6 +1039,7 @@ impl Router {
             if subscription.topic_filter().is_shared() {
                 self.chooser.forget(subscription.topic_filter().as_str());
             }
+            self.node_lost(subscription.topic_filter(), actions);
         }
         if let Some(connection) = client.connection {
             self.connections.remove(&connection);
@@ -895,12 +1049,36 @@ impl Router {
         }));
     }
 
-    /// Sends or keeps one routed message for one client.
+    /// One more client of this node holds `filter`: the other nodes are told when it is
+    /// the first.
+    fn node_gained(&mut self, filter: &TopicFilter, actions: &mut Vec<Action>) {
+        if let Some(change) = self
+            .cluster
+            .as_deref_mut()
+            .and_then(|v| v.local_added(filter))
+        {
+            actions.push(Action::Share(change));
+        }
+    }
+
+    /// One fewer client of this node holds `filter`: the other nodes are told when it
+    /// was the last.
+    fn node_lost(&mut self, filter: &TopicFilter, actions: &mut Vec<Action>) {
+        if let Some(change) = self
+            .cluster
+            .as_deref_mut()
+            .and_then(|v| v.local_removed(filter))
+        {
+            actions.push(Action::Share(change));
+        }
+    }
+
     /// A known client's id, shared.
     fn client_arc(&self, client_id: &str) -> Option<Arc<str>> {
         self.clients.get(client_id).map(|client| client.id.clone())
     }
 
+    /// Sends or keeps one routed message for one client.
     fn route_to(
         &mut self,
         client_id: &Arc<str>,
@@ -993,10 +1171,18 @@ impl Router {
         let topic = message.topic().clone();
         if message.payload().is_empty() {
             // An empty payload clears the topic, and is not stored ([MQTT-3.3.1-6]).
-            if let Some(old) = self.retained.remove(topic.as_str()) {
-                if let Some(at) = old.expires_at {
-                    self.timers.remove(&(at, Timer::Retained(topic.clone())));
-                }
+            let old = self.retained.remove(topic.as_str());
+            if let Some(at) = old.as_ref().and_then(|old| old.expires_at) {
+                self.timers.remove(&(at, Timer::Retained(topic.clone())));
+            }
+            // A cluster's other nodes (and the shared store) may have one this node
+            // has not heard of yet.
+            if self.cluster.is_some() {
+                actions.push(Action::Share(Change::RetainedCleared {
+                    topic: topic.clone(),
+                }));
+                actions.push(Action::Persist(Fact::RetainedCleared { topic }));
+            } else if old.is_some() {
                 actions.push(Action::Persist(Fact::RetainedCleared { topic }));
             }
             return;
@@ -1007,6 +1193,12 @@ impl Router {
             Err(_) => return,
         };
         if self.keep_retained(stored.clone(), now).is_ok() {
+            if self.cluster.is_some() {
+                actions.push(Action::Share(Change::Retained {
+                    message: stored.clone(),
+                    arrived_at: now,
+                }));
+            }
             actions.push(Action::Persist(Fact::Retained {
                 message: stored,
                 arrived_at: now,

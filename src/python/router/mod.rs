@@ -485,6 +485,8 @@ impl PyRouter {
                     message,
                 } => gathered.wills.push((client_id, owner, message)),
                 Action::Dropped { client_id, .. } => gathered.dropped.push(client_id),
+                // A Python router is never a cluster node: it makes neither.
+                Action::Forward(_) | Action::Share(_) => {}
             }
         }
         Ok(())
