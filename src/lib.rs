@@ -152,7 +152,7 @@ pub use message::{Message, MessageBuilder, PayloadFormat, PublishProperties, Top
 pub use network::{ConnectionState, NetworkInterface};
 pub use packet_id::PacketId;
 #[cfg(feature = "redis")]
-pub use redis::{RedisConfig, RedisSessionStore, RedisStorage};
+pub use redis::{NodeConfig, RedisConfig, RedisNode, RedisSessionStore, RedisStorage};
 pub use session::{
     AsyncSessionInterface, InFlight, MemorySessionStore, OutgoingState, Session, SessionInterface,
 };

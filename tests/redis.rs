@@ -703,3 +703,109 @@ async fn redis_client(server: &Server) -> redis::aio::MultiplexedConnection {
         .await
         .expect("a connection")
 }
+
+/// Two nodes of a cluster exchange forwards and changes through Redis: what a node did
+/// not finish comes back when it joins again, and a node whose lease ended is named.
+async fn nodes_exchange_through(config: RedisConfig) {
+    use mqtt_common::router::{Change, Forward};
+    use mqtt_common::{NodeConfig, RedisNode};
+    let filter = |f: &str| TopicFilter::new(f).expect("filter");
+    let one = RedisNode::join(&config, &NodeConfig::new("n1"))
+        .await
+        .expect("n1 joins");
+    one.node
+        .announce_all(&[filter("a/#"), filter("$share/g/b")])
+        .await
+        .expect("announced");
+    let mut two = RedisNode::join(&config, &NodeConfig::new("n2"))
+        .await
+        .expect("n2 joins");
+    let mut seen: Vec<String> = two
+        .filters
+        .iter()
+        .map(|(n, f)| format!("{n} {f}"))
+        .collect();
+    seen.sort();
+    assert_eq!(seen, ["n1 $share/g/b", "n1 a/#"]);
+
+    let forward = Forward {
+        node: "n2".into(),
+        message: message("a/1", "hello"),
+        publisher: Some("p".to_owned()),
+        groups: vec!["$share/g/b".to_owned()],
+        published_at: std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+    };
+    let cleared = Change::RetainedCleared {
+        topic: TopicName::new("r").expect("topic"),
+    };
+    one.node
+        .send(
+            std::slice::from_ref(&forward),
+            std::slice::from_ref(&cleared),
+        )
+        .await
+        .expect("sent");
+    let got = two.inbox.read("n2").await.expect("read");
+    // The first read is the backlog (empty for a new node); the forward comes next.
+    let got = if got.is_empty() {
+        two.inbox.read("n2").await.expect("read")
+    } else {
+        got
+    };
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].item, Ok(forward.clone()));
+    assert_eq!(two.changes.read().await.expect("changes"), [cleared]);
+
+    // Not done: n2 joining again (a restart) reads it again, once done, never again.
+    let mut again = RedisNode::join(&config, &NodeConfig::new("n2"))
+        .await
+        .expect("n2 again");
+    let backlog = again.inbox.read("n2").await.expect("backlog");
+    assert_eq!(backlog.len(), 1);
+    assert_eq!(backlog[0].item, Ok(forward));
+    again
+        .inbox
+        .done(&[backlog[0].id.clone()])
+        .await
+        .expect("done");
+    let mut third = RedisNode::join(&config, &NodeConfig::new("n2"))
+        .await
+        .expect("n2 a third time");
+    assert!(third.inbox.read("n2").await.expect("backlog").is_empty());
+
+    // A node whose lease ends is named by the others' heartbeat.
+    let short = NodeConfig::new("n3").with_lease(Duration::from_millis(100));
+    let _three = RedisNode::join(&config, &short).await.expect("n3 joins");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(one.node.heartbeat().await.expect("beat"), ["n3"]);
+
+    // Leaving withdraws the node's filters, in the log.
+    one.node
+        .leave(&[filter("a/#"), filter("$share/g/b")])
+        .await
+        .expect("left");
+    let mut withdrawn = Vec::new();
+    while withdrawn.len() < 2 {
+        withdrawn.extend(two.changes.read().await.expect("changes"));
+    }
+    assert!(
+        withdrawn
+            .iter()
+            .all(|c| matches!(c, Change::Filter { present: false, .. })),
+        "{withdrawn:?}"
+    );
+}
+
+#[test]
+fn cluster_nodes_exchange_through_redis() {
+    let server = Server::start();
+    runtime().block_on(nodes_exchange_through(fresh(&server)));
+}
+
+#[test]
+fn cluster_nodes_exchange_through_a_redis_cluster() {
+    let cluster = Cluster::start();
+    let config = RedisConfig::new(cluster.url()).with_prefix("nodes");
+    runtime().block_on(nodes_exchange_through(config));
+    drop(cluster);
+}

@@ -72,6 +72,7 @@
 //! not take) while the connection is re-established in the background, with backoff;
 //! calls succeed again once it is.
 
+mod node;
 mod records;
 mod sessions;
 mod storage;
@@ -84,6 +85,7 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 
+pub use node::{ChangeLog, Inbox, InboxEntry, Joined, NodeConfig, RedisNode};
 pub use sessions::RedisSessionStore;
 pub use storage::RedisStorage;
 

@@ -1,0 +1,734 @@
+//! [`RedisNode`]: broker processes made one cluster through Redis, beside the stores.
+//!
+//! Each node's [`Router`](crate::router::Router) is
+//! [clustered](crate::router::Router::clustered); this module carries what the routers
+//! exchange:
+//!
+//! * **The change log** (`<prefix>:changes`, a stream every node reads from the point it
+//!   joined, in one order): the topic filters each node's clients hold and the retained
+//!   messages published anywhere ([`Change`]). A node also keeps its filters in a set,
+//!   which a node that joins reads once, before the log takes over.
+//! * **Each node's inbox** (`<prefix>:inbox:{n<node>}`, a stream with the node's
+//!   consumer group): the messages other nodes forward to it ([`Forward`]). An entry
+//!   is acknowledged and deleted once the node has routed it and stored what it
+//!   queued ([`Inbox::done`]); a node that stops before that reads it again when it
+//!   starts, so a message a publisher was acknowledged is never lost between nodes
+//!   (it may come twice, as QoS 1 allows).
+//! * **Leases** (`<prefix>:nodes`, node -> the end of its lease, in Redis' clock): a
+//!   node renews its lease with [`RedisNode::heartbeat`], which also names the nodes
+//!   whose lease ran out.
+//!
+//! Forwards and changes are written by [`RedisNode::send`], in one pipeline per slot,
+//! with the replicas' `WAIT` when the config requires it: a broker sends them with the
+//! facts of the same publication, before the acknowledgement that promises them.
+//!
+//! ```text
+//! <prefix>:nodes                 hash     node -> lease end (ms since the epoch)
+//! <prefix>:filters:{n<node>}     set      the topic filters the node's clients hold
+//! <prefix>:changes               stream   k=filter|unfilter n=<node> f=<filter>
+//!                                         k=retained m=<timed message record>
+//!                                         k=cleared t=<topic>
+//! <prefix>:inbox:{n<node>}       stream   k=forward m=<message> p=<publisher> g=<groups>
+//!                                         a=<published at, ns>; group <node>
+//! ```
+
+use std::sync::LazyLock;
+use std::time::Duration;
+#[cfg(test)]
+use std::time::SystemTime;
+
+use redis::{Cmd, Script, Value, cmd};
+
+use super::records::{decode_timed, encode_timed};
+use super::{Batch, Redis, RedisConfig};
+use crate::error::Error;
+use crate::records::{decode_message, encode_message, nanos, time};
+use crate::router::{Change, Forward, check_node_id};
+use crate::topic::{TopicFilter, TopicName};
+
+/// How many changes the log keeps (about): a node that falls further behind than this
+/// misses some.
+const CHANGE_LOG_LENGTH: u64 = 100_000;
+
+/// Renews a node's lease in Redis' clock and names the nodes whose lease ended:
+/// KEYS[1] the leases, ARGV[1] the node, ARGV[2] the lease in ms (0: leave).
+static HEARTBEAT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local lease = tonumber(ARGV[2])
+        if lease > 0 then
+            redis.call('HSET', KEYS[1], ARGV[1], now + lease)
+        else
+            redis.call('HDEL', KEYS[1], ARGV[1])
+        end
+        local ended = {}
+        local all = redis.call('HGETALL', KEYS[1])
+        for i = 1, #all, 2 do
+            if tonumber(all[i + 1]) <= now then ended[#ended + 1] = all[i] end
+        end
+        return ended
+        ",
+    )
+});
+
+/// How a node takes part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NodeConfig {
+    /// The node's identifier ([`check_node_id`]): stable across its restarts, so that
+    /// it reads again what it had not finished.
+    pub node_id: String,
+    /// How long the node counts as alive after each heartbeat.
+    pub lease: Duration,
+    /// How long a read of the inbox or the log waits for something to arrive.
+    pub block: Duration,
+    /// The most inbox entries or changes one read returns.
+    pub batch: usize,
+}
+
+impl NodeConfig {
+    /// Node `node_id`, with a lease of 10 s, reads that wait 1 s for at most 1,000
+    /// entries.
+    pub fn new(node_id: impl Into<String>) -> Self {
+        Self {
+            node_id: node_id.into(),
+            lease: Duration::from_secs(10),
+            block: Duration::from_secs(1),
+            batch: 1000,
+        }
+    }
+
+    /// The same, with another lease.
+    #[must_use]
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+}
+
+/// One broker process's part in a cluster on Redis: see the [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct RedisNode {
+    redis: Redis,
+    node: String,
+    lease: Duration,
+}
+
+/// What a node finds when it joins.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Joined {
+    /// The node's part (heartbeats, sends).
+    pub node: RedisNode,
+    /// Every other node's topic filters, as they were when it joined: apply them to
+    /// its router (as [`Change::Filter`]s) before the log's changes.
+    pub filters: Vec<(String, TopicFilter)>,
+    /// Its inbox, to read.
+    pub inbox: Inbox,
+    /// The change log from the point it joined, to read.
+    pub changes: ChangeLog,
+}
+
+/// A node's inbox: the messages forwarded to it, on a connection of its own (a read
+/// waits on it).
+#[derive(Debug)]
+pub struct Inbox {
+    redis: Redis,
+    key: String,
+    group: String,
+    batch: usize,
+    block: Duration,
+    /// Reading what a previous run left unacknowledged (from "0"), until it is read.
+    backlog: bool,
+}
+
+/// One entry of a node's inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxEntry {
+    /// The entry's id, for [`Inbox::done`].
+    pub id: String,
+    /// What it holds; Err with why for an entry this version cannot read (it is
+    /// acknowledged as the rest, and should be logged).
+    pub item: Result<Forward, String>,
+}
+
+/// The change log, read from a point on, on a connection of its own.
+#[derive(Debug)]
+pub struct ChangeLog {
+    redis: Redis,
+    key: String,
+    position: String,
+    batch: usize,
+    block: Duration,
+}
+
+impl RedisNode {
+    /// Joins the cluster whose keys are under `config`'s prefix: takes a lease, makes
+    /// its inbox's consumer group (keeping what a previous run of the node left
+    /// unread), notes the change log's end, then reads the other nodes' filters.
+    ///
+    /// # Errors
+    /// A state error for a node identifier [`check_node_id`] refuses; a storage error
+    /// naming the server if Redis cannot be reached or refuses.
+    pub async fn join(config: &RedisConfig, node: &NodeConfig) -> Result<Joined, Error> {
+        check_node_id(&node.node_id)?;
+        let redis = Redis::open(config).await?;
+        // The reads wait on Redis: each on a connection of its own, given the time.
+        let mut reading = config.clone();
+        reading.response_timeout = config.response_timeout + node.block;
+        let this = Self {
+            node: node.node_id.clone(),
+            lease: node.lease,
+            redis,
+        };
+        this.heartbeat().await?;
+        let inbox_key = this.inbox_key(&this.node);
+        let mut create = cmd("XGROUP");
+        create
+            .arg("CREATE")
+            .arg(&inbox_key)
+            .arg(&this.node)
+            .arg("0")
+            .arg("MKSTREAM");
+        if let Err(err) = this
+            .redis
+            .query::<Value>(&create, "create the node's inbox")
+            .await
+            && !err.to_string().contains("BUSYGROUP")
+        {
+            return Err(err);
+        }
+        let changes_key = this.redis.key("changes");
+        let mut last = cmd("XREVRANGE");
+        last.arg(&changes_key).arg("+").arg("-").arg("COUNT").arg(1);
+        let newest: Value = this
+            .redis
+            .query(&last, "find the end of the change log")
+            .await?;
+        let position = entries(&newest)
+            .into_iter()
+            .next()
+            .map_or_else(|| "0-0".to_owned(), |(id, _)| id);
+        let nodes: Vec<String> = this
+            .redis
+            .query(cmd("HKEYS").arg(this.redis.key("nodes")), "list the nodes")
+            .await?;
+        let mut filters = Vec::new();
+        for other in nodes.into_iter().filter(|n| *n != this.node) {
+            let key = this.filters_key(&other);
+            for filter in this
+                .redis
+                .set_members(&key, "read a node's filters")
+                .await?
+            {
+                if let Ok(filter) = TopicFilter::new(&filter) {
+                    filters.push((other.clone(), filter));
+                }
+            }
+        }
+        let inbox = Inbox {
+            redis: Redis::open(&reading).await?,
+            key: inbox_key,
+            group: this.node.clone(),
+            batch: node.batch,
+            block: node.block,
+            backlog: true,
+        };
+        let changes = ChangeLog {
+            redis: Redis::open(&reading).await?,
+            key: changes_key,
+            position,
+            batch: node.batch,
+            block: node.block,
+        };
+        Ok(Joined {
+            node: this,
+            filters,
+            inbox,
+            changes,
+        })
+    }
+
+    /// This node's identifier.
+    pub fn node_id(&self) -> &str {
+        &self.node
+    }
+
+    /// Renews this node's lease; returns the other nodes whose lease has ended.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer.
+    pub async fn heartbeat(&self) -> Result<Vec<String>, Error> {
+        let lease = u64::try_from(self.lease.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.beat(lease).await
+    }
+
+    async fn beat(&self, lease: u64) -> Result<Vec<String>, Error> {
+        let key = self.redis.key("nodes");
+        let mut invocation = HEARTBEAT.key(&key);
+        invocation.arg(&self.node).arg(lease);
+        let ended: Vec<String> = self
+            .redis
+            .script(&invocation, "renew the node's lease")
+            .await?;
+        Ok(ended.into_iter().filter(|n| *n != self.node).collect())
+    }
+
+    /// Announces every filter this node's clients hold, in place of what the node
+    /// had announced before (a restart): `filters` from
+    /// [`Router::node_filters`](crate::router::Router::node_filters) once its sessions
+    /// are restored.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not take it.
+    pub async fn announce_all(&self, filters: &[TopicFilter]) -> Result<(), Error> {
+        let key = self.filters_key(&self.node);
+        let had = self
+            .redis
+            .set_members(&key, "read the node's filters")
+            .await?;
+        let mut changes = Vec::new();
+        for old in had {
+            if !filters.iter().any(|f| f.as_str() == old)
+                && let Ok(filter) = TopicFilter::new(&old)
+            {
+                changes.push(Change::Filter {
+                    node: self.node.clone(),
+                    filter,
+                    present: false,
+                });
+            }
+        }
+        changes.extend(filters.iter().map(|filter| Change::Filter {
+            node: self.node.clone(),
+            filter: filter.clone(),
+            present: true,
+        }));
+        self.send(&[], &changes).await
+    }
+
+    /// Sends messages to other nodes' inboxes and changes to the log, in order (one
+    /// pipeline per slot). Done when Redis has them (and the replicas the config
+    /// requires): the publication they come from may then be acknowledged.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not take them all (some may have been written).
+    pub async fn send(&self, forwards: &[Forward], changes: &[Change]) -> Result<(), Error> {
+        let mut batch = Batch::writes();
+        for forward in forwards {
+            let key = self.inbox_key(&forward.node);
+            batch.add(&key, forward_entry(&key, forward)?);
+        }
+        let log = self.redis.key("changes");
+        for change in changes {
+            if let Change::Filter {
+                node,
+                filter,
+                present,
+            } = change
+                && *node == self.node
+            {
+                let key = self.filters_key(node);
+                let verb = if *present { "SADD" } else { "SREM" };
+                batch.add(&key, cmd(verb).arg(&key).arg(filter.as_str()).clone());
+            }
+            batch.add(&log, change_entry(&log, change)?);
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.redis
+            .send(&batch, "send to the other nodes")
+            .await
+            .map(drop)
+    }
+
+    /// Leaves the cluster: ends the lease and withdraws the node's filters. Its inbox
+    /// stays, with what it had not read, for when it comes back.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer.
+    pub async fn leave(&self, filters: &[TopicFilter]) -> Result<(), Error> {
+        let changes: Vec<Change> = filters
+            .iter()
+            .map(|filter| Change::Filter {
+                node: self.node.clone(),
+                filter: filter.clone(),
+                present: false,
+            })
+            .collect();
+        self.send(&[], &changes).await?;
+        self.beat(0).await.map(drop)
+    }
+
+    fn inbox_key(&self, node: &str) -> String {
+        format!("{}:inbox:{{n{node}}}", self.redis.prefix)
+    }
+
+    fn filters_key(&self, node: &str) -> String {
+        format!("{}:filters:{{n{node}}}", self.redis.prefix)
+    }
+}
+
+impl Inbox {
+    /// The next entries, oldest first: first those a previous run of the node read and
+    /// did not finish, then new ones; waits up to the configured block for one to
+    /// arrive (an empty Vec: none did).
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer (try again later: nothing is lost).
+    pub async fn read(&mut self, node: &str) -> Result<Vec<InboxEntry>, Error> {
+        let mut read = cmd("XREADGROUP");
+        read.arg("GROUP")
+            .arg(&self.group)
+            .arg(&self.group)
+            .arg("COUNT")
+            .arg(self.batch);
+        if !self.backlog {
+            read.arg("BLOCK").arg(millis(self.block));
+        }
+        read.arg("STREAMS")
+            .arg(&self.key)
+            .arg(if self.backlog { "0" } else { ">" });
+        let reply: Value = self.redis.query(&read, "read the node's inbox").await?;
+        let found: Vec<InboxEntry> = stream_entries(&reply)
+            .into_iter()
+            .map(|(id, fields)| InboxEntry {
+                id,
+                item: decode_forward(node, &fields),
+            })
+            .collect();
+        if self.backlog && found.is_empty() {
+            self.backlog = false;
+        }
+        Ok(found)
+    }
+
+    /// Acknowledges and deletes entries the node has routed, and whose queued copies
+    /// are stored.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer (they are then read again: at least
+    /// once).
+    pub async fn done(&self, ids: &[String]) -> Result<(), Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut ack = cmd("XACK");
+        ack.arg(&self.key).arg(&self.group).arg(ids);
+        let mut delete = cmd("XDEL");
+        delete.arg(&self.key).arg(ids);
+        let mut batch = Batch::reads();
+        batch.add(&self.key, ack).add(&self.key, delete);
+        self.redis
+            .send(&batch, "acknowledge the inbox")
+            .await
+            .map(drop)
+    }
+}
+
+impl ChangeLog {
+    /// The changes after the last read, in the log's order; waits up to the configured
+    /// block for one to arrive. Entries this version cannot read are skipped.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer (try again: the position is kept).
+    pub async fn read(&mut self) -> Result<Vec<Change>, Error> {
+        let mut read = cmd("XREAD");
+        read.arg("COUNT")
+            .arg(self.batch)
+            .arg("BLOCK")
+            .arg(millis(self.block))
+            .arg("STREAMS")
+            .arg(&self.key)
+            .arg(&self.position);
+        let reply: Value = self.redis.query(&read, "read the change log").await?;
+        let mut changes = Vec::new();
+        for (id, fields) in stream_entries(&reply) {
+            self.position = id;
+            if let Some(change) = decode_change(&fields) {
+                changes.push(change);
+            }
+        }
+        Ok(changes)
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The XADD of a forward to its node's inbox.
+fn forward_entry(key: &str, forward: &Forward) -> Result<Cmd, Error> {
+    let mut add = cmd("XADD");
+    add.arg(key)
+        .arg("*")
+        .arg("k")
+        .arg("forward")
+        .arg("m")
+        .arg(encode_message(&forward.message)?)
+        .arg("a")
+        .arg(nanos(forward.published_at));
+    if let Some(publisher) = &forward.publisher {
+        add.arg("p").arg(publisher);
+    }
+    if !forward.groups.is_empty() {
+        add.arg("g").arg(encode_groups(&forward.groups));
+    }
+    Ok(add)
+}
+
+/// The XADD of a change to the log.
+fn change_entry(key: &str, change: &Change) -> Result<Cmd, Error> {
+    let mut add = cmd("XADD");
+    add.arg(key)
+        .arg("MAXLEN")
+        .arg("~")
+        .arg(CHANGE_LOG_LENGTH)
+        .arg("*");
+    match change {
+        Change::Filter {
+            node,
+            filter,
+            present,
+        } => {
+            let kind = if *present { "filter" } else { "unfilter" };
+            add.arg("k")
+                .arg(kind)
+                .arg("n")
+                .arg(node)
+                .arg("f")
+                .arg(filter.as_str());
+        }
+        Change::Retained {
+            message,
+            arrived_at,
+        } => {
+            add.arg("k")
+                .arg("retained")
+                .arg("m")
+                .arg(encode_timed(message, *arrived_at)?);
+        }
+        Change::RetainedCleared { topic } => {
+            add.arg("k").arg("cleared").arg("t").arg(topic.as_str());
+        }
+    }
+    Ok(add)
+}
+
+/// Shared groups' filters, each as a 2-byte length and its bytes.
+fn encode_groups(groups: &[String]) -> Vec<u8> {
+    let mut record = Vec::new();
+    for group in groups {
+        // A topic filter is at most 65,535 bytes.
+        let len = u16::try_from(group.len()).unwrap_or(u16::MAX);
+        record.extend_from_slice(&len.to_be_bytes());
+        record.extend_from_slice(&group.as_bytes()[..usize::from(len)]);
+    }
+    record
+}
+
+fn decode_groups(mut record: &[u8]) -> Option<Vec<String>> {
+    let mut groups = Vec::new();
+    while let Some((&[high, low], rest)) = record.split_first_chunk::<2>() {
+        let len = usize::from(u16::from_be_bytes([high, low]));
+        let group = rest.get(..len)?;
+        groups.push(String::from_utf8(group.to_vec()).ok()?);
+        record = &rest[len..];
+    }
+    record.is_empty().then_some(groups)
+}
+
+type Fields = Vec<(String, Vec<u8>)>;
+
+fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a [u8]> {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_slice())
+}
+
+fn text(fields: &Fields, name: &str) -> Option<String> {
+    String::from_utf8(field(fields, name)?.to_vec()).ok()
+}
+
+fn decode_forward(node: &str, fields: &Fields) -> Result<Forward, String> {
+    if field(fields, "k") != Some(b"forward") {
+        return Err("not a forwarded message".to_owned());
+    }
+    let record = field(fields, "m").ok_or("no message")?;
+    let message =
+        decode_message(record.to_vec(), &"a forwarded message").map_err(|err| err.to_string())?;
+    let at = text(fields, "a")
+        .and_then(|a| a.parse::<i64>().ok())
+        .ok_or("no publication time")?;
+    let groups = match field(fields, "g") {
+        None => Vec::new(),
+        Some(record) => decode_groups(record).ok_or("unreadable shared groups")?,
+    };
+    Ok(Forward {
+        node: node.into(),
+        message,
+        publisher: text(fields, "p"),
+        groups,
+        published_at: time(at),
+    })
+}
+
+fn decode_change(fields: &Fields) -> Option<Change> {
+    match field(fields, "k")? {
+        b"filter" | b"unfilter" => Some(Change::Filter {
+            node: text(fields, "n")?,
+            filter: TopicFilter::new(&text(fields, "f")?).ok()?,
+            present: field(fields, "k")? == b"filter",
+        }),
+        b"retained" => {
+            let (message, arrived_at) =
+                decode_timed(field(fields, "m")?, &"a retained message of the log").ok()?;
+            Some(Change::Retained {
+                message,
+                arrived_at,
+            })
+        }
+        b"cleared" => Some(Change::RetainedCleared {
+            topic: TopicName::new(&text(fields, "t")?).ok()?,
+        }),
+        _ => None,
+    }
+}
+
+/// The entries of an XREAD/XREADGROUP reply of one stream (RESP2 arrays or RESP3 maps).
+fn stream_entries(reply: &Value) -> Vec<(String, Fields)> {
+    let pairs: Vec<(&Value, &Value)> = match reply {
+        Value::Array(streams) => streams
+            .iter()
+            .filter_map(|stream| match stream {
+                Value::Array(pair) if pair.len() == 2 => Some((&pair[0], &pair[1])),
+                _ => None,
+            })
+            .collect(),
+        Value::Map(pairs) => pairs.iter().map(|(k, v)| (k, v)).collect(),
+        _ => Vec::new(),
+    };
+    pairs
+        .into_iter()
+        .flat_map(|(_, stream)| entries(stream))
+        .collect()
+}
+
+/// The (id, fields) of a list of stream entries.
+fn entries(value: &Value) -> Vec<(String, Fields)> {
+    let Value::Array(items) = value else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let Value::Array(pair) = item else {
+                return None;
+            };
+            let id = String::from_utf8(bytes(pair.first()?)?).ok()?;
+            // A pending entry deleted meanwhile comes back with no fields (nil).
+            let fields = match pair.get(1) {
+                Some(Value::Array(flat)) => flat
+                    .chunks_exact(2)
+                    .filter_map(|kv| {
+                        Some((String::from_utf8(bytes(&kv[0])?).ok()?, bytes(&kv[1])?))
+                    })
+                    .collect(),
+                Some(Value::Map(map)) => map
+                    .iter()
+                    .filter_map(|(k, v)| Some((String::from_utf8(bytes(k)?).ok()?, bytes(v)?)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Some((id, fields))
+        })
+        .collect()
+}
+
+fn bytes(value: &Value) -> Option<Vec<u8>> {
+    match value {
+        Value::BulkString(data) => Some(data.clone()),
+        Value::SimpleString(text) => Some(text.clone().into_bytes()),
+        _ => None,
+    }
+}
+
+/// When the clock reads `at` (the time records use), for tests.
+#[cfg(test)]
+fn round_trip_time(at: SystemTime) -> SystemTime {
+    time(nanos(at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constants::QoS;
+    use crate::message::Message;
+
+    fn flat(cmd: &Cmd) -> Fields {
+        // The command's arguments after XADD key [MAXLEN ~ n] *, as stored fields.
+        let args: Vec<Vec<u8>> = cmd
+            .args_iter()
+            .map(|a| match a {
+                redis::Arg::Simple(bytes) => bytes.to_vec(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let star = args.iter().position(|a| a == b"*").unwrap();
+        args[star + 1..]
+            .chunks_exact(2)
+            .map(|kv| (String::from_utf8(kv[0].clone()).unwrap(), kv[1].clone()))
+            .collect()
+    }
+
+    #[test]
+    fn forwards_and_changes_read_back_as_written() {
+        let message = Message::builder(TopicName::new("a/b").unwrap())
+            .payload("hi")
+            .qos(QoS::ExactlyOnce)
+            .retain(true)
+            .build()
+            .unwrap();
+        let at = round_trip_time(SystemTime::now());
+        let forward = Forward {
+            node: "n2".into(),
+            message: message.clone(),
+            publisher: Some("pub".to_owned()),
+            groups: vec!["$share/g/a/#".to_owned(), "$share/h/#".to_owned()],
+            published_at: at,
+        };
+        let back = decode_forward("n2", &flat(&forward_entry("k", &forward).unwrap()));
+        assert_eq!(back, Ok(forward));
+        for change in [
+            Change::Filter {
+                node: "n1".to_owned(),
+                filter: TopicFilter::new("$share/g/x/+").unwrap(),
+                present: false,
+            },
+            Change::Retained {
+                message,
+                arrived_at: at,
+            },
+            Change::RetainedCleared {
+                topic: TopicName::new("t").unwrap(),
+            },
+        ] {
+            let fields = flat(&change_entry("log", &change).unwrap());
+            assert_eq!(decode_change(&fields), Some(change));
+        }
+    }
+
+    #[test]
+    fn unreadable_entries_say_why() {
+        let fields = vec![("k".to_owned(), b"forward".to_vec())];
+        assert_eq!(decode_forward("n", &fields), Err("no message".to_owned()));
+        assert_eq!(decode_groups(&[0, 5, b'a']), None);
+        assert_eq!(decode_change(&vec![("k".to_owned(), b"?".to_vec())]), None);
+    }
+}
