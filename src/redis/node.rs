@@ -25,6 +25,7 @@
 //! ```text
 //! <prefix>:nodes                 hash     node -> lease end (ms since the epoch)
 //! <prefix>:filters:{n<node>}     set      the topic filters the node's clients hold
+//! <prefix>:sessions:{n<node>}    set      the client ids of the sessions it holds
 //! <prefix>:changes               stream   k=filter|unfilter n=<node> f=<filter>
 //!                                         k=retained m=<timed message record>
 //!                                         k=cleared t=<topic>
@@ -43,7 +44,7 @@ use super::records::{decode_timed, encode_timed};
 use super::{Batch, Redis, RedisConfig};
 use crate::error::Error;
 use crate::records::{decode_message, encode_message, nanos, time};
-use crate::router::{Change, Forward, check_node_id};
+use crate::router::{Change, Fact, Forward, check_node_id};
 use crate::topic::{TopicFilter, TopicName};
 
 /// How many changes the log keeps (about): a node that falls further behind than this
@@ -308,17 +309,51 @@ impl RedisNode {
             filter: filter.clone(),
             present: true,
         }));
-        self.send(&[], &changes).await
+        self.send(&[], &changes, &[]).await
+    }
+
+    /// The client ids of the sessions this node holds (listed by [`send`](Self::send)):
+    /// those to take up when it starts again.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer.
+    pub async fn client_ids(&self) -> Result<Vec<String>, Error> {
+        let key = self.sessions_key(&self.node);
+        self.redis
+            .set_members(&key, "list the node's sessions")
+            .await
     }
 
     /// Sends messages to other nodes' inboxes and changes to the log, in order (one
-    /// pipeline per slot). Done when Redis has them (and the replicas the config
-    /// requires): the publication they come from may then be acknowledged.
+    /// pipeline per slot), and lists the sessions that `facts` (the stores' facts of
+    /// the same commit) begin or end as this node's. Done when Redis has them (and the
+    /// replicas the config requires): the publication they come from may then be
+    /// acknowledged.
     ///
     /// # Errors
     /// A storage error if Redis does not take them all (some may have been written).
-    pub async fn send(&self, forwards: &[Forward], changes: &[Change]) -> Result<(), Error> {
+    pub async fn send(
+        &self,
+        forwards: &[Forward],
+        changes: &[Change],
+        facts: &[Fact],
+    ) -> Result<(), Error> {
         let mut batch = Batch::writes();
+        let sessions = self.sessions_key(&self.node);
+        for fact in facts {
+            match fact {
+                Fact::Session { session } => {
+                    batch.add(
+                        &sessions,
+                        cmd("SADD").arg(&sessions).arg(session.client_id()).clone(),
+                    );
+                }
+                Fact::SessionEnded { client_id } => {
+                    batch.add(&sessions, cmd("SREM").arg(&sessions).arg(client_id).clone());
+                }
+                _ => {}
+            }
+        }
         for forward in forwards {
             let key = self.inbox_key(&forward.node);
             batch.add(&key, forward_entry(&key, forward)?);
@@ -361,12 +396,16 @@ impl RedisNode {
                 present: false,
             })
             .collect();
-        self.send(&[], &changes).await?;
+        self.send(&[], &changes, &[]).await?;
         self.beat(0).await.map(drop)
     }
 
     fn inbox_key(&self, node: &str) -> String {
         format!("{}:inbox:{{n{node}}}", self.redis.prefix)
+    }
+
+    fn sessions_key(&self, node: &str) -> String {
+        format!("{}:sessions:{{n{node}}}", self.redis.prefix)
     }
 
     fn filters_key(&self, node: &str) -> String {
@@ -406,6 +445,12 @@ impl Inbox {
             self.backlog = false;
         }
         Ok(found)
+    }
+
+    /// Reads again, from the next read on, what was read and not [`done`](Self::done)
+    /// (after a failure to store what it queued).
+    pub fn read_again(&mut self) {
+        self.backlog = true;
     }
 
     /// Acknowledges and deletes entries the node has routed, and whose queued copies

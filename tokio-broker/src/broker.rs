@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use mqtt_common::protocol::ServerConfig;
-use mqtt_common::router::{Action, Fact, Outgoing, Router};
+use mqtt_common::router::{Action, Outgoing, Router};
 use mqtt_common::{Action as Permission, AsyncAuthInterface, AuthCredentials, Error, Message};
 use tokio::time::Instant;
 
 use crate::mailbox::{Command, Mailbox};
-use crate::persist::Persister;
+use crate::persist::{ClusterWrite, Persister, Waiter, Writes};
 
 /// How often the router's timers are looked at, at the least.
 const TICK: Duration = Duration::from_millis(250);
@@ -115,15 +115,16 @@ impl Broker {
     /// Carries out the router's actions on behalf of connection `own` (None: the
     /// broker's own): deliveries to `own` are appended to `deliver_here`, the others
     /// posted to their connections (those now congested are added to `congested`);
-    /// Wills are published; drops counted. Returns the facts to store.
+    /// Wills are published; drops counted. Returns what to store (and, in a cluster,
+    /// to send to the other nodes).
     pub fn carry_out(
         self: &Arc<Self>,
         actions: Vec<Action>,
         own: Option<u64>,
         deliver_here: &mut VecDeque<Outgoing>,
         congested: &mut Vec<Arc<Mailbox>>,
-    ) -> Vec<Fact> {
-        let mut facts = Vec::new();
+    ) -> Writes {
+        let mut writes = Writes::default();
         // Each connection's deliveries, in order, posted together at the end.
         let mut posts: BTreeMap<u64, Vec<Outgoing>> = BTreeMap::new();
         let mut pending = VecDeque::from(actions);
@@ -132,7 +133,9 @@ impl Broker {
                 Action::Deliver(out) if Some(out.connection) == own => deliver_here.push_back(out),
                 Action::Deliver(out) => posts.entry(out.connection).or_default().push(out),
                 // Without stores, the router's memory is all there is.
-                Action::Persist(fact) if self.persister.is_some() => facts.push(fact),
+                Action::Persist(fact) if self.persister.is_some() => writes.facts.push(fact),
+                Action::Forward(forward) => writes.cluster.push(ClusterWrite::Forward(forward)),
+                Action::Share(change) => writes.cluster.push(ClusterWrite::Change(change)),
                 Action::PublishWill {
                     client_id,
                     owner,
@@ -174,18 +177,33 @@ impl Broker {
                 }
             }
         }
-        facts
+        writes
     }
 
     /// Carries out actions of the broker's own, and stores their facts.
     pub fn carry_out_own(self: &Arc<Self>, actions: Vec<Action>) {
         let (mut none, mut unheeded) = (VecDeque::new(), Vec::new());
         // The broker's own messages (Wills, expiry) are few: they do not wait.
-        let facts = self.carry_out(actions, None, &mut none, &mut unheeded);
+        let writes = self.carry_out(actions, None, &mut none, &mut unheeded);
         if let Some(persister) = &self.persister
-            && !facts.is_empty()
+            && !writes.is_empty()
         {
-            persister.store(facts, Vec::new(), None);
+            persister.store(writes, Vec::new(), None);
+        }
+    }
+
+    /// Carries out actions of the broker's own and stores their facts; `waiter` is told
+    /// once they are stored (at once if there are none).
+    pub fn carry_out_waiting(self: &Arc<Self>, actions: Vec<Action>, waiter: Waiter) {
+        let (mut none, mut unheeded) = (VecDeque::new(), Vec::new());
+        let writes = self.carry_out(actions, None, &mut none, &mut unheeded);
+        match &self.persister {
+            Some(persister) => persister.store(writes, Vec::new(), Some(waiter)),
+            None => {
+                if let Waiter::Task(done) = waiter {
+                    let _ = done.send(true);
+                }
+            }
         }
     }
 

@@ -33,6 +33,7 @@ use tokio_rustls::server::TlsStream;
 
 use crate::broker::Broker;
 use crate::mailbox::{Command, Mailbox};
+use crate::persist::{Waiter, Writes};
 
 /// How much one read takes.
 const READ_SIZE: usize = 64 * 1024;
@@ -175,7 +176,7 @@ struct Connection {
     /// Why the CONNECT was refused, in words, for the log.
     refusal: Option<String>,
     // ---- durability (with --data-dir) ----
-    facts: Vec<mqtt_common::router::Fact>,
+    writes: Writes,
     save_session: bool,
     answers: Vec<Answer>,
     released_mark: u64,
@@ -205,7 +206,7 @@ impl Connection {
             accepted: false,
             session_persists: false,
             refusal: None,
-            facts: Vec::new(),
+            writes: Writes::default(),
             save_session: false,
             answers: Vec::new(),
             released_mark: 0,
@@ -629,10 +630,10 @@ impl Connection {
     /// engine, the others to their connections; facts are kept for the next commit.
     fn carry_out(&mut self, actions: Vec<Action>) {
         let mut own = VecDeque::new();
-        let facts = self
-            .broker
-            .carry_out(actions, Some(self.id), &mut own, &mut self.congested);
-        self.facts.extend(facts);
+        let mut writes =
+            self.broker
+                .carry_out(actions, Some(self.id), &mut own, &mut self.congested);
+        self.writes.append(&mut writes);
         if !own.is_empty() {
             let now = self.broker.clock();
             while let Some(out) = own.pop_front() {
@@ -694,7 +695,7 @@ impl Connection {
         };
         let mark = self.engine.acknowledgement_mark();
         let owed = mark != self.released_mark || !self.answers.is_empty();
-        if self.facts.is_empty() && !self.save_session && !owed {
+        if self.writes.is_empty() && !self.save_session && !owed {
             return;
         }
         let sessions: Vec<Session> = match (self.save_session, self.engine.session()) {
@@ -709,8 +710,8 @@ impl Connection {
             answers: std::mem::take(&mut self.answers),
         });
         self.released_mark = mark;
-        let waiter = Some((self.mailbox.clone(), self.numbers));
-        persister.store(std::mem::take(&mut self.facts), sessions, waiter);
+        let waiter = Some(Waiter::Connection(self.mailbox.clone(), self.numbers));
+        persister.store(std::mem::take(&mut self.writes), sessions, waiter);
     }
 
     fn committed(&mut self, number: u64) {

@@ -9,6 +9,7 @@
 //! connection for what the others tell it (`mailbox`). The MQTT rules are the library's.
 
 mod broker;
+mod cluster;
 mod connection;
 mod mailbox;
 mod options;
@@ -24,17 +25,20 @@ use clap::Parser;
 use mqtt_common::asynchronous::Blocking;
 use mqtt_common::auth::FileAuth;
 use mqtt_common::protocol::ServerConfig;
-use mqtt_common::router::{QueueFull, Router, RouterConfig};
+use mqtt_common::router::{Change, QueueFull, Router, RouterConfig};
 use mqtt_common::{
     AsyncAuthInterface, AsyncSessionInterface, AsyncStorageInterface, Durability,
-    MemoryStorageConfig, RedisConfig, RedisSessionStore, RedisStorage, SqliteSessionStore,
-    SqliteStorage,
+    MemoryStorageConfig, NodeConfig, RedisConfig, RedisNode, RedisSessionStore, RedisStorage,
+    SqliteSessionStore, SqliteStorage,
 };
 use tokio::net::TcpListener;
 
 use crate::broker::Broker;
 use crate::options::Options;
 use crate::persist::Persister;
+
+/// How often a cluster node renews its lease (a third of it).
+const LEASE_RENEWAL: Duration = Duration::from_secs(3);
 
 /// How long the connections have to end at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -79,6 +83,8 @@ struct Stores {
     storage: Arc<dyn AsyncStorageInterface>,
     sessions: Arc<dyn AsyncSessionInterface>,
     list: SessionList,
+    /// With `--node-id`: where the stores are, to join the cluster there.
+    redis: Option<RedisConfig>,
 }
 
 /// Where the stored sessions are listed.
@@ -159,6 +165,7 @@ async fn open_stores(options: &Options) -> Result<Option<Stores>, String> {
             storage: Arc::new(storage),
             sessions: sessions.clone(),
             list: SessionList::Redis(sessions),
+            redis: Some(redis),
         }));
     }
     let Some(dir) = &options.data_dir else {
@@ -182,6 +189,7 @@ async fn open_stores(options: &Options) -> Result<Option<Stores>, String> {
         storage: Arc::new(storage),
         sessions: session_file.clone(),
         list: SessionList::File(session_file, dir.clone()),
+        redis: None,
     }))
 }
 
@@ -245,18 +253,40 @@ async fn serve(options: Options) -> Result<(), String> {
     }
     let auth = files.map(|files| files as Arc<dyn AsyncAuthInterface>);
     let stores = open_stores(&options).await?;
-    let router = Router::new(RouterConfig {
+    let config = RouterConfig {
         max_queued_messages: options.max_queued,
         queue_full: QueueFull::DropNew,
         ..RouterConfig::default()
-    });
+    };
+    let router = match &options.node_id {
+        Some(node) => Router::clustered(config, node).map_err(|err| err.to_string())?,
+        None => Router::new(config),
+    };
+    let joined = match (
+        &options.node_id,
+        stores.as_ref().and_then(|s| s.redis.as_ref()),
+    ) {
+        (Some(node), Some(redis)) => {
+            let joined = RedisNode::join(redis, &NodeConfig::new(node.as_str()))
+                .await
+                .map_err(|err| err.to_string())?;
+            tracing::info!(
+                "node {node} of the cluster under {:?}: {} filters of other nodes",
+                options.redis_prefix,
+                joined.filters.len()
+            );
+            Some(joined)
+        }
+        _ => None,
+    };
     let server = ServerConfig {
         max_keep_alive: options.max_keep_alive,
         ..ServerConfig::default()
     };
+    let node = joined.as_ref().map(|joined| joined.node.clone());
     let (persister, committing, session_list) = match stores {
         Some(stores) => {
-            let (persister, task) = Persister::start(stores.storage, stores.sessions);
+            let (persister, task) = Persister::start(stores.storage, stores.sessions, node.clone());
             (Some(persister), Some(task), Some(stores.list))
         }
         None => (None, None, None),
@@ -268,8 +298,24 @@ async fn serve(options: Options) -> Result<(), String> {
         options.anonymous_allowed(),
         persister,
     ));
+    if let Some(joined) = &joined {
+        let changes: Vec<Change> = joined
+            .filters
+            .iter()
+            .map(|(node, filter)| Change::Filter {
+                node: node.clone(),
+                filter: filter.clone(),
+                present: true,
+            })
+            .collect();
+        cluster::apply(&broker, &changes);
+    }
     if let Some(list) = &session_list {
-        let client_ids = list.client_ids().await?;
+        // A node takes up the sessions it held; a lone broker, all.
+        let client_ids = match &node {
+            Some(node) => node.client_ids().await.map_err(|err| err.to_string())?,
+            None => list.client_ids().await?,
+        };
         let restored = broker
             .restore(client_ids)
             .await
@@ -286,6 +332,29 @@ async fn serve(options: Options) -> Result<(), String> {
     // The line scripts and tests wait for.
     println!("listening on {}:{}", address.ip(), address.port());
     let timers = tokio::spawn(broker.clone().run_timers());
+    let mut node_tasks = Vec::new();
+    if let Some(joined) = joined {
+        let filters = broker.router().node_filters();
+        joined
+            .node
+            .announce_all(&filters)
+            .await
+            .map_err(|err| err.to_string())?;
+        let name = joined.node.node_id().to_owned();
+        node_tasks.push(tokio::spawn(cluster::take_inbox(
+            broker.clone(),
+            joined.inbox,
+            name,
+        )));
+        node_tasks.push(tokio::spawn(cluster::follow_changes(
+            broker.clone(),
+            joined.changes,
+        )));
+        node_tasks.push(tokio::spawn(cluster::keep_lease(
+            joined.node,
+            LEASE_RENEWAL,
+        )));
+    }
     let stop = stop_signal();
     tokio::pin!(stop);
     loop {
@@ -307,6 +376,9 @@ async fn serve(options: Options) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     timers.abort();
+    for task in node_tasks {
+        task.abort();
+    }
     let Ok(broker) = Arc::try_unwrap(broker) else {
         return Ok(()); // connections still hold it: the process ends anyway
     };

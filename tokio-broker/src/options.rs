@@ -35,6 +35,11 @@ pub struct Options {
         requires = "redis_url"
     )]
     pub redis_prefix: String,
+    /// Be this node of a cluster of brokers sharing --redis-url (and --redis-prefix): a
+    /// message published on any node reaches the subscribers of every node. Give each
+    /// node its own name, the same across its restarts.
+    #[arg(long, value_name = "NAME", requires = "redis_url")]
+    pub node_id: Option<String>,
     /// For rediss://: trust this CA certificate (PEM) instead of the system's.
     #[arg(long, value_name = "FILE", requires = "redis_url")]
     pub redis_ca: Option<PathBuf>,

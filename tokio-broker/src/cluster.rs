@@ -1,0 +1,144 @@
+//! With `--node-id`: this broker as one node of a cluster on Redis. The router is
+//! clustered (it names the forwards and changes, which the commit task sends with the
+//! facts); three tasks here take in what the other nodes send: the inbox (messages
+//! for this node's clients), the change log (the nodes' filters, retained messages),
+//! and the lease.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use mqtt_common::router::Change;
+use mqtt_common::RedisNode;
+use mqtt_common::redis::{ChangeLog, Inbox};
+use tokio::sync::oneshot;
+
+use crate::broker::Broker;
+use crate::persist::Waiter;
+
+/// How long to wait before trying Redis again after a failed read.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// Routes what other nodes forward to this node's clients, for ever. An entry is
+/// acknowledged once what it queued is stored; one whose store failed is read again.
+pub async fn take_inbox(broker: Arc<Broker>, mut inbox: Inbox, node: String) {
+    let mut failing = false;
+    loop {
+        let entries = match inbox.read(&node).await {
+            Ok(entries) => entries,
+            Err(err) => {
+                if !failing {
+                    tracing::error!("cannot read this node's inbox (trying again): {err}");
+                    failing = true;
+                }
+                tokio::time::sleep(RETRY).await;
+                continue;
+            }
+        };
+        if failing {
+            tracing::warn!("this node's inbox is read again");
+            failing = false;
+        }
+        if entries.is_empty() {
+            continue;
+        }
+        let mut actions = Vec::new();
+        let mut ids = Vec::with_capacity(entries.len());
+        for entry in entries {
+            ids.push(entry.id);
+            let forward = match entry.item {
+                Ok(forward) => forward,
+                Err(why) => {
+                    tracing::warn!("an inbox entry this version cannot read is dropped: {why}");
+                    continue;
+                }
+            };
+            let now = SystemTime::now();
+            let published = if broker.auth.is_some() {
+                let receivers = broker.allowed_receivers(&forward.message).await;
+                broker
+                    .router()
+                    .receive_forward(&forward, now, |client| receivers.contains(client))
+            } else {
+                broker.router().receive_forward(&forward, now, |_| true)
+            };
+            actions.extend(published.actions);
+        }
+        let (stored, outcome) = oneshot::channel();
+        broker.carry_out_waiting(actions, Waiter::Task(stored));
+        if matches!(outcome.await, Ok(true)) {
+            if let Err(err) = inbox.done(&ids).await {
+                tracing::warn!("cannot acknowledge the inbox (its entries come again): {err}");
+                inbox.read_again();
+            }
+        } else {
+            inbox.read_again();
+            tokio::time::sleep(RETRY).await;
+        }
+    }
+}
+
+/// Applies the change log (other nodes' filters, every node's retained messages) to
+/// the router, in order, for ever.
+pub async fn follow_changes(broker: Arc<Broker>, mut log: ChangeLog) {
+    let mut failing = false;
+    loop {
+        match log.read().await {
+            Ok(changes) => {
+                if failing {
+                    tracing::warn!("the change log is read again");
+                    failing = false;
+                }
+                apply(&broker, &changes);
+            }
+            Err(err) => {
+                if !failing {
+                    tracing::error!("cannot read the change log (trying again): {err}");
+                    failing = true;
+                }
+                tokio::time::sleep(RETRY).await;
+            }
+        }
+    }
+}
+
+/// Applies changes to the router.
+pub fn apply(broker: &Broker, changes: &[Change]) {
+    let mut router = broker.router();
+    for change in changes {
+        if let Err(err) = router.apply_change(change) {
+            tracing::warn!("a change of the log is not applied: {err}");
+        }
+    }
+}
+
+/// Renews this node's lease, for ever; says once when another node's lease ends.
+pub async fn keep_lease(node: RedisNode, every: Duration) {
+    let mut silent: Vec<String> = Vec::new();
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(every).await;
+        match node.heartbeat().await {
+            Ok(ended) => {
+                if failing {
+                    tracing::warn!("this node's lease is renewed again");
+                    failing = false;
+                }
+                for other in &ended {
+                    if !silent.contains(other) {
+                        tracing::warn!(
+                            "node {other} has not renewed its lease: what is sent to it \
+                             waits in its inbox until it comes back"
+                        );
+                    }
+                }
+                silent = ended;
+            }
+            Err(err) => {
+                if !failing {
+                    tracing::error!("cannot renew this node's lease: {err}");
+                    failing = true;
+                }
+            }
+        }
+    }
+}
