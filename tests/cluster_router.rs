@@ -329,3 +329,46 @@ fn a_lone_router_makes_no_cluster_actions_and_a_bad_node_id_is_refused() {
     let err = Router::clustered(RouterConfig::default(), "a b").unwrap_err();
     assert!(err.to_string().contains("cannot name a node"), "{err}");
 }
+
+#[test]
+fn a_released_session_forwards_what_its_old_node_still_gets_then_leaves_it() {
+    let mut cluster = Cluster::new(&["n1", "n2", "n3"]);
+    cluster.connect("n2", 1, "mover", 3600);
+    cluster.subscribe("n2", 1, "m");
+    cluster.drop_connection("n2", 1);
+    let now = cluster.now;
+    let grace = Duration::from_secs(10);
+    cluster
+        .node("n2")
+        .release("mover", "n3", grace, now)
+        .unwrap();
+    assert!(!cluster.node("n2").has_session("mover"));
+    // On n3, the session and another subscriber of the same filter.
+    cluster.connect("n3", 1, "mover", 3600);
+    cluster.subscribe("n3", 1, "m");
+    cluster.connect("n3", 2, "other", 0);
+    cluster.subscribe("n3", 2, "m");
+    // A node that still routes "m" to n2 (n3's filter not yet seen there).
+    cluster
+        .node("n1")
+        .apply_change(&Change::Filter {
+            node: "n3".to_owned(),
+            filter: TopicFilter::new("m").unwrap(),
+            present: false,
+        })
+        .unwrap();
+    cluster.publish("n1", &message("m", QoS::AtLeastOnce), "p");
+    assert_eq!(cluster.deliveries(), [triple("n3", "mover", "m")]);
+    // After the grace, n2 lets the filter go.
+    let later = now + grace;
+    let actions = cluster.node("n2").handle_timeout(later);
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::Share(Change::Filter { present: false, .. }))),
+        "{actions:?}"
+    );
+    // Released where it is connected: refused.
+    let err = cluster.node("n3").release("mover", "n2", grace, now);
+    assert!(err.is_err());
+}

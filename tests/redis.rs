@@ -707,10 +707,11 @@ async fn redis_client(server: &Server) -> redis::aio::MultiplexedConnection {
 /// Two nodes of a cluster exchange forwards and changes through Redis: what a node did
 /// not finish comes back when it joins again, and a node whose lease ended is named.
 async fn nodes_exchange_through(config: RedisConfig) {
+    use mqtt_common::redis::Inbound;
     use mqtt_common::router::{Change, Forward};
     use mqtt_common::{NodeConfig, RedisNode};
     let filter = |f: &str| TopicFilter::new(f).expect("filter");
-    let one = RedisNode::join(&config, &NodeConfig::new("n1"))
+    let mut one = RedisNode::join(&config, &NodeConfig::new("n1"))
         .await
         .expect("n1 joins");
     one.node
@@ -734,6 +735,7 @@ async fn nodes_exchange_through(config: RedisConfig) {
         publisher: Some("p".to_owned()),
         groups: vec!["$share/g/b".to_owned()],
         published_at: std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        client: None,
     };
     let cleared = Change::RetainedCleared {
         topic: TopicName::new("r").expect("topic"),
@@ -742,6 +744,7 @@ async fn nodes_exchange_through(config: RedisConfig) {
         .send(
             std::slice::from_ref(&forward),
             std::slice::from_ref(&cleared),
+            &[],
         )
         .await
         .expect("sent");
@@ -753,7 +756,7 @@ async fn nodes_exchange_through(config: RedisConfig) {
         got
     };
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].item, Ok(forward.clone()));
+    assert_eq!(got[0].item, Ok(Inbound::Forward(forward.clone())));
     assert_eq!(two.changes.read().await.expect("changes"), [cleared]);
 
     // Not done: n2 joining again (a restart) reads it again, once done, never again.
@@ -762,7 +765,7 @@ async fn nodes_exchange_through(config: RedisConfig) {
         .expect("n2 again");
     let backlog = again.inbox.read("n2").await.expect("backlog");
     assert_eq!(backlog.len(), 1);
-    assert_eq!(backlog[0].item, Ok(forward));
+    assert_eq!(backlog[0].item, Ok(Inbound::Forward(forward)));
     again
         .inbox
         .done(&[backlog[0].id.clone()])
@@ -772,6 +775,44 @@ async fn nodes_exchange_through(config: RedisConfig) {
         .await
         .expect("n2 a third time");
     assert!(third.inbox.read("n2").await.expect("backlog").is_empty());
+
+    // A client moves from n2 to n1: n1 claims it and asks n2, which answers.
+    assert_eq!(third.node.claim("mover").await.expect("claimed"), None);
+    let session = mqtt_common::Session::new("mover", ProtocolVersion::V5, false, 60).expect("s");
+    let facts = [mqtt_common::router::Fact::Session { session }];
+    third.node.send(&[], &[], &facts).await.expect("listed");
+    assert_eq!(third.node.client_ids().await.expect("ids"), ["mover"]);
+    assert_eq!(
+        one.node.claim("mover").await.expect("claimed"),
+        Some("n2".to_owned())
+    );
+    assert!(one.node.is_alive("n2").await.expect("lease"));
+    one.node.ask_release("n2", "mover").await.expect("asked");
+    let asked = third.inbox.read("n2").await.expect("read");
+    let asked = if asked.is_empty() {
+        third.inbox.read("n2").await.expect("read")
+    } else {
+        asked
+    };
+    assert_eq!(
+        asked[0].item,
+        Ok(Inbound::Release {
+            client_id: "mover".to_owned(),
+            node: "n1".to_owned()
+        })
+    );
+    third.node.released("n1", "mover").await.expect("released");
+    assert!(third.node.client_ids().await.expect("ids").is_empty());
+    let mut answers = Vec::new();
+    while answers.is_empty() {
+        answers = one.inbox.read("n1").await.expect("read");
+    }
+    assert_eq!(
+        answers[0].item,
+        Ok(Inbound::Released {
+            client_id: "mover".to_owned()
+        })
+    );
 
     // A node whose lease ends is named by the others' heartbeat.
     let short = NodeConfig::new("n3").with_lease(Duration::from_millis(100));

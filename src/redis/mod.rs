@@ -85,7 +85,7 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 
-pub use node::{ChangeLog, Inbox, InboxEntry, Joined, NodeConfig, RedisNode};
+pub use node::{ChangeLog, Inbound, Inbox, InboxEntry, Joined, NodeConfig, RedisNode};
 pub use sessions::RedisSessionStore;
 pub use storage::RedisStorage;
 

@@ -26,11 +26,14 @@
 //! <prefix>:nodes                 hash     node -> lease end (ms since the epoch)
 //! <prefix>:filters:{n<node>}     set      the topic filters the node's clients hold
 //! <prefix>:sessions:{n<node>}    set      the client ids of the sessions it holds
+//! <prefix>:owner:{c<client id>}  string   the node that holds the client's session
 //! <prefix>:changes               stream   k=filter|unfilter n=<node> f=<filter>
 //!                                         k=retained m=<timed message record>
 //!                                         k=cleared t=<topic>
 //! <prefix>:inbox:{n<node>}       stream   k=forward m=<message> p=<publisher> g=<groups>
-//!                                         a=<published at, ns>; group <node>
+//!                                         a=<published at, ns> [c=<client>]
+//!                                         k=release c=<client> n=<asking node>
+//!                                         k=released c=<client>; group <node>
 //! ```
 
 use std::sync::LazyLock;
@@ -73,6 +76,23 @@ static HEARTBEAT: LazyLock<Script> = LazyLock::new(|| {
         ",
     )
 });
+
+/// Whether a node's lease (KEYS[1] the leases, ARGV[1] the node) has not ended.
+static ALIVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local lease = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+        if lease > now then return 1 end
+        return 0
+        ",
+    )
+});
+
+/// Deletes a session's owner if it is still ARGV[1] (KEYS[1] the owner key).
+const DISOWN: &str =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0";
 
 /// How a node takes part.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +172,31 @@ pub struct InboxEntry {
     pub id: String,
     /// What it holds; Err with why for an entry this version cannot read (it is
     /// acknowledged as the rest, and should be logged).
-    pub item: Result<Forward, String>,
+    pub item: Result<Inbound, String>,
+}
+
+/// What another node sent this one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Inbound {
+    /// A message for this node's clients.
+    Forward(Forward),
+    /// `node` takes a client's session over (the client connected there): end its
+    /// connection here (0x8E), store what it leaves, let the session go
+    /// ([`Router::release`](crate::router::Router::release)), then answer with
+    /// [`RedisNode::released`].
+    Release {
+        /// The client.
+        client_id: String,
+        /// The node it connected to.
+        node: String,
+    },
+    /// The node asked by [`RedisNode::ask_release`] has let the session go: its
+    /// state in the stores is complete.
+    Released {
+        /// The client.
+        client_id: String,
+    },
 }
 
 /// The change log, read from a point on, on a connection of its own.
@@ -319,9 +363,103 @@ impl RedisNode {
     /// A storage error if Redis does not answer.
     pub async fn client_ids(&self) -> Result<Vec<String>, Error> {
         let key = self.sessions_key(&self.node);
-        self.redis
+        let listed = self
+            .redis
             .set_members(&key, "list the node's sessions")
-            .await
+            .await?;
+        let mut reads = Batch::reads();
+        for client_id in &listed {
+            let owner = self.owner_key(client_id);
+            reads.add(&owner, cmd("GET").arg(&owner).clone());
+        }
+        let owners = if reads.is_empty() {
+            Vec::new()
+        } else {
+            self.redis.send(&reads, "read the sessions' owners").await?
+        };
+        let mut own = Vec::new();
+        let mut gone = Batch::writes();
+        for (client_id, owner) in listed.into_iter().zip(owners) {
+            let owner: Option<String> = redis::from_redis_value(owner).unwrap_or(None);
+            if owner.as_deref() == Some(self.node.as_str()) {
+                own.push(client_id);
+            } else {
+                gone.add(&key, cmd("SREM").arg(&key).arg(&client_id).clone());
+            }
+        }
+        if !gone.is_empty() {
+            self.redis
+                .send(&gone, "drop the sessions other nodes took")
+                .await?;
+        }
+        Ok(own)
+    }
+
+    /// Makes this node the holder of a client's session (the client connected here);
+    /// returns the node that held it before, if another did: ask it to let the
+    /// session go ([`ask_release`](Self::ask_release)) before resuming it.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer.
+    pub async fn claim(&self, client_id: &str) -> Result<Option<String>, Error> {
+        let key = self.owner_key(client_id);
+        let mut set = cmd("SET");
+        set.arg(&key).arg(&self.node).arg("GET");
+        let before: Option<String> = self.redis.query(&set, "claim a session").await?;
+        Ok(before.filter(|node| *node != self.node))
+    }
+
+    /// Asks `holder` to let a client's session go ([`Inbound::Release`]); its answer
+    /// comes to this node's inbox ([`Inbound::Released`]).
+    ///
+    /// # Errors
+    /// A storage error if Redis does not take it.
+    pub async fn ask_release(&self, holder: &str, client_id: &str) -> Result<(), Error> {
+        let key = self.inbox_key(holder);
+        let mut add = cmd("XADD");
+        add.arg(&key)
+            .arg("*")
+            .arg("k")
+            .arg("release")
+            .arg("c")
+            .arg(client_id)
+            .arg("n")
+            .arg(&self.node);
+        let mut batch = Batch::writes();
+        batch.add(&key, add);
+        self.redis.send(&batch, "ask for a session").await.map(drop)
+    }
+
+    /// Tells `node` that this node let a client's session go, and stops listing it.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not take it.
+    pub async fn released(&self, node: &str, client_id: &str) -> Result<(), Error> {
+        let inbox = self.inbox_key(node);
+        let sessions = self.sessions_key(&self.node);
+        let mut add = cmd("XADD");
+        add.arg(&inbox)
+            .arg("*")
+            .arg("k")
+            .arg("released")
+            .arg("c")
+            .arg(client_id);
+        let mut batch = Batch::writes();
+        batch
+            .add(&sessions, cmd("SREM").arg(&sessions).arg(client_id).clone())
+            .add(&inbox, add);
+        self.redis.send(&batch, "let a session go").await.map(drop)
+    }
+
+    /// Whether `node` holds a lease that has not ended.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer.
+    pub async fn is_alive(&self, node: &str) -> Result<bool, Error> {
+        let key = self.redis.key("nodes");
+        let mut invocation = ALIVE.key(&key);
+        invocation.arg(node);
+        self.redis.script(&invocation, "read a node's lease").await
     }
 
     /// Sends messages to other nodes' inboxes and changes to the log, in order (one
@@ -350,6 +488,11 @@ impl RedisNode {
                 }
                 Fact::SessionEnded { client_id } => {
                     batch.add(&sessions, cmd("SREM").arg(&sessions).arg(client_id).clone());
+                    // Its owner goes too, unless another node took the client since.
+                    let owner = self.owner_key(client_id);
+                    let mut disown = cmd("EVAL");
+                    disown.arg(DISOWN).arg(1).arg(&owner).arg(&self.node);
+                    batch.add(&owner, disown);
                 }
                 _ => {}
             }
@@ -404,6 +547,10 @@ impl RedisNode {
         format!("{}:inbox:{{n{node}}}", self.redis.prefix)
     }
 
+    fn owner_key(&self, client_id: &str) -> String {
+        format!("{}:owner:{{c{client_id}}}", self.redis.prefix)
+    }
+
     fn sessions_key(&self, node: &str) -> String {
         format!("{}:sessions:{{n{node}}}", self.redis.prefix)
     }
@@ -438,7 +585,7 @@ impl Inbox {
             .into_iter()
             .map(|(id, fields)| InboxEntry {
                 id,
-                item: decode_forward(node, &fields),
+                item: decode_inbound(node, &fields),
             })
             .collect();
         if self.backlog && found.is_empty() {
@@ -523,6 +670,9 @@ fn forward_entry(key: &str, forward: &Forward) -> Result<Cmd, Error> {
     }
     if !forward.groups.is_empty() {
         add.arg("g").arg(encode_groups(&forward.groups));
+    }
+    if let Some(client) = &forward.client {
+        add.arg("c").arg(client);
     }
     Ok(add)
 }
@@ -621,7 +771,21 @@ fn decode_forward(node: &str, fields: &Fields) -> Result<Forward, String> {
         publisher: text(fields, "p"),
         groups,
         published_at: time(at),
+        client: text(fields, "c"),
     })
+}
+
+fn decode_inbound(node: &str, fields: &Fields) -> Result<Inbound, String> {
+    match field(fields, "k") {
+        Some(b"release") => Ok(Inbound::Release {
+            client_id: text(fields, "c").ok_or("a release without its client")?,
+            node: text(fields, "n").ok_or("a release without its node")?,
+        }),
+        Some(b"released") => Ok(Inbound::Released {
+            client_id: text(fields, "c").ok_or("a release without its client")?,
+        }),
+        _ => decode_forward(node, fields).map(Inbound::Forward),
+    }
 }
 
 fn decode_change(fields: &Fields) -> Option<Change> {
@@ -747,6 +911,7 @@ mod tests {
             publisher: Some("pub".to_owned()),
             groups: vec!["$share/g/a/#".to_owned(), "$share/h/#".to_owned()],
             published_at: at,
+            client: Some("c".to_owned()),
         };
         let back = decode_forward("n2", &flat(&forward_entry("k", &forward).unwrap()));
         assert_eq!(back, Ok(forward));

@@ -71,6 +71,9 @@ pub struct Forward {
     /// The shared subscriptions' groups (their `$share/...` filters) whose member this
     /// node chose that node to deliver to; its members of other groups get nothing.
     pub groups: Vec<String>,
+    /// For this client alone (a session that moved to that node while the message was
+    /// on its way); None: for every matching subscriber there.
+    pub client: Option<String>,
     /// When it was published: its Message Expiry Interval counts down from then.
     pub published_at: SystemTime,
 }
@@ -110,6 +113,9 @@ pub(super) struct ClusterView {
     local: HashMap<String, u32>,
     /// The turn of each shared group among the nodes that have members.
     chooser: Chooser,
+    /// Sessions that moved to another node: where, and until when their subscriptions
+    /// here forward to it.
+    moved: HashMap<String, (Arc<str>, SystemTime)>,
 }
 
 /// Where a message published on this node goes.
@@ -132,6 +138,7 @@ impl ClusterView {
             }),
             local: HashMap::new(),
             chooser: Chooser::new(choice),
+            moved: HashMap::new(),
         })
     }
 
@@ -159,6 +166,27 @@ impl ClusterView {
             found |= s.topic_filter() == filter;
         });
         found
+    }
+
+    /// A session moved to `node`; its subscriptions here forward to it until `until`.
+    pub(super) fn moved(&mut self, client: &str, node: &str, until: SystemTime) {
+        self.moved
+            .insert(client.to_owned(), (Arc::from(node), until));
+    }
+
+    /// The node a session moved to, during its grace.
+    pub(super) fn moved_to(&self, client: &str) -> Option<Arc<str>> {
+        self.moved.get(client).map(|(node, _)| node.clone())
+    }
+
+    /// The end of a moved session's grace.
+    pub(super) fn moved_until(&self, client: &str) -> Option<SystemTime> {
+        self.moved.get(client).map(|(_, until)| *until)
+    }
+
+    /// The grace of a moved session ends (or it came back); whether it had moved.
+    pub(super) fn arrived(&mut self, client: &str) -> bool {
+        self.moved.remove(client).is_some()
     }
 
     /// Forgets every filter of a node that left.

@@ -96,6 +96,16 @@ use crate::topic::{
 use cluster::ClusterView;
 use shared::Chooser;
 
+/// Which of a router's subscribers a message is routed to.
+#[derive(Debug, Clone, Copy)]
+struct Scope<'a> {
+    /// Of shared subscriptions, only these groups (None: all).
+    groups: Option<&'a Vec<String>>,
+    /// The nodes the message is forwarded to anyway: sessions that moved there need no
+    /// copy of their own.
+    covered: &'a [Arc<str>],
+}
+
 /// A retained message, when it arrived, and when it expires.
 #[derive(Debug)]
 struct Retained {
@@ -182,6 +192,8 @@ impl Client {
 enum Timer {
     Client(String),
     Retained(TopicName),
+    /// The end of the grace of a session that moved to another node.
+    Moved(String),
 }
 
 /// MQTT's rules between clients, sans I/O: see the [module documentation](self).
@@ -298,6 +310,48 @@ impl Router {
         }
     }
 
+    /// Lets another node have a client's session, which it resumes from the stores:
+    /// call it once the client's connection here ended ([`closed`](Self::closed)) and
+    /// its facts are stored. The session leaves this router with nothing stored (its
+    /// Will and expiry go with it), but its subscriptions stay for `grace`, and what
+    /// they match meanwhile is forwarded to `node` for this client alone: a message
+    /// routed here by a node that has not yet seen the session's filters move is not
+    /// lost. Returns the facts and changes of the subscriptions' end after `grace`,
+    /// through [`handle_timeout`](Self::handle_timeout); nothing now.
+    ///
+    /// # Errors
+    /// A state error if this router is no cluster node, or the client is connected
+    /// here.
+    pub fn release(
+        &mut self,
+        client_id: &str,
+        node: &str,
+        grace: Duration,
+        now: SystemTime,
+    ) -> Result<(), Error> {
+        if self.connection_of(client_id).is_some() {
+            return Err(Error::state(
+                "release",
+                format!("{client_id} is connected here: end its connection first"),
+            ));
+        }
+        let Some(view) = self.cluster.as_deref_mut() else {
+            return Err(Error::state("release", "this router is no cluster node"));
+        };
+        check_node_id(node)?;
+        let until = now + grace;
+        view.moved(client_id, node, until);
+        self.timers
+            .insert((until, Timer::Moved(client_id.to_owned())));
+        if let Some(client) = self.clients.remove(client_id)
+            && let Some(at) = client.timer
+        {
+            self.timers
+                .remove(&(at, Timer::Client(client_id.to_owned())));
+        }
+        Ok(())
+    }
+
     /// Forgets the filters of a node that left the cluster.
     pub fn forget_node(&mut self, node: &str) {
         if let Some(view) = self.cluster.as_deref_mut() {
@@ -321,12 +375,17 @@ impl Router {
             return Published::default();
         };
         let mut actions = Vec::new();
+        let mut allowed = allowed;
+        let only = forward.client.as_deref();
         let matched = self.route_locally(
             &message,
             forward.publisher.as_deref(),
             now,
-            allowed,
-            Some(&forward.groups),
+            |client| only.is_none_or(|only| only == client) && allowed(client),
+            Scope {
+                groups: Some(&forward.groups),
+                covered: &[],
+            },
             &mut actions,
         );
         Published { matched, actions }
@@ -423,6 +482,15 @@ impl Router {
     ) -> Result<Vec<Action>, Error> {
         let client_id = session.client_id().to_owned();
         let mut actions = Vec::new();
+        // A session that had moved away comes back: what it left here goes first.
+        if let Some(at) = self
+            .cluster
+            .as_deref()
+            .and_then(|view| view.moved_until(&client_id))
+        {
+            self.timers.remove(&(at, Timer::Moved(client_id.clone())));
+            self.forget_moved(&client_id, &mut actions);
+        }
         if session.disconnected_at().is_none() {
             session.mark_disconnected(now);
             actions.push(Action::Persist(Fact::Session {
@@ -720,11 +788,16 @@ impl Router {
             self.retain(message, now, &mut actions);
         }
         let Some(view) = self.cluster.as_deref_mut() else {
-            let matched = self.route_locally(message, publisher, now, allowed, None, &mut actions);
+            let scope = Scope {
+                groups: None,
+                covered: &[],
+            };
+            let matched = self.route_locally(message, publisher, now, allowed, scope, &mut actions);
             return Published { matched, actions };
         };
         let plan = view.plan(message.topic(), publisher);
         let mut matched = !plan.remote.is_empty();
+        let covered: Vec<Arc<str>> = plan.remote.keys().cloned().collect();
         for (node, groups) in plan.remote {
             actions.push(Action::Forward(Forward {
                 node,
@@ -732,25 +805,29 @@ impl Router {
                 publisher: publisher.map(str::to_owned),
                 groups,
                 published_at: now,
+                client: None,
             }));
         }
-        let groups = Some(&plan.local_groups);
-        matched |= self.route_locally(message, publisher, now, allowed, groups, &mut actions);
+        let scope = Scope {
+            groups: Some(&plan.local_groups),
+            covered: &covered,
+        };
+        matched |= self.route_locally(message, publisher, now, allowed, scope, &mut actions);
         Published { matched, actions }
     }
 
-    /// Routes a message to this router's clients that `allowed` allows; of shared
-    /// subscriptions, only the groups in `groups` (None: all). Returns whether any
-    /// subscription matched.
+    /// Routes a message to this router's clients that `allowed` allows, in `scope`.
+    /// Returns whether any subscription matched.
     fn route_locally(
         &mut self,
         message: &Message,
         publisher: Option<&str>,
         now: SystemTime,
         mut allowed: impl FnMut(&str) -> bool,
-        served: Option<&Vec<String>>,
+        scope: Scope<'_>,
         actions: &mut Vec<Action>,
     ) -> bool {
+        let served = scope.groups;
         let mut targets: Vec<(Arc<str>, Route)> = Vec::new();
         let mut matches: Vec<(&str, &Subscription)> = Vec::new();
         self.index
@@ -758,20 +835,31 @@ impl Router {
                 matches.push((client, subscription));
             });
         let matched = !matches.is_empty();
-        matches.retain(|(client, _)| allowed(client));
+        // A client whose session moved to another node is authorized there.
+        let moved_to = |client: &str| {
+            self.cluster
+                .as_deref()
+                .and_then(|view| view.moved_to(client))
+        };
+        matches.retain(|(client, _)| moved_to(client).is_some() || allowed(client));
+        let mut moved: Vec<(String, Arc<str>)> = Vec::new();
         if let [(client, subscription)] = matches[..]
             && !subscription.topic_filter().is_shared()
         {
             // One subscription: the common case, without the merge.
-            if !(subscription.no_local() && publisher == Some(client))
-                && let Some(id) = self.client_arc(client)
-            {
-                targets.push((id, Route::from(subscription)));
+            if !(subscription.no_local() && publisher == Some(client)) {
+                if let Some(id) = self.client_arc(client) {
+                    targets.push((id, Route::from(subscription)));
+                } else if let Some(node) = moved_to(client) {
+                    moved.push((client.to_owned(), node));
+                }
             }
         } else {
             for delivery in merge_overlapping(matches.iter().copied(), publisher) {
                 if let Some(id) = self.client_arc(delivery.client_id) {
                     targets.push((id, Route::from(&delivery)));
+                } else if let Some(node) = moved_to(delivery.client_id) {
+                    moved.push((delivery.client_id.to_owned(), node));
                 }
             }
             let mut groups: Vec<(&str, Vec<(&str, &Subscription)>)> = Vec::new();
@@ -810,6 +898,19 @@ impl Router {
                     targets.push((id, Route::from(*subscription)));
                 }
             }
+        }
+        // A session that moved to another node meanwhile: its node takes it from here
+        // (unless the message goes there anyway).
+        moved.retain(|(_, node)| !scope.covered.contains(node));
+        for (client, node) in moved {
+            actions.push(Action::Forward(Forward {
+                node,
+                message: message.clone(),
+                publisher: publisher.map(str::to_owned),
+                groups: Vec::new(),
+                published_at: now,
+                client: Some(client),
+            }));
         }
         for (client_id, route) in targets {
             self.route_to(&client_id, message, route, now, actions);
@@ -960,6 +1061,7 @@ impl Router {
                     }
                 }
                 Timer::Client(client_id) => self.client_due(&client_id, now, &mut actions),
+                Timer::Moved(client_id) => self.forget_moved(&client_id, &mut actions),
             }
         }
         actions
@@ -1047,6 +1149,20 @@ impl Router {
         actions.push(Action::Persist(Fact::SessionEnded {
             client_id: client_id.to_owned(),
         }));
+    }
+
+    /// Removes what is left of a session that moved to another node: its subscriptions
+    /// (the node's filters, if it was their last holder).
+    fn forget_moved(&mut self, client_id: &str, actions: &mut Vec<Action>) {
+        let Some(view) = self.cluster.as_deref_mut() else {
+            return;
+        };
+        if !view.arrived(client_id) || self.clients.contains_key(client_id) {
+            return;
+        }
+        for subscription in self.index.unsubscribe_all(client_id) {
+            self.node_lost(subscription.topic_filter(), actions);
+        }
     }
 
     /// One more client of this node holds `filter`: the other nodes are told when it is

@@ -8,7 +8,10 @@ use std::time::{Duration, SystemTime};
 
 use mqtt_common::protocol::ServerConfig;
 use mqtt_common::router::{Action, Outgoing, Router};
-use mqtt_common::{Action as Permission, AsyncAuthInterface, AuthCredentials, Error, Message};
+use mqtt_common::{
+    Action as Permission, AsyncAuthInterface, AuthCredentials, Error, Message, RedisNode,
+};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::mailbox::{Command, Mailbox};
@@ -16,6 +19,14 @@ use crate::persist::{ClusterWrite, Persister, Waiter, Writes};
 
 /// How often the router's timers are looked at, at the least.
 const TICK: Duration = Duration::from_millis(250);
+
+/// How long a node waits for another to let a session go.
+const RELEASE_WAIT: Duration = Duration::from_secs(5);
+
+/// How long a session that moved to another node keeps its subscriptions here,
+/// forwarding what they match to it (the time the other nodes take to see its filters
+/// on the new node, with room to spare).
+const MOVE_GRACE: Duration = Duration::from_secs(30);
 
 /// The broker's shared state.
 pub struct Broker {
@@ -36,6 +47,10 @@ pub struct Broker {
     next_connection: AtomicU64,
     /// Messages dropped from full offline queues.
     dropped: AtomicU64,
+    /// With `--node-id`: this node's part in the cluster.
+    pub node: Option<RedisNode>,
+    /// Sessions asked of other nodes, each with who waits for the answer.
+    asked: Mutex<HashMap<String, oneshot::Sender<()>>>,
 }
 
 impl Broker {
@@ -46,6 +61,7 @@ impl Broker {
         auth: Option<Arc<dyn AsyncAuthInterface>>,
         anonymous_allowed: bool,
         persister: Option<Persister>,
+        node: Option<RedisNode>,
     ) -> Self {
         Self {
             router: Mutex::new(router),
@@ -57,6 +73,8 @@ impl Broker {
             started: Instant::now(),
             next_connection: AtomicU64::new(1),
             dropped: AtomicU64::new(0),
+            node,
+            asked: Mutex::new(HashMap::new()),
         }
     }
 
@@ -103,6 +121,95 @@ impl Broker {
     /// How many connections are accepted.
     pub fn connected(&self) -> usize {
         self.mailboxes().len()
+    }
+
+    /// Ends connection `id` (0x8E, Session taken over) and waits until it has told the
+    /// router and sent what its end leaves to the stores.
+    pub async fn end_connection(&self, id: u64) {
+        match self.mailbox(id) {
+            Some(mailbox) => {
+                let (done, ended) = oneshot::channel();
+                mailbox.post(Command::TakeOver(done));
+                let _ = ended.await;
+            }
+            // Registered, not yet told the router: let it finish.
+            None => tokio::task::yield_now().await,
+        }
+    }
+
+    /// In a cluster: makes this node the holder of a client's session before it
+    /// connects here. If another node held it, that node is asked to let it go (for at
+    /// most `RELEASE_WAIT`, less if its lease has ended), and the session is taken up
+    /// from the stores, with its queue.
+    pub async fn take_session(self: &Arc<Self>, client_id: &str) -> Result<(), Error> {
+        let (Some(node), Some(persister)) = (&self.node, &self.persister) else {
+            return Ok(());
+        };
+        let Some(holder) = node.claim(client_id).await? else {
+            return Ok(());
+        };
+        if node.is_alive(&holder).await? {
+            let (answer, answered) = oneshot::channel();
+            self.asked().insert(client_id.to_owned(), answer);
+            node.ask_release(&holder, client_id).await?;
+            if tokio::time::timeout(RELEASE_WAIT, answered).await.is_err() {
+                tracing::warn!(
+                    "node {holder} did not let the session of {client_id} go within \
+                     {RELEASE_WAIT:?}: it is taken up as stored"
+                );
+            }
+            self.asked().remove(client_id);
+        }
+        let Some(session) = persister.sessions.get_session(client_id).await? else {
+            return Ok(());
+        };
+        let will = persister.sessions.get_will(client_id).await?;
+        let subscriptions = persister.storage.get_subscriptions(client_id).await?;
+        let queue = persister.storage.queued_messages(client_id).await?;
+        tracing::info!("the session of {client_id} comes from node {holder}");
+        let actions = self.router().restore_session(
+            session,
+            will,
+            subscriptions,
+            queue,
+            SystemTime::now(),
+        )?;
+        self.carry_out_own(actions);
+        Ok(())
+    }
+
+    /// Another node takes a client's session over: its connection here ends (0x8E),
+    /// what that leaves is stored, the session leaves the router, and `to` is told.
+    pub async fn release_session(self: &Arc<Self>, client_id: &str, to: &str) -> Result<(), Error> {
+        let Some(node) = &self.node else {
+            return Ok(());
+        };
+        let held = self.router().connection_of(client_id);
+        if let Some(held) = held {
+            tracing::info!("session of {client_id} taken over on node {to}");
+            self.end_connection(held).await;
+        }
+        self.router()
+            .release(client_id, to, MOVE_GRACE, SystemTime::now())?;
+        let (stored, outcome) = oneshot::channel();
+        self.carry_out_waiting(Vec::new(), Waiter::Task(stored));
+        if !matches!(outcome.await, Ok(true)) {
+            return Err(Error::storage(format!(
+                "what the session of {client_id} left could not be stored"
+            )));
+        }
+        node.released(to, client_id).await
+    }
+
+    /// The node asked for a client's session has let it go.
+    pub fn session_released(&self, client_id: &str) {
+        if let Some(waiting) = self.asked().remove(client_id) {
+            let _ = waiting.send(());
+        }
+    }
+
+    fn asked(&self) -> MutexGuard<'_, HashMap<String, oneshot::Sender<()>>> {
+        self.asked.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Tells every connection to end (0x8B).

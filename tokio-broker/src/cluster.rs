@@ -7,9 +7,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use mqtt_common::router::Change;
 use mqtt_common::RedisNode;
+use mqtt_common::redis::Inbound;
 use mqtt_common::redis::{ChangeLog, Inbox};
+use mqtt_common::router::{Action, Change};
 use tokio::sync::oneshot;
 
 use crate::broker::Broker;
@@ -43,10 +44,28 @@ pub async fn take_inbox(broker: Arc<Broker>, mut inbox: Inbox, node: String) {
         }
         let mut actions = Vec::new();
         let mut ids = Vec::with_capacity(entries.len());
+        let mut stored = true;
         for entry in entries {
             ids.push(entry.id);
             let forward = match entry.item {
-                Ok(forward) => forward,
+                Ok(Inbound::Forward(forward)) => forward,
+                Ok(Inbound::Release { client_id, node }) => {
+                    // What came before it is routed and stored first: the session
+                    // leaves with it.
+                    stored &= store(&broker, std::mem::take(&mut actions)).await;
+                    if let Err(err) = broker.release_session(&client_id, &node).await {
+                        tracing::error!("cannot let the session of {client_id} go: {err}");
+                    }
+                    continue;
+                }
+                Ok(Inbound::Released { client_id }) => {
+                    broker.session_released(&client_id);
+                    continue;
+                }
+                Ok(other) => {
+                    tracing::warn!("an inbox entry this version does not handle: {other:?}");
+                    continue;
+                }
                 Err(why) => {
                     tracing::warn!("an inbox entry this version cannot read is dropped: {why}");
                     continue;
@@ -63,9 +82,7 @@ pub async fn take_inbox(broker: Arc<Broker>, mut inbox: Inbox, node: String) {
             };
             actions.extend(published.actions);
         }
-        let (stored, outcome) = oneshot::channel();
-        broker.carry_out_waiting(actions, Waiter::Task(stored));
-        if matches!(outcome.await, Ok(true)) {
+        if stored & store(&broker, actions).await {
             if let Err(err) = inbox.done(&ids).await {
                 tracing::warn!("cannot acknowledge the inbox (its entries come again): {err}");
                 inbox.read_again();
@@ -75,6 +92,13 @@ pub async fn take_inbox(broker: Arc<Broker>, mut inbox: Inbox, node: String) {
             tokio::time::sleep(RETRY).await;
         }
     }
+}
+
+/// Carries out actions and waits until what they leave is stored; whether it was.
+async fn store(broker: &Arc<Broker>, actions: Vec<Action>) -> bool {
+    let (stored, outcome) = oneshot::channel();
+    broker.carry_out_waiting(actions, Waiter::Task(stored));
+    matches!(outcome.await, Ok(true))
 }
 
 /// Applies the change log (other nodes' filters, every node's retained messages) to

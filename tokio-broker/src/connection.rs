@@ -26,7 +26,6 @@ use mqtt_common::{
 };
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
 use tokio::time::{Instant, timeout};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
@@ -410,6 +409,15 @@ impl Connection {
             );
             return Vec::new();
         };
+        // In a cluster, the node that held the session lets it go first.
+        if let Err(err) = self.broker.take_session(&client_id).await {
+            tracing::error!("cannot take the session of {client_id}: {err}");
+            self.refuse(
+                ReasonCode::ServerUnavailable,
+                "the session could not be taken up",
+            );
+            return Vec::new();
+        }
         // Registered before the router knows the connection: from then on others may
         // deliver to it.
         self.broker.register(self.id, self.mailbox.clone());
@@ -475,15 +483,7 @@ impl Connection {
     /// Ends the connection that holds this client's session (0x8E), and waits until it
     /// has told the router.
     async fn take_over_from(&self, held: u64) {
-        match self.broker.mailbox(held) {
-            Some(mailbox) => {
-                let (done, ended) = oneshot::channel();
-                mailbox.post(Command::TakeOver(done));
-                let _ = ended.await;
-            }
-            // Registered, not yet told the router: let it finish.
-            None => tokio::task::yield_now().await,
-        }
+        self.broker.end_connection(held).await;
     }
 
     async fn publish(&mut self, message: Message) {
@@ -670,6 +670,9 @@ impl Connection {
                     if let Ok(closed) = self.engine.disconnect(ReasonCode::SessionTakenOver) {
                         self.closed(closed);
                     }
+                    // What the end leaves is on its way to the stores before the
+                    // taker goes on (a node letting the session go stores after it).
+                    self.store();
                     let _ = done.send(());
                 }
                 Command::Committed(number) => self.committed(number),

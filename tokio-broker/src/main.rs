@@ -297,6 +297,7 @@ async fn serve(options: Options) -> Result<(), String> {
         auth,
         options.anonymous_allowed(),
         persister,
+        node.clone(),
     ));
     if let Some(joined) = &joined {
         let changes: Vec<Change> = joined

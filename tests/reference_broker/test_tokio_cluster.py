@@ -1,0 +1,293 @@
+"""Three tokio broker nodes (``--node-id``) on one ``redis-server`` of the test's own,
+with paho 5.0 and 3.1.1 clients: a message published on any node reaches the
+subscribers of every node; retained messages, shared subscriptions and sessions are
+the cluster's, not a node's; Redis restarted and a node killed lose nothing that was
+acknowledged."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+
+from . import support
+from .support import (
+    V5,
+    V311,
+    BrokerProcess,
+    Client,
+    broker_process,
+    clients,
+    tokio_broker,
+    wait_for,
+)
+
+pytestmark = pytest.mark.usefixtures("tokio_broker")
+_ = tokio_broker  # the fixture, imported for the mark above
+
+SESSION = {"SessionExpiryInterval": 300}
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[support.RedisServer]:
+    with support.redis_server(tmp_path / "redis") as server:
+        yield server
+
+
+@contextmanager
+def node(url: str, name: str, prefix: str = "cl") -> Iterator[BrokerProcess]:
+    """One node of the cluster under ``prefix``."""
+    options = ("--redis-url", url, "--redis-prefix", prefix, "--node-id", name)
+    with broker_process(*options) as broker:
+        yield broker
+
+
+@contextmanager
+def cluster(url: str, count: int = 3, prefix: str = "cl") -> Iterator[list[BrokerProcess]]:
+    """``count`` nodes, n1, n2, ..., stopped at the end."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(node(url, f"n{i + 1}", prefix)) for i in range(count)]
+
+
+def routed(publisher: Client, topic: str, *subscribers: Client) -> None:
+    """Wait until a QoS 0 probe published on ``topic`` reaches every subscriber (their
+    subscriptions have reached the publisher's node), then forget the probes: call it
+    before anything else is published to them."""
+    deadline = time.monotonic() + support.TIMEOUT
+    while time.monotonic() < deadline:
+        publisher.publish(topic, b"probe")
+        time.sleep(0.05)
+        if all(b"probe" in s.payloads() for s in subscribers):
+            time.sleep(0.2)  # the last probes still on their way
+            for s in subscribers:
+                with s.lock:
+                    s.messages.clear()
+            return
+    raise AssertionError(f"the subscriptions to {topic} did not reach the publisher's node")
+
+
+def test_a_message_published_on_any_node_reaches_every_node_with_its_qos(
+    redis: support.RedisServer,
+) -> None:
+    with cluster(redis.url) as (n1, n2, n3):
+        five = Client(n2.port, "cl-five", V5)
+        three = Client(n3.port, "cl-three", V311)
+        local = Client(n1.port, "cl-local", V5)
+        pub = Client(n1.port, "cl-pub", V5)
+        with clients(five, three, local, pub):
+            assert five.subscribe("cl/#", qos=2) == [2]
+            assert three.subscribe("cl/+", qos=1) == [1]
+            assert local.subscribe("cl/x", qos=0) == [0]
+            routed(pub, "cl/x", five, three, local)
+            for n in range(30):
+                pub.publish("cl/x", f"m{n}".encode(), qos=n % 3)
+            for subscriber in (five, three, local):
+                subscriber.wait_messages(30)
+                got = [int(m.payload[1:]) for m in subscriber.messages]
+                assert sorted(got) == list(range(30)), "every one, once"
+                # In order per QoS as published, as MQTT promises (paho hands a QoS 2
+                # message over at its PUBREL, after a QoS 0 message sent behind it).
+                for qos in range(3):
+                    sent = [n for n in got if n % 3 == qos]
+                    assert sent == sorted(sent), f"in order: {got}"
+            assert all(m.qos == int(m.payload[1:]) % 3 for m in five.messages)
+            assert all(m.qos == min(int(m.payload[1:]) % 3, 1) for m in three.messages)
+            assert {m.qos for m in local.messages} == {0}
+            # A 5.0 publisher is told when no node has a subscriber.
+            assert pub.publish_code("nobody/here", b"x", qos=1) == 0x10
+            assert pub.publish_code("cl/x", b"y", qos=1) == 0
+
+
+def test_retained_messages_are_set_replaced_and_cleared_from_any_node(
+    redis: support.RedisServer,
+) -> None:
+
+    def seen(port: int) -> list[bytes]:
+        with clients(Client(port, "", V5)) as (late,):
+            late.subscribe("cl/r", qos=1)
+            time.sleep(0.2)
+            return late.payloads()
+
+    with cluster(redis.url) as (n1, n2, n3):
+        with clients(Client(n1.port, "r1"), Client(n2.port, "r2", V311)) as (one, two):
+            one.publish("cl/r", b"first", qos=1, retain=True)
+            two.publish("cl/r", b"second", qos=1, retain=True)
+        wait_for(lambda: all(seen(n.port) == [b"second"] for n in (n1, n2, n3)))
+        with clients(Client(n3.port, "r3")) as (three,):
+            three.publish("cl/r", b"", qos=1, retain=True)
+        wait_for(lambda: all(seen(n.port) == [] for n in (n1, n2, n3)))
+
+
+def test_a_shared_group_with_members_on_two_nodes_gets_each_message_once(
+    redis: support.RedisServer,
+) -> None:
+    with cluster(redis.url) as (n1, n2, n3):
+        a = Client(n1.port, "sh-a", V5)
+        b = Client(n2.port, "sh-b", V5)
+        c = Client(n2.port, "sh-c", V311)
+        watcher = Client(n2.port, "sh-watch", V5)
+        pub = Client(n3.port, "sh-pub", V5)
+        with clients(a, b, c, watcher, pub):
+            for member in (a, b, c):
+                assert member.subscribe("$share/g/sh/#", qos=1) == [1]
+            watcher.subscribe("sh/#", qos=1)
+            routed(pub, "sh/1", watcher)
+            time.sleep(0.3)  # n1's filter too
+            for member in (a, b, c):
+                with member.lock:
+                    member.messages.clear()
+            for n in range(60):
+                pub.publish("sh/1", f"s{n}".encode(), qos=1)
+            watcher.wait_messages(60)
+            wait_for(lambda: sum(len(m.payloads()) for m in (a, b, c)) >= 60)
+            time.sleep(0.3)
+            got = [p for m in (a, b, c) for p in m.payloads()]
+            assert sorted(got) == sorted(f"s{n}".encode() for n in range(60)), "each once"
+            assert all(m.payloads() for m in (a, b, c)), "every member has some"
+
+
+def test_a_persistent_session_leaves_one_node_and_resumes_on_another(
+    redis: support.RedisServer,
+) -> None:
+    with cluster(redis.url) as (n1, n2, n3):
+        away = Client(n1.port, "cl-away", V5, clean_start=False, connect_properties=SESSION)
+        old = Client(n1.port, "cl-old", V311, clean_start=False)
+        pub = Client(n3.port, "cl-pub2", V5)
+        with clients(pub):
+            assert away.subscribe("cl/q", qos=1) == [1]
+            assert old.subscribe("cl/q", qos=2) == [2]
+            routed(pub, "cl/q", away, old)
+            away.disconnect()
+            old.disconnect()
+            codes = [pub.publish_code("cl/q", f"q{n}".encode(), qos=1) for n in range(10)]
+            assert codes == [0] * 10
+            back = Client(n2.port, "cl-away", V5, clean_start=False, connect_properties=SESSION)
+            old_back = Client(n3.port, "cl-old", V311, clean_start=False)
+            with clients(back, old_back):
+                assert back.connack is not None
+                assert back.connack[0].session_present is True
+                assert old_back.connack is not None
+                assert old_back.connack[0].session_present is True
+                expected = [f"q{n}".encode() for n in range(10)]
+                back.wait_messages(10)
+                old_back.wait_messages(10)
+                assert back.payloads() == expected
+                assert old_back.payloads() == expected
+                # And what is published from now on reaches them on their new nodes.
+                pub.publish("cl/q", b"after", qos=1)
+                back.wait_messages(11)
+                old_back.wait_messages(11)
+        assert "the session of cl-away comes from node n1" in n2.output()
+
+
+def test_connecting_on_another_node_takes_the_session_over(
+    redis: support.RedisServer,
+) -> None:
+    with cluster(redis.url) as (n1, _n2, n3):
+        first = Client(n1.port, "cl-taken", V5, clean_start=False, connect_properties=SESSION)
+        first.subscribe("cl/t", qos=1)
+        second = Client(n3.port, "cl-taken", V5, clean_start=False, connect_properties=SESSION)
+        with clients(first, second):
+            wait_for(lambda: first.disconnects)
+            assert [int(reason.value) for reason in first.disconnects] == [0x8E]
+            assert second.connack is not None
+            assert second.connack[0].session_present is True
+            with clients(Client(n1.port, "cl-pub3")) as (pub,):
+                routed(pub, "cl/t", second)
+                pub.publish("cl/t", b"to the new node", qos=1)
+                second.wait_messages(1)
+                assert second.payloads() == [b"to the new node"]
+            assert first.payloads() == []
+
+
+def test_redis_restarted_mid_run_is_survived(redis: support.RedisServer) -> None:
+    with cluster(redis.url, count=2) as (n1, n2):
+        sub = Client(n2.port, "cl-rsub", V5, clean_start=False, connect_properties=SESSION)
+        with clients(Client(n1.port, "cl-rprobe", V5)) as (probe,):
+            sub.subscribe("cl/r/#", qos=1)
+            routed(probe, "cl/r/x", sub)
+        sub.disconnect()
+        redis.kill()
+        time.sleep(0.5)
+        redis.start()
+        # Once the nodes have Redis again, a publication on one node reaches the
+        # session on the other (a client the outage disconnected connects again).
+
+        def delivered() -> bool:
+            try:
+                with clients(Client(n1.port, "cl-rpub", V5)) as (pub,):
+                    if pub.publish_code("cl/r/x", b"after the restart", qos=1) != 0:
+                        return False
+            except (AssertionError, OSError, RuntimeError):
+                return False
+            return True
+
+        wait_for(delivered, timeout=30)
+        back = Client(n2.port, "cl-rsub", V5, clean_start=False, connect_properties=SESSION)
+        with clients(back):
+            wait_for(lambda: b"after the restart" in back.payloads())
+        assert "cannot read" in n1.output() + n2.output(), "the outage was logged"
+
+
+def test_a_node_killed_under_qos_1_load_loses_no_acknowledged_message(
+    redis: support.RedisServer,
+) -> None:
+    """The publisher's node, then the subscriber's node, SIGKILLed while publishing:
+    every message a PUBACK acknowledged reaches the subscriber on the other node (the
+    subscriber's node comes back, and reads its inbox from where it stopped)."""
+    with cluster(redis.url, count=2) as (n1, n2):
+        sub = Client(n2.port, "cl-ksub", V5, clean_start=False, connect_properties=SESSION)
+        sub.subscribe("cl/k", qos=1)
+        sub.disconnect()  # away: what it is owed is queued on n2, in Redis
+        acknowledged: list[bytes] = []
+        with clients(Client(n1.port, "cl-kpub-probe", V5)) as (probe,):
+            assert probe.publish_code("cl/k", b"probe", qos=1) == 0
+        acknowledged.append(b"probe")
+        stop = threading.Event()
+
+        def publish_until_dropped(port: int, prefix: str) -> None:
+            pub = Client(port, f"cl-kpub-{prefix}", V5)
+            n = 0
+            try:
+                while not stop.is_set() and pub.paho.is_connected():
+                    payload = f"{prefix}{n}".encode()
+                    info = pub.paho.publish("cl/k", payload, qos=1)
+                    info.wait_for_publish(2)
+                    if info.is_published() and pub.puback_codes.get(info.mid) == 0:
+                        acknowledged.append(payload)
+                    n += 1
+            except (RuntimeError, ValueError):
+                pass  # the broker went away mid-publication
+            finally:
+                pub.paho.loop_stop()
+
+        # The publisher's node dies.
+        loader = threading.Thread(target=publish_until_dropped, args=(n1.port, "a"))
+        loader.start()
+        time.sleep(1.0)
+        n1.process.send_signal(signal.SIGKILL)
+        loader.join(timeout=10)
+        # The subscriber's node dies, with messages from a third node arriving.
+        with node(redis.url, "n3") as n3:
+            stop.clear()
+            loader = threading.Thread(target=publish_until_dropped, args=(n3.port, "b"))
+            loader.start()
+            time.sleep(1.0)
+            n2.process.send_signal(signal.SIGKILL)
+            n2.process.wait()
+            time.sleep(0.3)
+            stop.set()
+            loader.join(timeout=10)
+            with node(redis.url, "n2") as n2_again:
+                back = Client(
+                    n2_again.port, "cl-ksub", V5, clean_start=False, connect_properties=SESSION
+                )
+                with clients(back):
+                    want = set(acknowledged)
+                    wait_for(lambda: want <= set(back.payloads()), timeout=30)
+        assert len(acknowledged) > 50, f"too little load to mean anything: {len(acknowledged)}"
