@@ -55,13 +55,20 @@ use crate::topic::{TopicFilter, TopicName};
 const CHANGE_LOG_LENGTH: u64 = 100_000;
 
 /// Renews a node's lease in Redis' clock and names the nodes whose lease ended:
-/// KEYS[1] the leases, ARGV[1] the node, ARGV[2] the lease in ms (0: leave).
+/// KEYS[1] the leases, ARGV[1] the node, ARGV[2] the lease in ms (0: leave), ARGV[3]
+/// "join", "beat" or "leave". A beat of a node whose lease another node took answers
+/// -1; a join while another node adopts it, -2. A lease is the time it ends, or
+/// `adopted:<node>` while that node adopts it.
 static HEARTBEAT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local lease = tonumber(ARGV[2])
+        local current = redis.call('HGET', KEYS[1], ARGV[1])
+        local held = current and tonumber(current)
+        if ARGV[3] == 'beat' and not held then return -1 end
+        if ARGV[3] == 'join' and current and not held then return -2 end
         if lease > 0 then
             redis.call('HSET', KEYS[1], ARGV[1], now + lease)
         else
@@ -70,12 +77,36 @@ static HEARTBEAT: LazyLock<Script> = LazyLock::new(|| {
         local ended = {}
         local all = redis.call('HGETALL', KEYS[1])
         for i = 1, #all, 2 do
-            if tonumber(all[i + 1]) <= now then ended[#ended + 1] = all[i] end
+            local ends = tonumber(all[i + 1])
+            if ends and ends <= now then ended[#ended + 1] = all[i] end
         end
         return ended
         ",
     )
 });
+
+/// Marks the lease (KEYS[1], ARGV[1]) of a node that ended as adopted by ARGV[2], once:
+/// 1 for the adopter (again, if it asks again), 0 for the others (or if the node
+/// renewed its lease meanwhile).
+static TAKE_LEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local current = redis.call('HGET', KEYS[1], ARGV[1])
+        if not current then return 0 end
+        if current == 'adopted:' .. ARGV[2] then return 1 end
+        local ends = tonumber(current)
+        if not ends or ends > now then return 0 end
+        redis.call('HSET', KEYS[1], ARGV[1], 'adopted:' .. ARGV[2])
+        return 1
+        ",
+    )
+});
+
+/// Gives a session (owner key KEYS[1]) to ARGV[2] if ARGV[1] still holds it: 1 if so.
+const HAND_OVER: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+    redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0";
 
 /// Whether a node's lease (KEYS[1] the leases, ARGV[1] the node) has not ended.
 static ALIVE: LazyLock<Script> = LazyLock::new(|| {
@@ -150,6 +181,18 @@ pub struct Joined {
     pub inbox: Inbox,
     /// The change log from the point it joined, to read.
     pub changes: ChangeLog,
+}
+
+/// What [`RedisNode::adopt`] took over from a node whose lease ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Adopted {
+    /// The node.
+    pub node: String,
+    /// The client ids of its sessions, this node's now.
+    pub client_ids: Vec<String>,
+    /// The withdrawal of its filters, to send once this node's are announced.
+    pub filters: Vec<Change>,
 }
 
 /// A node's inbox: the messages forwarded to it, on a connection of its own (a read
@@ -228,7 +271,7 @@ impl RedisNode {
             lease: node.lease,
             redis,
         };
-        this.heartbeat().await?;
+        this.beat("join").await?;
         let inbox_key = this.inbox_key(&this.node);
         let mut create = cmd("XGROUP");
         create
@@ -301,26 +344,183 @@ impl RedisNode {
         &self.node
     }
 
-    /// Renews this node's lease; returns the other nodes whose lease has ended.
+    /// Renews this node's lease; returns the other nodes whose lease has ended (see
+    /// [`adopt`](Self::adopt)).
     ///
     /// # Errors
-    /// A storage error if Redis does not answer.
+    /// A storage error if Redis does not answer; a state error if this node's lease
+    /// ended and another node adopted its sessions meanwhile: the node must stop
+    /// serving (its sessions are another's now) and join again as a new start.
     pub async fn heartbeat(&self) -> Result<Vec<String>, Error> {
-        let lease = u64::try_from(self.lease.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        self.beat(lease).await
+        self.beat("beat").await
     }
 
-    async fn beat(&self, lease: u64) -> Result<Vec<String>, Error> {
+    async fn beat(&self, mode: &str) -> Result<Vec<String>, Error> {
+        let lease = if mode == "leave" {
+            0
+        } else {
+            u64::try_from(self.lease.as_millis())
+                .unwrap_or(u64::MAX)
+                .max(1)
+        };
         let key = self.redis.key("nodes");
         let mut invocation = HEARTBEAT.key(&key);
-        invocation.arg(&self.node).arg(lease);
-        let ended: Vec<String> = self
+        invocation.arg(&self.node).arg(lease).arg(mode);
+        let answer: Value = self
             .redis
             .script(&invocation, "renew the node's lease")
             .await?;
+        if answer == Value::Int(-1) {
+            return Err(Error::state(
+                "heartbeat",
+                format!(
+                    "the lease of node {} ended and another node adopted its sessions",
+                    self.node
+                ),
+            ));
+        }
+        if answer == Value::Int(-2) {
+            return Err(Error::state(
+                "join",
+                format!(
+                    "another node is adopting the sessions of node {} (its lease ended): \
+                     join again in a moment",
+                    self.node
+                ),
+            ));
+        }
+        let ended: Vec<String> =
+            redis::from_redis_value(answer).map_err(|e| self.redis.unreadable("the leases", &e))?;
         Ok(ended.into_iter().filter(|n| *n != self.node).collect())
+    }
+
+    /// Adopts a node whose lease ended (named by [`heartbeat`](Self::heartbeat)), if no
+    /// other node did first: its sessions become this node's (take them up from the
+    /// stores, as at a restart, so that their due Wills are published, once), and its
+    /// filters are returned, to withdraw ([`Change::Filter`] with `present: false`)
+    /// once this node's own are announced. Then [`drain`](Self::drain) its inbox. None
+    /// if another node adopts it (or it came back).
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer.
+    pub async fn adopt(&self, dead: &str) -> Result<Option<Adopted>, Error> {
+        let key = self.redis.key("nodes");
+        let mut take = TAKE_LEASE.key(&key);
+        take.arg(dead).arg(&self.node);
+        let won: i64 = self.redis.script(&take, "adopt a node").await?;
+        if won != 1 {
+            return Ok(None);
+        }
+        let theirs = self.sessions_key(dead);
+        let listed = self
+            .redis
+            .set_members(&theirs, "list a node's sessions")
+            .await?;
+        let mut handing = Batch::writes();
+        for client_id in &listed {
+            let owner = self.owner_key(client_id);
+            let mut hand = cmd("EVAL");
+            hand.arg(HAND_OVER)
+                .arg(1)
+                .arg(&owner)
+                .arg(dead)
+                .arg(&self.node);
+            handing.add(&owner, hand);
+        }
+        let answers = if handing.is_empty() {
+            Vec::new()
+        } else {
+            self.redis.send(&handing, "adopt a node's sessions").await?
+        };
+        let client_ids: Vec<String> = listed
+            .into_iter()
+            .zip(answers)
+            .filter(|(_, answer)| *answer == Value::Int(1))
+            .map(|(client_id, _)| client_id)
+            .collect();
+        let ours = self.sessions_key(&self.node);
+        let mut listing = Batch::writes();
+        for client_id in &client_ids {
+            listing.add(&ours, cmd("SADD").arg(&ours).arg(client_id).clone());
+        }
+        listing.add(&theirs, cmd("DEL").arg(&theirs).clone());
+        self.redis
+            .send(&listing, "list the adopted sessions")
+            .await?;
+        let filters_key = self.filters_key(dead);
+        let filters = self
+            .redis
+            .set_members(&filters_key, "read a node's filters")
+            .await?
+            .iter()
+            .filter_map(|f| TopicFilter::new(f).ok())
+            .map(|filter| Change::Filter {
+                node: dead.to_owned(),
+                filter,
+                present: false,
+            })
+            .collect();
+        Ok(Some(Adopted {
+            node: dead.to_owned(),
+            client_ids,
+            filters,
+        }))
+    }
+
+    /// Up to `count` of the oldest entries of an adopted node's inbox (what it had not
+    /// routed, and what is still sent to it until the others see its filters
+    /// withdrawn): route them as this node's, then [`drained`](Self::drained).
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer.
+    pub async fn drain(&self, dead: &str, count: usize) -> Result<Vec<InboxEntry>, Error> {
+        let key = self.inbox_key(dead);
+        let mut range = cmd("XRANGE");
+        range.arg(&key).arg("-").arg("+").arg("COUNT").arg(count);
+        let reply: Value = self.redis.query(&range, "read an adopted inbox").await?;
+        Ok(entries(&reply)
+            .into_iter()
+            .map(|(id, fields)| InboxEntry {
+                id,
+                item: decode_inbound(&self.node, &fields),
+            })
+            .collect())
+    }
+
+    /// Deletes entries of an adopted node's inbox that this node routed and stored.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer.
+    pub async fn drained(&self, dead: &str, ids: &[String]) -> Result<(), Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let key = self.inbox_key(dead);
+        let mut delete = cmd("XDEL");
+        delete.arg(&key).arg(ids);
+        let mut batch = Batch::writes();
+        batch.add(&key, delete);
+        self.redis
+            .send(&batch, "drain an adopted inbox")
+            .await
+            .map(drop)
+    }
+
+    /// Forgets an adopted node (its lease, filters and inbox) once drained: a node
+    /// that comes back with its name starts afresh.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer.
+    pub async fn forget(&self, dead: &str) -> Result<(), Error> {
+        let mut batch = Batch::writes();
+        let filters = self.filters_key(dead);
+        let inbox = self.inbox_key(dead);
+        let leases = self.redis.key("nodes");
+        batch
+            .add(&filters, cmd("DEL").arg(&filters).clone())
+            .add(&inbox, cmd("DEL").arg(&inbox).clone())
+            .add(&leases, cmd("HDEL").arg(&leases).arg(dead).clone());
+        self.redis.send(&batch, "forget a node").await.map(drop)
     }
 
     /// Announces every filter this node's clients hold, in place of what the node
@@ -540,7 +740,7 @@ impl RedisNode {
             })
             .collect();
         self.send(&[], &changes, &[]).await?;
-        self.beat(0).await.map(drop)
+        self.beat("leave").await.map(drop)
     }
 
     fn inbox_key(&self, node: &str) -> String {

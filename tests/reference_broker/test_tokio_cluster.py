@@ -291,3 +291,57 @@ def test_a_node_killed_under_qos_1_load_loses_no_acknowledged_message(
                     want = set(acknowledged)
                     wait_for(lambda: want <= set(back.payloads()), timeout=30)
         assert len(acknowledged) > 50, f"too little load to mean anything: {len(acknowledged)}"
+
+
+def test_a_dead_nodes_sessions_are_adopted_and_their_wills_fire_once(
+    redis: support.RedisServer,
+) -> None:
+    """n1 is SIGKILLed: once its lease (2 s) ends, one survivor adopts its sessions. A
+    connected client's Will is published once, cluster-wide; a session that was away
+    resumes on another node with everything published for it, before and after the
+    death."""
+    lease = ("--node-lease", "2")
+    options = ("--redis-url", redis.url, "--redis-prefix", "ad")
+    with ExitStack() as stack:
+        n1, n2, n3 = (
+            stack.enter_context(broker_process(*options, "--node-id", f"n{i}", *lease))
+            for i in (1, 2, 3)
+        )
+        watchers = [Client(n.port, f"ad-watch{i}", V5) for i, n in enumerate((n2, n3))]
+        pub = Client(n2.port, "ad-pub", V5)
+        stack.enter_context(clients(*watchers, pub))
+        for watcher in watchers:
+            watcher.subscribe("ad/will", qos=1)
+        away = Client(n1.port, "ad-away", V5, clean_start=False, connect_properties=SESSION)
+        away.subscribe("ad/q", qos=1)
+        routed(pub, "ad/q", away)
+        away.disconnect()
+        Client(
+            n1.port,
+            "ad-holder",
+            V5,
+            clean_start=False,
+            connect_properties=SESSION,
+            will=("ad/will", b"n1 is gone", 1, False),
+        )
+        routed(pub, "ad/will", *watchers)
+        before = [pub.publish_code("ad/q", f"b{n}".encode(), qos=1) for n in range(5)]
+        assert before == [0] * 5
+        n1.process.send_signal(signal.SIGKILL)
+        n1.process.wait()
+        after = [pub.publish_code("ad/q", f"a{n}".encode(), qos=1) for n in range(5)]
+        assert after == [0] * 5
+        for watcher in watchers:
+            watcher.wait_messages(1)
+        wait_for(lambda: any("node n1 adopted" in n.output() for n in (n2, n3)), timeout=20)
+        adopters = [n for n in (n2, n3) if "adopting node n1: 2 sessions" in n.output()]
+        assert len(adopters) == 1, "one survivor adopts it"
+        time.sleep(0.5)
+        for watcher in watchers:
+            assert watcher.payloads() == [b"n1 is gone"], "the Will, once"
+        back = Client(n3.port, "ad-away", V5, clean_start=False, connect_properties=SESSION)
+        with clients(back):
+            assert back.connack is not None
+            assert back.connack[0].session_present is True
+            expected = {f"b{n}".encode() for n in range(5)} | {f"a{n}".encode() for n in range(5)}
+            wait_for(lambda: expected <= set(back.payloads()))

@@ -387,6 +387,22 @@ impl Broker {
         let Some(persister) = &self.persister else {
             return Ok(0);
         };
+        let restored = self.take_up(client_ids).await?;
+        let now = SystemTime::now();
+        for (message, arrived_at) in persister.storage.retained_messages().await? {
+            self.router().restore_retained(message, arrived_at)?;
+        }
+        let actions = self.router().handle_timeout(now);
+        self.carry_out_own(actions);
+        Ok(restored)
+    }
+
+    /// Takes up sessions from the stores (a restart's, or a dead node's); returns how
+    /// many there were. Their due Wills are published at the next timer.
+    pub async fn take_up(self: &Arc<Self>, client_ids: Vec<String>) -> Result<usize, Error> {
+        let Some(persister) = &self.persister else {
+            return Ok(0);
+        };
         let now = SystemTime::now();
         let mut restored = 0;
         for client_id in client_ids {
@@ -402,11 +418,6 @@ impl Broker {
             self.carry_out_own(actions);
             restored += 1;
         }
-        for (message, arrived_at) in persister.storage.retained_messages().await? {
-            self.router().restore_retained(message, arrived_at)?;
-        }
-        let actions = self.router().handle_timeout(now);
-        self.carry_out_own(actions);
         Ok(restored)
     }
 }

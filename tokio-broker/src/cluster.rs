@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use mqtt_common::RedisNode;
 use mqtt_common::redis::Inbound;
-use mqtt_common::redis::{ChangeLog, Inbox};
+use mqtt_common::redis::{ChangeLog, Inbox, InboxEntry};
 use mqtt_common::router::{Action, Change};
 use tokio::sync::oneshot;
 
@@ -42,47 +42,8 @@ pub async fn take_inbox(broker: Arc<Broker>, mut inbox: Inbox, node: String) {
         if entries.is_empty() {
             continue;
         }
-        let mut actions = Vec::new();
-        let mut ids = Vec::with_capacity(entries.len());
-        let mut stored = true;
-        for entry in entries {
-            ids.push(entry.id);
-            let forward = match entry.item {
-                Ok(Inbound::Forward(forward)) => forward,
-                Ok(Inbound::Release { client_id, node }) => {
-                    // What came before it is routed and stored first: the session
-                    // leaves with it.
-                    stored &= store(&broker, std::mem::take(&mut actions)).await;
-                    if let Err(err) = broker.release_session(&client_id, &node).await {
-                        tracing::error!("cannot let the session of {client_id} go: {err}");
-                    }
-                    continue;
-                }
-                Ok(Inbound::Released { client_id }) => {
-                    broker.session_released(&client_id);
-                    continue;
-                }
-                Ok(other) => {
-                    tracing::warn!("an inbox entry this version does not handle: {other:?}");
-                    continue;
-                }
-                Err(why) => {
-                    tracing::warn!("an inbox entry this version cannot read is dropped: {why}");
-                    continue;
-                }
-            };
-            let now = SystemTime::now();
-            let published = if broker.auth.is_some() {
-                let receivers = broker.allowed_receivers(&forward.message).await;
-                broker
-                    .router()
-                    .receive_forward(&forward, now, |client| receivers.contains(client))
-            } else {
-                broker.router().receive_forward(&forward, now, |_| true)
-            };
-            actions.extend(published.actions);
-        }
-        if stored & store(&broker, actions).await {
+        let (ids, stored) = route_entries(&broker, entries).await;
+        if stored {
             if let Err(err) = inbox.done(&ids).await {
                 tracing::warn!("cannot acknowledge the inbox (its entries come again): {err}");
                 inbox.read_again();
@@ -92,6 +53,53 @@ pub async fn take_inbox(broker: Arc<Broker>, mut inbox: Inbox, node: String) {
             tokio::time::sleep(RETRY).await;
         }
     }
+}
+
+/// Routes inbox entries in order (a release after what came before it is stored);
+/// returns their ids, and whether all they caused is stored.
+async fn route_entries(broker: &Arc<Broker>, entries: Vec<InboxEntry>) -> (Vec<String>, bool) {
+    let mut actions = Vec::new();
+    let mut ids = Vec::with_capacity(entries.len());
+    let mut stored = true;
+    for entry in entries {
+        ids.push(entry.id);
+        let forward = match entry.item {
+            Ok(Inbound::Forward(forward)) => forward,
+            Ok(Inbound::Release { client_id, node }) => {
+                // What came before it is routed and stored first: the session leaves
+                // with it.
+                stored &= store(broker, std::mem::take(&mut actions)).await;
+                if let Err(err) = broker.release_session(&client_id, &node).await {
+                    tracing::error!("cannot let the session of {client_id} go: {err}");
+                }
+                continue;
+            }
+            Ok(Inbound::Released { client_id }) => {
+                broker.session_released(&client_id);
+                continue;
+            }
+            Ok(other) => {
+                tracing::warn!("an inbox entry this version does not handle: {other:?}");
+                continue;
+            }
+            Err(why) => {
+                tracing::warn!("an inbox entry this version cannot read is dropped: {why}");
+                continue;
+            }
+        };
+        let now = SystemTime::now();
+        let published = if broker.auth.is_some() {
+            let receivers = broker.allowed_receivers(&forward.message).await;
+            broker
+                .router()
+                .receive_forward(&forward, now, |client| receivers.contains(client))
+        } else {
+            broker.router().receive_forward(&forward, now, |_| true)
+        };
+        actions.extend(published.actions);
+    }
+    stored &= store(broker, actions).await;
+    (ids, stored)
 }
 
 /// Carries out actions and waits until what they leave is stored; whether it was.
@@ -135,8 +143,11 @@ pub fn apply(broker: &Broker, changes: &[Change]) {
     }
 }
 
-/// Renews this node's lease, for ever; says once when another node's lease ends.
-pub async fn keep_lease(node: RedisNode, every: Duration) {
+/// Renews this node's lease, for ever, and adopts the nodes whose lease ends (one
+/// survivor does: see `adopt`). A node whose own lease another node took stops the
+/// process: its sessions are that node's now, and serving them here too would split
+/// them.
+pub async fn keep_lease(broker: Arc<Broker>, node: RedisNode, every: Duration) {
     let mut silent: Vec<String> = Vec::new();
     let mut failing = false;
     loop {
@@ -149,13 +160,15 @@ pub async fn keep_lease(node: RedisNode, every: Duration) {
                 }
                 for other in &ended {
                     if !silent.contains(other) {
-                        tracing::warn!(
-                            "node {other} has not renewed its lease: what is sent to it \
-                             waits in its inbox until it comes back"
-                        );
+                        tracing::warn!("node {other} has not renewed its lease");
+                        tokio::spawn(adopt(broker.clone(), node.clone(), other.clone()));
                     }
                 }
                 silent = ended;
+            }
+            Err(err) if err.kind() == mqtt_common::ErrorKind::State => {
+                tracing::error!("{err}: this process stops (start it again to rejoin)");
+                std::process::exit(3);
             }
             Err(err) => {
                 if !failing {
@@ -164,5 +177,62 @@ pub async fn keep_lease(node: RedisNode, every: Duration) {
                 }
             }
         }
+    }
+}
+
+/// How long an adopted node's inbox is still drained after its filters are withdrawn:
+/// what other nodes sent it before they saw the withdrawal.
+const DRAIN_GRACE: Duration = Duration::from_secs(5);
+
+/// Adopts a node whose lease ended, if this node is the one that does: takes up its
+/// sessions (their due Wills are then published, once, by this node's timers),
+/// withdraws its filters, routes what is left in its inbox, and forgets it.
+async fn adopt(broker: Arc<Broker>, node: RedisNode, dead: String) {
+    let adopted = loop {
+        match node.adopt(&dead).await {
+            Ok(Some(adopted)) => break adopted,
+            Ok(None) => return, // another node adopts it, or it came back
+            Err(err) => {
+                tracing::error!("cannot adopt node {dead} (trying again): {err}");
+                tokio::time::sleep(RETRY).await;
+            }
+        }
+    };
+    tracing::warn!(
+        "adopting node {dead}: {} sessions",
+        adopted.client_ids.len()
+    );
+    if let Err(err) = broker.take_up(adopted.client_ids.clone()).await {
+        tracing::error!("cannot take up the sessions of node {dead}: {err}");
+    }
+    // This node's filters for them are announced before the old ones are withdrawn.
+    store(&broker, Vec::new()).await;
+    while let Err(err) = node.send(&[], &adopted.filters, &[]).await {
+        tracing::error!("cannot withdraw the filters of node {dead} (trying again): {err}");
+        tokio::time::sleep(RETRY).await;
+    }
+    let mut quiet_since = tokio::time::Instant::now();
+    while quiet_since.elapsed() < DRAIN_GRACE {
+        let entries = match node.drain(&dead, 1000).await {
+            Ok(entries) => entries,
+            Err(err) => {
+                tracing::error!("cannot drain the inbox of node {dead}: {err}");
+                tokio::time::sleep(RETRY).await;
+                continue;
+            }
+        };
+        if entries.is_empty() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        quiet_since = tokio::time::Instant::now();
+        let (ids, stored) = route_entries(&broker, entries).await;
+        if !stored || node.drained(&dead, &ids).await.is_err() {
+            tokio::time::sleep(RETRY).await;
+        }
+    }
+    match node.forget(&dead).await {
+        Ok(()) => tracing::info!("node {dead} adopted"),
+        Err(err) => tracing::error!("cannot forget node {dead}: {err}"),
     }
 }

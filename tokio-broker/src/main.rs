@@ -37,9 +37,6 @@ use crate::broker::Broker;
 use crate::options::Options;
 use crate::persist::Persister;
 
-/// How often a cluster node renews its lease (a third of it).
-const LEASE_RENEWAL: Duration = Duration::from_secs(3);
-
 /// How long the connections have to end at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -262,12 +259,14 @@ async fn serve(options: Options) -> Result<(), String> {
         Some(node) => Router::clustered(config, node).map_err(|err| err.to_string())?,
         None => Router::new(config),
     };
+    let lease = Duration::from_secs(u64::from(options.node_lease));
     let joined = match (
         &options.node_id,
         stores.as_ref().and_then(|s| s.redis.as_ref()),
     ) {
         (Some(node), Some(redis)) => {
-            let joined = RedisNode::join(redis, &NodeConfig::new(node.as_str()))
+            let config = NodeConfig::new(node.as_str()).with_lease(lease);
+            let joined = RedisNode::join(redis, &config)
                 .await
                 .map_err(|err| err.to_string())?;
             tracing::info!(
@@ -352,8 +351,9 @@ async fn serve(options: Options) -> Result<(), String> {
             joined.changes,
         )));
         node_tasks.push(tokio::spawn(cluster::keep_lease(
+            broker.clone(),
             joined.node,
-            LEASE_RENEWAL,
+            lease / 3,
         )));
     }
     let stop = stop_signal();

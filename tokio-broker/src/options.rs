@@ -40,6 +40,12 @@ pub struct Options {
     /// node its own name, the same across its restarts.
     #[arg(long, value_name = "NAME", requires = "redis_url")]
     pub node_id: Option<String>,
+    /// How long a node counts as alive after each renewal of its lease (renewed every
+    /// third of it): a node silent longer is adopted by another, which takes its
+    /// sessions up and publishes their due Wills.
+    #[arg(long, value_name = "S", default_value_t = 10, requires = "node_id",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub node_lease: u16,
     /// For rediss://: trust this CA certificate (PEM) instead of the system's.
     #[arg(long, value_name = "FILE", requires = "redis_url")]
     pub redis_ca: Option<PathBuf>,
