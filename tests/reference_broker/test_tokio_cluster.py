@@ -39,6 +39,17 @@ def redis(tmp_path: Path) -> Iterator[support.RedisServer]:
         yield server
 
 
+@pytest.fixture(params=["redis", "redis-cluster"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a ``redis-server``, or of a Redis Cluster of three masters."""
+    if request.param == "redis":
+        with support.redis_server(tmp_path / "redis") as server:
+            yield server.url
+    else:
+        with support.redis_cluster(tmp_path / "cluster") as nodes:
+            yield nodes[0].url
+
+
 @contextmanager
 def node(url: str, name: str, prefix: str = "cl") -> Iterator[BrokerProcess]:
     """One node of the cluster under ``prefix``."""
@@ -72,9 +83,9 @@ def routed(publisher: Client, topic: str, *subscribers: Client) -> None:
 
 
 def test_a_message_published_on_any_node_reaches_every_node_with_its_qos(
-    redis: support.RedisServer,
+    store: str,
 ) -> None:
-    with cluster(redis.url) as (n1, n2, n3):
+    with cluster(store) as (n1, n2, n3):
         five = Client(n2.port, "cl-five", V5)
         three = Client(n3.port, "cl-three", V311)
         local = Client(n1.port, "cl-local", V5)
@@ -104,7 +115,7 @@ def test_a_message_published_on_any_node_reaches_every_node_with_its_qos(
 
 
 def test_retained_messages_are_set_replaced_and_cleared_from_any_node(
-    redis: support.RedisServer,
+    store: str,
 ) -> None:
 
     def seen(port: int) -> list[bytes]:
@@ -113,7 +124,7 @@ def test_retained_messages_are_set_replaced_and_cleared_from_any_node(
             time.sleep(0.2)
             return late.payloads()
 
-    with cluster(redis.url) as (n1, n2, n3):
+    with cluster(store) as (n1, n2, n3):
         with clients(Client(n1.port, "r1"), Client(n2.port, "r2", V311)) as (one, two):
             one.publish("cl/r", b"first", qos=1, retain=True)
             two.publish("cl/r", b"second", qos=1, retain=True)
@@ -124,9 +135,9 @@ def test_retained_messages_are_set_replaced_and_cleared_from_any_node(
 
 
 def test_a_shared_group_with_members_on_two_nodes_gets_each_message_once(
-    redis: support.RedisServer,
+    store: str,
 ) -> None:
-    with cluster(redis.url) as (n1, n2, n3):
+    with cluster(store) as (n1, n2, n3):
         a = Client(n1.port, "sh-a", V5)
         b = Client(n2.port, "sh-b", V5)
         c = Client(n2.port, "sh-c", V311)
@@ -152,9 +163,9 @@ def test_a_shared_group_with_members_on_two_nodes_gets_each_message_once(
 
 
 def test_a_persistent_session_leaves_one_node_and_resumes_on_another(
-    redis: support.RedisServer,
+    store: str,
 ) -> None:
-    with cluster(redis.url) as (n1, n2, n3):
+    with cluster(store) as (n1, n2, n3):
         away = Client(n1.port, "cl-away", V5, clean_start=False, connect_properties=SESSION)
         old = Client(n1.port, "cl-old", V311, clean_start=False)
         pub = Client(n3.port, "cl-pub2", V5)
@@ -186,9 +197,9 @@ def test_a_persistent_session_leaves_one_node_and_resumes_on_another(
 
 
 def test_connecting_on_another_node_takes_the_session_over(
-    redis: support.RedisServer,
+    store: str,
 ) -> None:
-    with cluster(redis.url) as (n1, _n2, n3):
+    with cluster(store) as (n1, _n2, n3):
         first = Client(n1.port, "cl-taken", V5, clean_start=False, connect_properties=SESSION)
         first.subscribe("cl/t", qos=1)
         second = Client(n3.port, "cl-taken", V5, clean_start=False, connect_properties=SESSION)
@@ -235,12 +246,12 @@ def test_redis_restarted_mid_run_is_survived(redis: support.RedisServer) -> None
 
 
 def test_a_node_killed_under_qos_1_load_loses_no_acknowledged_message(
-    redis: support.RedisServer,
+    store: str,
 ) -> None:
     """The publisher's node, then the subscriber's node, SIGKILLed while publishing:
     every message a PUBACK acknowledged reaches the subscriber on the other node (the
     subscriber's node comes back, and reads its inbox from where it stopped)."""
-    with cluster(redis.url, count=2) as (n1, n2):
+    with cluster(store, count=2) as (n1, n2):
         sub = Client(n2.port, "cl-ksub", V5, clean_start=False, connect_properties=SESSION)
         sub.subscribe("cl/k", qos=1)
         sub.disconnect()  # away: what it is owed is queued on n2, in Redis
@@ -273,7 +284,7 @@ def test_a_node_killed_under_qos_1_load_loses_no_acknowledged_message(
         n1.process.send_signal(signal.SIGKILL)
         loader.join(timeout=10)
         # The subscriber's node dies, with messages from a third node arriving.
-        with node(redis.url, "n3") as n3:
+        with node(store, "n3") as n3:
             stop.clear()
             loader = threading.Thread(target=publish_until_dropped, args=(n3.port, "b"))
             loader.start()
@@ -283,7 +294,7 @@ def test_a_node_killed_under_qos_1_load_loses_no_acknowledged_message(
             time.sleep(0.3)
             stop.set()
             loader.join(timeout=10)
-            with node(redis.url, "n2") as n2_again:
+            with node(store, "n2") as n2_again:
                 back = Client(
                     n2_again.port, "cl-ksub", V5, clean_start=False, connect_properties=SESSION
                 )
@@ -294,14 +305,14 @@ def test_a_node_killed_under_qos_1_load_loses_no_acknowledged_message(
 
 
 def test_a_dead_nodes_sessions_are_adopted_and_their_wills_fire_once(
-    redis: support.RedisServer,
+    store: str,
 ) -> None:
     """n1 is SIGKILLed: once its lease (2 s) ends, one survivor adopts its sessions. A
     connected client's Will is published once, cluster-wide; a session that was away
     resumes on another node with everything published for it, before and after the
     death."""
     lease = ("--node-lease", "2")
-    options = ("--redis-url", redis.url, "--redis-prefix", "ad")
+    options = ("--redis-url", store, "--redis-prefix", "ad")
     with ExitStack() as stack:
         n1, n2, n3 = (
             stack.enter_context(broker_process(*options, "--node-id", f"n{i}", *lease))
