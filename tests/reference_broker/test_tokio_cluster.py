@@ -11,6 +11,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.usefixtures("tokio_broker")
 _ = tokio_broker  # the fixture, imported for the mark above
 
 SESSION = {"SessionExpiryInterval": 300}
+PREFIXES = count()
 
 
 @pytest.fixture
@@ -39,30 +42,47 @@ def redis(tmp_path: Path) -> Iterator[support.RedisServer]:
         yield server
 
 
+@dataclass(frozen=True)
+class Store:
+    """Where the nodes keep their state: a Redis (or Redis Cluster) URL and a prefix of
+    the test's own."""
+
+    url: str
+    prefix: str
+
+
+@pytest.fixture(scope="module")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Redis Cluster of three masters for the module's tests (each under a prefix
+    of its own): its URL."""
+    with support.redis_cluster(tmp_path_factory.mktemp("cluster")) as nodes:
+        yield nodes[0].url
+
+
 @pytest.fixture(params=["redis", "redis-cluster"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a ``redis-server``, or of a Redis Cluster of three masters."""
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A ``redis-server`` of the test's own, or the module's Redis Cluster."""
+    prefix = f"t{next(PREFIXES)}"
     if request.param == "redis":
         with support.redis_server(tmp_path / "redis") as server:
-            yield server.url
+            yield Store(server.url, prefix)
     else:
-        with support.redis_cluster(tmp_path / "cluster") as nodes:
-            yield nodes[0].url
+        yield Store(request.getfixturevalue("redis_cluster"), prefix)
 
 
 @contextmanager
-def node(url: str, name: str, prefix: str = "cl") -> Iterator[BrokerProcess]:
-    """One node of the cluster under ``prefix``."""
-    options = ("--redis-url", url, "--redis-prefix", prefix, "--node-id", name)
-    with broker_process(*options) as broker:
+def node(store: Store, name: str, *options: str) -> Iterator[BrokerProcess]:
+    """One node of the cluster."""
+    where = ("--redis-url", store.url, "--redis-prefix", store.prefix, "--node-id", name)
+    with broker_process(*where, *options) as broker:
         yield broker
 
 
 @contextmanager
-def cluster(url: str, count: int = 3, prefix: str = "cl") -> Iterator[list[BrokerProcess]]:
-    """``count`` nodes, n1, n2, ..., stopped at the end."""
+def cluster(store: Store, size: int = 3, *options: str) -> Iterator[list[BrokerProcess]]:
+    """``size`` nodes, n1, n2, ..., stopped at the end."""
     with ExitStack() as stack:
-        yield [stack.enter_context(node(url, f"n{i + 1}", prefix)) for i in range(count)]
+        yield [stack.enter_context(node(store, f"n{i + 1}", *options)) for i in range(size)]
 
 
 def routed(publisher: Client, topic: str, *subscribers: Client) -> None:
@@ -83,7 +103,7 @@ def routed(publisher: Client, topic: str, *subscribers: Client) -> None:
 
 
 def test_a_message_published_on_any_node_reaches_every_node_with_its_qos(
-    store: str,
+    store: Store,
 ) -> None:
     with cluster(store) as (n1, n2, n3):
         five = Client(n2.port, "cl-five", V5)
@@ -115,7 +135,7 @@ def test_a_message_published_on_any_node_reaches_every_node_with_its_qos(
 
 
 def test_retained_messages_are_set_replaced_and_cleared_from_any_node(
-    store: str,
+    store: Store,
 ) -> None:
 
     def seen(port: int) -> list[bytes]:
@@ -135,7 +155,7 @@ def test_retained_messages_are_set_replaced_and_cleared_from_any_node(
 
 
 def test_a_shared_group_with_members_on_two_nodes_gets_each_message_once(
-    store: str,
+    store: Store,
 ) -> None:
     with cluster(store) as (n1, n2, n3):
         a = Client(n1.port, "sh-a", V5)
@@ -163,7 +183,7 @@ def test_a_shared_group_with_members_on_two_nodes_gets_each_message_once(
 
 
 def test_a_persistent_session_leaves_one_node_and_resumes_on_another(
-    store: str,
+    store: Store,
 ) -> None:
     with cluster(store) as (n1, n2, n3):
         away = Client(n1.port, "cl-away", V5, clean_start=False, connect_properties=SESSION)
@@ -197,7 +217,7 @@ def test_a_persistent_session_leaves_one_node_and_resumes_on_another(
 
 
 def test_connecting_on_another_node_takes_the_session_over(
-    store: str,
+    store: Store,
 ) -> None:
     with cluster(store) as (n1, _n2, n3):
         first = Client(n1.port, "cl-taken", V5, clean_start=False, connect_properties=SESSION)
@@ -217,7 +237,7 @@ def test_connecting_on_another_node_takes_the_session_over(
 
 
 def test_redis_restarted_mid_run_is_survived(redis: support.RedisServer) -> None:
-    with cluster(redis.url, count=2) as (n1, n2):
+    with cluster(Store(redis.url, "rr"), 2) as (n1, n2):
         sub = Client(n2.port, "cl-rsub", V5, clean_start=False, connect_properties=SESSION)
         with clients(Client(n1.port, "cl-rprobe", V5)) as (probe,):
             sub.subscribe("cl/r/#", qos=1)
@@ -246,12 +266,12 @@ def test_redis_restarted_mid_run_is_survived(redis: support.RedisServer) -> None
 
 
 def test_a_node_killed_under_qos_1_load_loses_no_acknowledged_message(
-    store: str,
+    store: Store,
 ) -> None:
     """The publisher's node, then the subscriber's node, SIGKILLed while publishing:
     every message a PUBACK acknowledged reaches the subscriber on the other node (the
     subscriber's node comes back, and reads its inbox from where it stopped)."""
-    with cluster(store, count=2) as (n1, n2):
+    with cluster(store, 2) as (n1, n2):
         sub = Client(n2.port, "cl-ksub", V5, clean_start=False, connect_properties=SESSION)
         sub.subscribe("cl/k", qos=1)
         sub.disconnect()  # away: what it is owed is queued on n2, in Redis
@@ -305,19 +325,14 @@ def test_a_node_killed_under_qos_1_load_loses_no_acknowledged_message(
 
 
 def test_a_dead_nodes_sessions_are_adopted_and_their_wills_fire_once(
-    store: str,
+    store: Store,
 ) -> None:
     """n1 is SIGKILLed: once its lease (2 s) ends, one survivor adopts its sessions. A
     connected client's Will is published once, cluster-wide; a session that was away
     resumes on another node with everything published for it, before and after the
     death."""
-    lease = ("--node-lease", "2")
-    options = ("--redis-url", store, "--redis-prefix", "ad")
     with ExitStack() as stack:
-        n1, n2, n3 = (
-            stack.enter_context(broker_process(*options, "--node-id", f"n{i}", *lease))
-            for i in (1, 2, 3)
-        )
+        n1, n2, n3 = stack.enter_context(cluster(store, 3, "--node-lease", "2"))
         watchers = [Client(n.port, f"ad-watch{i}", V5) for i, n in enumerate((n2, n3))]
         pub = Client(n2.port, "ad-pub", V5)
         stack.enter_context(clients(*watchers, pub))
@@ -344,7 +359,7 @@ def test_a_dead_nodes_sessions_are_adopted_and_their_wills_fire_once(
         assert after == [0] * 5
         for watcher in watchers:
             watcher.wait_messages(1)
-        wait_for(lambda: any("node n1 adopted" in n.output() for n in (n2, n3)), timeout=20)
+        wait_for(lambda: any("adopting node n1" in n.output() for n in (n2, n3)), timeout=20)
         adopters = [n for n in (n2, n3) if "adopting node n1: 2 sessions" in n.output()]
         assert len(adopters) == 1, "one survivor adopts it"
         time.sleep(0.5)
