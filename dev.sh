@@ -21,6 +21,9 @@
 #                      mypy --strict, stubtest; fails on the first failure
 #   ./dev.sh bench     the benchmarks, Rust (criterion) and Python, each against its
 #                      anchors or targets (they report, they never fail on timings)
+#   ./dev.sh bench-cluster  tokio broker nodes on one Redis: throughput and latency
+#                      across nodes against one node, and 2 processes sharing a port
+#                      (--reuse-port) against 1 (options: --seconds S)
 #   ./dev.sh docs      the Rust API docs as docs.rs shows them, each feature-gated item
 #                      labelled with its cargo feature (needs the nightly toolchain:
 #                      rustup toolchain install nightly); prints where they are
@@ -233,6 +236,15 @@ run_bench() {
         --brokers tokio,tokio-2cores,tokio-durable,tokio-redis,ours,ours-durable,ours-redis,mosquitto,mosquitto-persist,rumqttd,amqtt
 }
 
+run_bench_cluster() {
+    setup_venv
+    install_test_programs
+    step "tokio broker nodes on Redis: across nodes, and processes sharing a port"
+    cargo build --quiet --release -p mqtt-common-benches --bin mqtt_load
+    cargo build --quiet --release -p mqtt-tokio-broker
+    "$VPY" benches/broker/bench_cluster.py "$@"
+}
+
 # The brokers the benchmark compares with: Debian's mosquitto (amqtt comes from PyPI
 # with the dev requirements).
 install_broker_programs() {
@@ -282,9 +294,10 @@ case "${1:-}" in
     test) run_tests ;;
     docs) run_docs ;;
     bench) run_bench ;;
+    bench-cluster) shift; run_bench_cluster "$@" ;;
     fmt) run_fmt ;;
     *)
-        echo "usage: ./dev.sh example|broker [options]|tokio-broker [options]|tour|chaos|crash|crash-broker|test|bench|docs|fmt" >&2
+        echo "usage: ./dev.sh example|broker [options]|tokio-broker [options]|tour|chaos|crash|crash-broker|test|bench|bench-cluster|docs|fmt" >&2
         exit 2
         ;;
 esac

@@ -756,7 +756,7 @@ async fn nodes_exchange_through(config: RedisConfig) {
         got
     };
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].item, Ok(Inbound::Forward(forward.clone())));
+    assert_eq!(got[0].item, Ok(Inbound::Forwards(vec![forward.clone()])));
     assert_eq!(two.changes.read().await.expect("changes"), [cleared]);
 
     // Not done: n2 joining again (a restart) reads it again, once done, never again.
@@ -765,7 +765,17 @@ async fn nodes_exchange_through(config: RedisConfig) {
         .expect("n2 again");
     let backlog = again.inbox.read("n2").await.expect("backlog");
     assert_eq!(backlog.len(), 1);
-    assert_eq!(backlog[0].item, Ok(Inbound::Forward(forward)));
+    assert_eq!(
+        backlog[0].item,
+        Ok(Inbound::Forwards(vec![forward.clone()]))
+    );
+
+    // QoS 0 goes live: through pub/sub, to the node's feed.
+    one.node
+        .publish_live(std::slice::from_ref(&forward))
+        .await
+        .expect("published");
+    assert_eq!(two.live.read().await.expect("live"), [forward]);
     again
         .inbox
         .done(&[backlog[0].id.clone()])

@@ -72,6 +72,7 @@
 //! not take) while the connection is re-established in the background, with backoff;
 //! calls succeed again once it is.
 
+mod live;
 mod node;
 mod records;
 mod sessions;
@@ -85,7 +86,8 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 
-pub use node::{ChangeLog, Inbound, Inbox, InboxEntry, Joined, NodeConfig, RedisNode};
+pub use live::{LIVE_WINDOW, LiveFeed};
+pub use node::{Adopted, ChangeLog, Inbound, Inbox, InboxEntry, Joined, NodeConfig, RedisNode};
 pub use sessions::RedisSessionStore;
 pub use storage::RedisStorage;
 
@@ -234,25 +236,8 @@ impl Redis {
             )));
         }
         let failed = |err: RedisError| Error::storage(format!("Redis at {server}: {err}"));
-        let certificates = match &config.tls_ca {
-            None => None,
-            Some(path) => Some(redis::TlsCertificates {
-                client_tls: None,
-                root_cert: Some(std::fs::read(path).map_err(|err| {
-                    Error::storage(format!(
-                        "Redis at {server}: cannot read the CA file {}: {err}",
-                        path.display()
-                    ))
-                })?),
-            }),
-        };
-        let client = match &certificates {
-            None => redis::Client::open(config.url.as_str()),
-            Some(certificates) => {
-                redis::Client::build_with_tls(config.url.as_str(), certificates.clone())
-            }
-        }
-        .map_err(failed)?;
+        let certificates = certificates(config, &server)?;
+        let client = plain_client(config, &server)?;
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.connection_timeout))
             .set_response_timeout(Some(config.response_timeout))
@@ -508,6 +493,36 @@ impl Batch {
     fn is_empty(&self) -> bool {
         self.commands.is_empty()
     }
+}
+
+/// The CA of `rediss://` the config names, read.
+fn certificates(
+    config: &RedisConfig,
+    server: &str,
+) -> Result<Option<redis::TlsCertificates>, Error> {
+    let Some(path) = &config.tls_ca else {
+        return Ok(None);
+    };
+    let root = std::fs::read(path).map_err(|err| {
+        Error::storage(format!(
+            "Redis at {server}: cannot read the CA file {}: {err}",
+            path.display()
+        ))
+    })?;
+    Ok(Some(redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(root),
+    }))
+}
+
+/// A client of the one server the config's URL names (not the cluster's).
+fn plain_client(config: &RedisConfig, server: &str) -> Result<redis::Client, Error> {
+    let failed = |err: RedisError| Error::storage(format!("Redis at {server}: {err}"));
+    match certificates(config, server)? {
+        None => redis::Client::open(config.url.as_str()),
+        Some(certificates) => redis::Client::build_with_tls(config.url.as_str(), certificates),
+    }
+    .map_err(failed)
 }
 
 /// The URL with its password replaced by `***`, for messages.

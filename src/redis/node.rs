@@ -14,6 +14,9 @@
 //!   queued ([`Inbox::done`]); a node that stops before that reads it again when it
 //!   starts, so a message a publisher was acknowledged is never lost between nodes
 //!   (it may come twice, as QoS 1 allows).
+//! * **Each node's live feed** (`<prefix>:live:{n<node>}`, a pub/sub channel): QoS 0
+//!   messages, which need no store ([`RedisNode::publish_live`], [`LiveFeed`]): in
+//!   order among themselves, not with the inbox's (MQTT orders messages per QoS).
 //! * **Leases** (`<prefix>:nodes`, node -> the end of its lease, in Redis' clock): a
 //!   node renews its lease with [`RedisNode::heartbeat`], which also names the nodes
 //!   whose lease ran out.
@@ -36,17 +39,17 @@
 //!                                         k=released c=<client>; group <node>
 //! ```
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 #[cfg(test)]
 use std::time::SystemTime;
 
 use redis::{Cmd, Script, Value, cmd};
 
-use super::records::{decode_timed, encode_timed};
+use super::live::{LiveFeed, LiveWindow};
+use super::records::{decode_forwards, decode_timed, encode_forwards, encode_timed};
 use super::{Batch, Redis, RedisConfig};
 use crate::error::Error;
-use crate::records::{decode_message, encode_message, nanos, time};
 use crate::router::{Change, Fact, Forward, check_node_id};
 use crate::topic::{TopicFilter, TopicName};
 
@@ -166,6 +169,8 @@ pub struct RedisNode {
     redis: Redis,
     node: String,
     lease: Duration,
+    /// What this node sent other nodes live and they have not read yet.
+    live: Arc<LiveWindow>,
 }
 
 /// What a node finds when it joins.
@@ -181,6 +186,8 @@ pub struct Joined {
     pub inbox: Inbox,
     /// The change log from the point it joined, to read.
     pub changes: ChangeLog,
+    /// The QoS 0 messages forwarded to it, to read.
+    pub live: LiveFeed,
 }
 
 /// What [`RedisNode::adopt`] took over from a node whose lease ended.
@@ -222,8 +229,8 @@ pub struct InboxEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Inbound {
-    /// A message for this node's clients.
-    Forward(Forward),
+    /// Messages for this node's clients, in the order they were published.
+    Forwards(Vec<Forward>),
     /// `node` takes a client's session over (the client connected there): end its
     /// connection here (0x8E), store what it leaves, let the session go
     /// ([`Router::release`](crate::router::Router::release)), then answer with
@@ -270,6 +277,7 @@ impl RedisNode {
             node: node.node_id.clone(),
             lease: node.lease,
             redis,
+            live: Arc::new(LiveWindow::default()),
         };
         this.beat("join").await?;
         let inbox_key = this.inbox_key(&this.node);
@@ -331,11 +339,14 @@ impl RedisNode {
             batch: node.batch,
             block: node.block,
         };
+        let mut live = LiveFeed::new(config, &this.redis, &this.node, this.live.clone());
+        live.connect().await?;
         Ok(Joined {
             node: this,
             filters,
             inbox,
             changes,
+            live,
         })
     }
 
@@ -697,9 +708,17 @@ impl RedisNode {
                 _ => {}
             }
         }
+        // One entry per node, its messages in order.
+        let mut by_node: Vec<(&str, Vec<&Forward>)> = Vec::new();
         for forward in forwards {
-            let key = self.inbox_key(&forward.node);
-            batch.add(&key, forward_entry(&key, forward)?);
+            match by_node.iter_mut().find(|(node, _)| *node == &*forward.node) {
+                Some((_, to)) => to.push(forward),
+                None => by_node.push((&forward.node, vec![forward])),
+            }
+        }
+        for (node, to) in &by_node {
+            let key = self.inbox_key(node);
+            batch.add(&key, forwards_entry(&key, to)?);
         }
         let log = self.redis.key("changes");
         for change in changes {
@@ -723,6 +742,19 @@ impl RedisNode {
             .send(&batch, "send to the other nodes")
             .await
             .map(drop)
+    }
+
+    /// Sends QoS 0 messages to other nodes' live feeds ([`LiveFeed`]): Redis
+    /// pub/sub, nothing stored. Each node's are sent in order, as one message; to a
+    /// node that has not yet read what it was sent before (a window of
+    /// `LIVE_WINDOW` messages), only once it has, so that a node that publishes faster
+    /// than another reads waits for it (and its publishers with it) rather than have
+    /// Redis cut the reader off.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not take them (they are lost, as QoS 0 allows).
+    pub async fn publish_live(&self, forwards: &[Forward]) -> Result<(), Error> {
+        self.live.publish(&self.redis, &self.node, forwards).await
     }
 
     /// Leaves the cluster: ends the lease and withdraws the node's filters. Its inbox
@@ -854,26 +886,15 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The XADD of a forward to its node's inbox.
-fn forward_entry(key: &str, forward: &Forward) -> Result<Cmd, Error> {
+/// The XADD of messages forwarded to one node's inbox, as one entry.
+fn forwards_entry(key: &str, forwards: &[&Forward]) -> Result<Cmd, Error> {
     let mut add = cmd("XADD");
     add.arg(key)
         .arg("*")
         .arg("k")
-        .arg("forward")
+        .arg("forwards")
         .arg("m")
-        .arg(encode_message(&forward.message)?)
-        .arg("a")
-        .arg(nanos(forward.published_at));
-    if let Some(publisher) = &forward.publisher {
-        add.arg("p").arg(publisher);
-    }
-    if !forward.groups.is_empty() {
-        add.arg("g").arg(encode_groups(&forward.groups));
-    }
-    if let Some(client) = &forward.client {
-        add.arg("c").arg(client);
-    }
+        .arg(encode_forwards(forwards.iter().copied())?);
     Ok(add)
 }
 
@@ -915,29 +936,6 @@ fn change_entry(key: &str, change: &Change) -> Result<Cmd, Error> {
     Ok(add)
 }
 
-/// Shared groups' filters, each as a 2-byte length and its bytes.
-fn encode_groups(groups: &[String]) -> Vec<u8> {
-    let mut record = Vec::new();
-    for group in groups {
-        // A topic filter is at most 65,535 bytes.
-        let len = u16::try_from(group.len()).unwrap_or(u16::MAX);
-        record.extend_from_slice(&len.to_be_bytes());
-        record.extend_from_slice(&group.as_bytes()[..usize::from(len)]);
-    }
-    record
-}
-
-fn decode_groups(mut record: &[u8]) -> Option<Vec<String>> {
-    let mut groups = Vec::new();
-    while let Some((&[high, low], rest)) = record.split_first_chunk::<2>() {
-        let len = usize::from(u16::from_be_bytes([high, low]));
-        let group = rest.get(..len)?;
-        groups.push(String::from_utf8(group.to_vec()).ok()?);
-        record = &rest[len..];
-    }
-    record.is_empty().then_some(groups)
-}
-
 type Fields = Vec<(String, Vec<u8>)>;
 
 fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a [u8]> {
@@ -951,30 +949,6 @@ fn text(fields: &Fields, name: &str) -> Option<String> {
     String::from_utf8(field(fields, name)?.to_vec()).ok()
 }
 
-fn decode_forward(node: &str, fields: &Fields) -> Result<Forward, String> {
-    if field(fields, "k") != Some(b"forward") {
-        return Err("not a forwarded message".to_owned());
-    }
-    let record = field(fields, "m").ok_or("no message")?;
-    let message =
-        decode_message(record.to_vec(), &"a forwarded message").map_err(|err| err.to_string())?;
-    let at = text(fields, "a")
-        .and_then(|a| a.parse::<i64>().ok())
-        .ok_or("no publication time")?;
-    let groups = match field(fields, "g") {
-        None => Vec::new(),
-        Some(record) => decode_groups(record).ok_or("unreadable shared groups")?,
-    };
-    Ok(Forward {
-        node: node.into(),
-        message,
-        publisher: text(fields, "p"),
-        groups,
-        published_at: time(at),
-        client: text(fields, "c"),
-    })
-}
-
 fn decode_inbound(node: &str, fields: &Fields) -> Result<Inbound, String> {
     match field(fields, "k") {
         Some(b"release") => Ok(Inbound::Release {
@@ -984,7 +958,13 @@ fn decode_inbound(node: &str, fields: &Fields) -> Result<Inbound, String> {
         Some(b"released") => Ok(Inbound::Released {
             client_id: text(fields, "c").ok_or("a release without its client")?,
         }),
-        _ => decode_forward(node, fields).map(Inbound::Forward),
+        Some(b"forwards") => {
+            let record = field(fields, "m").ok_or("forwarded messages without a record")?;
+            decode_forwards(node, record)
+                .map(Inbound::Forwards)
+                .map_err(|e| e.to_string())
+        }
+        _ => Err("not an entry this version writes".to_owned()),
     }
 }
 
@@ -1071,7 +1051,7 @@ fn bytes(value: &Value) -> Option<Vec<u8>> {
 /// When the clock reads `at` (the time records use), for tests.
 #[cfg(test)]
 fn round_trip_time(at: SystemTime) -> SystemTime {
-    time(nanos(at))
+    crate::records::time(crate::records::nanos(at))
 }
 
 #[cfg(test)]
@@ -1113,8 +1093,15 @@ mod tests {
             published_at: at,
             client: Some("c".to_owned()),
         };
-        let back = decode_forward("n2", &flat(&forward_entry("k", &forward).unwrap()));
-        assert_eq!(back, Ok(forward));
+        let plain = Forward {
+            publisher: None,
+            groups: Vec::new(),
+            client: None,
+            ..forward.clone()
+        };
+        let entry = flat(&forwards_entry("k", &[&forward, &plain]).unwrap());
+        let back = decode_inbound("n2", &entry);
+        assert_eq!(back, Ok(Inbound::Forwards(vec![forward, plain])));
         for change in [
             Change::Filter {
                 node: "n1".to_owned(),
@@ -1136,9 +1123,15 @@ mod tests {
 
     #[test]
     fn unreadable_entries_say_why() {
-        let fields = vec![("k".to_owned(), b"forward".to_vec())];
-        assert_eq!(decode_forward("n", &fields), Err("no message".to_owned()));
-        assert_eq!(decode_groups(&[0, 5, b'a']), None);
+        let fields = vec![("k".to_owned(), b"forwards".to_vec())];
+        let why = decode_inbound("n", &fields).unwrap_err();
+        assert_eq!(why, "forwarded messages without a record");
+        let fields = vec![
+            ("k".to_owned(), b"forwards".to_vec()),
+            ("m".to_owned(), vec![1, 0, 0]),
+        ];
+        let why = decode_inbound("n", &fields).unwrap_err();
+        assert!(why.contains("ends too soon"), "{why}");
         assert_eq!(decode_change(&vec![("k".to_owned(), b"?".to_vec())]), None);
     }
 }

@@ -16,6 +16,9 @@
 //!                     each: packet id (u16), state (u8), tag (u64; u64::MAX for none),
 //!                     message (bytes)), incoming flows (u32 count; each: packet id
 //!                     (u16), received at (i64))
+//! forwards            format (1), then per message forwarded to one node: published
+//!                     at (i64), publisher (bytes), client (bytes), groups (u32 count;
+//!                     each bytes), message record (bytes)
 //! bytes               u32 length then the bytes; u32::MAX for none
 //! ```
 
@@ -30,6 +33,7 @@ use crate::integer::FromInteger;
 use crate::message::{Message, Will};
 use crate::packet_id::PacketId;
 use crate::records::{decode_message, encode_message, nanos, time};
+use crate::router::Forward;
 use crate::session::{InFlight, OutgoingState, Session, SessionParts};
 use crate::topic::{Subscription, SubscriptionId, TopicFilter};
 
@@ -239,6 +243,63 @@ fn state_of(code: u8) -> Option<OutgoingState> {
         3 => Some(OutgoingState::AwaitingPubcomp),
         _ => None,
     }
+}
+
+/// Messages forwarded to one node, in order, as one record.
+pub(crate) fn encode_forwards<'a>(
+    forwards: impl IntoIterator<Item = &'a Forward>,
+) -> Result<Vec<u8>, Error> {
+    let mut record = vec![FORMAT];
+    for forward in forwards {
+        record.put_i64(nanos(forward.published_at));
+        put_bytes(&mut record, forward.publisher.as_deref().map(str::as_bytes));
+        put_bytes(&mut record, forward.client.as_deref().map(str::as_bytes));
+        put_count(&mut record, forward.groups.len())?;
+        for group in &forward.groups {
+            put_bytes(&mut record, Some(group.as_bytes()));
+        }
+        put_bytes(&mut record, Some(&encode_message(&forward.message)?));
+    }
+    Ok(record)
+}
+
+/// The messages of a record [`encode_forwards`] wrote, for node `node`.
+pub(crate) fn decode_forwards(node: &str, record: &[u8]) -> Result<Vec<Forward>, Error> {
+    let whose = "messages forwarded between nodes";
+    let mut reader = Reader::new(record, &whose)?;
+    let text = |reader: &Reader<'_>, bytes: Option<&[u8]>| {
+        bytes
+            .map(|b| String::from_utf8(b.to_vec()).map_err(|e| reader.corrupt(&e)))
+            .transpose()
+    };
+    let node: std::sync::Arc<str> = node.into();
+    let mut forwards = Vec::new();
+    while !reader.rest.is_empty() {
+        let published_at = time(reader.i64()?);
+        let publisher = reader.bytes()?;
+        let publisher = text(&reader, publisher)?;
+        let client = reader.bytes()?;
+        let client = text(&reader, client)?;
+        let count = reader.u32()?;
+        let mut groups = Vec::new();
+        for _ in 0..count {
+            let group = reader.bytes()?;
+            groups.extend(text(&reader, group)?);
+        }
+        let message = reader
+            .bytes()?
+            .ok_or_else(|| reader.corrupt(&"no message"))?;
+        let message = decode_message(message.to_vec(), &whose)?;
+        forwards.push(Forward {
+            node: node.clone(),
+            message,
+            publisher,
+            groups,
+            published_at,
+            client,
+        });
+    }
+    Ok(forwards)
 }
 
 fn put_bytes(record: &mut Vec<u8>, bytes: Option<&[u8]>) {

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use mqtt_common::protocol::ServerConfig;
 use mqtt_common::router::{Action, Outgoing, Router};
 use mqtt_common::{
-    Action as Permission, AsyncAuthInterface, AuthCredentials, Error, Message, RedisNode,
+    Action as Permission, AsyncAuthInterface, AuthCredentials, Error, Message, QoS, RedisNode,
 };
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -51,6 +51,9 @@ pub struct Broker {
     pub node: Option<RedisNode>,
     /// Sessions asked of other nodes, each with who waits for the answer.
     asked: Mutex<HashMap<String, oneshot::Sender<()>>>,
+    /// In a cluster: the live sender's mailbox, for QoS 0 messages to other nodes (not
+    /// stored). It pushes back as a connection's does.
+    pub live: Option<Arc<Mailbox>>,
 }
 
 impl Broker {
@@ -62,6 +65,7 @@ impl Broker {
         anonymous_allowed: bool,
         persister: Option<Persister>,
         node: Option<RedisNode>,
+        live: Option<Arc<Mailbox>>,
     ) -> Self {
         Self {
             router: Mutex::new(router),
@@ -75,6 +79,7 @@ impl Broker {
             dropped: AtomicU64::new(0),
             node,
             asked: Mutex::new(HashMap::new()),
+            live,
         }
     }
 
@@ -232,6 +237,7 @@ impl Broker {
         congested: &mut Vec<Arc<Mailbox>>,
     ) -> Writes {
         let mut writes = Writes::default();
+        let mut live = Vec::new();
         // Each connection's deliveries, in order, posted together at the end.
         let mut posts: BTreeMap<u64, Vec<Outgoing>> = BTreeMap::new();
         let mut pending = VecDeque::from(actions);
@@ -241,6 +247,12 @@ impl Broker {
                 Action::Deliver(out) => posts.entry(out.connection).or_default().push(out),
                 // Without stores, the router's memory is all there is.
                 Action::Persist(fact) if self.persister.is_some() => writes.facts.push(fact),
+                // QoS 0 needs no store: it goes at once, beside the commits.
+                Action::Forward(forward)
+                    if self.live.is_some() && forward.message.qos() == QoS::AtMostOnce =>
+                {
+                    live.push(forward);
+                }
                 Action::Forward(forward) => writes.cluster.push(ClusterWrite::Forward(forward)),
                 Action::Share(change) => writes.cluster.push(ClusterWrite::Change(change)),
                 Action::PublishWill {
@@ -268,6 +280,12 @@ impl Broker {
                     }
                 }
                 _ => {}
+            }
+        }
+        if let Some(mailbox) = self.live.as_ref().filter(|_| !live.is_empty()) {
+            mailbox.post(Command::Live(live));
+            if mailbox.congested() && !congested.iter().any(|m| Arc::ptr_eq(m, mailbox)) {
+                congested.push(mailbox.clone());
             }
         }
         if !posts.is_empty() {

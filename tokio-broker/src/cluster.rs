@@ -9,11 +9,12 @@ use std::time::{Duration, SystemTime};
 
 use mqtt_common::RedisNode;
 use mqtt_common::redis::Inbound;
-use mqtt_common::redis::{ChangeLog, Inbox, InboxEntry};
-use mqtt_common::router::{Action, Change};
+use mqtt_common::redis::{ChangeLog, Inbox, InboxEntry, LiveFeed};
+use mqtt_common::router::{Action, Change, Forward};
 use tokio::sync::oneshot;
 
 use crate::broker::Broker;
+use crate::mailbox::{Command, Mailbox};
 use crate::persist::Waiter;
 
 /// How long to wait before trying Redis again after a failed read.
@@ -63,8 +64,8 @@ async fn route_entries(broker: &Arc<Broker>, entries: Vec<InboxEntry>) -> (Vec<S
     let mut stored = true;
     for entry in entries {
         ids.push(entry.id);
-        let forward = match entry.item {
-            Ok(Inbound::Forward(forward)) => forward,
+        let forwards = match entry.item {
+            Ok(Inbound::Forwards(forwards)) => forwards,
             Ok(Inbound::Release { client_id, node }) => {
                 // What came before it is routed and stored first: the session leaves
                 // with it.
@@ -87,19 +88,88 @@ async fn route_entries(broker: &Arc<Broker>, entries: Vec<InboxEntry>) -> (Vec<S
                 continue;
             }
         };
-        let now = SystemTime::now();
-        let published = if broker.auth.is_some() {
-            let receivers = broker.allowed_receivers(&forward.message).await;
-            broker
-                .router()
-                .receive_forward(&forward, now, |client| receivers.contains(client))
-        } else {
-            broker.router().receive_forward(&forward, now, |_| true)
-        };
-        actions.extend(published.actions);
+        route_forwards(broker, &forwards, &mut actions).await;
     }
     stored &= store(broker, actions).await;
     (ids, stored)
+}
+
+/// Routes forwarded messages to this node's clients, in order (each receiver allowed
+/// by the auth provider, if any); their actions are added to `actions`.
+async fn route_forwards(broker: &Broker, forwards: &[Forward], actions: &mut Vec<Action>) {
+    let now = SystemTime::now();
+    if broker.auth.is_none() {
+        let mut router = broker.router();
+        for forward in forwards {
+            actions.extend(router.receive_forward(forward, now, |_| true).actions);
+        }
+        return;
+    }
+    for forward in forwards {
+        let receivers = broker.allowed_receivers(&forward.message).await;
+        let published = broker
+            .router()
+            .receive_forward(forward, now, |client| receivers.contains(client));
+        actions.extend(published.actions);
+    }
+}
+
+/// Sends the QoS 0 messages posted to `mailbox` to the other nodes' live feeds, in
+/// order, batched, for ever; when Redis does not take them they are dropped (logged
+/// once). While it is behind, the connections that post to it pause, as for a slow
+/// subscriber.
+pub async fn send_live(node: RedisNode, mailbox: Arc<Mailbox>) {
+    let mut failing = false;
+    let mut batch = Vec::new();
+    loop {
+        std::future::poll_fn(|cx| mailbox.poll_posted(cx)).await;
+        for command in mailbox.take() {
+            if let Command::Live(forwards) = command {
+                batch.extend(forwards);
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        match node.publish_live(&batch).await {
+            Ok(()) if failing => {
+                tracing::warn!("QoS 0 messages reach the other nodes again");
+                failing = false;
+            }
+            Ok(()) => {}
+            Err(err) if !failing => {
+                tracing::error!("QoS 0 messages for other nodes are dropped: {err}");
+                failing = true;
+            }
+            Err(_) => {}
+        }
+        batch.clear();
+    }
+}
+
+/// Routes the QoS 0 messages other nodes send live, for ever.
+pub async fn take_live(broker: Arc<Broker>, mut feed: LiveFeed) {
+    let mut failing = false;
+    loop {
+        match feed.read().await {
+            Ok(forwards) => {
+                if failing {
+                    tracing::warn!("the live feed is read again");
+                    failing = false;
+                }
+                let mut actions = Vec::new();
+                route_forwards(&broker, &forwards, &mut actions).await;
+                broker.carry_out_own(actions);
+            }
+            Err(err) => {
+                if !failing {
+                    tracing::error!("cannot read the live feed (trying again): {err}");
+                    failing = true;
+                }
+                tokio::time::sleep(RETRY).await;
+            }
+        }
+    }
 }
 
 /// Carries out actions and waits until what they leave is stored; whether it was.

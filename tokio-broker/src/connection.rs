@@ -676,6 +676,8 @@ impl Connection {
                     let _ = done.send(());
                 }
                 Command::Committed(number) => self.committed(number),
+                // Posted to the live sender's mailbox only.
+                Command::Live(_) => {}
                 Command::StoreFailed => self.store_failed(),
                 Command::Shutdown => {
                     if let Ok(closed) = self.engine.disconnect(ReasonCode::ServerShuttingDown) {

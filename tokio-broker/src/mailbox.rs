@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
 
-use mqtt_common::router::Outgoing;
+use mqtt_common::router::{Forward, Outgoing};
 use tokio::sync::{Notify, oneshot};
 
 /// How many commands (each one read's deliveries) may wait for one connection.
@@ -38,6 +38,9 @@ pub enum Command {
     StoreFailed,
     /// The broker stops: end with 0x8B.
     Shutdown,
+    /// For the live sender of a cluster node (its mailbox, not a connection's): QoS 0
+    /// messages for other nodes.
+    Live(Vec<Forward>),
 }
 
 /// A connection's mailbox.
@@ -58,7 +61,8 @@ impl Mailbox {
     pub fn post(&self, command: Command) {
         {
             let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-            if queue.len() >= CAPACITY && matches!(command, Command::Deliver(_)) {
+            if queue.len() >= CAPACITY && matches!(command, Command::Deliver(_) | Command::Live(_))
+            {
                 self.overflowed.store(true, Ordering::Relaxed);
             } else {
                 queue.push_back(command);

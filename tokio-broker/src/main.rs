@@ -290,6 +290,7 @@ async fn serve(options: Options) -> Result<(), String> {
         }
         None => (None, None, None),
     };
+    let live = node.as_ref().map(|_| Arc::new(mailbox::Mailbox::default()));
     let broker = Arc::new(Broker::new(
         router,
         server,
@@ -297,6 +298,7 @@ async fn serve(options: Options) -> Result<(), String> {
         options.anonymous_allowed(),
         persister,
         node.clone(),
+        live.clone(),
     ));
     if let Some(joined) = &joined {
         let changes: Vec<Change> = joined
@@ -325,7 +327,7 @@ async fn serve(options: Options) -> Result<(), String> {
             list.describe()
         );
     }
-    let listener = TcpListener::bind((options.host.as_str(), options.port))
+    let listener = listen(&options.host, options.port, options.reuse_port)
         .await
         .map_err(|err| format!("cannot listen on {}:{}: {err}", options.host, options.port))?;
     let address = listener.local_addr().map_err(|err| err.to_string())?;
@@ -350,6 +352,13 @@ async fn serve(options: Options) -> Result<(), String> {
             broker.clone(),
             joined.changes,
         )));
+        node_tasks.push(tokio::spawn(cluster::take_live(
+            broker.clone(),
+            joined.live,
+        )));
+        if let Some(live) = live {
+            node_tasks.push(tokio::spawn(cluster::send_live(joined.node.clone(), live)));
+        }
         node_tasks.push(tokio::spawn(cluster::keep_lease(
             broker.clone(),
             joined.node,
@@ -394,6 +403,30 @@ async fn serve(options: Options) -> Result<(), String> {
         list.close().await?;
     }
     Ok(())
+}
+
+/// Listens on `host:port`; with `reuse_port`, beside other processes listening there
+/// too (`SO_REUSEPORT`: the kernel spreads the connections among them).
+async fn listen(host: &str, port: u16, reuse_port: bool) -> std::io::Result<TcpListener> {
+    if !reuse_port {
+        return TcpListener::bind((host, port)).await;
+    }
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
+    for address in tokio::net::lookup_host((host, port)).await? {
+        let socket = if address.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        #[cfg(unix)]
+        socket.set_reuseport(true)?;
+        match socket.bind(address) {
+            Ok(()) => return socket.listen(1024),
+            Err(err) => last = err,
+        }
+    }
+    Err(last)
 }
 
 /// Resolves at SIGINT or SIGTERM.

@@ -19,6 +19,11 @@ pub struct Options {
     /// The port to listen on (0: any free port).
     #[arg(long, default_value_t = 1883)]
     pub port: u16,
+    /// Listen beside other processes on the same port (SO_REUSEPORT): the kernel
+    /// spreads new connections among them. With --node-id and one Redis, N processes
+    /// are one broker on every core.
+    #[arg(long)]
+    pub reuse_port: bool,
     /// Keep sessions, queued and retained messages in SQLite files in this directory
     /// (made if missing): nothing acknowledged is lost across a restart or a crash.
     #[arg(long, value_name = "DIR", conflicts_with = "redis_url")]

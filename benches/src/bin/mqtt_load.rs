@@ -5,7 +5,7 @@
 //! ```text
 //! mqtt_load fan-in  --port P --publishers 8 --qos 0 --seconds 5
 //! mqtt_load fan-out --port P --subscribers 8 --qos 1 --seconds 5
-//! mqtt_load latency --port P --rate 2000 --seconds 5
+//! mqtt_load latency --port P --rate 2000 --seconds 5 [--qos 1]
 //! mqtt_load idle    --port P --connections 1000 --hold 5
 //! mqtt_load subscriptions --port P --filters 100000 --per-packet 100 --hold 3
 //! mqtt_load retained --port P --messages 100000 --hold 3
@@ -22,6 +22,9 @@
 //! Publishers write pre-encoded PUBLISH packets in large batches (QoS 0) or keep a window
 //! of QoS 1 PUBLISH packets in flight; subscribers count whole packets (and answer QoS 1
 //! with PUBACK). Throughput is what the subscribers received per second of the run.
+//!
+//! `--publish-port P2`: the publishers connect to P2, the subscribers to `--port` (two
+//! nodes of a cluster: what crosses from one to the other).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -42,6 +45,8 @@ const VERSION: ProtocolVersion = ProtocolVersion::V311;
 struct Options {
     mode: String,
     port: u16,
+    /// Where publishers connect (the subscribers' port unless given).
+    publish_port: Option<u16>,
     clients: usize,
     qos: QoS,
     seconds: f64,
@@ -62,6 +67,7 @@ fn options() -> Result<Options, String> {
     let mut options = Options {
         mode,
         port: 1883,
+        publish_port: None,
         clients: 8,
         qos: QoS::AtMostOnce,
         seconds: 5.0,
@@ -80,6 +86,7 @@ fn options() -> Result<Options, String> {
         };
         match flag.as_str() {
             "--port" => options.port = number()? as u16,
+            "--publish-port" => options.publish_port = Some(number()? as u16),
             "--publishers" | "--subscribers" | "--connections" | "--filters" | "--messages" => {
                 options.clients = number()? as usize;
             }
@@ -306,7 +313,8 @@ fn run_throughput(options: &Options, fan_in: bool) -> Result<String, String> {
     }
     let mut streams = Vec::new();
     for n in 0..publishers {
-        streams.push(connect(options.port, &format!("load-pub-{n}")).map_err(io)?);
+        let port = options.publish_port.unwrap_or(options.port);
+        streams.push(connect(port, &format!("load-pub-{n}")).map_err(io)?);
     }
     thread::sleep(Duration::from_millis(200));
     for (n, stream) in streams.into_iter().enumerate() {
@@ -341,7 +349,11 @@ fn run_latency(options: &Options) -> Result<String, String> {
     let io = |e: std::io::Error| e.to_string();
     let mut sub = connect(options.port, "lat-sub").map_err(io)?;
     subscribe(&mut sub, "lat/t", options.qos).map_err(io)?;
-    let mut publisher = connect(options.port, "lat-pub").map_err(io)?;
+    let publish_port = options.publish_port.unwrap_or(options.port);
+    let mut publisher = connect(publish_port, "lat-pub").map_err(io)?;
+    // Until the subscription has reached the publisher's node (a cluster's).
+    thread::sleep(Duration::from_millis(500));
+    let qos = options.qos;
     let origin = Instant::now();
     let total = (options.rate as f64 * options.seconds) as u64;
     let interval = Duration::from_secs_f64(1.0 / options.rate.max(1) as f64);
@@ -354,8 +366,10 @@ fn run_latency(options: &Options) -> Result<String, String> {
             let sent = origin.elapsed().as_nanos() as u64;
             let mut payload = sent.to_be_bytes().to_vec();
             payload.resize(256, 0);
+            // Packet identifiers 1..=65535, in turn (the PUBACKs are left unread).
+            let id = (n % 65_535 + 1) as u16;
             if publisher
-                .write_all(&publish_bytes("lat/t", &payload, QoS::AtMostOnce, 0))
+                .write_all(&publish_bytes("lat/t", &payload, qos, id))
                 .is_err()
             {
                 return;
@@ -373,7 +387,12 @@ fn run_latency(options: &Options) -> Result<String, String> {
             continue;
         }
         let topic_len = usize::from(u16::from_be_bytes([body[0], body[1]]));
-        let start = 2 + topic_len;
+        let mut start = 2 + topic_len;
+        if qos != QoS::AtMostOnce {
+            let id = &body[start..start + 2];
+            let _ = sub.write_all(&[0x40, 0x02, id[0], id[1]]);
+            start += 2;
+        }
         let mut sent = [0u8; 8];
         sent.copy_from_slice(&body[start..start + 8]);
         let now = origin.elapsed().as_nanos() as u64;
