@@ -372,3 +372,36 @@ fn a_released_session_forwards_what_its_old_node_still_gets_then_leaves_it() {
     let err = cluster.node("n3").release("mover", "n2", grace, now);
     assert!(err.is_err());
 }
+
+#[test]
+fn a_shared_group_skips_a_member_whose_session_moved() {
+    let mut cluster = Cluster::new(&["n1", "n2"]);
+    cluster.connect("n1", 1, "mover", 3600);
+    cluster.subscribe("n1", 1, "$share/g/s");
+    cluster.connect("n1", 2, "stay", 3600);
+    cluster.subscribe("n1", 2, "$share/g/s");
+    // Both away: the group's member is chosen among all its members.
+    cluster.drop_connection("n1", 1);
+    cluster.drop_connection("n1", 2);
+    let now = cluster.now;
+    cluster
+        .node("n1")
+        .release("mover", "n2", Duration::from_secs(10), now)
+        .unwrap();
+    cluster.facts.clear();
+    for _ in 0..4 {
+        cluster.publish("n1", &message("s", QoS::AtLeastOnce), "p");
+    }
+    let queued: Vec<&str> = cluster
+        .facts
+        .iter()
+        .filter_map(|(_, fact)| match fact {
+            Fact::Queued { client_id, .. } => Some(client_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        queued, ["stay"; 4],
+        "every message to the member still here"
+    );
+}

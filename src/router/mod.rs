@@ -876,7 +876,12 @@ impl Router {
                     None => groups.push((group, vec![(client, subscription)])),
                 }
             }
-            for (group, members) in groups {
+            for (group, mut members) in groups {
+                // A member whose session moved to another node is served there.
+                members.retain(|(client, _)| self.clients.contains_key(*client));
+                if members.is_empty() {
+                    continue;
+                }
                 let connected: Vec<(&str, &Subscription)> = members
                     .iter()
                     .copied()

@@ -49,8 +49,10 @@ pub struct Broker {
     dropped: AtomicU64,
     /// With `--node-id`: this node's part in the cluster.
     pub node: Option<RedisNode>,
-    /// Sessions asked of other nodes, each with who waits for the answer.
-    asked: Mutex<HashMap<String, oneshot::Sender<()>>>,
+    /// Sessions asked of other nodes, each with who waits for the answer (given a way
+    /// to say when the session is taken up: the inbox waits for that before it routes
+    /// what came after the answer).
+    asked: Mutex<HashMap<String, oneshot::Sender<oneshot::Sender<()>>>>,
     /// In a cluster: the live sender's mailbox, for QoS 0 messages to other nodes (not
     /// stored). It pushes back as a connection's does.
     pub live: Option<Arc<Mailbox>>,
@@ -153,15 +155,18 @@ impl Broker {
         let Some(holder) = node.claim(client_id).await? else {
             return Ok(());
         };
+        // Told once the session is in the router, so that the inbox goes on.
+        let mut taken_up = None;
         if node.is_alive(&holder).await? {
             let (answer, answered) = oneshot::channel();
             self.asked().insert(client_id.to_owned(), answer);
             node.ask_release(&holder, client_id).await?;
-            if tokio::time::timeout(RELEASE_WAIT, answered).await.is_err() {
-                tracing::warn!(
+            match tokio::time::timeout(RELEASE_WAIT, answered).await {
+                Ok(Ok(done)) => taken_up = Some(done),
+                _ => tracing::warn!(
                     "node {holder} did not let the session of {client_id} go within \
                      {RELEASE_WAIT:?}: it is taken up as stored"
-                );
+                ),
             }
             self.asked().remove(client_id);
         }
@@ -180,6 +185,9 @@ impl Broker {
             SystemTime::now(),
         )?;
         self.carry_out_own(actions);
+        if let Some(done) = taken_up {
+            let _ = done.send(());
+        }
         Ok(())
     }
 
@@ -206,14 +214,20 @@ impl Broker {
         node.released(to, client_id).await
     }
 
-    /// The node asked for a client's session has let it go.
-    pub fn session_released(&self, client_id: &str) {
-        if let Some(waiting) = self.asked().remove(client_id) {
-            let _ = waiting.send(());
+    /// The node asked for a client's session has let it go: waits (a little) until
+    /// the connection that asked has taken it up, so that what that node forwards for
+    /// it next, behind the answer in the inbox, finds it here.
+    pub async fn session_released(&self, client_id: &str) {
+        let Some(waiting) = self.asked().remove(client_id) else {
+            return;
+        };
+        let (done, taken_up) = oneshot::channel();
+        if waiting.send(done).is_ok() {
+            let _ = tokio::time::timeout(RELEASE_WAIT, taken_up).await;
         }
     }
 
-    fn asked(&self) -> MutexGuard<'_, HashMap<String, oneshot::Sender<()>>> {
+    fn asked(&self) -> MutexGuard<'_, HashMap<String, oneshot::Sender<oneshot::Sender<()>>>> {
         self.asked.lock().unwrap_or_else(|e| e.into_inner())
     }
 

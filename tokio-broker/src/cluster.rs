@@ -76,7 +76,8 @@ async fn route_entries(broker: &Arc<Broker>, entries: Vec<InboxEntry>) -> (Vec<S
                 continue;
             }
             Ok(Inbound::Released { client_id }) => {
-                broker.session_released(&client_id);
+                stored &= store(broker, std::mem::take(&mut actions)).await;
+                broker.session_released(&client_id).await;
                 continue;
             }
             Ok(other) => {
