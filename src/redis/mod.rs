@@ -71,12 +71,59 @@
 //! server. Lost later, each call fails with one (nothing is reported done that Redis did
 //! not take) while the connection is re-established in the background, with backoff;
 //! calls succeed again once it is.
+//!
+//! # Clusters
+//!
+//! Each node's [`Router`](crate::router::Router) is
+//! [clustered](crate::router::Router::clustered); this module carries what the routers
+//! exchange:
+//!
+//! * **The change log** (`<prefix>:changes`, a stream every node reads from the point it
+//!   joined, in one order): the topic filters each node's clients hold and the retained
+//!   messages published anywhere ([`Change`](crate::router::Change)). A node also keeps its filters in a set,
+//!   which a node that joins reads once, before the log takes over.
+//! * **Each node's inbox** (`<prefix>:inbox:{n<node>}`, a stream with the node's
+//!   consumer group): the messages other nodes forward to it ([`Forward`](crate::router::Forward)),
+//!   and the requests and answers of sessions moving between nodes. An entry
+//!   is acknowledged and deleted once the node has routed it and stored what it
+//!   queued ([`Inbox::done`]); a node that stops before that reads it again when it
+//!   starts, so a message a publisher was acknowledged is never lost between nodes
+//!   (it may come twice, as QoS 1 allows).
+//! * **Each node's live feed** (`<prefix>:live:{n<node>}`, a pub/sub channel): QoS 0
+//!   messages, which need no store ([`RedisNode::publish_live`], [`LiveFeed`]): in
+//!   order among themselves, not with the inbox's (MQTT orders messages per QoS).
+//! * **Leases** (`<prefix>:nodes`, node -> the end of its lease, in Redis' clock): a
+//!   node renews its lease with [`RedisNode::heartbeat`], which also names the nodes
+//!   whose lease ran out; one of the others adopts each ([`RedisNode::adopt`]): it takes
+//!   up its sessions, withdraws its filters and drains its inbox.
+//! * **Session owners** (`<prefix>:owner:{c<client id>}`): the node that holds each
+//!   session ([`RedisNode::claim`] when its client connects).
+//!
+//! Forwards and changes are written by [`RedisNode::send`], in one pipeline per slot,
+//! with the replicas' `WAIT` when the config requires it: a broker sends them with the
+//! facts of the same publication, before the acknowledgement that promises them.
+//!
+//! ```text
+//! <prefix>:nodes                 hash     node -> lease end (ms since the epoch)
+//! <prefix>:filters:{n<node>}     set      the topic filters the node's clients hold
+//! <prefix>:sessions:{n<node>}    set      the client ids of the sessions it holds
+//! <prefix>:owner:{c<client id>}  string   the node that holds the client's session
+//! <prefix>:changes               stream   k=filter|unfilter n=<node> f=<filter>
+//!                                         k=retained m=<timed message record>
+//!                                         k=cleared t=<topic>
+//! <prefix>:inbox:{n<node>}       stream   k=forwards m=<forwards record>
+//!                                         k=release c=<client> n=<asking node>
+//!                                         k=released c=<client>; group <node>
+//! <prefix>:live:{n<node>}        channel  <sender>\n<forwards record>
+//! <prefix>:live-ack:{n<node>}    channel  "<reader> <count>": what a reader took
+//! ```
 
 mod live;
 mod node;
 mod records;
 mod sessions;
 mod storage;
+mod streams;
 
 use std::fmt;
 use std::time::Duration;
@@ -87,9 +134,10 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 
 pub use live::{LIVE_WINDOW, LiveFeed};
-pub use node::{Adopted, ChangeLog, Inbound, Inbox, InboxEntry, Joined, NodeConfig, RedisNode};
+pub use node::{Adopted, Inbound, Joined, NodeConfig, RedisNode};
 pub use sessions::RedisSessionStore;
 pub use storage::RedisStorage;
+pub use streams::{ChangeLog, Inbox, InboxEntry};
 
 use crate::error::Error;
 
