@@ -63,6 +63,18 @@ pub(crate) fn decode_message(
     record: Vec<u8>,
     whose: &dyn std::fmt::Display,
 ) -> Result<Message, Error> {
+    decode_message_bytes(Bytes::from(record), whose)
+}
+
+/// [`decode_message`] of a record in shared bytes: the message's payload is a slice of
+/// them, not a copy.
+///
+/// # Errors
+/// As [`decode_message`].
+pub(crate) fn decode_message_bytes(
+    record: Bytes,
+    whose: &dyn std::fmt::Display,
+) -> Result<Message, Error> {
     let corrupt = |why: &dyn std::fmt::Display| {
         Error::storage(format!(
             "the stored message of {whose} is unreadable: {why}"
@@ -82,7 +94,7 @@ pub(crate) fn decode_message(
         .then(|| PacketId::new(id))
         .transpose()
         .map_err(|e| corrupt(&e))?;
-    let body = Bytes::from(record).slice(PREFIX_LEN..);
+    let body = record.slice(PREFIX_LEN..);
     let Packet::Publish(publish) = packet::decode(body, ProtocolVersion::V5, Direction::FromServer)
         .map_err(|e| corrupt(&e))?
     else {

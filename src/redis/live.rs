@@ -18,6 +18,7 @@ use redis::cmd;
 use tokio::sync::Notify;
 
 use super::records::{decode_forwards, encode_forwards};
+use super::streams::per_node;
 use super::{Batch, Redis, RedisConfig};
 use crate::error::Error;
 use crate::router::Forward;
@@ -103,20 +104,13 @@ impl LiveWindow {
         from: &str,
         forwards: &[Forward],
     ) -> Result<(), Error> {
-        let mut by_node: Vec<(&str, Vec<&Forward>)> = Vec::new();
-        for forward in forwards {
-            match by_node.iter_mut().find(|(node, _)| *node == &*forward.node) {
-                Some((_, to)) => to.push(forward),
-                None => by_node.push((&forward.node, vec![forward])),
-            }
-        }
-        for (node, to) in by_node {
+        for (node, to) in per_node(forwards) {
             self.room_at(node).await;
             let channel = live_channel(&redis.prefix, node);
             let mut payload = Vec::with_capacity(from.len() + 1 + to.len() * 300);
             payload.extend_from_slice(from.as_bytes());
             payload.push(b'\n');
-            payload.extend_from_slice(&encode_forwards(to.iter().copied())?);
+            encode_forwards(&mut payload, to.iter().copied())?;
             let mut batch = Batch::reads();
             batch.add(&channel, cmd("PUBLISH").arg(&channel).arg(payload).clone());
             redis.send(&batch, "publish to another node").await?;
@@ -245,7 +239,8 @@ impl LiveFeed {
                 continue;
             };
             let sender = String::from_utf8_lossy(&payload[..split]).into_owned();
-            let forwards = decode_forwards(&self.node, &payload[split + 1..]).unwrap_or_default();
+            let record = bytes::Bytes::copy_from_slice(&payload[split + 1..]);
+            let forwards = decode_forwards(&self.node, &record).unwrap_or_default();
             self.to_acknowledge = Some((sender, forwards.len()));
             return Ok(forwards);
         }

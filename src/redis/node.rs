@@ -8,7 +8,7 @@ use redis::{Script, Value, cmd};
 
 use super::live::{LiveFeed, LiveWindow};
 use super::streams::{
-    ChangeLog, Inbox, InboxEntry, change_entry, decode_inbound, entries, forwards_entry,
+    ChangeLog, Inbox, InboxEntry, change_entry, decode_inbound, entries, forwards_entry, per_node,
 };
 use super::{Batch, Redis, RedisConfig};
 use crate::error::Error;
@@ -634,14 +634,7 @@ impl RedisNode {
             }
         }
         // One entry per node, its messages in order.
-        let mut by_node: Vec<(&str, Vec<&Forward>)> = Vec::new();
-        for forward in forwards {
-            match by_node.iter_mut().find(|(node, _)| *node == &*forward.node) {
-                Some((_, to)) => to.push(forward),
-                None => by_node.push((&forward.node, vec![forward])),
-            }
-        }
-        for (node, to) in &by_node {
+        for (node, to) in &per_node(forwards) {
             let key = self.inbox_key(node);
             batch.add(&key, forwards_entry(&key, to)?);
         }

@@ -32,7 +32,7 @@ use crate::error::Error;
 use crate::integer::FromInteger;
 use crate::message::{Message, Will};
 use crate::packet_id::PacketId;
-use crate::records::{decode_message, encode_message, nanos, time};
+use crate::records::{decode_message, decode_message_bytes, encode_message, nanos, time};
 use crate::router::Forward;
 use crate::session::{InFlight, OutgoingState, Session, SessionParts};
 use crate::topic::{Subscription, SubscriptionId, TopicFilter};
@@ -245,26 +245,28 @@ fn state_of(code: u8) -> Option<OutgoingState> {
     }
 }
 
-/// Messages forwarded to one node, in order, as one record.
+/// Messages forwarded to one node, in order, as one record, added to `record`.
 pub(crate) fn encode_forwards<'a>(
+    record: &mut Vec<u8>,
     forwards: impl IntoIterator<Item = &'a Forward>,
-) -> Result<Vec<u8>, Error> {
-    let mut record = vec![FORMAT];
+) -> Result<(), Error> {
+    record.push(FORMAT);
     for forward in forwards {
         record.put_i64(nanos(forward.published_at));
-        put_bytes(&mut record, forward.publisher.as_deref().map(str::as_bytes));
-        put_bytes(&mut record, forward.client.as_deref().map(str::as_bytes));
-        put_count(&mut record, forward.groups.len())?;
+        put_bytes(record, forward.publisher.as_deref().map(str::as_bytes));
+        put_bytes(record, forward.client.as_deref().map(str::as_bytes));
+        put_count(record, forward.groups.len())?;
         for group in &forward.groups {
-            put_bytes(&mut record, Some(group.as_bytes()));
+            put_bytes(record, Some(group.as_bytes()));
         }
-        put_bytes(&mut record, Some(&encode_message(&forward.message)?));
+        put_bytes(record, Some(&encode_message(&forward.message)?));
     }
-    Ok(record)
+    Ok(())
 }
 
 /// The messages of a record [`encode_forwards`] wrote, for node `node`.
-pub(crate) fn decode_forwards(node: &str, record: &[u8]) -> Result<Vec<Forward>, Error> {
+/// The messages' payloads are slices of `record`, not copies.
+pub(crate) fn decode_forwards(node: &str, record: &Bytes) -> Result<Vec<Forward>, Error> {
     let whose = "messages forwarded between nodes";
     let mut reader = Reader::new(record, &whose)?;
     let text = |reader: &Reader<'_>, bytes: Option<&[u8]>| {
@@ -289,7 +291,7 @@ pub(crate) fn decode_forwards(node: &str, record: &[u8]) -> Result<Vec<Forward>,
         let message = reader
             .bytes()?
             .ok_or_else(|| reader.corrupt(&"no message"))?;
-        let message = decode_message(message.to_vec(), &whose)?;
+        let message = decode_message_bytes(record.slice_ref(message), &whose)?;
         forwards.push(Forward {
             node: node.clone(),
             message,

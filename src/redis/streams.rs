@@ -154,6 +154,19 @@ pub(super) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Forwards grouped by the node they go to, each node's in order, the nodes in the
+/// order of their first forward.
+pub(super) fn per_node(forwards: &[Forward]) -> Vec<(&str, Vec<&Forward>)> {
+    let mut by_node: Vec<(&str, Vec<&Forward>)> = Vec::new();
+    for forward in forwards {
+        match by_node.iter_mut().find(|(node, _)| *node == &*forward.node) {
+            Some((_, to)) => to.push(forward),
+            None => by_node.push((&forward.node, vec![forward])),
+        }
+    }
+    by_node
+}
+
 /// The XADD of messages forwarded to one node's inbox, as one entry.
 pub(super) fn forwards_entry(key: &str, forwards: &[&Forward]) -> Result<Cmd, Error> {
     let mut add = cmd("XADD");
@@ -162,7 +175,11 @@ pub(super) fn forwards_entry(key: &str, forwards: &[&Forward]) -> Result<Cmd, Er
         .arg("k")
         .arg("forwards")
         .arg("m")
-        .arg(encode_forwards(forwards.iter().copied())?);
+        .arg({
+            let mut record = Vec::new();
+            encode_forwards(&mut record, forwards.iter().copied())?;
+            record
+        });
     Ok(add)
 }
 
@@ -228,7 +245,7 @@ pub(super) fn decode_inbound(node: &str, fields: &Fields) -> Result<Inbound, Str
         }),
         Some(b"forwards") => {
             let record = field(fields, "m").ok_or("forwarded messages without a record")?;
-            decode_forwards(node, record)
+            decode_forwards(node, &bytes::Bytes::copy_from_slice(record))
                 .map(Inbound::Forwards)
                 .map_err(|e| e.to_string())
         }
