@@ -354,11 +354,14 @@ impl Redis {
         Error::storage(format!("Redis at {}: {doing}: {err}", self.server))
     }
 
-    /// Sends one command.
+    /// Sends one command (again once if the connection had dropped: see
+    /// [`once_more`]).
     async fn query<T: redis::FromRedisValue>(&self, cmd: &Cmd, doing: &str) -> Result<T, Error> {
-        cmd.query_async(&mut self.link.clone())
-            .await
-            .map_err(|e| self.failed(doing, &e))
+        let answer = match cmd.query_async(&mut self.link.clone()).await {
+            Err(err) if once_more(&err) => cmd.query_async(&mut self.link.clone()).await,
+            answer => answer,
+        };
+        answer.map_err(|e| self.failed(doing, &e))
     }
 
     /// Sends a batch of commands and returns their answers in order; a command Redis
@@ -388,10 +391,11 @@ impl Redis {
             for &i in group {
                 pipe.add_command(batch.commands[i].1.clone());
             }
-            let replies: Vec<Value> = pipe
-                .query_async(&mut self.link.clone())
-                .await
-                .map_err(|e| self.failed(doing, &e))?;
+            let replies: Vec<Value> = match pipe.query_async(&mut self.link.clone()).await {
+                Err(err) if once_more(&err) => pipe.query_async(&mut self.link.clone()).await,
+                replies => replies,
+            }
+            .map_err(|e| self.failed(doing, &e))?;
             for (&i, reply) in group.iter().zip(replies) {
                 if let Value::ServerError(err) = &reply {
                     return Err(Error::storage(format!(
@@ -541,6 +545,17 @@ impl Batch {
     fn is_empty(&self) -> bool {
         self.commands.is_empty()
     }
+}
+
+/// Whether a failed request is sent once more: the connection to Redis had dropped
+/// (Redis restarted, a failover), and the `redis` crate connects again on the next
+/// request. Without this, the first request on each of a store's connections after
+/// Redis comes back would fail, and a broker would end the connections waiting for it.
+/// Sending a write twice is safe here: every write of these stores sets a value, adds
+/// to a set or a stream, or deletes; a stream entry written twice is a message
+/// delivered twice, which QoS 1 allows.
+fn once_more(err: &RedisError) -> bool {
+    err.is_connection_dropped() || (err.is_io_error() && !err.is_connection_refusal())
 }
 
 /// The CA of `rediss://` the config names, read.

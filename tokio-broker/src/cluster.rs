@@ -219,8 +219,12 @@ pub fn apply(broker: &Broker, changes: &[Change]) {
 /// process: its sessions are that node's now, and serving them here too would split
 /// them.
 pub async fn keep_lease(broker: Arc<Broker>, node: RedisNode, every: Duration) {
+    let lease = every * 3;
     let mut silent: Vec<String> = Vec::new();
     let mut failing = false;
+    // After Redis was away, every node's lease may have ended meanwhile: the others get
+    // a whole lease to renew theirs before this node takes a silent one for dead.
+    let mut trust_from = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(every).await;
         match node.heartbeat().await {
@@ -228,6 +232,10 @@ pub async fn keep_lease(broker: Arc<Broker>, node: RedisNode, every: Duration) {
                 if failing {
                     tracing::warn!("this node's lease is renewed again");
                     failing = false;
+                }
+                if tokio::time::Instant::now() < trust_from {
+                    silent.clear();
+                    continue;
                 }
                 for other in &ended {
                     if !silent.contains(other) {
@@ -246,6 +254,7 @@ pub async fn keep_lease(broker: Arc<Broker>, node: RedisNode, every: Duration) {
                     tracing::error!("cannot renew this node's lease: {err}");
                     failing = true;
                 }
+                trust_from = tokio::time::Instant::now() + lease;
             }
         }
     }
