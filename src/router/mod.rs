@@ -609,7 +609,9 @@ impl Router {
         let Some(client) = self.clients.get_mut(client_id) else {
             return Err(Error::state("connect", "the client's session vanished"));
         };
-        if client.persistent() {
+        // In a cluster, a clean session with a Will is stored too: if its node dies, the
+        // node that adopts it publishes the Will.
+        if client.persistent() || (self.cluster.is_some() && will.is_some()) {
             actions.push(Action::Persist(Fact::Session {
                 session: session.clone(),
             }));

@@ -344,10 +344,10 @@ def test_a_node_killed_under_qos_1_load_loses_no_acknowledged_message(
 def test_a_dead_nodes_sessions_are_adopted_and_their_wills_fire_once(
     store: Store,
 ) -> None:
-    """n1 is SIGKILLed: once its lease (2 s) ends, one survivor adopts its sessions. A
-    connected client's Will is published once, cluster-wide; a session that was away
-    resumes on another node with everything published for it, before and after the
-    death."""
+    """n1 is SIGKILLed: once its lease (2 s) ends, one survivor adopts its sessions. The
+    Wills of its connected clients (a persistent session's and a clean one's) are
+    published once, cluster-wide; a session that was away resumes on another node with
+    everything published for it, before and after the death."""
     with ExitStack() as stack:
         n1, n2, n3 = stack.enter_context(cluster(store, 3, "--node-lease", "2"))
         watchers = [Client(n.port, f"ad-watch{i}", V5) for i, n in enumerate((n2, n3))]
@@ -367,6 +367,7 @@ def test_a_dead_nodes_sessions_are_adopted_and_their_wills_fire_once(
             connect_properties=SESSION,
             will=("ad/will", b"n1 is gone", 1, False),
         )
+        Client(n1.port, "ad-clean", V311, will=("ad/will", b"clean, gone too", 1, False))
         routed(pub, "ad/will", *watchers)
         before = [pub.publish_code("ad/q", f"b{n}".encode(), qos=1) for n in range(5)]
         assert before == [0] * 5
@@ -375,13 +376,14 @@ def test_a_dead_nodes_sessions_are_adopted_and_their_wills_fire_once(
         after = [pub.publish_code("ad/q", f"a{n}".encode(), qos=1) for n in range(5)]
         assert after == [0] * 5
         for watcher in watchers:
-            watcher.wait_messages(1)
+            watcher.wait_messages(2)
         wait_for(lambda: any("adopting node n1" in n.output() for n in (n2, n3)), timeout=20)
-        adopters = [n for n in (n2, n3) if "adopting node n1: 2 sessions" in n.output()]
+        adopters = [n for n in (n2, n3) if "adopting node n1: 3 sessions" in n.output()]
         assert len(adopters) == 1, "one survivor adopts it"
         time.sleep(0.5)
         for watcher in watchers:
-            assert watcher.payloads() == [b"n1 is gone"], "the Will, once"
+            wills = sorted(watcher.payloads())
+            assert wills == [b"clean, gone too", b"n1 is gone"], "each Will, once"
         back = Client(n3.port, "ad-away", V5, clean_start=False, connect_properties=SESSION)
         with clients(back):
             assert back.connack is not None
