@@ -793,7 +793,7 @@ async fn nodes_exchange_through(config: RedisConfig) {
     third.node.send(&[], &[], &facts).await.expect("listed");
     assert_eq!(third.node.client_ids().await.expect("ids"), ["mover"]);
     assert_eq!(
-        one.node.claim("mover").await.expect("claimed"),
+        one.node.holder_of("mover").await.expect("read"),
         Some("n2".to_owned())
     );
     assert!(one.node.is_alive("n2").await.expect("lease"));
@@ -812,6 +812,11 @@ async fn nodes_exchange_through(config: RedisConfig) {
         })
     );
     third.node.released("n1", "mover").await.expect("released");
+    assert_eq!(
+        one.node.claim("mover").await.expect("claimed"),
+        Some("n2".to_owned())
+    );
+    assert_eq!(one.node.holder_of("mover").await.expect("read"), None);
     assert!(third.node.client_ids().await.expect("ids").is_empty());
     let mut answers = Vec::new();
     while answers.is_empty() {

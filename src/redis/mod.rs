@@ -134,7 +134,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 
 pub use live::{LIVE_WINDOW, LiveFeed};
-pub use node::{Adopted, Inbound, Joined, NodeConfig, RedisNode};
+pub use node::{Adopted, Inbound, Joined, Lease, NodeConfig, RedisNode};
 pub use sessions::RedisSessionStore;
 pub use storage::RedisStorage;
 pub use streams::{ChangeLog, Inbox, InboxEntry};

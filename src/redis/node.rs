@@ -69,18 +69,32 @@ static TAKE_LEASE: LazyLock<Script> = LazyLock::new(|| {
 const HAND_OVER: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
     redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0";
 
-/// Whether a node's lease (KEYS[1] the leases, ARGV[1] the node) has not ended.
-static ALIVE: LazyLock<Script> = LazyLock::new(|| {
+/// A node's lease (KEYS[1] the leases, ARGV[1] the node): 1 held, 0 ended (or being
+/// adopted), -1 none at all.
+static LEASE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-        local lease = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-        if lease > now then return 1 end
+        local current = redis.call('HGET', KEYS[1], ARGV[1])
+        if not current then return -1 end
+        local ends = tonumber(current)
+        if ends and ends > now then return 1 end
         return 0
         ",
     )
 });
+
+/// Where a node's lease stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lease {
+    /// It has not ended: the node is alive.
+    Held,
+    /// It ended: the node is dead, and one of the others adopts it (or is adopting it).
+    Ended,
+    /// There is none: the node left, or was adopted and forgotten.
+    None,
+}
 
 /// Deletes a session's owner if it is still ARGV[1] (KEYS[1] the owner key).
 const DISOWN: &str =
@@ -532,8 +546,10 @@ impl RedisNode {
     }
 
     /// Makes this node the holder of a client's session (the client connected here);
-    /// returns the node that held it before, if another did: ask it to let the
-    /// session go ([`ask_release`](Self::ask_release)) before resuming it.
+    /// returns the node that held it before, if another did. Claim a session another
+    /// node holds ([`holder_of`](Self::holder_of)) only once it let it go: until then
+    /// it is that node's, and if that node dies, the node that adopts it takes the
+    /// session too (with what waits for it in the dead node's inbox).
     ///
     /// # Errors
     /// A storage error if Redis does not answer.
@@ -592,10 +608,41 @@ impl RedisNode {
     /// # Errors
     /// A storage error if Redis does not answer.
     pub async fn is_alive(&self, node: &str) -> Result<bool, Error> {
+        Ok(self.lease_of(node).await? == Lease::Held)
+    }
+
+    /// Where `node`'s lease stands.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer.
+    pub async fn lease_of(&self, node: &str) -> Result<Lease, Error> {
         let key = self.redis.key("nodes");
-        let mut invocation = ALIVE.key(&key);
+        let mut invocation = LEASE.key(&key);
         invocation.arg(node);
-        self.redis.script(&invocation, "read a node's lease").await
+        let state: i64 = self
+            .redis
+            .script(&invocation, "read a node's lease")
+            .await?;
+        Ok(match state {
+            1 => Lease::Held,
+            0 => Lease::Ended,
+            _ => Lease::None,
+        })
+    }
+
+    /// The node that holds a client's session, if another node does: ask it to let
+    /// the session go ([`ask_release`](Self::ask_release)) before you
+    /// [`claim`](Self::claim) it.
+    ///
+    /// # Errors
+    /// A storage error if Redis does not answer.
+    pub async fn holder_of(&self, client_id: &str) -> Result<Option<String>, Error> {
+        let key = self.owner_key(client_id);
+        let owner: Option<String> = self
+            .redis
+            .query(cmd("GET").arg(&key), "read a session's owner")
+            .await?;
+        Ok(owner.filter(|node| *node != self.node))
     }
 
     /// Sends messages to other nodes' inboxes and changes to the log, in order (one

@@ -390,3 +390,47 @@ def test_a_dead_nodes_sessions_are_adopted_and_their_wills_fire_once(
             assert back.connack[0].session_present is True
             expected = {f"b{n}".encode() for n in range(5)} | {f"a{n}".encode() for n in range(5)}
             wait_for(lambda: expected <= set(back.payloads()))
+
+
+def test_a_client_back_before_its_dead_node_is_adopted_waits_for_the_adoption(
+    redis: support.RedisServer,
+) -> None:
+    """The subscriber's node dies while messages are sent to it; the subscriber comes
+    back on another node at once. Until a survivor has adopted the dead node (and with
+    it the session and what waits in the dead node's inbox), it is refused with Server
+    unavailable; then it resumes the session with everything a publisher was
+    acknowledged. (Taking the session as stored at once lost what waited in the dead
+    node's inbox.)"""
+    with cluster(Store(redis.url, "ab"), 3, "--node-lease", "2") as (n1, n2, n3):
+        sub = Client(n2.port, "ab-sub", V5, clean_start=False, connect_properties=SESSION)
+        pub = Client(n1.port, "ab-pub", V5)
+        with clients(pub):
+            sub.subscribe("ab/q", qos=1)
+            routed(pub, "ab/q", sub)
+            n2.process.send_signal(signal.SIGKILL)
+            n2.process.wait()
+            codes = [pub.publish_code("ab/q", f"m{n}".encode(), qos=1) for n in range(10)]
+            assert codes == [0] * 10
+            refusals: list[int] = []
+            back: list[Client] = []
+
+            def resumed() -> bool:
+                client = Client(
+                    n3.port, "ab-sub", V5, clean_start=False, connect_properties=SESSION
+                )
+                assert client.connack is not None
+                code = int(client.connack[1].value)
+                if code == 0:
+                    back.append(client)
+                    return True
+                refusals.append(code)
+                client.paho.loop_stop()
+                return False
+
+            wait_for(resumed, timeout=20)
+            assert set(refusals) <= {0x88}, refusals
+            with clients(*back):
+                assert back[0].connack is not None
+                assert back[0].connack[0].session_present is True
+                want = {f"m{n}".encode() for n in range(10)}
+                wait_for(lambda: want <= set(back[0].payloads()), timeout=15)

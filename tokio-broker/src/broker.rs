@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use mqtt_common::protocol::ServerConfig;
+use mqtt_common::redis::Lease;
 use mqtt_common::router::{Action, Outgoing, Router};
 use mqtt_common::{
     Action as Permission, AsyncAuthInterface, AuthCredentials, Error, Message, QoS, RedisNode,
@@ -53,6 +54,9 @@ pub struct Broker {
     /// to say when the session is taken up: the inbox waits for that before it routes
     /// what came after the answer).
     asked: Mutex<HashMap<String, oneshot::Sender<oneshot::Sender<()>>>>,
+    /// Held (written) while this node adopts a dead one: a session it is taking up is
+    /// neither claimed nor let go until it is in the router.
+    pub adoption: tokio::sync::RwLock<()>,
     /// In a cluster: the live sender's mailbox, for QoS 0 messages to other nodes (not
     /// stored). It pushes back as a connection's does.
     pub live: Option<Arc<Mailbox>>,
@@ -81,6 +85,7 @@ impl Broker {
             dropped: AtomicU64::new(0),
             node,
             asked: Mutex::new(HashMap::new()),
+            adoption: tokio::sync::RwLock::new(()),
             live,
         }
     }
@@ -145,30 +150,58 @@ impl Broker {
     }
 
     /// In a cluster: makes this node the holder of a client's session before it
-    /// connects here. If another node held it, that node is asked to let it go (for at
-    /// most `RELEASE_WAIT`, less if its lease has ended), and the session is taken up
-    /// from the stores, with its queue.
-    pub async fn take_session(self: &Arc<Self>, client_id: &str) -> Result<(), Error> {
+    /// connects here. If another node held it, that node is asked to let it go, and
+    /// the session is taken up from the stores, with its queue. A holder that does not
+    /// answer within `RELEASE_WAIT`, or that died and is not yet adopted, keeps the
+    /// session, and the connection is refused (Server unavailable; the client comes
+    /// back later): taking the session as stored would lose what that node's inbox
+    /// still holds for it, or serve it twice.
+    pub async fn take_session(
+        self: &Arc<Self>,
+        client_id: &str,
+        clean_start: bool,
+    ) -> Result<(), Error> {
         let (Some(node), Some(persister)) = (&self.node, &self.persister) else {
             return Ok(());
         };
-        let Some(holder) = node.claim(client_id).await? else {
-            return Ok(());
-        };
+        let _adopted = self.adoption.read().await;
+        let unavailable = |why: String| Err(Error::state("connect", why));
         // Told once the session is in the router, so that the inbox goes on.
         let mut taken_up = None;
-        if node.is_alive(&holder).await? {
-            let (answer, answered) = oneshot::channel();
-            self.asked().insert(client_id.to_owned(), answer);
-            node.ask_release(&holder, client_id).await?;
-            match tokio::time::timeout(RELEASE_WAIT, answered).await {
-                Ok(Ok(done)) => taken_up = Some(done),
-                _ => tracing::warn!(
-                    "node {holder} did not let the session of {client_id} go within \
-                     {RELEASE_WAIT:?}: it is taken up as stored"
-                ),
+        let holder = node.holder_of(client_id).await?;
+        if let Some(holder) = &holder {
+            match node.lease_of(holder).await? {
+                Lease::Held => {
+                    let (answer, answered) = oneshot::channel();
+                    self.asked().insert(client_id.to_owned(), answer);
+                    node.ask_release(holder, client_id).await?;
+                    let outcome = tokio::time::timeout(RELEASE_WAIT, answered).await;
+                    self.asked().remove(client_id);
+                    let Ok(Ok(done)) = outcome else {
+                        return unavailable(format!(
+                            "node {holder} holds the session and did not let it go within \
+                             {RELEASE_WAIT:?}"
+                        ));
+                    };
+                    taken_up = Some(done);
+                }
+                // What its inbox holds for the session is routed by the node that
+                // adopts it: the session must be there then, not here.
+                Lease::Ended => {
+                    return unavailable(format!(
+                        "node {holder} held the session and died: it is being adopted"
+                    ));
+                }
+                // Gone for good, and not adopted: the stores have the last word.
+                Lease::None => {}
             }
-            self.asked().remove(client_id);
+        }
+        node.claim(client_id).await?;
+        // Here already; or a clean start with no other holder: nothing to take up. (A
+        // session held here in the stores but not in the router, as when an adopting
+        // node let it go to this one, is taken up.)
+        if self.router().has_session(client_id) || (clean_start && holder.is_none()) {
+            return Ok(());
         }
         let Some(session) = persister.sessions.get_session(client_id).await? else {
             return Ok(());
@@ -176,7 +209,10 @@ impl Broker {
         let will = persister.sessions.get_will(client_id).await?;
         let subscriptions = persister.storage.get_subscriptions(client_id).await?;
         let queue = persister.storage.queued_messages(client_id).await?;
-        tracing::info!("the session of {client_id} comes from node {holder}");
+        match &holder {
+            Some(holder) => tracing::info!("the session of {client_id} comes from node {holder}"),
+            None => tracing::info!("the session of {client_id} is taken up from the stores"),
+        }
         let actions = self.router().restore_session(
             session,
             will,
@@ -197,6 +233,7 @@ impl Broker {
         let Some(node) = &self.node else {
             return Ok(());
         };
+        let _adopted = self.adoption.read().await;
         let held = self.router().connection_of(client_id);
         if let Some(held) = held {
             tracing::info!("session of {client_id} taken over on node {to}");

@@ -268,6 +268,7 @@ const DRAIN_GRACE: Duration = Duration::from_secs(5);
 /// sessions (their due Wills are then published, once, by this node's timers),
 /// withdraws its filters, routes what is left in its inbox, and forgets it.
 async fn adopt(broker: Arc<Broker>, node: RedisNode, dead: String) {
+    let adopting = broker.adoption.write().await;
     let adopted = loop {
         match node.adopt(&dead).await {
             Ok(Some(adopted)) => break adopted,
@@ -285,6 +286,7 @@ async fn adopt(broker: Arc<Broker>, node: RedisNode, dead: String) {
     if let Err(err) = broker.take_up(adopted.client_ids.clone()).await {
         tracing::error!("cannot take up the sessions of node {dead}: {err}");
     }
+    drop(adopting);
     // This node's filters for them are announced before the old ones are withdrawn.
     store(&broker, Vec::new()).await;
     while let Err(err) = node.send(&[], &adopted.filters, &[]).await {

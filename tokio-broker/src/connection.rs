@@ -410,8 +410,12 @@ impl Connection {
             return Vec::new();
         };
         // In a cluster, the node that held the session lets it go first.
-        if let Err(err) = self.broker.take_session(&client_id).await {
-            tracing::error!("cannot take the session of {client_id}: {err}");
+        if let Err(err) = self
+            .broker
+            .take_session(&client_id, request.clean_start())
+            .await
+        {
+            tracing::warn!("cannot take the session of {client_id}: {err}");
             self.refuse(
                 ReasonCode::ServerUnavailable,
                 "the session could not be taken up",
