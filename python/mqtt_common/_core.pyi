@@ -39,6 +39,7 @@ __all__ = [
     "REASON_CODE_MEMBERS",
     "RETAIN_HANDLING_MEMBERS",
     "AclFile",
+    "Adopted",
     "AsyncRedisSessionStore",
     "AsyncRedisStorage",
     "AsyncSqliteSessionStore",
@@ -48,6 +49,8 @@ __all__ = [
     "AuthCredentials",
     "AuthInterface",
     "AuthStep",
+    "Change",
+    "ChangeLog",
     "Closed",
     "Connack",
     "Connect",
@@ -60,6 +63,11 @@ __all__ = [
     "Disconnect",
     "Fact",
     "FileAuth",
+    "Forward",
+    "Inbox",
+    "InboxEntry",
+    "Joined",
+    "LiveFeed",
     "MemorySessionStore",
     "MemoryStorage",
     "Message",
@@ -76,6 +84,7 @@ __all__ = [
     "PublishProperties",
     "Pubrec",
     "Pubrel",
+    "RedisNode",
     "Routed",
     "Router",
     "ServerConfig",
@@ -2101,6 +2110,12 @@ class Routed:
     @property
     def events(self) -> list[_Event]:
         """For ``receive``: the events left for the broker, in order."""
+    @property
+    def forwards(self) -> list[Forward]:
+        """In a cluster: messages for other nodes, to send with the facts."""
+    @property
+    def changes(self) -> list[Change]:
+        """In a cluster: changes every node must see, to send with the facts."""
 
 @final
 class Connected:
@@ -2118,6 +2133,72 @@ class Connected:
     @property
     def facts(self) -> list[Fact]:
         """The facts to store (the new session, its Will)."""
+    @property
+    def changes(self) -> list[Change]:
+        """In a cluster: changes every node must see, to send with the facts.
+
+        The filters of a session a clean start ended.
+        """
+
+@final
+class Forward:
+    """A message published on this node for the subscribers another node has.
+
+    Made by a clustered ``Router`` (``Routed.forwards``) and by the transport (what
+    another node sent); routed with ``Router.receive_forward``.
+    """
+
+    @property
+    def node(self) -> str:
+        """The node it goes to."""
+    @property
+    def message(self) -> Message:
+        """The message as published (its QoS and RETAIN flag)."""
+    @property
+    def qos(self) -> int:
+        """The message's QoS (0 may go live, uncommitted)."""
+    @property
+    def publisher(self) -> str | None:
+        """The client that published it (for No Local), or None for the broker's own."""
+    @property
+    def groups(self) -> list[str]:
+        """The shared subscriptions (``$share/...`` filters) that node serves this message."""
+    @property
+    def client_id(self) -> str | None:
+        """The one client it is for (a session that moved to that node), or None: all."""
+    @property
+    def published_at(self) -> float:
+        """When it was published (POSIX seconds): its expiry counts down from then."""
+
+@final
+class Change:
+    """A change every node of a cluster applies, in one order (``Router.apply_change``).
+
+    ``kind`` says which: "filter" (a node's clients have, or no longer have, a filter),
+    "retained" (a topic's retained message set), "retained_cleared".
+    """
+
+    @property
+    def kind(self) -> Literal["filter", "retained", "retained_cleared"]:
+        """Which change it is: "filter", "retained" or "retained_cleared"."""
+    @property
+    def node(self) -> str | None:
+        """The node of a "filter" change, else None."""
+    @property
+    def topic_filter(self) -> str | None:
+        """The topic filter of a "filter" change, else None."""
+    @property
+    def present(self) -> bool | None:
+        """Whether the node has the filter now (a "filter" change), else None."""
+    @property
+    def message(self) -> Message | None:
+        """The message of a "retained" change, else None."""
+    @property
+    def topic(self) -> str | None:
+        """The topic of a "retained" or "retained_cleared" change, else None."""
+    @property
+    def arrived_at(self) -> float | None:
+        """When a "retained" message arrived (POSIX seconds), else None."""
 
 @final
 class Router:
@@ -2138,6 +2219,7 @@ class Router:
         shared_choice: Literal["round_robin", "random", "sticky"] = "round_robin",
         max_subscriptions_per_client: int | None = None,
         max_topic_levels: int | None = None,
+        node_id: str | None = None,
     ) -> Self: ...
     def assign_client_id(self) -> str:
         """Return a client identifier for a client that gave none.
@@ -2253,3 +2335,234 @@ class Router:
         """Return a client's subscriptions."""
     def stats(self) -> dict[str, int]:
         """Return counts: sessions, connected, subscriptions, retained, queued, dropped."""
+    @property
+    def node_id(self) -> str | None:
+        """The router's node identifier, if it is a node of a cluster (``node_id=``)."""
+    def node_filters(self) -> list[str]:
+        """Return the topic filters this node's clients subscribe to, each once.
+
+        What a node announces to the others when it starts.
+        """
+    def known_nodes(self) -> list[str]:
+        """Return the nodes known to have subscribers, this one included."""
+    def apply_change(self, change: Change) -> None:
+        """Apply a change every node sees, in the order the transport gives.
+
+        This node's own changes included: the order decides which of two nodes'
+        retained messages on one topic stays. Nothing is stored (the node that made the
+        change stored it).
+        """
+    def receive_forward(
+        self,
+        forward: Forward,
+        now: float,
+        clock: float,
+        *,
+        receivers: Iterable[str] | None = None,
+    ) -> Routed:
+        """Route a message another node forwarded to this node's clients.
+
+        As ``publish``, to ``receivers`` only when given; its expiry counts down from
+        its publication.
+        """
+    def release(self, client_id: str, node: str, grace: float, now: float) -> None:
+        """Let another node have a client's session, which it resumes from the stores.
+
+        Call it once the client's connection here ended and its facts are stored. For
+        ``grace`` seconds its subscriptions still forward to ``node`` what they match.
+        """
+    def forget_node(self, node: str) -> None:
+        """Forget the filters of a node that left the cluster."""
+    def connection_of(self, client_id: str) -> int | None:
+        """Return the connection that holds a client identifier, or None."""
+
+@final
+class RedisNode:
+    """One broker process's part in a cluster on Redis.
+
+    Made by ``await RedisNode.join(url, node_id)``, which returns a ``Joined``. Its
+    leases run on Redis' clock; a node whose own lease another node took gets a
+    ``StateError`` from ``heartbeat`` and must stop.
+    """
+
+    @staticmethod
+    async def join(
+        url: str,
+        node_id: str,
+        *,
+        prefix: str = "mqtt",
+        lease: float | None = None,
+        tls_ca: str | os.PathLike[str] | None = None,
+        replicas: int = 0,
+        replica_timeout: float | None = None,
+    ) -> Joined:
+        """Join the cluster whose keys are under ``prefix``: return an awaitable ``Joined``.
+
+        Takes a lease of ``lease`` seconds (10 if None; renew it every third of it
+        with ``heartbeat``), makes the node's inbox (keeping what a previous run left
+        unread), notes the change log's end, then reads the other nodes' filters.
+        """
+    @property
+    def node_id(self) -> str:
+        """The node's identifier."""
+    async def heartbeat(self) -> list[str]:
+        """Renew the lease; resolve to the other nodes whose lease has ended.
+
+        A ``StateError`` if another node took this one's lease (it was taken for dead):
+        the process must stop serving its clients.
+        """
+    async def adopt(self, dead: str) -> Adopted | None:
+        """Adopt a node whose lease ended: resolve to ``Adopted``.
+
+        None if another node adopts it (or it came back).
+        """
+    async def drain(self, dead: str, count: int) -> list[InboxEntry]:
+        """Resolve to up to ``count`` entries left in an adopted node's inbox."""
+    async def drained(self, dead: str, ids: Iterable[str]) -> None:
+        """Delete entries of an adopted node's inbox, routed and stored."""
+    async def forget(self, dead: str) -> None:
+        """Forget an adopted node, once its inbox is drained."""
+    async def announce_all(self, filters: Iterable[str]) -> None:
+        """Announce every filter of this node's clients (``Router.node_filters``) at start."""
+    async def client_ids(self) -> list[str]:
+        """Resolve to the clients whose sessions this node holds (to take up at start)."""
+    async def holder_of(self, client_id: str) -> str | None:
+        """Resolve to the node that holds a client's session, or None."""
+    async def lease_of(self, node_id: str) -> Literal["held", "ended", "none"]:
+        """Resolve to where a node's lease stands: "held", "ended" (it died) or "none"."""
+    async def is_alive(self, node_id: str) -> bool:
+        """Resolve to whether a node's lease is held."""
+    async def claim(self, client_id: str) -> str | None:
+        """Make this node a client's session holder; resolve to the previous one, or None."""
+    async def ask_release(self, holder: str, client_id: str) -> None:
+        """Ask ``holder`` to let a client's session go (an inbox entry "release" there)."""
+    async def released(self, node_id: str, client_id: str) -> None:
+        """Tell ``node_id`` that a client's session it asked for is let go."""
+    async def send(
+        self, forwards: Iterable[Forward], changes: Iterable[Change], facts: Iterable[Fact]
+    ) -> None:
+        """Send a commit's forwards and changes, with its facts.
+
+        The facts say which sessions this node holds begin or end. Resolves once Redis
+        has them all: the publications they come from may then be acknowledged.
+        """
+    async def publish_live(self, forwards: Iterable[Forward]) -> None:
+        """Send QoS 0 forwards to the other nodes' live feeds (nothing stored).
+
+        Resolves once sent; to a node that has not read what it was sent before, only
+        once it has (a slow node slows its senders rather than lose its feed).
+        """
+    async def leave(self, filters: Iterable[str]) -> None:
+        """Leave the cluster: end the lease and withdraw these filters (the node's)."""
+
+@final
+class Joined:
+    """What a node finds when it joins.
+
+    Itself, the other nodes' filters, and the three feeds it reads for ever (its inbox,
+    the change log, its live feed).
+    """
+
+    @property
+    def node(self) -> RedisNode:
+        """The node."""
+    @property
+    def filters(self) -> list[Change]:
+        """The other nodes' filters, as changes to apply to the router before it routes."""
+    @property
+    def inbox(self) -> Inbox:
+        """Its inbox: messages for its clients and session hand-overs."""
+    @property
+    def changes(self) -> ChangeLog:
+        """The change log from the point it joined."""
+    @property
+    def live(self) -> LiveFeed:
+        """Its live feed: QoS 0 messages for its clients."""
+
+@final
+class Inbox:
+    """A node's inbox: messages forwarded to its clients, and session hand-overs.
+
+    Read with ``read``, then ``done`` with the entries' ids once what they caused is
+    stored (or ``read_again`` after a failure: at least once).
+    """
+
+    async def read(self) -> list[InboxEntry]:
+        """Resolve to the next entries, oldest first (an empty list after a second).
+
+        First those a previous run read and did not finish.
+        """
+    def read_again(self) -> None:
+        """From the next read on, read again what was read and not ``done``.
+
+        A ``StateError`` while a read or ``done`` is under way.
+        """
+    async def done(self, ids: Iterable[str]) -> None:
+        """Acknowledge and delete entries whose effects are stored."""
+
+@final
+class InboxEntry:
+    """One entry of an inbox (or of a dead node's, drained).
+
+    ``kind`` says which: "forwards" (``forwards``, in order), "release" (``node`` takes
+    over ``client_id``'s session: let it go, then ``RedisNode.released``), "released"
+    (the session asked for is let go), or "unreadable" (``error`` says why; log it and
+    acknowledge it as the rest).
+    """
+
+    @property
+    def id(self) -> str:
+        """The entry's id (for ``Inbox.done`` and ``RedisNode.drained``)."""
+    @property
+    def kind(self) -> Literal["forwards", "release", "released", "unreadable"]:
+        """What it holds: "forwards", "release", "released" or "unreadable"."""
+    @property
+    def forwards(self) -> list[Forward]:
+        """The messages of a "forwards" entry, in order (else empty)."""
+    @property
+    def client_id(self) -> str | None:
+        """The client of a "release" or "released" entry, else None."""
+    @property
+    def node(self) -> str | None:
+        """The node that asks for the session, in a "release" entry, else None."""
+    @property
+    def error(self) -> str | None:
+        """Why an "unreadable" entry cannot be read, else None."""
+
+@final
+class ChangeLog:
+    """The change log every node reads, in one order: apply each change to the router."""
+
+    async def read(self) -> list[Change]:
+        """Resolve to the changes after the last read, in the log's order.
+
+        An empty list after a second with none.
+        """
+
+@final
+class LiveFeed:
+    """A node's live feed: the QoS 0 messages other nodes send it (nothing stored)."""
+
+    async def read(self) -> list[Forward]:
+        """Resolve to the next QoS 0 messages sent live, waiting for them.
+
+        Call it again once they are routed: their sender is then told they were read.
+        """
+
+@final
+class Adopted:
+    """What adopting a dead node gives.
+
+    Its sessions (take them up from the stores), and the changes that withdraw its
+    filters (send them once this node announced its own).
+    """
+
+    @property
+    def node(self) -> str:
+        """The dead node."""
+    @property
+    def client_ids(self) -> list[str]:
+        """The clients whose sessions it held."""
+    @property
+    def filters(self) -> list[Change]:
+        """The changes that withdraw the dead node's filters."""

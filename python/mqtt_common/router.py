@@ -13,6 +13,12 @@ asks who would receive a message (``receivers``) and passes those allowed
 (``publish(..., receivers=...)``); it decides SUBSCRIBE requests (``refused``) and
 checks the retained messages ``subscribe`` returns before it ``deliver``\s them.
 
+A router made with ``node_id=`` is one node of a cluster (``mqtt_common.src.cluster``
+carries its messages): a publication also answers ``forwards`` (for the other nodes
+whose clients' filters match) and ``changes`` (what every node must see: this node's
+filters, retained messages), which the broker sends with the facts; it routes what
+other nodes send with ``receive_forward`` and ``apply_change``.
+
 >>> import time
 >>> from mqtt_common.models import Message, Subscription
 >>> from mqtt_common.protocol import ServerConnection
@@ -32,6 +38,6 @@ checks the retained messages ``subscribe`` returns before it ``deliver``\s them.
 b' \x02\x00\x000\x07\x00\x03a/bhi'
 """
 
-from mqtt_common._core import Connected, Fact, Outgoing, Routed, Router
+from mqtt_common._core import Change, Connected, Fact, Forward, Outgoing, Routed, Router
 
-__all__ = ["Connected", "Fact", "Outgoing", "Routed", "Router"]
+__all__ = ["Change", "Connected", "Fact", "Forward", "Outgoing", "Routed", "Router"]

@@ -5,6 +5,8 @@
 //! rules live in the core modules.
 
 mod auth;
+#[cfg(feature = "redis")]
+mod cluster;
 mod codec;
 mod constants;
 mod convert;
@@ -70,7 +72,7 @@ mod _core {
         PyServerConnection, PySubscribeRequest, PyUnsubscribeRequest,
     };
     #[pymodule_export]
-    use super::router::{PyConnected, PyFact, PyOutgoing, PyRouted, PyRouter};
+    use super::router::{PyChange, PyConnected, PyFact, PyForward, PyOutgoing, PyRouted, PyRouter};
     #[pymodule_export]
     use super::runtime::{PyCompletions, shutdown_runtime};
     #[pymodule_export]
@@ -86,7 +88,13 @@ mod _core {
     };
     #[cfg(feature = "redis")]
     #[pymodule_export]
-    use super::{session::PyAsyncRedisSessionStore, storage::PyAsyncRedisStorage};
+    use super::{
+        cluster::{
+            PyAdopted, PyChangeLog, PyInbox, PyInboxEntry, PyJoined, PyLiveFeed, PyRedisNode,
+        },
+        session::PyAsyncRedisSessionStore,
+        storage::PyAsyncRedisStorage,
+    };
     #[cfg(feature = "sqlite")]
     #[pymodule_export]
     use super::{

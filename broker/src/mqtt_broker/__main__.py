@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from mqtt_broker.broker import Broker, BrokerConfig
+from mqtt_broker.cluster import Cluster
 from mqtt_broker.server import TlsOptions, listen
 from mqtt_common.models import (
     AuthenticationError,
@@ -41,6 +42,7 @@ from mqtt_common.models import (
 from mqtt_common.models.constants import MQTTProtocol
 from mqtt_common.protocol import ServerConfig
 from mqtt_common.src.auth import AsyncAuthInterface, FileAuth
+from mqtt_common.src.cluster import RedisNode
 from mqtt_common.src.session import (
     AsyncRedisSessionStore,
     AsyncSessionInterface,
@@ -55,6 +57,8 @@ from mqtt_common.src.storage import (
 log = logging.getLogger("broker")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: How long a node's lease lasts without --node-lease, in seconds.
+DEFAULT_NODE_LEASE = 10
 #: The largest TCP port number.
 MAX_PORT = (1 << 16) - 1
 
@@ -224,6 +228,28 @@ def arguments(argv: list[str] | None = None, prog: str = "mqtt-broker") -> argpa
         help="for rediss://: trust this CA certificate (PEM) instead of the system's",
     )
     parser.add_argument(
+        "--node-id",
+        metavar="NAME",
+        help="be this node of a cluster of brokers sharing --redis-url (and --redis-prefix): "
+        "a message published on any node reaches the subscribers of every node; give each "
+        "node its own name, the same across its restarts",
+    )
+    parser.add_argument(
+        "--node-lease",
+        type=integer(1, 65535, "a lease in seconds"),
+        metavar="S",
+        help="how long a node counts as alive after each renewal of its lease (renewed "
+        "every third of it): a node silent longer is adopted by another, which takes its "
+        "sessions up and publishes their due Wills (default: 10)",
+    )
+    parser.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="listen beside other processes on the same port (SO_REUSEPORT): the kernel "
+        "spreads new connections among them; with --node-id and one Redis, N processes are "
+        "one broker on every core",
+    )
+    parser.add_argument(
         "--log-level",
         type=log_level,
         default="INFO",
@@ -236,6 +262,12 @@ def arguments(argv: list[str] | None = None, prog: str = "mqtt-broker") -> argpa
         parser.error("--require-certificate needs --tls-ca")
     if args.use_certificate is not None and not args.require_certificate:
         parser.error("a user name from the certificate needs --require-certificate")
+    if args.node_id is not None and args.redis_url is None:
+        parser.error("--node-id needs --redis-url: the nodes of a cluster share one Redis")
+    if args.node_lease is not None and args.node_id is None:
+        parser.error("--node-lease needs --node-id")
+    if args.node_lease is None:
+        args.node_lease = DEFAULT_NODE_LEASE
     return args
 
 
@@ -382,6 +414,7 @@ def broker_for(args: argparse.Namespace, stores: Stores | None) -> Broker:
         max_unread_bytes=args.max_unread,
         max_offline_messages=args.max_queued,
         queue_full="drop_new" if args.queue_full == "drop-new" else "drop_oldest",
+        node_id=args.node_id,
     )
     auth = None
     if has_auth_source(args):
@@ -413,15 +446,28 @@ async def serve(args: argparse.Namespace) -> None:
 async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
     """Serve on these stores until SIGINT or SIGTERM."""
     broker = broker_for(args, stores)
+    cluster = None
     if stores is not None:
-        restored = await broker.restore(await stores.client_ids())
+        client_ids = stores.client_ids
+        if args.node_id is not None:
+            cluster = await join(broker, args)
+            # A node takes up the sessions it held; a lone broker, all.
+            client_ids = cluster.node.client_ids
+        restored = await broker.restore(await client_ids())
         log.info("stored sessions taken up from %s: %d", stores.where, restored)
     tls = None
     if args.tls_cert is not None:
         tls = TlsOptions(args.tls_cert, args.tls_key, args.tls_ca, args.require_certificate)
         check_tls(tls)
     try:
-        listener = await listen(broker, args.host, args.port, tls, trim_every=args.trim_every)
+        listener = await listen(
+            broker,
+            args.host,
+            args.port,
+            tls,
+            trim_every=args.trim_every,
+            reuse_port=args.reuse_port,
+        )
     except OSError as err:
         raise StartupError(cannot_listen(args.host, args.port, err)) from None
     stop = asyncio.Event()
@@ -434,9 +480,33 @@ async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
     # Printed whatever the log level, once a signal stops it cleanly: scripts and tests
     # wait for this line.
     print(f"listening on {listener.host}:{listener.port}{' (TLS)' if tls else ''}", flush=True)
+    if cluster is not None:
+        await cluster.start()
     await stop.wait()
     logging.getLogger("broker").info("shutting down")
+    if cluster is not None:
+        cluster.stop()
     await listener.close()
+
+
+async def join(broker: Broker, args: argparse.Namespace) -> Cluster:
+    """Join the cluster in --redis-url as --node-id; return this broker's part in it."""
+    joined = await RedisNode.join(
+        args.redis_url,
+        args.node_id,
+        prefix=args.redis_prefix,
+        lease=float(args.node_lease),
+        tls_ca=args.redis_ca,
+    )
+    log.info(
+        "node %s of the cluster under %r: %d filters of other nodes",
+        args.node_id,
+        args.redis_prefix,
+        len(joined.filters),
+    )
+    cluster = Cluster(broker, joined, float(args.node_lease))
+    broker.cluster = cluster
+    return cluster
 
 
 def check_tls(tls: TlsOptions) -> None:

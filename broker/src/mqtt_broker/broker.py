@@ -35,12 +35,13 @@ from mqtt_common.protocol import (
     SubscribeRequest,
     UnsubscribeRequest,
 )
-from mqtt_common.router import Fact, Outgoing, Routed, Router
+from mqtt_common.router import Change, Fact, Forward, Outgoing, Routed, Router
 from mqtt_common.src.auth import Action, AsyncAuthInterface, AuthCredentials
 from mqtt_common.src.session import AsyncSessionInterface, Session
 from mqtt_common.src.storage import AsyncStorageInterface
 
 if TYPE_CHECKING:
+    from .cluster import Cluster
     from .connection import ClientConnection
 
 log = logging.getLogger("broker")
@@ -67,6 +68,8 @@ class BrokerConfig:
     #: How many bytes a client may leave unread before it is disconnected (0x97) if it
     #: reads none of them for a second (four times as many in any case).
     max_unread_bytes: int = 16 << 20
+    #: This broker's name as a node of a cluster (its stores in Redis); None: alone.
+    node_id: str | None = None
 
 
 class Throttle:
@@ -117,7 +120,10 @@ class Broker:
             max_queued_messages=config.max_offline_messages,
             queue_full=config.queue_full,
             shared_choice=config.shared_choice,
+            node_id=config.node_id,
         )
+        #: With ``node_id``: this broker's part in the cluster (set once it joined).
+        self.cluster: Cluster | None = None
         #: Accepted connections, by the router's connection id.
         self.connections: dict[int, ClientConnection] = {}
         self.dirty: set[ClientConnection] = set()
@@ -134,6 +140,12 @@ class Broker:
         self._sessions_to_save: dict[str, Session] = {}
         self._releases: dict[ClientConnection, int] = {}
         self._answers: list[tuple[ClientConnection, Callable[[], None]]] = []
+        # In a cluster: QoS 1 and 2 messages for other nodes, and the changes every node
+        # must see, sent with the facts of the same commit.
+        self._forwards: list[Forward] = []
+        self._changes: list[Change] = []
+        # Tasks waiting for what is pending to be stored (told whether it was).
+        self._waiters: list[asyncio.Future[bool]] = []
         self._committing: asyncio.Task[None] | None = None
         # Whether the last commit failed: the log says when the stores fail and when
         # they answer again, once each, not once per commit.
@@ -222,6 +234,26 @@ class Broker:
             self._queue_full(client_id)
         for client_id, owner, message in routed.wills:
             self._publish_will(client_id, owner, message)
+        if routed.forwards or routed.changes:
+            self._to_other_nodes(routed.forwards, routed.changes)
+
+    def _to_other_nodes(self, forwards: list[Forward], changes: list[Change]) -> None:
+        """Hand a cluster's forwards (QoS 0 ones go live) and changes over."""
+        if self.cluster is None:
+            return
+        self.cluster.post(forwards)
+        if changes:
+            self._changes.extend(changes)
+            self._flush_soon()
+
+    def forward_with_commit(self, forward: Forward) -> None:
+        """Send a QoS 1 or 2 message to its node with the next commit."""
+        self._forwards.append(forward)
+        self._flush_soon()
+
+    def timers_changed(self) -> None:
+        """Look again at when the router's timers are due (after changes it applied)."""
+        self._arm_timer()
 
     # ---- durability: facts, then the acknowledgements that promise them ----
 
@@ -248,7 +280,24 @@ class Broker:
             self._sessions_to_save[session.client_id] = session
 
     def _waiting(self) -> bool:
-        return bool(self._facts or self._releases or self._answers or self._sessions_to_save)
+        return bool(
+            self._facts
+            or self._releases
+            or self._answers
+            or self._sessions_to_save
+            or self._forwards
+            or self._changes
+            or self._waiters
+        )
+
+    async def stored(self) -> bool:
+        """Wait until what is pending now is stored; return whether it was."""
+        if not self.durable:
+            return True
+        done: asyncio.Future[bool] = self.loop.create_future()
+        self._waiters.append(done)
+        self._flush_soon()
+        return await done
 
     def _commit_soon(self) -> None:
         idle = self._committing is None or self._committing.done()
@@ -263,8 +312,11 @@ class Broker:
             releases, self._releases = self._releases, {}
             answers, self._answers = self._answers, []
             accepted, self._sessions_pending = self._sessions_pending, set()
+            forwards, self._forwards = self._forwards, []
+            changes, self._changes = self._changes, []
+            waiters, self._waiters = self._waiters, []
             try:
-                await self._store(facts, saves.values())
+                await self._store(facts, saves.values(), forwards, changes)
             except Exception:
                 # Nothing it promised is released: the clients' acknowledgements never
                 # come, and they send again once they reconnect.
@@ -284,6 +336,9 @@ class Broker:
                     connection.refuse_or_disconnect(
                         ReasonCode.UNSPECIFIED_ERROR, "the storage failed"
                     )
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(False)
                 continue
             if self._store_failing:
                 log.warning("the stores answer again: what is received is stored")
@@ -293,12 +348,29 @@ class Broker:
                 self.mark_dirty(connection)
             for _, answer in answers:
                 answer()
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(True)
 
-    async def _store(self, facts: list[Fact], sessions: Iterable[Session]) -> None:
-        """Write facts to the stores: the storage's in one call, the sessions' in order."""
+    async def _store(
+        self,
+        facts: list[Fact],
+        sessions: Iterable[Session],
+        forwards: list[Forward],
+        changes: list[Change],
+    ) -> None:
+        """Write facts to the stores: the storage's in one call, the sessions' in order.
+
+        In a cluster, the forwards and changes go to the other nodes at the same time:
+        the acknowledgements wait for both.
+        """
         assert self.storage is not None
         assert self.sessions is not None
         storing = [self.storage.persist(facts)] if any(f.for_storage for f in facts) else []
+        if self.cluster is not None:
+            sessions_facts = [f for f in facts if f.for_sessions]
+            if forwards or changes or sessions_facts:
+                storing.append(self.cluster.node.send(forwards, changes, sessions_facts))
         await asyncio.gather(*storing, self._store_sessions(facts, sessions))
 
     async def _store_sessions(self, facts: list[Fact], sessions: Iterable[Session]) -> None:
@@ -422,6 +494,15 @@ class Broker:
             return
         engine = connection.engine
         client_id = request.client_id or self.router.assign_client_id()
+        if self.cluster is not None:
+            # The node that held the session lets it go first.
+            refused = await self.cluster.take_session(client_id, request.clean_start)
+            if refused is not None:
+                log.warning("cannot take the session of %s: %s", client_id, refused)
+                connection.refuse(ReasonCode.SERVER_UNAVAILABLE, refused)
+                return
+            if connection.engine.is_closed:
+                return
         credentials = credentials.replace(client_id=client_id)
         connected = self.router.connect(
             connection.serial, request, client_id, credentials, time.time()
@@ -451,6 +532,8 @@ class Broker:
             self._facts.extend(connected.facts)
             if connected.facts:
                 self._sessions_pending.add(connection)
+        if connected.changes:
+            self._to_other_nodes([], connected.changes)
         self.act(self.router.attach(connection.serial, engine, self.now()))
         if connection.authenticated:
             log.info(
@@ -480,10 +563,10 @@ class Broker:
                     else ReasonCode.UNSPECIFIED_ERROR,
                 )
             return
-        receivers = await self._allowed_receivers(message.topic)
+        receivers = await self.allowed_receivers(message.topic)
         self._route(connection, message, receivers)
 
-    async def _allowed_receivers(self, topic: str) -> list[str]:
+    async def allowed_receivers(self, topic: str) -> list[str]:
         """Return the clients that would receive a message on ``topic`` and may."""
         allowed = []
         for client_id, owner in self.router.receivers(topic):
@@ -530,7 +613,7 @@ class Broker:
             )
             return
         log.info("publishing the Will of %s to %s", client_id, message.topic)
-        receivers = await self._allowed_receivers(message.topic)
+        receivers = await self.allowed_receivers(message.topic)
         self.act(
             self.router.publish(
                 message, time.time(), self.now(), publisher=client_id, receivers=receivers
@@ -683,6 +766,21 @@ class Broker:
         with their arrival time, go back to the router; what became due meanwhile (an
         expired session, a Will) happens now.
         """
+        assert self.storage is not None
+        now = time.time()
+        restored = await self.take_up(client_ids)
+        for message, arrived_at in await self.storage.retained_messages():
+            self.router.restore_retained(message, arrived_at)
+        self.act(self.router.handle_timeout(now, self.now()))
+        await self.drain()
+        self._arm_timer()
+        return restored
+
+    async def take_up(self, client_ids: Iterable[str]) -> int:
+        """Take sessions up from the stores (a restart's, another node's); return how many.
+
+        Their due Wills are published at the next timer.
+        """
         assert self.sessions is not None
         assert self.storage is not None
         now = time.time()
@@ -696,10 +794,6 @@ class Broker:
             queue = await self.storage.queued_messages(client_id)
             self.act(self.router.restore_session(session, will, subscriptions, queue, now))
             restored += 1
-        for message, arrived_at in await self.storage.retained_messages():
-            self.router.restore_retained(message, arrived_at)
-        self.act(self.router.handle_timeout(now, self.now()))
-        await self.drain()
         self._arm_timer()
         return restored
 

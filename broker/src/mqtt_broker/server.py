@@ -62,12 +62,14 @@ async def listen(
     tls: TlsOptions | None = None,
     *,
     trim_every: float = 10.0,
+    reuse_port: bool = False,
 ) -> Listener:
     """Start serving ``broker`` on ``host:port`` (0: any free port).
 
     Plain TCP is served by a ``SocketServer`` (its own epoll: a batch of reads per loop
     turn, one write per connection at its end, and a few hundred bytes per connection);
-    TLS, and systems without epoll, by asyncio's transports.
+    TLS, and systems without epoll, by asyncio's transports. ``reuse_port``: listen
+    beside other processes on the same port (``SO_REUSEPORT``).
     """
     loop = asyncio.get_running_loop()
     server: asyncio.Server | SocketServer
@@ -78,6 +80,7 @@ async def listen(
             port,
             lambda: ClientConnection(broker),
             batch=(broker.begin_batch, broker.end_batch),
+            reuse_port=reuse_port,
         )
     else:
         server = await loop.create_server(
@@ -86,5 +89,6 @@ async def listen(
             port,
             ssl=tls.context() if tls is not None else None,
             reuse_address=True,
+            reuse_port=reuse_port or None,
         )
     return Listener(server, broker, trim_every)

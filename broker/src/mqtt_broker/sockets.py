@@ -291,11 +291,15 @@ class SocketServer:
         port: int,
         protocol_factory: Callable[[], asyncio.Protocol],
         batch: tuple[Callable[[], None], Callable[[], None]] | None = None,
+        *,
+        reuse_port: bool = False,
     ) -> SocketServer:
         """Listen on ``host:port`` (0: any free port); OSError if that cannot be.
 
         ``batch``: two calls, made before and after each batch of ready sockets is
-        served (the broker writes its output once, at the end).
+        served (the broker writes its output once, at the end). ``reuse_port``: beside
+        other processes listening there (``SO_REUSEPORT``: the kernel spreads the
+        connections among them).
         """
         family, kind, proto, _, address = socket.getaddrinfo(
             host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -303,6 +307,8 @@ class SocketServer:
         sock = socket.socket(family, kind, proto)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind(address)
             sock.listen(socket.SOMAXCONN)
             sock.setblocking(False)

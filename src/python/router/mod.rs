@@ -28,26 +28,23 @@ use crate::python::protocol::{
 };
 use crate::python::session::{PySession, instant, seconds};
 use crate::python::topic::PySubscription;
+mod cluster;
+
+pub(crate) use cluster::{
+    PyChange, PyForward, changes_of, changes_to_py, forwards_of, forwards_to_py,
+};
+
 use crate::router::{
-    Action, Connecting, ConnectionId, Fact, Outgoing, QueueFull, QueuedMessage, Router,
-    RouterConfig, SharedChoice,
+    Action, Change, Connecting, ConnectionId, Fact, Forward, Outgoing, QueueFull, QueuedMessage,
+    Router, RouterConfig, SharedChoice,
 };
 use crate::topic::{IndexLimits, Subscription};
 
 /// The router's facts from a Python list of `Fact`.
 pub(crate) fn facts_of(obj: &Bound<'_, PyAny>) -> Result<Vec<Fact>, Error> {
-    let items = obj
-        .try_iter()
-        .map_err(|_| wrong_type("facts", "a list of Fact", obj))?;
-    items
-        .map(|item| {
-            let item = item.map_err(|_| wrong_type("facts", "a list of Fact", obj))?;
-            let fact = item
-                .cast::<PyFact>()
-                .map_err(|_| wrong_type("facts", "a list of Fact", &item))?;
-            Ok(fact.get().inner.clone())
-        })
-        .collect()
+    cluster::items_of("facts", "a list of Fact", obj, |item| {
+        item.cast::<PyFact>().ok().map(|f| f.get().inner.clone())
+    })
 }
 
 /// A fact for the stores: what a restart needs.
@@ -361,6 +358,12 @@ pub(crate) struct PyRouted {
     /// For ``receive``: the events left for the broker, in order.
     #[pyo3(get)]
     events: Py<PyList>,
+    /// In a cluster: messages for other nodes, to send with the facts.
+    #[pyo3(get)]
+    forwards: Py<PyList>,
+    /// In a cluster: changes every node must see, to send with the facts.
+    #[pyo3(get)]
+    changes: Py<PyList>,
 }
 
 #[pymethods]
@@ -390,6 +393,10 @@ pub(crate) struct PyConnected {
     /// The facts to store (the new session, its Will).
     #[pyo3(get)]
     facts: Py<PyList>,
+    /// In a cluster: changes every node must see (the filters of a session a clean
+    /// start ended), to send with the facts.
+    #[pyo3(get)]
+    changes: Py<PyList>,
 }
 
 #[pymethods]
@@ -436,6 +443,8 @@ struct Gathered {
     dropped: Vec<String>,
     touched: Vec<ConnectionId>,
     retained: Vec<Outgoing>,
+    forwards: Vec<Forward>,
+    changes: Vec<Change>,
 }
 
 /// `now`: POSIX seconds on the wall clock.
@@ -485,8 +494,8 @@ impl PyRouter {
                     message,
                 } => gathered.wills.push((client_id, owner, message)),
                 Action::Dropped { client_id, .. } => gathered.dropped.push(client_id),
-                // A Python router is never a cluster node: it makes neither.
-                Action::Forward(_) | Action::Share(_) => {}
+                Action::Forward(forward) => gathered.forwards.push(forward),
+                Action::Share(change) => gathered.changes.push(change),
             }
         }
         Ok(())
@@ -559,6 +568,8 @@ impl PyRouter {
             reason_codes: PyList::new(py, codes)?.unbind(),
             retained: PyList::new(py, retained)?.unbind(),
             events: PyList::empty(py).unbind(),
+            forwards: cluster::forwards_to_py(py, gathered.forwards)?.unbind(),
+            changes: cluster::changes_to_py(py, gathered.changes)?.unbind(),
         })
     }
 
@@ -582,6 +593,21 @@ fn subscriptions_of(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Subscription>> {
         .collect()
 }
 
+/// The clients a broker allows to receive a message, or None: any.
+fn allowed_set(
+    receivers: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<std::collections::HashSet<String>>> {
+    let Some(allowed) = present(receivers) else {
+        return Ok(None);
+    };
+    allowed
+        .try_iter()
+        .map_err(|_| wrong_type("receivers", "a collection of client ids", allowed))?
+        .map(|item| item.and_then(|i| i.extract::<String>()))
+        .collect::<PyResult<_>>()
+        .map(Some)
+}
+
 fn connection_arg(obj: &Bound<'_, PyAny>) -> Result<ConnectionId, Error> {
     counter("connection", obj)
 }
@@ -596,6 +622,7 @@ impl PyRouter {
         shared_choice = "round_robin",
         max_subscriptions_per_client = None,
         max_topic_levels = None,
+        node_id = None,
     ))]
     fn new(
         #[pyo3(from_py_with = int::<MaxQueuedMessagesPerSession>)] max_queued_messages: i128,
@@ -604,6 +631,7 @@ impl PyRouter {
         #[pyo3(from_py_with = limit::<MaxSubscriptionsPerClient>)]
         max_subscriptions_per_client: Option<usize>,
         #[pyo3(from_py_with = limit::<MaxTopicLevels>)] max_topic_levels: Option<usize>,
+        node_id: Option<&str>,
     ) -> PyResult<Self> {
         let config = RouterConfig {
             max_queued_messages: int_value(MaxQueuedMessagesPerSession::NAME, max_queued_messages)?,
@@ -614,8 +642,12 @@ impl PyRouter {
                 max_subscriptions_per_client,
             },
         };
+        let inner = match node_id {
+            Some(node) => Router::clustered(config, node)?,
+            None => Router::new(config),
+        };
         Ok(Self {
-            inner: Router::new(config),
+            inner,
             engines: HashMap::new(),
             pending: HashMap::new(),
         })
@@ -725,15 +757,17 @@ impl PyRouter {
                     session: None,
                     session_present: false,
                     facts: PyList::empty(py).unbind(),
+                    changes: PyList::empty(py).unbind(),
                 });
             }
             Connecting::Accepted(accepted) => *accepted,
         };
-        let mut facts = Vec::new();
+        let (mut facts, mut changes) = (Vec::new(), Vec::new());
         for action in accepted.actions {
             match action {
                 Action::Persist(fact) => facts.push(Py::new(py, PyFact { inner: fact })?),
                 Action::Deliver(out) => self.pending.entry(connection).or_default().push(out),
+                Action::Share(change) => changes.push(change),
                 _ => {}
             }
         }
@@ -742,6 +776,7 @@ impl PyRouter {
             session: Some(Py::new(py, PySession::from(accepted.session))?),
             session_present: accepted.session_present,
             facts: PyList::new(py, facts)?.unbind(),
+            changes: cluster::changes_to_py(py, changes)?.unbind(),
         })
     }
 
@@ -862,14 +897,9 @@ impl PyRouter {
             .transpose()?;
         let now = wall(now)?;
         let clock = engine_clock(clock)?;
-        let published = match present(receivers) {
+        let published = match allowed_set(receivers)? {
             None => self.inner.publish(core, publisher.as_deref(), now),
             Some(allowed) => {
-                let allowed: std::collections::HashSet<String> = allowed
-                    .try_iter()
-                    .map_err(|_| wrong_type("receivers", "a collection of client ids", allowed))?
-                    .map(|item| item.and_then(|i| i.extract::<String>()))
-                    .collect::<PyResult<_>>()?;
                 self.inner
                     .publish_filtered(core, publisher.as_deref(), now, |client| {
                         allowed.contains(client)
@@ -1023,6 +1053,99 @@ impl PyRouter {
         dict.set_item("queued", stats.queued)?;
         dict.set_item("dropped", stats.dropped)?;
         Ok(dict)
+    }
+
+    // ---- a node of a cluster ----
+
+    /// This router's node identifier, if it is a node of a cluster (``node_id=``).
+    #[getter]
+    fn node_id(&self) -> Option<&str> {
+        self.inner.node_id()
+    }
+
+    /// Return the topic filters this node's clients subscribe to, each once.
+    ///
+    /// What a node announces to the others when it starts.
+    fn node_filters(&self) -> Vec<String> {
+        self.inner
+            .node_filters()
+            .into_iter()
+            .map(|filter| filter.as_str().to_owned())
+            .collect()
+    }
+
+    /// Return the nodes known to have subscribers, this one included.
+    fn known_nodes(&self) -> Vec<String> {
+        self.inner.known_nodes()
+    }
+
+    /// Apply a change every node sees, in the order the transport gives.
+    ///
+    /// This node's own changes included: the order decides which of two nodes'
+    /// retained messages on one topic stays. Nothing is stored (the node that made the
+    /// change stored it).
+    fn apply_change(&mut self, change: &Bound<'_, PyAny>) -> PyResult<()> {
+        let change = change
+            .cast::<PyChange>()
+            .map_err(|_| wrong_type("change", "Change", change))?;
+        Ok(self.inner.apply_change(&change.get().inner)?)
+    }
+
+    /// Route a message another node forwarded to this node's clients.
+    ///
+    /// As ``publish``, to ``receivers`` only when given; its expiry counts down from
+    /// its publication.
+    #[pyo3(signature = (forward, now, clock, *, receivers=None))]
+    fn receive_forward(
+        &mut self,
+        py: Python<'_>,
+        forward: &Bound<'_, PyAny>,
+        now: &Bound<'_, PyAny>,
+        clock: &Bound<'_, PyAny>,
+        receivers: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyRouted> {
+        let forward = forward
+            .cast::<PyForward>()
+            .map_err(|_| wrong_type("forward", "Forward", forward))?;
+        let (now, clock) = (wall(now)?, engine_clock(clock)?);
+        let published = match allowed_set(receivers)? {
+            None => self
+                .inner
+                .receive_forward(&forward.get().inner, now, |_| true),
+            Some(allowed) => self
+                .inner
+                .receive_forward(&forward.get().inner, now, |client| allowed.contains(client)),
+        };
+        let mut gathered = Gathered::default();
+        self.gather(py, published.actions, clock, false, &mut gathered)?;
+        Self::routed(py, gathered, published.matched, Vec::new())
+    }
+
+    /// Let another node have a client's session, which it resumes from the stores.
+    ///
+    /// Call it once the client's connection here ended and its facts are stored. For
+    /// ``grace`` seconds its subscriptions still forward to ``node`` what they match.
+    fn release(
+        &mut self,
+        client_id: &Bound<'_, PyAny>,
+        node: &str,
+        grace: &Bound<'_, PyAny>,
+        now: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let grace = crate::python::protocol::config::seconds_arg("grace", grace)?;
+        Ok(self
+            .inner
+            .release(self::client_id(client_id)?, node, grace, wall(now)?)?)
+    }
+
+    /// Forget the filters of a node that left the cluster.
+    fn forget_node(&mut self, node: &str) {
+        self.inner.forget_node(node);
+    }
+
+    /// Return the connection that holds a client identifier, or None.
+    fn connection_of(&self, client_id: &Bound<'_, PyAny>) -> PyResult<Option<ConnectionId>> {
+        Ok(self.inner.connection_of(self::client_id(client_id)?))
     }
 
     fn __repr__(&self) -> String {
