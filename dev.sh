@@ -21,9 +21,10 @@
 #                      mypy --strict, stubtest; fails on the first failure
 #   ./dev.sh bench     the benchmarks, Rust (criterion) and Python, each against its
 #                      anchors or targets (they report, they never fail on timings)
-#   ./dev.sh bench-cluster  tokio broker nodes on one Redis: throughput and latency
-#                      across nodes against one node, and 2 processes sharing a port
-#                      (--reuse-port) against 1 (options: --seconds S)
+#   ./dev.sh bench-cluster  broker nodes on one Redis: throughput and latency across
+#                      nodes against one node, and 2 processes sharing a port
+#                      (--reuse-port) against 1 (options: --broker tokio|python,
+#                      --seconds S)
 #   ./dev.sh docs      the Rust API docs as docs.rs shows them, each feature-gated item
 #                      labelled with its cargo feature (needs the nightly toolchain:
 #                      rustup toolchain install nightly); prints where they are
@@ -237,9 +238,9 @@ run_bench() {
 }
 
 run_bench_cluster() {
-    setup_venv
+    install_wheel
     install_test_programs
-    step "tokio broker nodes on Redis: across nodes, and processes sharing a port"
+    step "broker nodes on Redis: across nodes, and processes sharing a port"
     cargo build --quiet --release -p mqtt-common-benches --bin mqtt_load
     cargo build --quiet --release -p mqtt-tokio-broker
     "$VPY" benches/broker/bench_cluster.py "$@"

@@ -1,8 +1,10 @@
-"""Tokio broker nodes of one cluster on Redis, in one run, on loopback.
+"""Broker nodes of one cluster on Redis, in one run, on loopback.
 
 Across nodes against within one node, and two processes on one port (``--reuse-port``)
 against one. Run with ``./dev.sh bench-cluster`` (or ``python benches/broker/bench_cluster.py
-[--seconds S]`` after building the load generator and the tokio broker in release).
+[--broker tokio|python] [--seconds S]`` after building the load generator and the tokio
+broker in release). ``--broker`` picks the tokio broker (the default) or the reference
+broker.
 One ``redis-server`` of the run's own (append-only file, ``appendfsync always``, as the
 tests run it); each configuration gets fresh nodes under a fresh key prefix. MQTT 3.1.1,
 256-byte payloads, the scenarios of ``bench_brokers.py``:
@@ -32,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_brokers import LOAD, TOKIO, free_port, load, wait_listening
+from bench_brokers import LOAD, ROOT, TOKIO, free_port, load, wait_listening
 from reference_broker.support import RedisServer
 
 THROUGHPUT = [
@@ -48,8 +50,18 @@ LATENCY = [
 PREFIXES = count()
 
 
+def broker(kind: str, port: int) -> list[str]:
+    """The command that starts a broker of ``kind`` ("tokio", "python") on ``port``."""
+    if kind == "python":
+        return [sys.executable, str(ROOT / "examples" / "broker"), "--port", str(port)]
+    return [str(TOKIO), "--port", str(port)]
+
+
 class Nodes:
-    """Tokio broker nodes under one fresh prefix, stopped by their process ids."""
+    """Broker nodes under one fresh prefix, stopped by their process ids."""
+
+    #: Which broker: "tokio" or "python".
+    kind = "tokio"
 
     def __init__(self, redis: RedisServer, count: int, reuse_port: bool) -> None:
         prefix = f"bench{next(PREFIXES)}"
@@ -58,7 +70,7 @@ class Nodes:
         self.ports: list[int] = []
         for n in range(count):
             port = shared if reuse_port else free_port()
-            command = [str(TOKIO), "--port", str(port), "--log-level", "warning"]
+            command = [*broker(self.kind, port), "--log-level", "WARNING"]
             command += ["--redis-url", redis.url, "--redis-prefix", prefix]
             command += ["--node-id", f"n{n + 1}"]
             if reuse_port:
@@ -100,7 +112,9 @@ def main() -> int:
     """Print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--broker", choices=["tokio", "python"], default="tokio")
     args = parser.parse_args()
+    Nodes.kind = args.broker
     for needed in (LOAD, TOKIO):
         if not needed.exists():
             print(f"build it first (release): {needed} is missing", file=sys.stderr)
@@ -130,7 +144,7 @@ def main() -> int:
             redis.kill()
     cores = os.cpu_count()
     print(
-        f"Tokio broker nodes on one redis-server (AOF, fsync always), loopback, {cores} "
+        f"{'Tokio' if args.broker == 'tokio' else 'Reference'} broker nodes on one redis-server (AOF, fsync always), loopback, {cores} "
         f"cores shared by all; MQTT 3.1.1, 256 B payloads, {seconds:.0f} s per scenario"
     )
     header = f"{'scenario':26}{'one node':>14}{'across':>14}{'across/one':>14}"

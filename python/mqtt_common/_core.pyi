@@ -2365,6 +2365,12 @@ class Router:
         As ``publish``, to ``receivers`` only when given; its expiry counts down from
         its publication.
         """
+    def receive_forwards(self, forwards: Iterable[Forward], now: float, clock: float) -> Routed:
+        """Route messages other nodes forwarded to this node's clients, in order.
+
+        As ``receive_forward`` for each, in one call: for a broker that authorizes
+        nobody's receiving (one with an authorization provider asks for each message).
+        """
     def release(self, client_id: str, node: str, grace: float, now: float) -> None:
         """Let another node have a client's session, which it resumes from the stores.
 

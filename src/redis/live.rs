@@ -26,6 +26,11 @@ use crate::router::Forward;
 /// How many messages one node may have sent another live that it has not read yet.
 pub const LIVE_WINDOW: u64 = 20_000;
 
+/// The most messages one pub/sub message carries: a sender with more sends them in
+/// several, each once the window has room, so that no single message outgrows what
+/// Redis buffers for a reader.
+const LIVE_CHUNK: usize = 1_000;
+
 /// How long a sender waits for a reader that reads nothing at all (lost, or gone)
 /// before it counts what it sent as lost and sends again.
 const STALL: Duration = Duration::from_secs(1);
@@ -96,8 +101,8 @@ impl LiveWindow {
         self.read.notify_waiters();
     }
 
-    /// Sends each node its messages, in order, as one pub/sub message each, once its
-    /// window has room.
+    /// Sends each node its messages, in order, in pub/sub messages of at most
+    /// `LIVE_CHUNK`, each once the window has room.
     pub(super) async fn publish(
         &self,
         redis: &Redis,
@@ -105,16 +110,18 @@ impl LiveWindow {
         forwards: &[Forward],
     ) -> Result<(), Error> {
         for (node, to) in per_node(forwards) {
-            self.room_at(node).await;
             let channel = live_channel(&redis.prefix, node);
-            let mut payload = Vec::with_capacity(from.len() + 1 + to.len() * 300);
-            payload.extend_from_slice(from.as_bytes());
-            payload.push(b'\n');
-            encode_forwards(&mut payload, to.iter().copied())?;
-            let mut batch = Batch::reads();
-            batch.add(&channel, cmd("PUBLISH").arg(&channel).arg(payload).clone());
-            redis.send(&batch, "publish to another node").await?;
-            self.sent(node, to.len() as u64);
+            for chunk in to.chunks(LIVE_CHUNK) {
+                self.room_at(node).await;
+                let mut payload = Vec::with_capacity(from.len() + 1 + chunk.len() * 300);
+                payload.extend_from_slice(from.as_bytes());
+                payload.push(b'\n');
+                encode_forwards(&mut payload, chunk.iter().copied())?;
+                let mut batch = Batch::reads();
+                batch.add(&channel, cmd("PUBLISH").arg(&channel).arg(payload).clone());
+                redis.send(&batch, "publish to another node").await?;
+                self.sent(node, chunk.len() as u64);
+            }
         }
         Ok(())
     }

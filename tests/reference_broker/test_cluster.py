@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from mqtt_common.src.auth import hash_password
+
 from . import support
 from .support import (
     V5,
@@ -176,6 +178,35 @@ def test_a_shared_group_with_members_on_two_nodes_gets_each_message_once(
             got = [p for m in (a, b, c) for p in m.payloads()]
             assert sorted(got) == sorted(f"s{n}".encode() for n in range(60)), "each once"
             assert all(m.payloads() for m in (a, b, c)), "every member has some"
+
+
+def test_each_node_asks_its_auth_files_who_may_receive_what_another_node_sends(
+    redis: support.RedisServer, tmp_path: Path
+) -> None:
+    passwd, acl = tmp_path / "passwd", tmp_path / "acl"
+    passwd.write_text(
+        "".join(f"{user}:{hash_password('pw')}\n" for user in ("reader", "writer", "nosy"))
+    )
+    acl.write_text(
+        "user reader\ntopic read public/#\n"
+        "user writer\ntopic write #\n"
+        "user nosy\ntopic read #\ntopic deny public/hidden\n"
+    )
+    auth = ("--password-file", str(passwd), "--acl-file", str(acl))
+    with cluster(Store(redis.url, "acl"), 2, *auth) as (n1, n2):
+        reader = Client(n2.port, "acl-reader", V5, username="reader", password="pw")
+        nosy = Client(n2.port, "acl-nosy", V311, username="nosy", password="pw")
+        writer = Client(n1.port, "acl-writer", V5, username="writer", password="pw")
+        with clients(reader, nosy, writer):
+            assert reader.subscribe("#", qos=1) == [1]  # allowed: ACLs decide receiving
+            assert nosy.subscribe("#", qos=1) == [1]
+            routed(writer, "public/probe", reader, nosy)
+            for topic in ("public/a", "secret/b", "public/hidden"):
+                assert writer.publish_code(topic, topic.encode(), qos=1) == 0
+            wait_for(lambda: len(nosy.payloads()) >= 2 and len(reader.payloads()) >= 2)
+            time.sleep(0.3)
+            assert reader.payloads() == [b"public/a", b"public/hidden"]
+            assert nosy.payloads() == [b"public/a", b"secret/b"]
 
 
 def test_a_persistent_session_leaves_one_node_and_resumes_on_another(

@@ -325,14 +325,12 @@ class Cluster:
         """
         broker = self.broker
         router = broker.router
+        if broker.auth is None:
+            broker.act(router.receive_forwards(forwards, time.time(), broker.now()))
+            return
         for forward in forwards:
-            if broker.auth is None:
-                routed = router.receive_forward(forward, time.time(), broker.now())
-            else:
-                receivers = await broker.allowed_receivers(forward.message.topic)
-                routed = router.receive_forward(
-                    forward, time.time(), broker.now(), receivers=receivers
-                )
+            receivers = await broker.allowed_receivers(forward.message.topic)
+            routed = router.receive_forward(forward, time.time(), broker.now(), receivers=receivers)
             broker.act(routed)
 
     async def _take_live(self) -> None:

@@ -1121,6 +1121,39 @@ impl PyRouter {
         Self::routed(py, gathered, published.matched, Vec::new())
     }
 
+    /// Route messages other nodes forwarded to this node's clients, in order.
+    ///
+    /// As ``receive_forward`` for each, in one call: for a broker that authorizes
+    /// nobody's receiving (one with an authorization provider asks for each message).
+    fn receive_forwards(
+        &mut self,
+        py: Python<'_>,
+        forwards: &Bound<'_, PyAny>,
+        now: &Bound<'_, PyAny>,
+        clock: &Bound<'_, PyAny>,
+    ) -> PyResult<PyRouted> {
+        let (now, clock) = (wall(now)?, engine_clock(clock)?);
+        let mut actions = Vec::new();
+        let mut matched = false;
+        let items = forwards
+            .try_iter()
+            .map_err(|_| wrong_type("forwards", "a list of Forward", forwards))?;
+        for item in items {
+            let item = item?;
+            let forward = item
+                .cast::<PyForward>()
+                .map_err(|_| wrong_type("forwards", "a list of Forward", &item))?;
+            let published = self
+                .inner
+                .receive_forward(&forward.get().inner, now, |_| true);
+            matched |= published.matched;
+            actions.extend(published.actions);
+        }
+        let mut gathered = Gathered::default();
+        self.gather(py, actions, clock, false, &mut gathered)?;
+        Self::routed(py, gathered, matched, Vec::new())
+    }
+
     /// Let another node have a client's session, which it resumes from the stores.
     ///
     /// Call it once the client's connection here ended and its facts are stored. For
