@@ -118,8 +118,11 @@ impl LiveWindow {
                 payload.push(b'\n');
                 encode_forwards(&mut payload, chunk.iter().copied())?;
                 let mut batch = Batch::reads();
-                batch.add(&channel, cmd("PUBLISH").arg(&channel).arg(payload).clone());
-                redis.send(&batch, "publish to another node").await?;
+                batch.add(
+                    &channel,
+                    std::mem::take(cmd("PUBLISH").arg(&channel).arg(payload)),
+                );
+                redis.send(batch, "publish to another node").await?;
                 self.sent(node, chunk.len() as u64);
             }
         }
@@ -212,9 +215,12 @@ impl LiveFeed {
             let channel = ack_channel(&self.redis.prefix, &sender);
             let mut batch = Batch::reads();
             let ack = format!("{} {count}", self.node);
-            batch.add(&channel, cmd("PUBLISH").arg(&channel).arg(ack).clone());
+            batch.add(
+                &channel,
+                std::mem::take(cmd("PUBLISH").arg(&channel).arg(ack)),
+            );
             // Not told: the sender counts it lost after a while.
-            let _ = self.redis.send(&batch, "acknowledge live messages").await;
+            let _ = self.redis.send(batch, "acknowledge live messages").await;
         }
         self.connect().await?;
         loop {

@@ -369,7 +369,7 @@ impl Redis {
     /// slot the batch touches, in the order of each slot's first command (a cluster
     /// pipeline must stay on one slot). Then, when replicas are required, waits for
     /// them on every node written to.
-    async fn send(&self, batch: &Batch, doing: &str) -> Result<Vec<Value>, Error> {
+    async fn send(&self, batch: Batch, doing: &str) -> Result<Vec<Value>, Error> {
         let groups: Vec<Vec<usize>> = match &self.link {
             Link::Single(_) => vec![(0..batch.commands.len()).collect()],
             Link::Cluster(_) => {
@@ -386,10 +386,19 @@ impl Redis {
             }
         };
         let mut answers = vec![Value::Nil; batch.commands.len()];
+        // The keys stay for the replicas' wait; the commands move into the pipelines
+        // (a command holds its payload: copying it would cost as much as sending it).
+        let (keys, mut commands): (Vec<String>, Vec<Option<redis::Cmd>>) = batch
+            .commands
+            .into_iter()
+            .map(|(key, command)| (key, Some(command)))
+            .unzip();
         for group in &groups {
             let mut pipe = redis::pipe();
             for &i in group {
-                pipe.add_command(batch.commands[i].1.clone());
+                if let Some(command) = commands[i].take() {
+                    pipe.add_command(command);
+                }
             }
             let replies: Vec<Value> = match pipe.query_async(&mut self.link.clone()).await {
                 Err(err) if once_more(&err) => pipe.query_async(&mut self.link.clone()).await,
@@ -409,7 +418,7 @@ impl Redis {
         if batch.writes {
             for group in &groups {
                 if let Some(&first) = group.first() {
-                    self.replicated(&batch.commands[first].0).await?;
+                    self.replicated(&keys[first]).await?;
                 }
             }
         }

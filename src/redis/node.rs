@@ -380,7 +380,7 @@ impl RedisNode {
         let answers = if handing.is_empty() {
             Vec::new()
         } else {
-            self.redis.send(&handing, "adopt a node's sessions").await?
+            self.redis.send(handing, "adopt a node's sessions").await?
         };
         let client_ids: Vec<String> = listed
             .into_iter()
@@ -391,11 +391,11 @@ impl RedisNode {
         let ours = self.sessions_key(&self.node);
         let mut listing = Batch::writes();
         for client_id in &client_ids {
-            listing.add(&ours, cmd("SADD").arg(&ours).arg(client_id).clone());
+            listing.add(&ours, std::mem::take(cmd("SADD").arg(&ours).arg(client_id)));
         }
-        listing.add(&theirs, cmd("DEL").arg(&theirs).clone());
+        listing.add(&theirs, std::mem::take(cmd("DEL").arg(&theirs)));
         self.redis
-            .send(&listing, "list the adopted sessions")
+            .send(listing, "list the adopted sessions")
             .await?;
         let filters_key = self.filters_key(dead);
         let filters = self
@@ -451,7 +451,7 @@ impl RedisNode {
         let mut batch = Batch::writes();
         batch.add(&key, delete);
         self.redis
-            .send(&batch, "drain an adopted inbox")
+            .send(batch, "drain an adopted inbox")
             .await
             .map(drop)
     }
@@ -467,10 +467,10 @@ impl RedisNode {
         let inbox = self.inbox_key(dead);
         let leases = self.redis.key("nodes");
         batch
-            .add(&filters, cmd("DEL").arg(&filters).clone())
-            .add(&inbox, cmd("DEL").arg(&inbox).clone())
-            .add(&leases, cmd("HDEL").arg(&leases).arg(dead).clone());
-        self.redis.send(&batch, "forget a node").await.map(drop)
+            .add(&filters, std::mem::take(cmd("DEL").arg(&filters)))
+            .add(&inbox, std::mem::take(cmd("DEL").arg(&inbox)))
+            .add(&leases, std::mem::take(cmd("HDEL").arg(&leases).arg(dead)));
+        self.redis.send(batch, "forget a node").await.map(drop)
     }
 
     /// Announces every filter this node's clients hold, in place of what the node
@@ -520,12 +520,12 @@ impl RedisNode {
         let mut reads = Batch::reads();
         for client_id in &listed {
             let owner = self.owner_key(client_id);
-            reads.add(&owner, cmd("GET").arg(&owner).clone());
+            reads.add(&owner, std::mem::take(cmd("GET").arg(&owner)));
         }
         let owners = if reads.is_empty() {
             Vec::new()
         } else {
-            self.redis.send(&reads, "read the sessions' owners").await?
+            self.redis.send(reads, "read the sessions' owners").await?
         };
         let mut own = Vec::new();
         let mut gone = Batch::writes();
@@ -534,12 +534,12 @@ impl RedisNode {
             if owner.as_deref() == Some(self.node.as_str()) {
                 own.push(client_id);
             } else {
-                gone.add(&key, cmd("SREM").arg(&key).arg(&client_id).clone());
+                gone.add(&key, std::mem::take(cmd("SREM").arg(&key).arg(&client_id)));
             }
         }
         if !gone.is_empty() {
             self.redis
-                .send(&gone, "drop the sessions other nodes took")
+                .send(gone, "drop the sessions other nodes took")
                 .await?;
         }
         Ok(own)
@@ -579,7 +579,7 @@ impl RedisNode {
             .arg(&self.node);
         let mut batch = Batch::writes();
         batch.add(&key, add);
-        self.redis.send(&batch, "ask for a session").await.map(drop)
+        self.redis.send(batch, "ask for a session").await.map(drop)
     }
 
     /// Tells `node` that this node let a client's session go, and stops listing it.
@@ -598,9 +598,12 @@ impl RedisNode {
             .arg(client_id);
         let mut batch = Batch::writes();
         batch
-            .add(&sessions, cmd("SREM").arg(&sessions).arg(client_id).clone())
+            .add(
+                &sessions,
+                std::mem::take(cmd("SREM").arg(&sessions).arg(client_id)),
+            )
             .add(&inbox, add);
-        self.redis.send(&batch, "let a session go").await.map(drop)
+        self.redis.send(batch, "let a session go").await.map(drop)
     }
 
     /// Whether `node` holds a lease that has not ended.
@@ -666,11 +669,14 @@ impl RedisNode {
                 Fact::Session { session } => {
                     batch.add(
                         &sessions,
-                        cmd("SADD").arg(&sessions).arg(session.client_id()).clone(),
+                        std::mem::take(cmd("SADD").arg(&sessions).arg(session.client_id())),
                     );
                 }
                 Fact::SessionEnded { client_id } => {
-                    batch.add(&sessions, cmd("SREM").arg(&sessions).arg(client_id).clone());
+                    batch.add(
+                        &sessions,
+                        std::mem::take(cmd("SREM").arg(&sessions).arg(client_id)),
+                    );
                     // Its owner goes too, unless another node took the client since.
                     let owner = self.owner_key(client_id);
                     let mut disown = cmd("EVAL");
@@ -696,7 +702,10 @@ impl RedisNode {
             {
                 let key = self.filters_key(node);
                 let verb = if *present { "SADD" } else { "SREM" };
-                batch.add(&key, cmd(verb).arg(&key).arg(filter.as_str()).clone());
+                batch.add(
+                    &key,
+                    std::mem::take(cmd(verb).arg(&key).arg(filter.as_str())),
+                );
             }
             batch.add(&log, change_entry(&log, change)?);
         }
@@ -704,7 +713,7 @@ impl RedisNode {
             return Ok(());
         }
         self.redis
-            .send(&batch, "send to the other nodes")
+            .send(batch, "send to the other nodes")
             .await
             .map(drop)
     }

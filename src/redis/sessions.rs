@@ -59,9 +59,9 @@ impl RedisSessionStore {
             let mut batch = Batch::reads();
             for client_id in page {
                 let key = self.session_key(client_id);
-                batch.add(&key, cmd("EXISTS").arg(&key).clone());
+                batch.add(&key, std::mem::take(cmd("EXISTS").arg(&key)));
             }
-            let present = redis.send(&batch, "list the sessions").await?;
+            let present = redis.send(batch, "list the sessions").await?;
             found.extend(
                 page.iter()
                     .zip(present)
@@ -112,27 +112,36 @@ impl RedisSessionStore {
                 // The set first: a member without a session is skipped when listed; a
                 // session whose client is not listed would not be restored.
                 let clients = self.clients_key();
-                batch.add(&clients, cmd("SADD").arg(&clients).arg(client_id).clone());
+                batch.add(
+                    &clients,
+                    std::mem::take(cmd("SADD").arg(&clients).arg(client_id)),
+                );
                 let key = self.session_key(client_id);
                 let record = encode_session(session)?;
-                batch.add(&key, cmd("SET").arg(&key).arg(record).clone());
+                batch.add(&key, std::mem::take(cmd("SET").arg(&key).arg(record)));
             }
             SessionCall::SetWill(client_id, will) => {
                 let key = self.will_key(client_id);
-                batch.add(&key, cmd("SET").arg(&key).arg(encode_will(will)?).clone());
+                batch.add(
+                    &key,
+                    std::mem::take(cmd("SET").arg(&key).arg(encode_will(will)?)),
+                );
             }
             SessionCall::ClearWill(client_id) => {
                 let key = self.will_key(client_id);
-                batch.add(&key, cmd("DEL").arg(&key).clone());
+                batch.add(&key, std::mem::take(cmd("DEL").arg(&key)));
             }
             SessionCall::DeleteSession(client_id) => {
                 // The session first: its answer says whether there was one.
                 let key = self.session_key(client_id);
-                batch.add(&key, cmd("DEL").arg(&key).clone());
+                batch.add(&key, std::mem::take(cmd("DEL").arg(&key)));
                 let will = self.will_key(client_id);
-                batch.add(&will, cmd("DEL").arg(&will).clone());
+                batch.add(&will, std::mem::take(cmd("DEL").arg(&will)));
                 let clients = self.clients_key();
-                batch.add(&clients, cmd("SREM").arg(&clients).arg(client_id).clone());
+                batch.add(
+                    &clients,
+                    std::mem::take(cmd("SREM").arg(&clients).arg(client_id)),
+                );
             }
         }
         Ok(())
@@ -147,7 +156,7 @@ impl RedisSessionStore {
             let client_id = session.client_id().to_owned();
             self.add_commands(&mut batch, &SessionCall::ClearWill(client_id))?;
         }
-        redis.send(&batch, "store a session").await.map(drop)
+        redis.send(batch, "store a session").await.map(drop)
     }
 }
 
@@ -195,7 +204,7 @@ impl AsyncSessionInterface for RedisSessionStore {
                 &mut batch,
                 &SessionCall::DeleteSession(client_id.to_owned()),
             )?;
-            let answers = redis.send(&batch, "delete a session").await?;
+            let answers = redis.send(batch, "delete a session").await?;
             Ok(matches!(answers.first(), Some(Value::Int(n)) if *n > 0))
         })
     }
@@ -237,7 +246,7 @@ impl AsyncSessionInterface for RedisSessionStore {
             }
             if !batch.is_empty() {
                 redis
-                    .send(&batch, "store the router's session facts")
+                    .send(batch, "store the router's session facts")
                     .await?;
             }
             Ok(())

@@ -188,32 +188,41 @@ impl RedisStorage {
                 let key = self.retained_key();
                 let topic = message.topic().as_str();
                 if message.payload().is_empty() {
-                    batch.add(&key, cmd("HDEL").arg(&key).arg(topic).clone());
+                    batch.add(&key, std::mem::take(cmd("HDEL").arg(&key).arg(topic)));
                 } else {
                     self.check_retained_levels(message.topic())?;
                     let record = encode_timed(&message, arrived_at)?;
-                    batch.add(&key, cmd("HSET").arg(&key).arg(topic).arg(record).clone());
+                    batch.add(
+                        &key,
+                        std::mem::take(cmd("HSET").arg(&key).arg(topic).arg(record)),
+                    );
                 }
             }
             StorageCall::DeleteRetained(topic) => {
                 let key = self.retained_key();
-                batch.add(&key, cmd("HDEL").arg(&key).arg(topic.as_str()).clone());
+                batch.add(
+                    &key,
+                    std::mem::take(cmd("HDEL").arg(&key).arg(topic.as_str())),
+                );
             }
             StorageCall::AddSubscription(client_id, subscription) => {
                 // The set first: a member with no subscription left is skipped when
                 // read; a subscription whose client is not in the set would be lost.
                 let set = self.subscribers_key();
-                batch.add(&set, cmd("SADD").arg(&set).arg(&client_id).clone());
+                batch.add(&set, std::mem::take(cmd("SADD").arg(&set).arg(&client_id)));
                 let key = self.subs_key(&client_id);
                 let filter = subscription.topic_filter().as_str();
                 let record = encode_subscription(&subscription);
-                batch.add(&key, cmd("HSET").arg(&key).arg(filter).arg(record).clone());
+                batch.add(
+                    &key,
+                    std::mem::take(cmd("HSET").arg(&key).arg(filter).arg(record)),
+                );
             }
             StorageCall::RemoveSubscription(client_id, topic_filter) => {
                 let key = self.subs_key(&client_id);
                 batch.add(
                     &key,
-                    cmd("HDEL").arg(&key).arg(topic_filter.as_str()).clone(),
+                    std::mem::take(cmd("HDEL").arg(&key).arg(topic_filter.as_str())),
                 );
             }
             StorageCall::EnqueueEntry(client_id, entry) => {
@@ -221,20 +230,20 @@ impl RedisStorage {
                 let record = encode_timed(&entry.message, entry.enqueued_at)?;
                 batch.add(
                     &key,
-                    cmd("HSET").arg(&key).arg(entry.seq).arg(record).clone(),
+                    std::mem::take(cmd("HSET").arg(&key).arg(entry.seq).arg(record)),
                 );
             }
             StorageCall::RemoveQueued(client_id, seq) => {
                 let key = self.queue_key(&client_id);
-                batch.add(&key, cmd("HDEL").arg(&key).arg(seq).clone());
+                batch.add(&key, std::mem::take(cmd("HDEL").arg(&key).arg(seq)));
             }
             StorageCall::ForgetClient(client_id) => {
                 // Both keys are on the client's slot: one command.
                 let key = self.subs_key(&client_id);
                 let queue = self.queue_key(&client_id);
-                batch.add(&key, cmd("DEL").arg(&key).arg(&queue).clone());
+                batch.add(&key, std::mem::take(cmd("DEL").arg(&key).arg(&queue)));
                 let set = self.subscribers_key();
-                batch.add(&set, cmd("SREM").arg(&set).arg(&client_id).clone());
+                batch.add(&set, std::mem::take(cmd("SREM").arg(&set).arg(&client_id)));
             }
         }
         Ok(())
@@ -245,7 +254,7 @@ impl RedisStorage {
         let redis = self.open_or_closed()?;
         let mut batch = Batch::writes();
         self.add_commands(&mut batch, call)?;
-        redis.send(&batch, doing).await
+        redis.send(batch, doing).await
     }
 
     fn check_retained_levels(&self, topic: &TopicName) -> Result<(), Error> {
@@ -416,7 +425,7 @@ impl AsyncStorageInterface for RedisStorage {
                 }
             }
             if !batch.is_empty() {
-                redis.send(&batch, "store the router's facts").await?;
+                redis.send(batch, "store the router's facts").await?;
             }
             Ok(())
         })
@@ -534,9 +543,9 @@ impl AsyncStorageInterface for RedisStorage {
                 let mut batch = Batch::reads();
                 for client_id in page {
                     let key = self.subs_key(client_id);
-                    batch.add(&key, cmd("HGETALL").arg(&key).clone());
+                    batch.add(&key, std::mem::take(cmd("HGETALL").arg(&key)));
                 }
-                let answers = redis.send(&batch, "read the subscriptions").await?;
+                let answers = redis.send(batch, "read the subscriptions").await?;
                 for (client_id, answer) in page.iter().zip(answers) {
                     let fields: BTreeMap<String, Vec<u8>> = from_redis_value(answer)
                         .map_err(|e| redis.unreadable("the subscriptions", &e))?;

@@ -117,7 +117,7 @@ impl Inbox {
         let mut batch = Batch::reads();
         batch.add(&self.key, ack).add(&self.key, delete);
         self.redis
-            .send(&batch, "acknowledge the inbox")
+            .send(batch, "acknowledge the inbox")
             .await
             .map(drop)
     }
