@@ -292,7 +292,8 @@ class Broker:
 
     async def stored(self) -> bool:
         """Wait until what is pending now is stored; return whether it was."""
-        if not self.durable:
+        idle = self._committing is None or self._committing.done()
+        if not self.durable or (idle and not self._waiting()):
             return True
         done: asyncio.Future[bool] = self.loop.create_future()
         self._waiters.append(done)
