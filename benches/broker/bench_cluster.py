@@ -18,7 +18,10 @@ tests run it); each configuration gets fresh nodes under a fresh key prefix. MQT
   other process crosses.
 
 The load generator runs on core 1 (as in ``bench_brokers.py``); the nodes and Redis are
-not pinned: they share this machine's cores with it. Reported, never asserted.
+not pinned: they share this machine's cores with it, so "across" pays for both nodes'
+work and Redis' out of the same two cores. The "CPU per message" rows say what one
+node spends: with each node on a machine of its own, the busiest node's figure is what
+bounds the cluster. Reported, never asserted.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ PREFIXES = count()
 
 
 def broker(kind: str, port: int) -> list[str]:
-    """The command that starts a broker of ``kind`` ("tokio", "python") on ``port``."""
+    """Return the command that starts a broker of ``kind`` ("tokio", "python") on ``port``."""
     if kind == "python":
         return [sys.executable, str(ROOT / "examples" / "broker"), "--port", str(port)]
     return [str(TOKIO), "--port", str(port)]
@@ -81,6 +84,15 @@ class Nodes:
             wait_listening(port)
         time.sleep(0.5)
 
+    def cpu_seconds(self) -> list[float]:
+        """Each node's CPU time so far (user and system), in seconds."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        used = []
+        for process in self.processes:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used.append((int(fields[11]) + int(fields[12])) / ticks)
+        return used
+
     def stop(self) -> None:
         """Stop them by their process ids."""
         for process in self.processes:
@@ -103,7 +115,12 @@ def run(
     nodes = Nodes(redis, count, reuse_port)
     try:
         ports = ["--port", str(nodes.ports[-1]), "--publish-port", str(nodes.ports[0])]
-        return load([*arguments, *ports], nodes.ports[-1], seconds)
+        before = nodes.cpu_seconds()
+        result = load([*arguments, *ports], nodes.ports[-1], seconds)
+        after = nodes.cpu_seconds()
+        busiest = max(b - a for a, b in zip(before, after, strict=True))
+        result["busiest_us_per_message"] = 1e6 * busiest / max(result.get("messages", 0), 1)
+        return result
     finally:
         nodes.stop()
 
@@ -126,10 +143,15 @@ def main() -> int:
         redis.start()
         try:
             rows: list[tuple[str, float, float, float]] = []
+            cpu_rows: list[tuple[str, float, float, float]] = []
             for label, arguments in THROUGHPUT:
                 one = run(redis, 1, False, arguments, seconds)
                 across = run(redis, 2, False, arguments, seconds)
                 rows.append((label, one["per_second"], across["per_second"], 0))
+                cpu_label = "CPU/msg " + label.split(" (")[0].replace("  ", " ") + " (us)"
+                cpu = (one["busiest_us_per_message"], across["busiest_us_per_message"])
+                cpu_rows.append((cpu_label, *cpu, 0))
+            rows.extend(cpu_rows)
             for qos, arguments in LATENCY:
                 one = run(redis, 1, False, arguments, seconds)
                 across = run(redis, 2, False, arguments, seconds)
@@ -143,22 +165,27 @@ def main() -> int:
         finally:
             redis.kill()
     cores = os.cpu_count()
+    name = "Tokio" if args.broker == "tokio" else "Reference"
     print(
-        f"{'Tokio' if args.broker == 'tokio' else 'Reference'} broker nodes on one redis-server (AOF, fsync always), loopback, {cores} "
+        f"{name} broker nodes on one redis-server (AOF, fsync always), loopback, {cores} "
         f"cores shared by all; MQTT 3.1.1, 256 B payloads, {seconds:.0f} s per scenario"
     )
     header = f"{'scenario':26}{'one node':>14}{'across':>14}{'across/one':>14}"
     print(header)
     print("-" * len(header))
     for label, one, across, _ in rows:
-        print(f"{label:26}{one:14.0f}{across:14.0f}{across / one:13.2f}x")
+        digits = 2 if label.startswith("CPU") else 0
+        print(f"{label:26}{one:14.{digits}f}{across:14.{digits}f}{across / one:13.2f}x")
     print()
     header = f"{'one port':26}{'1 process':>14}{'2 processes':>14}{'2/1':>14}"
     print(header)
     print("-" * len(header))
     for label, one, two in shared:
         print(f"{label:26}{one:14.0f}{two:14.0f}{two / one:13.2f}x")
-    print("throughput: higher is better; latency: lower is better")
+    print(
+        "throughput: higher is better; latency and CPU per message (the busiest node's, "
+        "per message delivered): lower is better"
+    )
     return 0
 
 

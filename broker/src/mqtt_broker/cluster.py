@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mqtt_common.models.errors import MQTTError, StateError, StorageError
 from mqtt_common.router import Forward
@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("broker")
 
+
+class _Readable(Protocol):
+    """What a connection that publishes offers: its reading paused and resumed."""
+
+    def pause_reading(self) -> None: ...
+    def resume_reading(self) -> None: ...
+
 #: How long to wait before trying Redis again after a failed call.
 RETRY = 1.0
 #: How long a node waits for another to let a session go.
@@ -41,8 +48,13 @@ MOVE_GRACE = 30.0
 #: How long an adopted node's inbox is still drained after its filters are withdrawn:
 #: what other nodes sent it before they saw the withdrawal.
 DRAIN_GRACE = 5.0
-#: The most QoS 0 messages waiting to go live to other nodes; beyond it new ones are
-#: dropped (QoS 0 allows it), logged a while apart.
+#: Past this many QoS 0 messages waiting to go live to other nodes, the connections that
+#: add to them pause their reading until fewer than ``LIVE_LOW`` wait: a node that
+#: publishes faster than the others read slows its publishers, as a slow subscriber does.
+LIVE_HIGH = 20_000
+LIVE_LOW = 5_000
+#: The most that may wait (the broker's own publications do not pause); beyond it new
+#: ones are dropped (QoS 0 allows it), logged a while apart.
 MAX_LIVE_WAITING = 100_000
 #: The exit status of a node whose lease another node took.
 LEASE_TAKEN = 3
@@ -101,6 +113,8 @@ class Cluster:
         self._live: list[Forward] = []
         self._live_posted = asyncio.Event()
         self._live_dropped = Throttle()
+        #: Connections paused until the live messages waiting drain.
+        self._paused: list[_Readable] = []
         self._tasks: set[asyncio.Task[None]] = set()
         for change in joined.filters:
             broker.router.apply_change(change)
@@ -143,6 +157,21 @@ class Cluster:
         if self._live:
             self._live_posted.set()
 
+    @property
+    def congested(self) -> bool:
+        """Whether so many QoS 0 messages wait to go live that publishers must pause."""
+        return len(self._live) >= LIVE_HIGH
+
+    def pause(self, reader: _Readable) -> None:
+        """Pause a publisher's reading until the live messages waiting drain."""
+        reader.pause_reading()
+        self._paused.append(reader)
+
+    def _resume_paused(self) -> None:
+        paused, self._paused = self._paused, []
+        for reader in paused:
+            reader.resume_reading()
+
     async def _send_live(self) -> None:
         """Send the QoS 0 messages posted to the other nodes' live feeds, in order."""
         failing = False
@@ -153,11 +182,16 @@ class Cluster:
             if not batch:
                 continue
             try:
-                await self.node.publish_live(batch)
+                # A little at a time, so that paused publishers go on once it drains.
+                for start in range(0, len(batch), LIVE_LOW):
+                    await self.node.publish_live(batch[start : start + LIVE_LOW])
+                    if self._paused and len(self._live) + len(batch) - start < LIVE_LOW:
+                        self._resume_paused()
             except MQTTError as err:
                 if not failing:
                     log.error("QoS 0 messages for other nodes are dropped: %s", err)
                     failing = True
+                self._resume_paused()
                 continue
             if failing:
                 log.warning("QoS 0 messages reach the other nodes again")
@@ -330,8 +364,8 @@ class Cluster:
             return
         for forward in forwards:
             receivers = await broker.allowed_receivers(forward.message.topic)
-            routed = router.receive_forward(forward, time.time(), broker.now(), receivers=receivers)
-            broker.act(routed)
+            now, clock = time.time(), broker.now()
+            broker.act(router.receive_forward(forward, now, clock, receivers=receivers))
 
     async def _take_live(self) -> None:
         """Route the QoS 0 messages other nodes send live, for ever."""

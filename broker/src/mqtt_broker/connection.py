@@ -129,6 +129,10 @@ class ClientConnection(asyncio.Protocol):
             events = self.engine.receive_data(data, broker.now())
         if events:
             self.process(events)
+        cluster = broker.cluster
+        if cluster is not None and cluster.congested and self.transport is not None:
+            # What it published waits to go to other nodes: it waits too.
+            cluster.pause(self.transport)
         if broker.durable:
             mark = self.engine.acknowledgement_mark()
             if mark != self.owed:
