@@ -321,6 +321,7 @@ class Client:
         keepalive: int = 30,
         connect: bool = True,
         tls: dict[str, Any] | None = None,
+        transport: str = "tcp",
     ) -> None:
         self.protocol = protocol
         self.port = port
@@ -329,6 +330,7 @@ class Client:
             "client_id": client_id,
             "protocol": protocol,
             "reconnect_on_failure": False,
+            "transport": transport,
         }
         if protocol != V5:
             kwargs["clean_session"] = clean_start
@@ -487,3 +489,61 @@ def clients(*made: Client) -> Iterator[tuple[Client, ...]]:
                 client.paho.disconnect()
             finally:
                 client.paho.loop_stop()
+
+
+def make_certificates(directory: Path) -> Path:
+    """Make a CA, a server certificate for 127.0.0.1 and a client certificate (openssl)
+    in ``directory``: ``ca.pem``, ``server.pem``/``.key``, ``client.pem``/``.key``."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=test CA",
+    )
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    # An extension makes it an X.509 v3 certificate: rustls (the tokio broker) refuses v1.
+    (directory / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    for name, subject in (("server", "/CN=127.0.0.1"), ("client", "/CN=sensor-7")):
+        openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            f"{name}.key",
+            "-out",
+            f"{name}.csr",
+            "-subj",
+            subject,
+        )
+        extra = ["-extfile", "san.ext" if name == "server" else "client.ext"]
+        openssl(
+            "x509",
+            "-req",
+            "-in",
+            f"{name}.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            f"{name}.pem",
+            *extra,
+        )
+    return directory

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import socket
 import ssl
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from .support import (
     broker_in_thread,
     clients,
     default_broker,
+    make_certificates,
     wait_for,
 )
 
@@ -112,60 +112,7 @@ def test_publications_refused_are_not_delivered(auth_broker: tuple[int, TeamAuth
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CA, a server certificate for 127.0.0.1 and a client certificate, by openssl."""
-    directory = tmp_path_factory.mktemp("tls")
-
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
-
-    openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-subj",
-        "/CN=test CA",
-    )
-    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    # An extension makes it an X.509 v3 certificate: rustls (the tokio broker) refuses v1.
-    (directory / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
-    for name, subject in (("server", "/CN=127.0.0.1"), ("client", "/CN=sensor-7")):
-        openssl(
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            f"{name}.key",
-            "-out",
-            f"{name}.csr",
-            "-subj",
-            subject,
-        )
-        extra = ["-extfile", "san.ext" if name == "server" else "client.ext"]
-        openssl(
-            "x509",
-            "-req",
-            "-in",
-            f"{name}.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-out",
-            f"{name}.pem",
-            *extra,
-        )
-    return directory
+    return make_certificates(tmp_path_factory.mktemp("tls"))
 
 
 def refused_without_certificate(port: int, ca: Path) -> bool:

@@ -280,6 +280,9 @@ async fn serve(options: Options) -> Result<(), String> {
     };
     let server = ServerConfig {
         max_keep_alive: options.max_keep_alive,
+        maximum_packet_size: options
+            .max_packet_size
+            .unwrap_or(ServerConfig::default().maximum_packet_size),
         ..ServerConfig::default()
     };
     let node = joined.as_ref().map(|joined| joined.node.clone());

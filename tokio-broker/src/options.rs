@@ -70,6 +70,11 @@ pub struct Options {
     /// The longest Keep Alive a client may choose, in seconds.
     #[arg(long, value_name = "S", value_parser = clap::value_parser!(u16).range(1..))]
     pub max_keep_alive: Option<u16>,
+    /// The largest packet a client may send, in bytes: announced in CONNACK, and a
+    /// larger one ends its connection with 0x95 Packet too large (default: 1 MiB).
+    #[arg(long, value_name = "BYTES",
+          value_parser = clap::value_parser!(u32).range(2..=268_435_460))]
+    pub max_packet_size: Option<u32>,
     /// Serve TLS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

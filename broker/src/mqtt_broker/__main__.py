@@ -32,7 +32,7 @@ from typing import NoReturn
 
 from mqtt_broker.broker import Broker, BrokerConfig
 from mqtt_broker.cluster import Cluster
-from mqtt_broker.server import TlsOptions, listen
+from mqtt_broker.server import Listener, TlsOptions, listen
 from mqtt_common.models import (
     AuthenticationError,
     AuthorizationError,
@@ -166,6 +166,28 @@ def arguments(argv: list[str] | None = None, prog: str = "mqtt-broker") -> argpa
         metavar="S",
         help="give memory freed after a burst back to the OS this often (default: 10 s)",
     )
+    parser.add_argument(
+        "--tls-port",
+        type=integer(0, MAX_PORT, "a port number"),
+        metavar="P",
+        help="serve MQTT over TLS on this port too, --port staying plain (without it, "
+        "--tls-cert makes --port itself TLS)",
+    )
+    parser.add_argument(
+        "--websockets-port",
+        type=integer(0, MAX_PORT, "a port number"),
+        metavar="P",
+        help="serve MQTT over WebSockets on this port too (path /mqtt, subprotocol mqtt; "
+        "over TLS with --tls-cert)",
+    )
+    parser.add_argument(
+        "--max-packet-size",
+        type=integer(2, (1 << 28) + 4, "a packet size in bytes"),
+        default=None,
+        metavar="BYTES",
+        help="the largest packet a client may send (announced in CONNACK; a larger one "
+        "ends its connection with 0x95 Packet too large; default: 1 MiB)",
+    )
     parser.add_argument("--tls-cert", help="serve TLS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="the TLS certificate's private key (PEM)")
     parser.add_argument("--tls-ca", help="CA certificates that sign client certificates")
@@ -258,6 +280,8 @@ def arguments(argv: list[str] | None = None, prog: str = "mqtt-broker") -> argpa
     args = parser.parse_args(argv)
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
+    if args.tls_port is not None and args.tls_cert is None:
+        parser.error("--tls-port needs --tls-cert and --tls-key")
     if args.require_certificate and args.tls_ca is None:
         parser.error("--require-certificate needs --tls-ca")
     if args.use_certificate is not None and not args.require_certificate:
@@ -406,6 +430,7 @@ def broker_for(args: argparse.Namespace, stores: Stores | None) -> Broker:
         max_keep_alive=args.max_keep_alive,
         max_queued_messages=args.max_queued,
         hold_acknowledgements=stores is not None,
+        maximum_packet_size=args.max_packet_size or ServerConfig().maximum_packet_size,
     )
     allow_anonymous = anonymous_allowed(args)
     config = BrokerConfig(
@@ -459,17 +484,8 @@ async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
     if args.tls_cert is not None:
         tls = TlsOptions(args.tls_cert, args.tls_key, args.tls_ca, args.require_certificate)
         check_tls(tls)
-    try:
-        listener = await listen(
-            broker,
-            args.host,
-            args.port,
-            tls,
-            trim_every=args.trim_every,
-            reuse_port=args.reuse_port,
-        )
-    except OSError as err:
-        raise StartupError(cannot_listen(args.host, args.port, err)) from None
+    listeners = await open_listeners(broker, args, tls)
+    listener = listeners[0]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -479,14 +495,53 @@ async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(reload(broker)))
     # Printed whatever the log level, once a signal stops it cleanly: scripts and tests
     # wait for this line.
-    print(f"listening on {listener.host}:{listener.port}{' (TLS)' if tls else ''}", flush=True)
+    for each in listeners:
+        print(f"listening on {each}", flush=True)
     if cluster is not None:
         await cluster.start()
     await stop.wait()
     logging.getLogger("broker").info("shutting down")
     if cluster is not None:
         cluster.stop()
+    for other in listeners[1:]:
+        other.stop_accepting()
     await listener.close()
+
+
+async def open_listeners(
+    broker: Broker, args: argparse.Namespace, tls: TlsOptions | None
+) -> list[Listener]:
+    """Listen where the options say: --port first, then --tls-port, --websockets-port.
+
+    --port is TLS when TLS is configured and --tls-port is not given (one listener).
+    """
+    wanted: list[tuple[int, TlsOptions | None, bool]] = [
+        (args.port, tls if args.tls_port is None else None, False)
+    ]
+    if args.tls_port is not None:
+        wanted.append((args.tls_port, tls, False))
+    if args.websockets_port is not None:
+        wanted.append((args.websockets_port, tls, True))
+    listeners: list[Listener] = []
+    for port, over_tls, websockets in wanted:
+        try:
+            listeners.append(
+                await listen(
+                    broker,
+                    args.host,
+                    port,
+                    over_tls,
+                    # One listener gives freed memory back for the whole broker.
+                    trim_every=0 if listeners else args.trim_every,
+                    reuse_port=args.reuse_port,
+                    websockets=websockets,
+                )
+            )
+        except OSError as err:
+            for opened in listeners:
+                opened.stop_accepting()
+            raise StartupError(cannot_listen(args.host, port, err)) from None
+    return listeners
 
 
 async def join(broker: Broker, args: argparse.Namespace) -> Cluster:

@@ -37,6 +37,7 @@ class _Readable(Protocol):
     def pause_reading(self) -> None: ...
     def resume_reading(self) -> None: ...
 
+
 #: How long to wait before trying Redis again after a failed call.
 RETRY = 1.0
 #: How long a node waits for another to let a session go.

@@ -1,4 +1,7 @@
-"""Listeners: plain TCP and TLS (with optional client certificates), started and stopped."""
+"""Listeners, started and stopped; a broker may have several at once.
+
+Plain TCP, TLS (with optional client certificates) and WebSockets (plain or over TLS).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from . import sockets
 from .broker import Broker
 from .connection import ClientConnection
 from .sockets import SocketServer
+from .websockets import WebSocketProtocol
 
 
 @dataclass
@@ -37,22 +41,39 @@ class Listener:
     """A running listener: where it listens, and how to stop it."""
 
     def __init__(
-        self, server: asyncio.Server | SocketServer, broker: Broker, trim_every: float
+        self,
+        server: asyncio.Server | SocketServer,
+        broker: Broker,
+        trim_every: float,
+        kind: str = "",
     ) -> None:
         self.server = server
         self.broker = broker
-        housekeeping = broker.give_back_memory(trim_every)
-        self.housekeeping = asyncio.get_running_loop().create_task(housekeeping)
+        self.housekeeping: asyncio.Task[None] | None = None
+        if trim_every > 0:
+            housekeeping = broker.give_back_memory(trim_every)
+            self.housekeeping = asyncio.get_running_loop().create_task(housekeeping)
         host, port = server.sockets[0].getsockname()[:2]
         self.host: str = host
         self.port: int = port
+        #: What it serves besides plain MQTT over TCP: "TLS", "WebSockets", ...
+        self.kind = kind
+
+    def stop_accepting(self) -> None:
+        """Stop accepting connections (the broker and its clients go on)."""
+        self.server.close()
+        if self.housekeeping is not None:
+            self.housekeeping.cancel()
 
     async def close(self) -> None:
         """Stop accepting, disconnect every client (0x8B), save state, close storage."""
-        self.server.close()
-        self.housekeeping.cancel()
+        self.stop_accepting()
         await self.broker.shutdown()
         await self.server.wait_closed()
+
+    def __str__(self) -> str:
+        """Say where it listens, as the broker's start-up line does."""
+        return f"{self.host}:{self.port}" + (f" ({self.kind})" if self.kind else "")
 
 
 async def listen(
@@ -63,16 +84,32 @@ async def listen(
     *,
     trim_every: float = 10.0,
     reuse_port: bool = False,
+    websockets: bool = False,
 ) -> Listener:
     """Start serving ``broker`` on ``host:port`` (0: any free port).
 
     Plain TCP is served by a ``SocketServer`` (its own epoll: a batch of reads per loop
     turn, one write per connection at its end, and a few hundred bytes per connection);
-    TLS, and systems without epoll, by asyncio's transports. ``reuse_port``: listen
-    beside other processes on the same port (``SO_REUSEPORT``).
+    TLS, WebSockets and systems without epoll, by asyncio's transports. ``reuse_port``:
+    listen beside other processes on the same port (``SO_REUSEPORT``). ``websockets``:
+    MQTT over WebSockets (path ``/mqtt``, subprotocol ``mqtt``), over TLS with ``tls``.
+    ``trim_every``: how often freed memory goes back to the OS (0: never; one listener
+    of a broker does it for all).
     """
     loop = asyncio.get_running_loop()
     server: asyncio.Server | SocketServer
+    ssl_context = tls.context() if tls is not None else None
+    if websockets:
+        server = await loop.create_server(
+            lambda: WebSocketProtocol(lambda: ClientConnection(broker)),
+            host,
+            port,
+            ssl=ssl_context,
+            reuse_address=True,
+            reuse_port=reuse_port or None,
+        )
+        kind = "WebSockets, TLS" if tls is not None else "WebSockets"
+        return Listener(server, broker, trim_every, kind)
     if tls is None and sockets.available():
         server = SocketServer.bind(
             loop,
@@ -87,8 +124,8 @@ async def listen(
             lambda: ClientConnection(broker),
             host,
             port,
-            ssl=tls.context() if tls is not None else None,
+            ssl=ssl_context,
             reuse_address=True,
             reuse_port=reuse_port or None,
         )
-    return Listener(server, broker, trim_every)
+    return Listener(server, broker, trim_every, "TLS" if tls is not None else "")
