@@ -32,6 +32,7 @@ from typing import NoReturn
 
 from mqtt_broker.broker import Broker, BrokerConfig
 from mqtt_broker.cluster import Cluster
+from mqtt_broker.config import ConfigError, JsonFormatter, option_tokens, without_overridden
 from mqtt_broker.server import Listener, TlsOptions, listen
 from mqtt_common.models import (
     AuthenticationError,
@@ -68,10 +69,17 @@ class StartupError(Exception):
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line (and exit status 2)."""
+    """An argument parser whose errors are one line (and exit status 2).
+
+    With ``raise_errors`` (a reload), a mistake raises ConfigError instead.
+    """
+
+    raise_errors = False
 
     def error(self, message: str) -> NoReturn:
         """Print the mistake in one line and exit with status 2."""
+        if self.raise_errors:
+            raise ConfigError(message)
         self.exit(2, f"{self.prog}: {message} (see --help)\n")
 
 
@@ -110,11 +118,19 @@ def log_level(text: str) -> str:
     return text.upper()
 
 
-def arguments(argv: list[str] | None = None, prog: str = "mqtt-broker") -> argparse.Namespace:
-    """Parse the command line."""
+def make_parser(prog: str = "mqtt-broker") -> OneLineParser:
+    """Return the command line's parser: every option, with its help."""
     parser = OneLineParser(
         prog=prog,
         description="The reference MQTT broker of mqtt-common (asyncio, public API only).",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="read options from this TOML file first (keys: the long options, dashes as "
+        "underscores: max_keep_alive = 60); the command line overrides it; SIGHUP reads "
+        "it again",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
@@ -277,7 +293,33 @@ def arguments(argv: list[str] | None = None, prog: str = "mqtt-broker") -> argpa
         default="INFO",
         help=f"logging level: {', '.join(LOG_LEVELS)} (default: INFO)",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log lines as text (default) or as one JSON object each, for log shippers",
+    )
+    return parser
+
+
+def arguments(
+    argv: list[str] | None = None, prog: str = "mqtt-broker", *, raise_errors: bool = False
+) -> argparse.Namespace:
+    """Parse the command line, after the options of its --config file.
+
+    ``raise_errors``: raise ConfigError for a mistake rather than exit (a reload).
+    """
+    parser = make_parser(prog)
+    parser.raise_errors = raise_errors
+    given = list(sys.argv[1:] if argv is None else argv)
+    config, _ = _config_option().parse_known_args(given)
+    if config.config is not None:
+        try:
+            from_file = option_tokens(parser, config.config)
+        except ConfigError as err:
+            parser.error(str(err))
+        given = [*without_overridden(parser, from_file, given), *given]
+    args = parser.parse_args(given)
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
     if args.tls_port is not None and args.tls_cert is None:
@@ -293,6 +335,13 @@ def arguments(argv: list[str] | None = None, prog: str = "mqtt-broker") -> argpa
     if args.node_lease is None:
         args.node_lease = DEFAULT_NODE_LEASE
     return args
+
+
+def _config_option() -> argparse.ArgumentParser:
+    """Return a parser that only finds --config, to read the file before the rest."""
+    finder = argparse.ArgumentParser(add_help=False)
+    finder.add_argument("--config", type=Path)
+    return finder
 
 
 def has_auth_source(args: argparse.Namespace) -> bool:
@@ -441,20 +490,25 @@ def broker_for(args: argparse.Namespace, stores: Stores | None) -> Broker:
         queue_full="drop_new" if args.queue_full == "drop-new" else "drop_oldest",
         node_id=args.node_id,
     )
-    auth = None
-    if has_auth_source(args):
-        check_file(args.password_file, "password file")
-        check_file(args.acl_file, "ACL file")
-        files = FileAuth(
-            args.password_file,
-            args.acl_file,
-            allow_anonymous=allow_anonymous,
-            use_certificate=args.use_certificate,
-        )
-        auth = AsyncAuthInterface.adapt(files)
+    files = file_auth(args)
+    auth = AsyncAuthInterface.adapt(files) if files is not None else None
     if stores is None:
         return Broker(config, auth=auth)
     return Broker(config, stores.sessions, stores.storage, auth)
+
+
+def file_auth(args: argparse.Namespace) -> FileAuth | None:
+    """Return the auth provider the options name (mosquitto's files), or None."""
+    if not has_auth_source(args):
+        return None
+    check_file(args.password_file, "password file")
+    check_file(args.acl_file, "ACL file")
+    return FileAuth(
+        args.password_file,
+        args.acl_file,
+        allow_anonymous=anonymous_allowed(args),
+        use_certificate=args.use_certificate,
+    )
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -490,9 +544,13 @@ async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    if broker.auth is not None:
-        # SIGHUP reads the password and ACL files again, as mosquitto does.
-        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(reload(broker)))
+    # SIGHUP reads the config file and the auth files again, as mosquitto does.
+    settings = [args]
+
+    async def hang_up() -> None:
+        settings[0] = await reload(broker, settings[0])
+
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(hang_up()))
     # Printed whatever the log level, once a signal stops it cleanly: scripts and tests
     # wait for this line.
     for each in listeners:
@@ -593,27 +651,83 @@ def cannot_listen(host: str, port: int, err: OSError) -> str:
     return f"cannot listen on {where}: {err.strerror or err}"
 
 
-async def reload(broker: Broker) -> None:
-    """Read the auth files again; on a bad file keep the old rules and say why."""
-    files = getattr(broker.auth, "backend", None)
-    if not isinstance(files, FileAuth):
-        return
+#: What SIGHUP changes without a restart (the others wait for the next start).
+RELOADABLE = frozenset(
+    {
+        "password_file",
+        "acl_file",
+        "use_certificate",
+        "allow_anonymous",
+        "log_level",
+        "max_unread",
+        "max_keep_alive",
+    }
+)
+#: The options that decide who may connect and what they may do.
+AUTH_OPTIONS = frozenset({"password_file", "acl_file", "use_certificate", "allow_anonymous"})
+
+
+async def reload(broker: Broker, args: argparse.Namespace) -> argparse.Namespace:
+    """Read the config file (if any) and the auth files again; apply what may change now.
+
+    Logs what changed, and what waits for a restart; on a bad file keeps the old
+    settings and says why. Returns the settings in force.
+    """
+    new = args
+    if args.config is not None:
+        try:
+            command_line = getattr(args, "command_line", [])
+            new = arguments(command_line, raise_errors=True)
+            new.command_line = command_line
+            anonymous_allowed(new)  # refuses an unprotected public address
+        except (ConfigError, StartupError) as err:
+            log.error("%s was not reloaded (the old settings stay): %s", args.config, err)
+            return args
+    changed = {
+        key: (getattr(args, key, None), value)
+        for key, value in vars(new).items()
+        if getattr(args, key, None) != value and key != "command_line"
+    }
     try:
-        await asyncio.to_thread(files.reload)
-    except (AuthenticationError, AuthorizationError) as err:
-        log.error("the auth files were not reloaded (the old ones stay): %s", err)
-    else:
+        if changed.keys() & AUTH_OPTIONS:
+            files = await asyncio.to_thread(file_auth, new)
+            broker.auth = AsyncAuthInterface.adapt(files) if files is not None else None
+            broker.config.allow_anonymous = anonymous_allowed(new)
+        elif isinstance(files := getattr(broker.auth, "backend", None), FileAuth):
+            await asyncio.to_thread(files.reload)
+    except (AuthenticationError, AuthorizationError, StartupError) as err:
+        log.error("the auth files were not reloaded (the old settings stay): %s", err)
+        return args
+    if broker.auth is not None:
         log.info("auth files reloaded")
+    if "log_level" in changed:
+        logging.getLogger().setLevel(new.log_level)
+    if "max_unread" in changed:
+        broker.config.max_unread_bytes = new.max_unread
+    if "max_keep_alive" in changed:
+        broker.config.server = broker.config.server.replace(max_keep_alive=new.max_keep_alive)
+    applied = [
+        f"{key} {old!r} -> {value!r}" for key, (old, value) in changed.items() if key in RELOADABLE
+    ]
+    if applied:
+        log.info("%s reloaded: %s", args.config, ", ".join(applied))
+    for key in sorted(changed.keys() - RELOADABLE):
+        # Kept as it runs: the next reload says it again, until a restart.
+        setattr(new, key, getattr(args, key))
+        log.warning("%s changed in %s: it takes effect at the next start", key, args.config)
+    return new
 
 
 def main(argv: list[str] | None = None, prog: str = "mqtt-broker") -> int:
     """Run the broker; return the exit status."""
     args = arguments(argv, prog)
-    logging.basicConfig(
-        level=args.log_level,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stdout,
-    )
+    args.command_line = list(sys.argv[1:] if argv is None else argv)
+    handler = logging.StreamHandler(sys.stdout)
+    if args.log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=args.log_level, handlers=[handler])
     try:
         asyncio.run(serve(args))
     except StartupError as err:
