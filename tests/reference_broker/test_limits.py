@@ -1,15 +1,20 @@
 """The limits an operator sets, each met by real clients with the reason code they are
 told: ``--max-packet-size`` lets a 1.5 MiB PUBLISH through, or ends the connection that
-sends it with 0x95 Packet too large (``test_listeners`` does it over WebSockets).
+sends it with 0x95 Packet too large (``test_listeners`` does it over WebSockets);
+``--max-connections`` refuses a CONNECT with 0x97 Quota exceeded (3.1.1: Server
+unavailable); ``--max-inflight`` is the Receive Maximum clients are told, and a client
+that goes past it is disconnected with 0x93.
 ``test_tokio_limits`` runs them against the tokio broker."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
+from paho.mqtt.enums import MQTTProtocolVersion
 
-from .support import V5, Client, broker_process, clients, wait_for
+from .support import V5, V311, Client, broker_process, clients, wait_for
 
 
 @pytest.mark.parametrize("limit", [None, 2 << 20], ids=["default", "2MiB"])
@@ -28,3 +33,54 @@ def test_max_packet_size_lets_a_large_publish_through_or_refuses_it(limit: int |
                 wait_for(lambda: bool(pub.disconnects))
                 assert [int(reason.value) for reason in pub.disconnects] == [0x95]
                 assert sub.payloads() == []
+
+
+def test_max_connections_refuses_the_next_client_with_quota_exceeded() -> None:
+    with broker_process("--max-connections", "2") as broker:
+        first = Client(broker.port, "lim-1", V5)
+        second = Client(broker.port, "lim-2", V311)
+        with clients(first, second):
+            assert connack_code(broker.port, "lim-3", V5) == 0x97
+            # 3.1.1: return code 3, Server unavailable (paho reports it as 0x88).
+            assert connack_code(broker.port, "lim-3", V311) == 0x88
+            # A client taking its own session over is let in (its old connection ends).
+            again = Client(broker.port, "lim-1", V5)
+            with clients(again):
+                wait_for(lambda: bool(first.disconnects))
+            wait_for(lambda: connack_code(broker.port, "lim-4", V5) == 0)
+        assert "2 clients are connected" in broker.output()
+
+
+def connack_code(port: int, client_id: str, protocol: MQTTProtocolVersion) -> int:
+    """The CONNACK's reason (5.0) or return code (3.1.1) a client gets."""
+    client = Client(port, client_id, protocol, connect=False)
+    with contextlib.suppress(AssertionError):
+        client.connect()
+    assert client.connack is not None
+    code = int(client.connack[1].value)
+    if code == 0:
+        client.disconnect()
+    return code
+
+
+def test_max_inflight_is_the_receive_maximum_clients_are_told() -> None:
+    with broker_process("--max-inflight", "2") as broker:
+        sub = Client(broker.port, "if-sub", V5)
+        # A client that keeps within it gets every message through.
+        pub = Client(broker.port, "if-pub", V5, connect=False)
+        pub.paho.max_inflight_messages_set(2)
+        pub.connect()
+        with clients(sub, pub):
+            assert pub.connack is not None
+            assert pub.connack[2].ReceiveMaximum == 2
+            assert sub.subscribe("if", qos=1) == [1]
+            for n in range(30):
+                pub.paho.publish("if", f"m{n}".encode(), qos=1)
+            sub.wait_messages(30)
+        # paho's default (20 in flight) goes past it: the broker ends the connection.
+        eager = Client(broker.port, "if-eager", V5)
+        with clients(eager):
+            for n in range(20):
+                eager.paho.publish("if", f"e{n}".encode(), qos=1)
+            wait_for(lambda: bool(eager.disconnects))
+            assert [int(reason.value) for reason in eager.disconnects] == [0x93]

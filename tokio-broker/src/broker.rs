@@ -57,6 +57,8 @@ pub struct Broker {
     /// Held (written) while this node adopts a dead one: a session it is taking up is
     /// neither claimed nor let go until it is in the router.
     pub adoption: tokio::sync::RwLock<()>,
+    /// How many clients may be connected at once (`--max-connections`); None: any.
+    pub max_connections: Option<usize>,
     /// In a cluster: the live sender's mailbox, for QoS 0 messages to other nodes (not
     /// stored). It pushes back as a connection's does.
     pub live: Option<Arc<Mailbox>>,
@@ -86,6 +88,7 @@ impl Broker {
             node,
             asked: Mutex::new(HashMap::new()),
             adoption: tokio::sync::RwLock::new(()),
+            max_connections: None,
             live,
         }
     }

@@ -409,6 +409,15 @@ impl Connection {
             );
             return Vec::new();
         };
+        // A client taking its own session over is let in: it ends its other connection.
+        if let Some(limit) = self.broker.max_connections
+            && self.broker.connected() >= limit
+            && self.broker.router().connection_of(&client_id).is_none()
+        {
+            tracing::warn!("refusing {client_id}: {limit} clients are connected");
+            self.refuse(ReasonCode::QuotaExceeded, "the broker has its connections");
+            return Vec::new();
+        }
         // In a cluster, the node that held the session lets it go first.
         if let Err(err) = self
             .broker

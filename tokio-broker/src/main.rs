@@ -283,6 +283,9 @@ async fn serve(options: Options) -> Result<(), String> {
         maximum_packet_size: options
             .max_packet_size
             .unwrap_or(ServerConfig::default().maximum_packet_size),
+        receive_maximum: options
+            .max_inflight
+            .unwrap_or(ServerConfig::default().receive_maximum),
         ..ServerConfig::default()
     };
     let node = joined.as_ref().map(|joined| joined.node.clone());
@@ -294,7 +297,7 @@ async fn serve(options: Options) -> Result<(), String> {
         None => (None, None, None),
     };
     let live = node.as_ref().map(|_| Arc::new(mailbox::Mailbox::default()));
-    let broker = Arc::new(Broker::new(
+    let mut broker = Broker::new(
         router,
         server,
         auth,
@@ -302,7 +305,9 @@ async fn serve(options: Options) -> Result<(), String> {
         persister,
         node.clone(),
         live.clone(),
-    ));
+    );
+    broker.max_connections = options.max_connections.map(|n| n as usize);
+    let broker = Arc::new(broker);
     if let Some(joined) = &joined {
         let changes: Vec<Change> = joined
             .filters

@@ -70,6 +70,14 @@ pub struct Options {
     /// The longest Keep Alive a client may choose, in seconds.
     #[arg(long, value_name = "S", value_parser = clap::value_parser!(u16).range(1..))]
     pub max_keep_alive: Option<u16>,
+    /// Refuse a client's CONNECT (0x97 Quota exceeded) while this many clients are
+    /// connected (default: no limit).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+    /// How many QoS 1 and 2 messages a client may send before their acknowledgements
+    /// (announced as Receive Maximum; more ends it with 0x93; default: 100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_inflight: Option<u16>,
     /// The largest packet a client may send, in bytes: announced in CONNACK, and a
     /// larger one ends its connection with 0x95 Packet too large (default: 1 MiB).
     #[arg(long, value_name = "BYTES",

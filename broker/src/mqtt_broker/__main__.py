@@ -204,6 +204,21 @@ def make_parser(prog: str = "mqtt-broker") -> OneLineParser:
         help="the largest packet a client may send (announced in CONNACK; a larger one "
         "ends its connection with 0x95 Packet too large; default: 1 MiB)",
     )
+    parser.add_argument(
+        "--max-connections",
+        type=integer(1, 1 << 31, "a number of connections"),
+        metavar="N",
+        help="refuse a client's CONNECT (0x97 Quota exceeded) while N clients are "
+        "connected (default: no limit)",
+    )
+    parser.add_argument(
+        "--max-inflight",
+        type=integer(1, 65535, "a number of messages"),
+        metavar="N",
+        help="how many QoS 1 and 2 messages a client may send before their "
+        "acknowledgements (announced as Receive Maximum; more ends it with 0x93; "
+        "default: 100)",
+    )
     parser.add_argument("--tls-cert", help="serve TLS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="the TLS certificate's private key (PEM)")
     parser.add_argument("--tls-ca", help="CA certificates that sign client certificates")
@@ -480,6 +495,7 @@ def broker_for(args: argparse.Namespace, stores: Stores | None) -> Broker:
         max_queued_messages=args.max_queued,
         hold_acknowledgements=stores is not None,
         maximum_packet_size=args.max_packet_size or ServerConfig().maximum_packet_size,
+        receive_maximum=args.max_inflight or ServerConfig().receive_maximum,
     )
     allow_anonymous = anonymous_allowed(args)
     config = BrokerConfig(
@@ -489,6 +505,7 @@ def broker_for(args: argparse.Namespace, stores: Stores | None) -> Broker:
         max_offline_messages=args.max_queued,
         queue_full="drop_new" if args.queue_full == "drop-new" else "drop_oldest",
         node_id=args.node_id,
+        max_connections=args.max_connections,
     )
     files = file_auth(args)
     auth = AsyncAuthInterface.adapt(files) if files is not None else None

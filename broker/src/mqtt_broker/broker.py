@@ -70,6 +70,10 @@ class BrokerConfig:
     max_unread_bytes: int = 16 << 20
     #: This broker's name as a node of a cluster (its stores in Redis); None: alone.
     node_id: str | None = None
+    #: How many clients may be connected at once (a client taking its own session over
+    #: is let in); None: no limit. Beyond it a CONNECT is refused with 0x97 Quota
+    #: exceeded (3.1.1: Server unavailable).
+    max_connections: int | None = None
 
 
 class Throttle:
@@ -495,6 +499,15 @@ class Broker:
             return
         engine = connection.engine
         client_id = request.client_id or self.router.assign_client_id()
+        limit = self.config.max_connections
+        if (
+            limit is not None
+            and len(self.connections) >= limit
+            and self.router.connection_of(client_id) is None
+        ):
+            log.warning("refusing %s: %d clients are connected", connection.describe(), limit)
+            connection.refuse(ReasonCode.QUOTA_EXCEEDED, f"the broker has its {limit} connections")
+            return
         if self.cluster is not None:
             # The node that held the session lets it go first.
             refused = await self.cluster.take_session(client_id, request.clean_start)
