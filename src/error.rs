@@ -640,6 +640,15 @@ violations! {
     } => ["{kind} has {levels} levels, more than the configured maximum of {limit}"]
         spec None, reason kind.invalid(), received Received::Protocol(kind.invalid());
 
+    /// A client that publishes faster than the configured rate.
+    MessageRateTooHigh {
+        /// The rate, in PUBLISH packets per second.
+        limit: u32,
+    } => ["more than the configured {limit} PUBLISH packets per second"]
+        spec None,
+        reason ReasonCode::MessageRateTooHigh,
+        received Received::Protocol(ReasonCode::MessageRateTooHigh);
+
     /// A client past the configured limit of subscriptions.
     TooManySubscriptions {
         /// The limit.

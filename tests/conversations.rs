@@ -173,6 +173,9 @@ fn config_of(args: &Args) -> Result<ServerConfig, Failure> {
             "max_queued_messages" => config.max_queued_messages = n()? as usize,
             "max_packets_before_connack" => config.max_packets_before_connack = n()? as usize,
             "hold_acknowledgements" => config.hold_acknowledgements = flag()?,
+            "max_publish_rate" => {
+                config.max_publish_rate = std::num::NonZeroU32::new(n()? as u32);
+            }
             other => return Err(format!("unknown config key {other}")),
         }
     }

@@ -1662,8 +1662,9 @@ class ServerConfig:
     Topic Alias Maximum, the three Available flags, the longest Keep Alive a client may
     choose (None: any), how long a new connection may take to send CONNECT, how many
     deliveries may wait for the client's Receive Maximum, how many packets a client
-    may send before its CONNECT is answered, and whether acknowledgements of received
-    PUBLISH wait until the broker releases them (``hold_acknowledgements``).
+    may send before its CONNECT is answered, whether acknowledgements of received
+    PUBLISH wait until the broker releases them (``hold_acknowledgements``), and how many
+    PUBLISH a client may send per second (``max_publish_rate``; None: any).
     """
 
     def __new__(
@@ -1682,6 +1683,7 @@ class ServerConfig:
         max_queued_messages: int = ...,
         max_packets_before_connack: int = ...,
         hold_acknowledgements: bool = ...,
+        max_publish_rate: int | None = None,
     ) -> Self: ...
     @property
     def receive_maximum(self) -> int:
@@ -1722,6 +1724,9 @@ class ServerConfig:
     @property
     def hold_acknowledgements(self) -> bool:
         """Whether acknowledgements of received PUBLISH wait for release_acknowledgements()."""
+    @property
+    def max_publish_rate(self) -> int | None:
+        """How many PUBLISH a client may send per second (a burst of a second's worth)."""
     def replace(self, **changes: Any) -> ServerConfig:
         """Return a copy with these limits changed."""
     def __replace__(self, **changes: Any) -> ServerConfig: ...

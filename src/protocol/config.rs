@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use std::num::NonZeroU32;
+
 use crate::codec::DEFAULT_MAX_PACKET_SIZE;
 use crate::constants::QoS;
 
@@ -64,6 +66,10 @@ pub struct ServerConfig {
     /// so that a broker acknowledges only what it has stored. Held acknowledgements
     /// count against the server's Receive Maximum.
     pub hold_acknowledgements: bool,
+    /// How many PUBLISH packets a client may send per second, with a burst of one
+    /// second's worth; one more ends its connection with DISCONNECT 0x96 Message rate
+    /// too high (3.1.1: the connection is closed). `None`: any rate.
+    pub max_publish_rate: Option<NonZeroU32>,
 }
 
 impl ServerConfig {
@@ -82,6 +88,7 @@ impl ServerConfig {
         max_queued_messages: 1000,
         max_packets_before_connack: 100,
         hold_acknowledgements: false,
+        max_publish_rate: None,
     };
 }
 

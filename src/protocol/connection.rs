@@ -209,6 +209,9 @@ pub struct ServerConnection {
     started: Duration,
     last_received: Duration,
     now: Duration,
+    /// With a publish rate: when the next PUBLISH is due at that rate (the generic cell
+    /// rate algorithm's theoretical arrival time).
+    publish_due: Duration,
 }
 
 impl ServerConnection {
@@ -256,6 +259,7 @@ impl ServerConnection {
             reauthenticating: false,
             started: now,
             last_received: now,
+            publish_due: now,
             now,
         })
     }
@@ -893,7 +897,24 @@ impl ServerConnection {
         Ok(())
     }
 
+    /// Counts a PUBLISH against the configured rate: a burst of one second's worth, then
+    /// `rate` per second.
+    fn count_publish(&mut self, rate: std::num::NonZeroU32) -> Result<(), Error> {
+        const BURST: Duration = Duration::from_secs(1);
+        let due = self.publish_due.max(self.now) + BURST / rate.get();
+        if due > self.now + BURST {
+            return Err(Error::received(Violation::MessageRateTooHigh {
+                limit: rate.get(),
+            }));
+        }
+        self.publish_due = due;
+        Ok(())
+    }
+
     fn on_publish(&mut self, publish: Publish, events: &mut Vec<Event>) -> Result<(), Error> {
+        if let Some(rate) = self.config.max_publish_rate {
+            self.count_publish(rate)?;
+        }
         self.check_qos(publish.qos())?;
         if publish.retain() && !self.config.retain_available {
             return Err(Error::received(Violation::RetainNotAvailable));

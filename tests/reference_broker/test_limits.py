@@ -3,13 +3,15 @@ told: ``--max-packet-size`` lets a 1.5 MiB PUBLISH through, or ends the connecti
 sends it with 0x95 Packet too large (``test_listeners`` does it over WebSockets);
 ``--max-connections`` refuses a CONNECT with 0x97 Quota exceeded (3.1.1: Server
 unavailable); ``--max-inflight`` is the Receive Maximum clients are told, and a client
-that goes past it is disconnected with 0x93.
+that goes past it is disconnected with 0x93; ``--max-publish-rate`` disconnects a client
+that publishes faster with 0x96.
 ``test_tokio_limits`` runs them against the tokio broker."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 
 import pytest
 from paho.mqtt.enums import MQTTProtocolVersion
@@ -84,3 +86,25 @@ def test_max_inflight_is_the_receive_maximum_clients_are_told() -> None:
                 eager.paho.publish("if", f"e{n}".encode(), qos=1)
             wait_for(lambda: bool(eager.disconnects))
             assert [int(reason.value) for reason in eager.disconnects] == [0x93]
+
+
+def test_max_publish_rate_disconnects_a_client_that_publishes_faster() -> None:
+    with broker_process("--max-publish-rate", "5") as broker:
+        sub = Client(broker.port, "rate-sub", V5)
+        calm = Client(broker.port, "rate-calm", V5)
+        fast = Client(broker.port, "rate-fast", V5)
+        fast_311 = Client(broker.port, "rate-fast-311", V311)
+        with clients(sub, calm, fast, fast_311):
+            assert sub.subscribe("rate/#", qos=0) == [0]
+            # Within the rate (a burst of 5, then 5 per second): all go through.
+            for n in range(8):
+                calm.publish("rate/calm", f"c{n}".encode())
+                time.sleep(0.25)
+            wait_for(lambda: len(sub.payloads()) >= 8)
+            for n in range(20):
+                fast.paho.publish("rate/fast", f"f{n}".encode())
+                fast_311.paho.publish("rate/fast", f"g{n}".encode())
+            wait_for(lambda: bool(fast.disconnects) and bool(fast_311.disconnects))
+            assert [int(reason.value) for reason in fast.disconnects] == [0x96]
+            assert not calm.disconnects
+        assert "0x96" in broker.output() or "message rate too high" in broker.output()

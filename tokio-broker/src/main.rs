@@ -286,6 +286,7 @@ async fn serve(options: Options) -> Result<(), String> {
         receive_maximum: options
             .max_inflight
             .unwrap_or(ServerConfig::default().receive_maximum),
+        max_publish_rate: options.max_publish_rate.and_then(std::num::NonZeroU32::new),
         ..ServerConfig::default()
     };
     let node = joined.as_ref().map(|joined| joined.node.clone());

@@ -78,6 +78,10 @@ pub struct Options {
     /// (announced as Receive Maximum; more ends it with 0x93; default: 100).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub max_inflight: Option<u16>,
+    /// How many PUBLISH a client may send per second, with a burst of a second's worth
+    /// (more ends it with 0x96 Message rate too high; default: any).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_publish_rate: Option<u32>,
     /// The largest packet a client may send, in bytes: announced in CONNACK, and a
     /// larger one ends its connection with 0x95 Packet too large (default: 1 MiB).
     #[arg(long, value_name = "BYTES",

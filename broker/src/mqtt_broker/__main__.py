@@ -219,6 +219,13 @@ def make_parser(prog: str = "mqtt-broker") -> OneLineParser:
         "acknowledgements (announced as Receive Maximum; more ends it with 0x93; "
         "default: 100)",
     )
+    parser.add_argument(
+        "--max-publish-rate",
+        type=integer(1, 1 << 31, "a number of messages per second"),
+        metavar="N",
+        help="how many PUBLISH a client may send per second, with a burst of a second's "
+        "worth (more ends it with 0x96 Message rate too high; default: any)",
+    )
     parser.add_argument("--tls-cert", help="serve TLS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="the TLS certificate's private key (PEM)")
     parser.add_argument("--tls-ca", help="CA certificates that sign client certificates")
@@ -496,6 +503,7 @@ def broker_for(args: argparse.Namespace, stores: Stores | None) -> Broker:
         hold_acknowledgements=stores is not None,
         maximum_packet_size=args.max_packet_size or ServerConfig().maximum_packet_size,
         receive_maximum=args.max_inflight or ServerConfig().receive_maximum,
+        max_publish_rate=args.max_publish_rate,
     )
     allow_anonymous = anonymous_allowed(args)
     config = BrokerConfig(

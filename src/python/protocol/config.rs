@@ -1,5 +1,6 @@
 //! `ServerConfig` for Python.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -19,7 +20,7 @@ use crate::python::convert::{
 const DEFAULT: ServerConfig = ServerConfig::DEFAULT;
 
 /// The constructor's keywords, in order.
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
     "receive_maximum",
     "maximum_qos",
     "retain_available",
@@ -33,6 +34,7 @@ const FIELDS: [&str; 13] = [
     "max_queued_messages",
     "max_packets_before_connack",
     "hold_acknowledgements",
+    "max_publish_rate",
 ];
 
 /// A non-negative number of seconds (`int` or `float`) as a duration.
@@ -61,6 +63,24 @@ fn connect_timeout(obj: &Bound<'_, PyAny>) -> PyResult<Duration> {
     Ok(seconds_arg(ConnectTimeout::NAME, obj)?)
 }
 
+fn max_publish_rate(obj: &Bound<'_, PyAny>) -> PyResult<Option<NonZeroU32>> {
+    match present(Some(obj)) {
+        None => Ok(None),
+        Some(obj) => {
+            let rate: u32 = int_arg("max_publish_rate", obj)?;
+            Ok(Some(NonZeroU32::new(rate).ok_or_else(|| {
+                Error::invalid(
+                    "max_publish_rate",
+                    Violation::NotOneOf {
+                        value: "0".to_owned(),
+                        choices: &["a rate of 1 or more PUBLISH per second, or None"],
+                    },
+                )
+            })?))
+        }
+    }
+}
+
 fn max_keep_alive(obj: &Bound<'_, PyAny>) -> PyResult<Option<u16>> {
     match present(Some(obj)) {
         None => Ok(None),
@@ -75,8 +95,9 @@ fn max_keep_alive(obj: &Bound<'_, PyAny>) -> PyResult<Option<u16>> {
 /// Topic Alias Maximum, the three Available flags, the longest Keep Alive a client may
 /// choose (None: any), how long a new connection may take to send CONNECT, how many
 /// deliveries may wait for the client's Receive Maximum, how many packets a client
-/// may send before its CONNECT is answered, and whether acknowledgements of received
-/// PUBLISH wait until the broker releases them (``hold_acknowledgements``).
+/// may send before its CONNECT is answered, whether acknowledgements of received
+/// PUBLISH wait until the broker releases them (``hold_acknowledgements``), and how many
+/// PUBLISH a client may send per second (``max_publish_rate``; None: any).
 #[pyclass(frozen, eq, name = "ServerConfig", module = "mqtt_common.protocol")]
 #[derive(PartialEq)]
 pub(crate) struct PyServerConfig {
@@ -101,6 +122,7 @@ impl PyServerConfig {
         max_queued_messages = DEFAULT.max_queued_messages as i128,
         max_packets_before_connack = DEFAULT.max_packets_before_connack as i128,
         hold_acknowledgements = DEFAULT.hold_acknowledgements,
+        max_publish_rate = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -120,6 +142,7 @@ impl PyServerConfig {
         #[pyo3(from_py_with = int::<MaxQueuedMessages>)] max_queued_messages: i128,
         #[pyo3(from_py_with = int::<MaxPacketsBeforeConnack>)] max_packets_before_connack: i128,
         #[pyo3(from_py_with = flag::<HoldAcknowledgements>)] hold_acknowledgements: bool,
+        #[pyo3(from_py_with = max_publish_rate)] max_publish_rate: Option<NonZeroU32>,
     ) -> PyResult<Self> {
         Ok(Self {
             inner: ServerConfig {
@@ -139,6 +162,7 @@ impl PyServerConfig {
                     max_packets_before_connack,
                 )?,
                 hold_acknowledgements,
+                max_publish_rate,
             },
         })
     }
@@ -213,6 +237,12 @@ impl PyServerConfig {
     #[getter]
     fn max_packets_before_connack(&self) -> usize {
         self.inner.max_packets_before_connack
+    }
+
+    /// How many PUBLISH a client may send per second (a burst of a second's worth).
+    #[getter]
+    fn max_publish_rate(&self) -> Option<u32> {
+        self.inner.max_publish_rate.map(NonZeroU32::get)
     }
 
     /// Whether acknowledgements of received PUBLISH wait for release_acknowledgements().
