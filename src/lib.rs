@@ -113,6 +113,7 @@ pub mod detach;
 pub mod error;
 pub mod integer;
 pub mod message;
+pub mod metrics;
 pub mod network;
 pub mod packet;
 pub mod packet_id;

@@ -1,10 +1,12 @@
 //! `Router::route_events`: a read's publications and settlements routed in order, up to
 //! the first event that needs the broker; that one and the rest left to it.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::BytesMut;
 use mqtt_common::codec::{Packet, encode};
+use mqtt_common::metrics::Metrics;
 use mqtt_common::packet::{Connect, Properties, PropertyValue, Puback, Publish, Subscribe};
 use mqtt_common::protocol::{Acceptance, Event, ServerConfig, ServerConnection};
 use mqtt_common::router::{Action, Connecting, Fact, Router};
@@ -53,6 +55,17 @@ fn read(packets: &[Packet]) -> BytesMut {
 
 /// A 5.0 client accepted on `connection` (a persistent session when `expiry` > 0).
 fn connected(router: &mut Router, connection: u64, client: &str, expiry: u32) -> ServerConnection {
+    connected_counting(router, connection, client, expiry, None)
+}
+
+/// [`connected`], its engine adding to `metrics` from its start.
+fn connected_counting(
+    router: &mut Router,
+    connection: u64,
+    client: &str,
+    expiry: u32,
+    metrics: Option<&Arc<Metrics>>,
+) -> ServerConnection {
     let connect = Connect {
         protocol_version: ProtocolVersion::V5,
         clean_start: true,
@@ -71,6 +84,9 @@ fn connected(router: &mut Router, connection: u64, client: &str, expiry: u32) ->
         .unwrap(),
     };
     let mut engine = ServerConnection::new(ServerConfig::default(), NOW).unwrap();
+    if let Some(metrics) = metrics {
+        engine.set_metrics(Arc::clone(metrics));
+    }
     let events = engine.receive_data(&read(&[Packet::Connect(Box::new(connect))]), NOW);
     let [Event::Connect(request)] = &events[..] else {
         panic!("{events:?}")
@@ -223,4 +239,48 @@ fn the_events_of_a_connection_the_router_does_not_know_are_all_left() {
     let routed = router.route_events(9, events, SystemTime::now());
     assert!(routed.actions.is_empty());
     assert!(matches!(&routed.rest[..], [Event::Connect(_)]));
+}
+
+#[test]
+fn the_engines_add_to_the_brokers_metrics() {
+    let metrics = Arc::new(Metrics::default());
+    let mut router = Router::default();
+    let mut reader = connected_counting(&mut router, 1, "reader", 0, Some(&metrics));
+    router
+        .subscribe(
+            1,
+            &[Subscription::new(
+                TopicFilter::new("a/#").unwrap(),
+                QoS::AtLeastOnce,
+            )],
+            &[],
+            SystemTime::now(),
+        )
+        .unwrap();
+    let mut writer = connected_counting(&mut router, 2, "writer", 0, Some(&metrics));
+    let data = read(&[
+        publish("a/1", QoS::AtMostOnce, 0),
+        publish("a/2", QoS::AtLeastOnce, 7),
+    ]);
+    let events = writer.receive_data(&data, NOW);
+    let routed = router.route_events(2, events, SystemTime::now());
+    for action in routed.actions {
+        if let Action::Deliver(out) = action {
+            reader.deliver(&out.message, &out.route, NOW).unwrap();
+        }
+    }
+    let written = reader.data_to_send().len() + writer.data_to_send().len();
+    let counted = metrics.snapshot();
+    assert_eq!(counted.connections_accepted, 2);
+    assert_eq!(counted.messages_received, [1, 1, 0]);
+    assert_eq!(counted.messages_sent, [1, 1, 0]);
+    assert_eq!(counted.packets_received, 4, "two CONNECTs, two PUBLISH");
+    assert_eq!(
+        counted.packets_sent, 5,
+        "two CONNACKs, two PUBLISH, a PUBACK"
+    );
+    assert!(counted.bytes_received > data.len() as u64);
+    // The CONNACKs were taken before: this read's output is counted on top of them.
+    assert!(counted.bytes_sent > written as u64);
+    assert_eq!(counted.total_dropped(), 0);
 }

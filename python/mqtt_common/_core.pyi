@@ -71,6 +71,8 @@ __all__ = [
     "MemorySessionStore",
     "MemoryStorage",
     "Message",
+    "Metrics",
+    "MetricsSnapshot",
     "NativeAsyncSessionStore",
     "NativeAsyncStorage",
     "NetworkInterface",
@@ -1890,7 +1892,13 @@ class ServerConnection:
     not allow raises StateError and changes nothing.
     """
 
-    def __new__(cls, config: ServerConfig | None = None, now: float = ...) -> Self: ...
+    def __new__(
+        cls,
+        config: ServerConfig | None = None,
+        now: float = ...,
+        *,
+        metrics: Metrics | None = None,
+    ) -> Self: ...
     def receive_data(self, data: bytes | bytearray | memoryview, now: float) -> list[_Event]:
         """Hand the connection the bytes the socket read; return the events they caused."""
     def data_to_send(self) -> bytes:
@@ -2577,3 +2585,57 @@ class Adopted:
     @property
     def filters(self) -> list[Change]:
         """The changes that withdraw the dead node's filters."""
+
+@final
+class Metrics:
+    """Counters shared by a broker's connections.
+
+    Bytes, packets and PUBLISH messages in and out, deliveries dropped by cause,
+    connections accepted and refused. Pass one to every ``ServerConnection``
+    (``metrics=``); read them with ``snapshot``.
+    """
+
+    def __new__(cls) -> Self: ...
+    def snapshot(self) -> MetricsSnapshot:
+        """Return the counters now."""
+
+@final
+class MetricsSnapshot:
+    """The counters at one moment (each counts since the ``Metrics`` was made)."""
+
+    @property
+    def bytes_received(self) -> int:
+        """Bytes read from clients."""
+    @property
+    def bytes_sent(self) -> int:
+        """Bytes written to clients."""
+    @property
+    def packets_received(self) -> int:
+        """MQTT packets read from clients, of every type."""
+    @property
+    def packets_sent(self) -> int:
+        """MQTT packets written to clients, of every type."""
+    @property
+    def messages_received(self) -> tuple[int, int, int]:
+        """PUBLISH packets received from clients, by QoS: (QoS 0, QoS 1, QoS 2)."""
+    @property
+    def messages_sent(self) -> tuple[int, int, int]:
+        """PUBLISH packets sent to clients, by QoS: (QoS 0, QoS 1, QoS 2)."""
+    @property
+    def dropped_too_large(self) -> int:
+        """Deliveries dropped because they were larger than the client accepts."""
+    @property
+    def dropped_expired(self) -> int:
+        """Deliveries dropped because their Message Expiry Interval ran out while waiting."""
+    @property
+    def dropped_queue_full(self) -> int:
+        """Deliveries dropped because the connection's queue was full."""
+    @property
+    def connections_accepted(self) -> int:
+        """CONNECTs accepted."""
+    @property
+    def connections_refused(self) -> int:
+        """CONNECTs refused, for any reason."""
+    @property
+    def auth_refused(self) -> int:
+        """CONNECTs refused for a bad user name or password, or as not authorized."""

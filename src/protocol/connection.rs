@@ -1,6 +1,7 @@
 //! [`ServerConnection`]: one client connection's protocol rules, without I/O.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -11,6 +12,7 @@ use crate::constants::{PacketType, PropertyContext, PropertyId, ProtocolVersion,
 use crate::detach::Detach;
 use crate::error::{Error, ErrorKind, Violation};
 use crate::message::{Message, Will};
+use crate::metrics::Metrics;
 use crate::packet::{
     AckProperties, Auth, Connack, Connect, Direction, Disconnect, Encode, Packet, PacketRef,
     Properties, PropertyValue, Puback, Pubcomp, Publish, Pubrec, Pubrel, Suback, Subscribe,
@@ -212,6 +214,8 @@ pub struct ServerConnection {
     /// With a publish rate: when the next PUBLISH is due at that rate (the generic cell
     /// rate algorithm's theoretical arrival time).
     publish_due: Duration,
+    /// The broker's counters, if it keeps any.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl ServerConnection {
@@ -260,6 +264,7 @@ impl ServerConnection {
             started: now,
             last_received: now,
             publish_due: now,
+            metrics: None,
             now,
         })
     }
@@ -267,6 +272,19 @@ impl ServerConnection {
     /// The limits this connection enforces.
     pub fn config(&self) -> &ServerConfig {
         &self.config
+    }
+
+    /// Adds what this connection reads, writes, delivers and drops to `metrics` (the
+    /// broker's counters, shared by its connections) from now on.
+    pub fn set_metrics(&mut self, metrics: Arc<Metrics>) {
+        self.metrics = Some(metrics);
+    }
+
+    /// Adds to the broker's counters, if any.
+    fn count(&self, add: impl FnOnce(&Metrics)) {
+        if let Some(metrics) = &self.metrics {
+            add(metrics);
+        }
     }
 
     /// Where the connection stands.
@@ -317,7 +335,9 @@ impl ServerConnection {
     /// could change until now.
     pub fn data_to_send(&mut self) -> Bytes {
         self.flush_acks();
-        self.out.split().freeze()
+        let data = self.out.split().freeze();
+        self.count(|m| m.sent(data.len()));
+        data
     }
 
     /// The mark of every acknowledgement owed so far: once what the PUBLISH packets
@@ -381,6 +401,7 @@ impl ServerConnection {
     /// Hands the connection the bytes the socket read at `now`; returns what they
     /// caused, in order. After the connection ended, bytes are ignored.
     pub fn receive_data(&mut self, data: &[u8], now: Duration) -> Vec<Event> {
+        self.count(|m| m.received(data.len()));
         self.receive(now, |decoder| decoder.feed(data))
     }
 
@@ -388,6 +409,7 @@ impl ServerConnection {
     /// [`Bytes`]: when nothing is buffered, the messages' payloads share them instead
     /// of being copied.
     pub fn receive_bytes(&mut self, data: Bytes, now: Duration) -> Vec<Event> {
+        self.count(|m| m.received(data.len()));
         self.receive(now, |decoder| decoder.feed_bytes(data))
     }
 
@@ -504,6 +526,7 @@ impl ServerConnection {
         self.write(PacketRef::Connack(&connack), version);
         self.decoder.connack_sent();
         self.phase = ConnectionPhase::Connected;
+        self.count(Metrics::accepted);
         self.session = Some(session);
         self.resend_in_flight();
         let mut events = Vec::new();
@@ -544,6 +567,11 @@ impl ServerConnection {
             PacketRef::Connack(&Connack::refusing(reason_code, version)),
             version,
         );
+        let auth = matches!(
+            reason_code,
+            ReasonCode::BadUserNameOrPassword | ReasonCode::NotAuthorized
+        );
+        self.count(|m| m.refused(auth));
         Ok(self.close(Initiator::Server, reason_code, None, false))
     }
 
@@ -730,6 +758,7 @@ impl ServerConnection {
             return Ok(if self.waiting.push(message, self.now, tag) {
                 DeliveryOutcome::Queued
             } else {
+                self.count(Metrics::dropped_queue_full);
                 DeliveryOutcome::QueueFull
             });
         }
@@ -773,6 +802,7 @@ impl ServerConnection {
                 Ok(None) => break,
                 Ok(Some(packet)) => {
                     self.last_received = self.now;
+                    self.count(Metrics::packet_received);
                     // AUTH continues the CONNECT, DISCONNECT abandons it: both are
                     // handled at once; anything else waits for the answer.
                     if self.phase == ConnectionPhase::Connecting
@@ -912,6 +942,7 @@ impl ServerConnection {
     }
 
     fn on_publish(&mut self, publish: Publish, events: &mut Vec<Event>) -> Result<(), Error> {
+        self.count(|m| m.message_received(publish.qos()));
         if let Some(rate) = self.config.max_publish_rate {
             self.count_publish(rate)?;
         }
@@ -929,8 +960,13 @@ impl ServerConnection {
             properties.topic_alias = None;
             message = message.to_builder().properties(properties).build()?;
         }
+        // $SYS is the server's (§4.7.2): a client's message there goes nowhere, and a
+        // 5.0 client is told it is not authorized.
+        let reserved = message.topic().as_str().starts_with("$SYS");
         let Some(packet_id) = message.message_id() else {
-            events.push(Event::Message(message));
+            if !reserved {
+                events.push(Event::Message(message));
+            }
             return Ok(());
         };
         let qos = message.qos();
@@ -951,13 +987,17 @@ impl ServerConnection {
         self.acks.push(PendingAck {
             qos,
             packet_id,
-            reason_code: ReasonCode::Success,
+            reason_code: if reserved {
+                ReasonCode::NotAuthorized
+            } else {
+                ReasonCode::Success
+            },
             number: self.acks_owed,
         });
         if qos == QoS::AtLeastOnce {
             self.qos1_acks += 1;
         }
-        if new {
+        if new && !reserved {
             events.push(Event::Message(message));
         }
         Ok(())
@@ -1200,6 +1240,7 @@ impl ServerConnection {
     fn write(&mut self, packet: PacketRef<'_>, version: ProtocolVersion) {
         // Everything written here was built for this version by this side: it encodes.
         let _ = packet.encode(version, &mut self.out);
+        self.count(Metrics::packet_sent);
     }
 
     fn flush_acks(&mut self) {
@@ -1330,7 +1371,10 @@ impl ServerConnection {
             let tag = waiting.tag;
             let outcome = match count_down(waiting.message, waited) {
                 Some(message) => self.send_tracked(message, tag),
-                None => DeliveryOutcome::Expired,
+                None => {
+                    self.count(Metrics::dropped_expired);
+                    DeliveryOutcome::Expired
+                }
             };
             if let (DeliveryOutcome::Expired | DeliveryOutcome::TooLarge, Some(tag)) =
                 (outcome, tag)
@@ -1376,6 +1420,7 @@ impl ServerConnection {
             None => message,
         };
         if message.as_ref().encoded_len(version) > maximum as usize {
+            self.count(Metrics::dropped_too_large);
             return DeliveryOutcome::TooLarge;
         }
         if packet_id.is_some() {
@@ -1414,6 +1459,7 @@ impl ServerConnection {
                 let _ = encode_checked(&message.as_ref(), version, &mut self.out);
             }
         }
+        self.count(|m| m.message_sent(message.qos()));
         DeliveryOutcome::Sent
     }
 

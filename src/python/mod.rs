@@ -68,8 +68,9 @@ mod _core {
     };
     #[pymodule_export]
     use super::protocol::{
-        PyAuthStep, PyClosed, PyConnectRequest, PyDelivered, PyDiscarded, PyServerConfig,
-        PyServerConnection, PySubscribeRequest, PyUnsubscribeRequest,
+        PyAuthStep, PyClosed, PyConnectRequest, PyDelivered, PyDiscarded, PyMetrics,
+        PyMetricsSnapshot, PyServerConfig, PyServerConnection, PySubscribeRequest,
+        PyUnsubscribeRequest,
     };
     #[pymodule_export]
     use super::router::{PyChange, PyConnected, PyFact, PyForward, PyOutgoing, PyRouted, PyRouter};

@@ -21,6 +21,7 @@ import asyncio
 import errno
 import ipaddress
 import logging
+import math
 import signal
 import socket
 import ssl
@@ -34,6 +35,7 @@ from mqtt_broker.broker import Broker, BrokerConfig
 from mqtt_broker.cluster import Cluster
 from mqtt_broker.config import ConfigError, JsonFormatter, option_tokens, without_overridden
 from mqtt_broker.server import Listener, TlsOptions, listen
+from mqtt_broker.sys import SysTopics
 from mqtt_common.models import (
     AuthenticationError,
     AuthorizationError,
@@ -106,6 +108,17 @@ def positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text} is not a number of seconds above 0")
+    return value
+
+
+def float_seconds(text: str) -> float:
+    """Parse a number of seconds, 0 or more (an argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds, 0 or more")
     return value
 
 
@@ -225,6 +238,14 @@ def make_parser(prog: str = "mqtt-broker") -> OneLineParser:
         metavar="N",
         help="how many PUBLISH a client may send per second, with a burst of a second's "
         "worth (more ends it with 0x96 Message rate too high; default: any)",
+    )
+    parser.add_argument(
+        "--sys-interval",
+        type=float_seconds,
+        default=10.0,
+        metavar="S",
+        help="publish the $SYS topics (retained, mosquitto's names) every S seconds; "
+        "0: never (default: 10)",
     )
     parser.add_argument("--tls-cert", help="serve TLS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="the TLS certificate's private key (PEM)")
@@ -582,8 +603,14 @@ async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
         print(f"listening on {each}", flush=True)
     if cluster is not None:
         await cluster.start()
+    sys_topics = None
+    if args.sys_interval > 0:
+        publishing = SysTopics(broker, args.sys_interval, args.node_id).run()
+        sys_topics = loop.create_task(publishing)
     await stop.wait()
     logging.getLogger("broker").info("shutting down")
+    if sys_topics is not None:
+        sys_topics.cancel()
     if cluster is not None:
         cluster.stop()
     for other in listeners[1:]:

@@ -31,6 +31,7 @@ from mqtt_common.protocol import (
     Delivered,
     Discarded,
     Event,
+    Metrics,
     ServerConfig,
     SubscribeRequest,
     UnsubscribeRequest,
@@ -128,6 +129,10 @@ class Broker:
         )
         #: With ``node_id``: this broker's part in the cluster (set once it joined).
         self.cluster: Cluster | None = None
+        #: The counters every connection's engine adds to ($SYS, metrics).
+        self.metrics = Metrics()
+        #: The most clients connected at once since the start.
+        self.max_connected = 0
         #: Accepted connections, by the router's connection id.
         self.connections: dict[int, ClientConnection] = {}
         self.dirty: set[ClientConnection] = set()
@@ -240,6 +245,15 @@ class Broker:
             self._publish_will(client_id, owner, message)
         if routed.forwards or routed.changes:
             self._to_other_nodes(routed.forwards, routed.changes)
+
+    def act_unstored(self, routed: Routed) -> None:
+        """Carry out a publication of the broker's own figures ($SYS).
+
+        Its retained message is not stored (a restart publishes it afresh); what it
+        queued for offline sessions is.
+        """
+        routed.facts[:] = [fact for fact in routed.facts if fact.kind != "retained"]
+        self.act(routed)
 
     def _to_other_nodes(self, forwards: list[Forward], changes: list[Change]) -> None:
         """Hand a cluster's forwards (QoS 0 ones go live) and changes over."""
@@ -541,6 +555,7 @@ class Broker:
         connection.credentials = credentials if self.auth is not None else None
         connection.session_persists = request.session_expiry_interval != 0
         self.connections[connection.serial] = connection
+        self.max_connected = max(self.max_connected, len(self.connections))
         connection.authenticated = not engine.is_closed
         if self.durable:
             self._facts.extend(connected.facts)

@@ -67,7 +67,9 @@ class ClientConnection(asyncio.Protocol):
 
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
-        self.engine = ServerConnection(broker.config.server, now=broker.now())
+        self.engine = ServerConnection(
+            broker.config.server, now=broker.now(), metrics=broker.metrics
+        )
         #: The router's name for this connection.
         self.serial = next(_serials)
         self.client_id = ""

@@ -2,12 +2,14 @@
 
 pub(crate) mod config;
 mod event;
+mod metrics;
 
 pub(crate) use config::PyServerConfig;
 pub(crate) use event::{
     PyAuthStep, PyClosed, PyConnectRequest, PyDelivered, PyDiscarded, PySubscribeRequest,
     PyUnsubscribeRequest,
 };
+pub(crate) use metrics::{PyMetrics, PyMetricsSnapshot};
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -121,10 +123,11 @@ pub(crate) fn events_to_py(py: Python<'_>, events: Vec<Event>) -> PyResult<Bound
 #[pymethods]
 impl PyServerConnection {
     #[new]
-    #[pyo3(signature = (config=None, now=Duration::ZERO))]
+    #[pyo3(signature = (config=None, now=Duration::ZERO, *, metrics=None))]
     fn new(
         config: Option<&Bound<'_, PyAny>>,
         #[pyo3(from_py_with = now_arg)] now: Duration,
+        metrics: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let config = match present(config) {
             None => crate::protocol::ServerConfig::DEFAULT,
@@ -135,8 +138,15 @@ impl PyServerConnection {
                 .inner
                 .clone(),
         };
+        let mut engine = ServerConnection::new(config, now)?;
+        if let Some(obj) = present(metrics) {
+            let metrics = obj
+                .cast::<PyMetrics>()
+                .map_err(|_| wrong_type("metrics", "Metrics", obj))?;
+            engine.set_metrics(std::sync::Arc::clone(&metrics.get().inner));
+        }
         Ok(Self {
-            inner: Mutex::new(ServerConnection::new(config, now)?),
+            inner: Mutex::new(engine),
         })
     }
 
