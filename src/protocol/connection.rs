@@ -1487,6 +1487,7 @@ impl ServerConnection {
                         _ => Connack::refusing(reason_code, version),
                     };
                     self.write(PacketRef::Connack(&connack), version);
+                    self.count(|m| m.refused(false));
                 }
             }
             ConnectionPhase::Connected => {

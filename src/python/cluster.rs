@@ -31,8 +31,10 @@ pub(crate) struct PyRedisNode {
     inner: RedisNode,
 }
 
-/// What a node finds when it joins: itself, the other nodes' filters, and the three
-/// feeds it reads for ever (its inbox, the change log, its live feed).
+/// What a node finds when it joins.
+///
+/// Itself, the other nodes' filters, and the three feeds it reads for ever (its inbox,
+/// the change log, its live feed).
 #[pyclass(frozen, name = "Joined", module = "mqtt_common.src.cluster")]
 pub(crate) struct PyJoined {
     /// The node.
@@ -85,8 +87,10 @@ pub(crate) struct PyLiveFeed {
     inner: Arc<Mutex<LiveFeed>>,
 }
 
-/// What adopting a dead node gives: its sessions (take them up from the stores), and
-/// the changes that withdraw its filters (send them once this node announced its own).
+/// What adopting a dead node gives.
+///
+/// Its sessions (take them up from the stores), and the changes that withdraw its
+/// filters (send them once this node announced its own).
 #[pyclass(frozen, name = "Adopted", module = "mqtt_common.src.cluster")]
 pub(crate) struct PyAdopted {
     /// The dead node.
@@ -247,8 +251,9 @@ impl PyRedisNode {
         awaitable(py, async move { node.heartbeat().await }, plain)
     }
 
-    /// Adopt a node whose lease ended: resolve to ``Adopted``, or None if another node
-    /// adopts it (or it came back).
+    /// Adopt a node whose lease ended: resolve to ``Adopted``.
+    ///
+    /// None if another node adopts it (or it came back).
     fn adopt<'py>(&self, py: Python<'py>, dead: String) -> PyResult<Bound<'py, PyAny>> {
         let node = self.inner.clone();
         awaitable(py, async move { node.adopt(&dead).await }, adopted_to_py)
@@ -362,9 +367,10 @@ impl PyRedisNode {
         )
     }
 
-    /// Send a commit's forwards and changes (with its facts: the sessions this node
-    /// holds begin or end as they say). Resolves once Redis has them: the publications
-    /// they come from may then be acknowledged.
+    /// Send a commit's forwards and changes, with its facts.
+    ///
+    /// The facts say which sessions this node holds begin or end. Resolves once Redis
+    /// has them all: the publications they come from may then be acknowledged.
     fn send<'py>(
         &self,
         py: Python<'py>,
@@ -425,8 +431,9 @@ fn filters_of(obj: &Bound<'_, PyAny>) -> Result<Vec<crate::topic::TopicFilter>, 
 
 #[pymethods]
 impl PyInbox {
-    /// Resolve to the next entries, oldest first (an empty list after a second with
-    /// none): first those a previous run read and did not finish.
+    /// Resolve to the next entries, oldest first (an empty list after a second).
+    ///
+    /// First those a previous run read and did not finish.
     fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let (inbox, node) = (self.inner.clone(), self.node.clone());
         awaitable(
@@ -521,8 +528,9 @@ impl PyInboxEntry {
 
 #[pymethods]
 impl PyChangeLog {
-    /// Resolve to the changes after the last read, in the log's order (an empty list
-    /// after a second with none).
+    /// Resolve to the changes after the last read, in the log's order.
+    ///
+    /// An empty list after a second with none.
     fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let log = self.inner.clone();
         awaitable(

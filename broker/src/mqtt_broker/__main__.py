@@ -34,6 +34,7 @@ from typing import NoReturn
 from mqtt_broker.broker import Broker, BrokerConfig
 from mqtt_broker.cluster import Cluster
 from mqtt_broker.config import ConfigError, JsonFormatter, option_tokens, without_overridden
+from mqtt_broker.metrics import MetricsServer
 from mqtt_broker.server import Listener, TlsOptions, listen
 from mqtt_broker.sys import SysTopics
 from mqtt_common.models import (
@@ -246,6 +247,14 @@ def make_parser(prog: str = "mqtt-broker") -> OneLineParser:
         metavar="S",
         help="publish the $SYS topics (retained, mosquitto's names) every S seconds; "
         "0: never (default: 10)",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=integer(0, MAX_PORT, "a port number"),
+        metavar="P",
+        help="serve Prometheus metrics at http://HOST:P/metrics (connections, messages "
+        "and bytes in and out by QoS, drops by cause, auth refusals, commit latency, "
+        "queue depths)",
     )
     parser.add_argument("--tls-cert", help="serve TLS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="the TLS certificate's private key (PEM)")
@@ -571,15 +580,7 @@ async def serve(args: argparse.Namespace) -> None:
 async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
     """Serve on these stores until SIGINT or SIGTERM."""
     broker = broker_for(args, stores)
-    cluster = None
-    if stores is not None:
-        client_ids = stores.client_ids
-        if args.node_id is not None:
-            cluster = await join(broker, args)
-            # A node takes up the sessions it held; a lone broker, all.
-            client_ids = cluster.node.client_ids
-        restored = await broker.restore(await client_ids())
-        log.info("stored sessions taken up from %s: %d", stores.where, restored)
+    cluster = await take_up(broker, args, stores)
     tls = None
     if args.tls_cert is not None:
         tls = TlsOptions(args.tls_cert, args.tls_key, args.tls_ca, args.require_certificate)
@@ -597,10 +598,18 @@ async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
         settings[0] = await reload(broker, settings[0])
 
     loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(hang_up()))
+    try:
+        metrics = await serve_metrics(broker, args)
+    except StartupError:
+        for each in listeners:
+            each.stop_accepting()
+        raise
     # Printed whatever the log level, once a signal stops it cleanly: scripts and tests
     # wait for this line.
     for each in listeners:
         print(f"listening on {each}", flush=True)
+    if metrics is not None:
+        print(f"listening on {metrics.where} (metrics)", flush=True)
     if cluster is not None:
         await cluster.start()
     sys_topics = None
@@ -611,11 +620,44 @@ async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
     logging.getLogger("broker").info("shutting down")
     if sys_topics is not None:
         sys_topics.cancel()
-    if cluster is not None:
-        cluster.stop()
+    for running in (metrics, cluster):
+        if running is not None:
+            running.stop()
     for other in listeners[1:]:
         other.stop_accepting()
     await listener.close()
+
+
+async def take_up(
+    broker: Broker, args: argparse.Namespace, stores: Stores | None
+) -> Cluster | None:
+    """Join the cluster (with --node-id), and take up the stored sessions.
+
+    A node takes up the sessions it held; a lone broker, all. Return the broker's part
+    in the cluster, if any.
+    """
+    if stores is None:
+        return None
+    client_ids = stores.client_ids
+    cluster = None
+    if args.node_id is not None:
+        cluster = await join(broker, args)
+        client_ids = cluster.node.client_ids
+    restored = await broker.restore(await client_ids())
+    log.info("stored sessions taken up from %s: %d", stores.where, restored)
+    return cluster
+
+
+async def serve_metrics(broker: Broker, args: argparse.Namespace) -> MetricsServer | None:
+    """Serve /metrics on --metrics-port, if given."""
+    if args.metrics_port is None:
+        return None
+    metrics = MetricsServer(broker)
+    try:
+        await metrics.start(args.host, args.metrics_port)
+    except OSError as err:
+        raise StartupError(cannot_listen(args.host, args.metrics_port, err)) from None
+    return metrics
 
 
 async def open_listeners(

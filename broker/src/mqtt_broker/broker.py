@@ -41,6 +41,8 @@ from mqtt_common.src.auth import Action, AsyncAuthInterface, AuthCredentials
 from mqtt_common.src.session import AsyncSessionInterface, Session
 from mqtt_common.src.storage import AsyncStorageInterface
 
+from .metrics import CommitTimes
+
 if TYPE_CHECKING:
     from .cluster import Cluster
     from .connection import ClientConnection
@@ -133,6 +135,8 @@ class Broker:
         self.metrics = Metrics()
         #: The most clients connected at once since the start.
         self.max_connected = 0
+        #: How long each commit to the stores took (for --metrics-port).
+        self.commit_times = CommitTimes()
         #: Accepted connections, by the router's connection id.
         self.connections: dict[int, ClientConnection] = {}
         self.dirty: set[ClientConnection] = set()
@@ -334,9 +338,11 @@ class Broker:
             forwards, self._forwards = self._forwards, []
             changes, self._changes = self._changes, []
             waiters, self._waiters = self._waiters, []
+            started = time.perf_counter()
             try:
                 await self._store(facts, saves.values(), forwards, changes)
             except Exception:
+                self.commit_times.observe(time.perf_counter() - started)
                 # Nothing it promised is released: the clients' acknowledgements never
                 # come, and they send again once they reconnect.
                 if not self._store_failing:
@@ -359,6 +365,7 @@ class Broker:
                     if not waiter.done():
                         waiter.set_result(False)
                 continue
+            self.commit_times.observe(time.perf_counter() - started)
             if self._store_failing:
                 log.warning("the stores answer again: what is received is stored")
                 self._store_failing = False

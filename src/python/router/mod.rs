@@ -393,8 +393,9 @@ pub(crate) struct PyConnected {
     /// The facts to store (the new session, its Will).
     #[pyo3(get)]
     facts: Py<PyList>,
-    /// In a cluster: changes every node must see (the filters of a session a clean
-    /// start ended), to send with the facts.
+    /// In a cluster: changes every node must see, to send with the facts.
+    ///
+    /// The filters of a session a clean start ended.
     #[pyo3(get)]
     changes: Py<PyList>,
 }
@@ -1057,7 +1058,7 @@ impl PyRouter {
 
     // ---- a node of a cluster ----
 
-    /// This router's node identifier, if it is a node of a cluster (``node_id=``).
+    /// The router's node identifier, if it is a node of a cluster (``node_id=``).
     #[getter]
     fn node_id(&self) -> Option<&str> {
         self.inner.node_id()
