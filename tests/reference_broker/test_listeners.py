@@ -27,6 +27,7 @@ from .support import (
     make_certificates,
     wait_for,
 )
+from .test_limits import check_large_publish
 
 
 @pytest.fixture(scope="module")
@@ -161,19 +162,9 @@ def test_a_websocket_client_that_gets_it_wrong_is_refused() -> None:
 
 @pytest.mark.parametrize("limit", [None, 2 << 20], ids=["default", "2MiB"])
 def test_max_packet_size_over_websockets(limit: int | None) -> None:
-    large = os.urandom(1536 * 1024)  # 1.5 MiB: over the default 1 MiB, in many frames
     options = ["--websockets-port", "0"]
     if limit is not None:
         options += ["--max-packet-size", str(limit)]
     with broker_process(*options) as broker:
         port = ports(broker)["WebSockets"]
-        sub = Client(port, "big-sub", V5, transport="websockets")
-        pub = Client(port, "big-pub", V5, transport="websockets")
-        with clients(sub, pub):
-            assert sub.subscribe("big", qos=1) == [1]
-            pub.paho.publish("big", large, qos=1)
-            if limit is not None:
-                wait_for(lambda: sub.payloads() == [large])
-            else:
-                wait_for(lambda: bool(pub.disconnects))
-                assert [int(reason.value) for reason in pub.disconnects] == [0x95]
+        check_large_publish(port, allowed=limit is not None, transport="websockets")

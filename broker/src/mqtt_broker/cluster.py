@@ -16,11 +16,11 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Coroutine
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mqtt_common.models.errors import MQTTError, StateError, StorageError
-from mqtt_common.router import Forward
+from mqtt_common.router import Change, Forward
 from mqtt_common.src.cluster import InboxEntry, Joined
 
 from .broker import Throttle
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from .broker import Broker
 
 log = logging.getLogger("broker")
+
+#: What a feed's read gives.
+T = TypeVar("T")
 
 
 class _Readable(Protocol):
@@ -301,31 +304,22 @@ class Cluster:
         is read again.
         """
         inbox = self._joined.inbox
-        failing = False
-        while True:
-            try:
-                entries = await inbox.read()
-            except MQTTError as err:
-                if not failing:
-                    log.error("cannot read this node's inbox (trying again): %s", err)
-                    failing = True
-                await asyncio.sleep(RETRY)
-                continue
-            if failing:
-                log.warning("this node's inbox is read again")
-                failing = False
+
+        async def routed(entries: list[InboxEntry]) -> None:
             if not entries:
-                continue
+                return
             ids, stored = await self._route_entries(entries)
             if not stored:
                 inbox.read_again()
                 await asyncio.sleep(RETRY)
-                continue
+                return
             try:
                 await inbox.done(ids)
             except MQTTError as err:
                 log.warning("cannot acknowledge the inbox (its entries come again): %s", err)
                 inbox.read_again()
+
+        await _read_for_ever(inbox.read, "this node's inbox", routed)
 
     async def _route_entries(self, entries: list[InboxEntry]) -> tuple[list[str], bool]:
         """Route inbox entries in order; return their ids, and whether all is stored.
@@ -370,21 +364,7 @@ class Cluster:
 
     async def _take_live(self) -> None:
         """Route the QoS 0 messages other nodes send live, for ever."""
-        feed = self._joined.live
-        failing = False
-        while True:
-            try:
-                forwards = await feed.read()
-            except MQTTError as err:
-                if not failing:
-                    log.error("cannot read the live feed (trying again): %s", err)
-                    failing = True
-                await asyncio.sleep(RETRY)
-                continue
-            if failing:
-                log.warning("the live feed is read again")
-                failing = False
-            await self._route_forwards(forwards)
+        await _read_for_ever(self._joined.live.read, "the live feed", self._route_forwards)
 
     # ---- the change log ----
 
@@ -393,28 +373,18 @@ class Cluster:
 
         Other nodes' filters, every node's retained messages.
         """
-        changes = self._joined.changes
         router = self.broker.router
-        failing = False
-        while True:
-            try:
-                read = await changes.read()
-            except MQTTError as err:
-                if not failing:
-                    log.error("cannot read the change log (trying again): %s", err)
-                    failing = True
-                await asyncio.sleep(RETRY)
-                continue
-            if failing:
-                log.warning("the change log is read again")
-                failing = False
-            for change in read:
+
+        async def applied(changes: list[Change]) -> None:
+            for change in changes:
                 try:
                     router.apply_change(change)
                 except MQTTError as err:
                     log.warning("a change of the log is not applied: %s", err)
-            if read:
+            if changes:
                 self.broker.timers_changed()
+
+        await _read_for_ever(self._joined.changes.read, "the change log", applied)
 
     # ---- leases and adoption ----
 
@@ -518,3 +488,27 @@ class Cluster:
                 await self.node.drained(dead, ids)
             except MQTTError:
                 await asyncio.sleep(RETRY)
+
+
+async def _read_for_ever(
+    read: Callable[[], Awaitable[T]], what: str, handle: Callable[[T], Awaitable[None]]
+) -> None:
+    """Read from Redis and handle what was read, for ever.
+
+    A failed read is tried again after ``RETRY``: logged when it starts failing, and
+    when it reads again.
+    """
+    failing = False
+    while True:
+        try:
+            got = await read()
+        except MQTTError as err:
+            if not failing:
+                log.error("cannot read %s (trying again): %s", what, err)
+                failing = True
+            await asyncio.sleep(RETRY)
+            continue
+        if failing:
+            log.warning("%s is read again", what)
+            failing = False
+        await handle(got)
