@@ -4,6 +4,7 @@ whose callbacks become facts to wait for."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -547,3 +548,23 @@ def make_certificates(directory: Path) -> Path:
             *extra,
         )
     return directory
+
+
+def connack_code(
+    port: int,
+    client_id: str = "x",
+    protocol: MQTTProtocolVersion = V5,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+) -> int:
+    """The CONNACK's reason (5.0) or return code (3.1.1, as paho reports it) a client
+    gets; an accepted client disconnects at once."""
+    client = Client(port, client_id, protocol, username=username, password=password, connect=False)
+    with contextlib.suppress(AssertionError):
+        client.connect()
+    assert client.connack is not None
+    code = int(client.connack[1].value)
+    if code == 0:
+        client.disconnect()
+    return code

@@ -3,7 +3,6 @@ paho clients see it, and SIGHUP reloading them."""
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import subprocess
 import time
@@ -28,14 +27,7 @@ topic write news/#
 def connack_code(
     port: int, username: str, password: str, protocol: MQTTProtocolVersion = V5
 ) -> int:
-    client = Client(port, "x", protocol, username=username, password=password, connect=False)
-    with contextlib.suppress(AssertionError):
-        client.connect()
-    assert client.connack is not None
-    code = int(client.connack[1].value)
-    if code == 0:
-        client.disconnect()
-    return code
+    return support.connack_code(port, "x", protocol, username=username, password=password)
 
 
 def files(tmp_path: Path) -> tuple[Path, Path]:

@@ -9,14 +9,12 @@ that publishes faster with 0x96.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 
 import pytest
-from paho.mqtt.enums import MQTTProtocolVersion
 
-from .support import V5, V311, Client, broker_process, clients, wait_for
+from .support import V5, V311, Client, broker_process, clients, connack_code, wait_for
 
 
 def check_large_publish(port: int, allowed: bool, transport: str = "tcp") -> None:
@@ -57,18 +55,6 @@ def test_max_connections_refuses_the_next_client_with_quota_exceeded() -> None:
                 wait_for(lambda: bool(first.disconnects))
             wait_for(lambda: connack_code(broker.port, "lim-4", V5) == 0)
         assert "2 clients are connected" in broker.output()
-
-
-def connack_code(port: int, client_id: str, protocol: MQTTProtocolVersion) -> int:
-    """The CONNACK's reason (5.0) or return code (3.1.1) a client gets."""
-    client = Client(port, client_id, protocol, connect=False)
-    with contextlib.suppress(AssertionError):
-        client.connect()
-    assert client.connack is not None
-    code = int(client.connack[1].value)
-    if code == 0:
-        client.disconnect()
-    return code
 
 
 def test_max_inflight_is_the_receive_maximum_clients_are_told() -> None:
