@@ -1355,6 +1355,7 @@ mod tests {
                         violation,
                         Violation::TooManyLevels { .. }
                             | Violation::TooManySubscriptions { .. }
+                            | Violation::MessageRateTooHigh { .. }
                             | Violation::OutOfRange {
                                 width: IntegerWidth::Count,
                                 ..

@@ -1,26 +1,10 @@
 //! Counters every connection's engine adds to, for a broker's `$SYS` topics and metrics.
 //!
-//! One [`Metrics`] is shared (an `Arc`) by the engines of a broker's connections
-//! ([`ServerConnection::set_metrics`](crate::protocol::ServerConnection::set_metrics));
-//! each adds what it reads and writes with relaxed atomic additions, and the broker
-//! reads a [`MetricsSnapshot`] whenever it reports. The router's own counts (sessions,
-//! subscriptions, retained and queued messages) are its
-//! [`stats`](crate::router::Router::stats).
-//!
-//! ```
-//! use std::sync::Arc;
-//! use std::time::Duration;
-//! use mqtt_common::metrics::Metrics;
-//! use mqtt_common::protocol::{ServerConfig, ServerConnection};
-//!
-//! let metrics = Arc::new(Metrics::default());
-//! let mut engine = ServerConnection::new(ServerConfig::default(), Duration::ZERO).unwrap();
-//! engine.set_metrics(Arc::clone(&metrics));
-//! let connect = b"\x10\x0e\x00\x04MQTT\x04\x02\x00\x3c\x00\x02c1";
-//! engine.receive_data(connect, Duration::ZERO);
-//! let read = metrics.snapshot();
-//! assert_eq!((read.bytes_received, read.packets_received), (16, 1));
-//! ```
+//! One [`Metrics`] is shared (an `Arc`) by the engines of a broker's connections (the
+//! protocol engine's `set_metrics`); each adds what it reads and writes with relaxed
+//! atomic additions, and the broker reads a [`MetricsSnapshot`] whenever it reports.
+//! The router's own counts (sessions, subscriptions, retained and queued messages) are
+//! its `stats`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -276,6 +276,21 @@ impl ServerConnection {
 
     /// Adds what this connection reads, writes, delivers and drops to `metrics` (the
     /// broker's counters, shared by its connections) from now on.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use mqtt_common::metrics::Metrics;
+    /// use mqtt_common::protocol::{ServerConfig, ServerConnection};
+    ///
+    /// let metrics = Arc::new(Metrics::default());
+    /// let mut engine = ServerConnection::new(ServerConfig::default(), Duration::ZERO).unwrap();
+    /// engine.set_metrics(Arc::clone(&metrics));
+    /// let connect = b"\x10\x0e\x00\x04MQTT\x04\x02\x00\x3c\x00\x02c1";
+    /// engine.receive_data(connect, Duration::ZERO);
+    /// let read = metrics.snapshot();
+    /// assert_eq!((read.bytes_received, read.packets_received), (16, 1));
+    /// ```
     pub fn set_metrics(&mut self, metrics: Arc<Metrics>) {
         self.metrics = Some(metrics);
     }

@@ -63,6 +63,8 @@ log = logging.getLogger("broker")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: How long a node's lease lasts without --node-lease, in seconds.
 DEFAULT_NODE_LEASE = 10
+#: The longest lease a node may take, in seconds (a day).
+MAX_LEASE = 24 * 3600
 #: The largest TCP port number.
 MAX_PORT = (1 << 16) - 1
 
@@ -212,7 +214,7 @@ def make_parser(prog: str = "mqtt-broker") -> OneLineParser:
     )
     parser.add_argument(
         "--max-packet-size",
-        type=integer(2, (1 << 28) + 4, "a packet size in bytes"),
+        type=integer(2, MQTTProtocol.MAX_PACKET_SIZE, "a packet size in bytes"),
         default=None,
         metavar="BYTES",
         help="the largest packet a client may send (announced in CONNACK; a larger one "
@@ -227,7 +229,8 @@ def make_parser(prog: str = "mqtt-broker") -> OneLineParser:
     )
     parser.add_argument(
         "--max-inflight",
-        type=integer(1, 65535, "a number of messages"),
+        # At most one in flight per packet identifier.
+        type=integer(1, MQTTProtocol.MAX_PACKET_ID, "a number of messages"),
         metavar="N",
         help="how many QoS 1 and 2 messages a client may send before their "
         "acknowledgements (announced as Receive Maximum; more ends it with 0x93; "
@@ -326,7 +329,7 @@ def make_parser(prog: str = "mqtt-broker") -> OneLineParser:
     )
     parser.add_argument(
         "--node-lease",
-        type=integer(1, 65535, "a lease in seconds"),
+        type=integer(1, MAX_LEASE, "a lease in seconds"),
         metavar="S",
         help="how long a node counts as alive after each renewal of its lease (renewed "
         "every third of it): a node silent longer is adopted by another, which takes its "

@@ -3,7 +3,7 @@
 A ``WebSocketProtocol`` answers the HTTP upgrade (path ``/mqtt``, subprotocol ``mqtt``,
 as MQTT 5.0 section 6 and every browser client expect), then hands the binary frames'
 bytes to an ordinary ``ClientConnection`` through a ``WebSocketTransport``, which frames
-what the connection writes. Nothing MQTT-specific is written here: the engine reads the
+what the connection writes. Nothing of MQTT is written here: the engine reads the
 bytes as it reads them from TCP (a packet may span frames, a frame hold several packets).
 """
 
