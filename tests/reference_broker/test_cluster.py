@@ -288,7 +288,10 @@ def test_redis_restarted_mid_run_is_survived(redis: support.RedisServer) -> None
             return True
 
         wait_for(delivered, timeout=30)
-        back = [Client(n2.port, "cl-rsub", V5, clean_start=False, connect_properties=SESSION)]
+        try:
+            back = [Client(n2.port, "cl-rsub", V5, clean_start=False, connect_properties=SESSION)]
+        except AssertionError:
+            raise AssertionError(f"n1:\n{n1.output()}\n\nn2:\n{n2.output()}") from None
 
         def received() -> bool:
             if back[-1].disconnects:  # ended by a store the outage failed: again
