@@ -232,6 +232,9 @@ pub async fn keep_lease(broker: Arc<Broker>, node: RedisNode, every: Duration) {
                 if failing {
                     tracing::warn!("this node's lease is renewed again");
                     failing = false;
+                    // Redis is back now (a call may have waited for it all along): the
+                    // others get a whole lease from now to renew theirs.
+                    trust_from = tokio::time::Instant::now() + lease;
                 }
                 if tokio::time::Instant::now() < trust_from {
                     silent.clear();

@@ -418,6 +418,9 @@ class Cluster:
             if failing:
                 log.warning("this node's lease is renewed again")
                 failing = False
+                # Redis is back now (a call may have waited for it all along): the
+                # others get a whole lease from now to renew theirs.
+                trust_from = loop.time() + 3 * every
             if loop.time() < trust_from:
                 silent = []
                 continue
