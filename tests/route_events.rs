@@ -9,7 +9,7 @@ use mqtt_common::codec::{Packet, encode};
 use mqtt_common::metrics::Metrics;
 use mqtt_common::packet::{Connect, Properties, PropertyValue, Puback, Publish, Subscribe};
 use mqtt_common::protocol::{Acceptance, Event, ServerConfig, ServerConnection};
-use mqtt_common::router::{Action, Connecting, Fact, Router};
+use mqtt_common::router::{Action, Connecting, Fact, Router, RouterConfig};
 use mqtt_common::{
     Message, MqttString, PacketId, PacketType, PropertyContext, PropertyId, ProtocolVersion, QoS,
     ReasonCode, Subscription, TopicFilter, TopicName,
@@ -25,6 +25,17 @@ fn publish(topic: &str, qos: QoS, packet_id: u16) -> Packet {
     let message = Message::builder(TopicName::new(topic).unwrap())
         .payload("x")
         .qos(qos)
+        .message_id((qos != QoS::AtMostOnce).then(|| id(packet_id)))
+        .build()
+        .unwrap();
+    Packet::Publish(Publish::from_message(&message).unwrap())
+}
+
+fn retained(topic: &str, qos: QoS, packet_id: u16) -> Packet {
+    let message = Message::builder(TopicName::new(topic).unwrap())
+        .payload("x")
+        .qos(qos)
+        .retain(true)
         .message_id((qos != QoS::AtMostOnce).then(|| id(packet_id)))
         .build()
         .unwrap();
@@ -143,7 +154,7 @@ fn publications_are_routed_until_a_subscribe_which_and_what_follows_are_left() {
     );
     let routed = router.route_events(2, events, SystemTime::now());
     assert_eq!(deliveries(&routed.actions), [(1, "a/1".to_owned())]);
-    assert_eq!(routed.unmatched, [id(7)]);
+    assert_eq!(routed.reasons, [(id(7), ReasonCode::NoMatchingSubscribers)]);
     // The SUBSCRIBE must take effect before what was read after it is routed.
     assert!(
         matches!(&routed.rest[..], [Event::Subscribe(_), Event::Message(m)] if m.topic().as_str() == "a/2")
@@ -164,7 +175,7 @@ fn a_qos_2_message_is_left_to_the_broker() {
     );
     let routed = router.route_events(1, events, SystemTime::now());
     assert!(routed.actions.is_empty());
-    assert!(routed.unmatched.is_empty());
+    assert!(routed.reasons.is_empty());
     assert_eq!(routed.rest.len(), 2);
 }
 
@@ -283,4 +294,45 @@ fn the_engines_add_to_the_brokers_metrics() {
     // The CONNACKs were taken before: this read's output is counted on top of them.
     assert!(counted.bytes_sent > written as u64);
     assert_eq!(counted.total_dropped(), 0);
+}
+
+#[test]
+fn retained_messages_past_the_bound_are_refused_with_quota_exceeded() {
+    let config = RouterConfig {
+        max_retained_messages: Some(1),
+        ..RouterConfig::default()
+    };
+    let mut router = Router::new(config);
+    let mut reader = connected(&mut router, 1, "reader", 0);
+    router
+        .subscribe(
+            1,
+            &[Subscription::new(
+                TopicFilter::new("#").unwrap(),
+                QoS::AtLeastOnce,
+            )],
+            &[],
+            SystemTime::now(),
+        )
+        .unwrap();
+    let mut writer = connected(&mut router, 2, "writer", 0);
+    let events = writer.receive_data(
+        &read(&[
+            retained("kept", QoS::AtLeastOnce, 1),
+            retained("refused/1", QoS::AtLeastOnce, 2),
+            retained("refused/0", QoS::AtMostOnce, 0),
+            retained("kept", QoS::AtLeastOnce, 3),
+        ]),
+        NOW,
+    );
+    let routed = router.route_events(2, events, SystemTime::now());
+    assert_eq!(
+        deliveries(&routed.actions),
+        [(1, "kept".to_owned()), (1, "kept".to_owned())]
+    );
+    assert_eq!(routed.reasons, [(id(2), ReasonCode::QuotaExceeded)]);
+    let refused: Vec<&str> = routed.refused.iter().map(|t| t.as_str()).collect();
+    assert_eq!(refused, ["refused/1", "refused/0"]);
+    assert_eq!(router.stats().retained_refused, 2);
+    let _ = reader.data_to_send();
 }

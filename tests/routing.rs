@@ -311,6 +311,8 @@ struct Runner {
     /// Wills published and messages dropped, in order, for `will` and `dropped`.
     happened: VecDeque<String>,
     matched: Option<bool>,
+    /// The last publication's acknowledgement code (None: Success).
+    reason: Option<ReasonCode>,
     codes: Vec<ReasonCode>,
     connected: Option<Result<bool, u64>>,
 }
@@ -327,6 +329,7 @@ impl Runner {
             now: epoch(),
             happened: VecDeque::new(),
             matched: None,
+            reason: None,
             codes: Vec::new(),
             connected: None,
         }
@@ -468,6 +471,15 @@ impl Runner {
                             config.shared_choice =
                                 SharedChoice::from_name(value).ok_or("shared_choice")?;
                         }
+                        "max_retained_messages" => {
+                            config.max_retained_messages = Some(number(value)? as usize);
+                        }
+                        "max_retained_bytes" => {
+                            config.max_retained_bytes = Some(number(value)? as usize);
+                        }
+                        "max_connections" => {
+                            config.max_connections = Some(number(value)? as usize);
+                        }
                         other => return Err(format!("unknown config key {other}")),
                     }
                 }
@@ -507,6 +519,7 @@ impl Runner {
                     None => self.router.publish(&message, publisher, self.now),
                 };
                 self.matched = Some(published.matched);
+                self.reason = published.reason_code();
                 self.act(published.actions)?;
             }
             "subscribe" => {
@@ -577,6 +590,34 @@ impl Runner {
                 expect("take over", self.connected, Some(Err(number(rest.trim())?)))?;
             }
             "matched" => expect("matched", self.matched, Some(rest.trim() == "1"))?,
+            "reason" => {
+                let want = match rest.trim() {
+                    "none" => None,
+                    code => Some(reason(code)?),
+                };
+                expect("reason", self.reason, want)?;
+            }
+            "refusal" => {
+                let got = self.router.connection_refusal(words.plain(0, "client id")?);
+                let want = match words.plain(1, "none or a code")? {
+                    "none" => None,
+                    code => Some(reason(code)?),
+                };
+                expect("connection refusal", got, want)?;
+            }
+            "stats" => {
+                let stats = self.router.stats();
+                for (key, value) in &words.named {
+                    let got = match key.as_str() {
+                        "retained" => stats.retained as u64,
+                        "retained_bytes" => stats.retained_bytes as u64,
+                        "retained_refused" => stats.retained_refused,
+                        "connected" => stats.connected as u64,
+                        other => return Err(format!("unknown stats key {other}")),
+                    };
+                    expect(key, got, number(value)?)?;
+                }
+            }
             "codes" => {
                 let want: Vec<ReasonCode> = rest
                     .split(',')

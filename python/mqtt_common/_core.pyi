@@ -2115,6 +2115,15 @@ class Routed:
     def matched(self) -> bool:
         """For a publication: whether any subscription matched."""
     @property
+    def reason_code(self) -> ReasonCode | None:
+        """For a publication: the publisher's acknowledgement code if not Success, else None.
+
+        0x97 Quota exceeded: refused, routed nowhere; 0x10 No matching subscribers.
+        """
+    @property
+    def refused(self) -> list[str]:
+        """For ``receive``: the topics of the messages refused (0x97), for the log."""
+    @property
     def reason_codes(self) -> list[ReasonCode]:
         """For a SUBSCRIBE or UNSUBSCRIBE: one reason code per filter."""
     @property
@@ -2222,6 +2231,12 @@ class Router:
 
     Time comes in twice: ``now``, the wall clock (``time.time()``: facts outlive the
     process), and ``clock``, the engines' clock (``loop.time()``), for deliveries.
+
+    ``max_retained_messages`` and ``max_retained_bytes`` (topics and payloads) bound the
+    retained messages outside ``$SYS``: one more is refused whole with 0x97
+    (``Routed.reason_code``).
+    ``max_connections`` bounds the clients connected (``connection_refusal``). None:
+    no bound.
     """
 
     def __new__(
@@ -2232,6 +2247,9 @@ class Router:
         shared_choice: Literal["round_robin", "random", "sticky"] = "round_robin",
         max_subscriptions_per_client: int | None = None,
         max_topic_levels: int | None = None,
+        max_retained_messages: int | None = None,
+        max_retained_bytes: int | None = None,
+        max_connections: int | None = None,
         node_id: str | None = None,
     ) -> Self: ...
     def assign_client_id(self) -> str:
@@ -2243,6 +2261,13 @@ class Router:
         """Return whether a session (connected or away) holds this client identifier."""
     def owner(self, client_id: str) -> AuthCredentials | None:
         """Return the credentials of a client's session owner (no password), or None."""
+    def connection_refusal(self, client_id: str) -> ReasonCode | None:
+        """Return why one more client may not connect as ``client_id``, or None if it may.
+
+        0x97 Quota exceeded (for the CONNACK) when ``max_connections`` clients are
+        connected; a client taking its own session over always may. Ask before
+        ``connect``.
+        """
     def client_of(self, connection: int) -> str | None:
         """Return the client identifier a connection holds, or None."""
     def restore_session(
@@ -2347,7 +2372,11 @@ class Router:
     def subscriptions(self, client_id: str) -> list[Subscription]:
         """Return a client's subscriptions."""
     def stats(self) -> dict[str, int]:
-        """Return counts: sessions, connected, subscriptions, retained, queued, dropped."""
+        """Return counts: sessions, connected, subscriptions, retained, queued, dropped.
+
+        Also ``retained_bytes`` (their topics' and payloads' bytes) and
+        ``retained_refused`` (retained messages refused for the bounds on them).
+        """
     @property
     def node_id(self) -> str | None:
         """The router's node identifier, if it is a node of a cluster (``node_id=``)."""

@@ -85,6 +85,9 @@ fields! {
     RouterQueueFull = "queue_full",
     SharedChoiceArg = "shared_choice",
     MaxQueuedMessagesPerSession = "max_queued_messages",
+    MaxRetainedMessages = "max_retained_messages",
+    MaxRetainedBytes = "max_retained_bytes",
+    MaxConnections = "max_connections",
     Tag = "tag",
     Retained = "retained",
 }

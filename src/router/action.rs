@@ -168,8 +168,25 @@ pub struct Published {
     /// Whether any subscription matched its topic (a 5.0 publisher is told 0x10 No
     /// matching subscribers when none did).
     pub matched: bool,
+    /// Why the router refused the message, which then went nowhere and changed
+    /// nothing: 0x97 Quota exceeded for a retained message past
+    /// [`RouterConfig::max_retained_messages`](super::RouterConfig::max_retained_messages)
+    /// or [`max_retained_bytes`](super::RouterConfig::max_retained_bytes).
+    pub refused: Option<ReasonCode>,
     /// The deliveries, queued copies and facts.
     pub actions: Vec<Action>,
+}
+
+impl Published {
+    /// The reason code of the publisher's PUBACK or PUBREC when it is not Success:
+    /// the refusal, or 0x10 No matching subscribers.
+    pub fn reason_code(&self) -> Option<ReasonCode> {
+        match self.refused {
+            Some(code) => Some(code),
+            None if !self.matched => Some(ReasonCode::NoMatchingSubscribers),
+            None => None,
+        }
+    }
 }
 
 /// What [`Router::route_events`](super::Router::route_events) did with a read's events.
@@ -178,8 +195,12 @@ pub struct RoutedEvents {
     /// The deliveries, queued copies, facts and drops of the messages published and the
     /// deliveries settled, in order.
     pub actions: Vec<Action>,
-    /// The packet identifiers of the QoS 1 messages no subscription matched.
-    pub unmatched: Vec<PacketId>,
+    /// The packet identifiers of the QoS 1 messages whose PUBACK carries a reason code
+    /// other than Success ([`Published::reason_code`]), with that code.
+    pub reasons: Vec<(PacketId, ReasonCode)>,
+    /// The topics of the messages the router refused ([`Published::refused`]), in
+    /// order, for the broker's log.
+    pub refused: Vec<TopicName>,
     /// The events left for the broker, in order: the first that needs it, and every
     /// one after it.
     pub rest: Vec<Event>,
@@ -218,6 +239,12 @@ pub struct RouterStats {
     pub subscriptions: usize,
     /// Retained messages.
     pub retained: usize,
+    /// The bytes of the retained messages' topics and payloads, outside `$SYS` (what
+    /// [`RouterConfig::max_retained_bytes`](super::RouterConfig::max_retained_bytes)
+    /// bounds).
+    pub retained_bytes: usize,
+    /// Retained messages refused for the bounds on them, since the router started.
+    pub retained_refused: u64,
     /// Messages owed to sessions (queued or in flight).
     pub queued: usize,
     /// Messages dropped because a queue was full, since the router started.

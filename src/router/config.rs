@@ -1,5 +1,5 @@
-//! What a [`Router`](super::Router) allows: the bounds of offline queues and how shared
-//! subscriptions pick a member.
+//! What a [`Router`](super::Router) allows: the bounds of offline queues, retained
+//! messages and connections, and how shared subscriptions pick a member.
 
 use crate::topic::IndexLimits;
 
@@ -87,16 +87,30 @@ pub struct RouterConfig {
     pub shared_choice: SharedChoice,
     /// Limits on subscriptions (per client, topic levels) and retained topics' levels.
     pub limits: IndexLimits,
+    /// How many topics may hold a retained message (None: no bound). A retained
+    /// message for one more topic is refused with 0x97 Quota exceeded; replacing or
+    /// clearing one is always allowed. The broker's own `$SYS` topics are not counted.
+    pub max_retained_messages: Option<usize>,
+    /// How many bytes of topics and payloads the retained messages may hold (None: no
+    /// bound). A retained message that would pass it is refused with 0x97.
+    pub max_retained_bytes: Option<usize>,
+    /// How many clients may be connected at once (None: no bound): see
+    /// [`Router::connection_refusal`](super::Router::connection_refusal).
+    pub max_connections: Option<usize>,
 }
 
 impl RouterConfig {
     /// The defaults: 10,000 queued messages per session, the new message dropped when
-    /// full, round robin among shared subscribers, the index's default limits.
+    /// full, round robin among shared subscribers, the index's default limits, no bound
+    /// on retained messages or connections.
     pub const DEFAULT: Self = Self {
         max_queued_messages: 10_000,
         queue_full: QueueFull::DropNew,
         shared_choice: SharedChoice::RoundRobin,
         limits: IndexLimits::DEFAULT,
+        max_retained_messages: None,
+        max_retained_bytes: None,
+        max_connections: None,
     };
 }
 

@@ -22,8 +22,10 @@ impl Router {
     /// For a broker that authorizes nothing: one that asks a provider whether a client
     /// may publish calls [`publish_filtered`](Self::publish_filtered) itself.
     ///
-    /// The messages no subscription matched are in [`RoutedEvents::unmatched`]: a 5.0
-    /// publisher's PUBACK says so (0x10 No matching subscribers).
+    /// The QoS 1 messages no subscription matched, or that the router refused, are in
+    /// [`RoutedEvents::reasons`] with the code a 5.0 publisher's PUBACK carries (0x10
+    /// No matching subscribers, 0x97 Quota exceeded); the refused ones' topics are in
+    /// [`RoutedEvents::refused`], for the log.
     pub fn route_events(
         &mut self,
         connection: ConnectionId,
@@ -40,10 +42,12 @@ impl Router {
             match event {
                 Event::Message(message) if message.qos() != QoS::ExactlyOnce => {
                     let published = self.publish(&message, Some(&publisher), now);
-                    if !published.matched
-                        && let Some(id) = message.message_id()
+                    if published.refused.is_some() {
+                        routed.refused.push(message.topic().clone());
+                    }
+                    if let (Some(code), Some(id)) = (published.reason_code(), message.message_id())
                     {
-                        routed.unmatched.push(id);
+                        routed.reasons.push((id, code));
                     }
                     routed.actions.extend(published.actions);
                 }

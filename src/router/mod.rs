@@ -67,6 +67,7 @@ mod action;
 mod cluster;
 mod config;
 mod events;
+mod retained;
 mod sessions;
 mod shared;
 
@@ -90,10 +91,9 @@ use crate::error::Error;
 use crate::message::{Message, Will};
 use crate::protocol::{Closed, ConnectRequest, Route};
 use crate::session::Session;
-use crate::topic::{
-    Subscription, SubscriptionIndex, TopicFilter, TopicName, TopicTree, merge_overlapping,
-};
+use crate::topic::{Subscription, SubscriptionIndex, TopicFilter, TopicName, merge_overlapping};
 use cluster::ClusterView;
+use retained::{Retained, RetainedMessages};
 use shared::Chooser;
 
 /// Which of a router's subscribers a message is routed to.
@@ -104,14 +104,6 @@ struct Scope<'a> {
     /// The nodes the message is forwarded to anyway: sessions that moved there need no
     /// copy of their own.
     covered: &'a [Arc<str>],
-}
-
-/// A retained message, when it arrived, and when it expires.
-#[derive(Debug)]
-struct Retained {
-    message: Message,
-    arrived_at: SystemTime,
-    expires_at: Option<SystemTime>,
 }
 
 /// A message a persistent session is owed.
@@ -201,7 +193,7 @@ enum Timer {
 pub struct Router {
     config: RouterConfig,
     index: SubscriptionIndex,
-    retained: TopicTree<Retained>,
+    retained: RetainedMessages,
     // Boxed clients and shared ids: a table sized for growth holds a pointer per free
     // slot rather than a whole client, and a client id is stored once.
     clients: HashMap<Arc<str>, Box<Client>>,
@@ -213,6 +205,7 @@ pub struct Router {
     ids: RandomState,
     assigned: u64,
     dropped: u64,
+    retained_refused: u64,
 }
 
 impl Default for Router {
@@ -226,7 +219,7 @@ impl Router {
     pub fn new(config: RouterConfig) -> Self {
         Self {
             index: SubscriptionIndex::with_limits(config.limits),
-            retained: TopicTree::with_max_topic_levels(config.limits.max_topic_levels),
+            retained: RetainedMessages::new(config.limits.max_topic_levels),
             clients: HashMap::new(),
             connections: HashMap::new(),
             timers: BTreeSet::new(),
@@ -235,6 +228,7 @@ impl Router {
             ids: RandomState::new(),
             assigned: 0,
             dropped: 0,
+            retained_refused: 0,
             config,
         }
     }
@@ -388,7 +382,11 @@ impl Router {
             },
             &mut actions,
         );
-        Published { matched, actions }
+        Published {
+            matched,
+            refused: None,
+            actions,
+        }
     }
 
     /// The bounds and choices in force.
@@ -403,6 +401,8 @@ impl Router {
             connected: self.connections.len(),
             subscriptions: self.index.len(),
             retained: self.retained.len(),
+            retained_bytes: self.retained.bytes(),
+            retained_refused: self.retained_refused,
             queued: self.clients.values().map(|c| c.queue.len()).sum(),
             dropped: self.dropped,
         }
@@ -443,6 +443,16 @@ impl Router {
     /// Whether a session (connected or away) holds this client identifier.
     pub fn has_session(&self, client_id: &str) -> bool {
         self.clients.contains_key(client_id)
+    }
+
+    /// Why one more client may not connect as `client_id`: 0x97 Quota exceeded (for the
+    /// CONNACK) when [`RouterConfig::max_connections`] clients are connected. None: it
+    /// may; a client taking its own session over always may (its other connection
+    /// ends). Ask before [`connect`](Self::connect).
+    pub fn connection_refusal(&self, client_id: &str) -> Option<ReasonCode> {
+        let max = self.config.max_connections?;
+        (self.connections.len() >= max && self.connection_of(client_id).is_none())
+            .then_some(ReasonCode::QuotaExceeded)
     }
 
     /// The connection that holds a client identifier, if it is connected.
@@ -787,6 +797,22 @@ impl Router {
     ) -> Published {
         let mut actions = Vec::new();
         if message.retain() {
+            if !message.payload().is_empty()
+                && !self.retained.fits(
+                    message,
+                    self.config.max_retained_messages,
+                    self.config.max_retained_bytes,
+                )
+            {
+                // Refused whole, as an unauthorized publication is: subscribers never
+                // see a message the store could not keep.
+                self.retained_refused += 1;
+                return Published {
+                    matched: false,
+                    refused: Some(ReasonCode::QuotaExceeded),
+                    actions,
+                };
+            }
             self.retain(message, now, &mut actions);
         }
         let Some(view) = self.cluster.as_deref_mut() else {
@@ -795,7 +821,11 @@ impl Router {
                 covered: &[],
             };
             let matched = self.route_locally(message, publisher, now, allowed, scope, &mut actions);
-            return Published { matched, actions };
+            return Published {
+                matched,
+                refused: None,
+                actions,
+            };
         };
         let plan = view.plan(message.topic(), publisher);
         let mut matched = !plan.remote.is_empty();
@@ -815,7 +845,11 @@ impl Router {
             covered: &covered,
         };
         matched |= self.route_locally(message, publisher, now, allowed, scope, &mut actions);
-        Published { matched, actions }
+        Published {
+            matched,
+            refused: None,
+            actions,
+        }
     }
 
     /// Routes a message to this router's clients that `allowed` allows, in `scope`.
@@ -1331,18 +1365,9 @@ impl Router {
 
     fn keep_retained(&mut self, message: Message, arrived_at: SystemTime) -> Result<(), Error> {
         let topic = message.topic().clone();
-        let expires_at = message
-            .properties()
-            .message_expiry_interval
-            .map(|seconds| arrived_at + Duration::from_secs(u64::from(seconds)));
-        let previous = self.retained.insert(
-            topic.clone(),
-            Retained {
-                message,
-                arrived_at,
-                expires_at,
-            },
-        )?;
+        let retained = Retained::new(message, arrived_at);
+        let expires_at = retained.expires_at;
+        let previous = self.retained.insert(retained)?;
         if let Some(at) = previous.and_then(|p| p.expires_at) {
             self.timers.remove(&(at, Timer::Retained(topic.clone())));
         }

@@ -36,6 +36,8 @@ SAMPLES: list[dict[str, Any]] = [
         "websockets_port": 8080,
         "max_packet_size": 4096,
         "max_connections": 1000,
+        "max_retained": 100000,
+        "max_retained_bytes": 1048576,
         "max_inflight": 20,
         "max_publish_rate": 50,
         "sys_interval": 2.5,

@@ -4,7 +4,8 @@ sends it with 0x95 Packet too large (``test_listeners`` does it over WebSockets)
 ``--max-connections`` refuses a CONNECT with 0x97 Quota exceeded (3.1.1: Server
 unavailable); ``--max-inflight`` is the Receive Maximum clients are told, and a client
 that goes past it is disconnected with 0x93; ``--max-publish-rate`` disconnects a client
-that publishes faster with 0x96.
+that publishes faster with 0x96; ``--max-retained`` and ``--max-retained-bytes`` refuse
+one more retained message whole, with 0x97 Quota exceeded for a 5.0 publisher.
 ``test_tokio_limits`` runs them against the tokio broker."""
 
 from __future__ import annotations
@@ -100,3 +101,37 @@ def test_max_publish_rate_disconnects_a_client_that_publishes_faster() -> None:
             assert [int(reason.value) for reason in fast.disconnects] == [0x96]
             assert not calm.disconnects
         assert "0x96" in broker.output() or "message rate too high" in broker.output()
+
+
+def test_max_retained_refuses_one_more_retained_message_with_quota_exceeded() -> None:
+    with broker_process("--max-retained", "2", "--max-retained-bytes", "1000") as broker:
+        sub = Client(broker.port, "ret-sub", V5)
+        pub = Client(broker.port, "ret-pub", V5)
+        pub_311 = Client(broker.port, "ret-pub-311", V311)
+        with clients(sub, pub, pub_311):
+            assert sub.subscribe("ret/#", qos=1) == [1]
+            assert pub.publish_code("ret/a", b"one", 1, retain=True) == 0
+            assert pub.publish_code("ret/b", b"two", 1, retain=True) == 0
+            # A third topic: refused whole, at QoS 1 and 2.
+            assert pub.publish_code("ret/c", b"three", 1, retain=True) == 0x97
+            # (paho answers a PUBREC 0x97 with a PUBREL all the same, and reports the
+            # PUBCOMP's 0x92 Packet identifier not found.)
+            assert pub.publish_code("ret/c", b"three", 2, retain=True) in (0x97, 0x92)
+            # 3.1.1 cannot be told: acknowledged, and dropped as an unauthorized one is.
+            pub_311.publish("ret/d", b"four", qos=1, retain=True)
+            # Replacing a topic's message is always allowed; a message not retained
+            # goes through whatever the store holds.
+            assert pub.publish_code("ret/a", b"uno", 1, retain=True) == 0
+            assert pub.publish_code("ret/live", b"live", 1) == 0
+            # Past the bytes: 2 topics of 5 bytes and "uno", "two" hold 16 of 1000.
+            assert pub.publish_code("ret/b", os.urandom(1000), 1, retain=True) == 0x97
+            wait_for(lambda: len(sub.payloads()) >= 4)
+            time.sleep(0.2)
+            assert sub.payloads() == [b"one", b"two", b"uno", b"live"]
+        late = Client(broker.port, "ret-late", V5)
+        with clients(late):
+            assert late.subscribe("ret/#", qos=1) == [1]
+            late.wait_messages(2)
+            time.sleep(0.2)
+            assert sorted(late.payloads()) == [b"two", b"uno"]
+        assert "refused the retained message" in broker.output()

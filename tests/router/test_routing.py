@@ -137,6 +137,7 @@ class Runner:
         self.now = EPOCH
         self.happened: deque[str] = deque()
         self.matched: bool | None = None
+        self.reason: int | None = None
         self.codes: list[int] = []
         self.connected: tuple[str, int | bool] | None = None
 
@@ -200,8 +201,14 @@ class Runner:
         plain, named = words(rest)
         if command == "config":
             self.options = {key: value for key, value in named.items()}
-            if "max_queued_messages" in self.options:
-                self.options["max_queued_messages"] = number(self.options["max_queued_messages"])
+            for key in (
+                "max_queued_messages",
+                "max_retained_messages",
+                "max_retained_bytes",
+                "max_connections",
+            ):
+                if key in self.options:
+                    self.options[key] = number(self.options[key])
             self.router = Router(**self.options)
         elif command == "at":
             self.now = EPOCH + number(rest.strip())
@@ -222,6 +229,7 @@ class Runner:
                 message, self.now, self.clock, publisher=publisher, receivers=receivers
             )
             self.matched = routed.matched
+            self.reason = routed.reason_code
             self.act(routed)
         elif command == "subscribe":
             refused = [number(named["refused"])] if "refused" in named else None
@@ -255,6 +263,15 @@ class Runner:
             assert self.connected == ("takeover", number(rest.strip())), self.connected
         elif command == "matched":
             assert self.matched == (rest.strip() == "1")
+        elif command == "reason":
+            assert self.reason == (None if rest.strip() == "none" else number(rest.strip()))
+        elif command == "refusal":
+            refusal = self.router.connection_refusal(plain[0])
+            assert refusal == (None if plain[1] == "none" else number(plain[1])), refusal
+        elif command == "stats":
+            stats = self.router.stats()
+            for key, value in named.items():
+                assert stats[key] == number(value), (key, stats[key], value)
         elif command == "codes":
             assert self.codes == [number(c.strip()) for c in rest.split(",")]
         elif command == "got":

@@ -48,6 +48,8 @@ pub struct Broker {
     next_connection: AtomicU64,
     /// Messages dropped from full offline queues.
     dropped: AtomicU64,
+    /// Retained messages refused for `--max-retained` or `--max-retained-bytes`.
+    retained_refused: AtomicU64,
     /// With `--node-id`: this node's part in the cluster.
     pub node: Option<RedisNode>,
     /// Sessions asked of other nodes, each with who waits for the answer (given a way
@@ -57,8 +59,6 @@ pub struct Broker {
     /// Held (written) while this node adopts a dead one: a session it is taking up is
     /// neither claimed nor let go until it is in the router.
     pub adoption: tokio::sync::RwLock<()>,
-    /// How many clients may be connected at once (`--max-connections`); None: any.
-    pub max_connections: Option<usize>,
     /// In a cluster: the live sender's mailbox, for QoS 0 messages to other nodes (not
     /// stored). It pushes back as a connection's does.
     pub live: Option<Arc<Mailbox>>,
@@ -85,11 +85,24 @@ impl Broker {
             started: Instant::now(),
             next_connection: AtomicU64::new(1),
             dropped: AtomicU64::new(0),
+            retained_refused: AtomicU64::new(0),
             node,
             asked: Mutex::new(HashMap::new()),
             adoption: tokio::sync::RwLock::new(()),
-            max_connections: None,
             live,
+        }
+    }
+
+    /// Logs a retained message the router refused for the bounds on them (the 1st,
+    /// 2nd, 4th... of a flood).
+    pub fn retained_refused(&self, who: &str, topic: &str) {
+        let refused = self.retained_refused.fetch_add(1, Ordering::Relaxed) + 1;
+        if refused == 1 || refused.is_power_of_two() {
+            tracing::warn!(
+                "refused the retained message of {who} to {topic}: the broker holds as many \
+                 retained messages as allowed (--max-retained, --max-retained-bytes; \
+                 {refused} refused in all)"
+            );
         }
     }
 

@@ -307,10 +307,12 @@ impl Connection {
             .broker
             .router()
             .route_events(self.id, events, SystemTime::now());
-        for packet_id in routed.unmatched {
-            let _ = self
-                .engine
-                .set_publish_reason(packet_id, ReasonCode::NoMatchingSubscribers);
+        for topic in &routed.refused {
+            self.broker
+                .retained_refused(&self.client_id, topic.as_str());
+        }
+        for (packet_id, code) in routed.reasons {
+            let _ = self.engine.set_publish_reason(packet_id, code);
         }
         self.carry_out(routed.actions);
         self.handle(routed.rest).await;
@@ -410,12 +412,16 @@ impl Connection {
             return Vec::new();
         };
         // A client taking its own session over is let in: it ends its other connection.
-        if let Some(limit) = self.broker.max_connections
-            && self.broker.connected() >= limit
-            && self.broker.router().connection_of(&client_id).is_none()
-        {
+        let refusal = {
+            let router = self.broker.router();
+            let limit = router.config().max_connections.unwrap_or_default();
+            router
+                .connection_refusal(&client_id)
+                .map(|code| (code, limit))
+        };
+        if let Some((code, limit)) = refusal {
             tracing::warn!("refusing {client_id}: {limit} clients are connected");
-            self.refuse(ReasonCode::QuotaExceeded, "the broker has its connections");
+            self.refuse(code, "the broker has its connections");
             return Vec::new();
         }
         // In a cluster, the node that held the session lets it go first.
@@ -532,12 +538,12 @@ impl Connection {
                 )
             }
         };
-        if !published.matched
-            && let Some(packet_id) = message.message_id()
-        {
-            let _ = self
-                .engine
-                .set_publish_reason(packet_id, ReasonCode::NoMatchingSubscribers);
+        if published.refused.is_some() {
+            self.broker
+                .retained_refused(&self.client_id, message.topic().as_str());
+        }
+        if let (Some(code), Some(packet_id)) = (published.reason_code(), message.message_id()) {
+            let _ = self.engine.set_publish_reason(packet_id, code);
         }
         self.carry_out(published.actions);
         if message.qos() == QoS::ExactlyOnce && self.session_persists {

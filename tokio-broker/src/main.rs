@@ -253,6 +253,11 @@ async fn serve(options: Options) -> Result<(), String> {
     let config = RouterConfig {
         max_queued_messages: options.max_queued,
         queue_full: QueueFull::DropNew,
+        max_retained_messages: options.max_retained.map(|n| n as usize),
+        max_retained_bytes: options
+            .max_retained_bytes
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        max_connections: options.max_connections.map(|n| n as usize),
         ..RouterConfig::default()
     };
     let router = match &options.node_id {
@@ -298,7 +303,7 @@ async fn serve(options: Options) -> Result<(), String> {
         None => (None, None, None),
     };
     let live = node.as_ref().map(|_| Arc::new(mailbox::Mailbox::default()));
-    let mut broker = Broker::new(
+    let broker = Broker::new(
         router,
         server,
         auth,
@@ -307,7 +312,6 @@ async fn serve(options: Options) -> Result<(), String> {
         node.clone(),
         live.clone(),
     );
-    broker.max_connections = options.max_connections.map(|n| n as usize);
     let broker = Arc::new(broker);
     if let Some(joined) = &joined {
         let changes: Vec<Change> = joined

@@ -74,6 +74,14 @@ pub struct Options {
     /// connected (default: no limit).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
+    /// How many topics may hold a retained message: one more is refused whole (0x97
+    /// Quota exceeded to a 5.0 publisher; default: no limit).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_retained: Option<u32>,
+    /// How many bytes of topics and payloads the retained messages may hold: one that
+    /// would pass it is refused whole (0x97; default: no limit).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_retained_bytes: Option<u64>,
     /// How many QoS 1 and 2 messages a client may send before their acknowledgements
     /// (announced as Receive Maximum; more ends it with 0x93; default: 100).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]

@@ -228,6 +228,20 @@ def make_parser(prog: str = "mqtt-broker") -> OneLineParser:
         "connected (default: no limit)",
     )
     parser.add_argument(
+        "--max-retained",
+        type=integer(1, 1 << 62, "a number of messages"),
+        metavar="N",
+        help="how many topics may hold a retained message: one more is refused whole "
+        "(0x97 Quota exceeded to a 5.0 publisher; default: no limit)",
+    )
+    parser.add_argument(
+        "--max-retained-bytes",
+        type=integer(1, 1 << 62, "a number of bytes"),
+        metavar="BYTES",
+        help="how many bytes of topics and payloads the retained messages may hold: one "
+        "that would pass it is refused whole (0x97; default: no limit)",
+    )
+    parser.add_argument(
         "--max-inflight",
         # At most one in flight per packet identifier.
         type=integer(1, MQTTProtocol.MAX_PACKET_ID, "a number of messages"),
@@ -547,6 +561,8 @@ def broker_for(args: argparse.Namespace, stores: Stores | None) -> Broker:
         queue_full="drop_new" if args.queue_full == "drop-new" else "drop_oldest",
         node_id=args.node_id,
         max_connections=args.max_connections,
+        max_retained_messages=args.max_retained,
+        max_retained_bytes=args.max_retained_bytes,
     )
     files = file_auth(args)
     auth = AsyncAuthInterface.adapt(files) if files is not None else None

@@ -77,6 +77,13 @@ class BrokerConfig:
     #: is let in); None: no limit. Beyond it a CONNECT is refused with 0x97 Quota
     #: exceeded (3.1.1: Server unavailable).
     max_connections: int | None = None
+    #: How many topics may hold a retained message; None: no limit. One more is
+    #: refused whole: routed nowhere, 0x97 Quota exceeded to a 5.0 publisher (QoS 1 and
+    #: 2), as an unauthorized publication is.
+    max_retained_messages: int | None = None
+    #: How many bytes of topics and payloads the retained messages may hold; None: no
+    #: limit. A retained message that would pass it is refused as above.
+    max_retained_bytes: int | None = None
 
 
 class Throttle:
@@ -127,6 +134,9 @@ class Broker:
             max_queued_messages=config.max_offline_messages,
             queue_full=config.queue_full,
             shared_choice=config.shared_choice,
+            max_retained_messages=config.max_retained_messages,
+            max_retained_bytes=config.max_retained_bytes,
+            max_connections=config.max_connections,
             node_id=config.node_id,
         )
         #: With ``node_id``: this broker's part in the cluster (set once it joined).
@@ -172,6 +182,7 @@ class Broker:
         #: Messages dropped because a session's queue was full.
         self.offline_dropped = 0
         self._queue_full_warning = Throttle()
+        self._retained_warning = Throttle()
         self._provider_failure = Throttle()
         self._handlers: dict[type, Callable[[ClientConnection, Any], Awaitable[None] | None]] = {
             ConnectRequest: self._connect,
@@ -463,10 +474,11 @@ class Broker:
             receivers=receivers,
         )
         self.act(routed)
-        if not routed.matched and message.message_id is not None:
-            connection.engine.set_publish_reason(
-                message.message_id, ReasonCode.NO_MATCHING_SUBSCRIBERS
-            )
+        if routed.reason_code is not None:
+            if routed.reason_code == ReasonCode.QUOTA_EXCEEDED:
+                self.retained_refused(connection, message.topic)
+            if message.message_id is not None:
+                connection.engine.set_publish_reason(message.message_id, routed.reason_code)
         if message.qos == 2 and connection.session_persists:
             session = connection.engine.session
             if session is not None:
@@ -520,14 +532,11 @@ class Broker:
             return
         engine = connection.engine
         client_id = request.client_id or self.router.assign_client_id()
-        limit = self.config.max_connections
-        if (
-            limit is not None
-            and len(self.connections) >= limit
-            and self.router.connection_of(client_id) is None
-        ):
-            log.warning("refusing %s: %d clients are connected", connection.describe(), limit)
-            connection.refuse(ReasonCode.QUOTA_EXCEEDED, f"the broker has its {limit} connections")
+        refusal = self.router.connection_refusal(client_id)
+        if refusal is not None:
+            limit = self.config.max_connections
+            log.warning("refusing %s: %s clients are connected", connection.describe(), limit)
+            connection.refuse(refusal, f"the broker has its {limit} connections")
             return
         if self.cluster is not None:
             # The node that held the session lets it go first.
@@ -655,6 +664,20 @@ class Broker:
                 message, time.time(), self.now(), publisher=client_id, receivers=receivers
             )
         )
+
+    def retained_refused(self, connection: ClientConnection, topic: str) -> None:
+        """Log a retained message refused for ``--max-retained`` or ``--max-retained-bytes``."""
+        if self._retained_warning.ready():
+            stats = self.router.stats()
+            log.warning(
+                "refused the retained message of %s to %s: the broker holds %d retained "
+                "messages in %d bytes, as many as allowed (%d refused in all)",
+                connection.describe(),
+                topic,
+                stats["retained"],
+                stats["retained_bytes"],
+                stats["retained_refused"],
+            )
 
     def _queue_full(self, client_id: str) -> None:
         self.offline_dropped += 1

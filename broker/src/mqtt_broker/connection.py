@@ -126,6 +126,8 @@ class ClientConnection(asyncio.Protocol):
         ):
             routed = broker.router.receive(self.serial, data, time.time(), broker.now())
             broker.act(routed)
+            for topic in routed.refused:
+                broker.retained_refused(self, topic)
             events = routed.events
         else:
             events = self.engine.receive_data(data, broker.now())

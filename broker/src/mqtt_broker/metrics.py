@@ -109,6 +109,7 @@ class BrokerCollector(Collector):
         dropped.add_metric(["expired"], counted.dropped_expired)
         dropped.add_metric(["queue_full"], counted.dropped_queue_full)
         dropped.add_metric(["offline_queue_full"], stats["dropped"])
+        dropped.add_metric(["retained_quota"], stats["retained_refused"])
         yield dropped
         commits = broker.commit_times
         yield HistogramMetricFamily(

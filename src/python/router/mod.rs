@@ -17,9 +17,9 @@ use crate::protocol::DeliveryOutcome;
 use crate::python::auth::PyAuthCredentials;
 use crate::python::constants::reason_code_member;
 use crate::python::convert::{
-    Field, MaxQueuedMessagesPerSession, MaxSubscriptionsPerClient, MaxTopicLevels, RouterQueueFull,
-    SharedChoiceArg, choice, client_id, int, int_arg, int_value, limit, present, topic_filter,
-    topic_name, wrong_type,
+    Field, MaxConnections, MaxQueuedMessagesPerSession, MaxRetainedBytes, MaxRetainedMessages,
+    MaxSubscriptionsPerClient, MaxTopicLevels, RouterQueueFull, SharedChoiceArg, choice, client_id,
+    int, int_arg, int_value, limit, present, topic_filter, topic_name, wrong_type,
 };
 use crate::python::convert::{extract_binary, shared_bytes};
 use crate::python::message::{PyMessage, PyWill};
@@ -38,7 +38,7 @@ use crate::router::{
     Action, Change, Connecting, ConnectionId, Fact, Forward, Outgoing, QueueFull, QueuedMessage,
     Router, RouterConfig, SharedChoice,
 };
-use crate::topic::{IndexLimits, Subscription};
+use crate::topic::{IndexLimits, Subscription, TopicName};
 
 /// The router's facts from a Python list of `Fact`.
 pub(crate) fn facts_of(obj: &Bound<'_, PyAny>) -> Result<Vec<Fact>, Error> {
@@ -349,6 +349,14 @@ pub(crate) struct PyRouted {
     /// For a publication: whether any subscription matched.
     #[pyo3(get)]
     matched: bool,
+    /// For a publication: the publisher's acknowledgement code if not Success, else None.
+    ///
+    /// 0x97 Quota exceeded: refused, routed nowhere; 0x10 No matching subscribers.
+    #[pyo3(get)]
+    reason_code: Option<Py<PyAny>>,
+    /// For ``receive``: the topics of the messages refused (0x97), for the log.
+    #[pyo3(get)]
+    refused: Py<PyList>,
     /// For a SUBSCRIBE or UNSUBSCRIBE: one reason code per filter.
     #[pyo3(get)]
     reason_codes: Py<PyList>,
@@ -424,6 +432,12 @@ impl PyConnected {
 ///
 /// Time comes in twice: ``now``, the wall clock (``time.time()``: facts outlive the
 /// process), and ``clock``, the engines' clock (``loop.time()``), for deliveries.
+///
+/// ``max_retained_messages`` and ``max_retained_bytes`` (topics and payloads) bound the
+/// retained messages outside ``$SYS``: one more is refused whole with 0x97
+/// (``Routed.reason_code``).
+/// ``max_connections`` bounds the clients connected (``connection_refusal``). None:
+/// no bound.
 #[pyclass(name = "Router", module = "mqtt_common.router")]
 pub(crate) struct PyRouter {
     inner: Router,
@@ -566,6 +580,8 @@ impl PyRouter {
             dropped: PyList::new(py, gathered.dropped)?.unbind(),
             touched: PyList::new(py, gathered.touched)?.unbind(),
             matched,
+            reason_code: None,
+            refused: PyList::empty(py).unbind(),
             reason_codes: PyList::new(py, codes)?.unbind(),
             retained: PyList::new(py, retained)?.unbind(),
             events: PyList::empty(py).unbind(),
@@ -623,8 +639,12 @@ impl PyRouter {
         shared_choice = "round_robin",
         max_subscriptions_per_client = None,
         max_topic_levels = None,
+        max_retained_messages = None,
+        max_retained_bytes = None,
+        max_connections = None,
         node_id = None,
     ))]
+    #[allow(clippy::too_many_arguments)] // the keyword arguments, as given
     fn new(
         #[pyo3(from_py_with = int::<MaxQueuedMessagesPerSession>)] max_queued_messages: i128,
         #[pyo3(from_py_with = choice::<RouterQueueFull>)] queue_full: &'static str,
@@ -632,6 +652,9 @@ impl PyRouter {
         #[pyo3(from_py_with = limit::<MaxSubscriptionsPerClient>)]
         max_subscriptions_per_client: Option<usize>,
         #[pyo3(from_py_with = limit::<MaxTopicLevels>)] max_topic_levels: Option<usize>,
+        #[pyo3(from_py_with = limit::<MaxRetainedMessages>)] max_retained_messages: Option<usize>,
+        #[pyo3(from_py_with = limit::<MaxRetainedBytes>)] max_retained_bytes: Option<usize>,
+        #[pyo3(from_py_with = limit::<MaxConnections>)] max_connections: Option<usize>,
         node_id: Option<&str>,
     ) -> PyResult<Self> {
         let config = RouterConfig {
@@ -642,6 +665,9 @@ impl PyRouter {
                 max_topic_levels: max_topic_levels.or(IndexLimits::DEFAULT.max_topic_levels),
                 max_subscriptions_per_client,
             },
+            max_retained_messages,
+            max_retained_bytes,
+            max_connections,
         };
         let inner = match node_id {
             Some(node) => Router::clustered(config, node)?,
@@ -674,6 +700,22 @@ impl PyRouter {
             .map(|owner| PyAuthCredentials {
                 inner: owner.clone(),
             }))
+    }
+
+    /// Return why one more client may not connect as ``client_id``, or None if it may.
+    ///
+    /// 0x97 Quota exceeded (for the CONNACK) when ``max_connections`` clients are
+    /// connected; a client taking its own session over always may. Ask before
+    /// ``connect``.
+    fn connection_refusal(
+        &self,
+        py: Python<'_>,
+        client_id: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<Py<PyAny>>> {
+        self.inner
+            .connection_refusal(self::client_id(client_id)?)
+            .map(|code| reason_code_member(py, code).map(Bound::unbind))
+            .transpose()
     }
 
     /// Return the client identifier a connection holds, or None.
@@ -826,18 +868,22 @@ impl PyRouter {
             .lock()
             .receive_bytes(shared_bytes(&data), clock);
         let routed = self.inner.route_events(id, events, now);
-        if !routed.unmatched.is_empty() {
+        if !routed.reasons.is_empty() {
             let mut engine = engine.get().lock();
-            for packet_id in routed.unmatched {
+            for (packet_id, code) in routed.reasons {
                 // Cannot fail: this read queued the acknowledgement, and an engine that
                 // has ended since ignores the call.
-                let _ = engine.set_publish_reason(packet_id, ReasonCode::NoMatchingSubscribers);
+                let _ = engine.set_publish_reason(packet_id, code);
             }
         }
         let mut gathered = Gathered::default();
         self.gather(py, routed.actions, clock, false, &mut gathered)?;
         let mut answer = Self::routed(py, gathered, false, Vec::new())?;
         answer.events = events_to_py(py, routed.rest)?.unbind();
+        if !routed.refused.is_empty() {
+            let topics = routed.refused.iter().map(TopicName::as_str);
+            answer.refused = PyList::new(py, topics)?.unbind();
+        }
         Ok(answer)
     }
 
@@ -907,9 +953,14 @@ impl PyRouter {
                     })
             }
         };
+        let reason_code = published.reason_code();
         let mut gathered = Gathered::default();
         self.gather(py, published.actions, clock, false, &mut gathered)?;
-        Self::routed(py, gathered, published.matched, Vec::new())
+        let mut answer = Self::routed(py, gathered, published.matched, Vec::new())?;
+        answer.reason_code = reason_code
+            .map(|code| reason_code_member(py, code).map(Bound::unbind))
+            .transpose()?;
+        Ok(answer)
     }
 
     /// Return the clients a message on ``topic`` would go to, with their owners' credentials.
@@ -1044,6 +1095,9 @@ impl PyRouter {
     }
 
     /// Return counts: sessions, connected, subscriptions, retained, queued, dropped.
+    ///
+    /// Also ``retained_bytes`` (their topics' and payloads' bytes) and
+    /// ``retained_refused`` (retained messages refused for the bounds on them).
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         let stats = self.inner.stats();
         let dict = pyo3::types::PyDict::new(py);
@@ -1051,6 +1105,8 @@ impl PyRouter {
         dict.set_item("connected", stats.connected)?;
         dict.set_item("subscriptions", stats.subscriptions)?;
         dict.set_item("retained", stats.retained)?;
+        dict.set_item("retained_bytes", stats.retained_bytes)?;
+        dict.set_item("retained_refused", stats.retained_refused)?;
         dict.set_item("queued", stats.queued)?;
         dict.set_item("dropped", stats.dropped)?;
         Ok(dict)
