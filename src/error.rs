@@ -1179,6 +1179,13 @@ violations! {
         reason ReasonCode::QoSNotSupported,
         received Received::Protocol(ReasonCode::QoSNotSupported);
 
+    /// A Will to a `$SYS` topic, which is the server's: a client could forge the
+    /// server's figures with it.
+    WillToServerTopic => ["a Will to a $SYS topic, which is the server's"]
+        spec Some("§4.7.2"),
+        reason ReasonCode::NotAuthorized,
+        received Received::Refused(ConnectReturnCode::NotAuthorized, ReasonCode::NotAuthorized);
+
     /// A retained PUBLISH, or a retained Will, to a server without Retain Available.
     RetainNotAvailable => ["the server does not support retained messages"]
         spec Some("MQTT-3.2.2-14"),

@@ -913,6 +913,9 @@ impl ServerConnection {
             if will.message.retain() && !self.config.retain_available {
                 return Err(Error::received(Violation::RetainNotAvailable));
             }
+            if will.message.topic().as_str().starts_with("$SYS") {
+                return Err(Error::received(Violation::WillToServerTopic));
+            }
         }
         let string = |id| match connect.properties.get(id) {
             Some(PropertyValue::String(text)) => Some(text.clone()),

@@ -1,9 +1,10 @@
 """The reference broker's ``$SYS`` topics, subscribed with mosquitto_sub: mosquitto's
 names, plausible values that move when clients connect and publish, retained for a late
-subscriber, and none with ``--sys-interval 0``."""
+subscriber, and none with ``--sys-interval 0``; no client may leave a Will there."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 
@@ -101,3 +102,21 @@ def test_sys_topics_show_plausible_values_that_move() -> None:
 def test_no_sys_topics_with_an_interval_of_0() -> None:
     with broker_process("--sys-interval", "0") as broker:
         assert sys_values(broker.port, 1) == {}
+
+
+def test_a_will_to_sys_is_refused_with_not_authorized() -> None:
+    with broker_process() as broker:
+        for protocol in (V5, V311):
+            forger = Client(
+                broker.port,
+                f"forger-{protocol}",
+                protocol,
+                will=("$SYS/broker/clients/connected", b"0", 0, True),
+                connect=False,
+            )
+            with contextlib.suppress(AssertionError):
+                forger.connect()
+            assert forger.connack is not None
+            # 3.1.1: return code 5, Not authorized (paho reports it as 0x87).
+            assert int(forger.connack[1].value) == 0x87
+        assert "$SYS" in broker.output()
