@@ -282,6 +282,10 @@ impl SessionInterface for NoWills {
     fn clear_will(&self, client_id: &str) -> Result<Option<Will>, Error> {
         self.0.clear_will(client_id)
     }
+
+    fn client_ids(&self) -> Result<Vec<String>, Error> {
+        self.0.client_ids()
+    }
 }
 
 #[test]

@@ -150,6 +150,9 @@ class Sessions(SessionInterface):
     def clear_will(self, client_id):
         return self.wills.pop(client_id, None)
 
+    def client_ids(self):
+        return sorted(self.sessions)
+
 
 from mqtt_common.src.network import ConnectionState, NetworkInterface
 
@@ -367,6 +370,7 @@ fn python_session_store_through_the_rust_trait() {
         store.set_will("c1", will.clone()).unwrap();
         assert_eq!(store.get_will("c1").unwrap(), Some(will.clone()));
         assert_eq!(store.clear_will("c1").unwrap(), Some(will));
+        assert_eq!(store.client_ids().unwrap(), ["c1"]);
         assert!(store.delete_session("c1").unwrap());
         assert!(store.get_session("c1").unwrap().is_none());
 

@@ -1053,6 +1053,8 @@ class NativeAsyncSessionStore:
         """Return the client's Will, or None."""
     async def clear_will(self, client_id: str) -> Will | None:
         """Remove the client's Will (a normal DISCONNECT); return it, or None."""
+    async def client_ids(self) -> list[str]:
+        """Return the client ids of every stored session, sorted."""
 
 @disjoint_base
 class AsyncSqliteSessionStore(NativeAsyncSessionStore):
@@ -1075,8 +1077,6 @@ class AsyncSqliteSessionStore(NativeAsyncSessionStore):
     @property
     def durability(self) -> Literal["full", "process_crash_only"]:
         """What a resolved change survives: "full" or "process_crash_only"."""
-    async def client_ids(self) -> list[str]:
-        """Return the client id of every stored session (to restore them after a restart)."""
     async def close(self) -> None:
         """Commit what is pending and release the file; later calls raise StorageError."""
 
@@ -1105,8 +1105,6 @@ class AsyncRedisSessionStore(NativeAsyncSessionStore):
     @property
     def prefix(self) -> str:
         """What every key of this store starts with."""
-    async def client_ids(self) -> list[str]:
-        """Return the client id of every stored session (to restore them after a restart)."""
     async def close(self) -> None:
         """Stop the store; later calls raise StorageError (every resolved change is stored)."""
 

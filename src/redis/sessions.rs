@@ -42,12 +42,8 @@ impl RedisSessionStore {
         &self.redis.server
     }
 
-    /// The client id of every stored session (to restore them after a restart), read
-    /// in pages.
-    ///
-    /// # Errors
-    /// A storage error naming the server.
-    pub async fn client_ids(&self) -> Result<Vec<String>, Error> {
+    /// The client id of every stored session, sorted, read in pages.
+    async fn read_client_ids(&self) -> Result<Vec<String>, Error> {
         let redis = self.open_or_closed()?;
         let members = redis
             .set_members(&self.clients_key(), "list the sessions")
@@ -69,6 +65,7 @@ impl RedisSessionStore {
                     .map(|(client_id, _)| client_id.clone()),
             );
         }
+        found.sort_unstable();
         Ok(found)
     }
 
@@ -264,6 +261,10 @@ impl AsyncSessionInterface for RedisSessionStore {
             let whose = format!("the Will of {client_id:?}");
             record.map(|r| decode_will(&r, &whose)).transpose()
         })
+    }
+
+    fn client_ids(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
+        Box::pin(self.read_client_ids())
     }
 }
 

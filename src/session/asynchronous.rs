@@ -46,6 +46,9 @@ pub trait AsyncSessionInterface: Send + Sync {
     /// [`SessionInterface::clear_will`].
     fn clear_will<'a>(&'a self, client_id: &'a str) -> BoxFuture<'a, Result<Option<Will>, Error>>;
 
+    /// [`SessionInterface::client_ids`].
+    fn client_ids(&self) -> BoxFuture<'_, Result<Vec<String>, Error>>;
+
     /// Makes these calls, in order: the router's session facts (sessions, Wills, the end
     /// of sessions; the router's `Fact::session_call` and `persist_sessions_async` make
     /// them). By default through the store's own methods,
@@ -112,6 +115,10 @@ impl<T: SessionInterface> AsyncSessionInterface for Inline<T> {
     fn clear_will<'a>(&'a self, client_id: &'a str) -> BoxFuture<'a, Result<Option<Will>, Error>> {
         ready(self.get_ref().clear_will(client_id))
     }
+
+    fn client_ids(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
+        ready(self.get_ref().client_ids())
+    }
 }
 
 #[cfg(feature = "blocking")]
@@ -160,5 +167,9 @@ impl<T: SessionInterface + 'static> AsyncSessionInterface for Blocking<T> {
     fn clear_will<'a>(&'a self, client_id: &'a str) -> BoxFuture<'a, Result<Option<Will>, Error>> {
         let client_id = client_id.to_owned();
         self.run(move |store| store.clear_will(&client_id))
+    }
+
+    fn client_ids(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
+        self.run(|store| store.client_ids())
     }
 }

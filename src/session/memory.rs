@@ -107,22 +107,6 @@ impl MemorySessionStore {
         Ok(due)
     }
 
-    /// The client identifiers of every stored session, sorted: what a broker that
-    /// restarts over a persistent store picks up again.
-    ///
-    /// # Errors
-    /// a storage error if the lock was poisoned.
-    pub fn client_ids(&self) -> Result<Vec<String>, Error> {
-        let mut ids: Vec<String> = self
-            .read()?
-            .iter()
-            .filter(|(_, stored)| stored.session.is_some())
-            .map(|(client_id, _)| client_id.clone())
-            .collect();
-        ids.sort_unstable();
-        Ok(ids)
-    }
-
     /// Takes everything `other` holds in place of what this store holds (a store whose
     /// database refused a write reloads what it has).
     #[cfg(feature = "sqlite")]
@@ -210,5 +194,16 @@ impl SessionInterface for MemorySessionStore {
             inner.remove(client_id);
         }
         Ok(will)
+    }
+
+    fn client_ids(&self) -> Result<Vec<String>, Error> {
+        let mut ids: Vec<String> = self
+            .read()?
+            .iter()
+            .filter(|(_, stored)| stored.session.is_some())
+            .map(|(client_id, _)| client_id.clone())
+            .collect();
+        ids.sort_unstable();
+        Ok(ids)
     }
 }

@@ -72,4 +72,11 @@ pub trait SessionInterface: Send + Sync {
     /// # Errors
     /// a storage error from backends.
     fn clear_will(&self, client_id: &str) -> Result<Option<Will>, Error>;
+
+    /// The client identifiers of every stored session, sorted: what a broker that
+    /// restarts over a persistent store takes up again.
+    ///
+    /// # Errors
+    /// a storage error from backends.
+    fn client_ids(&self) -> Result<Vec<String>, Error>;
 }

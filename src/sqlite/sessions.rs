@@ -184,14 +184,6 @@ impl SqliteSessionStore {
         Ok(self.len()? == 0)
     }
 
-    /// The client identifiers of every stored session, sorted.
-    ///
-    /// # Errors
-    /// a storage error once closed.
-    pub fn client_ids(&self) -> Result<Vec<String>, Error> {
-        self.read()?.client_ids()
-    }
-
     /// As [`MemorySessionStore::expire_sessions`], kept in the file.
     ///
     /// # Errors
@@ -316,6 +308,10 @@ impl SessionInterface for SqliteSessionStore {
         }
         let id = client_id.to_owned();
         self.change(client_id, move |mirror| mirror.clear_will(&id))
+    }
+
+    fn client_ids(&self) -> Result<Vec<String>, Error> {
+        self.read()?.client_ids()
     }
 }
 

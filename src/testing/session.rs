@@ -23,6 +23,7 @@ where
     saved_session_is_resumed_with_its_state(&make()).await;
     clean_start_discards_the_session(&make()).await;
     get_save_delete(&make()).await;
+    client_ids_lists_the_stored_sessions_sorted(&make()).await;
     wills(&make()).await;
     a_new_connection_cancels_the_pending_will(&make()).await;
     persist_stores_the_routers_facts(&make()).await;
@@ -135,6 +136,29 @@ async fn get_save_delete(store: &impl AsyncSessionInterface) {
     );
     assert!(
         store.get_session("c1").await.expect(name).is_none(),
+        "{name}"
+    );
+}
+
+async fn client_ids_lists_the_stored_sessions_sorted(store: &impl AsyncSessionInterface) {
+    let name = "client_ids_lists_the_stored_sessions_sorted";
+    assert!(store.client_ids().await.expect(name).is_empty(), "{name}");
+    for client_id in ["c2", "c1", "c3"] {
+        let (session, _) = store
+            .create_session(client_id, false, 60, ProtocolVersion::V5)
+            .await
+            .expect(name);
+        store.save_session(&session).await.expect(name);
+    }
+    assert_eq!(
+        store.client_ids().await.expect(name),
+        ["c1", "c2", "c3"],
+        "{name}"
+    );
+    store.delete_session("c2").await.expect(name);
+    assert_eq!(
+        store.client_ids().await.expect(name),
+        ["c1", "c3"],
         "{name}"
     );
 }

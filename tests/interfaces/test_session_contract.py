@@ -55,6 +55,9 @@ class DictSessionStore(SessionInterface):
     def clear_will(self, client_id: str) -> Will | None:
         return self.wills.pop(client_id, None)
 
+    def client_ids(self) -> list[str]:
+        return sorted(self.sessions)
+
 
 class TestMemorySessionStore(SessionContract):
     def make_store(self) -> SessionInterface:

@@ -94,16 +94,11 @@ enum SessionList {
 impl SessionList {
     /// Every stored session's client id.
     async fn client_ids(&self) -> Result<Vec<String>, String> {
-        match self {
-            Self::File(file, _) => {
-                let file = file.clone();
-                tokio::task::spawn_blocking(move || file.client_ids())
-                    .await
-                    .map_err(|err| err.to_string())?
-                    .map_err(|err| err.to_string())
-            }
-            Self::Redis(store) => store.client_ids().await.map_err(|err| err.to_string()),
-        }
+        let listed = match self {
+            Self::File(file, _) => AsyncSessionInterface::client_ids(file.as_ref()).await,
+            Self::Redis(store) => store.client_ids().await,
+        };
+        listed.map_err(|err| err.to_string())
     }
 
     /// Where they are, for the log.

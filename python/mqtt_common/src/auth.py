@@ -19,8 +19,8 @@ import abc
 import enum
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
 
 from mqtt_common import _core
 from mqtt_common._core import (
@@ -31,12 +31,14 @@ from mqtt_common._core import (
     hash_password,
 )
 from mqtt_common._rust_tables import require_rust_members
+from mqtt_common.models.errors import ValidationError
 from mqtt_common.src._asynchronous import AsynchronousInterface
 from mqtt_common.src._synchronous import SynchronousInterface
 
 __all__ = [
     "AclFile",
     "Action",
+    "AsyncAuthChain",
     "AsyncAuthInterface",
     "AuthChain",
     "AuthCredentials",
@@ -149,6 +151,14 @@ class AsyncAuthInterface(AsynchronousInterface, abc.ABC, interface=True):
         ``topic`` is a topic filter for ``Action.SUBSCRIBE`` and a topic name otherwise.
         """
 
+    async def knows(self, credentials: AuthCredentials) -> bool:
+        """Return whether this provider knows the client (by default: every client).
+
+        In an ``AsyncAuthChain(rule="first")`` the first provider that knows a client is
+        the one that decides for it.
+        """
+        return True
+
 
 class FileAuth(_core.FileAuth, AuthInterface):
     """Mosquitto's password and ACL files as an auth provider, in Rust; reloadable.
@@ -169,7 +179,7 @@ class FileAuth(_core.FileAuth, AuthInterface):
     blocking = True
     #: Deciding an action is a lookup in memory (a microsecond): called inline, as it
     #: runs for every delivered message.
-    _inline = frozenset({"authorize"})
+    _inline = frozenset({"authorize", "knows"})
 
 
 class AuthChain(_core.AuthChain, AuthInterface):
@@ -182,3 +192,86 @@ class AuthChain(_core.AuthChain, AuthInterface):
 
     #: A provider in the chain may hash a password: the async adapter uses a thread.
     blocking = True
+
+
+class AsyncAuthChain(AsyncAuthInterface):
+    """Several providers as one, for an asyncio broker; ``AuthChain``'s rules.
+
+    ``AsyncAuthChain(providers, *, rule="first")``: each provider an
+    ``AsyncAuthInterface`` or an ``AuthInterface`` (adapted). With ``rule="first"`` the
+    first provider that ``knows`` a client decides its login and its actions (a client
+    none knows is refused); with ``rule="all"`` every provider must accept the login and
+    allow each action (an empty chain allows nothing).
+
+    >>> import asyncio
+    >>> chain = AsyncAuthChain([FileAuth(allow_anonymous=True)])
+    >>> asyncio.run(chain.authenticate(AuthCredentials("c1")))
+    True
+    """
+
+    def __init__(
+        self,
+        providers: Iterable[AsyncAuthInterface | AuthInterface],
+        *,
+        rule: Literal["first", "all"] = "first",
+    ) -> None:
+        if rule not in ("first", "all"):
+            msg = f"rule must be 'first' or 'all', not {rule!r}"
+            raise ValidationError(msg)
+        chained: list[AsyncAuthInterface] = []
+        for provider in providers:
+            if isinstance(provider, AsyncAuthInterface):
+                chained.append(provider)
+            elif isinstance(provider, AuthInterface):
+                chained.append(AsyncAuthInterface.adapt(provider))
+            else:
+                msg = (
+                    "an AsyncAuthChain takes AuthInterface and AsyncAuthInterface "
+                    f"providers, not {type(provider).__name__}"
+                )
+                raise TypeError(msg)
+        self._providers = chained
+        self._rule = rule
+
+    @property
+    def providers(self) -> list[AsyncAuthInterface]:
+        """The providers, in the order they are asked (synchronous ones adapted)."""
+        return list(self._providers)
+
+    @property
+    def rule(self) -> Literal["first", "all"]:
+        """The rule: "first" or "all"."""
+        return self._rule
+
+    async def _deciding(self, credentials: AuthCredentials) -> AsyncAuthInterface | None:
+        for provider in self._providers:
+            if await provider.knows(credentials):
+                return provider
+        return None
+
+    async def authenticate(self, credentials: AuthCredentials) -> bool:
+        """Return whether the credentials are accepted, by the chain's rule."""
+        if self._rule == "first":
+            provider = await self._deciding(credentials)
+            return provider is not None and await provider.authenticate(credentials)
+        for provider in self._providers:
+            if not await provider.authenticate(credentials):
+                return False
+        return bool(self._providers)
+
+    async def authorize(self, credentials: AuthCredentials, topic: str, action: Action) -> bool:
+        """Return whether the client may perform ``action`` on ``topic``, by the rule."""
+        if self._rule == "first":
+            provider = await self._deciding(credentials)
+            return provider is not None and await provider.authorize(credentials, topic, action)
+        for provider in self._providers:
+            if not await provider.authorize(credentials, topic, action):
+                return False
+        return bool(self._providers)
+
+    async def knows(self, credentials: AuthCredentials) -> bool:
+        """Return whether any provider of the chain knows the client."""
+        return await self._deciding(credentials) is not None
+
+    def __repr__(self) -> str:
+        return f"AsyncAuthChain({self._providers!r}, rule={self._rule!r})"

@@ -84,6 +84,13 @@ class SessionInterface(_core.SessionInterface, SynchronousInterface, abc.ABC, in
     def clear_will(self, client_id: str) -> Will | None:
         """Remove the client's Will (a normal DISCONNECT); return it, or None."""
 
+    @abc.abstractmethod
+    def client_ids(self) -> list[str]:
+        """Return the client ids of every stored session, sorted.
+
+        What a broker that restarts over a persistent store takes up again.
+        """
+
     def persist(self, facts: list[Fact]) -> None:
         """Store the router's facts that concern this store, in order.
 
@@ -136,6 +143,10 @@ class AsyncSessionInterface(AsynchronousInterface, abc.ABC, interface=True):
     @abc.abstractmethod
     async def clear_will(self, client_id: str) -> Will | None:
         """Remove the client's Will (a normal DISCONNECT); return it, or None."""
+
+    @abc.abstractmethod
+    async def client_ids(self) -> list[str]:
+        """Return the client ids of every stored session, sorted."""
 
     async def persist(self, facts: list[Fact]) -> None:
         """Store the router's facts that concern this store, in order.

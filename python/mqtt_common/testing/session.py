@@ -70,6 +70,17 @@ class SessionContract(abc.ABC):
         assert store.delete_session("c1") is False
         assert store.get_session("c1") is None
 
+    def test_client_ids_lists_the_stored_sessions_sorted(self) -> None:
+        """``client_ids`` names every stored session, sorted, and no deleted one."""
+        store = self.make_store()
+        assert store.client_ids() == []
+        for client_id in ("c2", "c1", "c3"):
+            session, _ = store.create_session(client_id, False, 60)
+            store.save_session(session)
+        assert store.client_ids() == ["c1", "c2", "c3"]
+        store.delete_session("c2")
+        assert store.client_ids() == ["c1", "c3"]
+
     def test_wills(self) -> None:
         """Wills are set, read and cleared per client."""
         store = self.make_store()

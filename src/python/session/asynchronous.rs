@@ -181,4 +181,10 @@ impl PyNativeAsyncSessionStore {
             will_or_none,
         )
     }
+
+    /// Return the client ids of every stored session, sorted.
+    fn client_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let core = self.core();
+        awaitable(py, async move { core.client_ids().await }, plain)
+    }
 }

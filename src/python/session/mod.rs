@@ -169,4 +169,13 @@ impl SessionInterface for PythonSessionStore {
             )
         })
     }
+
+    fn client_ids(&self) -> Result<Vec<String>, Error> {
+        Python::attach(|py| {
+            let result = self.implementation.call(py, "client_ids", ())?;
+            result
+                .extract::<Vec<String>>()
+                .map_err(|_| wrong_return(&result, "client_ids", "list[str]"))
+        })
+    }
 }

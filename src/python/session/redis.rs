@@ -6,7 +6,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use super::asynchronous::PyNativeAsyncSessionStore;
-use crate::python::runtime::{awaitable, none, plain, wait_for};
+use crate::python::runtime::{awaitable, none, wait_for};
 use crate::python::storage::redis_config;
 use crate::redis::RedisSessionStore;
 use crate::session::AsyncSessionInterface;
@@ -63,12 +63,6 @@ impl PyAsyncRedisSessionStore {
     #[getter]
     fn prefix(&self) -> &str {
         &self.prefix
-    }
-
-    /// Return the client id of every stored session (to restore them after a restart).
-    fn client_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let store = self.inner.clone();
-        awaitable(py, async move { store.client_ids().await }, plain)
     }
 
     /// Stop the store; later calls raise StorageError (every resolved change is stored).

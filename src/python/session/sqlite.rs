@@ -8,7 +8,7 @@ use super::PySessionInterface;
 use super::asynchronous::PyNativeAsyncSessionStore;
 use super::native::{NativeSessionStore, session_store_methods};
 use crate::python::convert::{DurabilityArg, choice, durability, durability_name, path_arg};
-use crate::python::runtime::{awaitable, none, plain};
+use crate::python::runtime::{awaitable, none};
 use crate::session::SessionInterface;
 use crate::sqlite::SqliteSessionStore;
 
@@ -151,12 +151,6 @@ impl PyAsyncSqliteSessionStore {
     #[getter]
     fn durability(&self) -> &'static str {
         durability_name(self.inner.durability())
-    }
-
-    /// Return the client id of every stored session (to restore them after a restart).
-    fn client_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let store = self.inner.clone();
-        awaitable(py, async move { store.client_ids() }, plain)
     }
 
     /// Commit what is pending and release the file; later calls raise StorageError.
