@@ -53,6 +53,11 @@ SAMPLES: list[dict[str, Any]] = [
         "reuse_port": True,
         "log_level": "warning",
         "log_format": "json",
+        "auth_plugin": ["tokens:TokenAuth", "audit:Audit"],
+        "auth_rule": "all",
+        "storage_plugin": "stores:Storage",
+        "session_plugin": "stores:Sessions",
+        "plugin_opt": ["url=https://auth.example", "timeout=2"],
     },
     {
         "allow_anonymous": True,
@@ -76,7 +81,7 @@ def toml(values: dict[str, Any]) -> str:
     for key, value in values.items():
         if isinstance(value, bool):
             text = "true" if value else "false"
-        elif isinstance(value, str):
+        elif isinstance(value, str | list):
             text = json.dumps(value)
         else:
             text = str(value)
@@ -93,6 +98,9 @@ def command_line(values: dict[str, Any]) -> list[str]:
             tokens.append(option)
         elif value is False:
             tokens.append("--no-" + option[2:])
+        elif isinstance(value, list):
+            for each in value:
+                tokens += [option, str(each)]
         else:
             tokens += [option, str(value)]
     return tokens

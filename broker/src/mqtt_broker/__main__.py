@@ -35,6 +35,7 @@ from mqtt_broker.broker import Broker, BrokerConfig
 from mqtt_broker.cluster import Cluster
 from mqtt_broker.config import ConfigError, JsonFormatter, option_tokens, without_overridden
 from mqtt_broker.metrics import MetricsServer
+from mqtt_broker.plugins import PluginError, Plugins, load_plugins, plugin_options
 from mqtt_broker.server import Listener, TlsOptions, listen
 from mqtt_broker.sys import SysTopics
 from mqtt_common.models import (
@@ -45,7 +46,7 @@ from mqtt_common.models import (
 )
 from mqtt_common.models.constants import MQTTProtocol
 from mqtt_common.protocol import ServerConfig
-from mqtt_common.src.auth import AsyncAuthInterface, FileAuth
+from mqtt_common.src.auth import AsyncAuthChain, AsyncAuthInterface, FileAuth
 from mqtt_common.src.cluster import RedisNode
 from mqtt_common.src.session import (
     AsyncRedisSessionStore,
@@ -308,6 +309,38 @@ def make_parser(prog: str = "mqtt-broker") -> OneLineParser:
         dest="use_certificate",
         help="the client certificate's whole subject is the user name (RFC 2253 form)",
     )
+    parser.add_argument(
+        "--auth-plugin",
+        action="append",
+        metavar="MODULE:CLASS",
+        help="ask this AuthInterface or AsyncAuthInterface subclass who may connect and "
+        "act (repeatable: asked in order, before the password and ACL files)",
+    )
+    parser.add_argument(
+        "--auth-rule",
+        choices=("first", "all"),
+        default="first",
+        help="how the auth plugins and files decide together: the first that knows the "
+        "client (its knows() method) decides, or all must agree (default: first)",
+    )
+    parser.add_argument(
+        "--storage-plugin",
+        metavar="MODULE:CLASS",
+        help="keep retained messages, subscriptions and queues in this StorageInterface "
+        "or AsyncStorageInterface subclass (instead of --data-dir's or Redis')",
+    )
+    parser.add_argument(
+        "--session-plugin",
+        metavar="MODULE:CLASS",
+        help="keep sessions and Wills in this SessionInterface or AsyncSessionInterface "
+        "subclass (instead of --data-dir's or Redis')",
+    )
+    parser.add_argument(
+        "--plugin-opt",
+        action="append",
+        metavar="KEY=VALUE",
+        help="give the plugins whose __init__ takes KEY this value, as a string (repeatable)",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--data-dir",
@@ -415,6 +448,11 @@ def _config_option() -> argparse.ArgumentParser:
 
 def has_auth_source(args: argparse.Namespace) -> bool:
     """Whether the options name something that decides who may connect."""
+    return has_auth_files(args) or bool(args.auth_plugin)
+
+
+def has_auth_files(args: argparse.Namespace) -> bool:
+    """Whether the options name mosquitto's files or a certificate identity."""
     return (args.password_file, args.acl_file, args.use_certificate) != (None, None, None)
 
 
@@ -483,11 +521,37 @@ class Stores:
     close: Callable[[], Awaitable[None]]
 
 
-def stores_for(args: argparse.Namespace) -> Stores | None:
-    """Open the stores in ``--data-dir`` or Redis.
+def stores_for(args: argparse.Namespace, plugins: Plugins | None = None) -> Stores | None:
+    """Open the stores in ``--data-dir`` or Redis, or the plugins'.
 
-    None without either: the router's memory is all.
+    A plugin's store replaces that of ``--data-dir`` or Redis. None without any: the
+    router's memory is all.
     """
+    opened = _opened_stores(args)
+    if plugins is None or (plugins.storage is None and plugins.sessions is None):
+        return opened
+    if opened is None and (plugins.storage is None or plugins.sessions is None):
+        given = "--storage-plugin" if plugins.storage is not None else "--session-plugin"
+        other = "--session-plugin" if plugins.storage is not None else "--storage-plugin"
+        raise StartupError(
+            f"{given} needs the other store as well: {other}, --data-dir or --redis-url"
+        )
+    sessions = plugins.sessions or (opened.sessions if opened else None)
+    storage = plugins.storage or (opened.storage if opened else None)
+    # One or the other gave each.
+    assert sessions is not None
+    assert storage is not None
+    names = [args.session_plugin, args.storage_plugin, opened.where if opened else None]
+
+    async def close() -> None:
+        if opened is not None:
+            await opened.close()
+
+    return Stores(sessions, storage, ", ".join(n for n in names if n), sessions.client_ids, close)
+
+
+def _opened_stores(args: argparse.Namespace) -> Stores | None:
+    """Open the stores in ``--data-dir`` or Redis; None without either."""
     if args.redis_url is not None:
         return redis_stores(args.redis_url, args.redis_prefix, args.redis_ca)
     if args.data_dir is None:
@@ -539,7 +603,7 @@ def redis_stores(url: str, prefix: str, tls_ca: Path | None = None) -> Stores:
     return Stores(sessions, storage, storage.server, sessions.client_ids, close)
 
 
-def broker_for(args: argparse.Namespace, stores: Stores | None) -> Broker:
+def broker_for(args: argparse.Namespace, stores: Stores | None, plugins: Plugins) -> Broker:
     """Build the broker the options describe, on these stores (None: in memory only)."""
     # A connected client's deliveries wait in its connection for its Receive Maximum, as
     # what a session is owed waits in the router: one bound for both. With stores, the
@@ -564,16 +628,46 @@ def broker_for(args: argparse.Namespace, stores: Stores | None) -> Broker:
         max_retained_messages=args.max_retained,
         max_retained_bytes=args.max_retained_bytes,
     )
-    files = file_auth(args)
-    auth = AsyncAuthInterface.adapt(files) if files is not None else None
+    auth = auth_for(file_auth(args), plugins, args.auth_rule)
     if stores is None:
         return Broker(config, auth=auth)
     return Broker(config, stores.sessions, stores.storage, auth)
 
 
+def auth_for(files: FileAuth | None, plugins: Plugins, rule: str) -> AsyncAuthInterface | None:
+    """Return the auth provider: the plugins' and the files', chained; None without any."""
+    providers: list[AsyncAuthInterface] = list(plugins.auth)
+    if files is not None:
+        providers.append(AsyncAuthInterface.adapt(files))
+    if len(providers) <= 1:
+        return providers[0] if providers else None
+    return AsyncAuthChain(providers, rule="all" if rule == "all" else "first")
+
+
+def files_of(auth: AsyncAuthInterface | None) -> FileAuth | None:
+    """Return the files' provider in the broker's auth provider (alone or chained), if any."""
+    chained = auth.providers if isinstance(auth, AsyncAuthChain) else [auth]
+    for provider in chained:
+        backend = getattr(provider, "backend", None)
+        if isinstance(backend, FileAuth):
+            return backend
+    return None
+
+
+def plugins_for(args: argparse.Namespace) -> Plugins:
+    """Load the plugins the options name (raises StartupError for a bad one)."""
+    try:
+        options = plugin_options(args.plugin_opt or [])
+        return load_plugins(
+            args.auth_plugin or [], args.storage_plugin, args.session_plugin, options
+        )
+    except PluginError as err:
+        raise StartupError(str(err)) from None
+
+
 def file_auth(args: argparse.Namespace) -> FileAuth | None:
     """Return the auth provider the options name (mosquitto's files), or None."""
-    if not has_auth_source(args):
+    if not has_auth_files(args):
         return None
     check_file(args.password_file, "password file")
     check_file(args.acl_file, "ACL file")
@@ -588,17 +682,21 @@ def file_auth(args: argparse.Namespace) -> FileAuth | None:
 async def serve(args: argparse.Namespace) -> None:
     """Serve until SIGINT or SIGTERM."""
     anonymous_allowed(args)  # refuse an unprotected public address before opening files
-    stores = stores_for(args)
+    plugins = plugins_for(args)
     try:
-        await serve_on(args, stores)
+        stores = stores_for(args, plugins)
+        try:
+            await serve_on(args, stores, plugins)
+        finally:
+            if stores is not None:
+                await stores.close()
     finally:
-        if stores is not None:
-            await stores.close()
+        await plugins.close()
 
 
-async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
+async def serve_on(args: argparse.Namespace, stores: Stores | None, plugins: Plugins) -> None:
     """Serve on these stores until SIGINT or SIGTERM."""
-    broker = broker_for(args, stores)
+    broker = broker_for(args, stores, plugins)
     cluster = await take_up(broker, args, stores)
     tls = None
     if args.tls_cert is not None:
@@ -614,7 +712,7 @@ async def serve_on(args: argparse.Namespace, stores: Stores | None) -> None:
     settings = [args]
 
     async def hang_up() -> None:
-        settings[0] = await reload(broker, settings[0])
+        settings[0] = await reload(broker, settings[0], plugins)
 
     loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(hang_up()))
     try:
@@ -780,7 +878,9 @@ RELOADABLE = frozenset(
 AUTH_OPTIONS = frozenset({"password_file", "acl_file", "use_certificate", "allow_anonymous"})
 
 
-async def reload(broker: Broker, args: argparse.Namespace) -> argparse.Namespace:
+async def reload(
+    broker: Broker, args: argparse.Namespace, plugins: Plugins | None = None
+) -> argparse.Namespace:
     """Read the config file (if any) and the auth files again; apply what may change now.
 
     Logs what changed, and what waits for a restart; on a bad file keeps the old
@@ -804,9 +904,9 @@ async def reload(broker: Broker, args: argparse.Namespace) -> argparse.Namespace
     try:
         if changed.keys() & AUTH_OPTIONS:
             files = await asyncio.to_thread(file_auth, new)
-            broker.auth = AsyncAuthInterface.adapt(files) if files is not None else None
+            broker.auth = auth_for(files, plugins or Plugins(), args.auth_rule)
             broker.config.allow_anonymous = anonymous_allowed(new)
-        elif isinstance(files := getattr(broker.auth, "backend", None), FileAuth):
+        elif (files := files_of(broker.auth)) is not None:
             await asyncio.to_thread(files.reload)
     except (AuthenticationError, AuthorizationError, StartupError) as err:
         log.error("the auth files were not reloaded (the old settings stay): %s", err)

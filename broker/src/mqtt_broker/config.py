@@ -2,7 +2,8 @@
 
 Every long option is a key: its name without the leading dashes, inner dashes as
 underscores (``--max-keep-alive 60`` is ``max_keep_alive = 60``; a flag is ``true``,
-``allow_anonymous = false`` is ``--no-allow-anonymous``). The file's options come
+``allow_anonymous = false`` is ``--no-allow-anonymous``; an option given several times
+takes a list, ``plugin_opt = ["url=https://auth.example", "timeout=2"]``). The file's options come
 first and the command line's after them, so the command line overrides the file. A
 key the broker does not know, or a value its option refuses, is an error naming the
 file and the key.
@@ -59,6 +60,9 @@ def _tokens(path: Path, key: str, option: str, action: argparse.Action, value: A
         if isinstance(action, argparse.BooleanOptionalAction):
             return [option if value else "--no-" + option[2:]]
         return [option] if value else []
+    if isinstance(action, argparse._AppendAction) and isinstance(value, list):
+        # An option given several times (argparse's "append"): one token pair each.
+        return [token for each in value for token in _tokens(path, key, option, action, each)]
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ConfigError(f"{path}: {key} takes a single value, not {value!r}")
     text = str(value)
