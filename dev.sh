@@ -141,9 +141,10 @@ run_tour() {
 install_test_programs() {
     if ! command -v mosquitto_pub >/dev/null || ! command -v mosquitto_sub >/dev/null \
         || ! command -v mosquitto >/dev/null || ! command -v mosquitto_passwd >/dev/null \
-        || ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-        step "install mosquitto, mosquitto-clients and redis-server (interop, auth-file and Redis tests)"
-        local packages="mosquitto mosquitto-clients redis-server"
+        || ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null \
+        || ! command -v chromium >/dev/null; then
+        step "install mosquitto, mosquitto-clients, redis-server and chromium (interop, auth-file, Redis and status-page tests)"
+        local packages="mosquitto mosquitto-clients redis-server chromium"
         if [ "$(id -u)" -eq 0 ]; then
             apt-get update -qq && apt-get install -y -qq $packages
         else

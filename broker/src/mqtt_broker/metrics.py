@@ -24,6 +24,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from .http import whole_answer
+
 if TYPE_CHECKING:
     from .broker import Broker
 
@@ -177,12 +179,4 @@ class MetricsServer:
             status, body, kind = 404, b"only GET /metrics is served here\n", "text/plain"
         else:
             status, body, kind = 200, generate_latest(self.registry), CONTENT_TYPE
-        headers = [
-            ("Content-Type", kind),
-            ("Content-Length", str(len(body))),
-            ("Connection", "close"),
-        ]
-        out = http.send(h11.Response(status_code=status, headers=headers)) or b""
-        out += http.send(h11.Data(data=body)) or b""
-        out += http.send(h11.EndOfMessage()) or b""
-        return out
+        return whole_answer(http, status, body, kind)

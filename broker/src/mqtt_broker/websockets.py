@@ -3,7 +3,8 @@
 A ``WebSocketProtocol`` answers the HTTP upgrade (path ``/mqtt``, subprotocol ``mqtt``,
 as MQTT 5.0 section 6 and every browser client expect), then hands the binary frames'
 bytes to an ordinary ``ClientConnection`` through a ``WebSocketTransport``, which frames
-what the connection writes. Nothing of MQTT is written here: the engine reads the
+what the connection writes. A plain HTTP request gets the status page
+(``status_page``). Nothing of MQTT is written here: the engine reads the
 bytes as it reads them from TCP (a packet may span frames, a frame hold several packets).
 """
 
@@ -27,12 +28,16 @@ from wsproto.events import (
 )
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
+from .status_page import answer_plain_request
+
 log = logging.getLogger("broker")
 
 #: The path clients connect to (paho's, mosquitto's and the browsers' libraries' default).
 PATH = "/mqtt"
 #: The WebSocket subprotocol MQTT registers.
 SUBPROTOCOL = "mqtt"
+#: The longest request head read before the upgrade (browsers send about 1 KiB).
+MAX_HEAD = 16 * 1024
 
 
 class WebSocketTransport(asyncio.Transport):
@@ -93,6 +98,8 @@ class WebSocketProtocol(asyncio.Protocol):
         self.raw: asyncio.Transport = None  # type: ignore[assignment]  # set at once
         self.closing = False
         self.peer = "?"
+        #: The first request's bytes until its head is whole; None once it is.
+        self._head: bytes | None = b""
 
     # ---- asyncio.Protocol ----
 
@@ -105,6 +112,10 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         """Read the upgrade, then frames: their bytes go to the MQTT connection."""
+        if self._head is not None:
+            data = self._request_head(data)
+            if not data:
+                return
         try:
             self._ws.receive_data(data)
             for event in self._ws.events():
@@ -145,6 +156,32 @@ class WebSocketProtocol(asyncio.Protocol):
         self._close(1000, "")
 
     # ---- the handshake and the end ----
+
+    def _request_head(self, data: bytes) -> bytes:
+        """Gather the first request's head; answer a plain HTTP request (the status page).
+
+        Return what goes on to wsproto: nothing while the head is incomplete or once it
+        was answered here, the bytes read so far for an upgrade.
+        """
+        assert self._head is not None
+        head = self._head + data
+        if b"\r\n\r\n" not in head:
+            if len(head) > MAX_HEAD:
+                log.info("a client at %s sent a request head over %d bytes", self.peer, MAX_HEAD)
+                self._head = None
+                self.closing = True
+                self.raw.close()
+                return b""
+            self._head = head
+            return b""
+        self._head = None
+        answer = answer_plain_request(head)
+        if answer is None:
+            return head
+        self.closing = True
+        self.raw.write(answer)
+        self.raw.close()
+        return b""
 
     def _upgrade(self, request: Request) -> None:
         path = request.target.split("?", 1)[0]
