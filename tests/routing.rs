@@ -597,6 +597,19 @@ impl Runner {
                 };
                 expect("reason", self.reason, want)?;
             }
+            "bounds" => {
+                let bound = |key: &str| -> Result<Option<usize>, Failure> {
+                    match words.get(key) {
+                        None | Some("none") => Ok(None),
+                        Some(value) => Ok(Some(number(value)? as usize)),
+                    }
+                };
+                self.router.set_bounds(
+                    bound("max_retained_messages")?,
+                    bound("max_retained_bytes")?,
+                    bound("max_connections")?,
+                );
+            }
             "refusal" => {
                 let got = self.router.connection_refusal(words.plain(0, "client id")?);
                 let want = match words.plain(1, "none or a code")? {

@@ -2259,6 +2259,18 @@ class Router:
         """Return whether a session (connected or away) holds this client identifier."""
     def owner(self, client_id: str) -> AuthCredentials | None:
         """Return the credentials of a client's session owner (no password), or None."""
+    def set_bounds(
+        self,
+        *,
+        max_retained_messages: int | None,
+        max_retained_bytes: int | None,
+        max_connections: int | None,
+    ) -> None:
+        """Change the bounds on retained messages and connections from now on (a reload).
+
+        None: no bound. What is there already stays: past a lowered bound, only growth
+        is refused.
+        """
     def connection_refusal(self, client_id: str) -> ReasonCode | None:
         """Return why one more client may not connect as ``client_id``, or None if it may.
 

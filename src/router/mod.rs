@@ -394,6 +394,22 @@ impl Router {
         &self.config
     }
 
+    /// Changes the bounds on retained messages and connections from now on (a broker
+    /// reloading its settings): [`RouterConfig::max_retained_messages`],
+    /// [`max_retained_bytes`](RouterConfig::max_retained_bytes) and
+    /// [`max_connections`](RouterConfig::max_connections) (None: no bound). What is there
+    /// already stays: past a lowered bound, only growth is refused.
+    pub fn set_bounds(
+        &mut self,
+        max_retained_messages: Option<usize>,
+        max_retained_bytes: Option<usize>,
+        max_connections: Option<usize>,
+    ) {
+        self.config.max_retained_messages = max_retained_messages;
+        self.config.max_retained_bytes = max_retained_bytes;
+        self.config.max_connections = max_connections;
+    }
+
     /// Counts for logs, `$SYS` and metrics.
     pub fn stats(&self) -> RouterStats {
         RouterStats {

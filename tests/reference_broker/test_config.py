@@ -1,8 +1,8 @@
 """The reference broker's ``--config FILE`` (TOML): every option round-trips through
 the file, the command line overrides it, a mistake is one line naming the file and the
 key, and SIGHUP reads it again (a changed password file, then a broken one, checked by
-real clients; what needs a restart is said so). ``--log-format json`` writes one JSON
-object per line."""
+real clients; what needs a restart is said so), and new limits with it.
+``--log-format json`` writes one JSON object per line."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ import pytest
 from mqtt_broker.__main__ import arguments, make_parser
 from mqtt_common.src.auth import hash_password
 
-from .support import EXAMPLES, broker_process, wait_for
+from .support import EXAMPLES, V5, Client, broker_process, clients, wait_for
+from .support import connack_code as support_connack
 from .test_auth_files import connack_code
 
 #: Consistent sets of options (some exclude others), as a config file gives them.
@@ -209,3 +210,26 @@ def test_a_change_that_needs_a_restart_is_said_so(tmp_path: Path) -> None:
         output = broker.output()
         assert "max_queued changed in" in output
         assert "reloaded: max_unread" in output
+
+
+def test_sighup_applies_new_limits(tmp_path: Path) -> None:
+    path = tmp_path / "broker.toml"
+    path.write_text(toml({"max_connections": 1, "max_packet_size": 4096}))
+    with broker_process("--config", str(path)) as broker:
+        first = Client(broker.port, "lim-first", V5)
+        with clients(first):
+            assert first.connack is not None
+            assert first.connack[2].MaximumPacketSize == 4096
+            assert support_connack(broker.port, "lim-second") == 0x97
+            path.write_text(
+                toml({"max_connections": 3, "max_packet_size": 8192, "max_retained": 1})
+            )
+            broker.process.send_signal(signal.SIGHUP)
+            wait_for(lambda: "max_connections 1 -> 3" in broker.output())
+            second = Client(broker.port, "lim-second", V5)
+            with clients(second):
+                # The engine's limits hold for the connections made from then on.
+                assert second.connack is not None
+                assert second.connack[2].MaximumPacketSize == 8192
+                assert second.publish_code("r/a", b"1", 1, retain=True) == 0x10
+                assert second.publish_code("r/b", b"2", 1, retain=True) == 0x97

@@ -265,6 +265,17 @@ class Runner:
             assert self.matched == (rest.strip() == "1")
         elif command == "reason":
             assert self.reason == (None if rest.strip() == "none" else number(rest.strip()))
+        elif command == "bounds":
+
+            def bound(key: str) -> int | None:
+                value = named.get(key, "none")
+                return None if value == "none" else number(value)
+
+            self.router.set_bounds(
+                max_retained_messages=bound("max_retained_messages"),
+                max_retained_bytes=bound("max_retained_bytes"),
+                max_connections=bound("max_connections"),
+            )
         elif command == "refusal":
             refusal = self.router.connection_refusal(plain[0])
             assert refusal == (None if plain[1] == "none" else number(plain[1])), refusal

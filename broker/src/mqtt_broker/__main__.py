@@ -608,14 +608,7 @@ def broker_for(args: argparse.Namespace, stores: Stores | None, plugins: Plugins
     # A connected client's deliveries wait in its connection for its Receive Maximum, as
     # what a session is owed waits in the router: one bound for both. With stores, the
     # engines hold acknowledgements until what they promise is stored.
-    server = ServerConfig(
-        max_keep_alive=args.max_keep_alive,
-        max_queued_messages=args.max_queued,
-        hold_acknowledgements=stores is not None,
-        maximum_packet_size=args.max_packet_size or ServerConfig().maximum_packet_size,
-        receive_maximum=args.max_inflight or ServerConfig().receive_maximum,
-        max_publish_rate=args.max_publish_rate,
-    )
+    server = server_config(args, stores is not None)
     allow_anonymous = anonymous_allowed(args)
     config = BrokerConfig(
         server=server,
@@ -632,6 +625,18 @@ def broker_for(args: argparse.Namespace, stores: Stores | None, plugins: Plugins
     if stores is None:
         return Broker(config, auth=auth)
     return Broker(config, stores.sessions, stores.storage, auth)
+
+
+def server_config(args: argparse.Namespace, durable: bool) -> ServerConfig:
+    """Return the engine's settings the options give (``durable``: with stores)."""
+    return ServerConfig(
+        max_keep_alive=args.max_keep_alive,
+        max_queued_messages=args.max_queued,
+        hold_acknowledgements=durable,
+        maximum_packet_size=args.max_packet_size or ServerConfig().maximum_packet_size,
+        receive_maximum=args.max_inflight or ServerConfig().receive_maximum,
+        max_publish_rate=args.max_publish_rate,
+    )
 
 
 def auth_for(files: FileAuth | None, plugins: Plugins, rule: str) -> AsyncAuthInterface | None:
@@ -872,8 +877,18 @@ RELOADABLE = frozenset(
         "log_level",
         "max_unread",
         "max_keep_alive",
+        # The engine's, for the connections made from then on:
+        "max_packet_size",
+        "max_inflight",
+        "max_publish_rate",
+        # The router's, at once:
+        "max_connections",
+        "max_retained",
+        "max_retained_bytes",
     }
 )
+#: The router's bounds (``Router.set_bounds``).
+ROUTER_BOUNDS = frozenset({"max_connections", "max_retained", "max_retained_bytes"})
 #: The options that decide who may connect and what they may do.
 AUTH_OPTIONS = frozenset({"password_file", "acl_file", "use_certificate", "allow_anonymous"})
 
@@ -901,6 +916,9 @@ async def reload(
         for key, value in vars(new).items()
         if getattr(args, key, None) != value and key != "command_line"
     }
+    for key in changed.keys() - RELOADABLE:
+        # Kept as it runs: the next reload says it again, until a restart.
+        setattr(new, key, getattr(args, key))
     try:
         if changed.keys() & AUTH_OPTIONS:
             files = await asyncio.to_thread(file_auth, new)
@@ -915,20 +933,32 @@ async def reload(
         log.info("auth files reloaded")
     if "log_level" in changed:
         logging.getLogger().setLevel(new.log_level)
-    if "max_unread" in changed:
-        broker.config.max_unread_bytes = new.max_unread
-    if "max_keep_alive" in changed:
-        broker.config.server = broker.config.server.replace(max_keep_alive=new.max_keep_alive)
+    apply_limits(broker, new, set(changed))
     applied = [
         f"{key} {old!r} -> {value!r}" for key, (old, value) in changed.items() if key in RELOADABLE
     ]
     if applied:
         log.info("%s reloaded: %s", args.config, ", ".join(applied))
     for key in sorted(changed.keys() - RELOADABLE):
-        # Kept as it runs: the next reload says it again, until a restart.
-        setattr(new, key, getattr(args, key))
         log.warning("%s changed in %s: it takes effect at the next start", key, args.config)
     return new
+
+
+def apply_limits(broker: Broker, new: argparse.Namespace, changed: set[str]) -> None:
+    """Apply the limits a reload changed: the engine's for new connections, the router's."""
+    if "max_unread" in changed:
+        broker.config.max_unread_bytes = new.max_unread
+    if changed & {"max_keep_alive", "max_packet_size", "max_inflight", "max_publish_rate"}:
+        broker.config.server = server_config(new, broker.durable)
+    if changed & ROUTER_BOUNDS:
+        broker.config.max_connections = new.max_connections
+        broker.config.max_retained_messages = new.max_retained
+        broker.config.max_retained_bytes = new.max_retained_bytes
+        broker.router.set_bounds(
+            max_retained_messages=new.max_retained,
+            max_retained_bytes=new.max_retained_bytes,
+            max_connections=new.max_connections,
+        )
 
 
 def main(argv: list[str] | None = None, prog: str = "mqtt-broker") -> int:

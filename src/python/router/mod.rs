@@ -702,6 +702,21 @@ impl PyRouter {
             }))
     }
 
+    /// Change the bounds on retained messages and connections from now on (a reload).
+    ///
+    /// None: no bound. What is there already stays: past a lowered bound, only growth
+    /// is refused.
+    #[pyo3(signature = (*, max_retained_messages, max_retained_bytes, max_connections))]
+    fn set_bounds(
+        &mut self,
+        #[pyo3(from_py_with = limit::<MaxRetainedMessages>)] max_retained_messages: Option<usize>,
+        #[pyo3(from_py_with = limit::<MaxRetainedBytes>)] max_retained_bytes: Option<usize>,
+        #[pyo3(from_py_with = limit::<MaxConnections>)] max_connections: Option<usize>,
+    ) {
+        self.inner
+            .set_bounds(max_retained_messages, max_retained_bytes, max_connections);
+    }
+
     /// Return why one more client may not connect as ``client_id``, or None if it may.
     ///
     /// 0x97 Quota exceeded (for the CONNACK) when ``max_connections`` clients are
