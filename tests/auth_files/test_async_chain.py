@@ -16,26 +16,11 @@ from mqtt_common.src.auth import (
     AsyncAuthInterface,
     AuthChain,
     AuthCredentials,
-    AuthInterface,
     FileAuth,
     hash_password,
 )
 
-
-class Static(AuthInterface):
-    """A provider that knows one user and answers fixed things."""
-
-    def __init__(self, user: str, accept: bool, allow: bool) -> None:
-        self.user, self.accept, self.allow = user, accept, allow
-
-    def authenticate(self, credentials: AuthCredentials) -> bool:
-        return self.accept
-
-    def authorize(self, credentials: AuthCredentials, topic: str, action: Action) -> bool:
-        return self.allow
-
-    def knows(self, credentials: AuthCredentials) -> bool:
-        return credentials.username == self.user
+from .test_certificates_and_chain import Static
 
 
 class AsyncStatic(AsyncAuthInterface):
