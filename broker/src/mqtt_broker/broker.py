@@ -670,11 +670,13 @@ class Broker:
         if self._retained_warning.ready():
             stats = self.router.stats()
             log.warning(
-                "refused the retained message of %s to %s: the broker holds %d retained "
-                "messages in %d bytes, as many as allowed (%d refused in all)",
+                "refused the retained message of %s to %s: the broker holds as many as "
+                "allowed (--max-retained %s, --max-retained-bytes %s; %d bytes held outside "
+                "$SYS, %d refused in all)",
                 connection.describe(),
                 topic,
-                stats["retained"],
+                self.config.max_retained_messages,
+                self.config.max_retained_bytes,
                 stats["retained_bytes"],
                 stats["retained_refused"],
             )
