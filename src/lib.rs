@@ -128,6 +128,7 @@ pub mod session;
 pub mod sqlite;
 pub mod storage;
 pub mod string;
+pub mod sys_topics;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod topic;

@@ -101,6 +101,7 @@ __all__ = [
     "SubscribeRequest",
     "Subscription",
     "SubscriptionIndex",
+    "SysTopics",
     "Unsuback",
     "Unsubscribe",
     "UnsubscribeRequest",
@@ -2637,6 +2638,36 @@ class Metrics:
     def __new__(cls) -> Self: ...
     def snapshot(self) -> MetricsSnapshot:
         """Return the counters now."""
+
+@final
+class SysTopics:
+    """A broker's ``$SYS`` figures, with mosquitto's names and meanings.
+
+    ``SysTopics(interval, version, *, node_id=None)``: every ``interval`` seconds call
+    ``changed`` and publish the retained messages it returns through the router (a
+    router keeps ``$SYS`` messages in memory only). The first call returns every figure,
+    later ones those that changed; the load averages are per minute over 1, 5 and 15
+    minutes, as mosquitto weighs them.
+    """
+
+    def __new__(cls, interval: float, version: str, *, node_id: str | None = None) -> Self: ...
+    @property
+    def prefix(self) -> str:
+        """What every topic starts with: ``$SYS/broker/`` (``$SYS/broker/nodes/<id>/``)."""
+    def changed(
+        self,
+        metrics: Metrics,
+        router: Router,
+        *,
+        connected: int,
+        max_connected: int,
+        uptime: float,
+    ) -> list[Message]:
+        """Return the retained messages of the figures that changed since the last call.
+
+        ``metrics``: the engines' counters; ``router``: for its counts; ``connected``:
+        connections open now; ``max_connected``: the most at once; ``uptime``: seconds.
+        """
 
 @final
 class MetricsSnapshot:

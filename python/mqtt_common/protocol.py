@@ -45,6 +45,7 @@ from mqtt_common._core import (
     ServerConfig,
     ServerConnection,
     SubscribeRequest,
+    SysTopics,
     UnsubscribeRequest,
 )
 from mqtt_common.models.message import Message
@@ -73,5 +74,6 @@ __all__ = [
     "ServerConfig",
     "ServerConnection",
     "SubscribeRequest",
+    "SysTopics",
     "UnsubscribeRequest",
 ]

@@ -69,7 +69,7 @@ mod _core {
     #[pymodule_export]
     use super::protocol::{
         PyAuthStep, PyClosed, PyConnectRequest, PyDelivered, PyDiscarded, PyMetrics,
-        PyMetricsSnapshot, PyServerConfig, PyServerConnection, PySubscribeRequest,
+        PyMetricsSnapshot, PyServerConfig, PyServerConnection, PySubscribeRequest, PySysTopics,
         PyUnsubscribeRequest,
     };
     #[pymodule_export]

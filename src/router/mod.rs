@@ -93,7 +93,7 @@ use crate::protocol::{Closed, ConnectRequest, Route};
 use crate::session::Session;
 use crate::topic::{Subscription, SubscriptionIndex, TopicFilter, TopicName, merge_overlapping};
 use cluster::ClusterView;
-use retained::{Retained, RetainedMessages};
+use retained::{Retained, RetainedMessages, is_broker_topic};
 use shared::Chooser;
 
 /// Which of a router's subscribers a message is routed to.
@@ -1350,12 +1350,15 @@ impl Router {
             }
             // A cluster's other nodes (and the shared store) may have one this node
             // has not heard of yet.
+            let stored = !is_broker_topic(&topic);
             if self.cluster.is_some() {
                 actions.push(Action::Share(Change::RetainedCleared {
                     topic: topic.clone(),
                 }));
-                actions.push(Action::Persist(Fact::RetainedCleared { topic }));
-            } else if old.is_some() {
+                if stored {
+                    actions.push(Action::Persist(Fact::RetainedCleared { topic }));
+                }
+            } else if old.is_some() && stored {
                 actions.push(Action::Persist(Fact::RetainedCleared { topic }));
             }
             return;
@@ -1372,10 +1375,13 @@ impl Router {
                     arrived_at: now,
                 }));
             }
-            actions.push(Action::Persist(Fact::Retained {
-                message: stored,
-                arrived_at: now,
-            }));
+            // The broker's own figures ($SYS) are published afresh after a restart.
+            if !is_broker_topic(stored.topic()) {
+                actions.push(Action::Persist(Fact::Retained {
+                    message: stored,
+                    arrived_at: now,
+                }));
+            }
         }
     }
 

@@ -43,8 +43,9 @@ pub(super) fn retained_size(message: &Message) -> usize {
     message.topic().as_str().len() + message.payload().len()
 }
 
-/// Whether a topic is the broker's own (`$SYS`), which no bound counts.
-fn is_broker_topic(topic: &TopicName) -> bool {
+/// Whether a topic is the broker's own (`$SYS`), which no bound counts and no store
+/// keeps.
+pub(super) fn is_broker_topic(topic: &TopicName) -> bool {
     topic.as_str().starts_with("$SYS")
 }
 

@@ -261,15 +261,6 @@ class Broker:
         if routed.forwards or routed.changes:
             self._to_other_nodes(routed.forwards, routed.changes)
 
-    def act_unstored(self, routed: Routed) -> None:
-        """Carry out a publication of the broker's own figures ($SYS).
-
-        Its retained message is not stored (a restart publishes it afresh); what it
-        queued for offline sessions is.
-        """
-        routed.facts[:] = [fact for fact in routed.facts if fact.kind != "retained"]
-        self.act(routed)
-
     def _to_other_nodes(self, forwards: list[Forward], changes: list[Change]) -> None:
         """Hand a cluster's forwards (QoS 0 ones go live) and changes over."""
         if self.cluster is None:

@@ -3,6 +3,7 @@
 pub(crate) mod config;
 mod event;
 mod metrics;
+mod sys_topics;
 
 pub(crate) use config::PyServerConfig;
 pub(crate) use event::{
@@ -10,6 +11,7 @@ pub(crate) use event::{
     PyUnsubscribeRequest,
 };
 pub(crate) use metrics::{PyMetrics, PyMetricsSnapshot};
+pub(crate) use sys_topics::PySysTopics;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;

@@ -440,7 +440,7 @@ impl PyConnected {
 /// no bound.
 #[pyclass(name = "Router", module = "mqtt_common.router")]
 pub(crate) struct PyRouter {
-    inner: Router,
+    pub(crate) inner: Router,
     engines: HashMap<ConnectionId, Py<PyServerConnection>>,
     /// Deliveries decided at a connection's CONNECT, made when its engine is attached.
     pending: HashMap<ConnectionId, Vec<Outgoing>>,
