@@ -2,13 +2,15 @@
 //! stores; and the broker's own work: the router's timers, Wills, a restart.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
+use mqtt_common::metrics::Metrics;
 use mqtt_common::protocol::ServerConfig;
 use mqtt_common::redis::Lease;
 use mqtt_common::router::{Action, Outgoing, Router};
+use mqtt_common::sys_topics::{SysInput, SysTopics};
 use mqtt_common::{
     Action as Permission, AsyncAuthInterface, AuthCredentials, Error, Message, QoS, RedisNode,
 };
@@ -62,6 +64,10 @@ pub struct Broker {
     /// In a cluster: the live sender's mailbox, for QoS 0 messages to other nodes (not
     /// stored). It pushes back as a connection's does.
     pub live: Option<Arc<Mailbox>>,
+    /// The counters every connection's engine adds to (`$SYS`).
+    pub metrics: Arc<Metrics>,
+    /// The most connections accepted at once since the start.
+    max_connected: AtomicUsize,
 }
 
 impl Broker {
@@ -89,6 +95,8 @@ impl Broker {
             node,
             asked: Mutex::new(HashMap::new()),
             adoption: tokio::sync::RwLock::new(()),
+            metrics: Arc::new(Metrics::default()),
+            max_connected: AtomicUsize::new(0),
             live,
         }
     }
@@ -133,7 +141,10 @@ impl Broker {
 
     /// From now on, deliveries to connection `id` go to `mailbox`.
     pub fn register(&self, id: u64, mailbox: Arc<Mailbox>) {
-        self.mailboxes().insert(id, mailbox);
+        let mut mailboxes = self.mailboxes();
+        mailboxes.insert(id, mailbox);
+        self.max_connected
+            .fetch_max(mailboxes.len(), Ordering::Relaxed);
     }
 
     /// Connection `id` has ended.
@@ -447,6 +458,31 @@ impl Broker {
             |client| receivers.contains(client),
         );
         self.carry_out_own(published.actions);
+    }
+
+    /// Publishes the `$SYS` figures every `interval`, retained, for ever (under
+    /// `$SYS/broker/nodes/<id>/` for a node of a cluster).
+    pub async fn publish_sys(self: Arc<Self>, interval: Duration) {
+        let node = self.node.as_ref().map(|node| node.node_id().to_owned());
+        let version = concat!("mqtt-tokio-broker ", env!("CARGO_PKG_VERSION"));
+        let mut figures = SysTopics::new(node.as_deref(), version, interval);
+        loop {
+            let messages = {
+                let input = SysInput {
+                    metrics: self.metrics.snapshot(),
+                    stats: self.router().stats(),
+                    connected: self.connected(),
+                    max_connected: self.max_connected.load(Ordering::Relaxed),
+                    uptime: self.started.elapsed(),
+                };
+                figures.changed(&input)
+            };
+            for message in messages {
+                let published = self.router().publish(&message, None, SystemTime::now());
+                self.carry_out_own(published.actions);
+            }
+            tokio::time::sleep(interval).await;
+        }
     }
 
     /// Runs the router's timers (Wills, session expiry, retained expiry) for ever.

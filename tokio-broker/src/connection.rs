@@ -191,8 +191,9 @@ impl Connection {
         let mut config = broker.server.clone();
         config.hold_acknowledgements = broker.persister.is_some();
         // The configuration was checked at startup: it cannot be refused here.
-        let engine = ServerConnection::new(config, broker.clock())
+        let mut engine = ServerConnection::new(config, broker.clock())
             .unwrap_or_else(|err| unreachable!("a checked configuration: {err}"));
+        engine.set_metrics(broker.metrics.clone());
         Self {
             id: broker.next_connection_id(),
             broker,

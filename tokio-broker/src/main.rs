@@ -342,6 +342,10 @@ async fn serve(options: Options) -> Result<(), String> {
     // The line scripts and tests wait for.
     println!("listening on {}:{}", address.ip(), address.port());
     let timers = tokio::spawn(broker.clone().run_timers());
+    let sys = (options.sys_interval > 0.0).then(|| {
+        let interval = Duration::from_secs_f64(options.sys_interval);
+        tokio::spawn(broker.clone().publish_sys(interval))
+    });
     let mut node_tasks = Vec::new();
     if let Some(joined) = joined {
         let filters = broker.router().node_filters();
@@ -393,7 +397,13 @@ async fn serve(options: Options) -> Result<(), String> {
     while broker.connected() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Each task holds the broker: awaited once aborted, so that it has let go.
     timers.abort();
+    let _ = timers.await;
+    if let Some(sys) = sys {
+        sys.abort();
+        let _ = sys.await;
+    }
     for task in node_tasks {
         task.abort();
     }

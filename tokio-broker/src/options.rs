@@ -107,6 +107,10 @@ pub struct Options {
     /// Refuse TLS clients without such a certificate (needs --tls-ca).
     #[arg(long, requires = "tls_ca")]
     pub require_certificate: bool,
+    /// Publish the `$SYS` figures (mosquitto's names) every S seconds, retained; 0:
+    /// never.
+    #[arg(long, value_name = "S", default_value_t = 10.0, value_parser = seconds)]
+    pub sys_interval: f64,
     /// How many messages one session may be owed (queued while away, unacknowledged).
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_queued: usize,
@@ -153,6 +157,14 @@ impl Options {
 }
 
 /// A log level by its name in Python's logging or in tracing.
+/// A number of seconds, 0 or more.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a number of seconds (0 or more)")),
+    }
+}
+
 fn level(name: &str) -> Result<tracing::Level, String> {
     match name.to_ascii_lowercase().as_str() {
         "critical" | "error" => Ok(tracing::Level::ERROR),
