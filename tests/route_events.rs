@@ -9,7 +9,7 @@ use mqtt_common::codec::{Packet, encode};
 use mqtt_common::metrics::Metrics;
 use mqtt_common::packet::{Connect, Properties, PropertyValue, Puback, Publish, Subscribe};
 use mqtt_common::protocol::{Acceptance, Event, ServerConfig, ServerConnection};
-use mqtt_common::router::{Action, Connecting, Fact, Router, RouterConfig};
+use mqtt_common::router::{Action, Answered, Connecting, Fact, Router, RouterConfig};
 use mqtt_common::{
     Message, MqttString, PacketId, PacketType, PropertyContext, PropertyId, ProtocolVersion, QoS,
     ReasonCode, Subscription, TopicFilter, TopicName,
@@ -21,21 +21,34 @@ fn id(n: u16) -> PacketId {
     PacketId::new(n).unwrap()
 }
 
+/// Subscribes connection `connection` to `filter` at QoS 1.
+fn subscribe_to(router: &mut Router, connection: u64, filter: &str) -> Answered {
+    router
+        .subscribe(
+            connection,
+            &[Subscription::new(
+                TopicFilter::new(filter).unwrap(),
+                QoS::AtLeastOnce,
+            )],
+            &[],
+            SystemTime::now(),
+        )
+        .unwrap()
+}
+
 fn publish(topic: &str, qos: QoS, packet_id: u16) -> Packet {
-    let message = Message::builder(TopicName::new(topic).unwrap())
-        .payload("x")
-        .qos(qos)
-        .message_id((qos != QoS::AtMostOnce).then(|| id(packet_id)))
-        .build()
-        .unwrap();
-    Packet::Publish(Publish::from_message(&message).unwrap())
+    publish_with(topic, qos, packet_id, false)
 }
 
 fn retained(topic: &str, qos: QoS, packet_id: u16) -> Packet {
+    publish_with(topic, qos, packet_id, true)
+}
+
+fn publish_with(topic: &str, qos: QoS, packet_id: u16, retain: bool) -> Packet {
     let message = Message::builder(TopicName::new(topic).unwrap())
         .payload("x")
         .qos(qos)
-        .retain(true)
+        .retain(retain)
         .message_id((qos != QoS::AtMostOnce).then(|| id(packet_id)))
         .build()
         .unwrap();
@@ -130,17 +143,7 @@ fn deliveries(actions: &[Action]) -> Vec<(u64, String)> {
 fn publications_are_routed_until_a_subscribe_which_and_what_follows_are_left() {
     let mut router = Router::default();
     let mut reader = connected(&mut router, 1, "reader", 0);
-    let subscribed = router
-        .subscribe(
-            1,
-            &[Subscription::new(
-                TopicFilter::new("a/#").unwrap(),
-                QoS::AtLeastOnce,
-            )],
-            &[],
-            SystemTime::now(),
-        )
-        .unwrap();
+    let subscribed = subscribe_to(&mut router, 1, "a/#");
     assert_eq!(subscribed.reason_codes, [ReasonCode::GrantedQoS1]);
     let mut writer = connected(&mut router, 2, "writer", 0);
     let events = writer.receive_data(
@@ -183,17 +186,7 @@ fn a_qos_2_message_is_left_to_the_broker() {
 fn a_tagged_delivery_is_settled_and_its_queued_copy_dequeued() {
     let mut router = Router::default();
     let mut reader = connected(&mut router, 1, "reader", 3600);
-    router
-        .subscribe(
-            1,
-            &[Subscription::new(
-                TopicFilter::new("a").unwrap(),
-                QoS::AtLeastOnce,
-            )],
-            &[],
-            SystemTime::now(),
-        )
-        .unwrap();
+    subscribe_to(&mut router, 1, "a");
     let message = Message::builder(TopicName::new("a").unwrap())
         .payload("kept")
         .qos(QoS::AtLeastOnce)
@@ -257,17 +250,7 @@ fn the_engines_add_to_the_brokers_metrics() {
     let metrics = Arc::new(Metrics::default());
     let mut router = Router::default();
     let mut reader = connected_counting(&mut router, 1, "reader", 0, Some(&metrics));
-    router
-        .subscribe(
-            1,
-            &[Subscription::new(
-                TopicFilter::new("a/#").unwrap(),
-                QoS::AtLeastOnce,
-            )],
-            &[],
-            SystemTime::now(),
-        )
-        .unwrap();
+    subscribe_to(&mut router, 1, "a/#");
     let mut writer = connected_counting(&mut router, 2, "writer", 0, Some(&metrics));
     let data = read(&[
         publish("a/1", QoS::AtMostOnce, 0),
@@ -304,17 +287,7 @@ fn retained_messages_past_the_bound_are_refused_with_quota_exceeded() {
     };
     let mut router = Router::new(config);
     let mut reader = connected(&mut router, 1, "reader", 0);
-    router
-        .subscribe(
-            1,
-            &[Subscription::new(
-                TopicFilter::new("#").unwrap(),
-                QoS::AtLeastOnce,
-            )],
-            &[],
-            SystemTime::now(),
-        )
-        .unwrap();
+    subscribe_to(&mut router, 1, "#");
     let mut writer = connected(&mut router, 2, "writer", 0);
     let events = writer.receive_data(
         &read(&[

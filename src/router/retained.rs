@@ -92,7 +92,9 @@ impl RetainedMessages {
         max_messages: Option<usize>,
         max_bytes: Option<usize>,
     ) -> bool {
-        if is_broker_topic(message.topic()) {
+        // Without bounds (the default) nothing is looked up: a retained publication
+        // walks the tree once, to store it.
+        if (max_messages.is_none() && max_bytes.is_none()) || is_broker_topic(message.topic()) {
             return true;
         }
         let previous = self.tree.get(message.topic().as_str());
