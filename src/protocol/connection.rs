@@ -143,6 +143,52 @@ struct PendingAck {
     number: u64,
 }
 
+/// What a connection holds only while something is under way: bytes to send,
+/// acknowledgements owed, packets held until the CONNECT is answered, deliveries
+/// waiting for the client's Receive Maximum, and SUBSCRIBE and UNSUBSCRIBE requests
+/// waiting for the broker's answer.
+///
+/// Boxed, and dropped once everything in it is done (when the bytes are taken): most
+/// connections are idle most of the time, and each would otherwise carry these empty
+/// containers, and the spare room of its last write.
+#[derive(Debug)]
+struct Traffic {
+    out: BytesMut,
+    acks: Vec<PendingAck>,
+    /// How many of `acks` acknowledge QoS 1 (the QoS 2 ones are in the session).
+    qos1_acks: usize,
+    held: VecDeque<Packet>,
+    waiting: WaitingQueue,
+    // BTreeMaps: they allocate nothing while empty (most connections have no request
+    // waiting).
+    subscribes: BTreeMap<PacketId, PendingSubscribe>,
+    unsubscribes: BTreeMap<PacketId, usize>,
+}
+
+impl Traffic {
+    fn new(max_queued_messages: usize) -> Self {
+        Self {
+            out: BytesMut::new(),
+            acks: Vec::new(),
+            qos1_acks: 0,
+            held: VecDeque::new(),
+            waiting: WaitingQueue::new(max_queued_messages),
+            subscribes: BTreeMap::new(),
+            unsubscribes: BTreeMap::new(),
+        }
+    }
+
+    /// Whether nothing is under way.
+    fn is_done(&self) -> bool {
+        self.out.is_empty()
+            && self.acks.is_empty()
+            && self.held.is_empty()
+            && self.waiting.len() == 0
+            && self.subscribes.is_empty()
+            && self.unsubscribes.is_empty()
+    }
+}
+
 /// A SUBSCRIBE waiting for the broker's answer: how many codes the broker gives, and
 /// the codes this side already decided (a subscription a 3.x client cannot be told the
 /// server does not support).
@@ -186,27 +232,20 @@ struct PendingSubscribe {
 /// ```
 #[derive(Debug)]
 pub struct ServerConnection {
-    config: ServerConfig,
+    /// Shared: a broker's connections have one configuration.
+    config: Arc<ServerConfig>,
     phase: ConnectionPhase,
     decoder: Decoder,
-    out: BytesMut,
-    acks: Vec<PendingAck>,
-    /// How many of `acks` acknowledge QoS 1 (the QoS 2 ones are in the session).
-    qos1_acks: usize,
+    /// What is under way, while anything is (see [`Traffic`]).
+    traffic: Option<Box<Traffic>>,
     /// How many acknowledgements of received PUBLISH this connection has owed, and up to
     /// which one the broker released them.
     acks_owed: u64,
     acks_released: u64,
-    held: VecDeque<Packet>,
     peer: Option<Peer>,
     session: Option<Session>,
     /// The topic aliases this side set, when the client allows any (boxed: most don't).
     aliases: Option<Box<AliasTable>>,
-    waiting: WaitingQueue,
-    // BTreeMaps: empty, they cost half a HashMap and allocate nothing (most connections
-    // have no request waiting).
-    subscribes: BTreeMap<PacketId, PendingSubscribe>,
-    unsubscribes: BTreeMap<PacketId, usize>,
     reauthenticating: bool,
     started: Duration,
     last_received: Duration,
@@ -219,12 +258,14 @@ pub struct ServerConnection {
 }
 
 impl ServerConnection {
-    /// A connection that has just been opened, at `now`.
+    /// A connection that has just been opened, at `now`, with `config` (a
+    /// [`ServerConfig`], or an `Arc` of one that the broker's connections share).
     ///
     /// # Errors
     /// A validation error for a limit MQTT does not allow: a `receive_maximum` or
     /// `maximum_packet_size` of 0.
-    pub fn new(config: ServerConfig, now: Duration) -> Result<Self, Error> {
+    pub fn new(config: impl Into<Arc<ServerConfig>>, now: Duration) -> Result<Self, Error> {
+        let config = config.into();
         if config.receive_maximum == 0 {
             return Err(Error::invalid(
                 "receive_maximum",
@@ -243,23 +284,16 @@ impl ServerConnection {
         let decoder = Decoder::new(Direction::FromClient)
             .with_max_packet_size(config.maximum_packet_size)
             .with_topic_alias_maximum(config.topic_alias_maximum);
-        let waiting = WaitingQueue::new(config.max_queued_messages);
         Ok(Self {
             config,
             phase: ConnectionPhase::AwaitingConnect,
             decoder,
-            out: BytesMut::new(),
-            acks: Vec::new(),
-            qos1_acks: 0,
+            traffic: None,
             acks_owed: 0,
             acks_released: 0,
-            held: VecDeque::new(),
             peer: None,
             session: None,
             aliases: None,
-            waiting,
-            subscribes: BTreeMap::new(),
-            unsubscribes: BTreeMap::new(),
             reauthenticating: false,
             started: now,
             last_received: now,
@@ -342,7 +376,9 @@ impl ServerConnection {
 
     /// How many deliveries wait for the client's Receive Maximum.
     pub fn queued_count(&self) -> usize {
-        self.waiting.len()
+        self.traffic
+            .as_ref()
+            .map_or(0, |traffic| traffic.waiting.len())
     }
 
     /// Takes the bytes to write to the socket: everything in the order it was decided,
@@ -350,7 +386,13 @@ impl ServerConnection {
     /// could change until now.
     pub fn data_to_send(&mut self) -> Bytes {
         self.flush_acks();
-        let data = self.out.split().freeze();
+        let Some(traffic) = self.traffic.as_mut() else {
+            return Bytes::new();
+        };
+        let data = traffic.out.split().freeze();
+        if traffic.is_done() {
+            self.traffic = None;
+        }
         self.count(|m| m.sent(data.len()));
         data
     }
@@ -545,7 +587,7 @@ impl ServerConnection {
         self.session = Some(session);
         self.resend_in_flight();
         let mut events = Vec::new();
-        while let Some(packet) = self.held.pop_front() {
+        while let Some(packet) = self.traffic.as_mut().and_then(|t| t.held.pop_front()) {
             if self.is_closed() {
                 break;
             }
@@ -636,7 +678,13 @@ impl ServerConnection {
         if self.is_closed() {
             return Ok(());
         }
-        let Some(ack) = self.acks.iter_mut().find(|ack| ack.packet_id == packet_id) else {
+        let ack = self.traffic.as_mut().and_then(|traffic| {
+            traffic
+                .acks
+                .iter_mut()
+                .find(|ack| ack.packet_id == packet_id)
+        });
+        let Some(ack) = ack else {
             return Err(Error::state(
                 "set_publish_reason",
                 format!("no acknowledgement of packet identifier {packet_id} is waiting"),
@@ -670,7 +718,8 @@ impl ServerConnection {
         packet_id: PacketId,
         reason_codes: &[ReasonCode],
     ) -> Result<Option<Closed>, Error> {
-        let Some(pending) = self.request("answer_subscribe", &self.subscribes, packet_id)? else {
+        let requests = self.traffic.as_ref().map(|traffic| &traffic.subscribes);
+        let Some(pending) = self.request("answer_subscribe", requests, packet_id)? else {
             return Ok(None);
         };
         check_answer_count(PacketType::Suback, pending.asked, reason_codes.len())?;
@@ -689,7 +738,7 @@ impl ServerConnection {
             codes.push(code);
         }
         let suback = Suback::new(packet_id, codes, AckProperties::default())?;
-        self.subscribes.remove(&packet_id);
+        self.traffic().subscribes.remove(&packet_id);
         Ok(self.write_answer(PacketRef::Suback(&suback)))
     }
 
@@ -706,8 +755,8 @@ impl ServerConnection {
         packet_id: PacketId,
         reason_codes: &[ReasonCode],
     ) -> Result<Option<Closed>, Error> {
-        let Some(&asked) = self.request("answer_unsubscribe", &self.unsubscribes, packet_id)?
-        else {
+        let requests = self.traffic.as_ref().map(|traffic| &traffic.unsubscribes);
+        let Some(&asked) = self.request("answer_unsubscribe", requests, packet_id)? else {
             return Ok(None);
         };
         check_answer_count(PacketType::Unsuback, asked, reason_codes.len())?;
@@ -722,7 +771,7 @@ impl ServerConnection {
             }
         };
         let unsuback = Unsuback::new(packet_id, codes, AckProperties::default())?;
-        self.unsubscribes.remove(&packet_id);
+        self.traffic().unsubscribes.remove(&packet_id);
         Ok(self.write_answer(PacketRef::Unsuback(&unsuback)))
     }
 
@@ -769,8 +818,9 @@ impl ServerConnection {
         if message.qos() == QoS::AtMostOnce {
             return Ok(self.send_message(message, None, None));
         }
-        if self.waiting.len() > 0 || !self.has_quota() {
-            return Ok(if self.waiting.push(message, self.now, tag) {
+        if self.queued_count() > 0 || !self.has_quota() {
+            let now = self.now;
+            return Ok(if self.traffic().waiting.push(message, now, tag) {
                 DeliveryOutcome::Queued
             } else {
                 self.count(Metrics::dropped_queue_full);
@@ -835,12 +885,12 @@ impl ServerConnection {
 
     fn hold(&mut self, packet: Packet, events: &mut Vec<Event>) {
         let limit = self.config.max_packets_before_connack;
-        if self.held.len() >= limit {
+        if self.traffic().held.len() >= limit {
             let err = Error::received(Violation::TooManyPacketsBeforeConnack { limit });
             events.push(Event::Closed(Box::new(self.fail(err))));
             return;
         }
-        self.held.push_back(packet);
+        self.traffic().held.push_back(packet);
     }
 
     fn handle(&mut self, packet: Packet, events: &mut Vec<Event>) {
@@ -988,7 +1038,7 @@ impl ServerConnection {
             return Ok(());
         };
         let qos = message.qos();
-        let qos1_acks = self.qos1_acks;
+        let qos1_acks = self.traffic.as_ref().map_or(0, |traffic| traffic.qos1_acks);
         let session = self.session_mut()?;
         let unacknowledged = session.incoming_count() + qos1_acks;
         let resend = qos == QoS::ExactlyOnce && session.incoming().any(|id| id == packet_id);
@@ -1002,7 +1052,9 @@ impl ServerConnection {
             _ => true,
         };
         self.acks_owed += 1;
-        self.acks.push(PendingAck {
+        let number = self.acks_owed;
+        let traffic = self.traffic();
+        traffic.acks.push(PendingAck {
             qos,
             packet_id,
             reason_code: if reserved {
@@ -1010,10 +1062,10 @@ impl ServerConnection {
             } else {
                 ReasonCode::Success
             },
-            number: self.acks_owed,
+            number,
         });
         if qos == QoS::AtLeastOnce {
-            self.qos1_acks += 1;
+            traffic.qos1_acks += 1;
         }
         if new && !reserved {
             events.push(Event::Message(message));
@@ -1103,7 +1155,7 @@ impl ServerConnection {
 
     fn on_subscribe(&mut self, subscribe: Subscribe, events: &mut Vec<Event>) -> Result<(), Error> {
         let packet_id = subscribe.packet_id();
-        if self.subscribes.contains_key(&packet_id) {
+        if self.traffic().subscribes.contains_key(&packet_id) {
             return Err(Error::received(Violation::PacketIdInUse {
                 id: packet_id.get(),
             }));
@@ -1135,7 +1187,7 @@ impl ServerConnection {
         }
         pending.asked = subscriptions.len();
         let asked = pending.asked;
-        self.subscribes.insert(packet_id, pending);
+        self.traffic().subscribes.insert(packet_id, pending);
         if asked == 0 {
             // Nothing for the broker to decide: every filter was refused here.
             if let Some(closed) = self.answer_subscribe(packet_id, &[])? {
@@ -1157,12 +1209,13 @@ impl ServerConnection {
         events: &mut Vec<Event>,
     ) -> Result<(), Error> {
         let packet_id = unsubscribe.packet_id();
-        if self.unsubscribes.contains_key(&packet_id) {
+        if self.traffic().unsubscribes.contains_key(&packet_id) {
             return Err(Error::received(Violation::PacketIdInUse {
                 id: packet_id.get(),
             }));
         }
-        self.unsubscribes
+        self.traffic()
+            .unsubscribes
             .insert(packet_id, unsubscribe.topic_filters().len());
         events.push(Event::Unsubscribe(UnsubscribeRequest {
             packet_id,
@@ -1257,29 +1310,29 @@ impl ServerConnection {
 
     fn write(&mut self, packet: PacketRef<'_>, version: ProtocolVersion) {
         // Everything written here was built for this version by this side: it encodes.
-        let _ = packet.encode(version, &mut self.out);
+        let _ = packet.encode(version, &mut self.traffic().out);
         self.count(Metrics::packet_sent);
     }
 
     fn flush_acks(&mut self) {
-        if self.acks.is_empty() {
+        let Some(traffic) = self.traffic.as_mut().filter(|t| !t.acks.is_empty()) else {
             return;
-        }
-        let version = self.protocol_version().unwrap_or(ProtocolVersion::V311);
-        let mut due = std::mem::take(&mut self.acks);
+        };
+        let mut due = std::mem::take(&mut traffic.acks);
         if self.config.hold_acknowledgements {
             let released = self.acks_released;
             // Acknowledgements are owed in order: the released ones are a prefix.
             let held = due.iter().position(|ack| ack.number > released);
             if let Some(at) = held {
-                self.acks = due.split_off(at);
+                traffic.acks = due.split_off(at);
             }
         }
-        self.qos1_acks = self
+        traffic.qos1_acks = traffic
             .acks
             .iter()
             .filter(|ack| ack.qos == QoS::AtLeastOnce)
             .count();
+        let version = self.protocol_version().unwrap_or(ProtocolVersion::V311);
         for ack in due {
             let reason_code = match version {
                 ProtocolVersion::V5 => ack.reason_code,
@@ -1382,7 +1435,7 @@ impl ServerConnection {
     /// that expired meanwhile or no longer fits is reported discarded.
     fn send_waiting(&mut self, events: &mut Vec<Event>) {
         while self.has_quota() {
-            let Some(waiting) = self.waiting.pop() else {
+            let Some(waiting) = self.traffic.as_mut().and_then(|t| t.waiting.pop()) else {
                 return;
             };
             let waited = self.now.saturating_sub(waiting.since);
@@ -1408,7 +1461,8 @@ impl ServerConnection {
             return DeliveryOutcome::QueueFull;
         };
         let Ok(packet_id) = session.next_packet_id() else {
-            return if self.waiting.push(message, self.now, tag) {
+            let now = self.now;
+            return if self.traffic().waiting.push(message, now, tag) {
                 DeliveryOutcome::Queued
             } else {
                 DeliveryOutcome::QueueFull
@@ -1474,7 +1528,7 @@ impl ServerConnection {
                 self.write(PacketRef::Publish(&publish), version);
             }
             None => {
-                let _ = encode_checked(&message.as_ref(), version, &mut self.out);
+                let _ = encode_checked(&message.as_ref(), version, &mut self.traffic().out);
             }
         }
         self.count(|m| m.message_sent(message.qos()));
@@ -1533,11 +1587,25 @@ impl ServerConnection {
     ) -> Closed {
         let was_connected = self.phase == ConnectionPhase::Connected;
         self.phase = ConnectionPhase::Closed;
-        self.held.clear();
         // What a closing side had to acknowledge it flushed first; a client that left
-        // (DISCONNECT, lost connection) reads nothing more.
-        self.acks.clear();
-        self.qos1_acks = 0;
+        // (DISCONNECT, lost connection) reads nothing more. What was not written yet is
+        // kept, and what waited is handed back.
+        let mut undelivered = Vec::new();
+        if let Some(traffic) = self.traffic.as_mut() {
+            traffic.held.clear();
+            traffic.acks.clear();
+            traffic.qos1_acks = 0;
+            traffic.subscribes.clear();
+            traffic.unsubscribes.clear();
+            undelivered = traffic
+                .waiting
+                .drain()
+                .map(|waiting| Undelivered {
+                    message: waiting.message,
+                    tag: waiting.tag,
+                })
+                .collect();
+        }
         let (will, session_expiry_interval) = match self.peer.as_mut() {
             Some(peer) => (
                 peer.will.take().map(|will| *will),
@@ -1557,14 +1625,7 @@ impl ServerConnection {
             will_delay,
             session_expiry_interval,
             session: self.session.take(),
-            undelivered: self
-                .waiting
-                .drain()
-                .map(|waiting| Undelivered {
-                    message: waiting.message,
-                    tag: waiting.tag,
-                })
-                .collect(),
+            undelivered,
         }
     }
 
@@ -1586,20 +1647,27 @@ impl ServerConnection {
     fn request<'a, T>(
         &self,
         call: &'static str,
-        requests: &'a BTreeMap<PacketId, T>,
+        requests: Option<&'a BTreeMap<PacketId, T>>,
         packet_id: PacketId,
     ) -> Result<Option<&'a T>, Error> {
         if self.is_closed() {
             return Ok(None);
         }
         self.expect_phase(call, ConnectionPhase::Connected)?;
-        match requests.get(&packet_id) {
+        match requests.and_then(|requests| requests.get(&packet_id)) {
             Some(request) => Ok(Some(request)),
             None => Err(Error::state(
                 call,
                 format!("no request with packet identifier {packet_id} waits for an answer"),
             )),
         }
+    }
+
+    /// What is under way, made when something is.
+    fn traffic(&mut self) -> &mut Traffic {
+        let limit = self.config.max_queued_messages;
+        self.traffic
+            .get_or_insert_with(|| Box::new(Traffic::new(limit)))
     }
 
     fn session_mut(&mut self) -> Result<&mut Session, Error> {

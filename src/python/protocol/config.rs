@@ -1,6 +1,7 @@
 //! `ServerConfig` for Python.
 
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -101,7 +102,8 @@ fn max_keep_alive(obj: &Bound<'_, PyAny>) -> PyResult<Option<u16>> {
 #[pyclass(frozen, eq, name = "ServerConfig", module = "mqtt_common.protocol")]
 #[derive(PartialEq)]
 pub(crate) struct PyServerConfig {
-    pub(crate) inner: ServerConfig,
+    /// Shared with the connections made with it.
+    pub(crate) inner: Arc<ServerConfig>,
 }
 
 #[pymethods]
@@ -145,7 +147,7 @@ impl PyServerConfig {
         #[pyo3(from_py_with = max_publish_rate)] max_publish_rate: Option<NonZeroU32>,
     ) -> PyResult<Self> {
         Ok(Self {
-            inner: ServerConfig {
+            inner: Arc::new(ServerConfig {
                 receive_maximum: int_value(ReceiveMaximum::NAME, receive_maximum)?,
                 maximum_qos: int_value::<QoS>(MaximumQos::NAME, maximum_qos)?,
                 retain_available,
@@ -163,7 +165,7 @@ impl PyServerConfig {
                 )?,
                 hold_acknowledgements,
                 max_publish_rate,
-            },
+            }),
         })
     }
 
@@ -275,7 +277,12 @@ impl PyServerConfig {
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         // The fields that differ from the defaults, each read through its getter.
         let py = slf.py();
-        let defaults = Bound::new(py, Self { inner: DEFAULT })?;
+        let defaults = Bound::new(
+            py,
+            Self {
+                inner: Arc::new(DEFAULT),
+            },
+        )?;
         let mut fields = Vec::new();
         for name in FIELDS {
             let value = slf.getattr(name)?;

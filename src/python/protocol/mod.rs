@@ -13,7 +13,7 @@ pub(crate) use event::{
 pub(crate) use metrics::{PyMetrics, PyMetricsSnapshot};
 pub(crate) use sys_topics::PySysTopics;
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -35,6 +35,10 @@ use crate::python::topic::{PyDelivery, PySubscription};
 use crate::topic::SubscriptionId;
 use config::seconds_arg;
 use event::event_to_py;
+
+/// The configuration of connections made without one, shared by them all.
+static DEFAULT_CONFIG: LazyLock<Arc<crate::protocol::ServerConfig>> =
+    LazyLock::new(|| Arc::new(crate::protocol::ServerConfig::DEFAULT));
 
 /// `now`: seconds on the caller's monotonic clock (`time.monotonic()`).
 fn now_arg(obj: &Bound<'_, PyAny>) -> PyResult<Duration> {
@@ -132,7 +136,7 @@ impl PyServerConnection {
         metrics: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let config = match present(config) {
-            None => crate::protocol::ServerConfig::DEFAULT,
+            None => Arc::clone(&DEFAULT_CONFIG),
             Some(obj) => obj
                 .cast::<PyServerConfig>()
                 .map_err(|_| wrong_type("config", "ServerConfig", obj))?
@@ -145,7 +149,7 @@ impl PyServerConnection {
             let metrics = obj
                 .cast::<PyMetrics>()
                 .map_err(|_| wrong_type("metrics", "Metrics", obj))?;
-            engine.set_metrics(std::sync::Arc::clone(&metrics.get().inner));
+            engine.set_metrics(Arc::clone(&metrics.get().inner));
         }
         Ok(Self {
             inner: Mutex::new(engine),
@@ -400,7 +404,7 @@ impl PyServerConnection {
     #[getter]
     fn config(&self) -> PyServerConfig {
         PyServerConfig {
-            inner: self.lock().config().clone(),
+            inner: Arc::new(self.lock().config().clone()),
         }
     }
 
