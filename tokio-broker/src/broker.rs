@@ -44,8 +44,8 @@ pub struct Broker {
     pub anonymous_allowed: bool,
     /// The stores, with `--data-dir`.
     pub persister: Option<Persister>,
-    /// Every connection's engine configuration.
-    pub server: ServerConfig,
+    /// Every connection's engine configuration (shared by their engines).
+    pub server: Arc<ServerConfig>,
     started: Instant,
     next_connection: AtomicU64,
     /// Messages dropped from full offline queues.
@@ -81,13 +81,18 @@ impl Broker {
         node: Option<RedisNode>,
         live: Option<Arc<Mailbox>>,
     ) -> Self {
+        // With stores, an acknowledgement waits until what it promises is stored.
+        let server = ServerConfig {
+            hold_acknowledgements: persister.is_some(),
+            ..server
+        };
         Self {
             router: Mutex::new(router),
             mailboxes: Mutex::new(HashMap::new()),
             auth,
             anonymous_allowed,
             persister,
-            server,
+            server: Arc::new(server),
             started: Instant::now(),
             next_connection: AtomicU64::new(1),
             dropped: AtomicU64::new(0),
