@@ -35,6 +35,13 @@ use crate::string::MqttString;
 pub struct AuthCredentials {
     client_id: MqttString,
     username: Option<MqttString>,
+    /// Boxed: the router keeps every client's owner, and most owners have none of it.
+    extra: Option<Box<Extra>>,
+}
+
+/// The password, certificate and address, when any is given.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+struct Extra {
     password: Option<Bytes>,
     certificate: Option<Bytes>,
     peer: Option<String>,
@@ -49,9 +56,7 @@ impl AuthCredentials {
         Ok(Self {
             client_id: MqttString::new(client_id).map_err(|v| Error::invalid("client_id", v))?,
             username: None,
-            password: None,
-            certificate: None,
-            peer: None,
+            extra: None,
         })
     }
 
@@ -64,9 +69,12 @@ impl AuthCredentials {
         Self {
             client_id,
             username,
-            password: None,
-            certificate,
-            peer: None,
+            extra: certificate.map(|certificate| {
+                Box::new(Extra {
+                    certificate: Some(certificate),
+                    ..Extra::default()
+                })
+            }),
         }
     }
 
@@ -81,19 +89,19 @@ impl AuthCredentials {
 
     /// Adds a password (binary data in MQTT: any bytes).
     pub fn with_password(mut self, password: impl Into<Bytes>) -> Self {
-        self.password = Some(password.into());
+        self.extra().password = Some(password.into());
         self
     }
 
     /// Adds the client's certificate (DER or PEM) from a TLS handshake.
     pub fn with_certificate(mut self, certificate: impl Into<Bytes>) -> Self {
-        self.certificate = Some(certificate.into());
+        self.extra().certificate = Some(certificate.into());
         self
     }
 
     /// Adds the peer's address, as the network layer writes it.
     pub fn with_peer(mut self, peer: impl Into<String>) -> Self {
-        self.peer = Some(peer.into());
+        self.extra().peer = Some(peer.into());
         self
     }
 
@@ -109,17 +117,21 @@ impl AuthCredentials {
 
     /// The password, if given.
     pub fn password(&self) -> Option<&Bytes> {
-        self.password.as_ref()
+        self.extra.as_ref()?.password.as_ref()
     }
 
     /// The client certificate, if any.
     pub fn certificate(&self) -> Option<&Bytes> {
-        self.certificate.as_ref()
+        self.extra.as_ref()?.certificate.as_ref()
     }
 
     /// The peer's address, if known.
     pub fn peer(&self) -> Option<&str> {
-        self.peer.as_deref()
+        self.extra.as_ref()?.peer.as_deref()
+    }
+
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_default()
     }
 }
 
@@ -128,9 +140,9 @@ impl fmt::Debug for AuthCredentials {
         f.debug_struct("AuthCredentials")
             .field("client_id", &self.client_id)
             .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("certificate", &self.certificate.as_ref().map(|c| c.len()))
-            .field("peer", &self.peer)
+            .field("password", &self.password().map(|_| "<redacted>"))
+            .field("certificate", &self.certificate().map(Bytes::len))
+            .field("peer", &self.peer())
             .finish()
     }
 }

@@ -128,7 +128,8 @@ struct Peer {
     receive_maximum: u16,
     maximum_packet_size: u32,
     topic_alias_maximum: u16,
-    authentication_method: Option<MqttString>,
+    /// Boxed: enhanced authentication is rare.
+    authentication_method: Option<Box<MqttString>>,
 }
 
 /// An acknowledgement of a received PUBLISH, written with the next `data_to_send` so
@@ -247,7 +248,7 @@ pub struct ServerConnection {
     /// The topic aliases this side set, when the client allows any (boxed: most don't).
     aliases: Option<Box<AliasTable>>,
     reauthenticating: bool,
-    started: Duration,
+    /// When the last packet was read (before the CONNECT: when the connection opened).
     last_received: Duration,
     now: Duration,
     /// With a publish rate: when the next PUBLISH is due at that rate (the generic cell
@@ -295,7 +296,6 @@ impl ServerConnection {
             session: None,
             aliases: None,
             reauthenticating: false,
-            started: now,
             last_received: now,
             publish_due: now,
             metrics: None,
@@ -421,7 +421,10 @@ impl ServerConnection {
     /// caller's clock; `None` when no timer runs.
     pub fn next_deadline(&self) -> Option<Duration> {
         match self.phase {
-            ConnectionPhase::AwaitingConnect => Some(self.started + self.config.connect_timeout),
+            // Nothing was read yet: `last_received` is when the connection opened.
+            ConnectionPhase::AwaitingConnect => {
+                Some(self.last_received + self.config.connect_timeout)
+            }
             ConnectionPhase::Connecting | ConnectionPhase::Connected => {
                 let keep_alive = self.peer.as_ref().map_or(0, |peer| peer.keep_alive);
                 (keep_alive != 0).then(|| self.last_received + keep_alive_limit(keep_alive))
@@ -1247,7 +1250,7 @@ impl ServerConnection {
         let expected = self
             .peer
             .as_ref()
-            .and_then(|peer| peer.authentication_method.clone());
+            .and_then(|peer| peer.authentication_method.as_deref().cloned());
         if method != expected {
             return Err(Error::received(Violation::AuthenticationMethodChanged));
         }
@@ -1370,7 +1373,7 @@ impl ServerConnection {
         let method = self
             .peer
             .as_ref()
-            .and_then(|peer| peer.authentication_method.clone());
+            .and_then(|peer| peer.authentication_method.as_deref().cloned());
         let Some(method) = method.filter(|_| under_way) else {
             return Err(Error::state(
                 call,
@@ -1737,7 +1740,7 @@ fn peer_of(
             .and_then(|v| u16::try_from(v).ok())
             .unwrap_or(0),
         authentication_method: match connect.properties.get(PropertyId::AuthenticationMethod) {
-            Some(PropertyValue::String(text)) if v5 => Some(text.detached()),
+            Some(PropertyValue::String(text)) if v5 => Some(Box::new(text.detached())),
             _ => None,
         },
     }
@@ -1795,7 +1798,7 @@ fn connack(
             add(PropertyId::ServerKeepAlive, TwoByteInteger(keep_alive));
         }
         if let Some(method) = &peer.authentication_method {
-            add(PropertyId::AuthenticationMethod, Text(method.clone()));
+            add(PropertyId::AuthenticationMethod, Text((**method).clone()));
             if let Some(data) = &acceptance.authentication_data {
                 add(PropertyId::AuthenticationData, Binary(data.clone()));
             }
