@@ -370,6 +370,31 @@ def test_server_keep_alive() -> None:
         assert client.connack[2].ServerKeepAlive == 10
 
 
+def test_a_silent_client_is_dropped_after_one_and_a_half_keep_alives(
+    broker: BrokerProcess,
+) -> None:
+    """[MQTT-3.1.2-24]: nothing from the client for 1.5 times its Keep Alive ends the
+    connection, and its Will is published."""
+
+    def string(text: bytes) -> bytes:
+        return len(text).to_bytes(2, "big") + text
+
+    # 3.1.1, clean session, a QoS 0 Will, Keep Alive 1 s.
+    body = string(b"MQTT") + bytes([4, 0x06]) + (1).to_bytes(2, "big")
+    body += string(b"ka-silent") + string(b"ka/will") + string(b"gone")
+    with clients(Client(broker.port, "ka-watch")) as (watcher,):
+        assert watcher.subscribe("ka/will", qos=1) == [1]
+        with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as silent:
+            silent.sendall(bytes([0x10, len(body)]) + body)
+            started = time.monotonic()
+            assert silent.recv(4) == b"\x20\x02\x00\x00"  # CONNACK, accepted
+            while silent.recv(1024):  # nothing more is sent, until the end
+                pass
+            waited = time.monotonic() - started
+        assert 1.4 < waited < 3.0
+        assert [m.payload for m in watcher.wait_messages(1)] == [b"gone"]
+
+
 def test_session_takeover(broker: BrokerProcess) -> None:
     first = Client(broker.port, "to-1")
     with clients(first, Client(broker.port, "to-1")):

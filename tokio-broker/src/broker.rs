@@ -23,6 +23,9 @@ use crate::persist::{ClusterWrite, Persister, Waiter, Writes};
 /// How often the router's timers are looked at, at the least.
 const TICK: Duration = Duration::from_millis(250);
 
+/// How often the connections' far deadlines are looked at (`sweep_deadlines`).
+const SWEEP: Duration = Duration::from_millis(100);
+
 /// How long a node waits for another to let a session go.
 const RELEASE_WAIT: Duration = Duration::from_secs(5);
 
@@ -150,6 +153,32 @@ impl Broker {
         mailboxes.insert(id, mailbox);
         self.max_connected
             .fetch_max(mailboxes.len(), Ordering::Relaxed);
+    }
+
+    /// The sweep by which a deadline at `at` (on `clock`) is due: the first that runs
+    /// at or after it.
+    pub fn sweep_due(&self, at: Duration) -> u32 {
+        let sweeps = at.as_millis().div_ceil(SWEEP.as_millis()) + 1;
+        u32::try_from(sweeps).unwrap_or(u32::MAX)
+    }
+
+    /// Wakes the connections whose far deadline has passed (see `Mailbox::set_due`).
+    pub fn sweep_deadlines(&self) {
+        let sweep = self.clock().as_millis() / SWEEP.as_millis() + 1;
+        let sweep = u32::try_from(sweep).unwrap_or(u32::MAX);
+        for mailbox in self.mailboxes().values() {
+            mailbox.wake_if_due(sweep);
+        }
+    }
+
+    /// Sweeps the connections' far deadlines every `SWEEP`, for ever.
+    pub async fn run_sweeps(self: Arc<Self>) {
+        let mut every = tokio::time::interval(SWEEP);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            self.sweep_deadlines();
+        }
     }
 
     /// Connection `id` has ended.

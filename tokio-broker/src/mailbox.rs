@@ -8,10 +8,14 @@
 //! their reading until it drains (`congested`, `drained`), so that fast publishers slow
 //! down to what a subscriber takes rather than filling memory. And it is bounded: a
 //! connection that cannot keep up at all (its client does not read) is told to end.
+//!
+//! It also holds its connection's far deadline (a Keep Alive's, say), which the broker's
+//! sweep checks a few times a second (`Broker::sweep_deadlines`), so that an idle
+//! connection's task holds no timer of its own.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
@@ -52,6 +56,9 @@ pub struct Mailbox {
     reader: AtomicWaker,
     drained: Notify,
     overflowed: AtomicBool,
+    /// The connection's far deadline, in sweeps since the broker started (0: none). A
+    /// `u32` fits beside the flags, where the struct has room anyway.
+    due: AtomicU32,
 }
 
 impl Mailbox {
@@ -108,6 +115,27 @@ impl Mailbox {
             return;
         }
         notified.await;
+    }
+
+    /// Sets the far deadline the sweep wakes the reader at (None: none).
+    pub fn set_due(&self, sweep: Option<u32>) {
+        self.due.store(sweep.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// For the sweep: wakes the reader (with no mail) if its far deadline is due by
+    /// `sweep`, once.
+    pub fn wake_if_due(&self, sweep: u32) {
+        let due = self.due.load(Ordering::Relaxed);
+        if due != 0
+            && due <= sweep
+            && self
+                .due
+                .compare_exchange(due, 0, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.posted.store(true, Ordering::Release);
+            self.reader.wake();
+        }
     }
 
     /// Whether commands were refused for want of room.

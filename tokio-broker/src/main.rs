@@ -342,6 +342,7 @@ async fn serve(options: Options) -> Result<(), String> {
     // The line scripts and tests wait for.
     println!("listening on {}:{}", address.ip(), address.port());
     let timers = tokio::spawn(broker.clone().run_timers());
+    let sweeps = tokio::spawn(broker.clone().run_sweeps());
     let sys = (options.sys_interval > 0.0).then(|| {
         let interval = Duration::from_secs_f64(options.sys_interval);
         tokio::spawn(broker.clone().publish_sys(interval))
@@ -377,21 +378,14 @@ async fn serve(options: Options) -> Result<(), String> {
             lease / 3,
         )));
     }
-    let stop = stop_signal();
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((socket, peer)) => {
-                    tokio::spawn(connection::serve(broker.clone(), socket, peer, tls.clone()));
-                }
-                Err(err) => tracing::warn!("cannot accept a connection: {err}"),
-            },
-            () = &mut stop => break,
-        }
-    }
+    // Accepted on a runtime thread, not this one: a connection's task and socket are
+    // then allocated by the thread that serves it, from the same malloc arena as the
+    // rest of its state (two arenas held 10% more per idle connection).
+    let accepting = tokio::spawn(accept(listener, broker.clone(), tls));
+    stop_signal().await;
     tracing::info!("shutting down");
-    drop(listener);
+    accepting.abort();
+    let _ = accepting.await; // the listener closes with it
     broker.shut_down_connections();
     let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
     while broker.connected() > 0 && tokio::time::Instant::now() < deadline {
@@ -400,6 +394,8 @@ async fn serve(options: Options) -> Result<(), String> {
     // Each task holds the broker: awaited once aborted, so that it has let go.
     timers.abort();
     let _ = timers.await;
+    sweeps.abort();
+    let _ = sweeps.await;
     if let Some(sys) = sys {
         sys.abort();
         let _ = sys.await;
@@ -445,6 +441,22 @@ async fn listen(host: &str, port: u16, reuse_port: bool) -> std::io::Result<TcpL
         }
     }
     Err(last)
+}
+
+/// Accepts connections for ever, each served by its own task.
+async fn accept(
+    listener: TcpListener,
+    broker: Arc<Broker>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
+    loop {
+        match listener.accept().await {
+            Ok((socket, peer)) => {
+                tokio::spawn(connection::serve(broker.clone(), socket, peer, tls.clone()));
+            }
+            Err(err) => tracing::warn!("cannot accept a connection: {err}"),
+        }
+    }
 }
 
 /// Resolves at SIGINT or SIGTERM.
