@@ -144,14 +144,17 @@ struct PendingAck {
     number: u64,
 }
 
+/// Above this many bytes taken at once, an idle connection keeps its [`Traffic`].
+const KEEP_ROOM_FROM: usize = 4096;
+
 /// What a connection holds only while something is under way: bytes to send,
 /// acknowledgements owed, packets held until the CONNECT is answered, deliveries
 /// waiting for the client's Receive Maximum, and SUBSCRIBE and UNSUBSCRIBE requests
 /// waiting for the broker's answer.
 ///
-/// Boxed, and dropped once everything in it is done (when the bytes are taken): most
-/// connections are idle most of the time, and each would otherwise carry these empty
-/// containers, and the spare room of its last write.
+/// Boxed, and dropped once everything in it is done after a small write (when the bytes
+/// are taken): most connections are idle most of the time, and each would otherwise
+/// carry these empty containers, and the spare room of its last write.
 #[derive(Debug)]
 struct Traffic {
     out: BytesMut,
@@ -390,7 +393,9 @@ impl ServerConnection {
             return Bytes::new();
         };
         let data = traffic.out.split().freeze();
-        if traffic.is_done() {
+        // A connection that writes much keeps its room: the next write reuses it once
+        // this one is sent, rather than growing a new buffer by doubling.
+        if data.len() <= KEEP_ROOM_FROM && traffic.is_done() {
             self.traffic = None;
         }
         self.count(|m| m.sent(data.len()));
