@@ -71,6 +71,9 @@ pub struct Broker {
     pub metrics: Arc<Metrics>,
     /// The most connections accepted at once since the start.
     max_connected: AtomicUsize,
+    /// The clock at the last sweep, in milliseconds: cheaper to read than the clock, and
+    /// enough to tell a far deadline from a near one.
+    swept_at: AtomicU64,
 }
 
 impl Broker {
@@ -105,6 +108,7 @@ impl Broker {
             adoption: tokio::sync::RwLock::new(()),
             metrics: Arc::new(Metrics::default()),
             max_connected: AtomicUsize::new(0),
+            swept_at: AtomicU64::new(0),
             live,
         }
     }
@@ -158,14 +162,22 @@ impl Broker {
     /// The sweep by which a deadline at `at` (on `clock`) is due: the first that runs
     /// at or after it.
     pub fn sweep_due(&self, at: Duration) -> u32 {
-        let sweeps = at.as_millis().div_ceil(SWEEP.as_millis()) + 1;
+        // In whole milliseconds rounded up, as the sweep's clock reads them rounded down.
+        let at = millis(at) + u64::from(!at.subsec_nanos().is_multiple_of(1_000_000));
+        let sweeps = at.div_ceil(millis(SWEEP)) + 1;
         u32::try_from(sweeps).unwrap_or(u32::MAX)
+    }
+
+    /// The clock as the last sweep read it (behind by at most `SWEEP`).
+    pub fn swept_at(&self) -> Duration {
+        Duration::from_millis(self.swept_at.load(Ordering::Relaxed))
     }
 
     /// Wakes the connections whose far deadline has passed (see `Mailbox::set_due`).
     pub fn sweep_deadlines(&self) {
-        let sweep = self.clock().as_millis() / SWEEP.as_millis() + 1;
-        let sweep = u32::try_from(sweep).unwrap_or(u32::MAX);
+        let now = millis(self.clock());
+        self.swept_at.store(now, Ordering::Relaxed);
+        let sweep = u32::try_from(now / millis(SWEEP) + 1).unwrap_or(u32::MAX);
         for mailbox in self.mailboxes().values() {
             mailbox.wake_if_due(sweep);
         }
@@ -575,4 +587,10 @@ impl Broker {
         }
         Ok(restored)
     }
+}
+
+/// A duration in whole milliseconds (saturating: no clock here runs for 584 million
+/// years).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
