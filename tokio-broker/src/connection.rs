@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
+use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
@@ -39,8 +40,11 @@ use crate::persist::{Waiter, Writes};
 const READ_SIZE: usize = 64 * 1024;
 
 thread_local! {
-    /// Each runtime thread's buffer for reads (see `Stream::poll_read`).
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; READ_SIZE]);
+    /// Each runtime thread's buffer for reads (see `Stream::poll_read`), left
+    /// uninitialized: the kernel writes what it reads, and only the pages it writes are
+    /// ever resident (zeroing would make all 64 KiB so on every runtime thread).
+    static SCRATCH: std::cell::RefCell<Box<[MaybeUninit<u8>]>> =
+        std::cell::RefCell::new(Box::new_uninit_slice(READ_SIZE));
 }
 /// How long a write may wait for the client to read before it is dropped.
 const WRITE_STALL: Duration = Duration::from_secs(10);
@@ -108,7 +112,7 @@ impl Stream {
         // them: a large buffer per read would be held (and zeroed by the kernel again and
         // again) for a few bytes each.
         SCRATCH.with_borrow_mut(|scratch| {
-            let mut buffer = ReadBuf::new(scratch);
+            let mut buffer = ReadBuf::uninit(scratch);
             let polled = match self {
                 Self::Plain(socket) => Pin::new(socket).poll_read(cx, &mut buffer),
                 Self::Tls(stream) => Pin::new(stream.as_mut()).poll_read(cx, &mut buffer),
