@@ -15,7 +15,7 @@
 //! use mqtt_common::router::Router;
 //! use mqtt_common::sys_topics::{SysInput, SysTopics};
 //!
-//! let mut topics = SysTopics::new(None, "my-broker 1.0", Duration::from_secs(10));
+//! let mut topics = SysTopics::new(None, "my-broker 1.0", Duration::from_secs(10))?;
 //! let input = SysInput {
 //!     metrics: Metrics::default().snapshot(),
 //!     stats: Router::default().stats(),
@@ -26,14 +26,16 @@
 //! let first = topics.changed(&input);
 //! assert!(first.iter().any(|m| m.topic().as_str() == "$SYS/broker/uptime"));
 //! assert!(topics.changed(&input).is_empty()); // nothing moved
+//! # Ok::<(), mqtt_common::Error>(())
 //! ```
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::error::Error;
 use crate::message::Message;
 use crate::metrics::MetricsSnapshot;
-use crate::router::RouterStats;
+use crate::router::{RouterStats, check_node_id};
 use crate::topic::TopicName;
 
 /// The periods of the load averages, in minutes, as mosquitto's topics name them.
@@ -69,19 +71,30 @@ pub struct SysTopics {
 impl SysTopics {
     /// The figures of a broker (of node `node`, in a cluster) that says it is `version`
     /// (`$SYS/broker/version`) and publishes them every `interval`.
-    pub fn new(node: Option<&str>, version: impl Into<String>, interval: Duration) -> Self {
+    ///
+    /// # Errors
+    /// A state error for a node identifier [`check_node_id`] refuses (it could not be a
+    /// topic level).
+    pub fn new(
+        node: Option<&str>,
+        version: impl Into<String>,
+        interval: Duration,
+    ) -> Result<Self, Error> {
         let prefix = match node {
             None => "$SYS/broker/".to_owned(),
-            Some(node) => format!("$SYS/broker/nodes/{node}/"),
+            Some(node) => {
+                check_node_id(node)?;
+                format!("$SYS/broker/nodes/{node}/")
+            }
         };
-        Self {
+        Ok(Self {
             prefix,
             version: version.into(),
             interval,
             published: HashMap::new(),
             totals: HashMap::new(),
             loads: HashMap::new(),
-        }
+        })
     }
 
     /// What every topic starts with.
@@ -149,7 +162,7 @@ impl SysTopics {
                 continue;
             }
             let topic = format!("{}{name}", self.prefix);
-            // The prefix is checked when made and the names are fixed: always valid.
+            // The node id is checked when made and the names are fixed: always valid.
             let Ok(topic) = TopicName::new(&topic) else {
                 continue;
             };
@@ -257,7 +270,7 @@ mod tests {
 
     #[test]
     fn first_every_figure_then_only_what_changed() {
-        let mut topics = SysTopics::new(None, "b 1", Duration::from_secs(10));
+        let mut topics = SysTopics::new(None, "b 1", Duration::from_secs(10)).unwrap();
         let first = topics.changed(&input(0, 1));
         assert_eq!(first.len(), 16 + 24);
         assert!(first.iter().all(Message::retain));
@@ -283,7 +296,7 @@ mod tests {
 
     #[test]
     fn load_averages_weigh_each_interval_as_mosquitto_does() {
-        let mut topics = SysTopics::new(Some("n1"), "b 1", Duration::from_secs(60));
+        let mut topics = SysTopics::new(Some("n1"), "b 1", Duration::from_secs(60)).unwrap();
         topics.changed(&input(0, 0));
         let after = topics.changed(&input(600, 0));
         // 600 packets in a minute: the 1-minute average takes 1 - e^-1 of it.
@@ -292,5 +305,14 @@ mod tests {
             value(&after, "$SYS/broker/nodes/n1/load/messages/received/1min"),
             Some(format!("{expected:.2}"))
         );
+    }
+
+    #[test]
+    fn a_node_id_that_cannot_be_a_topic_level_is_refused() {
+        for bad in ["a+b", "a#", "a/b", ""] {
+            assert!(SysTopics::new(Some(bad), "b 1", Duration::from_secs(1)).is_err());
+        }
+        let topics = SysTopics::new(Some("n-1"), "b 1", Duration::from_secs(1)).unwrap();
+        assert_eq!(topics.prefix(), "$SYS/broker/nodes/n-1/");
     }
 }

@@ -2647,7 +2647,8 @@ class SysTopics:
     ``changed`` and publish the retained messages it returns through the router (a
     router keeps ``$SYS`` messages in memory only). The first call returns every figure,
     later ones those that changed; the load averages are per minute over 1, 5 and 15
-    minutes, as mosquitto weighs them.
+    minutes, as mosquitto weighs them. ``ValidationError`` for an ``interval`` that is
+    not above 0 seconds; ``StateError`` for a ``node_id`` no cluster node can have.
     """
 
     def __new__(cls, interval: float, version: str, *, node_id: str | None = None) -> Self: ...

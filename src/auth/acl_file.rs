@@ -343,7 +343,7 @@ impl AclFile {
         topic: &str,
         action: Action,
     ) -> bool {
-        if topic.starts_with("$SYS") {
+        if crate::topic::is_sys_topic(topic) {
             if action == Action::Publish
                 && !topic_matches("$SYS/broker/connection/+/state", topic).unwrap_or(false)
             {

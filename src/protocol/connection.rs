@@ -27,6 +27,7 @@ use crate::protocol::event::{
 use crate::protocol::outbound::{AliasTable, Route, WaitingQueue, count_down};
 use crate::session::{OutgoingState, Session};
 use crate::string::MqttString;
+use crate::topic::is_sys_topic;
 
 /// Where a connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -971,7 +972,7 @@ impl ServerConnection {
             if will.message.retain() && !self.config.retain_available {
                 return Err(Error::received(Violation::RetainNotAvailable));
             }
-            if will.message.topic().as_str().starts_with("$SYS") {
+            if is_sys_topic(will.message.topic().as_str()) {
                 return Err(Error::received(Violation::WillToServerTopic));
             }
         }
@@ -1038,7 +1039,7 @@ impl ServerConnection {
         }
         // $SYS is the server's (§4.7.2): a client's message there goes nowhere, and a
         // 5.0 client is told it is not authorized.
-        let reserved = message.topic().as_str().starts_with("$SYS");
+        let reserved = is_sys_topic(message.topic().as_str());
         let Some(packet_id) = message.message_id() else {
             if !reserved {
                 events.push(Event::Message(message));

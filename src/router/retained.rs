@@ -46,7 +46,7 @@ pub(super) fn retained_size(message: &Message) -> usize {
 /// Whether a topic is the broker's own (`$SYS`), which no bound counts and no store
 /// keeps.
 pub(super) fn is_broker_topic(topic: &TopicName) -> bool {
-    topic.as_str().starts_with("$SYS")
+    crate::topic::is_sys_topic(topic.as_str())
 }
 
 /// The retained messages by topic, and how many (and how many bytes) count against

@@ -384,6 +384,20 @@ fn wildcard_match(filter: &str, topic: &str) -> bool {
     }
 }
 
+/// Whether `topic` is the server's: a `$SYS` topic, as mosquitto counts them (every
+/// topic that starts so). Clients may not publish there nor leave a Will there; no
+/// bound counts its retained messages and no store keeps them.
+///
+/// # Examples
+/// ```
+/// use mqtt_common::topic::is_sys_topic;
+/// assert!(is_sys_topic("$SYS/broker/uptime"));
+/// assert!(!is_sys_topic("sensors/$SYS"));
+/// ```
+pub fn is_sys_topic(topic: &str) -> bool {
+    topic.starts_with("$SYS")
+}
+
 /// Whether `topic_filter` matches `topic`, after checking both.
 ///
 /// A shared subscription filter matches what its filter part matches.

@@ -511,7 +511,14 @@ impl Broker {
     pub async fn publish_sys(self: Arc<Self>, interval: Duration) {
         let node = self.node.as_ref().map(|node| node.node_id().to_owned());
         let version = concat!("mqtt-tokio-broker ", env!("CARGO_PKG_VERSION"));
-        let mut figures = SysTopics::new(node.as_deref(), version, interval);
+        let mut figures = match SysTopics::new(node.as_deref(), version, interval) {
+            Ok(figures) => figures,
+            // The node joined its cluster under this id, which the same check passed.
+            Err(err) => {
+                tracing::error!("no $SYS topics: {err}");
+                return;
+            }
+        };
         loop {
             let messages = {
                 let input = SysInput {

@@ -1,14 +1,14 @@
 //! `SysTopics` for Python: a broker's `$SYS` figures, as the library computes them.
 
-use std::time::Duration;
-
 use pyo3::prelude::*;
 
+use crate::error::Error;
 use crate::python::convert::wrong_type;
 use crate::python::message::PyMessage;
 use crate::python::router::PyRouter;
 use crate::sys_topics::{SysInput, SysTopics};
 
+use super::config::seconds_arg;
 use super::metrics::PyMetrics;
 
 /// A broker's ``$SYS`` figures, with mosquitto's names and meanings.
@@ -17,7 +17,8 @@ use super::metrics::PyMetrics;
 /// ``changed`` and publish the retained messages it returns through the router (a
 /// router keeps ``$SYS`` messages in memory only). The first call returns every figure,
 /// later ones those that changed; the load averages are per minute over 1, 5 and 15
-/// minutes, as mosquitto weighs them.
+/// minutes, as mosquitto weighs them. ``ValidationError`` for an ``interval`` that is
+/// not above 0 seconds; ``StateError`` for a ``node_id`` no cluster node can have.
 #[pyclass(name = "SysTopics", module = "mqtt_common.protocol")]
 pub(crate) struct PySysTopics {
     inner: SysTopics,
@@ -28,14 +29,12 @@ impl PySysTopics {
     #[new]
     #[pyo3(signature = (interval, version, *, node_id = None))]
     fn new(interval: &Bound<'_, PyAny>, version: &str, node_id: Option<&str>) -> PyResult<Self> {
-        let seconds = interval
-            .extract::<f64>()
-            .ok()
-            .and_then(|s| Duration::try_from_secs_f64(s).ok())
-            .filter(|s| !s.is_zero())
-            .ok_or_else(|| wrong_type("interval", "a number of seconds above 0", interval))?;
+        let seconds = seconds_arg("interval", interval)?;
+        if seconds.is_zero() {
+            return Err(wrong_type("interval", "a number of seconds above 0", interval).into());
+        }
         Ok(Self {
-            inner: SysTopics::new(node_id, version, seconds),
+            inner: SysTopics::new(node_id, version, seconds)?,
         })
     }
 
@@ -57,7 +56,7 @@ impl PySysTopics {
         router: &Bound<'_, PyAny>,
         connected: usize,
         max_connected: usize,
-        uptime: f64,
+        uptime: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<PyMessage>> {
         let metrics = metrics
             .cast::<PyMetrics>()
@@ -65,12 +64,17 @@ impl PySysTopics {
         let router = router
             .cast::<PyRouter>()
             .map_err(|_| wrong_type("router", "Router", router))?;
+        let stats = router
+            .try_borrow()
+            .map_err(|_| Error::state("router", "the router is in use by another call"))?
+            .inner
+            .stats();
         let input = SysInput {
             metrics: metrics.get().inner.snapshot(),
-            stats: router.borrow().inner.stats(),
+            stats,
             connected,
             max_connected,
-            uptime: Duration::try_from_secs_f64(uptime).unwrap_or_default(),
+            uptime: seconds_arg("uptime", uptime)?,
         };
         Ok(self
             .inner
