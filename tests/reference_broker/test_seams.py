@@ -333,6 +333,11 @@ STARTUP_MISTAKES = {
     "port-out-of-range": (["--port", "99999"], 2, "--port: 99999 is not a port number"),
     "log-level": (["--log-level", "bogus"], 2, "'bogus' is not a log level"),
     "keep-alive": (["--max-keep-alive", "-5"], 2, "--max-keep-alive: -5 is not"),
+    "sys-interval-too-long": (
+        ["--sys-interval", "1e300"],
+        2,
+        "--sys-interval: 1e300 is not a number of seconds",
+    ),
     "tls-file": (
         ["--tls-cert", "{tmp}/missing.pem", "--tls-key", "{tmp}/missing.key"],
         1,

@@ -343,10 +343,8 @@ async fn serve(options: Options) -> Result<(), String> {
     println!("listening on {}:{}", address.ip(), address.port());
     let timers = tokio::spawn(broker.clone().run_timers());
     let sweeps = tokio::spawn(broker.clone().run_sweeps());
-    let sys = (options.sys_interval > 0.0).then(|| {
-        let interval = Duration::from_secs_f64(options.sys_interval);
-        tokio::spawn(broker.clone().publish_sys(interval))
-    });
+    let sys = (!options.sys_interval.is_zero())
+        .then(|| tokio::spawn(broker.clone().publish_sys(options.sys_interval)));
     let mut node_tasks = Vec::new();
     if let Some(joined) = joined {
         let filters = broker.router().node_filters();

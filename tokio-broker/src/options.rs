@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -109,8 +110,8 @@ pub struct Options {
     pub require_certificate: bool,
     /// Publish the `$SYS` figures (mosquitto's names) every S seconds, retained; 0:
     /// never.
-    #[arg(long, value_name = "S", default_value_t = 10.0, value_parser = seconds)]
-    pub sys_interval: f64,
+    #[arg(long, value_name = "S", default_value = "10", value_parser = seconds)]
+    pub sys_interval: Duration,
     /// How many messages one session may be owed (queued while away, unacknowledged).
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_queued: usize,
@@ -156,15 +157,15 @@ impl Options {
     }
 }
 
-/// A log level by its name in Python's logging or in tracing.
-/// A number of seconds, 0 or more.
-fn seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
-        _ => Err(format!("{text:?} is not a number of seconds (0 or more)")),
-    }
+/// A number of seconds, 0 or more, that a duration can hold.
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|value| Duration::try_from_secs_f64(value).ok())
+        .ok_or_else(|| format!("{text:?} is not a number of seconds (0 or more)"))
 }
 
+/// A log level by its name in Python's logging or in tracing.
 fn level(name: &str) -> Result<tracing::Level, String> {
     match name.to_ascii_lowercase().as_str() {
         "critical" | "error" => Ok(tracing::Level::ERROR),

@@ -21,7 +21,6 @@ import asyncio
 import errno
 import ipaddress
 import logging
-import math
 import signal
 import socket
 import ssl
@@ -115,13 +114,18 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+#: The most seconds a duration of the library holds (Rust's ``Duration``), rounded down.
+MAX_SECONDS = float(2**63)
+
+
 def float_seconds(text: str) -> float:
     """Parse a number of seconds, 0 or more (an argparse type)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= value < math.inf:
+    # Bounded as the library's durations are (1e300 would pass argparse and fail later).
+    if not 0 <= value < MAX_SECONDS:
         raise argparse.ArgumentTypeError(f"{text} is not a number of seconds, 0 or more")
     return value
 
