@@ -1856,3 +1856,66 @@ fn check_answer_count(packet: PacketType, filters: usize, codes: usize) -> Resul
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topic::TopicName;
+
+    const NOW: Duration = Duration::ZERO;
+
+    /// A 3.1.1 client "c", accepted; its CONNACK not yet taken.
+    fn accepted() -> ServerConnection {
+        let mut engine = ServerConnection::new(ServerConfig::default(), NOW).unwrap();
+        let events = engine.receive_data(b"\x10\x0D\x00\x04MQTT\x04\x02\x00\x3C\x00\x01c", NOW);
+        assert!(matches!(&events[..], [Event::Connect(_)]), "{events:?}");
+        let session = Session::new("c", ProtocolVersion::V311, true, 0).unwrap();
+        engine.accept(session, Acceptance::default()).unwrap();
+        engine
+    }
+
+    fn deliver(engine: &mut ServerConnection, payload_len: usize) {
+        let message = Message::builder(TopicName::new("t").unwrap())
+            .payload(vec![b'x'; payload_len])
+            .build()
+            .unwrap();
+        let route = Route {
+            qos: QoS::AtMostOnce,
+            subscription_identifiers: Vec::new(),
+            retain_as_published: false,
+            from_retained: false,
+        };
+        engine.deliver(&message, &route, NOW).unwrap();
+    }
+
+    #[test]
+    fn an_idle_connection_keeps_nothing_under_way() {
+        let mut engine = accepted();
+        assert!(engine.traffic.is_some(), "the CONNACK waits to be taken");
+        assert_eq!(&engine.data_to_send()[..], b"\x20\x02\x00\x00");
+        assert!(engine.traffic.is_none());
+        // A SUBSCRIBE waits for the broker's answer: kept until it is answered and sent.
+        let events = engine.receive_data(b"\x82\x06\x00\x01\x00\x01a\x00", NOW);
+        assert!(matches!(&events[..], [Event::Subscribe(_)]), "{events:?}");
+        assert!(engine.data_to_send().is_empty());
+        assert!(engine.traffic.is_some());
+        let packet_id = PacketId::new(1).unwrap();
+        engine
+            .answer_subscribe(packet_id, &[ReasonCode::Success])
+            .unwrap();
+        assert_eq!(&engine.data_to_send()[..], b"\x90\x03\x00\x01\x00");
+        assert!(engine.traffic.is_none());
+    }
+
+    #[test]
+    fn a_connection_that_writes_much_keeps_its_room_until_it_writes_little() {
+        let mut engine = accepted();
+        engine.data_to_send();
+        deliver(&mut engine, 2 * KEEP_ROOM_FROM);
+        assert!(engine.data_to_send().len() > KEEP_ROOM_FROM);
+        assert!(engine.traffic.is_some(), "a large write keeps its buffer");
+        deliver(&mut engine, 10);
+        assert!(engine.data_to_send().len() < KEEP_ROOM_FROM);
+        assert!(engine.traffic.is_none());
+    }
+}
