@@ -35,6 +35,17 @@ const DUP_BIT: u8 = 0b100;
 /// # Errors
 /// a storage error if the message does not fit in a PUBLISH packet.
 pub(crate) fn encode_message(message: &Message) -> Result<Vec<u8>, Error> {
+    let mut record = Vec::new();
+    encode_message_into(message, &mut record)?;
+    Ok(record)
+}
+
+/// [`encode_message`], appended to `record` (a record of many messages is written in
+/// place, without a copy of each).
+///
+/// # Errors
+/// a storage error if the message does not fit in a PUBLISH packet.
+pub(crate) fn encode_message_into(message: &Message, record: &mut Vec<u8>) -> Result<(), Error> {
     let (topic, payload, mut header) = message.clone().into_parts();
     let mut flags = header.qos as u8;
     if header.dup {
@@ -47,11 +58,11 @@ pub(crate) fn encode_message(message: &Message) -> Result<Vec<u8>, Error> {
     let at_most_once = Message::from_parts(topic, payload, header)?;
     let publish = Publish::try_from(at_most_once)?;
     let packet = Packet::Publish(publish);
-    let mut record = Vec::with_capacity(PREFIX_LEN + packet.encoded_len(ProtocolVersion::V5));
+    record.reserve(PREFIX_LEN + packet.encoded_len(ProtocolVersion::V5));
     record.extend_from_slice(&[MESSAGE_FORMAT, flags]);
     record.extend_from_slice(&id.to_be_bytes());
-    packet.encode(ProtocolVersion::V5, &mut record)?;
-    Ok(record)
+    packet.encode(ProtocolVersion::V5, record)?;
+    Ok(())
 }
 
 /// The message a database record holds.
@@ -100,9 +111,7 @@ pub(crate) fn decode_message_bytes(
     else {
         return Err(corrupt(&"not a PUBLISH packet"));
     };
-    let message = publish
-        .to_message()
-        .ok_or_else(|| corrupt(&"a PUBLISH without a topic"))?;
+    let message = Message::try_from(publish).map_err(|_| corrupt(&"a PUBLISH without a topic"))?;
     let (topic, payload, mut header) = message.into_parts();
     header.qos = qos;
     header.dup = flags & DUP_BIT != 0;

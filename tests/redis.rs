@@ -732,7 +732,7 @@ async fn nodes_exchange_through(config: RedisConfig) {
     let forward = Forward {
         node: "n2".into(),
         message: message("a/1", "hello"),
-        publisher: Some("p".to_owned()),
+        publisher: Some("p".into()),
         groups: vec!["$share/g/b".to_owned()],
         published_at: std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
         client: None,

@@ -103,17 +103,18 @@ impl LiveWindow {
 
     /// Sends each node its messages, in order, in pub/sub messages of at most
     /// `LIVE_CHUNK`, each once the window has room.
-    pub(super) async fn publish(
+    pub(super) async fn publish<'a>(
         &self,
         redis: &Redis,
         from: &str,
-        forwards: &[Forward],
+        forwards: impl IntoIterator<Item = &'a Forward>,
     ) -> Result<(), Error> {
         for (node, to) in per_node(forwards) {
             let channel = live_channel(&redis.prefix, node);
             for chunk in to.chunks(LIVE_CHUNK) {
                 self.room_at(node).await;
-                let mut payload = Vec::with_capacity(from.len() + 1 + chunk.len() * 300);
+                let room: usize = chunk.iter().map(|f| record_room(f)).sum();
+                let mut payload = Vec::with_capacity(from.len() + 1 + room);
                 payload.extend_from_slice(from.as_bytes());
                 payload.push(b'\n');
                 encode_forwards(&mut payload, chunk.iter().copied())?;
@@ -128,6 +129,19 @@ impl LiveWindow {
         }
         Ok(())
     }
+}
+
+/// About the room a forward takes in a record (more when it has many properties), so
+/// that a record is seldom copied as it grows.
+fn record_room(forward: &Forward) -> usize {
+    let text = |s: Option<&str>| s.map_or(0, str::len);
+    let groups: usize = forward.groups.iter().map(|g| 4 + g.len()).sum();
+    let message = &forward.message;
+    64 + text(forward.publisher.as_deref())
+        + text(forward.client.as_deref())
+        + groups
+        + message.topic().as_str().len()
+        + message.payload().len()
 }
 
 fn live_channel(prefix: &str, node: &str) -> String {

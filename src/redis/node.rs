@@ -727,7 +727,10 @@ impl RedisNode {
     ///
     /// # Errors
     /// A storage error if Redis does not take them (they are lost, as QoS 0 allows).
-    pub async fn publish_live(&self, forwards: &[Forward]) -> Result<(), Error> {
+    pub async fn publish_live<'a>(
+        &self,
+        forwards: impl IntoIterator<Item = &'a Forward>,
+    ) -> Result<(), Error> {
         self.live.publish(&self.redis, &self.node, forwards).await
     }
 

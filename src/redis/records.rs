@@ -32,7 +32,9 @@ use crate::error::Error;
 use crate::integer::FromInteger;
 use crate::message::{Message, Will};
 use crate::packet_id::PacketId;
-use crate::records::{decode_message, decode_message_bytes, encode_message, nanos, time};
+use crate::records::{
+    decode_message, decode_message_bytes, encode_message, encode_message_into, nanos, time,
+};
 use crate::router::Forward;
 use crate::session::{InFlight, OutgoingState, Session, SessionParts};
 use crate::topic::{Subscription, SubscriptionId, TopicFilter};
@@ -259,7 +261,15 @@ pub(crate) fn encode_forwards<'a>(
         for group in &forward.groups {
             put_bytes(record, Some(group.as_bytes()));
         }
-        put_bytes(record, Some(&encode_message(&forward.message)?));
+        // The message is written in place, its length filled in after.
+        let at = record.len();
+        record.put_u32(0);
+        encode_message_into(&forward.message, record)?;
+        let len = u32::try_from(record.len() - at - 4)
+            .ok()
+            .filter(|len| *len < NONE_LEN)
+            .ok_or_else(|| Error::storage("a message outgrows a forwards record"))?;
+        record[at..at + 4].copy_from_slice(&len.to_be_bytes());
     }
     Ok(())
 }
@@ -275,11 +285,26 @@ pub(crate) fn decode_forwards(node: &str, record: &Bytes) -> Result<Vec<Forward>
             .transpose()
     };
     let node: std::sync::Arc<str> = node.into();
-    let mut forwards = Vec::new();
+    // A forward takes some 40 bytes besides its message: room for all of them at once
+    // when the messages are small, so that the list is seldom moved as it grows.
+    let mut forwards = Vec::with_capacity(record.len() / 128);
+    // A publisher's messages come in runs: they share one copy of its id.
+    let mut last_publisher: Option<std::sync::Arc<str>> = None;
     while !reader.rest.is_empty() {
         let published_at = time(reader.i64()?);
-        let publisher = reader.bytes()?;
-        let publisher = text(&reader, publisher)?;
+        let publisher = match reader.bytes()? {
+            Some(id)
+                if last_publisher
+                    .as_deref()
+                    .is_some_and(|last| last.as_bytes() == id) =>
+            {
+                last_publisher.clone()
+            }
+            id => {
+                last_publisher = text(&reader, id)?.map(std::sync::Arc::from);
+                last_publisher.clone()
+            }
+        };
         let client = reader.bytes()?;
         let client = text(&reader, client)?;
         let count = reader.u32()?;

@@ -156,7 +156,9 @@ pub(super) fn millis(duration: Duration) -> u64 {
 
 /// Forwards grouped by the node they go to, each node's in order, the nodes in the
 /// order of their first forward.
-pub(super) fn per_node(forwards: &[Forward]) -> Vec<(&str, Vec<&Forward>)> {
+pub(super) fn per_node<'a>(
+    forwards: impl IntoIterator<Item = &'a Forward>,
+) -> Vec<(&'a str, Vec<&'a Forward>)> {
     let mut by_node: Vec<(&str, Vec<&Forward>)> = Vec::new();
     for forward in forwards {
         match by_node.iter_mut().find(|(node, _)| *node == &*forward.node) {
@@ -373,7 +375,7 @@ mod tests {
         let forward = Forward {
             node: "n2".into(),
             message: message.clone(),
-            publisher: Some("pub".to_owned()),
+            publisher: Some("pub".into()),
             groups: vec!["$share/g/a/#".to_owned(), "$share/h/#".to_owned()],
             published_at: at,
             client: Some("c".to_owned()),

@@ -66,8 +66,9 @@ pub struct Forward {
     pub node: Arc<str>,
     /// The message as published (its QoS and RETAIN flag; no packet identifier).
     pub message: Message,
-    /// The client that published it (for No Local), None for the broker's own.
-    pub publisher: Option<String>,
+    /// The client that published it (for No Local), None for the broker's own (shared:
+    /// a client's messages carry one copy of its id).
+    pub publisher: Option<Arc<str>>,
     /// The shared subscriptions' groups (their `$share/...` filters) whose member this
     /// node chose that node to deliver to; its members of other groups get nothing.
     pub groups: Vec<String>,
@@ -116,13 +117,17 @@ pub(super) struct ClusterView {
     /// Sessions that moved to another node: where, and until when their subscriptions
     /// here forward to it.
     moved: HashMap<String, (Arc<str>, SystemTime)>,
+    /// One shared name per other node with filters, so that a message's forward to a
+    /// node costs no allocation of its name.
+    names: Vec<Arc<str>>,
 }
 
 /// Where a message published on this node goes.
 #[derive(Debug, Default)]
 pub(super) struct Plan {
-    /// The other nodes, each with the shared groups chosen to it.
-    pub(super) remote: BTreeMap<Arc<str>, Vec<String>>,
+    /// The other nodes, each with the shared groups chosen to it, in the order of their
+    /// names (a cluster has few nodes: a list is cheaper than a map).
+    pub(super) remote: Vec<(Arc<str>, Vec<String>)>,
     /// The shared groups this node's own members serve.
     pub(super) local_groups: Vec<String>,
 }
@@ -139,6 +144,7 @@ impl ClusterView {
             local: HashMap::new(),
             chooser: Chooser::new(choice),
             moved: HashMap::new(),
+            names: Vec::new(),
         })
     }
 
@@ -193,6 +199,7 @@ impl ClusterView {
     pub(super) fn forget_node(&mut self, node: &str) {
         if node != &*self.node {
             self.filters.unsubscribe_all(node);
+            self.names.retain(|name| &**name != node);
         }
     }
 
@@ -254,28 +261,40 @@ impl ClusterView {
     pub(super) fn plan(&mut self, topic: &TopicName, publisher: Option<&str>) -> Plan {
         let mut plan = Plan::default();
         let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let (own, names) = (&*self.node, &mut self.names);
         self.filters.for_each_match(topic, |node, subscription| {
             let filter = subscription.topic_filter();
             if filter.is_shared() {
                 groups.entry(filter.as_str()).or_default().push(node);
-            } else if node != &*self.node && !plan.remote.contains_key(node) {
-                plan.remote.insert(Arc::from(node), Vec::new());
+            } else if node != own && !plan.remote.iter().any(|(n, _)| &**n == node) {
+                plan.remote.push((name_of(names, node), Vec::new()));
             }
         });
         for (group, mut nodes) in groups {
             nodes.sort_unstable();
             let chosen = nodes[self.chooser.choose(group, nodes.len(), publisher)];
-            if chosen == &*self.node {
+            if chosen == own {
                 plan.local_groups.push(group.to_owned());
+            } else if let Some((_, served)) = plan.remote.iter_mut().find(|(n, _)| &**n == chosen) {
+                served.push(group.to_owned());
             } else {
                 plan.remote
-                    .entry(Arc::from(chosen))
-                    .or_default()
-                    .push(group.to_owned());
+                    .push((name_of(names, chosen), vec![group.to_owned()]));
             }
         }
+        plan.remote.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         plan
     }
+}
+
+/// The shared name of `node`, made the first time it is needed.
+fn name_of(names: &mut Vec<Arc<str>>, node: &str) -> Arc<str> {
+    if let Some(name) = names.iter().find(|name| &***name == node) {
+        return name.clone();
+    }
+    let name: Arc<str> = Arc::from(node);
+    names.push(name.clone());
+    name
 }
 
 #[cfg(test)]
@@ -318,7 +337,7 @@ mod tests {
         let mut served: BTreeMap<String, usize> = BTreeMap::new();
         for _ in 0..6 {
             let plan = view.plan(&topic, None);
-            assert!(plan.remote.contains_key("n2"), "n2 has a/+");
+            assert!(plan.remote.iter().any(|(n, _)| &**n == "n2"), "n2 has a/+");
             let mut servers = plan.local_groups.len();
             if !plan.local_groups.is_empty() {
                 *served.entry("n1".into()).or_default() += 1;

@@ -103,7 +103,7 @@ struct Scope<'a> {
     groups: Option<&'a Vec<String>>,
     /// The nodes the message is forwarded to anyway: sessions that moved there need no
     /// copy of their own.
-    covered: &'a [Arc<str>],
+    covered: &'a [(Arc<str>, Vec<String>)],
 }
 
 /// A message a persistent session is owed.
@@ -365,14 +365,27 @@ impl Router {
         allowed: impl FnMut(&str) -> bool,
     ) -> Published {
         let waited = now.duration_since(forward.published_at).unwrap_or_default();
-        let Some(message) = crate::protocol::count_down(forward.message.clone(), waited) else {
-            return Published::default();
+        let counted_down;
+        // Most messages never expire: those are routed as they came, not copied.
+        let message = if forward
+            .message
+            .properties()
+            .message_expiry_interval
+            .is_none()
+        {
+            &forward.message
+        } else {
+            let Some(left) = crate::protocol::count_down(forward.message.clone(), waited) else {
+                return Published::default();
+            };
+            counted_down = left;
+            &counted_down
         };
         let mut actions = Vec::new();
         let mut allowed = allowed;
         let only = forward.client.as_deref();
         let matched = self.route_locally(
-            &message,
+            message,
             forward.publisher.as_deref(),
             now,
             |client| only.is_none_or(|only| only == client) && allowed(client),
@@ -843,22 +856,25 @@ impl Router {
                 actions,
             };
         };
-        let plan = view.plan(message.topic(), publisher);
+        let mut plan = view.plan(message.topic(), publisher);
         let mut matched = !plan.remote.is_empty();
-        let covered: Vec<Arc<str>> = plan.remote.keys().cloned().collect();
-        for (node, groups) in plan.remote {
+        let publisher_id = match publisher {
+            Some(publisher) if matched => Some(self.shared_id(publisher)),
+            _ => None,
+        };
+        for (node, groups) in &mut plan.remote {
             actions.push(Action::Forward(Forward {
-                node,
+                node: node.clone(),
                 message: message.clone(),
-                publisher: publisher.map(str::to_owned),
-                groups,
+                publisher: publisher_id.clone(),
+                groups: std::mem::take(groups),
                 published_at: now,
                 client: None,
             }));
         }
         let scope = Scope {
             groups: Some(&plan.local_groups),
-            covered: &covered,
+            covered: &plan.remote,
         };
         matched |= self.route_locally(message, publisher, now, allowed, scope, &mut actions);
         Published {
@@ -958,12 +974,12 @@ impl Router {
         }
         // A session that moved to another node meanwhile: its node takes it from here
         // (unless the message goes there anyway).
-        moved.retain(|(_, node)| !scope.covered.contains(node));
+        moved.retain(|(_, node)| !scope.covered.iter().any(|(n, _)| n == node));
         for (client, node) in moved {
             actions.push(Action::Forward(Forward {
                 node,
                 message: message.clone(),
-                publisher: publisher.map(str::to_owned),
+                publisher: publisher.map(|publisher| self.shared_id(publisher)),
                 groups: Vec::new(),
                 published_at: now,
                 client: Some(client),
@@ -1249,6 +1265,13 @@ impl Router {
     /// A known client's id, shared.
     fn client_arc(&self, client_id: &str) -> Option<Arc<str>> {
         self.clients.get(client_id).map(|client| client.id.clone())
+    }
+
+    /// The router's shared copy of a client's id (a new one for a client it does not
+    /// know).
+    fn shared_id(&self, client_id: &str) -> Arc<str> {
+        self.client_arc(client_id)
+            .unwrap_or_else(|| Arc::from(client_id))
     }
 
     /// Sends or keeps one routed message for one client.

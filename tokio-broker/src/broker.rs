@@ -375,6 +375,10 @@ impl Broker {
                 Action::Forward(forward)
                     if self.live.is_some() && forward.message.qos() == QoS::AtMostOnce =>
                 {
+                    if live.capacity() == 0 {
+                        // A turn's forwards are as many as its publications, at most.
+                        live.reserve(pending.len() + 1);
+                    }
                     live.push(forward);
                 }
                 Action::Forward(forward) => writes.cluster.push(ClusterWrite::Forward(forward)),

@@ -99,6 +99,8 @@ async fn route_entries(broker: &Arc<Broker>, entries: Vec<InboxEntry>) -> (Vec<S
 /// by the auth provider, if any); their actions are added to `actions`.
 async fn route_forwards(broker: &Broker, forwards: &[Forward], actions: &mut Vec<Action>) {
     let now = SystemTime::now();
+    // Most forwards are one delivery each.
+    actions.reserve(forwards.len());
     if broker.auth.is_none() {
         let mut router = broker.router();
         for forward in forwards {
@@ -121,18 +123,19 @@ async fn route_forwards(broker: &Broker, forwards: &[Forward], actions: &mut Vec
 /// subscriber.
 pub async fn send_live(node: RedisNode, mailbox: Arc<Mailbox>) {
     let mut failing = false;
+    // The connections' lists as they posted them (a forward is large: not moved again).
     let mut batch = Vec::new();
     loop {
         std::future::poll_fn(|cx| mailbox.poll_posted(cx)).await;
         for command in mailbox.take() {
             if let Command::Live(forwards) = command {
-                batch.extend(forwards);
+                batch.push(forwards);
             }
         }
         if batch.is_empty() {
             continue;
         }
-        match node.publish_live(&batch).await {
+        match node.publish_live(batch.iter().flatten()).await {
             Ok(()) if failing => {
                 tracing::warn!("QoS 0 messages reach the other nodes again");
                 failing = false;
