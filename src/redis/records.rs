@@ -277,6 +277,27 @@ pub(crate) fn encode_forwards<'a>(
 /// The messages of a record [`encode_forwards`] wrote, for node `node`.
 /// The messages' payloads are slices of `record`, not copies.
 pub(crate) fn decode_forwards(node: &str, record: &Bytes) -> Result<Vec<Forward>, Error> {
+    let mut forwards = Vec::new();
+    decode_forwards_into(node, record, &mut forwards)?;
+    Ok(forwards)
+}
+
+/// [`decode_forwards`], added to `forwards`; nothing is added if the record is
+/// unreadable.
+pub(crate) fn decode_forwards_into(
+    node: &str,
+    record: &Bytes,
+    forwards: &mut Vec<Forward>,
+) -> Result<(), Error> {
+    let before = forwards.len();
+    let decoded = decode_each(node, record, forwards);
+    if decoded.is_err() {
+        forwards.truncate(before);
+    }
+    decoded
+}
+
+fn decode_each(node: &str, record: &Bytes, forwards: &mut Vec<Forward>) -> Result<(), Error> {
     let whose = "messages forwarded between nodes";
     let mut reader = Reader::new(record, &whose)?;
     let text = |reader: &Reader<'_>, bytes: Option<&[u8]>| {
@@ -287,7 +308,7 @@ pub(crate) fn decode_forwards(node: &str, record: &Bytes) -> Result<Vec<Forward>
     let node: std::sync::Arc<str> = node.into();
     // A forward takes some 40 bytes besides its message: room for all of them at once
     // when the messages are small, so that the list is seldom moved as it grows.
-    let mut forwards = Vec::with_capacity(record.len() / 128);
+    forwards.reserve(record.len() / 128);
     // A publisher's messages come in runs: they share one copy of its id.
     let mut last_publisher: Option<std::sync::Arc<str>> = None;
     while !reader.rest.is_empty() {
@@ -326,7 +347,7 @@ pub(crate) fn decode_forwards(node: &str, record: &Bytes) -> Result<Vec<Forward>
             client,
         });
     }
-    Ok(forwards)
+    Ok(())
 }
 
 fn put_bytes(record: &mut Vec<u8>, bytes: Option<&[u8]>) {
@@ -443,6 +464,53 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::topic::TopicName;
+
+    #[test]
+    fn forwards_decode_into_a_list_sharing_a_run_of_one_publisher() {
+        let forward = |publisher: Option<&str>, payload: &str| Forward {
+            node: "n2".into(),
+            message: Message::builder(TopicName::new("a/b").unwrap())
+                .payload(payload.to_owned())
+                .build()
+                .unwrap(),
+            publisher: publisher.map(Into::into),
+            groups: Vec::new(),
+            published_at: SystemTime::UNIX_EPOCH,
+            client: None,
+        };
+        let sent = [
+            forward(Some("p"), "1"),
+            forward(Some("p"), "2"),
+            forward(None, "3"),
+            forward(Some("q"), "4"),
+        ];
+        let mut record = Vec::new();
+        encode_forwards(&mut record, &sent).unwrap();
+        let record = Bytes::from(record);
+        let mut read = vec![forward(Some("earlier"), "0")];
+        decode_forwards_into("n2", &record, &mut read).unwrap();
+        assert_eq!(read[1..], sent);
+        let (first, second) = (&read[1].publisher, &read[2].publisher);
+        assert!(std::sync::Arc::ptr_eq(
+            first.as_ref().unwrap(),
+            second.as_ref().unwrap()
+        ));
+        // A record cut short adds nothing, whatever came before the cut (a cut between
+        // two messages is a record of fewer).
+        let ends: Vec<usize> = (0..sent.len())
+            .map(|n| {
+                let mut shorter = Vec::new();
+                encode_forwards(&mut shorter, &sent[..n]).unwrap();
+                shorter.len()
+            })
+            .collect();
+        for cut in (1..record.len()).filter(|cut| !ends.contains(cut)) {
+            let mut list = vec![forward(None, "0")];
+            let result = decode_forwards_into("n2", &record.slice(..cut), &mut list);
+            assert!(result.is_err(), "cut at {cut}");
+            assert_eq!(list.len(), 1, "cut at {cut}");
+        }
+    }
 
     #[test]
     fn a_session_with_flows_both_ways_round_trips() {

@@ -154,15 +154,18 @@ pub async fn send_live(node: RedisNode, mailbox: Arc<Mailbox>) {
 /// Routes the QoS 0 messages other nodes send live, for ever.
 pub async fn take_live(broker: Arc<Broker>, mut feed: LiveFeed) {
     let mut failing = false;
+    // One list for every read: its room is reused.
+    let mut forwards = Vec::new();
     loop {
-        match feed.read().await {
-            Ok(forwards) => {
+        match feed.read_into(&mut forwards).await {
+            Ok(()) => {
                 if failing {
                     tracing::warn!("the live feed is read again");
                     failing = false;
                 }
                 let mut actions = Vec::new();
                 route_forwards(&broker, &forwards, &mut actions).await;
+                forwards.clear();
                 broker.carry_out_own(actions);
             }
             Err(err) => {
