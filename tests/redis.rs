@@ -858,6 +858,69 @@ fn cluster_nodes_exchange_through_redis() {
     runtime().block_on(nodes_exchange_through(fresh(&server)));
 }
 
+/// A node sends live no more than `LIVE_WINDOW` messages ahead of what the other has
+/// read: past it, the sender waits (and so would its publishers), sending the rest as
+/// the reader reads; every message arrives once, in order.
+#[test]
+fn a_live_sender_waits_for_a_slow_reader() {
+    use mqtt_common::redis::LIVE_WINDOW;
+    use mqtt_common::router::Forward;
+    use mqtt_common::{NodeConfig, RedisNode};
+    let server = Server::start();
+    let config = fresh(&server);
+    runtime().block_on(async {
+        let one = RedisNode::join(&config, &NodeConfig::new("n1"))
+            .await
+            .expect("n1 joins");
+        let mut two = RedisNode::join(&config, &NodeConfig::new("n2"))
+            .await
+            .expect("n2 joins");
+        two.live.connect().await.expect("n2's feed");
+        // n1's own feed takes in what n2 says it read.
+        let mut feed = one.live;
+        feed.connect().await.expect("n1's feed");
+        let acks = tokio::spawn(async move {
+            loop {
+                let _ = feed.read().await;
+            }
+        });
+        let total = usize::try_from(LIVE_WINDOW).expect("a count") + 5_000;
+        let forwards: Vec<Forward> = (0..total)
+            .map(|i| Forward {
+                node: "n2".into(),
+                message: message("a", &i.to_string()),
+                publisher: None,
+                groups: Vec::new(),
+                published_at: std::time::SystemTime::now(),
+                client: None,
+            })
+            .collect();
+        let node = one.node;
+        let sending = tokio::spawn(async move { node.publish_live(&forwards).await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !sending.is_finished(),
+            "sent past the window to a reader that read nothing"
+        );
+        let mut read = Vec::new();
+        while read.len() < total {
+            let got = tokio::time::timeout(Duration::from_secs(10), two.live.read())
+                .await
+                .expect("more live messages")
+                .expect("read");
+            read.extend(got.iter().map(|f| f.message.payload().clone()));
+        }
+        let expected: Vec<String> = (0..total).map(|i| i.to_string()).collect();
+        assert_eq!(read, expected);
+        tokio::time::timeout(Duration::from_secs(10), sending)
+            .await
+            .expect("the sender is done once read")
+            .expect("no panic")
+            .expect("sent");
+        acks.abort();
+    });
+}
+
 #[test]
 fn cluster_nodes_exchange_through_a_redis_cluster() {
     let cluster = Cluster::start();

@@ -102,8 +102,15 @@ impl LiveWindow {
         self.read.notify_waiters();
     }
 
+    /// How many more messages `node` may be sent now.
+    fn room(&self, node: &str) -> u64 {
+        let unread = self.unread().get(node).map_or(0, |entry| entry.count);
+        LIVE_WINDOW.saturating_sub(unread)
+    }
+
     /// Sends each node its messages, in order, in pub/sub messages of at most
-    /// `LIVE_CHUNK`, each once the window has room.
+    /// `LIVE_CHUNK`: as many as the window has room for in one round trip (at least
+    /// one), then the rest once it has room again.
     pub(super) async fn publish<'a>(
         &self,
         redis: &Redis,
@@ -112,20 +119,32 @@ impl LiveWindow {
     ) -> Result<(), Error> {
         for (node, to) in per_node(forwards) {
             let channel = live_channel(&redis.prefix, node);
-            for chunk in to.chunks(LIVE_CHUNK) {
+            let mut chunks = to.chunks(LIVE_CHUNK).peekable();
+            while chunks.peek().is_some() {
                 self.room_at(node).await;
-                let room: usize = chunk.iter().map(|f| record_room(f)).sum();
-                let mut payload = Vec::with_capacity(from.len() + 1 + room);
-                payload.extend_from_slice(from.as_bytes());
-                payload.push(b'\n');
-                encode_forwards(&mut payload, chunk.iter().copied())?;
-                let mut batch = Batch::reads();
-                batch.add(
-                    &channel,
-                    std::mem::take(cmd("PUBLISH").arg(&channel).arg(payload)),
-                );
-                redis.send(batch, "publish to another node").await?;
-                self.sent(node, chunk.len() as u64);
+                let room = self.room(node).max(1);
+                let (mut batch, mut count) = (Batch::reads(), 0);
+                while let Some(chunk) =
+                    chunks.next_if(|chunk| count == 0 || (count + chunk.len()) as u64 <= room)
+                {
+                    let size: usize = chunk.iter().map(|f| record_room(f)).sum();
+                    let mut payload = Vec::with_capacity(from.len() + 1 + size);
+                    payload.extend_from_slice(from.as_bytes());
+                    payload.push(b'\n');
+                    encode_forwards(&mut payload, chunk.iter().copied())?;
+                    batch.add(
+                        &channel,
+                        std::mem::take(cmd("PUBLISH").arg(&channel).arg(payload)),
+                    );
+                    count += chunk.len();
+                }
+                // Counted before it is sent: the reader may tell it read them before
+                // Redis' answer reaches this task.
+                self.sent(node, count as u64);
+                if let Err(err) = redis.send(batch, "publish to another node").await {
+                    self.read_by(node, count as u64);
+                    return Err(err);
+                }
             }
         }
         Ok(())
