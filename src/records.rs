@@ -21,8 +21,8 @@ use bytes::Bytes;
 use crate::constants::{ProtocolVersion, QoS};
 use crate::error::Error;
 use crate::integer::FromInteger;
-use crate::message::Message;
-use crate::packet::{self, Direction, Packet, Publish};
+use crate::message::{Header, Message, MessageRef};
+use crate::packet::{self, Direction, Encode, Packet};
 use crate::packet_id::PacketId;
 
 /// The message record format this version writes and reads.
@@ -46,23 +46,29 @@ pub(crate) fn encode_message(message: &Message) -> Result<Vec<u8>, Error> {
 /// # Errors
 /// a storage error if the message does not fit in a PUBLISH packet.
 pub(crate) fn encode_message_into(message: &Message, record: &mut Vec<u8>) -> Result<(), Error> {
-    let (topic, payload, mut header) = message.clone().into_parts();
-    let mut flags = header.qos as u8;
-    if header.dup {
+    let stored = message.as_ref();
+    let mut flags = stored.header.qos as u8;
+    if stored.header.dup {
         flags |= DUP_BIT;
     }
-    let id = header.message_id.map_or(0, PacketId::get);
-    header.qos = QoS::AtMostOnce;
-    header.dup = false;
-    header.message_id = None;
-    let at_most_once = Message::from_parts(topic, payload, header)?;
-    let publish = Publish::try_from(at_most_once)?;
-    let packet = Packet::Publish(publish);
-    record.reserve(PREFIX_LEN + packet.encoded_len(ProtocolVersion::V5));
+    let id = stored.header.message_id.map_or(0, PacketId::get);
+    // The PUBLISH written is the message at QoS 0 (its QoS, DUP and identifier are in
+    // the prefix), borrowed: nothing of the message is copied or checked again.
+    let at_most_once = Header {
+        qos: QoS::AtMostOnce,
+        dup: false,
+        message_id: None,
+        retain: stored.header.retain,
+        properties: stored.header.properties.clone(),
+    };
+    let publish = MessageRef {
+        header: &at_most_once,
+        ..stored
+    };
+    record.reserve(PREFIX_LEN + publish.encoded_len(ProtocolVersion::V5));
     record.extend_from_slice(&[MESSAGE_FORMAT, flags]);
     record.extend_from_slice(&id.to_be_bytes());
-    packet.encode(ProtocolVersion::V5, record)?;
-    Ok(())
+    packet::encode_checked(&publish, ProtocolVersion::V5, record)
 }
 
 /// The message a database record holds.
