@@ -32,6 +32,9 @@ pub const LIVE_WINDOW: u64 = 20_000;
 /// Redis buffers for a reader.
 const LIVE_CHUNK: usize = 1_000;
 
+/// The largest record copied into the room a live feed reuses.
+const REUSED_RECORD_MAX: usize = 1024 * 1024;
+
 /// How long a sender waits for a reader that reads nothing at all (lost, or gone)
 /// before it counts what it sent as lost and sends again.
 const STALL: Duration = Duration::from_secs(1);
@@ -301,8 +304,15 @@ impl LiveFeed {
                 continue;
             };
             let sender = String::from_utf8_lossy(&payload[..split]).into_owned();
-            self.records.extend_from_slice(&payload[split + 1..]);
-            let record = self.records.split().freeze();
+            let body = &payload[split + 1..];
+            // A rare large record gets room of its own, freed with its messages: the
+            // reused room stays the size of the common ones.
+            let record = if body.len() <= REUSED_RECORD_MAX {
+                self.records.extend_from_slice(body);
+                self.records.split().freeze()
+            } else {
+                bytes::Bytes::copy_from_slice(body)
+            };
             let before = forwards.len();
             // An unreadable record adds nothing; it still counts as read for its sender.
             let _ = decode_forwards_into(&self.node, &record, forwards);

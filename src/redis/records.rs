@@ -307,8 +307,10 @@ fn decode_each(node: &str, record: &Bytes, forwards: &mut Vec<Forward>) -> Resul
     };
     let node: std::sync::Arc<str> = node.into();
     // A forward takes some 40 bytes besides its message: room for all of them at once
-    // when the messages are small, so that the list is seldom moved as it grows.
-    forwards.reserve(record.len() / 128);
+    // when the messages are small, so that the list is seldom moved as it grows; never
+    // more than a live record's count (a list a caller reuses keeps its room, and one
+    // large message must not leave room for thousands).
+    forwards.reserve((record.len() / 128).min(1024));
     // A publisher's messages come in runs: they share one copy of its id.
     let mut last_publisher: Option<std::sync::Arc<str>> = None;
     while !reader.rest.is_empty() {
@@ -510,6 +512,27 @@ mod tests {
             assert!(result.is_err(), "cut at {cut}");
             assert_eq!(list.len(), 1, "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn a_large_message_leaves_no_room_for_thousands() {
+        let forward = Forward {
+            node: "n2".into(),
+            message: Message::builder(TopicName::new("big").unwrap())
+                .payload(vec![7u8; 4 * 1024 * 1024])
+                .build()
+                .unwrap(),
+            publisher: None,
+            groups: Vec::new(),
+            published_at: SystemTime::UNIX_EPOCH,
+            client: None,
+        };
+        let mut record = Vec::new();
+        encode_forwards(&mut record, [&forward]).unwrap();
+        let mut read = Vec::new();
+        decode_forwards_into("n2", &Bytes::from(record), &mut read).unwrap();
+        assert_eq!(read, [forward]);
+        assert!(read.capacity() <= 1024, "room for {}", read.capacity());
     }
 
     #[test]
